@@ -1,0 +1,52 @@
+// Thin RAII wrappers over POSIX files: positional reads and writes that either
+// complete or throw an Error naming the file, and crash-safe whole-file writes.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace p2p {
+
+class File {
+ public:
+  enum class Mode { read, read_write_create };
+  File() = default;
+  File(const std::filesystem::path& path, Mode mode);
+  ~File();
+  File(File&& other) noexcept;
+  File& operator=(File&& other) noexcept;
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+
+  bool is_open() const { return fd_ >= 0; }
+  int fd() const { return fd_; }
+  const std::filesystem::path& path() const { return path_; }
+  std::uint64_t size() const;
+
+  // Reads exactly out.size() bytes at offset; throws on error or short file.
+  void read_at(std::uint64_t offset, std::span<std::uint8_t> out) const;
+  // Writes all of data at offset; throws (ExitCode::disk) on error, e.g. ENOSPC.
+  void write_at(std::uint64_t offset, std::span<const std::uint8_t> data) const;
+  void truncate(std::uint64_t size) const;
+  void sync_data() const;
+  // True if [offset, offset+len) may hold written data (false only for holes).
+  bool has_data(std::uint64_t offset, std::uint64_t len) const;
+
+ private:
+  int fd_ = -1;
+  std::filesystem::path path_;
+};
+
+// Reads a whole (small) file, refusing anything larger than max_bytes.
+std::string read_small_file(const std::filesystem::path& path, std::uint64_t max_bytes);
+
+// Temp file in the same folder, write, fsync, rename over path, fsync the folder.
+// A crash at any moment leaves either the old or the new content, never a mix.
+void write_file_atomically(const std::filesystem::path& path, std::string_view content);
+
+// Throws ExitCode::disk with a clear message if dir cannot be created or written.
+void ensure_writable_dir(const std::filesystem::path& dir);
+
+}  // namespace p2p

@@ -1,0 +1,59 @@
+// Every limit p2p-share enforces, in one place, each with its reason.
+// Anything read from a peer, a tracker or a file is checked against these before use.
+#pragma once
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+namespace p2p::limits {
+
+// --- Metadata -------------------------------------------------------------
+// Automatic piece size: a power of two in [16 KiB, 16 MiB] giving ~1,000-4,000 pieces.
+inline constexpr std::uint64_t kMinPieceSize = 16 * 1024;
+inline constexpr std::uint64_t kMaxPieceSize = 16 * 1024 * 1024;
+inline constexpr std::uint64_t kTargetMaxPieces = 4000;
+// 2^22 pieces keeps a bitfield under 512 KiB and a meta file under ~300 MiB of hex.
+inline constexpr std::uint64_t kMaxPieces = std::uint64_t{1} << 22;
+// A meta file larger than this cannot be valid (kMaxPieces * 67 bytes of JSON + slack).
+inline constexpr std::uint64_t kMaxMetaFileBytes = 300ull * 1024 * 1024;
+inline constexpr std::size_t kMaxNameBytes = 255;  // one path component on ext4
+inline constexpr std::size_t kMaxTrackers = 16;
+
+// --- Wire -----------------------------------------------------------------
+// JSON headers are small; the biggest is a peer-exchange list of 50+50 entries.
+inline constexpr std::uint32_t kMaxHeaderBytes = 16 * 1024;
+// Blocks are requested in this size; a peer may not ask for more in one request.
+inline constexpr std::uint32_t kBlockSize = 256 * 1024;
+inline constexpr std::uint32_t kMaxBlockSize = 1024 * 1024;
+// The largest payload is a block or a bitfield of kMaxPieces bits.
+inline constexpr std::uint32_t kMaxPayloadBytes =
+    kMaxBlockSize > kMaxPieces / 8 ? kMaxBlockSize : static_cast<std::uint32_t>(kMaxPieces / 8);
+// Requests a peer may have queued with us; more is a protocol violation (flood).
+inline constexpr std::size_t kMaxQueuedRequestsPerPeer = 256;
+// Requests we keep in flight to one connection: enough to fill a fast pipe
+// (16 x 256 KiB = 4 MiB outstanding), small enough to re-issue quickly.
+inline constexpr std::size_t kRequestPipelineDepth = 16;
+inline constexpr std::size_t kMaxPexPeersPerMessage = 50;
+
+// --- Connections ------------------------------------------------------------
+inline constexpr std::size_t kMaxConnectionsPerProcess = 512;
+inline constexpr std::size_t kMaxConnectionsPerAddress = 32;
+inline constexpr int kMaxParallel = 32;
+inline constexpr auto kConnectTimeout = std::chrono::seconds(5);
+inline constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
+// A peer holding our requests without sending a byte for this long is stalled.
+inline constexpr auto kRequestTimeout = std::chrono::seconds(10);
+// Send a keep-alive when we have been quiet this long; drop peers silent for kIdleTimeout.
+inline constexpr auto kKeepAliveInterval = std::chrono::seconds(30);
+inline constexpr auto kIdleTimeout = std::chrono::seconds(120);
+// Reconnect back-off for a peer that failed: 0.5 s doubling, at most this many tries in a row.
+inline constexpr int kMaxConnectAttempts = 6;
+
+// --- Storage ----------------------------------------------------------------
+// Verified pieces are recorded at least this often (and always at exit).
+inline constexpr auto kStateSaveInterval = std::chrono::seconds(2);
+inline constexpr std::uint64_t kMaxStateFileBytes = 64ull * 1024 * 1024;
+// Pieces held in memory awaiting hashing and writing, per download.
+inline constexpr std::size_t kMaxPiecesInFlightBytes = 64ull * 1024 * 1024;
+
+}  // namespace p2p::limits

@@ -1,0 +1,39 @@
+// SHA-256 behind a tiny interface (OpenSSL EVP underneath), so nothing else
+// includes OpenSSL headers.
+#pragma once
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace p2p {
+
+using Digest = std::array<std::uint8_t, 32>;
+
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(Sha256&&) noexcept;
+  Sha256& operator=(Sha256&&) noexcept;
+
+  void update(std::span<const std::uint8_t> data);
+  void update(std::string_view data);
+  Digest finish();  // resets for reuse
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+Digest sha256(std::span<const std::uint8_t> data);
+Digest sha256(std::string_view data);
+
+std::string to_hex(std::span<const std::uint8_t> bytes);
+// Parses exactly 64 lowercase/uppercase hex digits; false on anything else.
+bool digest_from_hex(std::string_view hex, Digest& out);
+
+}  // namespace p2p

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian packages p2p-share builds and tests with, skipping those
+# already present. Used by the README commands and by .ci/run.
+set -euo pipefail
+pkgs=(build-essential cmake ccache pkg-config libasio-dev libcli11-dev nlohmann-json3-dev
+      libssl-dev libfmt-dev catch2 libsqlite3-dev libhttp-parser-dev curl)
+if [ "${P2P_BENCH_DEPS:-0}" = 1 ]; then
+  pkgs+=(aria2 opentracker mktorrent hyperfine wrk gnuplot-nox time)
+fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "setup-deps: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

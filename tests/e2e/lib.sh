@@ -1,0 +1,72 @@
+# Shared helpers for end-to-end tests: start the real executables on loopback,
+# wait for their "listening HOST:PORT" line, and never leave a process behind.
+set -euo pipefail
+BIN=${1:?usage: $0 BIN_DIR}
+BIN=$(cd "$BIN" && pwd)
+T=$(mktemp -d "${TMPDIR:-/tmp}/p2p-e2e.XXXXXX")
+PIDS=()
+
+cleanup() {
+  local rc=$?
+  for p in "${PIDS[@]:-}"; do
+    [ -n "$p" ] && kill -9 "$p" 2>/dev/null || true
+  done
+  for p in "${PIDS[@]:-}"; do
+    [ -n "$p" ] && wait "$p" 2>/dev/null || true
+  done
+  if [ $rc -ne 0 ]; then
+    echo "--- test failed (rc=$rc); logs in $T:" >&2
+    for f in "$T"/*.log; do [ -f "$f" ] && { echo "== $f" >&2; tail -n 20 "$f" >&2; }; done
+  else
+    rm -rf "$T"
+  fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok: $*"; }
+
+# start NAME CMD... : runs CMD in the background with output in $T/NAME.log,
+# then waits for its "listening HOST:PORT" line; sets PORT and LAST_PID.
+start() {
+  local name=$1; shift
+  "$@" >"$T/$name.log" 2>&1 &
+  LAST_PID=$!
+  PIDS+=("$LAST_PID")
+  local i
+  for i in $(seq 1 600); do
+    if PORT=$(sed -n 's/^listening [^ ]*:\([0-9][0-9]*\)$/\1/p' "$T/$name.log" | head -n1) && [ -n "$PORT" ]; then
+      return 0
+    fi
+    kill -0 "$LAST_PID" 2>/dev/null || { cat "$T/$name.log" >&2; fail "$name exited before listening"; }
+    sleep 0.05
+  done
+  fail "$name did not print its listening line"
+}
+
+# stop PID: SIGTERM, wait up to 10 s, then SIGKILL.
+stop() {
+  local pid=$1 i
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for i in $(seq 1 200); do
+    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+    sleep 0.05
+  done
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+# random_file PATH BYTES
+random_file() { head -c "$2" /dev/urandom >"$1"; }
+
+# expect_exit CODE CMD... : runs CMD, asserts its exit code.
+expect_exit() {
+  local want=$1; shift
+  set +e
+  "$@" >"$T/last.out" 2>"$T/last.err"
+  local got=$?
+  set -e
+  [ "$got" -eq "$want" ] || { cat "$T/last.err" >&2; fail "expected exit $want, got $got: $*"; }
+}
