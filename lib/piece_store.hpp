@@ -39,6 +39,7 @@ class PieceStore {
   const Bitfield& verified() const { return verified_; }
   bool has(std::uint32_t piece) const { return verified_.test(piece); }
   bool complete() const { return verified_.all(); }
+  bool is_source() const { return is_source_; }
   std::uint64_t verified_bytes() const;
 
   // Thread-safe: may run on a disk/hash thread. Writes a piece that has been verified.

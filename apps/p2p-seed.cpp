@@ -1,0 +1,31 @@
+// p2p-seed: verify a file against its meta and serve its pieces until stopped.
+#include <CLI/CLI.hpp>
+
+#include "app_main.hpp"
+#include "seeder.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Serve a file's pieces to downloaders. Prints 'listening HOST:PORT' once ready."};
+  p2p::SeedOptions o;
+  std::string meta, source, workdir = "data";
+  bool quiet = false, json = false;
+  app.add_option("--meta", meta, "the file's .p2pmeta")->required();
+  app.add_option("--source", source, "the complete file (default: WORKDIR/<name in meta>)");
+  app.add_option("--port", o.port, "TCP port to listen on; 0 lets the OS choose")->required();
+  app.add_option("--host", o.host, "address to listen on (default 0.0.0.0)");
+  app.add_option("--workdir", workdir, "working folder (default: data)");
+  app.add_flag("-q,--quiet", quiet, "only errors");
+  app.add_flag("--json", json, "one JSON event per line on stdout");
+  CLI11_PARSE(app, argc, argv);
+
+  return p2p::guarded_main("p2p-seed", [&] {
+    o.meta_path = meta;
+    o.source = source;
+    o.workdir = workdir;
+    p2p::ProgressReporter reporter(json ? p2p::OutputMode::json : quiet ? p2p::OutputMode::quiet : p2p::OutputMode::plain,
+                                   "seed");
+    auto outcome = p2p::seed(o, reporter);
+    reporter.summary(outcome, source);
+    return 0;  // stopped by a signal: a seeder's normal end
+  });
+}

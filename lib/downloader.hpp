@@ -1,0 +1,27 @@
+// p2p-download's job: load the meta, open or resume the .partial, run a swarm
+// until the file is verified and in place.
+#pragma once
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "progress_reporter.hpp"
+#include "swarm.hpp"
+
+namespace p2p {
+
+struct DownloadOptions {
+  std::filesystem::path meta_path;
+  std::filesystem::path workdir = "downloads";
+  std::vector<std::string> peers;  // "host:port"
+  int parallel = 4;
+  std::optional<std::uint16_t> listen_port;  // serve verified pieces to others while downloading
+  std::string listen_host = "0.0.0.0";
+  bool keep_seeding = false;
+  std::optional<std::chrono::seconds> seed_time;
+};
+
+// Returns the outcome; throws Error for everything that stops the download.
+SwarmOutcome download(const DownloadOptions& options, ProgressReporter& reporter);
+
+}  // namespace p2p
