@@ -9,6 +9,7 @@
 
 #include <array>
 #include <asio.hpp>
+#include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <cstdio>
 #include <fmt/format.h>
@@ -22,7 +23,7 @@ namespace p2p::tracker {
 
 using asio::ip::tcp;
 using namespace asio::experimental::awaitable_operators;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 namespace {
 

@@ -35,8 +35,9 @@ class HttpServer {
   void start();                       // begins accepting on the io_context
   void stop();                        // stops accepting and closes every connection
 
+  struct Impl;  // opaque: keeps Asio out of this header
+
  private:
-  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 
