@@ -1,5 +1,5 @@
 // p2p-create FILE: writes FILE.p2pmeta (sizes, piece hashes, info hash).
-#include <CLI/CLI.hpp>
+#include "cli_parse.hpp"
 #include <fmt/core.h>
 
 #include "app_main.hpp"
@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
   app.add_option("--piece-size", piece_size, "bytes per piece: a power of two, 16 KiB-16 MiB (default: automatic)");
   app.add_option("--tracker", trackers, "HOST:PORT of a tracker to record in the meta (repeatable)");
   app.add_flag("-q,--quiet", quiet, "print nothing on success");
-  CLI11_PARSE(app, argc, argv);
+  P2P_PARSE(app, argc, argv);
 
   return p2p::guarded_main("p2p-create", [&] {
     p2p::Meta meta = p2p::create_meta(file, piece_size, trackers);

@@ -1,5 +1,5 @@
 // p2p-download: fetch a file from peers, verify every piece, resume after any crash.
-#include <CLI/CLI.hpp>
+#include "cli_parse.hpp"
 #include <fmt/core.h>
 
 #include "app_main.hpp"
@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
   app.add_option("--parallel", o.parallel, "connections per peer (default 4)")->check(CLI::Range(1, 32));
   app.add_flag("-q,--quiet", quiet, "only errors and the final line");
   app.add_flag("--json", json, "one JSON event per line on stdout");
-  CLI11_PARSE(app, argc, argv);
+  P2P_PARSE(app, argc, argv);
 
   p2p::ProgressReporter reporter(json ? p2p::OutputMode::json : quiet ? p2p::OutputMode::quiet : p2p::OutputMode::automatic,
                                  "download");
@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
     o.workdir = workdir;
     if (!host.empty()) o.peers.insert(o.peers.begin(), fmt::format("{}:{}", host, port));
     auto outcome = p2p::download(o, reporter);
-    reporter.summary(outcome, (o.workdir / "").string());
+    reporter.summary(outcome, outcome.path);
     if (outcome.interrupted && !outcome.complete) return static_cast<int>(p2p::ExitCode::interrupted);
     return outcome.complete ? 0 : static_cast<int>(p2p::ExitCode::peers_failed);
   });

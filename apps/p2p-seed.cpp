@@ -1,5 +1,5 @@
 // p2p-seed: verify a file against its meta and serve its pieces until stopped.
-#include <CLI/CLI.hpp>
+#include "cli_parse.hpp"
 
 #include "app_main.hpp"
 #include "seeder.hpp"
@@ -16,14 +16,14 @@ int main(int argc, char** argv) {
   app.add_option("--workdir", workdir, "working folder (default: data)");
   app.add_flag("-q,--quiet", quiet, "only errors");
   app.add_flag("--json", json, "one JSON event per line on stdout");
-  CLI11_PARSE(app, argc, argv);
+  P2P_PARSE(app, argc, argv);
 
   return p2p::guarded_main("p2p-seed", [&] {
     o.meta_path = meta;
     o.source = source;
     o.workdir = workdir;
     p2p::ProgressReporter reporter(json ? p2p::OutputMode::json : quiet ? p2p::OutputMode::quiet : p2p::OutputMode::plain,
-                                   "seed");
+                                   "seed", /*seeding=*/true);
     auto outcome = p2p::seed(o, reporter);
     reporter.summary(outcome, source);
     return 0;  // stopped by a signal: a seeder's normal end

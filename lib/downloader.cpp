@@ -38,6 +38,7 @@ SwarmOutcome download(const DownloadOptions& o, ProgressReporter& reporter) {
       out = swarm.run();
     }
     out.complete = true;
+    out.path = final_path.string();
     out.stats.total_bytes = out.stats.verified_bytes = out.stats.resumed_bytes = meta.size;
     out.stats.pieces_total = out.stats.pieces_verified = meta.piece_count();
     return out;
@@ -54,7 +55,9 @@ SwarmOutcome download(const DownloadOptions& o, ProgressReporter& reporter) {
     reporter.on_event("resumed", fmt::format("{} of {} pieces already verified ({} from the state file, {} recovered from disk)",
                                              rr.from_state + rr.recovered, meta.piece_count(), rr.from_state, rr.recovered));
   Swarm swarm(meta, store, so, reporter);
-  return swarm.run();
+  SwarmOutcome out = swarm.run();
+  out.path = out.complete ? final_path.string() : partial.string();
+  return out;
 }
 
 }  // namespace p2p

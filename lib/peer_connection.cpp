@@ -35,6 +35,12 @@ PeerConnection::PeerConnection(asio::ip::tcp::socket socket, ConnectionHandler& 
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
 }
 
+std::string PeerConnection::peer_key() const {
+  if (outgoing_ || theirs.listen_port == 0) return label_;
+  return remote_ip_.find(':') != std::string::npos ? fmt::format("[{}]:{}", remote_ip_, theirs.listen_port)
+                                                   : fmt::format("{}:{}", remote_ip_, theirs.listen_port);
+}
+
 void PeerConnection::start() {
   auto self = shared_from_this();
   asio::co_spawn(socket_.get_executor(), [self]() -> asio::awaitable<void> { co_await self->run(); },

@@ -65,7 +65,7 @@ long PiecePicker::choose_new_piece(const Bitfield& peer_has) {
 }
 
 std::vector<BlockRef> PiecePicker::pick(const Bitfield& peer_has, std::size_t max_blocks, PeerKey who,
-                                        bool start_new_pieces) {
+                                        bool start_new_pieces, std::size_t endgame_duplicates) {
   std::vector<BlockRef> out;
   auto take_unrequested = [&](std::uint32_t piece, Partial& p) {
     for (std::uint32_t b = 0; b < p.blocks.size() && out.size() < max_blocks; ++b) {
@@ -94,6 +94,7 @@ std::vector<BlockRef> PiecePicker::pick(const Bitfield& peer_has, std::size_t ma
   update_endgame();
   // 3. Endgame: every block is requested somewhere; duplicate the oldest outstanding ones.
   if (endgame_) {
+    max_blocks = std::min(max_blocks, out.size() + endgame_duplicates);
     for (auto& [piece, p] : partial_) {
       if (state_[piece] != State::in_progress || !peer_has.test(piece)) continue;
       for (std::uint32_t b = 0; b < p.blocks.size() && out.size() < max_blocks; ++b) {

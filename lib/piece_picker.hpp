@@ -53,7 +53,9 @@ class PiecePicker {
 
   // Up to max_blocks new requests for a peer that has `peer_has`; records them as requested by `who`.
   // start_new_pieces=false only continues pieces already in progress (memory bound).
-  std::vector<BlockRef> pick(const Bitfield& peer_has, std::size_t max_blocks, PeerKey who, bool start_new_pieces = true);
+  // endgame_duplicates: in endgame, how many already-requested blocks this peer may duplicate.
+  std::vector<BlockRef> pick(const Bitfield& peer_has, std::size_t max_blocks, PeerKey who, bool start_new_pieces = true,
+                             std::size_t endgame_duplicates = SIZE_MAX);
 
   // True if this block is requested and not yet received (so its bytes are wanted).
   bool wants_block(const BlockRef& block) const;

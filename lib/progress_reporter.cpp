@@ -27,7 +27,8 @@ std::string human_duration(double s) {
   return fmt::format("{}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60);
 }
 
-ProgressReporter::ProgressReporter(OutputMode mode, std::string name) : mode_(mode), name_(std::move(name)) {
+ProgressReporter::ProgressReporter(OutputMode mode, std::string name, bool seeding)
+    : mode_(mode), name_(std::move(name)), seeding_(seeding) {
   if (mode_ == OutputMode::automatic) mode_ = ::isatty(STDERR_FILENO) ? OutputMode::automatic : OutputMode::plain;
 }
 
@@ -86,6 +87,16 @@ void ProgressReporter::on_progress(const SwarmStats& s) {
       return;
     case OutputMode::plain: {
       auto now = std::chrono::steady_clock::now();
+      if (seeding_) {
+        if (s.uploaded_bytes == last_uploaded_ && s.peers == last_peers_) return;
+        if (now - last_plain_ < std::chrono::seconds(3) && s.peers == last_peers_) return;
+        last_plain_ = now;
+        last_uploaded_ = s.uploaded_bytes;
+        last_peers_ = s.peers;
+        std::fprintf(stderr, "[%s] serving %zu peers  up %s/s  uploaded %s\n", name_.c_str(), s.peers,
+                     human_bytes(s.upload_rate).c_str(), human_bytes(static_cast<double>(s.uploaded_bytes)).c_str());
+        return;
+      }
       if (now - last_plain_ < std::chrono::seconds(3)) return;
       last_plain_ = now;
       std::fprintf(stderr, "[%s] %5.1f%%  %s / %s  down %s/s  up %s/s  ETA %s  peers %zu\n", name_.c_str(),
@@ -133,7 +144,10 @@ void ProgressReporter::summary(const SwarmOutcome& o, const std::string& where) 
   }
   clear_bar();
   if (mode_ == OutputMode::quiet) return;
-  if (o.complete) {
+  if (seeding_) {
+    std::fprintf(stderr, "[%s] stopped: uploaded %s in %s\n", name_.c_str(),
+                 human_bytes(static_cast<double>(s.uploaded_bytes)).c_str(), human_duration(s.elapsed).c_str());
+  } else if (o.complete) {
     std::fprintf(stderr, "[%s] complete: %s, %s in %s (%s/s average); fetched %s, resumed %s, uploaded %s, %u bad pieces\n",
                  name_.c_str(), where.c_str(), human_bytes(static_cast<double>(s.total_bytes)).c_str(),
                  human_duration(s.elapsed).c_str(), human_bytes(fetched_rate).c_str(),

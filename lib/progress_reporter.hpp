@@ -14,7 +14,8 @@ enum class OutputMode { automatic, plain, json, quiet };
 
 class ProgressReporter : public SwarmObserver {
  public:
-  ProgressReporter(OutputMode mode, std::string name);
+  // A reporter for a seeder shows uploads and stays quiet while nothing happens.
+  ProgressReporter(OutputMode mode, std::string name, bool seeding = false);
   void on_listening(const std::string& host, std::uint16_t port) override;
   void on_event(const std::string& kind, const std::string& text) override;
   void on_progress(const SwarmStats& stats) override;
@@ -28,7 +29,10 @@ class ProgressReporter : public SwarmObserver {
   void clear_bar();
   OutputMode mode_;
   std::string name_;
+  bool seeding_ = false;
   bool bar_shown_ = false;
+  std::uint64_t last_uploaded_ = 0;
+  std::size_t last_peers_ = 0;
   std::chrono::steady_clock::time_point last_plain_{};
 };
 

@@ -86,7 +86,7 @@ struct Swarm::Impl final : ConnectionHandler {
   // A piece whose blocks are arriving, held in memory until hashed.
   struct InFlight {
     std::vector<std::uint8_t> data;
-    std::set<std::string> sources;  // addresses that sent blocks of it
+    std::set<std::string> sources;  // peer keys of those that sent blocks of it
   };
 
   const Meta& meta;
@@ -104,8 +104,8 @@ struct Swarm::Impl final : ConnectionHandler {
   std::map<std::uint64_t, std::shared_ptr<PeerConnection>> conns;
   std::uint64_t next_conn_id = 1;
   std::map<wire::PeerAddress, PeerRecord> records;
-  std::map<std::string, int> strikes;      // by remote ip
-  std::map<std::string, std::string> banned;  // ip -> reason
+  std::map<std::string, int> strikes;         // by peer key
+  std::map<std::string, std::string> banned;  // peer key -> reason
   std::map<std::uint32_t, InFlight> inflight;
   std::vector<std::vector<std::uint8_t>> spare_buffers;
   std::size_t inflight_bytes = 0;
@@ -182,8 +182,7 @@ struct Swarm::Impl final : ConnectionHandler {
       auto remote = socket.remote_endpoint(ignored).address().to_string();
       std::size_t same = 0;
       for (auto& [id, c] : conns) same += c->remote_ip() == remote;
-      if (conns.size() >= limits::kMaxConnectionsPerProcess || same >= limits::kMaxConnectionsPerAddress ||
-          banned.count(remote)) {
+      if (conns.size() >= limits::kMaxConnectionsPerProcess || same >= limits::kMaxConnectionsPerAddress) {
         socket.close(ignored);
         continue;
       }
@@ -248,7 +247,7 @@ struct Swarm::Impl final : ConnectionHandler {
     if (complete || stopping) return;
     auto now = Clock::now();
     for (auto& [addr, rec] : records) {
-      if (rec.dead || rec.failures >= limits::kMaxConnectAttempts || banned.count(addr.host)) continue;
+      if (rec.dead || rec.failures >= limits::kMaxConnectAttempts || banned.count(address_label(addr))) continue;
       if (rec.next_try > now) continue;
       int want = std::clamp(opt.parallel, 1, limits::kMaxParallel);
       // After a failure, probe with one connection before opening the rest.
@@ -260,7 +259,8 @@ struct Swarm::Impl final : ConnectionHandler {
   bool any_hope() const {
     if (!conns.empty()) return true;
     for (auto& [addr, rec] : records)
-      if (rec.connecting > 0 || (!rec.dead && rec.failures < limits::kMaxConnectAttempts && !banned.count(addr.host)))
+      if (rec.connecting > 0 ||
+          (!rec.dead && rec.failures < limits::kMaxConnectAttempts && !banned.count(address_label(addr))))
         return true;
     return false;
   }
@@ -271,7 +271,7 @@ struct Swarm::Impl final : ConnectionHandler {
     if (h.version != wire::kProtocolVersion) return "version_mismatch";
     if (h.info_hash != meta.info_hash) return "info_hash_mismatch";
     if (h.peer_id == peer_id) return "self_connection";
-    if (banned.count(c.remote_ip())) return "banned";
+    if (banned.count(c.peer_key())) return "banned";
     c.send_with_payload(wire::BitfieldMsg{}, std::vector<std::uint8_t>(store.verified().bytes().begin(),
                                                                        store.verified().bytes().end()));
     c.peer_has = Bitfield(meta.piece_count());
@@ -366,7 +366,7 @@ struct Swarm::Impl final : ConnectionHandler {
     if (!picker.wants_block(b)) return {};     // endgame duplicate already served by another peer
     auto f = inflight.find(p.piece);
     if (f == inflight.end()) return {};
-    f->second.sources.insert(c.remote_ip());
+    f->second.sources.insert(c.peer_key());
     return std::span(f->second.data.data() + p.begin, len);
   }
 
@@ -480,7 +480,10 @@ struct Swarm::Impl final : ConnectionHandler {
     if (c.outstanding.size() >= depth) return;
     bool room = inflight_bytes + meta.piece_size <= limits::kMaxPiecesInFlightBytes;
     bool was_idle = c.outstanding.empty();
-    auto blocks = picker.pick(c.peer_has, depth - c.outstanding.size(), c.id(), room);
+    // Endgame duplicates go only to idle connections, two at a time: enough to
+    // finish past a slow peer without fetching the tail of the file twice.
+    std::size_t duplicates = c.outstanding.empty() ? 2 : 0;
+    auto blocks = picker.pick(c.peer_has, depth - c.outstanding.size(), c.id(), room, duplicates);
     for (const auto& b : blocks) {
       if (!inflight.count(b.piece)) inflight[b.piece].data = take_buffer(b.piece);
       c.outstanding.push_back(b);
@@ -521,10 +524,10 @@ struct Swarm::Impl final : ConnectionHandler {
       std::string from = fmt::format("{}", fmt::join(job.sources, ", "));
       observer.on_event("bad_piece", fmt::format("piece {} failed its hash check (data from {}); fetching it again",
                                                  piece, from.empty() ? "?" : from));
-      for (const auto& ip : job.sources) {
+      for (const auto& key : job.sources) {
         // Sole source: certainly the liar. Shared: a strike for each, a ban only if it repeats.
-        int s = strikes[ip] += job.sources.size() == 1 ? kStrikesToBan : 1;
-        if (s >= kStrikesToBan * 2 || (job.sources.size() == 1 && s >= kStrikesToBan)) ban(ip, "sent corrupt data");
+        int s = strikes[key] += job.sources.size() == 1 ? kStrikesToBan : 1;
+        if (s >= kStrikesToBan * 2 || (job.sources.size() == 1 && s >= kStrikesToBan)) ban(key, "sent corrupt data");
       }
     } else {
       store.mark_verified(piece);
@@ -541,12 +544,12 @@ struct Swarm::Impl final : ConnectionHandler {
     }
   }
 
-  void ban(const std::string& ip, const std::string& reason) {
-    if (banned.count(ip)) return;
-    banned[ip] = reason;
-    observer.on_event("banned", fmt::format("{}: {}", ip, reason));
+  void ban(const std::string& key, const std::string& reason) {
+    if (banned.count(key)) return;
+    banned[key] = reason;
+    observer.on_event("banned", fmt::format("{}: {}", key, reason));
     for (auto& [id, c] : std::map(conns))
-      if (c->remote_ip() == ip) c->close("banned: " + reason);
+      if (c->peer_key() == key) c->close("banned: " + reason);
   }
 
   void on_all_pieces() {
@@ -616,7 +619,7 @@ struct Swarm::Impl final : ConnectionHandler {
       for (auto& [addr, rec] : records)
         why += fmt::format("{}{}: {}", why.empty() ? "" : "; ", address_label(addr),
                            rec.last_error.empty() ? "no usable connection" : rec.last_error);
-      for (auto& [ip, reason] : banned) why += fmt::format("{}{} banned ({})", why.empty() ? "" : "; ", ip, reason);
+      for (auto& [key, reason] : banned) why += fmt::format("{}{} banned ({})", why.empty() ? "" : "; ", key, reason);
       fail(std::make_exception_ptr(Error(
           ExitCode::peers_failed,
           fmt::format("no peer can supply the rest of {} ({} of {} pieces verified): {}", meta.name,
@@ -692,7 +695,7 @@ struct Swarm::Impl final : ConnectionHandler {
     fill_stats();
     stats.download_rate = stats.elapsed > 0 ? static_cast<double>(stats.downloaded_bytes) / stats.elapsed : 0;
     out.stats = stats;
-    for (auto& [ip, reason] : banned) out.banned.push_back(fmt::format("{} ({})", ip, reason));
+    for (auto& [key, reason] : banned) out.banned.push_back(fmt::format("{} ({})", key, reason));
     return out;
   }
 };

@@ -52,6 +52,7 @@ struct SwarmOutcome {
   bool interrupted = false;   // stopped by SIGINT/SIGTERM
   SwarmStats stats;
   std::vector<std::string> banned;  // peers banned this run, with reasons
+  std::string path;                 // where the complete file is
 };
 
 class Swarm {

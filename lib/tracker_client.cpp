@@ -129,9 +129,11 @@ HttpAnswer http_exchange(const std::string& tracker, std::string_view method, co
     while (!parser.complete) {
       auto [ec, n] = co_await socket.async_read_some(asio::buffer(buf), use_tuple);
       if (ec == asio::error::eof) {
-        error = parser.feed(nullptr, 0);  // end of stream may complete a body without length
-        if (error.empty() && !parser.complete) error = "connection closed before a complete answer";
-        if (!error.empty()) co_return;
+        parser.feed(nullptr, 0);  // end of stream completes a body sent without a length
+        if (!parser.complete) {
+          error = fmt::format("connection closed before a complete answer ({} body bytes received)", parser.body.size());
+          co_return;
+        }
         break;
       }
       if (ec) {

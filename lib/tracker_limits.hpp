@@ -38,7 +38,8 @@ inline constexpr auto kCatalogFlushInterval = std::chrono::seconds(5);
 // --- HTTP -----------------------------------------------------------------------
 // Request line plus headers; beyond this the answer is 431 (nginx uses 8 KiB too).
 inline constexpr std::size_t kMaxHeaderBytes = 8 * 1024;
-inline constexpr std::size_t kMaxUrlBytes = 4 * 1024;  // 414 beyond this
+// 414 beyond this; fits a scrape of kMaxScrapeHashes (64 x 75 bytes) with room to spare.
+inline constexpr std::size_t kMaxUrlBytes = 6 * 1024;
 // Bodies are only meaningful for POST /publish.
 inline constexpr std::size_t kMaxBodyBytes = kMaxPublishBytes;
 // A client must finish its request headers this soon after connecting or after
