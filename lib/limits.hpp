@@ -30,9 +30,6 @@ inline constexpr std::uint32_t kMaxPayloadBytes =
     kMaxBlockSize > kMaxPieces / 8 ? kMaxBlockSize : static_cast<std::uint32_t>(kMaxPieces / 8);
 // Requests a peer may have queued with us; more is a protocol violation (flood).
 inline constexpr std::size_t kMaxQueuedRequestsPerPeer = 256;
-// Requests we keep in flight to one connection: enough to fill a fast pipe
-// (16 x 256 KiB = 4 MiB outstanding), small enough to re-issue quickly.
-inline constexpr std::size_t kRequestPipelineDepth = 16;
 inline constexpr std::size_t kMaxPexPeersPerMessage = 50;
 
 // --- Connections ------------------------------------------------------------
@@ -53,7 +50,8 @@ inline constexpr int kMaxConnectAttempts = 6;
 // Verified pieces are recorded at least this often (and always at exit).
 inline constexpr auto kStateSaveInterval = std::chrono::seconds(2);
 inline constexpr std::uint64_t kMaxStateFileBytes = 64ull * 1024 * 1024;
-// Pieces held in memory awaiting hashing and writing, per download.
-inline constexpr std::size_t kMaxPiecesInFlightBytes = 64ull * 1024 * 1024;
+// Pieces held in memory while their blocks arrive and while they are hashed,
+// per download: bounds the downloader's memory whatever the file size.
+inline constexpr std::size_t kMaxPiecesInFlightBytes = 8ull * 1024 * 1024;
 
 }  // namespace p2p::limits

@@ -32,8 +32,12 @@ class ConnectionHandler {
   // Where to store an incoming block; an empty span discards it.
   virtual std::span<std::uint8_t> block_destination(PeerConnection& c, const wire::Piece& p, std::uint32_t len) = 0;
   virtual void on_block(PeerConnection& c, const BlockRef& block, bool stored) = 0;
-  // Fill `out` with the requested block; false to skip it (e.g. cancelled, not ours).
-  virtual bool read_block(PeerConnection& c, const wire::Request& r, std::vector<std::uint8_t>& out) = 0;
+  // Where the requested block's bytes are (sent with sendfile); fd -1 to skip it.
+  struct BlockSource {
+    int fd = -1;
+    std::uint64_t offset = 0;
+  };
+  virtual BlockSource block_source(PeerConnection& c, const wire::Request& r) = 0;
   virtual void on_closed(PeerConnection& c, const std::string& why) = 0;
 };
 
@@ -80,6 +84,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   asio::awaitable<void> reader();
   asio::awaitable<void> writer();
   asio::awaitable<bool> read_exact(std::span<std::uint8_t> out);
+  asio::awaitable<std::string> send_block(const wire::Request& r);
   void wake_writer();
 
   struct OutFrame {

@@ -35,7 +35,7 @@ namespace {
 constexpr auto kTuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr auto kTick = std::chrono::milliseconds(250);
 // Bytes of requests kept in flight per connection: fills a fast link, re-issues quickly.
-constexpr std::size_t kPipelineBytes = 4u << 20;
+constexpr std::size_t kPipelineBytes = 1u << 20;
 // A peer that was the only source of this many bad pieces is banned for the run.
 constexpr int kStrikesToBan = 2;
 
@@ -393,13 +393,10 @@ struct Swarm::Impl final : ConnectionHandler {
     request_more(c);
   }
 
-  bool read_block(PeerConnection& c, const wire::Request& r, std::vector<std::uint8_t>& out) override {
-    (void)c;
-    if (!store.has(r.piece)) return false;
-    out.resize(r.length);
-    store.read_block(r.piece, r.begin, out);
+  BlockSource block_source(PeerConnection&, const wire::Request& r) override {
+    if (!store.has(r.piece)) return {};
     stats.uploaded_bytes += r.length;
-    return true;
+    return BlockSource{store.file().fd(), meta.piece_offset(r.piece) + r.begin};
   }
 
   void on_closed(PeerConnection& c, const std::string& why) override {
@@ -459,33 +456,37 @@ struct Swarm::Impl final : ConnectionHandler {
     return false;
   }
 
-  std::vector<std::uint8_t> take_buffer(std::uint32_t piece) {
+  // Piece buffers are recycled, never freed mid-run: fresh allocations of this
+  // size are mmapped, and faulting their pages in again costs more than the copy.
+  // Their number is bounded by kMaxPiecesInFlightBytes.
+  std::vector<std::uint8_t> take_buffer() {
     std::vector<std::uint8_t> buf;
     if (!spare_buffers.empty()) {
       buf = std::move(spare_buffers.back());
       spare_buffers.pop_back();
+    } else {
+      buf.resize(meta.piece_size);
     }
-    buf.resize(meta.piece_length(piece));
     inflight_bytes += meta.piece_size;
     return buf;
   }
   void recycle(std::vector<std::uint8_t> buf) {
     inflight_bytes -= meta.piece_size;
-    if (spare_buffers.size() < 8) spare_buffers.push_back(std::move(buf));
+    spare_buffers.push_back(std::move(buf));
   }
 
   void request_more(PeerConnection& c) {
     if (complete || stopping || !c.open() || !c.handshaken() || c.peer_choking || !c.am_interested) return;
     std::size_t depth = std::max<std::size_t>(1, kPipelineBytes / limits::kBlockSize);
     if (c.outstanding.size() >= depth) return;
-    bool room = inflight_bytes + meta.piece_size <= limits::kMaxPiecesInFlightBytes;
+    bool room = inflight_bytes + meta.piece_size <= std::max<std::size_t>(limits::kMaxPiecesInFlightBytes, 2 * meta.piece_size);
     bool was_idle = c.outstanding.empty();
     // Endgame duplicates go only to idle connections, two at a time: enough to
     // finish past a slow peer without fetching the tail of the file twice.
     std::size_t duplicates = c.outstanding.empty() ? 2 : 0;
     auto blocks = picker.pick(c.peer_has, depth - c.outstanding.size(), c.id(), room, duplicates);
     for (const auto& b : blocks) {
-      if (!inflight.count(b.piece)) inflight[b.piece].data = take_buffer(b.piece);
+      if (!inflight.count(b.piece)) inflight[b.piece].data = take_buffer();
       c.outstanding.push_back(b);
       c.send(wire::Request{b.piece, b.begin, b.length});
     }
@@ -500,11 +501,12 @@ struct Swarm::Impl final : ConnectionHandler {
     ++hashing;
     auto job = std::make_shared<InFlight>(std::move(node.mapped()));
     asio::post(hashers, [this, piece, job] {
-      bool ok = sha256(job->data) == meta.pieces[piece];
+      std::span<const std::uint8_t> bytes(job->data.data(), meta.piece_length(piece));
+      bool ok = sha256(bytes) == meta.pieces[piece];
       std::exception_ptr err;
       if (ok) {
         try {
-          store.write_piece(piece, job->data);
+          store.write_piece(piece, bytes);
         } catch (...) {
           err = std::current_exception();
         }
