@@ -1,25 +1,39 @@
 // p2p-download: fetch a file from peers, verify every piece, resume after any crash.
-#include "cli_parse.hpp"
 #include <fmt/core.h>
 
 #include "app_main.hpp"
+#include "cli_parse.hpp"
 #include "downloader.hpp"
 #include "error.hpp"
+#include "rate_limiter.hpp"
 
 int main(int argc, char** argv) {
-  CLI::App app{"Download a file described by a .p2pmeta from peers, verifying every piece."};
+  CLI::App app{"Download a file from peers, verifying every piece; rerun the same command to resume."};
   p2p::DownloadOptions o;
-  std::string meta, host, workdir = "downloads";
-  std::uint16_t port = 0;
-  std::optional<std::uint16_t> listen_port;
-  bool quiet = false, json = false;
-  app.add_option("--meta", meta, "the file's .p2pmeta")->required();
+  std::string meta, host, workdir = "downloads", up_rate = "0", down_rate = "0";
+  std::uint16_t port = 0, listen_port = 0;
+  std::optional<long> seed_time;
+  bool quiet = false, json = false, seed = false, no_listen = false;
+  auto* meta_opt = app.add_option("--meta", meta, "the file's .p2pmeta");
+  auto* name_opt = app.add_option("--name", o.name, "find the file by name on the tracker (instead of --meta)");
+  auto* id_opt = app.add_option("--id", o.info_hash, "find the file by info hash on the tracker (instead of --meta)");
+  meta_opt->excludes(name_opt)->excludes(id_opt);
+  name_opt->excludes(id_opt);
   auto* host_opt = app.add_option("--host", host, "a peer's address (with --port)");
   auto* port_opt = app.add_option("--port", port, "that peer's port")->needs(host_opt);
   host_opt->needs(port_opt);
   app.add_option("--peer", o.peers, "HOST:PORT of a peer (repeatable)");
+  app.add_option("--tracker", o.trackers, "HOST:PORT of a tracker (repeatable; adds to the meta's)");
   app.add_option("--workdir", workdir, "where the file is assembled (default: downloads)");
-  app.add_option("--parallel", o.parallel, "connections per peer (default 4)")->check(CLI::Range(1, 32));
+  app.add_option("--parallel", o.parallel, "connections to each peer given with --peer/--host (default 4)")
+      ->check(CLI::Range(1, 32));
+  app.add_option("--listen-port", listen_port, "port to serve verified pieces to other peers on (default 0: any)");
+  app.add_option("--listen-host", o.listen_host, "address to listen on (default 0.0.0.0)");
+  app.add_flag("--no-listen", no_listen, "do not serve other peers while downloading");
+  app.add_flag("--seed", seed, "keep serving the file once complete, until Ctrl-C");
+  app.add_option("--seed-time", seed_time, "with --seed: stop after this many seconds")->check(CLI::NonNegativeNumber);
+  app.add_option("--max-upload-rate", up_rate, "upload limit in bytes/s, e.g. 500k, 20M (default: unlimited)");
+  app.add_option("--max-download-rate", down_rate, "download limit in bytes/s (default: unlimited)");
   app.add_flag("-q,--quiet", quiet, "only errors and the final line");
   app.add_flag("--json", json, "one JSON event per line on stdout");
   P2P_PARSE(app, argc, argv);
@@ -27,12 +41,19 @@ int main(int argc, char** argv) {
   p2p::ProgressReporter reporter(json ? p2p::OutputMode::json : quiet ? p2p::OutputMode::quiet : p2p::OutputMode::automatic,
                                  "download");
   return p2p::guarded_main("p2p-download", [&] {
+    if (meta.empty() && o.name.empty() && o.info_hash.empty())
+      throw p2p::Error(p2p::ExitCode::usage, "say which file: --meta FILE, or --name NAME / --id HASH with --tracker");
     o.meta_path = meta;
     o.workdir = workdir;
     if (!host.empty()) o.peers.insert(o.peers.begin(), fmt::format("{}:{}", host, port));
+    if (!no_listen) o.listen_port = listen_port;
+    o.keep_seeding = seed;
+    if (seed_time) o.seed_time = std::chrono::seconds(*seed_time);
+    o.max_upload_rate = p2p::parse_rate(up_rate);
+    o.max_download_rate = p2p::parse_rate(down_rate);
     auto outcome = p2p::download(o, reporter);
     reporter.summary(outcome, outcome.path);
     if (outcome.interrupted && !outcome.complete) return static_cast<int>(p2p::ExitCode::interrupted);
     return outcome.complete ? 0 : static_cast<int>(p2p::ExitCode::peers_failed);
-  });
+  }, [&](const std::string& message, int code) { reporter.error(message, code); });
 }

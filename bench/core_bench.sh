@@ -364,7 +364,7 @@ util table "$DETAIL" --md "$RESULTS" >/dev/null
   echo
   echo "## Exact commands"
   echo
-  echo "Ports are chosen free at run time; \`hyperfine --style basic -w W -r N --export-json … --prepare 'check_rm.sh OUT SRC DIR LOG'\` wraps every timed command (check_rm.sh cmp's the previous output against the source, then deletes the output directory)."
+  echo "Ports are chosen free at run time. hyperfine JSON exports and logs: \`$RUN/json\`, \`$RUN/logs\`. \`hyperfine --style basic -w W -r N --export-json … --prepare 'check_rm.sh OUT SRC DIR LOG'\` wraps every timed command (check_rm.sh cmp's the previous output against the source, then deletes the output directory)."
   echo
   cat "$CMDLOG"
 } >>"$RESULTS"

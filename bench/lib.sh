@@ -106,4 +106,4 @@ proc_hwm() { awk '/^VmHWM/{print $2}' "/proc/$1/status"; }
 calc() { python3 -c "print(f'{($1):.6f}')"; }
 
 # q ARGS...: shell-quoted words, for command strings handed to hyperfine.
-q() { printf '%q ' "$@"; }
+q() { local s; s=$(printf '%q ' "$@"); printf '%s' "${s% }"; }

@@ -8,19 +8,25 @@
 
 namespace p2p {
 
-int guarded_main(const char* program, const std::function<int()>& body) {
+int guarded_main(const char* program, const std::function<int()>& body,
+                 const std::function<void(const std::string&, int)>& on_error) {
+  std::string message;
+  int code = 0;
   try {
     return body();
   } catch (const Error& e) {
-    std::fprintf(stderr, "%s: error: %s\n", program, e.what());
-    return static_cast<int>(e.code());
+    message = e.what();
+    code = static_cast<int>(e.code());
   } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "%s: error: out of memory\n", program);
-    return static_cast<int>(ExitCode::internal);
+    message = "out of memory";
+    code = static_cast<int>(ExitCode::internal);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s: internal error: %s\n", program, e.what());
-    return static_cast<int>(ExitCode::internal);
+    message = std::string("internal error: ") + e.what();
+    code = static_cast<int>(ExitCode::internal);
   }
+  std::fprintf(stderr, "%s: error: %s\n", program, message.c_str());
+  if (on_error) on_error(message, code);
+  return code;
 }
 
 }  // namespace p2p

@@ -2,10 +2,13 @@
 // one line on stderr and the documented exit code.
 #pragma once
 #include <functional>
+#include <string>
 
 namespace p2p {
 
 // Runs body; returns its exit code, or the Error's code after printing "error: ...".
-int guarded_main(const char* program, const std::function<int()>& body);
+// on_error (optional) also hears the message and code, e.g. to emit a JSON event.
+int guarded_main(const char* program, const std::function<int()>& body,
+                 const std::function<void(const std::string&, int)>& on_error = {});
 
 }  // namespace p2p

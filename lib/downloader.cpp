@@ -3,18 +3,70 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+
 #include "error.hpp"
 #include "meta.hpp"
+#include "file_io.hpp"
+#include "limits.hpp"
 #include "piece_store.hpp"
+#include "tracker_client.hpp"
 
 namespace p2p {
 
 namespace fs = std::filesystem;
 
+namespace {
+constexpr auto kTrackerTimeout = std::chrono::milliseconds(5000);
+
+std::vector<std::string> merged(std::vector<std::string> a, const std::vector<std::string>& b) {
+  for (const auto& t : b)
+    if (std::find(a.begin(), a.end(), t) == a.end()) a.push_back(t);
+  return a;
+}
+}  // namespace
+
+Meta fetch_meta(const std::vector<std::string>& trackers, const std::string& name, const std::string& info_hash,
+                const fs::path& workdir, ProgressReporter& reporter) {
+  if (trackers.empty()) throw Error(ExitCode::usage, "--name and --id need --tracker HOST:PORT");
+  Digest wanted{};
+  if (!info_hash.empty() && !digest_from_hex(info_hash, wanted))
+    throw Error(ExitCode::usage, fmt::format("--id {:?} is not a 64-digit hex info hash", info_hash));
+  std::string errors;
+  for (const auto& t : trackers) {
+    try {
+      std::string id = info_hash.empty() ? tracker::lookup_info_hash_by_name(t, name, kTrackerTimeout) : info_hash;
+      std::string text = tracker::fetch_meta_json(t, id, kTrackerTimeout);
+      Meta meta = parse_meta(text, fmt::format("from tracker {}", t));
+      if (meta.info_hash_hex() != id)
+        throw Error(ExitCode::bad_meta, fmt::format("tracker {} sent the meta of {} when asked for {}", t,
+                                                    meta.info_hash_hex(), id));
+      if (!name.empty() && meta.name != name)
+        throw Error(ExitCode::bad_meta, fmt::format("tracker {} sent a meta named {:?} when asked for {:?}", t,
+                                                    meta.name, name));
+      ensure_writable_dir(workdir);
+      auto saved = workdir / (meta.name + ".p2pmeta");
+      write_file_atomically(saved, text);
+      reporter.info(fmt::format("got the meta of {} ({}) from tracker {}; saved as {}", meta.name,
+                                meta.info_hash_hex().substr(0, 16), t, saved.string()));
+      if (std::find(meta.trackers.begin(), meta.trackers.end(), t) == meta.trackers.end()) meta.trackers.push_back(t);
+      return meta;
+    } catch (const Error& e) {
+      if (e.code() == ExitCode::bad_meta || e.code() == ExitCode::disk) throw;
+      errors += fmt::format("{}{}", errors.empty() ? "" : "; ", e.what());
+    }
+  }
+  throw Error(ExitCode::tracker, fmt::format("could not get the meta of {}: {}",
+                                             info_hash.empty() ? fmt::format("{:?}", name) : info_hash, errors));
+}
+
 SwarmOutcome download(const DownloadOptions& o, ProgressReporter& reporter) {
-  Meta meta = load_meta(o.meta_path);
-  if (o.peers.empty() && !o.listen_port)
-    throw Error(ExitCode::usage, "no peers to download from: give --host and --port, or --peer HOST:PORT");
+  Meta meta = o.meta_path.empty() ? fetch_meta(o.trackers, o.name, o.info_hash, o.workdir, reporter)
+                                  : load_meta(o.meta_path);
+  auto trackers = merged(meta.trackers, o.trackers);
+  if (o.peers.empty() && trackers.empty())
+    throw Error(ExitCode::usage,
+                "no peers to download from: give --host and --port, --peer HOST:PORT, or --tracker HOST:PORT");
   if (o.parallel < 1 || o.parallel > 32)
     throw Error(ExitCode::usage, fmt::format("--parallel {} is outside 1-32", o.parallel));
   SwarmOptions so;
@@ -24,6 +76,9 @@ SwarmOutcome download(const DownloadOptions& o, ProgressReporter& reporter) {
   so.listen_host = o.listen_host;
   so.keep_seeding = o.keep_seeding;
   so.seed_time = o.seed_time;
+  so.trackers = trackers;
+  so.max_upload_rate = o.max_upload_rate;
+  so.max_download_rate = o.max_download_rate;
 
   ensure_writable_dir(o.workdir);
   fs::path final_path = o.workdir / meta.name;

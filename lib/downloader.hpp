@@ -11,7 +11,10 @@
 namespace p2p {
 
 struct DownloadOptions {
-  std::filesystem::path meta_path;
+  std::filesystem::path meta_path;  // or, with trackers: find the meta by name or info hash
+  std::string name, info_hash;
+  std::vector<std::string> trackers;  // added to the meta's own
+  std::uint64_t max_upload_rate = 0, max_download_rate = 0;
   std::filesystem::path workdir = "downloads";
   std::vector<std::string> peers;  // "host:port"
   int parallel = 4;
@@ -20,6 +23,11 @@ struct DownloadOptions {
   bool keep_seeding = false;
   std::optional<std::chrono::seconds> seed_time;
 };
+
+// Fetches the meta from a tracker by info hash (or by name), checks its hash,
+// and saves it as <workdir>/<name>.p2pmeta so a rerun needs no tracker.
+Meta fetch_meta(const std::vector<std::string>& trackers, const std::string& name, const std::string& info_hash,
+                const std::filesystem::path& workdir, ProgressReporter& reporter);
 
 // Returns the outcome; throws Error for everything that stops the download.
 SwarmOutcome download(const DownloadOptions& options, ProgressReporter& reporter);

@@ -47,6 +47,23 @@ std::string PeerConnection::peer_key() const {
                                                    : fmt::format("{}:{}", remote_ip_, theirs.listen_port);
 }
 
+double PeerConnection::sample_download_rate() {
+  auto now = Clock::now();
+  double dt = std::chrono::duration<double>(now - rate_mark_time_).count();
+  double rate = dt > 0 ? static_cast<double>(bytes_downloaded - rate_mark_bytes_) / dt : 0;
+  rate_mark_time_ = now;
+  rate_mark_bytes_ = bytes_downloaded;
+  return rate;
+}
+
+asio::awaitable<void> PeerConnection::throttle(RateLimiter* limiter, std::uint64_t bytes) {
+  if (!limiter || limiter->unlimited()) co_return;
+  auto wait = limiter->reserve(bytes, Clock::now());
+  if (wait.count() <= 0) co_return;
+  asio::steady_timer t(socket_.get_executor(), wait);
+  co_await t.async_wait(kTuple);
+}
+
 void PeerConnection::start() {
   auto self = shared_from_this();
   asio::co_spawn(socket_.get_executor(), [self]() -> asio::awaitable<void> { co_await self->run(); },
@@ -182,6 +199,8 @@ asio::awaitable<void> PeerConnection::reader() {
     if (std::holds_alternative<wire::Handshake>(h.message)) throw wire::ProtocolError("second handshake");
 
     if (auto* p = std::get_if<wire::Piece>(&h.message)) {
+      co_await throttle(down_limit_, h.payload_len);  // TCP flow control slows the sender meanwhile
+      if (!open_) break;
       std::span<std::uint8_t> dest = handler_.block_destination(*this, *p, h.payload_len);
       bool stored = !dest.empty();
       if (!stored) {
@@ -208,6 +227,8 @@ asio::awaitable<void> PeerConnection::reader() {
 asio::awaitable<std::string> PeerConnection::send_block(const wire::Request& r) {
   auto src = handler_.block_source(*this, r);
   if (src.fd < 0) co_return std::string();
+  co_await throttle(up_limit_, r.length);
+  if (!open_) co_return std::string();
   std::string head = wire::encode(wire::Piece{r.piece, r.begin}, r.length);
   auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(head), kTuple);
   if (ec) co_return "send failed: " + ec.message();

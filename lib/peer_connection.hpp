@@ -15,6 +15,7 @@
 
 #include "bitfield.hpp"
 #include "piece_picker.hpp"
+#include "rate_limiter.hpp"
 #include "wire.hpp"
 
 namespace p2p {
@@ -55,6 +56,13 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   void cancel_upload(const wire::Request& r);
   void clear_uploads() { uploads_.clear(); }
   void close(const std::string& why);
+  // Shared limiters (owned by the swarm); nullptr = unlimited.
+  void set_rate_limiters(RateLimiter* up, RateLimiter* down) {
+    up_limit_ = up;
+    down_limit_ = down;
+  }
+  // Bytes/s received since the previous call (the choker samples it every rechoke).
+  double sample_download_rate();
 
   std::uint64_t id() const { return id_; }
   bool outgoing() const { return outgoing_; }
@@ -85,6 +93,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   asio::awaitable<void> writer();
   asio::awaitable<bool> read_exact(std::span<std::uint8_t> out);
   asio::awaitable<std::string> send_block(const wire::Request& r);
+  asio::awaitable<void> throttle(RateLimiter* limiter, std::uint64_t bytes);
   void wake_writer();
 
   struct OutFrame {
@@ -101,6 +110,10 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   bool open_ = true, handshaken_ = false, closed_notified_ = false;
   std::string close_reason_;
   asio::steady_timer wake_;
+  RateLimiter* up_limit_ = nullptr;
+  RateLimiter* down_limit_ = nullptr;
+  Clock::time_point rate_mark_time_ = Clock::now();
+  std::uint64_t rate_mark_bytes_ = 0;
   std::deque<OutFrame> control_;
   std::deque<wire::Request> uploads_;
   // Read buffer: bytes [rpos_, rend_) are received but not yet parsed.

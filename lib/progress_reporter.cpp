@@ -40,7 +40,10 @@ void ProgressReporter::clear_bar() {
 }
 
 void ProgressReporter::on_listening(const std::string& host, std::uint16_t port) {
-  std::printf("listening %s:%u\n", host.c_str(), static_cast<unsigned>(port));
+  if (mode_ == OutputMode::json)
+    std::printf("%s\n", Json{{"event", "listening"}, {"host", host}, {"port", port}}.dump().c_str());
+  else
+    std::printf("listening %s:%u\n", host.c_str(), static_cast<unsigned>(port));
   std::fflush(stdout);
 }
 
@@ -169,7 +172,6 @@ void ProgressReporter::error(const std::string& message, int exit_code) {
     std::printf("%s\n", Json{{"event", "error"}, {"message", message}, {"exit_code", exit_code}}.dump().c_str());
     std::fflush(stdout);
   }
-  std::fprintf(stderr, "error: %s\n", message.c_str());
 }
 
 }  // namespace p2p

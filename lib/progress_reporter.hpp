@@ -21,7 +21,7 @@ class ProgressReporter : public SwarmObserver {
   void on_progress(const SwarmStats& stats) override;
   // Final lines: summary of a finished (or interrupted) run.
   void summary(const SwarmOutcome& outcome, const std::string& where);
-  void error(const std::string& message, int exit_code);
+  void error(const std::string& message, int exit_code);  // JSON event (stderr has the line already)
   void info(const std::string& text);  // a one-off human line (stderr), or a JSON "notice"
   bool json() const { return mode_ == OutputMode::json; }
 

@@ -14,6 +14,9 @@ struct SeedOptions {
   std::filesystem::path workdir = "data";
   std::string host = "0.0.0.0";
   std::uint16_t port = 0;
+  std::vector<std::string> trackers;  // added to the meta's own
+  bool publish = false;               // publish the meta to the trackers first
+  std::uint64_t max_upload_rate = 0;
 };
 
 // Runs until SIGINT/SIGTERM; throws Error if the source does not match or the port is busy.

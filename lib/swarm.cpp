@@ -21,10 +21,16 @@
 #include <random>
 #include <set>
 
+#include "announcer.hpp"
+#include "choker.hpp"
 #include "error.hpp"
 #include "limits.hpp"
 #include "peer_connection.hpp"
+#include "peer_directory.hpp"
+#include "peer_exchange.hpp"
 #include "piece_picker.hpp"
+#include "rate_limiter.hpp"
+#include "tracker_client.hpp"
 #include "whole_file_verifier.hpp"
 
 namespace p2p {
@@ -38,18 +44,8 @@ constexpr auto kTick = std::chrono::milliseconds(250);
 constexpr std::size_t kPipelineBytes = 1u << 20;
 // A peer that was the only source of this many bad pieces is banned for the run.
 constexpr int kStrikesToBan = 2;
-
-std::string address_label(const wire::PeerAddress& a) {
-  return a.host.find(':') != std::string::npos ? fmt::format("[{}]:{}", a.host, a.port)
-                                                : fmt::format("{}:{}", a.host, a.port);
-}
-
-std::string random_peer_id() {
-  std::random_device rd;
-  std::array<std::uint8_t, 20> id{};
-  for (auto& b : id) b = static_cast<std::uint8_t>(rd());
-  return to_hex(id);
-}
+// With a tracker, how long to wait for it to offer a peer when none is left.
+constexpr auto kWaitForTrackerPeers = std::chrono::seconds(60);
 
 std::vector<std::uint32_t> piece_lengths(const Meta& m) {
   std::vector<std::uint32_t> v(m.piece_count());
@@ -75,14 +71,6 @@ wire::PeerAddress parse_peer_address(const std::string& text) {
 }
 
 struct Swarm::Impl final : ConnectionHandler {
-  // A peer address we dial, and what we know about it.
-  struct PeerRecord {
-    int failures = 0;          // consecutive connections that ended without delivering a piece
-    int open = 0, connecting = 0;
-    Clock::time_point next_try{};
-    bool dead = false;         // refused us for good (wrong file, wrong version, ourselves)
-    std::string last_error;
-  };
   // A piece whose blocks are arriving, held in memory until hashed.
   struct InFlight {
     std::vector<std::uint8_t> data;
@@ -98,12 +86,18 @@ struct Swarm::Impl final : ConnectionHandler {
   std::optional<tcp::acceptor> acceptor;
   PiecePicker picker;
   std::unique_ptr<WholeFileVerifier> verifier;
-  std::string peer_id = random_peer_id();
+  std::string peer_id = tracker::random_peer_id();
   std::uint16_t listen_port = 0;
 
   std::map<std::uint64_t, std::shared_ptr<PeerConnection>> conns;
   std::uint64_t next_conn_id = 1;
-  std::map<wire::PeerAddress, PeerRecord> records;
+  PeerDirectory dir;
+  std::map<std::uint64_t, wire::PeerAddress> addr_of;  // conn id -> the address the peer listens on, if known
+  std::map<std::uint64_t, PeerExchange> pex;
+  Choker choker{std::random_device{}()};
+  RateLimiter up_limit, down_limit;
+  std::unique_ptr<Announcer> announcer;
+  Clock::time_point hopeless_since{};
   std::map<std::string, int> strikes;         // by peer key
   std::map<std::string, std::string> banned;  // peer key -> reason
   std::map<std::uint32_t, InFlight> inflight;
@@ -120,13 +114,14 @@ struct Swarm::Impl final : ConnectionHandler {
 
   Impl(const Meta& m, PieceStore& s, SwarmOptions o, SwarmObserver& obs)
       : meta(m), store(s), opt(std::move(o)), observer(obs),
-        picker(piece_lengths(m), limits::kBlockSize, std::random_device{}()) {
+        picker(piece_lengths(m), limits::kBlockSize, std::random_device{}()), dir(opt.parallel),
+        up_limit(opt.max_upload_rate), down_limit(opt.max_download_rate) {
     for (std::uint32_t i = 0; i < meta.piece_count(); ++i)
       if (store.has(i)) picker.mark_have(i);
     stats.total_bytes = meta.size;
     stats.pieces_total = meta.piece_count();
     stats.resumed_bytes = store.verified_bytes();
-    for (const auto& p : opt.peers) records[p];
+    for (const auto& p : opt.peers) dir.add(p, PeerDirectory::Source::command_line);
   }
 
   ~Impl() override { hashers.join(); }
@@ -190,20 +185,13 @@ struct Swarm::Impl final : ConnectionHandler {
     }
   }
 
-  std::map<std::uint64_t, wire::PeerAddress> dialled;  // conn id -> the record it belongs to
-
-  void add_connection(tcp::socket socket, bool outgoing, std::optional<wire::PeerAddress> record) {
+  void add_connection(tcp::socket socket, bool outgoing, std::optional<wire::PeerAddress> dialled) {
     auto id = next_conn_id++;
     auto c = std::make_shared<PeerConnection>(std::move(socket), *this, id, outgoing, our_handshake());
+    c->set_rate_limiters(&up_limit, &down_limit);
     conns[id] = c;
-    if (record) dialled[id] = *record;
+    if (dialled) addr_of[id] = *dialled;
     c->start();
-  }
-
-  void dial(const wire::PeerAddress& addr) {
-    auto& rec = records[addr];
-    ++rec.connecting;
-    asio::co_spawn(io, connect(addr), asio::detached);
   }
 
   asio::awaitable<void> connect(wire::PeerAddress addr) {
@@ -221,57 +209,55 @@ struct Swarm::Impl final : ConnectionHandler {
       ec = cec;
       if (!ec && !socket.is_open()) ec = asio::error::timed_out;
     }
-    auto& rec = records[addr];
-    --rec.connecting;
     if (stopping) co_return;
     if (ec) {
-      peer_failed(addr, ec == asio::error::operation_aborted ? "connection timed out" : ec.message());
+      dir.dial_failed(addr, ec == asio::error::operation_aborted ? "connection timed out" : ec.message(), Clock::now());
+      report_failure(addr);
       co_return;
     }
-    ++rec.open;
+    dir.connected(addr);
     add_connection(std::move(socket), true, addr);
   }
 
-  void peer_failed(const wire::PeerAddress& addr, const std::string& why) {
-    auto& rec = records[addr];
-    ++rec.failures;
-    rec.last_error = why;
-    auto backoff = std::chrono::milliseconds(500) * (1 << std::min(rec.failures - 1, 5));
-    rec.next_try = Clock::now() + backoff;
-    if (rec.failures == 1 || rec.failures == limits::kMaxConnectAttempts)
-      observer.on_event("peer_dropped", fmt::format("{}: {}{}", address_label(addr), why,
-                                                    rec.failures >= limits::kMaxConnectAttempts ? " (giving up)" : ""));
+  void report_failure(const wire::PeerAddress& addr) {
+    if (dir.first_failure(addr) || dir.gave_up(addr))
+      observer.on_event("peer_dropped", fmt::format("{}: {}{}", address_label(addr), dir.last_error(addr),
+                                                    dir.gave_up(addr) ? " (giving up)" : ""));
   }
 
   void maintain_dials() {
     if (complete || stopping) return;
-    auto now = Clock::now();
-    for (auto& [addr, rec] : records) {
-      if (rec.dead || rec.failures >= limits::kMaxConnectAttempts || banned.count(address_label(addr))) continue;
-      if (rec.next_try > now) continue;
-      int want = std::clamp(opt.parallel, 1, limits::kMaxParallel);
-      // After a failure, probe with one connection before opening the rest.
-      if (rec.failures > 0 && rec.open == 0) want = 1;
-      while (rec.open + rec.connecting < want && conns.size() < limits::kMaxConnectionsPerProcess) dial(addr);
+    std::size_t budget = limits::kMaxConnectionsPerProcess > conns.size() ? limits::kMaxConnectionsPerProcess - conns.size() : 0;
+    for (const auto& addr : dir.to_dial(Clock::now(), budget)) {
+      dir.dialling(addr);
+      asio::co_spawn(io, connect(addr), asio::detached);
     }
   }
 
-  bool any_hope() const {
-    if (!conns.empty()) return true;
-    for (auto& [addr, rec] : records)
-      if (rec.connecting > 0 ||
-          (!rec.dead && rec.failures < limits::kMaxConnectAttempts && !banned.count(address_label(addr))))
-        return true;
-    return false;
+  void add_peers(const std::vector<wire::PeerAddress>& peers, PeerDirectory::Source source) {
+    for (const auto& p : peers)
+      if (!(p.port == listen_port && is_local(p.host))) dir.add(p, source);
+    maintain_dials();
   }
+  static bool is_local(const std::string& host) { return host == "127.0.0.1" || host == "::1"; }
 
   // ---- ConnectionHandler -------------------------------------------------------
 
   std::string on_handshake(PeerConnection& c, const wire::Handshake& h) override {
     if (h.version != wire::kProtocolVersion) return "version_mismatch";
     if (h.info_hash != meta.info_hash) return "info_hash_mismatch";
-    if (h.peer_id == peer_id) return "self_connection";
+    if (h.peer_id == peer_id) {
+      if (auto it = addr_of.find(c.id()); it != addr_of.end()) dir.refuse_forever(it->second, "that is ourselves");
+      return "self_connection";
+    }
     if (banned.count(c.peer_key())) return "banned";
+    if (!c.outgoing() && h.listen_port != 0) {
+      // An incoming peer that listens: remember where, for peer exchange and to avoid dialling it too.
+      wire::PeerAddress a{c.remote_ip(), h.listen_port};
+      addr_of[c.id()] = a;
+      dir.add(a, PeerDirectory::Source::pex);
+      dir.incoming(a);
+    }
     c.send_with_payload(wire::BitfieldMsg{}, std::vector<std::uint8_t>(store.verified().bytes().begin(),
                                                                        store.verified().bytes().end()));
     c.peer_has = Bitfield(meta.piece_count());
@@ -332,7 +318,11 @@ struct Swarm::Impl final : ConnectionHandler {
   }
   void handle(PeerConnection& c, const wire::Interested&, std::span<const std::uint8_t>) {
     c.peer_interested = true;
-    if (c.am_choking) {
+    // A free regular slot is given at once; otherwise the next rechoke decides.
+    std::set<std::string> unchoked;
+    for (auto& [id, o] : conns)
+      if (!o->am_choking && o->peer_key() != choker.optimistic()) unchoked.insert(o->peer_key());
+    if (c.am_choking && (unchoked.count(c.peer_key()) || unchoked.size() < Choker::kRegularSlots)) {
       c.am_choking = false;
       c.send(wire::Unchoke{});
     }
@@ -341,12 +331,18 @@ struct Swarm::Impl final : ConnectionHandler {
     c.peer_interested = false;
   }
   void handle(PeerConnection& c, const wire::ErrorMsg& e, std::span<const std::uint8_t>) {
+    std::string why = fmt::format("peer reported {}: {}", e.code, e.message);
     if (e.code == "info_hash_mismatch" || e.code == "version_mismatch" || e.code == "self_connection")
-      if (auto it = dialled.find(c.id()); it != dialled.end()) records[it->second].dead = true;
-    c.close(fmt::format("peer reported {}: {}", e.code, e.message));
+      if (auto it = addr_of.find(c.id()); it != addr_of.end() && c.outgoing()) dir.refuse_forever(it->second, why);
+    c.close(why);
   }
-  template <class M>
-  void handle(PeerConnection&, const M&, std::span<const std::uint8_t>) {}  // keepalive, pex (not yet used)
+  void handle(PeerConnection& c, const wire::Pex& p, std::span<const std::uint8_t>) {
+    if (!pex[c.id()].accept_incoming(Clock::now())) return;  // too frequent: ignored
+    if (!complete) add_peers(p.added, PeerDirectory::Source::pex);
+  }
+  void handle(PeerConnection&, const wire::KeepAlive&, std::span<const std::uint8_t>) {}
+  void handle(PeerConnection&, const wire::Handshake&, std::span<const std::uint8_t>) {}
+  void handle(PeerConnection&, const wire::Piece&, std::span<const std::uint8_t>) {}
 
   void check_block_bounds(std::uint32_t piece, std::uint32_t begin, std::uint32_t length, const char* what) {
     if (piece >= meta.piece_count())
@@ -406,20 +402,18 @@ struct Swarm::Impl final : ConnectionHandler {
     conns.erase(found);
     if (c.handshaken()) picker.remove_peer(c.peer_has);
     drop_requests(c);
-    if (auto it = dialled.find(c.id()); it != dialled.end()) {
+    pex.erase(c.id());
+    if (auto it = addr_of.find(c.id()); it != addr_of.end()) {
       auto addr = it->second;
-      dialled.erase(it);
-      auto& rec = records[addr];
-      --rec.open;
-      if (!stopping && !complete) {
+      addr_of.erase(it);
+      if (!c.outgoing()) {
+        dir.incoming_closed(addr);
+      } else if (!stopping) {
         // A connection that delivered data proves the peer works; others count as failures.
-        if (c.bytes_downloaded > 0 && why.rfind("stalled", 0) != 0) {
-          rec.failures = 0;
-          rec.next_try = Clock::now() + std::chrono::milliseconds(500);
-          observer.on_event("peer_dropped", fmt::format("{}: {}", c.label(), why));
-        } else {
-          peer_failed(addr, why);
-        }
+        bool useful = c.bytes_downloaded > 0 && why.rfind("stalled", 0) != 0;
+        dir.closed(addr, useful, why, Clock::now());
+        if (useful || complete) observer.on_event("peer_dropped", fmt::format("{}: {}", c.label(), why));
+        else report_failure(addr);
       }
     } else if (c.handshaken() && !stopping) {
       observer.on_event("peer_dropped", fmt::format("{}: {}", c.label(), why));
@@ -549,6 +543,9 @@ struct Swarm::Impl final : ConnectionHandler {
   void ban(const std::string& key, const std::string& reason) {
     if (banned.count(key)) return;
     banned[key] = reason;
+    for (auto& [id, c] : conns)
+      if (c->peer_key() == key)
+        if (auto it = addr_of.find(id); it != addr_of.end()) dir.ban(it->second, reason);
     observer.on_event("banned", fmt::format("{}: {}", key, reason));
     for (auto& [id, c] : std::map(conns))
       if (c->peer_key() == key) c->close("banned: " + reason);
@@ -572,6 +569,7 @@ struct Swarm::Impl final : ConnectionHandler {
       return fail(std::current_exception());
     }
     completed_at = Clock::now();
+    if (announcer) announcer->completed();
     for (auto& [id, c] : std::map(conns)) {
       drop_requests(*c);
       set_interest(*c);
@@ -613,19 +611,68 @@ struct Swarm::Impl final : ConnectionHandler {
       }
     }
     maintain_dials();
+    if (choker.due(now)) rechoke(now);
+    send_pex(now);
     if (state_dirty && now - last_save >= limits::kStateSaveInterval) save_state();
     if (now - last_progress >= std::chrono::seconds(1)) report_progress();
+    if (announcer)
+      announcer->set_progress(meta.size - store.verified_bytes(), stats.uploaded_bytes, stats.downloaded_bytes);
     if (complete && opt.keep_seeding && opt.seed_time && now - completed_at >= *opt.seed_time) shutdown();
-    if (!complete && !acceptor && !any_hope() && hashing == 0) {
-      std::string why;
-      for (auto& [addr, rec] : records)
-        why += fmt::format("{}{}: {}", why.empty() ? "" : "; ", address_label(addr),
-                           rec.last_error.empty() ? "no usable connection" : rec.last_error);
-      for (auto& [key, reason] : banned) why += fmt::format("{}{} banned ({})", why.empty() ? "" : "; ", key, reason);
-      fail(std::make_exception_ptr(Error(
-          ExitCode::peers_failed,
-          fmt::format("no peer can supply the rest of {} ({} of {} pieces verified): {}", meta.name,
-                      picker.have_count(), meta.piece_count(), why.empty() ? "no peers given" : why))));
+    check_hope(now);
+  }
+
+  // Gives up when no peer can be reached any more. With a tracker, waits a while for new peers.
+  void check_hope(Clock::time_point now) {
+    if (complete || !conns.empty() || dir.any_hope() || hashing > 0) {
+      hopeless_since = {};
+      return;
+    }
+    if (hopeless_since == Clock::time_point{}) hopeless_since = now;
+    if (announcer && now - hopeless_since < kWaitForTrackerPeers) return;
+    std::string why = dir.failure_summary();
+    for (auto& [key, reason] : banned) why += fmt::format("; {} banned ({})", key, reason);
+    if (announcer) why += fmt::format("; the tracker offered no other peer in {} s", kWaitForTrackerPeers.count());
+    fail(std::make_exception_ptr(Error(ExitCode::peers_failed,
+                                       fmt::format("no peer can supply the rest of {} ({} of {} pieces verified): {}",
+                                                   meta.name, picker.have_count(), meta.piece_count(), why))));
+  }
+
+  void rechoke(Clock::time_point now) {
+    std::map<std::string, Choker::Peer> peers;
+    for (auto& [id, c] : conns) {
+      if (!c->handshaken()) continue;
+      auto& p = peers[c->peer_key()];
+      p.key = c->peer_key();
+      p.interested |= c->peer_interested;
+      p.rate_from += c->sample_download_rate();
+    }
+    std::vector<Choker::Peer> list;
+    for (auto& [k, p] : peers) list.push_back(p);
+    auto unchoke = choker.rechoke(list, complete || store.complete(), now);
+    for (auto& [id, c] : conns) {
+      if (!c->handshaken()) continue;
+      bool should_choke = !unchoke.count(c->peer_key());
+      if (should_choke == c->am_choking) continue;
+      c->am_choking = should_choke;
+      if (should_choke) {
+        c->clear_uploads();  // a choke discards their pending requests
+        c->send(wire::Choke{});
+      } else {
+        c->send(wire::Unchoke{});
+      }
+    }
+  }
+
+  // Gossip: tell each peer about the others we are connected to (changes only, rate-limited).
+  void send_pex(Clock::time_point now) {
+    std::set<wire::PeerAddress> known;
+    for (auto& [id, a] : addr_of)
+      if (conns.count(id) && conns[id]->handshaken()) known.insert(a);
+    for (auto& [id, c] : conns) {
+      if (!c->handshaken()) continue;
+      auto others = known;
+      if (auto it = addr_of.find(id); it != addr_of.end()) others.erase(it->second);
+      if (auto msg = pex[id].next(others, now)) c->send(*msg);
     }
   }
 
@@ -668,6 +715,17 @@ struct Swarm::Impl final : ConnectionHandler {
       shutdown();
     });
     if (opt.listen_port) listen();
+    if (!opt.trackers.empty()) {
+      announcer = std::make_unique<Announcer>(
+          opt.trackers, meta.info_hash, peer_id, listen_port,
+          [this](std::vector<wire::PeerAddress> peers) {
+            asio::post(io, [this, peers = std::move(peers)] {
+              if (!complete && !stopping) add_peers(peers, PeerDirectory::Source::tracker);
+            });
+          },
+          [this](const std::string& text) { asio::post(io, [this, text] { observer.on_event("tracker", text); }); });
+      announcer->set_progress(meta.size - store.verified_bytes(), 0, 0);
+    }
     if (!store.is_source()) verifier = std::make_unique<WholeFileVerifier>(meta, store.file(), store.verified());
     if (store.complete()) {
       if (store.is_source()) complete = true;
@@ -678,6 +736,7 @@ struct Swarm::Impl final : ConnectionHandler {
       asio::co_spawn(io, ticker(), asio::detached);
       io.run();
     }
+    if (announcer) announcer->stop();  // "stopped" to each tracker, bounded
     // Drain the hash pool so no piece is half-recorded, then record what is verified.
     while (hashing > 0) {
       io.restart();

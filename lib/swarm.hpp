@@ -22,6 +22,9 @@ struct SwarmOptions {
   std::string listen_host = "0.0.0.0";
   bool keep_seeding = false;              // once complete, keep serving until stopped
   std::optional<std::chrono::seconds> seed_time;
+  std::vector<std::string> trackers;      // "host:port": announce to these, take peers from them
+  std::uint64_t max_upload_rate = 0;      // bytes/s, 0 = unlimited
+  std::uint64_t max_download_rate = 0;
 };
 
 struct SwarmStats {
