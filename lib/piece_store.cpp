@@ -65,6 +65,37 @@ Bitfield verify_pieces(const Meta& meta, const File& file, const Bitfield& candi
   return good;
 }
 
+std::string parse_state(const Meta& meta, std::string_view text, const std::string& origin, Bitfield& claimed) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return fmt::format("{} is not valid JSON", origin);
+  auto str = [&](const char* k) -> std::string {
+    auto it = j.find(k);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  auto num = [&](const char* k) -> std::uint64_t {
+    auto it = j.find(k);
+    return it != j.end() && it->is_number_unsigned() ? it->get<std::uint64_t>() : ~0ull;
+  };
+  if (num("version") != 1) return fmt::format("{} has an unknown version", origin);
+  if (str("info_hash") != meta.info_hash_hex())
+    return fmt::format("{} belongs to another file (info hash {})", origin, str("info_hash").substr(0, 64));
+  if (num("pieces") != meta.piece_count() || num("piece_size") != meta.piece_size || num("size") != meta.size)
+    return fmt::format("{} does not match the meta's sizes", origin);
+  std::string hex = str("verified");
+  if (hex.size() != Bitfield::byte_length(meta.piece_count()) * 2)
+    return fmt::format("{} has a verified-pieces field of the wrong length", origin);
+  std::vector<std::uint8_t> bytes(hex.size() / 2);
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    auto v = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; };
+    int hi = v(hex[2 * i]), lo = v(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return fmt::format("{} has a malformed verified-pieces field", origin);
+    bytes[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+  }
+  if (!Bitfield::from_bytes(bytes, meta.piece_count(), claimed))
+    return fmt::format("{} marks pieces past the end of the file", origin);
+  return {};
+}
+
 namespace {
 
 // Reads the state file; returns the pieces it claims, or an explanation why it is unusable.
@@ -75,34 +106,7 @@ std::string load_state(const Meta& meta, const fs::path& path, Bitfield& claimed
   } catch (const Error& e) {
     return e.what();
   }
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return fmt::format("{} is not valid JSON", path.string());
-  auto str = [&](const char* k) -> std::string {
-    auto it = j.find(k);
-    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-  };
-  auto num = [&](const char* k) -> std::uint64_t {
-    auto it = j.find(k);
-    return it != j.end() && it->is_number_unsigned() ? it->get<std::uint64_t>() : ~0ull;
-  };
-  if (num("version") != 1) return fmt::format("{} has an unknown version", path.string());
-  if (str("info_hash") != meta.info_hash_hex())
-    return fmt::format("{} belongs to another file (info hash {})", path.string(), str("info_hash").substr(0, 64));
-  if (num("pieces") != meta.piece_count() || num("piece_size") != meta.piece_size || num("size") != meta.size)
-    return fmt::format("{} does not match the meta's sizes", path.string());
-  std::string hex = str("verified");
-  if (hex.size() != Bitfield::byte_length(meta.piece_count()) * 2)
-    return fmt::format("{} has a verified-pieces field of the wrong length", path.string());
-  std::vector<std::uint8_t> bytes(hex.size() / 2);
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    auto v = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; };
-    int hi = v(hex[2 * i]), lo = v(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return fmt::format("{} has a malformed verified-pieces field", path.string());
-    bytes[i] = static_cast<std::uint8_t>(hi << 4 | lo);
-  }
-  if (!Bitfield::from_bytes(bytes, meta.piece_count(), claimed))
-    return fmt::format("{} marks pieces past the end of the file", path.string());
-  return {};
+  return parse_state(meta, text, path.string(), claimed);
 }
 
 }  // namespace

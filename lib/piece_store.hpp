@@ -11,6 +11,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "bitfield.hpp"
 #include "file_io.hpp"
@@ -72,6 +73,10 @@ class PieceStore {
   bool is_source_ = false;
   Bitfield verified_;
 };
+
+// Parses a state file's text: on success returns "" and sets `claimed` (pieces it says
+// are verified: still to be hash-checked); otherwise says why the state is unusable.
+std::string parse_state(const Meta& meta, std::string_view text, const std::string& origin, Bitfield& claimed);
 
 // Hashes the listed pieces of `file` on all cores; returns those that match the meta.
 Bitfield verify_pieces(const Meta& meta, const File& file, const Bitfield& candidates);

@@ -4,7 +4,8 @@ source "$(dirname "$0")/lib.sh"
 random_file "$T/f.bin" $((2 * 1024 * 1024 + 5))
 "$BIN/p2p-create" -q --piece-size 65536 "$T/f.bin"
 M="$T/f.bin.p2pmeta"
-start honest "$BIN/p2p-seed" --meta "$M" --source "$T/f.bin" --host 127.0.0.1 --port 0
+# The honest seeder is capped so that the bad peers surely serve blocks before it could finish alone.
+start honest "$BIN/p2p-seed" --meta "$M" --source "$T/f.bin" --host 127.0.0.1 --port 0 --max-upload-rate 512k
 HONEST=$PORT
 
 for mode in corrupt hangup stall; do
