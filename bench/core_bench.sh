@@ -9,7 +9,7 @@
 #
 # Env: BENCH_DIR (scratch space, default /tmp/p2p-bench; the random input files are kept
 #      there between runs and regenerated only if their size is wrong),
-#      RUNS (timed runs per measure, default 3), WARMUP (1), SMALL_RUNS (1 MiB p2p runs, 20),
+#      RUNS (timed runs per measure, default 5), WARMUP (1), SMALL_RUNS (1 MiB p2p runs, 20),
 #      ARIA_RUNS (aria2c runs, 3), DL_TIMEOUT (seconds per transfer, 120),
 #      P2P_BENCH_SKIP_BUILD=1 (use build/bin as is instead of running scripts/build.sh).
 # All figures are warm page cache, loopback, one seeder and one downloader on this machine.
@@ -21,7 +21,7 @@ source "$HERE/lib.sh"
 util() { python3 "$HERE/bench_util.py" "$@"; }
 
 BENCH_DIR=${BENCH_DIR:-/tmp/p2p-bench}
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 WARMUP=${WARMUP:-1}
 SMALL_RUNS=${SMALL_RUNS:-20}
 ARIA_RUNS=${ARIA_RUNS:-3}
@@ -52,6 +52,8 @@ for b in p2p-create p2p-seed p2p-download; do [ -x "$BIN/$b" ] || die "$BIN/$b i
 
 trap stop_all EXIT
 trap 'exit 130' INT TERM
+LOAD_MEASURE=$(cut -d' ' -f1-3 /proc/loadavg)
+log "load average before measuring: $LOAD_MEASURE"
 
 # --- 1. input files ---------------------------------------------------------------------------
 DATA=$BENCH_DIR/data
@@ -326,16 +328,16 @@ VERSIONS="p2p-share $GIT_REV$([ "$GIT_DIRTY" != 0 ] && echo " (+$GIT_DIRTY uncom
 
 echo
 echo "Core transfer benchmark — $HOST_INFO"
-echo "load average: $LOAD_START at start, $LOAD_END at end; ${ELAPSED}s total"
+echo "load average: $LOAD_START at start, $LOAD_MEASURE after the build, $LOAD_END at end; ${ELAPSED}s total"
 echo "hyperfine mean ± sd of $RUNS runs after $WARMUP warm-up (aria2c: $ARIA_RUNS runs; 1 MiB p2p: $SMALL_RUNS runs after 3); RSS = max over runs"
 echo
 util table "$ROWS"
 echo
 echo "Detail (no targets):"
 util table "$DETAIL"
-if python3 -c "import sys; sys.exit(0 if float('${LOAD_START%% *}') > $(nproc) * 0.5 else 1)"; then
+if python3 -c "import sys; sys.exit(0 if float('${LOAD_MEASURE%% *}') > $(nproc) * 0.5 else 1)"; then
   echo
-  echo "NOTE: load average ${LOAD_START%% *} at start on $(nproc) cores: other work was running; figures may be noisy."
+  echo "NOTE: load average ${LOAD_MEASURE%% *} when measuring started, on $(nproc) cores: other work was running; figures may be noisy (rerun when the machine is idle)."
 fi
 
 mkdir -p "$(dirname "$RESULTS")"
@@ -345,7 +347,7 @@ mkdir -p "$(dirname "$RESULTS")"
   echo "Produced by \`bash bench/core_bench.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC')."
   echo
   echo "- Host: $HOST_INFO"
-  echo "- Load average: $LOAD_START at start, $LOAD_END at end (the machine is shared; figures can be noisy). Total ${ELAPSED}s."
+  echo "- Load average: $LOAD_START at start, $LOAD_MEASURE after the build (when measuring started), $LOAD_END at end (the machine is shared; figures can be noisy). Total ${ELAPSED}s including the build."
   echo "- Versions: $VERSIONS"
   echo "- Method: hyperfine mean ± sd of $RUNS runs after $WARMUP warm-up (aria2c transfers: $ARIA_RUNS runs; 1 MiB p2p: $SMALL_RUNS runs after 3 warm-ups, no shell, no wrapper). Warm page cache, loopback, one seeder and one downloader. Every output was compared with \`cmp\` against the source before it was counted. Transfer times are process start to exit (file complete and verified). Downloader RSS and CPU come from \`/usr/bin/time -f '%e %U %S %M'\` around each run (max RSS over runs, mean CPU); seeder RSS is VmHWM of the long-lived seeder (including its start-up hash check) read just before stopping it; seeder CPU is the /proc/PID/stat delta over the runs divided by the number of transfers."
   echo "- Inputs: random files in \`$DATA\` (1 GiB, 100 MiB, 1 MiB). p2p-create picks its piece size automatically; mktorrent uses its default 256 KiB pieces. p2p-download fdatasyncs the file and checks a whole-file SHA-256 before exiting; cp and aria2c do neither (see the cp + fdatasync row)."

@@ -67,6 +67,8 @@ SwarmOutcome download(const DownloadOptions& o, ProgressReporter& reporter) {
   if (o.peers.empty() && trackers.empty())
     throw Error(ExitCode::usage,
                 "no peers to download from: give --host and --port, --peer HOST:PORT, or --tracker HOST:PORT");
+  if (!trackers.empty() && !o.listen_port)
+    throw Error(ExitCode::usage, "--no-listen cannot be used with a tracker: trackers only list peers that listen");
   if (o.parallel < 1 || o.parallel > 32)
     throw Error(ExitCode::usage, fmt::format("--parallel {} is outside 1-32", o.parallel));
   SwarmOptions so;

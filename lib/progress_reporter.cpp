@@ -74,6 +74,11 @@ void ProgressReporter::on_progress(const SwarmStats& s) {
     case OutputMode::quiet:
       return;
     case OutputMode::json:
+      if (seeding_) {  // a seeder reports only when something changed
+        if (s.uploaded_bytes == last_uploaded_ && s.peers == last_peers_) return;
+        last_uploaded_ = s.uploaded_bytes;
+        last_peers_ = s.peers;
+      }
       std::printf("%s\n", Json{{"event", "progress"},
                                {"verified_bytes", s.verified_bytes},
                                {"total_bytes", s.total_bytes},

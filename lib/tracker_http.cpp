@@ -4,7 +4,6 @@
 // costs one timer and never blocks anyone else.
 #include "tracker_http.hpp"
 
-#include <http_parser.h>
 #include <sys/resource.h>
 
 #include <array>
@@ -17,6 +16,7 @@
 
 #include "error.hpp"
 #include "tracker_api.hpp"
+#include "tracker_http_parser.hpp"
 #include "tracker_limits.hpp"
 
 namespace p2p::tracker {
@@ -29,8 +29,6 @@ namespace {
 
 // Per connection: 10,000 idle keep-alive connections cost 40 MiB of buffers.
 constexpr std::size_t kReadBufferBytes = 4 * 1024;
-// Bodies are only for POST /publish; other requests may carry at most this.
-constexpr std::size_t kMaxOtherBodyBytes = 64 * 1024;
 
 constexpr std::string_view kRefused =
     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: 51\r\n"
@@ -73,9 +71,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(tcp::socket socket, HttpServer::Impl& server, std::string remote_ip)
       : socket_(std::move(socket)), server_(server), remote_ip_(std::move(remote_ip)),
-        buffer_(new char[kReadBufferBytes]) {
-    http_parser_init(&parser_, HTTP_REQUEST);
-    parser_.data = this;
+        buffer_(new char[kReadBufferBytes]), parser_(*this) {
     head_.reserve(256);
   }
 
@@ -103,139 +99,35 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<void> watchdog();
   asio::awaitable<bool> respond(bool keep_alive);
   asio::awaitable<void> write_error(int status, std::string_view message);
-  void reset_request();
 
-  // http_parser callbacks (C API): data points back at the connection.
-  static Connection& self(http_parser* p) { return *static_cast<Connection*>(p->data); }
-  static int on_message_begin(http_parser* p);
-  static int on_url(http_parser* p, const char* at, std::size_t n);
-  static int on_header_field(http_parser* p, const char* at, std::size_t n);
-  static int on_header_value(http_parser* p, const char* at, std::size_t n);
-  static int on_headers_complete(http_parser* p);
-  static int on_body(http_parser* p, const char* at, std::size_t n);
-  static int on_message_complete(http_parser* p);
-  static const http_parser_settings& settings();
-  int reject(int status, std::string message) {
-    reject_status_ = status;
-    reject_message_ = std::move(message);
-    return -1;
-  }
-  bool count_header_bytes(std::size_t n) {
-    header_bytes_ += n;
-    return header_bytes_ <= limits::kMaxHeaderBytes;
-  }
+  // Request parsing; its hooks move the connection's phase and deadline.
+  class Parser final : public HttpRequestParser {
+   public:
+    explicit Parser(Connection& c) : c_(c) {}
+
+   private:
+    void message_begun() override {
+      c_.phase_ = Phase::headers;
+      c_.deadline_ = Clock::now() + c_.server_.options.header_timeout;
+    }
+    void headers_complete() override {
+      c_.phase_ = Phase::body;
+      c_.deadline_ = Clock::now() + limits::kBodyTimeout;
+    }
+    Connection& c_;
+  };
 
   tcp::socket socket_;
   HttpServer::Impl& server_;
   std::string remote_ip_;
   std::unique_ptr<char[]> buffer_;
-  http_parser parser_{};
+  Parser parser_;
   Phase phase_ = Phase::idle;
   Clock::time_point deadline_;
-
-  // The request being parsed.
-  std::string url_, body_, field_, expect_;
-  bool in_value_ = false, headers_done_ = false, want_continue_ = false;
-  std::size_t header_bytes_ = 0, body_limit_ = 0;
-  int reject_status_ = 0;
-  std::string reject_message_;
 
   std::string head_;
   Response response_;
 };
-
-const http_parser_settings& Connection::settings() {
-  static const http_parser_settings s = [] {
-    http_parser_settings x{};
-    x.on_message_begin = &Connection::on_message_begin;
-    x.on_url = &Connection::on_url;
-    x.on_header_field = &Connection::on_header_field;
-    x.on_header_value = &Connection::on_header_value;
-    x.on_headers_complete = &Connection::on_headers_complete;
-    x.on_body = &Connection::on_body;
-    x.on_message_complete = &Connection::on_message_complete;
-    return x;
-  }();
-  return s;
-}
-
-int Connection::on_message_begin(http_parser* p) {
-  Connection& c = self(p);
-  c.phase_ = Phase::headers;
-  c.deadline_ = Clock::now() + c.server_.options.header_timeout;
-  return 0;
-}
-
-int Connection::on_url(http_parser* p, const char* at, std::size_t n) {
-  Connection& c = self(p);
-  if (c.url_.size() + n > limits::kMaxUrlBytes)
-    return c.reject(414, fmt::format("request target longer than {} bytes", limits::kMaxUrlBytes));
-  if (!c.count_header_bytes(n))
-    return c.reject(431, fmt::format("request headers larger than {} bytes", limits::kMaxHeaderBytes));
-  c.url_.append(at, n);
-  return 0;
-}
-
-int Connection::on_header_field(http_parser* p, const char* at, std::size_t n) {
-  Connection& c = self(p);
-  if (!c.count_header_bytes(n))
-    return c.reject(431, fmt::format("request headers larger than {} bytes", limits::kMaxHeaderBytes));
-  if (c.in_value_) c.field_.clear();
-  c.in_value_ = false;
-  // Only short names matter to us (Expect); longer ones need not be kept.
-  for (std::size_t i = 0; i < n && c.field_.size() < 32; ++i)
-    c.field_.push_back(static_cast<char>(at[i] | 0x20));
-  return 0;
-}
-
-int Connection::on_header_value(http_parser* p, const char* at, std::size_t n) {
-  Connection& c = self(p);
-  if (!c.count_header_bytes(n))
-    return c.reject(431, fmt::format("request headers larger than {} bytes", limits::kMaxHeaderBytes));
-  c.in_value_ = true;
-  if (c.field_ == "expect" && c.expect_.size() < 32) c.expect_.append(at, std::min<std::size_t>(n, 32));
-  return 0;
-}
-
-int Connection::on_headers_complete(http_parser* p) {
-  Connection& c = self(p);
-  c.headers_done_ = true;
-  c.phase_ = Phase::body;
-  c.deadline_ = Clock::now() + limits::kBodyTimeout;
-  c.body_limit_ = std::string_view(c.url_).starts_with("/publish") ? limits::kMaxBodyBytes : kMaxOtherBodyBytes;
-  const bool sized = !(p->flags & F_CHUNKED) && p->content_length != ULLONG_MAX;
-  if (sized && p->content_length > c.body_limit_)
-    return c.reject(413, fmt::format("request body of {} bytes is larger than the {} allowed for {}",
-                                     p->content_length, c.body_limit_, c.url_.substr(0, 64)));
-  if (c.expect_ == "100-continue" || c.expect_ == "100-Continue") c.want_continue_ = true;
-  return 0;
-}
-
-int Connection::on_body(http_parser* p, const char* at, std::size_t n) {
-  Connection& c = self(p);
-  if (c.body_.size() + n > c.body_limit_)
-    return c.reject(413, fmt::format("request body larger than the {} bytes allowed", c.body_limit_));
-  c.body_.append(at, n);
-  return 0;
-}
-
-int Connection::on_message_complete(http_parser* p) {
-  // Pause so execute() returns here: the answer goes out before the next
-  // pipelined request is parsed, in order.
-  http_parser_pause(p, 1);
-  return 0;
-}
-
-void Connection::reset_request() {
-  url_.clear();
-  body_.clear();
-  field_.clear();
-  expect_.clear();
-  in_value_ = headers_done_ = want_continue_ = false;
-  header_bytes_ = 0;
-  reject_status_ = 0;
-  reject_message_.clear();
-}
 
 asio::awaitable<void> Connection::serve() {
   std::size_t begin = 0, end = 0;
@@ -246,31 +138,21 @@ asio::awaitable<void> Connection::serve() {
       begin = 0;
       end = n;
     }
-    std::size_t parsed = http_parser_execute(&parser_, &settings(), buffer_.get() + begin, end - begin);
-    begin += parsed;
-    auto err = HTTP_PARSER_ERRNO(&parser_);
-    if (err == HPE_PAUSED) {
-      bool keep_alive = http_should_keep_alive(&parser_) != 0 && !server_.stopping;
+    begin += parser_.execute(buffer_.get() + begin, end - begin);
+    auto status = parser_.status();
+    if (status == HttpRequestParser::Status::complete) {
+      bool keep_alive = parser_.keep_alive() && !server_.stopping;
       if (!co_await respond(keep_alive) || !keep_alive) co_return;
-      http_parser_pause(&parser_, 0);
-      reset_request();
+      parser_.next_request();
       phase_ = Phase::idle;
       deadline_ = Clock::now() + server_.options.idle_timeout;
       continue;
     }
-    if (err != HPE_OK) {
-      if (reject_status_ != 0) {
-        co_await write_error(reject_status_, reject_message_);
-      } else if (err == HPE_HEADER_OVERFLOW) {
-        co_await write_error(431, fmt::format("request headers larger than {} bytes", limits::kMaxHeaderBytes));
-      } else {
-        co_await write_error(400, fmt::format("malformed HTTP request: {} ({})", http_errno_description(err),
-                                              http_errno_name(err)));
-      }
+    if (status == HttpRequestParser::Status::failed) {
+      co_await write_error(parser_.error_status(), parser_.error_message());
       co_return;  // the parser cannot resynchronise after an error
     }
-    if (want_continue_) {
-      want_continue_ = false;
+    if (parser_.take_continue()) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(kContinue), use_tuple);
       if (ec) co_return;
@@ -281,7 +163,7 @@ asio::awaitable<void> Connection::serve() {
 // Returns false if the answer could not be written (connection is done).
 asio::awaitable<bool> Connection::respond(bool keep_alive) {
   Clock::time_point now = Clock::now();
-  Request request{http_method_str(static_cast<http_method>(parser_.method)), url_, body_, remote_ip_};
+  Request request{parser_.method(), parser_.url(), parser_.body(), remote_ip_};
   server_.api.handle(request, now, response_);
   head_.clear();
   auto o = std::back_inserter(head_);

@@ -29,7 +29,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok: $*"; }
 
 # start NAME CMD... : runs CMD in the background with output in $T/NAME.log,
-# then waits for its "listening HOST:PORT" line; sets PORT and LAST_PID.
+# then waits for its "listening HOST:PORT" line (or JSON listening event); sets PORT and LAST_PID.
 start() {
   local name=$1; shift
   "$@" >"$T/$name.log" 2>&1 &
@@ -37,7 +37,10 @@ start() {
   PIDS+=("$LAST_PID")
   local i
   for i in $(seq 1 600); do
-    if PORT=$(sed -n 's/^listening [^ ]*:\([0-9][0-9]*\)$/\1/p' "$T/$name.log" | head -n1) && [ -n "$PORT" ]; then
+    # The plain form, or the JSON event printed under --json.
+    PORT=$(sed -n -e 's/^listening [^ ]*:\([0-9][0-9]*\)$/\1/p' \
+                  -e 's/^{"event":"listening",.*"port":\([0-9][0-9]*\)}$/\1/p' "$T/$name.log" | head -n1)
+    if [ -n "$PORT" ]; then
       return 0
     fi
     kill -0 "$LAST_PID" 2>/dev/null || { cat "$T/$name.log" >&2; fail "$name exited before listening"; }

@@ -1,0 +1,77 @@
+// The tracker's HTTP/1.1 request parsing without a socket: http_parser (never
+// by hand) plus the tracker's URL, header and body limits. tracker_http feeds it
+// what it reads; unit tests and the fuzzer feed it buffers.
+#pragma once
+#include <http_parser.h>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace p2p::tracker {
+
+class HttpRequestParser {
+ public:
+  enum class Status {
+    need_more,  // everything given was consumed; feed more bytes
+    complete,   // a whole request is ready (method/url/body); parsing paused
+    failed,     // malformed or over a limit: answer error_status() and close
+  };
+
+  HttpRequestParser();
+  virtual ~HttpRequestParser() = default;
+  HttpRequestParser(const HttpRequestParser&) = delete;
+  HttpRequestParser& operator=(const HttpRequestParser&) = delete;
+
+  // Parses from `data`; returns how many bytes were consumed. Stops right after
+  // a complete request, so pipelined requests are answered in order.
+  std::size_t execute(const char* data, std::size_t n);
+  Status status() const;
+
+  // The complete request (valid while status() == complete).
+  std::string_view method() const;
+  const std::string& url() const { return url_; }
+  const std::string& body() const { return body_; }
+  bool keep_alive() const;  // as the client asked (HTTP version, Connection header)
+
+  // After failed: the status and message the server answers before closing.
+  int error_status() const;
+  std::string error_message() const;
+
+  // True once after the headers of a request that sent "Expect: 100-continue".
+  bool take_continue();
+  // After a complete request has been answered: resume with the next one.
+  void next_request();
+
+ protected:
+  // Hooks for the connection's timeouts: the first byte of a request arrived /
+  // its headers are complete (the body, if any, follows).
+  virtual void message_begun() {}
+  virtual void headers_complete() {}
+
+ private:
+  static HttpRequestParser& self(http_parser* p) { return *static_cast<HttpRequestParser*>(p->data); }
+  static int on_message_begin(http_parser* p);
+  static int on_url(http_parser* p, const char* at, std::size_t n);
+  static int on_header_field(http_parser* p, const char* at, std::size_t n);
+  static int on_header_value(http_parser* p, const char* at, std::size_t n);
+  static int on_headers_complete(http_parser* p);
+  static int on_body(http_parser* p, const char* at, std::size_t n);
+  static int on_message_complete(http_parser* p);
+  static const http_parser_settings& settings();
+  int reject(int status, std::string message) {
+    reject_status_ = status;
+    reject_message_ = std::move(message);
+    return -1;
+  }
+  bool count_header_bytes(std::size_t n);
+
+  http_parser parser_{};
+  std::string url_, body_, field_, expect_;
+  bool in_value_ = false, headers_done_ = false, want_continue_ = false;
+  std::size_t header_bytes_ = 0, body_limit_ = 0;
+  int reject_status_ = 0;
+  std::string reject_message_;
+};
+
+}  // namespace p2p::tracker
