@@ -53,7 +53,15 @@ for b in p2p-create p2p-seed p2p-download; do [ -x "$BIN/$b" ] || die "$BIN/$b i
 trap stop_all EXIT
 trap 'exit 130' INT TERM
 LOAD_MEASURE=$(cut -d' ' -f1-3 /proc/loadavg)
-log "load average before measuring: $LOAD_MEASURE"
+# Share of CPU time idle over one second: what other work leaves for the benchmark.
+IDLE_PCT=$(python3 -c '
+import time
+def s():
+    f = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    return sum(f), f[3] + f[4]
+t0, i0 = s(); time.sleep(1); t1, i1 = s()
+print(round(100 * (i1 - i0) / max(1, t1 - t0)))')
+log "load average before measuring: $LOAD_MEASURE; CPU idle over 1 s: $IDLE_PCT%"
 
 # --- 1. input files ---------------------------------------------------------------------------
 DATA=$BENCH_DIR/data
@@ -328,7 +336,7 @@ VERSIONS="p2p-share $GIT_REV$([ "$GIT_DIRTY" != 0 ] && echo " (+$GIT_DIRTY uncom
 
 echo
 echo "Core transfer benchmark — $HOST_INFO"
-echo "load average: $LOAD_START at start, $LOAD_MEASURE after the build, $LOAD_END at end; ${ELAPSED}s total"
+echo "load average: $LOAD_START at start, $LOAD_MEASURE after the build (CPU ${IDLE_PCT}% idle), $LOAD_END at end; ${ELAPSED}s total"
 echo "hyperfine mean ± sd of $RUNS runs after $WARMUP warm-up (aria2c: $ARIA_RUNS runs; 1 MiB p2p: $SMALL_RUNS runs after 3); RSS = max over runs"
 echo
 util table "$ROWS"
@@ -347,7 +355,7 @@ mkdir -p "$(dirname "$RESULTS")"
   echo "Produced by \`bash bench/core_bench.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC')."
   echo
   echo "- Host: $HOST_INFO"
-  echo "- Load average: $LOAD_START at start, $LOAD_MEASURE after the build (when measuring started), $LOAD_END at end (the machine is shared; figures can be noisy). Total ${ELAPSED}s including the build."
+  echo "- Load average: $LOAD_START at start, $LOAD_MEASURE after the build (when measuring started; CPU ${IDLE_PCT}% idle over 1 s), $LOAD_END at end (the machine is shared; figures can be noisy). Total ${ELAPSED}s including the build."
   echo "- Versions: $VERSIONS"
   echo "- Method: hyperfine mean ± sd of $RUNS runs after $WARMUP warm-up (aria2c transfers: $ARIA_RUNS runs; 1 MiB p2p: $SMALL_RUNS runs after 3 warm-ups, no shell, no wrapper). Warm page cache, loopback, one seeder and one downloader. Every output was compared with \`cmp\` against the source before it was counted. Transfer times are process start to exit (file complete and verified). Downloader RSS and CPU come from \`/usr/bin/time -f '%e %U %S %M'\` around each run (max RSS over runs, mean CPU); seeder RSS is VmHWM of the long-lived seeder (including its start-up hash check) read just before stopping it; seeder CPU is the /proc/PID/stat delta over the runs divided by the number of transfers."
   echo "- Inputs: random files in \`$DATA\` (1 GiB, 100 MiB, 1 MiB). p2p-create picks its piece size automatically; mktorrent uses its default 256 KiB pieces. p2p-download fdatasyncs the file and checks a whole-file SHA-256 before exiting; cp and aria2c do neither (see the cp + fdatasync row)."

@@ -132,7 +132,7 @@ void ProgressReporter::summary(const SwarmOutcome& o, const std::string& where) 
   const auto& s = o.stats;
   double fetched_rate = s.elapsed > 0 ? static_cast<double>(s.downloaded_bytes) / s.elapsed : 0;
   if (mode_ == OutputMode::json) {
-    std::printf("%s\n", Json{{"event", o.complete ? "complete" : "stopped"},
+    std::printf("%s\n", Json{{"event", o.complete && !seeding_ ? "complete" : "stopped"},
                              {"path", where},
                              {"size", s.total_bytes},
                              {"seconds", s.elapsed},

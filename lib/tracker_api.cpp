@@ -113,7 +113,9 @@ void Api::handle(const Request& request, Clock::time_point now, Response& out) {
 }
 
 void Api::route(const Request& request, Clock::time_point now, Response& out) {
-  auto [path, raw_query] = split_target(request.target);
+  // Plain variables, not a structured binding: clang < 16 cannot capture those in lambdas.
+  const auto target_parts = split_target(request.target);
+  const std::string_view path = target_parts.first, raw_query = target_parts.second;
   auto allow_only = [&](Endpoint e, std::string_view method) {
     out.endpoint = e;
     if (request.method != method) {

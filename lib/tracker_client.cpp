@@ -89,7 +89,10 @@ std::pair<std::string, std::string> split_host_port(const std::string& tracker) 
 
 HttpAnswer http_exchange(const std::string& tracker, std::string_view method, const std::string& target,
                          std::string_view body, std::chrono::milliseconds timeout) {
-  auto [host, port] = split_host_port(tracker);
+  // Plain variables, not a structured binding: clang < 16 cannot capture those in lambdas.
+  const auto host_port = split_host_port(tracker);
+  const std::string& host = host_port.first;
+  const std::string& port = host_port.second;
   std::string request = fmt::format(
       "{} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: p2p-share\r\nAccept: application/json\r\nConnection: close\r\n",
       method, target, tracker);

@@ -17,6 +17,8 @@ template <class... Ts>
 struct Overloaded : Ts... {
   using Ts::operator()...;
 };
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;  // clang < 17 has no CTAD for aggregates
 
 [[noreturn]] void fail(std::string_view what) { throw ProtocolError(std::string(what)); }
 

@@ -1,7 +1,77 @@
 #!/usr/bin/env bash
-# Builds everything and runs every test (unit + end-to-end on loopback) with ctest.
+# Builds everything and runs every test (unit + end-to-end on loopback) with ctest,
+# then again under sanitizers. Modes, in this order:
+#   plain  build/       RelWithDebInfo, the whole suite
+#   asan   build-asan/  AddressSanitizer + LeakSanitizer + UBSan, the whole suite
+#   tsan   build-tsan/  ThreadSanitizer, the tests whose code runs threads:
+#                       unit [meta] (parallel hashing) and [piece_store] (parallel
+#                       verify), e2e transfer_sizes, resume_after_kill, bad_peers
+# P2P_TEST_MODES="plain asan" scripts/test.sh runs a subset (default: all three).
+# Any sanitizer report fails the run, including one from a process an e2e test
+# started in the background: reports go to files that are checked afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/build.sh
-cd build
-ctest --output-on-failure -j2 --timeout 600
+root=$PWD
+modes="${P2P_TEST_MODES:-plain asan tsan}"
+for m in $modes; do
+  case "$m" in plain|asan|tsan) ;; *) echo "test.sh: unknown mode '$m' (plain, asan, tsan)" >&2; exit 2 ;; esac
+done
+jobs=$(nproc 2>/dev/null || echo 2)
+
+# Fails (and prints them) if sanitizer reports were written to $1.
+check_reports() {
+  local dir=$1 found=0 f
+  for f in "$dir"/*; do
+    [ -s "$f" ] || continue
+    found=1
+    echo "=== sanitizer report: $f" >&2
+    cat "$f" >&2
+  done
+  if [ "$found" = 1 ]; then
+    echo "test.sh: sanitizer reports in $dir" >&2
+    return 1
+  fi
+}
+
+sanitizer_build() {  # dir sanitizers
+  cmake -S . -B "$1" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DP2P_SANITIZE="$2" -DBUILD_TESTING=ON >/dev/null
+  cmake --build "$1" -j"$jobs"
+}
+
+status=0
+for mode in $modes; do
+  start=$SECONDS
+  echo "=== test.sh: $mode"
+  case "$mode" in
+    plain)
+      scripts/build.sh
+      (cd build && ctest --output-on-failure -j2 --timeout 600) || status=1
+      ;;
+    asan)
+      scripts/setup-deps.sh
+      sanitizer_build build-asan address,undefined
+      logs=$root/build-asan/sanitizer-reports
+      rm -rf "$logs" && mkdir -p "$logs"
+      (cd build-asan &&
+        ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:log_path=$logs/asan" \
+        UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logs/ubsan" \
+        ctest --output-on-failure -j2 --timeout 900) || status=1
+      check_reports "$logs" || status=1
+      ;;
+    tsan)
+      scripts/setup-deps.sh
+      sanitizer_build build-tsan thread
+      logs=$root/build-tsan/sanitizer-reports
+      rm -rf "$logs" && mkdir -p "$logs"
+      export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/tsan.supp:log_path=$logs/tsan"
+      # Catch tags select the unit tests (ctest names them by title, not tag).
+      build-tsan/tests/unit_tests '[meta],[piece_store]' || status=1
+      (cd build-tsan &&
+        ctest --output-on-failure -j2 --timeout 900 -R '^e2e\.(transfer_sizes|resume_after_kill|bad_peers)$') || status=1
+      unset TSAN_OPTIONS
+      check_reports "$logs" || status=1
+      ;;
+  esac
+  echo "=== test.sh: $mode took $((SECONDS - start)) s"
+done
+exit $status
