@@ -8,6 +8,7 @@
   bench_util.py table ROWS.tsv            prints the text table; with --md OUT also writes
                                           the markdown table to OUT
 Rows (tab separated): measure, p2p, p2p_sd, peer_label, peer, peer_sd, unit, target
+  (the *_sd fields are "stddev" or "stddev,min", in seconds for times)
   unit: s | ms | MiB | info-s ; target: "<=R x" (ratio p2p/peer), "<N ms" (absolute), or "-".
 """
 import hashlib
@@ -64,12 +65,15 @@ def _fmt(v, sd, unit):
     if v == '' or v == '-':
         return '-'
     v = float(v)
-    sd = float(sd) if sd not in ('', '-') else None
+    sd, mn = (sd.split(',') + [''])[:2] if sd not in ('', '-') else ('', '')
+    sd = float(sd) if sd else None
+    mn = float(mn) if mn else None
     if unit in ('s', 'info-s'):
         if v < 1:
-            s = f'{v * 1000:.1f} ms'
-            return s + (f' ± {sd * 1000:.1f}' if sd else '')
-        return f'{v:.3f} s' + (f' ± {sd:.3f}' if sd else '')
+            return (f'{v * 1000:.1f} ms' + (f' ± {sd * 1000:.1f}' if sd is not None else '')
+                    + (f' (min {mn * 1000:.1f})' if mn is not None else ''))
+        return (f'{v:.3f} s' + (f' ± {sd:.3f}' if sd is not None else '')
+                + (f' (min {mn:.3f})' if mn is not None else ''))
     if unit == 'MiB':
         return f'{v / 1024:.1f} MiB'  # values are KiB
     return f'{v:g} {unit}'
@@ -94,7 +98,7 @@ def table(rows_path, md_out=None):
         if target.endswith('x'):
             target = target[:-1] + '×'
         out.append([measure, _fmt(p2p, p2p_sd, unit), peer_label or '-', _fmt(peer, peer_sd, unit),
-                    f'{ratio:.2f}×' if ratio is not None else '-', target or '-', met])
+                    (f'{ratio:.2f}×' if ratio >= 0.1 else f'{ratio:.3f}×') if ratio is not None else '-', target or '-', met])
     widths = [max(len(r[i]) for r in [header] + out) for i in range(len(header))]
     line = lambda r: '  '.join(c.ljust(w) for c, w in zip(r, widths))
     print(line(header))

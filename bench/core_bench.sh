@@ -128,7 +128,8 @@ transfer() {
   log "$label: $ok outputs byte-identical to the source"
 }
 mean_of() { util hf "$RUN/json/$1.json" | cut -d' ' -f1; }
-sd_of() { util hf "$RUN/json/$1.json" | cut -d' ' -f2; }
+# sd_of LABEL: "stddev,min" of a hyperfine result (the table shows both).
+sd_of() { util hf "$RUN/json/$1.json" | awk '{print $2 "," $3}'; }
 
 # --- 2. p2p-create vs mktorrent (1 GiB) ---------------------------------------------------------------
 OT_PORT=$(free_port)
@@ -337,7 +338,7 @@ VERSIONS="p2p-share $GIT_REV$([ "$GIT_DIRTY" != 0 ] && echo " (+$GIT_DIRTY uncom
 echo
 echo "Core transfer benchmark — $HOST_INFO"
 echo "load average: $LOAD_START at start, $LOAD_MEASURE after the build (CPU ${IDLE_PCT}% idle), $LOAD_END at end; ${ELAPSED}s total"
-echo "hyperfine mean ± sd of $RUNS runs after $WARMUP warm-up (aria2c: $ARIA_RUNS runs; 1 MiB p2p: $SMALL_RUNS runs after 3); RSS = max over runs"
+echo "hyperfine mean ± sd (min) of $RUNS runs after $WARMUP warm-up (aria2c: $ARIA_RUNS runs; 1 MiB p2p: $SMALL_RUNS runs after 3); ratios use means; RSS = max over runs"
 echo
 util table "$ROWS"
 echo
@@ -357,8 +358,8 @@ mkdir -p "$(dirname "$RESULTS")"
   echo "- Host: $HOST_INFO"
   echo "- Load average: $LOAD_START at start, $LOAD_MEASURE after the build (when measuring started; CPU ${IDLE_PCT}% idle over 1 s), $LOAD_END at end (the machine is shared; figures can be noisy). Total ${ELAPSED}s including the build."
   echo "- Versions: $VERSIONS"
-  echo "- Method: hyperfine mean ± sd of $RUNS runs after $WARMUP warm-up (aria2c transfers: $ARIA_RUNS runs; 1 MiB p2p: $SMALL_RUNS runs after 3 warm-ups, no shell, no wrapper). Warm page cache, loopback, one seeder and one downloader. Every output was compared with \`cmp\` against the source before it was counted. Transfer times are process start to exit (file complete and verified). Downloader RSS and CPU come from \`/usr/bin/time -f '%e %U %S %M'\` around each run (max RSS over runs, mean CPU); seeder RSS is VmHWM of the long-lived seeder (including its start-up hash check) read just before stopping it; seeder CPU is the /proc/PID/stat delta over the runs divided by the number of transfers."
-  echo "- Inputs: random files in \`$DATA\` (1 GiB, 100 MiB, 1 MiB). p2p-create picks its piece size automatically; mktorrent uses its default 256 KiB pieces. p2p-download fdatasyncs the file and checks a whole-file SHA-256 before exiting; cp and aria2c do neither (see the cp + fdatasync row)."
+  echo "- Method: hyperfine mean ± sd (min) of $RUNS runs after $WARMUP warm-up (aria2c transfers: $ARIA_RUNS runs; 1 MiB p2p: $SMALL_RUNS runs after 3 warm-ups, no shell, no wrapper); ratios and targets use the means. Warm page cache, loopback, one seeder and one downloader. Every output was compared with \`cmp\` against the source before it was counted. Transfer times are process start to exit (file complete and verified). Downloader RSS and CPU come from \`/usr/bin/time -f '%e %U %S %M'\` around each run (max RSS over runs, mean CPU); seeder RSS is VmHWM of the long-lived seeder (including its start-up hash check) read just before stopping it; seeder CPU is the /proc/PID/stat delta over the runs divided by the number of transfers."
+  echo "- Inputs: random files in \`$DATA\` (1 GiB, 100 MiB, 1 MiB). p2p-create picks its piece size automatically (512 KiB for 1 GiB) and computes SHA-256 per piece plus a whole-file SHA-256; mktorrent computes one SHA-1 per 256 KiB piece (its default). p2p-download fdatasyncs the file and checks a whole-file SHA-256 before exiting; cp and aria2c do neither (see the cp + fdatasync row)."
   echo
   echo "## Results"
   echo

@@ -27,7 +27,8 @@ std::uint32_t Meta::piece_length(std::uint32_t index) const {
 }
 
 std::uint64_t piece_count_for(std::uint64_t size, std::uint64_t piece_size) {
-  return piece_size == 0 ? 0 : (size + piece_size - 1) / piece_size;
+  // Not (size + piece_size - 1) / piece_size: that wraps for sizes near 2^64 (found by fuzz_meta_parser).
+  return piece_size == 0 ? 0 : size / piece_size + (size % piece_size != 0);
 }
 
 std::uint64_t auto_piece_size(std::uint64_t file_size) {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -79,6 +80,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   bool am_choking = true, peer_choking = true;
   bool am_interested = false, peer_interested = false;
   std::vector<BlockRef> outstanding;  // our requests to them, oldest first
+  std::optional<BlockRef> receiving;  // the block whose payload is being read into a piece buffer
   wire::Handshake theirs;
   Clock::time_point created = Clock::now();
   Clock::time_point last_received = Clock::now();

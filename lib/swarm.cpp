@@ -101,6 +101,7 @@ struct Swarm::Impl final : ConnectionHandler {
   std::map<std::string, int> strikes;         // by peer key
   std::map<std::string, std::string> banned;  // peer key -> reason
   std::map<std::uint32_t, InFlight> inflight;
+  std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint64_t> receiving;  // (piece, begin) -> conn id reading it
   std::vector<std::vector<std::uint8_t>> spare_buffers;
   std::size_t inflight_bytes = 0;
   std::size_t hashing = 0;
@@ -353,22 +354,30 @@ struct Swarm::Impl final : ConnectionHandler {
           fmt::format("{} for bytes {}+{} of piece {} ({} bytes)", what, begin, length, piece, plen));
   }
 
+  // Only one connection at a time may be reading a given block into the piece buffer:
+  // a second copy (endgame) is discarded, so no bytes change under a piece being hashed.
   std::span<std::uint8_t> block_destination(PeerConnection& c, const wire::Piece& p, std::uint32_t len) override {
     check_block_bounds(p.piece, p.begin, len, "piece");
     BlockRef b{p.piece, p.begin, len};
-    auto it = std::find(c.outstanding.begin(), c.outstanding.end(), b);
-    if (it == c.outstanding.end()) return {};  // unrequested or cancelled: read and drop
-    c.outstanding.erase(it);
-    if (!picker.wants_block(b)) return {};     // endgame duplicate already served by another peer
+    if (std::find(c.outstanding.begin(), c.outstanding.end(), b) == c.outstanding.end())
+      return {};  // unrequested or cancelled: read and drop
+    if (!picker.wants_block(b) || receiving.count({b.piece, b.begin})) return {};  // someone else has it
     auto f = inflight.find(p.piece);
     if (f == inflight.end()) return {};
+    receiving[{b.piece, b.begin}] = c.id();
+    c.receiving = b;
     f->second.sources.insert(c.peer_key());
     return std::span(f->second.data.data() + p.begin, len);
   }
 
   void on_block(PeerConnection& c, const BlockRef& b, bool stored) override {
     stats.downloaded_bytes += b.length;
-    if (!stored) {
+    if (auto it = std::find(c.outstanding.begin(), c.outstanding.end(), b); it != c.outstanding.end())
+      c.outstanding.erase(it);
+    if (stored) {
+      receiving.erase({b.piece, b.begin});
+      c.receiving.reset();
+    } else {
       stats.wasted_bytes += b.length;
       request_more(c);
       return;
@@ -401,6 +410,7 @@ struct Swarm::Impl final : ConnectionHandler {
     auto keep = found->second;  // keeps c alive until we are done with it
     conns.erase(found);
     if (c.handshaken()) picker.remove_peer(c.peer_has);
+    if (c.receiving) receiving.erase({c.receiving->piece, c.receiving->begin});  // died mid-block
     drop_requests(c);
     pex.erase(c.id());
     if (auto it = addr_of.find(c.id()); it != addr_of.end()) {
