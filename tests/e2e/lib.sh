@@ -32,7 +32,8 @@ pass() { echo "ok: $*"; }
 # then waits for its "listening HOST:PORT" line (or JSON listening event); sets PORT and LAST_PID.
 start() {
   local name=$1; shift
-  "$@" >"$T/$name.log" 2>&1 &
+  : >"$T/$name.log"  # exists before the background job opens it: no race with the reader below
+  "$@" >>"$T/$name.log" 2>&1 &
   LAST_PID=$!
   PIDS+=("$LAST_PID")
   local i
