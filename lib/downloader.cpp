@@ -83,6 +83,7 @@ SwarmOutcome download(const DownloadOptions& o, ProgressReporter& reporter) {
   so.max_download_rate = o.max_download_rate;
 
   ensure_writable_dir(o.workdir);
+  so.reputation_db = o.workdir / "reputation.db";
   fs::path final_path = o.workdir / meta.name;
   fs::path partial = o.workdir / (meta.name + ".partial");
   if (fs::exists(final_path) && !fs::exists(partial)) {

@@ -34,6 +34,8 @@ SwarmOutcome seed(const SeedOptions& o, ProgressReporter& reporter) {
     }
   }
   SwarmOptions so;
+  ensure_writable_dir(o.workdir);
+  so.reputation_db = o.workdir / "reputation.db";
   so.trackers = trackers;
   so.max_upload_rate = o.max_upload_rate;
   so.listen_port = o.port;

@@ -30,6 +30,8 @@
 #include "peer_exchange.hpp"
 #include "piece_picker.hpp"
 #include "rate_limiter.hpp"
+#include "reputation.hpp"
+#include "smart_ban.hpp"
 #include "tracker_client.hpp"
 #include "whole_file_verifier.hpp"
 
@@ -42,8 +44,6 @@ constexpr auto kTuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr auto kTick = std::chrono::milliseconds(250);
 // Bytes of requests kept in flight per connection: fills a fast link, re-issues quickly.
 constexpr std::size_t kPipelineBytes = 1u << 20;
-// A peer that was the only source of this many bad pieces is banned for the run.
-constexpr int kStrikesToBan = 2;
 // With a tracker, how long to wait for it to offer a peer when none is left.
 constexpr auto kWaitForTrackerPeers = std::chrono::seconds(60);
 
@@ -74,7 +74,9 @@ struct Swarm::Impl final : ConnectionHandler {
   // A piece whose blocks are arriving, held in memory until hashed.
   struct InFlight {
     std::vector<std::uint8_t> data;
-    std::set<std::string> sources;  // peer keys of those that sent blocks of it
+    std::set<std::string> sources;          // peer keys of those that sent blocks of it
+    std::vector<std::string> block_source;  // per block: who sent it
+    std::vector<Digest> block_hashes;       // filled only when a piece from several peers fails
   };
 
   const Meta& meta;
@@ -98,8 +100,9 @@ struct Swarm::Impl final : ConnectionHandler {
   RateLimiter up_limit, down_limit;
   std::unique_ptr<Announcer> announcer;
   Clock::time_point hopeless_since{};
-  std::map<std::string, int> strikes;         // by peer key
-  std::map<std::string, std::string> banned;  // peer key -> reason
+  Reputation reputation;
+  std::map<std::string, std::string> banned;  // peer key -> reason, this run
+  SmartBan smart_ban;
   std::map<std::uint32_t, InFlight> inflight;
   std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint64_t> receiving;  // (piece, begin) -> conn id reading it
   std::vector<std::vector<std::uint8_t>> spare_buffers;
@@ -116,7 +119,7 @@ struct Swarm::Impl final : ConnectionHandler {
   Impl(const Meta& m, PieceStore& s, SwarmOptions o, SwarmObserver& obs)
       : meta(m), store(s), opt(std::move(o)), observer(obs),
         picker(piece_lengths(m), limits::kBlockSize, std::random_device{}()), dir(opt.parallel),
-        up_limit(opt.max_upload_rate), down_limit(opt.max_download_rate) {
+        up_limit(opt.max_upload_rate), down_limit(opt.max_download_rate), reputation(opt.reputation_db) {
     for (std::uint32_t i = 0; i < meta.piece_count(); ++i)
       if (store.has(i)) picker.mark_have(i);
     stats.total_bytes = meta.size;
@@ -229,7 +232,17 @@ struct Swarm::Impl final : ConnectionHandler {
   void maintain_dials() {
     if (complete || stopping) return;
     std::size_t budget = limits::kMaxConnectionsPerProcess > conns.size() ? limits::kMaxConnectionsPerProcess - conns.size() : 0;
-    for (const auto& addr : dir.to_dial(Clock::now(), budget)) {
+    auto plan = dir.to_dial(Clock::now(), budget);
+    // Prefer peers with a better record; never dial one that is banned.
+    std::stable_sort(plan.begin(), plan.end(), [&](const auto& a, const auto& b) {
+      return reputation.score(address_label(a)) > reputation.score(address_label(b));
+    });
+    for (const auto& addr : plan) {
+      if (reputation.banned(address_label(addr), std::chrono::system_clock::now())) {
+        dir.ban(addr, "banned earlier");
+        note_ban(address_label(addr), reputation.find(address_label(addr))->reason);
+        continue;
+      }
       dir.dialling(addr);
       asio::co_spawn(io, connect(addr), asio::detached);
     }
@@ -251,7 +264,10 @@ struct Swarm::Impl final : ConnectionHandler {
       if (auto it = addr_of.find(c.id()); it != addr_of.end()) dir.refuse_forever(it->second, "that is ourselves");
       return "self_connection";
     }
-    if (banned.count(c.peer_key())) return "banned";
+    if (banned.count(c.peer_key()) || reputation.banned(c.peer_key(), std::chrono::system_clock::now())) {
+      note_ban(c.peer_key(), reputation.find(c.peer_key()) ? reputation.find(c.peer_key())->reason : "banned");
+      return "banned";
+    }
     if (!c.outgoing() && h.listen_port != 0) {
       // An incoming peer that listens: remember where, for peer exchange and to avoid dialling it too.
       wire::PeerAddress a{c.remote_ip(), h.listen_port};
@@ -367,6 +383,9 @@ struct Swarm::Impl final : ConnectionHandler {
     receiving[{b.piece, b.begin}] = c.id();
     c.receiving = b;
     f->second.sources.insert(c.peer_key());
+    auto& bs = f->second.block_source;
+    bs.resize((meta.piece_length(p.piece) + limits::kBlockSize - 1) / limits::kBlockSize);
+    bs[p.begin / limits::kBlockSize] = c.peer_key();
     return std::span(f->second.data.data() + p.begin, len);
   }
 
@@ -411,6 +430,7 @@ struct Swarm::Impl final : ConnectionHandler {
     conns.erase(found);
     if (c.handshaken()) picker.remove_peer(c.peer_has);
     if (c.receiving) receiving.erase({c.receiving->piece, c.receiving->begin});  // died mid-block
+    if (!stopping) score_close(c, why);
     drop_requests(c);
     pex.erase(c.id());
     if (auto it = addr_of.find(c.id()); it != addr_of.end()) {
@@ -507,6 +527,7 @@ struct Swarm::Impl final : ConnectionHandler {
     asio::post(hashers, [this, piece, job] {
       std::span<const std::uint8_t> bytes(job->data.data(), meta.piece_length(piece));
       bool ok = sha256(bytes) == meta.pieces[piece];
+      if (!ok && job->sources.size() > 1) job->block_hashes = SmartBan::block_hashes(bytes, limits::kBlockSize);
       std::exception_ptr err;
       if (ok) {
         try {
@@ -521,6 +542,16 @@ struct Swarm::Impl final : ConnectionHandler {
 
   void piece_checked(std::uint32_t piece, InFlight job, bool ok, std::exception_ptr err) {
     --hashing;
+    auto now = std::chrono::system_clock::now();
+    if (ok) {
+      for (const auto& key : job.sources) reputation.record(key, Reputation::Event::delivered, "", now);
+      if (smart_ban.suspected(piece)) {
+        auto good = SmartBan::block_hashes(std::span<const std::uint8_t>(job.data.data(), meta.piece_length(piece)),
+                                           limits::kBlockSize);
+        for (const auto& liar : smart_ban.piece_verified(piece, good))
+          ban(liar, fmt::format("sent a corrupt block of piece {} (smart ban: compared with a good copy)", piece));
+      }
+    }
     recycle(std::move(job.data));
     if (err) return fail(err);
     if (!ok) {
@@ -530,10 +561,10 @@ struct Swarm::Impl final : ConnectionHandler {
       std::string from = fmt::format("{}", fmt::join(job.sources, ", "));
       observer.on_event("bad_piece", fmt::format("piece {} failed its hash check (data from {}); fetching it again",
                                                  piece, from.empty() ? "?" : from));
-      for (const auto& key : job.sources) {
-        // Sole source: certainly the liar. Shared: a strike for each, a ban only if it repeats.
-        int s = strikes[key] += job.sources.size() == 1 ? kStrikesToBan : 1;
-        if (s >= kStrikesToBan * 2 || (job.sources.size() == 1 && s >= kStrikesToBan)) ban(key, "sent corrupt data");
+      if (job.sources.size() == 1) {
+        ban(*job.sources.begin(), fmt::format("sent corrupt data for piece {}", piece));
+      } else if (!job.sources.empty()) {
+        smart_ban.piece_failed(piece, std::move(job.block_hashes), std::move(job.block_source));
       }
     } else {
       store.mark_verified(piece);
@@ -550,15 +581,32 @@ struct Swarm::Impl final : ConnectionHandler {
     }
   }
 
-  void ban(const std::string& key, const std::string& reason) {
+  // Records a ban for this run's summary and stops dialling that peer.
+  void note_ban(const std::string& key, const std::string& reason) {
     if (banned.count(key)) return;
     banned[key] = reason;
     for (auto& [id, c] : conns)
       if (c->peer_key() == key)
         if (auto it = addr_of.find(id); it != addr_of.end()) dir.ban(it->second, reason);
     observer.on_event("banned", fmt::format("{}: {}", key, reason));
+  }
+
+  void ban(const std::string& key, const std::string& reason) {
+    reputation.ban(key, reason, std::chrono::system_clock::now());
+    note_ban(key, reason);
     for (auto& [id, c] : std::map(conns))
       if (c->peer_key() == key) c->close("banned: " + reason);
+  }
+
+  // Scores what a closing connection did wrong; the peer is banned if its score drops too low.
+  void score_close(PeerConnection& c, const std::string& why) {
+    if (!c.handshaken()) return;
+    Reputation::Event e;
+    if (why.rfind("protocol violation", 0) == 0) e = Reputation::Event::violation;
+    else if (why.rfind("stalled", 0) == 0 || why.rfind("sent nothing we asked", 0) == 0) e = Reputation::Event::timeout;
+    else return;
+    if (reputation.record(c.peer_key(), e, why, std::chrono::system_clock::now()))
+      note_ban(c.peer_key(), reputation.find(c.peer_key())->reason);
   }
 
   void on_all_pieces() {
@@ -623,7 +671,11 @@ struct Swarm::Impl final : ConnectionHandler {
     maintain_dials();
     if (choker.due(now)) rechoke(now);
     send_pex(now);
-    if (state_dirty && now - last_save >= limits::kStateSaveInterval) save_state();
+    if (now - last_save >= limits::kStateSaveInterval) {
+      if (state_dirty) save_state();
+      else reputation.flush();
+      last_save = now;
+    }
     if (now - last_progress >= std::chrono::seconds(1)) report_progress();
     if (announcer)
       announcer->set_progress(meta.size - store.verified_bytes(), stats.uploaded_bytes, stats.downloaded_bytes);
@@ -687,6 +739,7 @@ struct Swarm::Impl final : ConnectionHandler {
   }
 
   void save_state() {
+    reputation.flush();
     store.save_state();
     state_dirty = false;
     last_save = Clock::now();

@@ -4,6 +4,7 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +26,7 @@ struct SwarmOptions {
   std::vector<std::string> trackers;      // "host:port": announce to these, take peers from them
   std::uint64_t max_upload_rate = 0;      // bytes/s, 0 = unlimited
   std::uint64_t max_download_rate = 0;
+  std::filesystem::path reputation_db;    // SQLite file for peer reputation; empty = this run only
 };
 
 struct SwarmStats {
