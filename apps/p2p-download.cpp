@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
   app.add_option("--seed-time", seed_time, "with --seed: stop after this many seconds")->check(CLI::NonNegativeNumber);
   app.add_option("--max-upload-rate", up_rate, "upload limit in bytes/s, e.g. 500k, 20M (default: unlimited)");
   app.add_option("--max-download-rate", down_rate, "download limit in bytes/s (default: unlimited)");
-  app.add_flag("-q,--quiet", quiet, "only errors and the final line");
+  app.add_flag("-q,--quiet", quiet, "print only errors");
   app.add_flag("--json", json, "one JSON event per line on stdout");
   P2P_PARSE(app, argc, argv);
 

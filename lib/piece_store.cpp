@@ -190,7 +190,10 @@ std::string PieceStore::state_json() const {
 
 void PieceStore::save_state() const {
   if (is_source_) return;
-  file_.sync_data();  // pieces first: the state must never claim bytes that are not on disk
+  // No fdatasync of the data first: after kill -9 the page cache still holds every
+  // written piece, and after a power cut a claimed piece whose bytes were lost fails
+  // the hash check that open_partial() runs on every claimed piece, and is fetched
+  // again. Syncing 1 GiB of data every 2 s cost ~0.3 s per GiB for no safety gained.
   write_file_atomically(state_path(), state_json());
 }
 

@@ -40,6 +40,8 @@ void ProgressReporter::clear_bar() {
 }
 
 void ProgressReporter::on_listening(const std::string& host, std::uint16_t port) {
+  // Seeders always say where they listen (scripts read it); a quiet downloader says nothing.
+  if (mode_ == OutputMode::quiet && !seeding_) return;
   if (mode_ == OutputMode::json)
     std::printf("%s\n", Json{{"event", "listening"}, {"host", host}, {"port", port}}.dump().c_str());
   else
