@@ -42,7 +42,9 @@ PeerConnection::PeerConnection(asio::ip::tcp::socket socket, ConnectionHandler& 
 }
 
 std::string PeerConnection::peer_key() const {
-  if (outgoing_ || theirs.listen_port == 0) return label_;
+  if (outgoing_) return label_;
+  // A peer that does not listen is known only by its address (its port changes per connection).
+  if (theirs.listen_port == 0) return remote_ip_;
   return remote_ip_.find(':') != std::string::npos ? fmt::format("[{}]:{}", remote_ip_, theirs.listen_port)
                                                    : fmt::format("{}:{}", remote_ip_, theirs.listen_port);
 }

@@ -71,8 +71,8 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   bool handshaken() const { return handshaken_; }
   const std::string& label() const { return label_; }  // "127.0.0.1:5000"
   const std::string& remote_ip() const { return remote_ip_; }
-  // Who the peer is across connections: the address it listens on if known
-  // (what we dialled, or its handshake's listen_port), else this connection's address.
+  // Who the peer is across connections (reputation, bans, choking): the address it
+  // listens on if known (what we dialled, or ip + its handshake's listen_port), else its IP.
   std::string peer_key() const;
 
   // Protocol state kept by the swarm.
