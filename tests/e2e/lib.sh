@@ -8,12 +8,14 @@ PIDS=()
 
 cleanup() {
   local rc=$?
+  # A test may define on_cleanup (e.g. to unmount what it mounted); it runs after the kills.
   for p in "${PIDS[@]:-}"; do
     [ -n "$p" ] && kill -9 "$p" 2>/dev/null || true
   done
   for p in "${PIDS[@]:-}"; do
     [ -n "$p" ] && wait "$p" 2>/dev/null || true
   done
+  if declare -f on_cleanup >/dev/null; then on_cleanup || true; fi
   if [ $rc -ne 0 ]; then
     echo "--- test failed (rc=$rc); logs in $T:" >&2
     for f in "$T"/*.log; do [ -f "$f" ] && { echo "== $f" >&2; tail -n 20 "$f" >&2; }; done

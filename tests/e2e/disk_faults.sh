@@ -1,0 +1,41 @@
+# Disk full and read-only workdir: a clear error and exit 8, the verified pieces
+# stay usable, and the download resumes once space is back. Needs root (tmpfs).
+source "$(dirname "$0")/lib.sh"
+SMALL="$T/small"
+mkdir -p "$SMALL"
+if [ "$(id -u)" -ne 0 ] || ! mount -t tmpfs -o size=6m tmpfs "$SMALL" 2>/dev/null; then
+  echo "skipped: needs root to mount a small tmpfs"
+  exit 77
+fi
+on_cleanup() { umount "$SMALL" 2>/dev/null; }
+
+SIZE=$((16 * 1024 * 1024))
+mkdir -p "$T/src"
+random_file "$T/src/f.bin" $SIZE
+"$BIN/p2p-create" -q --piece-size 65536 "$T/src/f.bin"
+M="$T/src/f.bin.p2pmeta"
+start seed "$BIN/p2p-seed" --meta "$M" --source "$T/src/f.bin" --host 127.0.0.1 --port 0 --workdir "$T/seedwork"
+DL=(--meta "$M" --peer 127.0.0.1:$PORT --workdir "$SMALL/dl" --no-listen)
+
+expect_exit 8 "$BIN/p2p-download" "${DL[@]}" --quiet
+grep -q "No space left on device" "$T/last.err" || fail "disk full: unclear message: $(cat "$T/last.err")"
+grep -q "$SMALL/dl/f.bin.partial" "$T/last.err" || fail "disk full: the message does not name the file"
+[ ! -e "$SMALL/dl/f.bin" ] || fail "an incomplete file was presented as complete"
+valid=$("$BIN/count_valid_pieces" "$M" "$SMALL/dl/f.bin.partial")
+echo "disk full after $valid verified pieces: $(tail -n1 "$T/last.err")"
+[ "$valid" -gt 0 ] || fail "nothing was verified before the disk filled"
+pass "disk full: exit 8 with a clear message"
+
+# Read-only workdir: refused clearly, nothing touched.
+mount -o remount,ro "$SMALL"
+expect_exit 8 "$BIN/p2p-download" "${DL[@]}" --quiet
+grep -qi "read-only\|not writable" "$T/last.err" || fail "read-only: unclear message: $(cat "$T/last.err")"
+pass "read-only workdir: exit 8 ($(tail -n1 "$T/last.err"))"
+
+# Space comes back: the download resumes from what was verified and completes.
+mount -o remount,rw,size=40m "$SMALL"
+"$BIN/p2p-download" "${DL[@]}" --json >"$T/resume.json" 2>"$T/resume.err" || fail "resume failed: $(cat "$T/resume.err")"
+cmp "$T/src/f.bin" "$SMALL/dl/f.bin" || fail "file differs after the disk-full resume"
+got=$(sed -n 's/.*"event":"resumed","text":"\([0-9]*\) of .*/\1/p' "$T/resume.json" | head -n1)
+[ "${got:-0}" -eq "$valid" ] || fail "resumed ${got:-0} pieces, $valid were verified before the disk filled"
+pass "resumed $got pieces once space was freed; file identical"
