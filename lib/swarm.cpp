@@ -17,6 +17,7 @@
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
+#include <csignal>
 #include <map>
 #include <random>
 #include <set>
@@ -771,6 +772,9 @@ struct Swarm::Impl final : ConnectionHandler {
   }
 
   SwarmOutcome run() {
+    // sendfile(2) has no MSG_NOSIGNAL: a peer that vanishes mid-block would otherwise
+    // kill the whole process with SIGPIPE instead of failing one send with EPIPE.
+    std::signal(SIGPIPE, SIG_IGN);
     asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([this](std::error_code ec, int) {
       if (ec) return;
