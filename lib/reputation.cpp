@@ -14,7 +14,6 @@ namespace {
 double delta(Reputation::Event e) {
   switch (e) {
     case Reputation::Event::delivered: return 1;
-    case Reputation::Event::corrupt: return -10;
     case Reputation::Event::timeout: return -3;
     case Reputation::Event::violation: return -25;
   }
@@ -93,7 +92,6 @@ bool Reputation::record(const std::string& peer, Event e, const std::string& det
   r.score = std::min(kMaxScore, r.score + delta(e));
   switch (e) {
     case Event::delivered: ++r.delivered; break;
-    case Event::corrupt: ++r.corrupt; break;
     case Event::timeout: ++r.timeouts; break;
     case Event::violation: ++r.violations; break;
   }
@@ -108,6 +106,7 @@ bool Reputation::record(const std::string& peer, Event e, const std::string& det
 void Reputation::ban(const std::string& peer, const std::string& reason, SysClock::time_point now) {
   Record& r = records_[peer];
   dirty_[peer] = true;
+  ++r.corrupt;
   r.score = std::min(r.score, kBanThreshold);
   r.banned_until = unix_seconds(now + kBanDuration);
   r.reason = reason;

@@ -4,9 +4,9 @@
 //
 // Scoring rule (documented in docs/SECURITY.md):
 //   piece delivered and verified   +1   (score capped at +50)
-//   corrupt data (proven liar)     -10
-//   request timed out / refused    -3
+//   request timed out / stalled    -3
 //   protocol violation             -25
+//   corrupt data, proven           ban() at once (sole source, or named by smart ban)
 // Score <= -20: banned for kBanDuration from the moment it crossed the line.
 #pragma once
 #include <chrono>
@@ -22,7 +22,7 @@ namespace p2p {
 class Reputation {
  public:
   using SysClock = std::chrono::system_clock;
-  enum class Event { delivered, corrupt, timeout, violation };
+  enum class Event { delivered, timeout, violation };
   static constexpr double kMaxScore = 50;
   static constexpr double kBanThreshold = -20;
   static constexpr auto kBanDuration = std::chrono::hours(1);
