@@ -12,8 +12,8 @@ namespace p2p {
 class PeerExchange {
  public:
   using Clock = std::chrono::steady_clock;
-  static constexpr auto kMinInterval = std::chrono::seconds(5);   // between our messages to one peer
-  static constexpr auto kMinReceiveInterval = std::chrono::seconds(2);  // theirs to us; faster ones are ignored
+  static constexpr auto kMinInterval = std::chrono::seconds(2);   // between our messages to one peer
+  static constexpr auto kMinReceiveInterval = std::chrono::seconds(1);  // theirs to us; faster ones are ignored
 
   // The message to send now given the current set of good peers (excluding the recipient),
   // or nullopt if nothing changed or it is too soon.

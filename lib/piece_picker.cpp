@@ -19,11 +19,13 @@ void PiecePicker::mark_have(std::uint32_t piece) {
 }
 
 void PiecePicker::add_peer(const Bitfield& peer_has) {
+  ++peers_;
   for (std::uint32_t i = 0; i < peer_has.size() && i < availability_.size(); ++i)
     if (peer_has.test(i)) ++availability_[i];
 }
 
 void PiecePicker::remove_peer(const Bitfield& peer_has) {
+  if (peers_ > 0) --peers_;
   for (std::uint32_t i = 0; i < peer_has.size() && i < availability_.size(); ++i)
     if (peer_has.test(i) && availability_[i] > 0) --availability_[i];
 }
@@ -49,8 +51,8 @@ long PiecePicker::choose_new_piece(const Bitfield& peer_has) {
     return chosen;
   }
   std::uint32_t best = UINT32_MAX;
-  std::uint32_t window[kTieWindow];
-  std::uint32_t found = 0;
+  const std::uint32_t limit = tie_window();
+  std::uint32_t chosen = 0, found = 0;
   for (std::uint32_t i = 0; i < n; ++i) {
     if (state_[i] != State::wanted || !peer_has.test(i)) continue;
     std::uint32_t a = availability_[i];
@@ -58,10 +60,11 @@ long PiecePicker::choose_new_piece(const Bitfield& peer_has) {
       best = a;
       found = 0;
     }
-    if (a == best && found < kTieWindow) window[found++] = i;
+    // Reservoir sampling over the first `limit` ties: uniform without storing them.
+    if (a == best && found < limit && std::uniform_int_distribution<std::uint32_t>(0, found++)(rng_) == 0) chosen = i;
   }
   if (found == 0) return -1;
-  return window[std::uniform_int_distribution<std::uint32_t>(0, found - 1)(rng_)];
+  return chosen;
 }
 
 std::vector<BlockRef> PiecePicker::pick(const Bitfield& peer_has, std::size_t max_blocks, PeerKey who,

@@ -15,6 +15,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <algorithm>
 #include <map>
 #include <random>
 #include <vector>
@@ -34,6 +35,9 @@ class PiecePicker {
  public:
   using PeerKey = std::uint64_t;  // a connection id, opaque to the picker
   static constexpr std::uint32_t kRandomFirstPieces = 4;
+  // Ties are drawn from the first kTieWindow candidates per connected peer: alone
+  // with a seeder the file fills nearly in order; in a big swarm peers rarely
+  // pick the same piece from the seeder at the same time.
   static constexpr std::uint32_t kTieWindow = 32;
   static constexpr int kMaxEndgameDuplicates = 2;
 
@@ -50,6 +54,7 @@ class PiecePicker {
   void remove_peer(const Bitfield& peer_has);
   void peer_has(std::uint32_t piece);
   std::uint32_t availability(std::uint32_t piece) const { return availability_[piece]; }
+  std::uint32_t tie_window() const { return kTieWindow * std::max<std::uint32_t>(1, peers_); }
 
   // Up to max_blocks new requests for a peer that has `peer_has`; records them as requested by `who`.
   // start_new_pieces=false only continues pieces already in progress (memory bound).
@@ -92,6 +97,7 @@ class PiecePicker {
   std::vector<std::uint32_t> availability_;
   std::map<std::uint32_t, Partial> partial_;
   std::uint32_t have_count_ = 0;
+  std::uint32_t peers_ = 0;  // bitfields added and not removed
   std::uint32_t wanted_count_ = 0;
   bool endgame_ = false;
   std::mt19937_64 rng_;

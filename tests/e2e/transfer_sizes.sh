@@ -31,3 +31,10 @@ grep -q '"event":"complete"' "$T/big.json" || fail "no complete event in --json 
   || fail "second run over a complete file failed"
 grep -q "already complete" "$T/again.log" || fail "second run did not recognise the complete file"
 pass "24 MiB with automatic piece size; rerun recognises the complete file"
+
+# A completed download folder can be seeded as is (no --source: WORKDIR/<name>).
+start reseed "$BIN/p2p-seed" --meta "$T/src/big.bin.p2pmeta" --workdir "$T/dlbig" --host 127.0.0.1 --port 0
+"$BIN/p2p-download" --meta "$T/src/big.bin.p2pmeta" --peer 127.0.0.1:$PORT --workdir "$T/dlbig2" --quiet \
+  || fail "download from a re-seeded download folder failed"
+cmp "$T/src/big.bin" "$T/dlbig2/big.bin" || fail "re-seeded copy differs"
+pass "seeded from a downloads folder"
