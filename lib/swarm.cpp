@@ -336,10 +336,11 @@ struct Swarm::Impl final : ConnectionHandler {
   }
   void handle(PeerConnection& c, const wire::Interested&, std::span<const std::uint8_t>) {
     c.peer_interested = true;
-    // A free regular slot is given at once; otherwise the next rechoke decides.
+    // A free regular slot is given at once; otherwise the next rechoke decides. Slots
+    // held by peers that no longer want anything count as free.
     std::set<std::string> unchoked;
     for (auto& [id, o] : conns)
-      if (!o->am_choking && o->peer_key() != choker.optimistic()) unchoked.insert(o->peer_key());
+      if (!o->am_choking && o->peer_interested && o->peer_key() != choker.optimistic()) unchoked.insert(o->peer_key());
     if (c.am_choking && (unchoked.count(c.peer_key()) || unchoked.size() < Choker::kRegularSlots)) {
       c.am_choking = false;
       c.send(wire::Unchoke{});
@@ -347,6 +348,11 @@ struct Swarm::Impl final : ConnectionHandler {
   }
   void handle(PeerConnection& c, const wire::NotInterested&, std::span<const std::uint8_t>) {
     c.peer_interested = false;
+    // Its slot is free now: rechoke at once if someone interested is waiting, rather than
+    // leaving them choked until the next 10-second round (that stalled swarms' last pieces).
+    if (!c.am_choking)
+      for (auto& [id, o] : conns)
+        if (o->am_choking && o->peer_interested && o->handshaken()) return rechoke(Clock::now());
   }
   void handle(PeerConnection& c, const wire::ErrorMsg& e, std::span<const std::uint8_t>) {
     std::string why = fmt::format("peer reported {}: {}", e.code, e.message);
