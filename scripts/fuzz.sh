@@ -51,7 +51,7 @@ for t in "${targets[@]}"; do
   crashes=$((after - before))
   [ $rc -ne 0 ] && [ $crashes -eq 0 ] && crashes=1  # died without saving an input
   [ $crashes -gt 0 ] && { failed=1; grep -m1 -A12 "ERROR\|==ERROR\|runtime error\|deadly signal" "$log" || tail -20 "$log"; }
-  execs=$(sed -n 's/^stat::number_executed_units: *//p' "$log" | tail -1)
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
   status=$(grep -E '^#[0-9]+.*cov: ' "$log" | tail -1)
   cov=$(sed -n 's/.*cov: \([0-9]*\).*/\1/p' <<<"$status")

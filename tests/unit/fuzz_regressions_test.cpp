@@ -25,7 +25,8 @@ TEST_CASE("fuzz_meta_parser: a size near 2^64 does not wrap the piece count to z
 }
 )";
   CHECK(piece_count_for(UINT64_MAX, 16777216) == (std::uint64_t{1} << 40));
-  CHECK(piece_count_for(UINT64_MAX - 16777215, 16777216) == (std::uint64_t{1} << 40));
+  CHECK(piece_count_for(UINT64_MAX - 16777214, 16777216) == (std::uint64_t{1} << 40));  // 2^64 - 2^24 + 1
+  CHECK(piece_count_for(UINT64_MAX - 16777215, 16777216) == (std::uint64_t{1} << 40) - 1);  // exactly (2^40 - 1) pieces
   CHECK(piece_count_for(UINT64_MAX, 16384) == (std::uint64_t{1} << 50));
   try {
     parse_meta(crash, "crash");
