@@ -85,12 +85,7 @@ std::string parse_state(const Meta& meta, std::string_view text, const std::stri
   if (hex.size() != Bitfield::byte_length(meta.piece_count()) * 2)
     return fmt::format("{} has a verified-pieces field of the wrong length", origin);
   std::vector<std::uint8_t> bytes(hex.size() / 2);
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    auto v = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; };
-    int hi = v(hex[2 * i]), lo = v(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return fmt::format("{} has a malformed verified-pieces field", origin);
-    bytes[i] = static_cast<std::uint8_t>(hi << 4 | lo);
-  }
+  if (!from_hex(hex, bytes)) return fmt::format("{} has a malformed verified-pieces field", origin);
   if (!Bitfield::from_bytes(bytes, meta.piece_count(), claimed))
     return fmt::format("{} marks pieces past the end of the file", origin);
   return {};

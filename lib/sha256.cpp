@@ -60,14 +60,16 @@ static int hex_value(char c) {
   return -1;
 }
 
-bool digest_from_hex(std::string_view hex, Digest& out) {
-  if (hex.size() != 64) return false;
-  for (std::size_t i = 0; i < 32; ++i) {
+bool from_hex(std::string_view hex, std::span<std::uint8_t> out) {
+  if (hex.size() != out.size() * 2) return false;
+  for (std::size_t i = 0; i < out.size(); ++i) {
     int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) return false;
     out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
   }
   return true;
 }
+
+bool digest_from_hex(std::string_view hex, Digest& out) { return from_hex(hex, out); }
 
 }  // namespace p2p

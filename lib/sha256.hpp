@@ -33,7 +33,9 @@ Digest sha256(std::span<const std::uint8_t> data);
 Digest sha256(std::string_view data);
 
 std::string to_hex(std::span<const std::uint8_t> bytes);
-// Parses exactly 64 lowercase/uppercase hex digits; false on anything else.
+// Parses exactly out.size() * 2 hex digits (either case) into out; false on anything else.
+bool from_hex(std::string_view hex, std::span<std::uint8_t> out);
+// Parses exactly 64 hex digits; false on anything else.
 bool digest_from_hex(std::string_view hex, Digest& out);
 
 }  // namespace p2p

@@ -1,6 +1,8 @@
 // Swarm registry: add/refresh/remove peers, random peer selection, expiry.
 #include "tracker_swarm.hpp"
 
+#include "sha256.hpp"
+
 #include <algorithm>
 #include <cstring>
 
@@ -19,13 +21,6 @@ std::uint64_t mix64(std::uint64_t x) {  // splitmix64 finaliser
   return x;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
 
 std::size_t KeyedHash::operator()(std::span<const std::uint8_t> bytes) const noexcept {
@@ -41,15 +36,7 @@ std::size_t KeyedHash::operator()(std::span<const std::uint8_t> bytes) const noe
   return static_cast<std::size_t>(mix64(h ^ tail));
 }
 
-bool peer_id_from_hex(std::string_view hex, PeerId& out) {
-  if (hex.size() != out.size() * 2) return false;
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out[i] = static_cast<std::uint8_t>(hi * 16 + lo);
-  }
-  return true;
-}
+bool peer_id_from_hex(std::string_view hex, PeerId& out) { return from_hex(hex, out); }
 
 // --- Swarm ------------------------------------------------------------------------
 
