@@ -95,6 +95,13 @@ void File::truncate(std::uint64_t size) const {
     throw Error(ExitCode::disk, fmt::format("cannot resize {} to {} bytes: {}", path_.string(), size, errno_text(errno)));
 }
 
+void File::preallocate(std::uint64_t size) const {
+  int err = ::posix_fallocate(fd_, 0, static_cast<off_t>(size));
+  if (err == 0) return;
+  if (err == EOPNOTSUPP || err == EINVAL) return truncate(size);
+  throw Error(ExitCode::disk, fmt::format("cannot reserve {} bytes for {}: {}", size, path_.string(), errno_text(err)));
+}
+
 void File::sync_data() const {
   if (::fdatasync(fd_) != 0)
     throw Error(ExitCode::disk, fmt::format("cannot flush {} to disk: {}", path_.string(), errno_text(errno)));

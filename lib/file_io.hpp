@@ -30,6 +30,10 @@ class File {
   // Writes all of data at offset; throws (ExitCode::disk) on error, e.g. ENOSPC.
   void write_at(std::uint64_t offset, std::span<const std::uint8_t> data) const;
   void truncate(std::uint64_t size) const;
+  // Reserves disk blocks for [0, size) so later writes cannot fail for lack of space
+  // (ENOSPC surfaces now, clearly) and do not allocate blocks one page at a time.
+  // Falls back to a sparse truncate where the file system cannot preallocate.
+  void preallocate(std::uint64_t size) const;
   void sync_data() const;
   // True if [offset, offset+len) may hold written data (false only for holes).
   bool has_data(std::uint64_t offset, std::uint64_t len) const;
