@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages p2p-share builds and tests with, skipping those
-# already present. Used by the README commands and by .ci/run.
+# already present. Used by the README commands and by .ci/run. Extra package
+# names given as arguments are installed too (scripts/fuzz.sh adds clang).
 set -euo pipefail
 pkgs=(build-essential cmake ccache pkg-config libasio-dev libcli11-dev nlohmann-json3-dev
-      libssl-dev libfmt-dev catch2 libsqlite3-dev libhttp-parser-dev curl)
+      libssl-dev libfmt-dev catch2 libsqlite3-dev libhttp-parser-dev curl python3 "$@")
 if [ "${P2P_BENCH_DEPS:-0}" = 1 ]; then
   pkgs+=(aria2 opentracker mktorrent hyperfine wrk gnuplot-nox time)
 fi

@@ -76,3 +76,12 @@ expect_exit() {
   set -e
   [ "$got" -eq "$want" ] || { cat "$T/last.err" >&2; fail "expected exit $want, got $got: $*"; }
 }
+
+# make_meta FILE NAME: prints a valid .p2pmeta for FILE published under NAME (made by p2p-create).
+make_meta() {
+  local dir
+  dir=$(mktemp -d "$T/meta.XXXXXX")
+  cp "$1" "$dir/$2"
+  "$BIN/p2p-create" -q -o "$dir/meta" "$dir/$2"
+  cat "$dir/meta"
+}

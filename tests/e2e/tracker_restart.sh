@@ -3,21 +3,6 @@
 # swarm membership is in memory and starts empty.
 source "$(dirname "$0")/lib.sh"
 
-make_meta() {  # make_meta FILE NAME: a valid .p2pmeta (same canonical form as lib/meta.cpp)
-  python3 - "$1" "$2" <<'PY'
-import hashlib, json, sys
-path, name = sys.argv[1], sys.argv[2]
-data = open(path, 'rb').read()
-ps = 16384
-while ps < 16 * 1024 * 1024 and (len(data) + ps - 1) // ps > 4000: ps *= 2
-pieces = [hashlib.sha256(data[i:i + ps]).hexdigest() for i in range(0, len(data), ps)]
-info = {"version": 1, "name": name, "size": len(data), "piece_size": ps, "pieces": pieces,
-        "file_sha256": hashlib.sha256(data).hexdigest()}
-canon = json.dumps(info, sort_keys=True, separators=(',', ':'), ensure_ascii=False)
-info["info_hash"] = hashlib.sha256(canon.encode()).hexdigest()
-print(json.dumps(info))
-PY
-}
 field() { python3 -c 'import json,sys; print(eval("json.load(sys.stdin)" + sys.argv[1]))' "$1"; }
 
 P1=$(printf '1%.0s' $(seq 40))
