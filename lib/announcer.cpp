@@ -60,7 +60,6 @@ void Announcer::announce(Tracker& t, const std::string& event) {
   req.downloaded = downloaded_;
   try {
     auto res = tracker::announce(t.address, req, event == "stopped" ? kStopTimeout : kTimeout);
-    ++successes_;
     if (t.reported_down) on_notice_(fmt::format("tracker {} is answering again", t.address));
     t.failures = 0;
     t.reported_down = false;

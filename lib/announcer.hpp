@@ -30,7 +30,6 @@ class Announcer {
   void set_progress(std::uint64_t left, std::uint64_t uploaded, std::uint64_t downloaded);
   void completed();  // announce "completed" now
   void stop();
-  bool any_success() const { return successes_ > 0; }
 
  private:
   struct Tracker {
@@ -49,7 +48,6 @@ class Announcer {
   PeersFound on_peers_;
   Notice on_notice_;
   std::atomic<std::uint64_t> left_{0}, uploaded_{0}, downloaded_{0};
-  std::atomic<int> successes_{0};
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false, completed_ = false;

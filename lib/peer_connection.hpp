@@ -87,7 +87,6 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   Clock::time_point last_block = Clock::now();
   Clock::time_point last_sent = Clock::now();
   std::uint64_t bytes_downloaded = 0, bytes_uploaded = 0;
-  std::size_t queued_uploads() const { return uploads_.size(); }
 
  private:
   asio::awaitable<void> run();

@@ -26,7 +26,6 @@ class PeerDirectory {
 
   // False if already known, or the directory is full.
   bool add(const wire::PeerAddress& a, Source source);
-  bool knows(const wire::PeerAddress& a) const { return peers_.count(a) > 0; }
   std::size_t size() const { return peers_.size(); }
 
   // Addresses to open one more connection to now (one entry per connection).

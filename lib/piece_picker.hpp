@@ -73,8 +73,6 @@ class PiecePicker {
   void piece_verified(std::uint32_t piece); // hash ok and written
 
   bool in_endgame() const { return endgame_; }
-  std::size_t pieces_in_progress() const { return partial_.size(); }
-  std::uint32_t block_size() const { return block_size_; }
 
  private:
   enum class State : std::uint8_t { wanted, in_progress, received, have };
