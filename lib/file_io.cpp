@@ -15,11 +15,6 @@ namespace p2p {
 
 namespace {
 std::string errno_text(int err) { return std::strerror(err); }
-
-ExitCode code_for_write_errno(int err) {
-  (void)err;  // ENOSPC, EDQUOT, EROFS, EACCES, EIO: all are "disk" to the user
-  return ExitCode::disk;
-}
 }  // namespace
 
 File::File(const std::filesystem::path& path, Mode mode) : path_(path) {
@@ -83,7 +78,8 @@ void File::write_at(std::uint64_t offset, std::span<const std::uint8_t> data) co
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       int err = errno;
-      throw Error(code_for_write_errno(err),
+      // ENOSPC, EDQUOT, EROFS, EACCES, EIO: all are "disk" to the user.
+      throw Error(ExitCode::disk,
                   fmt::format("cannot write {} at offset {}: {}", path_.string(), offset + done, errno_text(err)));
     }
     done += static_cast<std::size_t>(n);

@@ -88,7 +88,6 @@ TEST_CASE("a verified piece written but not yet recorded is recovered after a cr
 TEST_CASE("corrupt, foreign or lying state files are not trusted", "[piece_store]") {
   Fixture f;
   auto state = f.dir / "dl" / "src.bin.state.json";
-  auto partial = f.dir / "dl" / "src.bin.partial";
   {
     PieceStore::ResumeReport r;
     PieceStore s = PieceStore::open_partial(f.meta, f.dir / "dl", r);
@@ -120,7 +119,6 @@ TEST_CASE("corrupt, foreign or lying state files are not trusted", "[piece_store
   CHECK_FALSE(r.state_problem.empty());
   CHECK(s.verified().count() == 1);  // only the piece that really hashes right
   CHECK(s.has(0));
-  (void)partial;
 }
 
 TEST_CASE("a damaged piece on disk is not counted even if the state claims it", "[piece_store]") {
