@@ -2,10 +2,10 @@
 #include "cli_parse.hpp"
 #include <fmt/core.h>
 
-#include "app_main.hpp"
-#include "error.hpp"
-#include "file_io.hpp"
-#include "meta.hpp"
+#include "app/app_main.hpp"
+#include "base/error.hpp"
+#include "base/file_io.hpp"
+#include "format/meta.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"Create a .p2pmeta file describing FILE: piece hashes, whole-file hash, info hash."};

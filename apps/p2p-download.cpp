@@ -1,11 +1,11 @@
 // p2p-download: fetch a file from peers, verify every piece, resume after any crash.
 #include <fmt/core.h>
 
-#include "app_main.hpp"
+#include "app/app_main.hpp"
 #include "cli_parse.hpp"
-#include "downloader.hpp"
-#include "error.hpp"
-#include "rate_limiter.hpp"
+#include "app/downloader.hpp"
+#include "base/error.hpp"
+#include "swarm/policy/rate_limiter.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"Download a file from peers, verifying every piece; rerun the same command to resume."};

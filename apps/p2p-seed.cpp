@@ -1,8 +1,8 @@
 // p2p-seed: verify a file against its meta and serve its pieces until stopped.
-#include "app_main.hpp"
+#include "app/app_main.hpp"
 #include "cli_parse.hpp"
-#include "rate_limiter.hpp"
-#include "seeder.hpp"
+#include "swarm/policy/rate_limiter.hpp"
+#include "app/seeder.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"Serve a file's pieces to downloaders. Prints 'listening HOST:PORT' once ready."};

@@ -1,10 +1,11 @@
 // p2p-tracker: command line over tracker::run_tracker; maps errors to exit codes.
-#include <CLI/CLI.hpp>
 #include <cstdio>
 
-#include "error.hpp"
-#include "tracker_limits.hpp"
-#include "tracker_server.hpp"
+#include "app/app_main.hpp"
+#include "base/error.hpp"
+#include "cli_parse.hpp"
+#include "tracker/tracker_limits.hpp"
+#include "tracker/server.hpp"
 
 int main(int argc, char** argv) {
   p2p::tracker::TrackerConfig config;
@@ -22,26 +23,15 @@ int main(int argc, char** argv) {
   app.add_option("--idle-timeout", idle_timeout, "seconds an idle keep-alive connection stays open")
       ->capture_default_str()
       ->check(CLI::Range(0.05, 3600.0));
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : static_cast<int>(p2p::ExitCode::usage);
-  }
+  P2P_PARSE(app, argc, argv);
   config.header_timeout = std::chrono::milliseconds(static_cast<long>(header_timeout * 1000));
   config.idle_timeout = std::chrono::milliseconds(static_cast<long>(idle_timeout * 1000));
 
-  try {
+  return p2p::guarded_main("p2p-tracker", [&] {
     p2p::tracker::run_tracker(config, [](const std::string& address) {
       std::printf("listening %s\n", address.c_str());
       std::fflush(stdout);
     });
     return 0;
-  } catch (const p2p::Error& e) {
-    std::fprintf(stderr, "p2p-tracker: %s\n", e.what());
-    return static_cast<int>(e.code());
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "p2p-tracker: internal error: %s\n", e.what());
-    return static_cast<int>(p2p::ExitCode::internal);
-  }
+  });
 }

@@ -8,8 +8,8 @@
 #include <span>
 #include <vector>
 
-#include "limits.hpp"
-#include "wire.hpp"
+#include "base/limits.hpp"
+#include "format/wire.hpp"
 
 using namespace p2p;
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "wire.hpp"
+#include "format/wire.hpp"
 
 using namespace p2p;
 

@@ -11,8 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "error.hpp"
-#include "meta.hpp"
+#include "base/error.hpp"
+#include "format/meta.hpp"
 
 using namespace p2p;
 

@@ -8,9 +8,9 @@
 #include <string_view>
 #include <vector>
 
-#include "bitfield.hpp"
-#include "meta.hpp"
-#include "piece_store.hpp"
+#include "base/bitfield.hpp"
+#include "format/meta.hpp"
+#include "storage/piece_store.hpp"
 
 using namespace p2p;
 

@@ -14,9 +14,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tracker_api.hpp"
-#include "tracker_http_parser.hpp"
-#include "tracker_query.hpp"
+#include "tracker/api.hpp"
+#include "net/http_request_parser.hpp"
+#include "tracker/query.hpp"
 
 using namespace p2p::tracker;
 

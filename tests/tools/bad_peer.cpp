@@ -17,10 +17,10 @@
 #include <random>
 #include <thread>
 
-#include "bitfield.hpp"
-#include "file_io.hpp"
-#include "meta.hpp"
-#include "wire.hpp"
+#include "base/bitfield.hpp"
+#include "base/file_io.hpp"
+#include "format/meta.hpp"
+#include "format/wire.hpp"
 
 using namespace p2p;
 

@@ -2,9 +2,9 @@
 // resume must find again. Used by the crash-loop test.
 #include <cstdio>
 
-#include "file_io.hpp"
-#include "meta.hpp"
-#include "piece_store.hpp"
+#include "base/file_io.hpp"
+#include "format/meta.hpp"
+#include "storage/piece_store.hpp"
 
 int main(int argc, char** argv) {
   if (argc != 3) {

@@ -23,9 +23,9 @@
 #include <thread>
 #include <vector>
 
-#include "bitfield.hpp"
-#include "meta.hpp"
-#include "wire.hpp"
+#include "base/bitfield.hpp"
+#include "format/meta.hpp"
+#include "format/wire.hpp"
 
 using namespace p2p;
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "file_io.hpp"
+#include "base/file_io.hpp"
 
 namespace p2p::test {
 

@@ -1,0 +1,35 @@
+// p2p-download's job: load the meta, open or resume the .partial, run a swarm
+// until the file is verified and in place.
+#pragma once
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "app/progress_reporter.hpp"
+#include "swarm/swarm.hpp"
+
+namespace p2p {
+
+struct DownloadOptions {
+  std::filesystem::path meta_path;  // or, with trackers: find the meta by name or info hash
+  std::string name, info_hash;
+  std::vector<std::string> trackers;  // added to the meta's own
+  std::uint64_t max_upload_rate = 0, max_download_rate = 0;
+  std::filesystem::path workdir = "downloads";
+  std::vector<std::string> peers;  // "host:port"
+  int parallel = 4;
+  std::optional<std::uint16_t> listen_port;  // serve verified pieces to others while downloading
+  std::string listen_host = "0.0.0.0";
+  bool keep_seeding = false;
+  std::optional<std::chrono::seconds> seed_time;
+};
+
+// Fetches the meta from a tracker by info hash (or by name), checks its hash,
+// and saves it as <workdir>/<name>.p2pmeta so a rerun needs no tracker.
+Meta fetch_meta(const std::vector<std::string>& trackers, const std::string& name, const std::string& info_hash,
+                const std::filesystem::path& workdir, ProgressReporter& reporter);
+
+// Returns the outcome; throws Error for everything that stops the download.
+SwarmOutcome download(const DownloadOptions& options, ProgressReporter& reporter);
+
+}  // namespace p2p

@@ -1,0 +1,184 @@
+// ProgressReporter: terminal bar, plain lines, or JSON lines.
+#include "app/progress_reporter.hpp"
+
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+namespace p2p {
+
+using Json = nlohmann::json;
+
+std::string human_bytes(double b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (b >= 1024 && u < 4) {
+    b /= 1024;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{:.0f} B", b) : fmt::format("{:.1f} {}", b, units[u]);
+}
+
+std::string human_duration(double s) {
+  if (s < 10) return fmt::format("{:.2f} s", s);
+  auto t = static_cast<long>(s + 0.5);
+  if (t < 3600) return fmt::format("{}:{:02}", t / 60, t % 60);
+  return fmt::format("{}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60);
+}
+
+ProgressReporter::ProgressReporter(OutputMode mode, std::string name, bool seeding)
+    : mode_(mode), name_(std::move(name)), seeding_(seeding) {
+  if (mode_ == OutputMode::automatic) mode_ = ::isatty(STDERR_FILENO) ? OutputMode::automatic : OutputMode::plain;
+}
+
+void ProgressReporter::clear_bar() {
+  if (bar_shown_) {
+    std::fputs("\r\033[K", stderr);
+    bar_shown_ = false;
+  }
+}
+
+void ProgressReporter::on_listening(const std::string& host, std::uint16_t port) {
+  // Seeders always say where they listen (scripts read it); a quiet downloader says nothing.
+  if (mode_ == OutputMode::quiet && !seeding_) return;
+  if (mode_ == OutputMode::json)
+    std::printf("%s\n", Json{{"event", "listening"}, {"host", host}, {"port", port}}.dump().c_str());
+  else
+    std::printf("listening %s:%u\n", host.c_str(), static_cast<unsigned>(port));
+  std::fflush(stdout);
+}
+
+void ProgressReporter::on_event(const std::string& kind, const std::string& text) {
+  switch (mode_) {
+    case OutputMode::quiet:
+      if (kind == "banned" || kind == "bad_piece") {
+        std::fprintf(stderr, "%s: %s\n", kind.c_str(), text.c_str());
+      }
+      return;
+    case OutputMode::json:
+      std::printf("%s\n", Json{{"event", kind}, {"text", text}}.dump().c_str());
+      std::fflush(stdout);
+      return;
+    default:
+      clear_bar();
+      std::fprintf(stderr, "[%s] %s: %s\n", name_.c_str(), kind.c_str(), text.c_str());
+  }
+}
+
+void ProgressReporter::info(const std::string& text) { on_event("notice", text); }
+
+void ProgressReporter::on_progress(const SwarmStats& s) {
+  double frac = s.total_bytes ? static_cast<double>(s.verified_bytes) / static_cast<double>(s.total_bytes) : 1.0;
+  double left = static_cast<double>(s.total_bytes - s.verified_bytes);
+  std::string eta = s.download_rate > 1 && left > 0 ? human_duration(left / s.download_rate) : "-";
+  switch (mode_) {
+    case OutputMode::quiet:
+      return;
+    case OutputMode::json:
+      if (seeding_) {  // a seeder reports only when something changed
+        if (s.uploaded_bytes == last_uploaded_ && s.peers == last_peers_) return;
+        last_uploaded_ = s.uploaded_bytes;
+        last_peers_ = s.peers;
+      }
+      std::printf("%s\n", Json{{"event", "progress"},
+                               {"verified_bytes", s.verified_bytes},
+                               {"total_bytes", s.total_bytes},
+                               {"downloaded_bytes", s.downloaded_bytes},
+                               {"uploaded_bytes", s.uploaded_bytes},
+                               {"pieces_verified", s.pieces_verified},
+                               {"pieces_total", s.pieces_total},
+                               {"download_rate", static_cast<std::uint64_t>(s.download_rate)},
+                               {"upload_rate", static_cast<std::uint64_t>(s.upload_rate)},
+                               {"peers", s.peers}}
+                              .dump()
+                              .c_str());
+      std::fflush(stdout);
+      return;
+    case OutputMode::plain: {
+      auto now = std::chrono::steady_clock::now();
+      if (seeding_) {
+        if (s.uploaded_bytes == last_uploaded_ && s.peers == last_peers_) return;
+        if (now - last_plain_ < std::chrono::seconds(3) && s.peers == last_peers_) return;
+        last_plain_ = now;
+        last_uploaded_ = s.uploaded_bytes;
+        last_peers_ = s.peers;
+        std::fprintf(stderr, "[%s] serving %zu peers  up %s/s  uploaded %s\n", name_.c_str(), s.peers,
+                     human_bytes(s.upload_rate).c_str(), human_bytes(static_cast<double>(s.uploaded_bytes)).c_str());
+        return;
+      }
+      if (now - last_plain_ < std::chrono::seconds(3)) return;
+      last_plain_ = now;
+      std::fprintf(stderr, "[%s] %5.1f%%  %s / %s  down %s/s  up %s/s  ETA %s  peers %zu\n", name_.c_str(),
+                   frac * 100, human_bytes(static_cast<double>(s.verified_bytes)).c_str(),
+                   human_bytes(static_cast<double>(s.total_bytes)).c_str(), human_bytes(s.download_rate).c_str(),
+                   human_bytes(s.upload_rate).c_str(), eta.c_str(), s.peers);
+      return;
+    }
+    default: {
+      constexpr int kWidth = 30;
+      int filled = static_cast<int>(frac * kWidth);
+      std::string bar(static_cast<std::size_t>(filled), '#');
+      bar.append(static_cast<std::size_t>(kWidth - filled), '.');
+      std::fprintf(stderr, "\r\033[K%s [%s] %5.1f%%  %s / %s  %s/s  ETA %s  peers %zu", name_.c_str(), bar.c_str(),
+                   frac * 100, human_bytes(static_cast<double>(s.verified_bytes)).c_str(),
+                   human_bytes(static_cast<double>(s.total_bytes)).c_str(), human_bytes(s.download_rate).c_str(),
+                   eta.c_str(), s.peers);
+      std::fflush(stderr);
+      bar_shown_ = true;
+    }
+  }
+}
+
+void ProgressReporter::summary(const SwarmOutcome& o, const std::string& where) {
+  const auto& s = o.stats;
+  double fetched_rate = s.elapsed > 0 ? static_cast<double>(s.downloaded_bytes) / s.elapsed : 0;
+  if (mode_ == OutputMode::json) {
+    std::printf("%s\n", Json{{"event", o.complete && !seeding_ ? "complete" : "stopped"},
+                             {"path", where},
+                             {"size", s.total_bytes},
+                             {"seconds", s.elapsed},
+                             {"downloaded_bytes", s.downloaded_bytes},
+                             {"uploaded_bytes", s.uploaded_bytes},
+                             {"resumed_bytes", s.resumed_bytes},
+                             {"wasted_bytes", s.wasted_bytes},
+                             {"bad_pieces", s.bad_pieces},
+                             {"pieces_verified", s.pieces_verified},
+                             {"pieces_total", s.pieces_total},
+                             {"average_rate", static_cast<std::uint64_t>(fetched_rate)},
+                             {"banned", o.banned}}
+                            .dump()
+                            .c_str());
+    std::fflush(stdout);
+    return;
+  }
+  clear_bar();
+  if (mode_ == OutputMode::quiet) return;
+  if (seeding_) {
+    std::fprintf(stderr, "[%s] stopped: uploaded %s in %s\n", name_.c_str(),
+                 human_bytes(static_cast<double>(s.uploaded_bytes)).c_str(), human_duration(s.elapsed).c_str());
+  } else if (o.complete) {
+    std::fprintf(stderr, "[%s] complete: %s, %s in %s (%s/s average); fetched %s, resumed %s, uploaded %s, %u bad pieces\n",
+                 name_.c_str(), where.c_str(), human_bytes(static_cast<double>(s.total_bytes)).c_str(),
+                 human_duration(s.elapsed).c_str(), human_bytes(fetched_rate).c_str(),
+                 human_bytes(static_cast<double>(s.downloaded_bytes)).c_str(),
+                 human_bytes(static_cast<double>(s.resumed_bytes)).c_str(),
+                 human_bytes(static_cast<double>(s.uploaded_bytes)).c_str(), s.bad_pieces);
+  } else {
+    std::fprintf(stderr, "[%s] stopped: %u of %u pieces verified and saved (%s); uploaded %s. Rerun to resume.\n",
+                 name_.c_str(), s.pieces_verified, s.pieces_total,
+                 human_bytes(static_cast<double>(s.verified_bytes)).c_str(),
+                 human_bytes(static_cast<double>(s.uploaded_bytes)).c_str());
+  }
+  for (const auto& b : o.banned) std::fprintf(stderr, "[%s] banned peer: %s\n", name_.c_str(), b.c_str());
+}
+
+void ProgressReporter::error(const std::string& message, int exit_code) {
+  clear_bar();
+  if (mode_ == OutputMode::json) {
+    std::printf("%s\n", Json{{"event", "error"}, {"message", message}, {"exit_code", exit_code}}.dump().c_str());
+    std::fflush(stdout);
+  }
+}
+
+}  // namespace p2p

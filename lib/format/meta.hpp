@@ -1,0 +1,67 @@
+// The .p2pmeta file: what a shared file is (name, sizes, piece hashes) and the
+// info hash that names its swarm. Parsing validates everything; a Meta in memory
+// is always consistent.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/sha256.hpp"
+
+namespace p2p {
+
+inline constexpr int kMetaFormatVersion = 1;
+
+struct Meta {
+  int version = kMetaFormatVersion;
+  std::string name;             // base name only, validated by validate_file_name
+  std::uint64_t size = 0;       // bytes
+  std::uint64_t piece_size = 0; // bytes, power of two in [16 KiB, 16 MiB]
+  std::vector<Digest> pieces;   // SHA-256 of each piece; the last may be short
+  Digest file_hash{};           // SHA-256 of the whole file
+  Digest info_hash{};           // SHA-256 of canonical_info(): names the swarm
+  std::vector<std::string> trackers;  // "host:port"
+  std::int64_t created = 0;     // unix seconds; not part of the info hash
+
+  std::uint32_t piece_count() const { return static_cast<std::uint32_t>(pieces.size()); }
+  std::uint64_t piece_offset(std::uint32_t index) const { return std::uint64_t{index} * piece_size; }
+  std::uint32_t piece_length(std::uint32_t index) const;
+  std::string info_hash_hex() const { return to_hex(info_hash); }
+};
+
+// Number of pieces a file of `size` bytes has with `piece_size` pieces.
+std::uint64_t piece_count_for(std::uint64_t size, std::uint64_t piece_size);
+// Smallest power of two in [16 KiB, 16 MiB] giving at most ~4,000 pieces.
+std::uint64_t auto_piece_size(std::uint64_t file_size);
+
+// Throws Error(bad_meta) if name is not a safe single path component:
+// empty, ".", "..", contains '/', '\\', NUL or control characters, or too long.
+void validate_file_name(std::string_view name);
+// Throws Error(usage) unless "host:port" with a port in 1..65535.
+void validate_tracker(std::string_view tracker);
+
+// The immutable part in canonical form (sorted keys, no spaces); its SHA-256 is the info hash.
+std::string canonical_info(const Meta& meta);
+
+// Parses and validates meta JSON; `origin` names the source in error messages.
+// Recomputes the info hash and refuses a file whose stated hash differs.
+Meta parse_meta(std::string_view json_text, std::string_view origin);
+Meta load_meta(const std::filesystem::path& path);
+std::string meta_to_json(const Meta& meta);  // pretty, ends in newline
+
+struct FileHashes {
+  std::uint64_t size = 0;
+  std::vector<Digest> pieces;
+  Digest file_hash{};
+};
+// Streams the file once with flat memory; piece hashing uses all cores, the
+// whole-file hash runs alongside. want_file_hash=false skips the latter.
+FileHashes hash_file(const std::filesystem::path& path, std::uint64_t piece_size, bool want_file_hash);
+
+// Builds a Meta for the file at path (piece_size 0 = automatic).
+Meta create_meta(const std::filesystem::path& path, std::uint64_t piece_size,
+                 const std::vector<std::string>& trackers);
+
+}  // namespace p2p

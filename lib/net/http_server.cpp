@@ -1,0 +1,287 @@
+// HTTP server internals. Each connection runs two coroutines raced with ||:
+// serve() reads, parses, answers; watchdog() closes the connection when its
+// deadline passes (header, body, write or idle timeout), so a silent client
+// costs one timer and never blocks anyone else.
+#include "net/http_server.hpp"
+
+#include <sys/resource.h>
+
+#include <array>
+#include <asio.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <cstdio>
+#include <fmt/format.h>
+#include <unordered_set>
+
+#include "base/error.hpp"
+#include "tracker/api.hpp"
+#include "net/http_request_parser.hpp"
+#include "tracker/tracker_limits.hpp"
+
+namespace p2p::tracker {
+
+using asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+
+namespace {
+
+// Per connection: 10,000 idle keep-alive connections cost 40 MiB of buffers.
+constexpr std::size_t kReadBufferBytes = 4 * 1024;
+
+constexpr std::string_view kRefused =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: 51\r\n"
+    "Connection: close\r\n\r\n{\"error\":\"too many connections to the tracker; retry\"}";
+constexpr std::string_view kTimeout =
+    "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nContent-Length: 55\r\n"
+    "Connection: close\r\n\r\n{\"error\":\"request not received in time; connection closed\"}";
+
+std::size_t fd_budget() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 1024;
+  // Use what the hard limit allows; trackers hold many idle keep-alive sockets.
+  if (rl.rlim_cur < rl.rlim_max) {
+    rlimit raised = rl;
+    raised.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
+  }
+  return rl.rlim_cur > limits::kReservedFds ? static_cast<std::size_t>(rl.rlim_cur) - limits::kReservedFds : 16;
+}
+
+}  // namespace
+
+class Connection;
+
+struct HttpServer::Impl {
+  Impl(asio::io_context& io, Api& api, HttpOptions options) : io(io), acceptor(io), api(api), options(std::move(options)) {}
+
+  asio::awaitable<void> accept_loop();
+
+  asio::io_context& io;
+  tcp::acceptor acceptor;
+  Api& api;
+  HttpOptions options;
+  std::size_t open_connections = 0;
+  std::unordered_set<Connection*> live;
+  bool stopping = false;
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(tcp::socket socket, HttpServer::Impl& server, std::string remote_ip)
+      : socket_(std::move(socket)), server_(server), remote_ip_(std::move(remote_ip)),
+        buffer_(new char[kReadBufferBytes]), parser_(*this) {
+    head_.reserve(256);
+  }
+
+  asio::awaitable<void> run() {
+    server_.live.insert(this);
+    ++server_.open_connections;
+    phase_ = Phase::headers;  // a client that connects and sends nothing gets 408
+    deadline_ = Clock::now() + server_.options.header_timeout;
+    co_await (serve() || watchdog());
+    close();
+    server_.live.erase(this);
+    --server_.open_connections;
+  }
+
+  void close() {
+    asio::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+  }
+
+ private:
+  enum class Phase { idle, headers, body, writing };
+
+  asio::awaitable<void> serve();
+  asio::awaitable<void> watchdog();
+  asio::awaitable<bool> respond(bool keep_alive);
+  asio::awaitable<void> write_error(int status, std::string_view message);
+
+  // Request parsing; its hooks move the connection's phase and deadline.
+  class Parser final : public HttpRequestParser {
+   public:
+    explicit Parser(Connection& c) : c_(c) {}
+
+   private:
+    void message_begun() override {
+      c_.phase_ = Phase::headers;
+      c_.deadline_ = Clock::now() + c_.server_.options.header_timeout;
+    }
+    void headers_complete() override {
+      c_.phase_ = Phase::body;
+      c_.deadline_ = Clock::now() + limits::kBodyTimeout;
+    }
+    Connection& c_;
+  };
+
+  tcp::socket socket_;
+  HttpServer::Impl& server_;
+  std::string remote_ip_;
+  std::unique_ptr<char[]> buffer_;
+  Parser parser_;
+  Phase phase_ = Phase::idle;
+  Clock::time_point deadline_;
+
+  std::string head_;
+  Response response_;
+};
+
+asio::awaitable<void> Connection::serve() {
+  std::size_t begin = 0, end = 0;
+  for (;;) {
+    if (begin == end) {
+      auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer_.get(), kReadBufferBytes), use_tuple);
+      if (ec) co_return;  // closed by the client, by a timeout or by stop()
+      begin = 0;
+      end = n;
+    }
+    begin += parser_.execute(buffer_.get() + begin, end - begin);
+    auto status = parser_.status();
+    if (status == HttpRequestParser::Status::complete) {
+      bool keep_alive = parser_.keep_alive() && !server_.stopping;
+      if (!co_await respond(keep_alive) || !keep_alive) co_return;
+      parser_.next_request();
+      phase_ = Phase::idle;
+      deadline_ = Clock::now() + server_.options.idle_timeout;
+      continue;
+    }
+    if (status == HttpRequestParser::Status::failed) {
+      co_await write_error(parser_.error_status(), parser_.error_message());
+      co_return;  // the parser cannot resynchronise after an error
+    }
+    if (parser_.take_continue()) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(kContinue), use_tuple);
+      if (ec) co_return;
+    }
+  }
+}
+
+// Returns false if the answer could not be written (connection is done).
+asio::awaitable<bool> Connection::respond(bool keep_alive) {
+  Clock::time_point now = Clock::now();
+  Request request{parser_.method(), parser_.url(), parser_.body(), remote_ip_};
+  server_.api.handle(request, now, response_);
+  head_.clear();
+  auto o = std::back_inserter(head_);
+  fmt::format_to(o, "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: {}\r\n", response_.status,
+                 status_reason(response_.status), response_.content_type, response_.body.size(),
+                 keep_alive ? "keep-alive" : "close");
+  if (!response_.allow.empty()) fmt::format_to(o, "Allow: {}\r\n", response_.allow);
+  head_.append("Cache-Control: no-store\r\n\r\n");
+  phase_ = Phase::writing;
+  deadline_ = now + server_.options.header_timeout;
+  std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(response_.body)};
+  auto [ec, n] = co_await asio::async_write(socket_, buffers, use_tuple);
+  co_return !ec;
+}
+
+asio::awaitable<void> Connection::write_error(int status, std::string_view message) {
+  error_response(response_, status, message);
+  server_.api.metrics().count_request(Endpoint::other, status);
+  head_ = fmt::format("HTTP/1.1 {} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                      status, status_reason(status), response_.body.size());
+  phase_ = Phase::writing;
+  deadline_ = Clock::now() + server_.options.header_timeout;
+  std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(response_.body)};
+  co_await asio::async_write(socket_, buffers, use_tuple);
+}
+
+asio::awaitable<void> Connection::watchdog() {
+  asio::steady_timer timer(socket_.get_executor());
+  for (;;) {
+    timer.expires_at(deadline_);
+    auto [ec] = co_await timer.async_wait(use_tuple);
+    if (ec) co_return;  // serve() finished first and cancelled us
+    if (deadline_ <= Clock::now()) break;
+  }
+  server_.api.metrics().count_timeout();
+  if (phase_ == Phase::headers || phase_ == Phase::body) {
+    // Best effort and never blocking: the send buffer is empty while we read.
+    asio::error_code ignored;
+    socket_.non_blocking(true, ignored);
+    socket_.write_some(asio::buffer(kTimeout), ignored);
+    server_.api.metrics().count_request(Endpoint::other, 408);
+  }
+}
+
+asio::awaitable<void> HttpServer::Impl::accept_loop() {
+  const std::size_t cap = std::min(options.max_connections, fd_budget());
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
+    if (stopping || !acceptor.is_open()) co_return;
+    if (ec) {
+      // Out of descriptors or a connection reset before accept: pause briefly, keep serving.
+      asio::steady_timer pause(io, std::chrono::milliseconds(50));
+      co_await pause.async_wait(use_tuple);
+      continue;
+    }
+    if (open_connections >= cap) {
+      api.metrics().count_connection_refused();
+      asio::error_code ignored;
+      socket.non_blocking(true, ignored);
+      socket.write_some(asio::buffer(kRefused), ignored);
+      socket.close(ignored);
+      continue;
+    }
+    asio::error_code e2;
+    socket.set_option(tcp::no_delay(true), e2);  // one write per answer; don't let Nagle hold it
+    auto remote = socket.remote_endpoint(e2);
+    if (e2) continue;  // already gone
+    auto addr = remote.address();
+    if (addr.is_v6() && addr.to_v6().is_v4_mapped()) addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
+    auto conn = std::make_shared<Connection>(std::move(socket), *this, addr.to_string());
+    asio::co_spawn(io, [conn]() -> asio::awaitable<void> { co_await conn->run(); },
+                   [](std::exception_ptr e) {
+                     if (!e) return;
+                     try {
+                       std::rethrow_exception(e);
+                     } catch (const std::exception& ex) {
+                       std::fprintf(stderr, "p2p-tracker: connection ended by an internal error: %s\n", ex.what());
+                     }
+                   });
+  }
+}
+
+HttpServer::HttpServer(asio::io_context& io, Api& api, HttpOptions options)
+    : impl_(std::make_unique<Impl>(io, api, std::move(options))) {
+  auto& o = impl_->options;
+  try {
+    tcp::resolver resolver(io);
+    auto results = resolver.resolve(o.host, std::to_string(o.port), tcp::resolver::passive | tcp::resolver::numeric_service);
+    tcp::endpoint ep = results.begin()->endpoint();
+    impl_->acceptor.open(ep.protocol());
+    impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));
+    impl_->acceptor.bind(ep);
+    impl_->acceptor.listen(asio::socket_base::max_listen_connections);
+  } catch (const std::system_error& e) {
+    throw Error(ExitCode::bind_failed, fmt::format("cannot listen on {}:{}: {}", o.host, o.port, e.code().message()));
+  }
+  api.attach_connection_count(&impl_->open_connections);
+}
+
+HttpServer::~HttpServer() { impl_->api.attach_connection_count(nullptr); }
+
+std::string HttpServer::local_address() const {
+  auto ep = impl_->acceptor.local_endpoint();
+  auto host = ep.address().to_string();
+  return ep.address().is_v6() ? fmt::format("[{}]:{}", host, ep.port()) : fmt::format("{}:{}", host, ep.port());
+}
+
+void HttpServer::start() {
+  asio::co_spawn(impl_->io, impl_->accept_loop(), [](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);  // the accept loop failing is fatal: surface it from run()
+  });
+}
+
+void HttpServer::stop() {
+  impl_->stopping = true;
+  asio::error_code ignored;
+  impl_->acceptor.close(ignored);
+  for (Connection* c : impl_->live) c->close();
+}
+
+}  // namespace p2p::tracker

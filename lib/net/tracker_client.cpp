@@ -1,0 +1,278 @@
+// Tracker client: one request per connection on a private io_context, run for
+// at most the caller's timeout; the response is parsed with http_parser and
+// its JSON checked field by field before anything is returned.
+#include "net/tracker_client.hpp"
+
+#include <http_parser.h>
+
+#include <asio.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "base/error.hpp"
+#include "format/meta.hpp"
+#include "tracker/tracker_limits.hpp"
+
+namespace p2p::tracker {
+
+using asio::ip::tcp;
+using nlohmann::json;
+
+namespace {
+
+constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+
+[[noreturn]] void fail(const std::string& tracker, std::string_view what) {
+  throw Error(ExitCode::tracker, fmt::format("tracker {}: {}", tracker, what));
+}
+
+struct HttpAnswer {
+  int status = 0;
+  std::string body;
+};
+
+// Response parsing state shared with the http_parser callbacks.
+struct ResponseParser {
+  http_parser parser{};
+  std::string body;
+  bool complete = false;
+  bool too_big = false;
+
+  ResponseParser() {
+    http_parser_init(&parser, HTTP_RESPONSE);
+    parser.data = this;
+  }
+  static ResponseParser& self(http_parser* p) { return *static_cast<ResponseParser*>(p->data); }
+  static const http_parser_settings& settings() {
+    static const http_parser_settings s = [] {
+      http_parser_settings x{};
+      x.on_body = [](http_parser* p, const char* at, std::size_t n) {
+        auto& r = self(p);
+        if (r.body.size() + n > limits::kMaxClientResponseBytes) {
+          r.too_big = true;
+          return -1;
+        }
+        r.body.append(at, n);
+        return 0;
+      };
+      x.on_message_complete = [](http_parser* p) {
+        self(p).complete = true;
+        return 0;
+      };
+      return x;
+    }();
+    return s;
+  }
+  // Feeds bytes (n == 0 signals end of stream); returns an error text or "".
+  std::string feed(const char* data, std::size_t n) {
+    http_parser_execute(&parser, &settings(), data, n);
+    if (too_big) return fmt::format("answer larger than {} bytes", limits::kMaxClientResponseBytes);
+    auto err = HTTP_PARSER_ERRNO(&parser);
+    if (err != HPE_OK) return fmt::format("malformed HTTP answer: {}", http_errno_description(err));
+    return {};
+  }
+};
+
+std::pair<std::string, std::string> split_host_port(const std::string& tracker) {
+  try {
+    validate_tracker(tracker);
+  } catch (const Error& e) {
+    fail(tracker, e.what());
+  }
+  auto colon = tracker.rfind(':');
+  std::string host = tracker.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  return {host, tracker.substr(colon + 1)};
+}
+
+HttpAnswer http_exchange(const std::string& tracker, std::string_view method, const std::string& target,
+                         std::string_view body, std::chrono::milliseconds timeout) {
+  // Plain variables, not a structured binding: clang < 16 cannot capture those in lambdas.
+  const auto host_port = split_host_port(tracker);
+  const std::string& host = host_port.first;
+  const std::string& port = host_port.second;
+  std::string request = fmt::format(
+      "{} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: p2p-share\r\nAccept: application/json\r\nConnection: close\r\n",
+      method, target, tracker);
+  if (method == "POST")
+    request += fmt::format("Content-Type: application/json\r\nContent-Length: {}\r\n", body.size());
+  request += "\r\n";
+  request.append(body);
+
+  asio::io_context io(1);
+  HttpAnswer answer;
+  std::string error;  // set by the coroutine on failure
+  bool done = false;
+  std::string step = "connecting";
+
+  auto exchange = [&]() -> asio::awaitable<void> {
+    tcp::resolver resolver(io);
+    auto [rec, endpoints] = co_await resolver.async_resolve(host, port, use_tuple);
+    if (rec) {
+      error = fmt::format("cannot resolve {}: {}", host, rec.message());
+      co_return;
+    }
+    tcp::socket socket(io);
+    auto [cec, ep] = co_await asio::async_connect(socket, endpoints, use_tuple);
+    if (cec) {
+      error = fmt::format("cannot connect: {}", cec.message());
+      co_return;
+    }
+    step = "sending the request";
+    auto [wec, wn] = co_await asio::async_write(socket, asio::buffer(request), use_tuple);
+    if (wec) {
+      error = fmt::format("cannot send the request: {}", wec.message());
+      co_return;
+    }
+    step = "waiting for the answer";
+    ResponseParser parser;
+    std::array<char, 16 * 1024> buf;
+    while (!parser.complete) {
+      auto [ec, n] = co_await socket.async_read_some(asio::buffer(buf), use_tuple);
+      if (ec == asio::error::eof) {
+        parser.feed(nullptr, 0);  // end of stream completes a body sent without a length
+        if (!parser.complete) {
+          error = fmt::format("connection closed before a complete answer ({} body bytes received)", parser.body.size());
+          co_return;
+        }
+        break;
+      }
+      if (ec) {
+        error = fmt::format("connection failed while reading the answer: {}", ec.message());
+        co_return;
+      }
+      error = parser.feed(buf.data(), n);
+      if (!error.empty()) co_return;
+    }
+    answer.status = parser.parser.status_code;
+    answer.body = std::move(parser.body);
+    done = true;
+  };
+  asio::co_spawn(io, exchange(), [&](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      error = ex.what();
+    }
+  });
+  io.run_for(timeout);
+  if (!done && error.empty())
+    fail(tracker, fmt::format("no answer within {} ms ({}) for {} {}", timeout.count(), step, method,
+                              target.substr(0, target.find('?'))));
+  if (!error.empty()) fail(tracker, error);
+  if (answer.status < 200 || answer.status > 299) {
+    // The tracker explains refusals in {"error": "..."}; show that, not raw bytes.
+    json j = json::parse(answer.body, nullptr, false);
+    std::string why = j.is_object() && j.contains("error") && j["error"].is_string()
+                          ? j["error"].get<std::string>()
+                          : fmt::format("{} bytes of non-JSON", answer.body.size());
+    fail(tracker, fmt::format("HTTP {} for {} {}: {}", answer.status, method, target.substr(0, target.find('?')), why));
+  }
+  return answer;
+}
+
+json parse_json_object(const std::string& tracker, std::string_view what, const std::string& body) {
+  json j = json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) fail(tracker, fmt::format("malformed answer to {}: not a JSON object", what));
+  return j;
+}
+
+std::int64_t int_field(const std::string& tracker, const json& j, const char* key, std::int64_t lo, std::int64_t hi) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number_integer() || it->get<std::int64_t>() < lo || it->get<std::int64_t>() > hi)
+    fail(tracker, fmt::format("malformed answer to announce: \"{}\" must be an integer in {}-{}", key, lo, hi));
+  return it->get<std::int64_t>();
+}
+
+std::string url_encode(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out.push_back(static_cast<char>(c));
+    else out += fmt::format("%{:02X}", c);
+  }
+  return out;
+}
+
+bool is_hex(std::string_view s, std::size_t n) {
+  return s.size() == n && std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+}
+
+}  // namespace
+
+AnnounceResponse announce(const std::string& tracker, const AnnounceRequest& req, std::chrono::milliseconds timeout) {
+  if (!is_hex(req.peer_id, 40)) fail(tracker, "cannot announce: peer_id must be 40 hex digits");
+  if (req.port == 0) fail(tracker, "cannot announce: port 0");
+  if (!req.event.empty() && req.event != "started" && req.event != "completed" && req.event != "stopped")
+    fail(tracker, fmt::format("cannot announce: unknown event {:?}", req.event));
+  int numwant = std::clamp(req.numwant, 0, limits::kMaxNumwant);
+  std::string target = fmt::format("/announce?info_hash={}&peer_id={}&port={}&left={}&uploaded={}&downloaded={}&numwant={}",
+                                   to_hex(req.info_hash), req.peer_id, req.port, req.left, req.uploaded,
+                                   req.downloaded, numwant);
+  if (!req.event.empty()) target += "&event=" + req.event;
+  HttpAnswer a = http_exchange(tracker, "GET", target, {}, timeout);
+  json j = parse_json_object(tracker, "announce", a.body);
+
+  AnnounceResponse r;
+  r.interval = static_cast<int>(int_field(tracker, j, "interval", limits::kMinIntervalSeconds, limits::kMaxIntervalSeconds));
+  r.seeders = static_cast<int>(int_field(tracker, j, "seeders", 0, INT32_MAX));
+  r.leechers = static_cast<int>(int_field(tracker, j, "leechers", 0, INT32_MAX));
+  auto peers = j.find("peers");
+  if (peers == j.end() || !peers->is_array() || peers->size() > static_cast<std::size_t>(limits::kMaxNumwant))
+    fail(tracker, fmt::format("malformed answer to announce: \"peers\" must be an array of at most {}", limits::kMaxNumwant));
+  for (const json& p : *peers) {
+    auto ip = p.is_object() ? p.find("ip") : p.end();
+    auto port = p.is_object() ? p.find("port") : p.end();
+    asio::error_code ec;
+    if (ip == p.end() || !ip->is_string() || port == p.end() || !port->is_number_unsigned() ||
+        port->get<std::uint64_t>() == 0 || port->get<std::uint64_t>() > 65535)
+      fail(tracker, "malformed answer to announce: each peer needs \"ip\" (string) and \"port\" (1-65535)");
+    auto addr = asio::ip::make_address(ip->get<std::string>(), ec);
+    if (ec) fail(tracker, fmt::format("malformed answer to announce: peer ip {:?} is not a numeric address",
+                                      ip->get<std::string>().substr(0, 64)));
+    r.peers.push_back(wire::PeerAddress{addr.to_string(), static_cast<std::uint16_t>(port->get<std::uint64_t>())});
+  }
+  return r;
+}
+
+std::string fetch_meta_json(const std::string& tracker, const std::string& info_hash_hex,
+                            std::chrono::milliseconds timeout) {
+  if (!is_hex(info_hash_hex, 64)) fail(tracker, fmt::format("cannot fetch meta: {:?} is not 64 hex digits", info_hash_hex.substr(0, 80)));
+  HttpAnswer a = http_exchange(tracker, "GET", "/meta/" + info_hash_hex, {}, timeout);
+  if (a.body.empty()) fail(tracker, fmt::format("empty meta for {}", info_hash_hex));
+  return std::move(a.body);
+}
+
+std::string lookup_info_hash_by_name(const std::string& tracker, const std::string& name,
+                                     std::chrono::milliseconds timeout) {
+  if (name.empty() || name.size() > limits::kMaxQueryBytes) fail(tracker, "cannot look up: name must be 1-255 bytes");
+  HttpAnswer a = http_exchange(tracker, "GET", "/lookup?name=" + url_encode(name), {}, timeout);
+  json j = parse_json_object(tracker, "lookup", a.body);
+  auto file = j.find("file");
+  if (file == j.end() || !file->is_object()) fail(tracker, "malformed answer to lookup: no \"file\" object");
+  auto hash = file->find("info_hash");
+  auto got_name = file->find("name");
+  if (hash == file->end() || !hash->is_string() || !is_hex(hash->get_ref<const std::string&>(), 64))
+    fail(tracker, "malformed answer to lookup: \"info_hash\" must be 64 hex digits");
+  if (got_name == file->end() || !got_name->is_string() || got_name->get_ref<const std::string&>() != name)
+    fail(tracker, fmt::format("malformed answer to lookup: asked for {:?}, got another name", name));
+  return hash->get<std::string>();
+}
+
+void publish_meta(const std::string& tracker, const std::string& meta_json, std::chrono::milliseconds timeout) {
+  if (meta_json.size() > limits::kMaxPublishBytes)
+    fail(tracker, fmt::format("cannot publish: meta is {} bytes, the tracker takes at most {}", meta_json.size(),
+                              limits::kMaxPublishBytes));
+  http_exchange(tracker, "POST", "/publish", meta_json, timeout);
+}
+
+std::string random_peer_id() {
+  std::random_device rd;
+  std::array<std::uint8_t, 20> id{};
+  for (auto& b : id) b = static_cast<std::uint8_t>(rd());
+  return to_hex(id);
+}
+
+}  // namespace p2p::tracker

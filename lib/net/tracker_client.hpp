@@ -1,0 +1,47 @@
+// Blocking tracker client for the seeder and downloader: announce, fetch a
+// published meta, look a file up by name, publish a meta. Each call is one
+// HTTP/1.1 request with an overall deadline; every answer is validated.
+// All failures throw Error(ExitCode::tracker, "tracker HOST:PORT: <what went wrong>").
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/sha256.hpp"
+#include "format/wire.hpp"
+
+namespace p2p::tracker {
+
+struct AnnounceRequest {
+  Digest info_hash{};
+  std::string peer_id;  // 40 hex digits
+  std::uint16_t port = 0;
+  std::string event;    // "started", "completed", "stopped" or "" (periodic)
+  std::uint64_t left = 0, uploaded = 0, downloaded = 0;
+  int numwant = 50;
+};
+
+struct AnnounceResponse {
+  int interval = 0;  // seconds until the next announce
+  std::vector<wire::PeerAddress> peers;
+  int seeders = 0, leechers = 0;
+};
+
+AnnounceResponse announce(const std::string& tracker, const AnnounceRequest& request,
+                          std::chrono::milliseconds timeout);
+// The raw meta JSON as the tracker stored it; the caller re-parses it with
+// parse_meta and compares the info hash with the one it asked for.
+std::string fetch_meta_json(const std::string& tracker, const std::string& info_hash_hex,
+                            std::chrono::milliseconds timeout);
+// The info hash (64 hex) of the file published under exactly this name (the
+// newest if several). Throws if the tracker knows no such name.
+std::string lookup_info_hash_by_name(const std::string& tracker, const std::string& name,
+                                     std::chrono::milliseconds timeout);
+// Publishes meta JSON; succeeds if the tracker stored it or already had it.
+void publish_meta(const std::string& tracker, const std::string& meta_json, std::chrono::milliseconds timeout);
+
+// A fresh random peer id (40 hex digits).
+std::string random_peer_id();
+
+}  // namespace p2p::tracker

@@ -1,0 +1,207 @@
+// PieceStore: .partial + .state.json for downloads, a complete file for seeding.
+#include "storage/piece_store.hpp"
+
+#include <fmt/core.h>
+
+#include <atomic>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "base/error.hpp"
+#include "base/limits.hpp"
+
+namespace p2p {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+PieceStore::PieceStore(const Meta& meta, fs::path workdir, File file, bool is_source)
+    : meta_(&meta), workdir_(std::move(workdir)), file_(std::move(file)), is_source_(is_source),
+      verified_(meta.piece_count()) {}
+
+PieceStore::PieceStore(PieceStore&&) noexcept = default;
+PieceStore::~PieceStore() = default;
+
+fs::path PieceStore::partial_path() const { return workdir_ / (meta_->name + ".partial"); }
+fs::path PieceStore::state_path() const { return workdir_ / (meta_->name + ".state.json"); }
+fs::path PieceStore::final_path() const { return workdir_ / meta_->name; }
+
+std::uint64_t PieceStore::verified_bytes() const {
+  if (verified_.all()) return meta_->size;
+  std::uint64_t n = std::uint64_t{verified_.count()} * meta_->piece_size;
+  std::uint32_t last = meta_->piece_count() - 1;
+  if (verified_.test(last)) n -= meta_->piece_size - meta_->piece_length(last);
+  return n;
+}
+
+Bitfield verify_pieces(const Meta& meta, const File& file, const Bitfield& candidates) {
+  Bitfield good(meta.piece_count());
+  std::atomic<std::uint32_t> next{0};
+  std::mutex mu;
+  std::exception_ptr failure;
+  auto worker = [&] {
+    std::vector<std::uint8_t> buf(meta.piece_size);
+    try {
+      for (std::uint32_t i = next++; i < meta.piece_count(); i = next++) {
+        if (!candidates.test(i)) continue;
+        std::span<std::uint8_t> piece(buf.data(), meta.piece_length(i));
+        file.read_at(meta.piece_offset(i), piece);
+        if (sha256(piece) == meta.pieces[i]) {
+          std::lock_guard lock(mu);
+          good.set(i);
+        }
+      }
+    } catch (...) {
+      std::lock_guard lock(mu);
+      if (!failure) failure = std::current_exception();
+    }
+  };
+  std::vector<std::thread> threads;
+  unsigned n = std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned t = 1; t < n; ++t) threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
+  if (failure) std::rethrow_exception(failure);
+  return good;
+}
+
+std::string parse_state(const Meta& meta, std::string_view text, const std::string& origin, Bitfield& claimed) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return fmt::format("{} is not valid JSON", origin);
+  auto str = [&](const char* k) -> std::string {
+    auto it = j.find(k);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  auto num = [&](const char* k) -> std::uint64_t {
+    auto it = j.find(k);
+    return it != j.end() && it->is_number_unsigned() ? it->get<std::uint64_t>() : ~0ull;
+  };
+  if (num("version") != 1) return fmt::format("{} has an unknown version", origin);
+  if (str("info_hash") != meta.info_hash_hex())
+    return fmt::format("{} belongs to another file (info hash {})", origin, str("info_hash").substr(0, 64));
+  if (num("pieces") != meta.piece_count() || num("piece_size") != meta.piece_size || num("size") != meta.size)
+    return fmt::format("{} does not match the meta's sizes", origin);
+  std::string hex = str("verified");
+  if (hex.size() != Bitfield::byte_length(meta.piece_count()) * 2)
+    return fmt::format("{} has a verified-pieces field of the wrong length", origin);
+  std::vector<std::uint8_t> bytes(hex.size() / 2);
+  if (!from_hex(hex, bytes)) return fmt::format("{} has a malformed verified-pieces field", origin);
+  if (!Bitfield::from_bytes(bytes, meta.piece_count(), claimed))
+    return fmt::format("{} marks pieces past the end of the file", origin);
+  return {};
+}
+
+namespace {
+
+// Reads the state file; returns the pieces it claims, or an explanation why it is unusable.
+std::string load_state(const Meta& meta, const fs::path& path, Bitfield& claimed) {
+  std::string text;
+  try {
+    text = read_small_file(path, limits::kMaxStateFileBytes);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return parse_state(meta, text, path.string(), claimed);
+}
+
+}  // namespace
+
+PieceStore PieceStore::open_partial(const Meta& meta, const fs::path& workdir, ResumeReport& report) {
+  ensure_writable_dir(workdir);
+  PieceStore store(meta, workdir, File(), false);
+  store.file_ = File(store.partial_path(), File::Mode::read_write_create);
+  std::uint64_t on_disk = store.file_.size();
+  if (on_disk > meta.size) store.file_.truncate(meta.size);
+
+  Bitfield claimed(meta.piece_count());
+  bool state_exists = fs::exists(store.state_path());
+  if (state_exists) report.state_problem = load_state(meta, store.state_path(), claimed);
+  if (!report.state_problem.empty()) claimed = Bitfield(meta.piece_count());
+
+  // Never trust a state file blindly, and never throw away a verified piece
+  // that a crash kept out of it: hash every piece region that holds data.
+  Bitfield candidates(meta.piece_count());
+  for (std::uint32_t i = 0; i < meta.piece_count(); ++i) {
+    std::uint64_t off = meta.piece_offset(i);
+    if (off + meta.piece_length(i) <= on_disk && (claimed.test(i) || store.file_.has_data(off, meta.piece_length(i))))
+      candidates.set(i);
+  }
+  Bitfield good = verify_pieces(meta, store.file_, candidates);
+  for (std::uint32_t i = 0; i < meta.piece_count(); ++i) {
+    if (!good.test(i)) continue;
+    store.verified_.set(i);
+    if (claimed.test(i)) ++report.from_state;
+    else ++report.recovered;
+  }
+  if (report.state_problem.empty() && claimed.count() != report.from_state)
+    report.state_problem = fmt::format("{} claimed {} pieces that failed their hash check", store.state_path().string(),
+                                       claimed.count() - report.from_state);
+  // Writing into a sparse file's holes ran ~14x slower here than into reserved blocks.
+  store.file_.preallocate(meta.size);
+  return store;
+}
+
+PieceStore PieceStore::open_complete(const Meta& meta, const fs::path& source) {
+  File file(source, File::Mode::read);
+  std::uint64_t size = file.size();
+  if (size != meta.size)
+    throw Error(ExitCode::source_mismatch,
+                fmt::format("{} is {} bytes but the meta describes {} bytes", source.string(), size, meta.size));
+  PieceStore store(meta, source.parent_path(), std::move(file), true);
+  Bitfield all(meta.piece_count(), true);
+  Bitfield good = verify_pieces(meta, store.file_, all);
+  if (!good.all()) {
+    std::uint32_t bad = 0;
+    while (good.test(bad)) ++bad;
+    throw Error(ExitCode::source_mismatch,
+                fmt::format("{} does not match the meta: piece {} (bytes {}-{}) has the wrong hash ({} of {} pieces bad)",
+                            source.string(), bad, meta.piece_offset(bad), meta.piece_offset(bad) + meta.piece_length(bad) - 1,
+                            meta.piece_count() - good.count(), meta.piece_count()));
+  }
+  store.verified_ = std::move(good);
+  return store;
+}
+
+void PieceStore::write_piece(std::uint32_t piece, std::span<const std::uint8_t> data) const {
+  file_.write_at(meta_->piece_offset(piece), data);
+}
+
+void PieceStore::mark_verified(std::uint32_t piece) { verified_.set(piece); }
+
+void PieceStore::read_block(std::uint32_t piece, std::uint32_t begin, std::span<std::uint8_t> out) const {
+  file_.read_at(meta_->piece_offset(piece) + begin, out);
+}
+
+std::string PieceStore::state_json() const {
+  json j{{"version", 1},
+         {"info_hash", meta_->info_hash_hex()},
+         {"name", meta_->name},
+         {"size", meta_->size},
+         {"piece_size", meta_->piece_size},
+         {"pieces", meta_->piece_count()},
+         {"verified_count", verified_.count()},
+         {"verified", to_hex(verified_.bytes())}};
+  return j.dump() + "\n";
+}
+
+void PieceStore::save_state() const {
+  if (is_source_) return;
+  // No fdatasync of the data first: after kill -9 the page cache still holds every
+  // written piece, and after a power cut a claimed piece whose bytes were lost fails
+  // the hash check that open_partial() runs on every claimed piece, and is fetched
+  // again. Syncing 1 GiB of data every 2 s cost ~0.3 s per GiB for no safety gained.
+  write_file_atomically(state_path(), state_json());
+}
+
+fs::path PieceStore::finish() {
+  file_.sync_data();
+  std::error_code ec;
+  fs::rename(partial_path(), final_path(), ec);
+  if (ec)
+    throw Error(ExitCode::disk, fmt::format("cannot rename {} to {}: {}", partial_path().string(),
+                                            final_path().string(), ec.message()));
+  fs::remove(state_path(), ec);
+  return final_path();
+}
+
+}  // namespace p2p

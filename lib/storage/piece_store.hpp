@@ -1,0 +1,84 @@
+// Where a file's pieces live on disk and which of them are verified.
+// A download writes into <workdir>/<name>.partial and records verified pieces
+// in <name>.state.json (crash-safe). A seeder opens a complete file in place.
+//
+// Piece states: missing -> (bytes in flight, owned by the session) -> verified.
+// A piece is written to disk only after its SHA-256 matched, so the .partial
+// never holds unverified bytes at a verified index.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "base/bitfield.hpp"
+#include "base/file_io.hpp"
+#include "format/meta.hpp"
+
+namespace p2p {
+
+class PieceStore {
+ public:
+  // What open_partial() found, for the user: resumed, rebuilt, or fresh.
+  struct ResumeReport {
+    std::uint32_t from_state = 0;  // pieces the state file vouched for (and still hash-checked)
+    std::uint32_t recovered = 0;   // pieces found on disk by re-verifying, not in the state file
+    std::string state_problem;     // why the state file was not trusted, if it wasn't
+  };
+
+  // Download side: creates or resumes workdir/<name>.partial.
+  static PieceStore open_partial(const Meta& meta, const std::filesystem::path& workdir, ResumeReport& report);
+  // Seed side: a complete file, used in place. Verifies every piece unless trusted.
+  static PieceStore open_complete(const Meta& meta, const std::filesystem::path& source);
+
+  PieceStore(PieceStore&&) noexcept;
+  ~PieceStore();
+
+  const Meta& meta() const { return *meta_; }
+  const Bitfield& verified() const { return verified_; }
+  bool has(std::uint32_t piece) const { return verified_.test(piece); }
+  bool complete() const { return verified_.all(); }
+  bool is_source() const { return is_source_; }
+  std::uint64_t verified_bytes() const;
+
+  // Thread-safe: may run on a disk/hash thread. Writes a piece that has been verified.
+  void write_piece(std::uint32_t piece, std::span<const std::uint8_t> data) const;
+  // Network thread: record the piece as verified (call after write_piece returned).
+  void mark_verified(std::uint32_t piece);
+  // Thread-safe read of part of a verified piece, for serving it.
+  void read_block(std::uint32_t piece, std::uint32_t begin, std::span<std::uint8_t> out) const;
+  const File& file() const { return file_; }
+
+  // Flushes the data, then atomically replaces the state file. No-op for a complete source.
+  void save_state() const;
+  // Whole-file check passed: rename .partial to the final name, remove the state file.
+  std::filesystem::path finish();
+
+  std::filesystem::path partial_path() const;
+  std::filesystem::path state_path() const;
+  std::filesystem::path final_path() const;
+
+  // Exposed for tests: the state file's JSON for the current bitfield.
+  std::string state_json() const;
+
+ private:
+  PieceStore(const Meta& meta, std::filesystem::path workdir, File file, bool is_source);
+  bool piece_matches(std::uint32_t piece, std::vector<std::uint8_t>& buf) const;
+
+  const Meta* meta_;
+  std::filesystem::path workdir_;
+  File file_;
+  bool is_source_ = false;
+  Bitfield verified_;
+};
+
+// Parses a state file's text: on success returns "" and sets `claimed` (pieces it says
+// are verified: still to be hash-checked); otherwise says why the state is unusable.
+std::string parse_state(const Meta& meta, std::string_view text, const std::string& origin, Bitfield& claimed);
+
+// Hashes the listed pieces of `file` on all cores; returns those that match the meta.
+Bitfield verify_pieces(const Meta& meta, const File& file, const Bitfield& candidates);
+
+}  // namespace p2p

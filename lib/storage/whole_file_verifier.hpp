@@ -1,0 +1,43 @@
+// Computes the whole-file SHA-256 of a download while it is still running:
+// a background thread hashes the verified prefix of the file as it grows, so
+// the final check costs little more than the pieces that arrived last.
+#pragma once
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+
+#include "base/bitfield.hpp"
+#include "base/file_io.hpp"
+#include "format/meta.hpp"
+#include "base/sha256.hpp"
+
+namespace p2p {
+
+class WholeFileVerifier {
+ public:
+  WholeFileVerifier(const Meta& meta, const File& file, const Bitfield& already_verified);
+  ~WholeFileVerifier();
+  WholeFileVerifier(const WholeFileVerifier&) = delete;
+  WholeFileVerifier& operator=(const WholeFileVerifier&) = delete;
+
+  void piece_verified(std::uint32_t piece);  // thread-safe
+  // Blocks until every piece is hashed; returns the whole-file digest. Rethrows read errors.
+  Digest wait_result();
+
+ private:
+  void run();
+
+  const Meta& meta_;
+  const File& file_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  Bitfield ready_;
+  std::uint32_t next_ = 0;
+  bool stop_ = false;
+  std::exception_ptr failure_;
+  Sha256 hash_;
+  std::thread thread_;
+};
+
+}  // namespace p2p

@@ -1,0 +1,297 @@
+// PeerConnection: a reader coroutine that frames and dispatches, and a writer
+// coroutine that drains control messages first, then queued uploads.
+#include "swarm/peer_connection.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/read.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+#include <fmt/core.h>
+
+#include "base/limits.hpp"
+
+#include <sys/sendfile.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace p2p {
+
+namespace {
+constexpr auto kTuple = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr std::size_t kReadBuffer = 64 * 1024;
+constexpr std::size_t kMaxBatch = 64;  // frames gathered into one write
+}  // namespace
+
+PeerConnection::PeerConnection(asio::ip::tcp::socket socket, ConnectionHandler& handler, std::uint64_t id,
+                               bool outgoing, wire::Handshake ours)
+    : socket_(std::move(socket)), handler_(handler), id_(id), outgoing_(outgoing), ours_(std::move(ours)),
+      wake_(socket_.get_executor()), rbuf_(kReadBuffer) {
+  std::error_code ec;
+  auto ep = socket_.remote_endpoint(ec);
+  if (!ec) {
+    remote_ip_ = ep.address().to_string();
+    label_ = ep.address().is_v6() ? fmt::format("[{}]:{}", remote_ip_, ep.port()) : fmt::format("{}:{}", remote_ip_, ep.port());
+  } else {
+    label_ = "?";
+  }
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  socket_.native_non_blocking(true, ec);  // sendfile must never block the io thread
+}
+
+std::string PeerConnection::peer_key() const {
+  if (outgoing_) return label_;
+  // A peer that does not listen is known only by its address (its port changes per connection).
+  if (theirs.listen_port == 0) return remote_ip_;
+  return remote_ip_.find(':') != std::string::npos ? fmt::format("[{}]:{}", remote_ip_, theirs.listen_port)
+                                                   : fmt::format("{}:{}", remote_ip_, theirs.listen_port);
+}
+
+double PeerConnection::sample_download_rate() {
+  auto now = Clock::now();
+  double dt = std::chrono::duration<double>(now - rate_mark_time_).count();
+  double rate = dt > 0 ? static_cast<double>(bytes_downloaded - rate_mark_bytes_) / dt : 0;
+  rate_mark_time_ = now;
+  rate_mark_bytes_ = bytes_downloaded;
+  return rate;
+}
+
+asio::awaitable<void> PeerConnection::throttle(RateLimiter* limiter, std::uint64_t bytes) {
+  if (!limiter || limiter->unlimited()) co_return;
+  auto wait = limiter->reserve(bytes, Clock::now());
+  if (wait.count() <= 0) co_return;
+  asio::steady_timer t(socket_.get_executor(), wait);
+  co_await t.async_wait(kTuple);
+}
+
+void PeerConnection::start() {
+  auto self = shared_from_this();
+  asio::co_spawn(socket_.get_executor(), [self]() -> asio::awaitable<void> { co_await self->run(); },
+                 [self](std::exception_ptr e) {
+                   if (!e) return;
+                   try {
+                     std::rethrow_exception(e);
+                   } catch (const std::exception& ex) {
+                     self->close(fmt::format("internal error: {}", ex.what()));
+                   }
+                 });
+}
+
+void PeerConnection::wake_writer() { wake_.cancel(); }
+
+void PeerConnection::send(const wire::Message& m) {
+  if (!open_) return;
+  control_.push_back(OutFrame{wire::encode(m), {}});
+  wake_writer();
+}
+
+void PeerConnection::send_with_payload(const wire::Message& m, std::vector<std::uint8_t> payload) {
+  if (!open_) return;
+  control_.push_back(OutFrame{wire::encode(m, static_cast<std::uint32_t>(payload.size())), std::move(payload)});
+  wake_writer();
+}
+
+bool PeerConnection::queue_upload(const wire::Request& r) {
+  if (uploads_.size() >= limits::kMaxQueuedRequestsPerPeer) return false;
+  uploads_.push_back(r);
+  wake_writer();
+  return true;
+}
+
+void PeerConnection::cancel_upload(const wire::Request& r) {
+  for (auto it = uploads_.begin(); it != uploads_.end(); ++it)
+    if (*it == r) {
+      uploads_.erase(it);
+      return;
+    }
+}
+
+void PeerConnection::close(const std::string& why) {
+  if (!open_) return;
+  open_ = false;
+  close_reason_ = why;
+  std::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  wake_.cancel();
+  if (!closed_notified_) {
+    closed_notified_ = true;
+    handler_.on_closed(*this, why);
+  }
+}
+
+asio::awaitable<void> PeerConnection::run() {
+  send(ours_);
+  auto self = shared_from_this();
+  asio::co_spawn(socket_.get_executor(), [self]() -> asio::awaitable<void> { co_await self->writer(); },
+                 asio::detached);  // writer catches its own errors
+  std::string violation;
+  try {
+    co_await reader();
+  } catch (const wire::ProtocolError& e) {
+    violation = e.what();
+  }
+  if (!violation.empty() && open_) {
+    // Tell them why before hanging up: give the writer a moment to flush it.
+    control_.push_back(OutFrame{wire::encode(wire::ErrorMsg{"protocol_error", violation}), {}});
+    uploads_.clear();
+    wake_writer();
+    asio::steady_timer t(socket_.get_executor(), std::chrono::milliseconds(100));
+    co_await t.async_wait(kTuple);
+    close("protocol violation: " + violation);
+  }
+}
+
+asio::awaitable<bool> PeerConnection::read_exact(std::span<std::uint8_t> out) {
+  std::size_t have = std::min(out.size(), rend_ - rpos_);
+  std::copy_n(rbuf_.data() + rpos_, have, out.data());
+  rpos_ += have;
+  std::size_t need = out.size() - have;
+  if (need == 0) co_return true;
+  if (need >= kReadBuffer / 2) {
+    // Large payloads go straight into their destination: no extra copy.
+    auto [ec, n] = co_await asio::async_read(socket_, asio::buffer(out.data() + have, need), kTuple);
+    if (ec) co_return false;
+    last_received = Clock::now();
+    co_return true;
+  }
+  rpos_ = rend_ = 0;
+  while (rend_ < need) {
+    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(rbuf_.data() + rend_, rbuf_.size() - rend_), kTuple);
+    if (ec) co_return false;
+    rend_ += n;
+    last_received = Clock::now();
+  }
+  std::copy_n(rbuf_.data(), need, out.data() + have);
+  rpos_ = need;
+  co_return true;
+}
+
+asio::awaitable<void> PeerConnection::reader() {
+  std::string header;
+  std::vector<std::uint8_t> small_payload;
+  std::vector<std::uint8_t> discard;
+  while (open_) {
+    std::array<std::uint8_t, wire::kPrefixBytes> prefix{};
+    if (!co_await read_exact(prefix)) break;
+    std::uint32_t n = wire::decode_header_length(prefix);
+    header.resize(n);
+    if (!co_await read_exact(std::span(reinterpret_cast<std::uint8_t*>(header.data()), n))) break;
+    wire::Header h = wire::decode_header(header);
+
+    if (!handshaken_) {
+      auto* hs = std::get_if<wire::Handshake>(&h.message);
+      if (!hs) throw wire::ProtocolError(fmt::format("expected a handshake, got {}", wire::type_name(h.message)));
+      theirs = *hs;
+      std::string refusal = handler_.on_handshake(*this, *hs);
+      if (!refusal.empty()) {
+        control_.push_back(OutFrame{wire::encode(wire::ErrorMsg{refusal, "handshake refused: " + refusal}), {}});
+        wake_writer();
+        // Give the writer a moment to deliver the refusal, then hang up.
+        asio::steady_timer t(socket_.get_executor(), std::chrono::milliseconds(200));
+        co_await t.async_wait(kTuple);
+        close("refused: " + refusal);
+        co_return;
+      }
+      handshaken_ = true;
+      continue;
+    }
+    if (std::holds_alternative<wire::Handshake>(h.message)) throw wire::ProtocolError("second handshake");
+
+    if (auto* p = std::get_if<wire::Piece>(&h.message)) {
+      co_await throttle(down_limit_, h.payload_len);  // TCP flow control slows the sender meanwhile
+      if (!open_) break;
+      std::span<std::uint8_t> dest = handler_.block_destination(*this, *p, h.payload_len);
+      bool stored = !dest.empty();
+      if (!stored) {
+        discard.resize(h.payload_len);
+        dest = discard;
+      }
+      if (!co_await read_exact(dest)) break;
+      bytes_downloaded += h.payload_len;
+      last_block = Clock::now();
+      if (!open_) break;
+      handler_.on_block(*this, BlockRef{p->piece, p->begin, h.payload_len}, stored);
+      continue;
+    }
+    small_payload.resize(h.payload_len);
+    if (!co_await read_exact(small_payload)) break;
+    if (!open_) break;
+    handler_.on_message(*this, h.message, small_payload);
+  }
+  close(open_ ? "connection closed by peer" : close_reason_);
+}
+
+// Header through Asio, then the bytes straight from the file with sendfile(2):
+// no copy through user space on the serving side.
+asio::awaitable<std::string> PeerConnection::send_block(const wire::Request& r) {
+  auto src = handler_.block_source(*this, r);
+  if (src.fd < 0) co_return std::string();
+  co_await throttle(up_limit_, r.length);
+  if (!open_) co_return std::string();
+  std::string head = wire::encode(wire::Piece{r.piece, r.begin}, r.length);
+  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(head), kTuple);
+  if (ec) co_return "send failed: " + ec.message();
+  off_t offset = static_cast<off_t>(src.offset);
+  std::size_t left = r.length;
+  while (left > 0) {
+    ssize_t sent = ::sendfile(socket_.native_handle(), src.fd, &offset, left);
+    if (sent > 0) {
+      left -= static_cast<std::size_t>(sent);
+      bytes_uploaded += static_cast<std::uint64_t>(sent);
+    } else if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      auto [wec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_write, kTuple);
+      if (wec) co_return "send failed: " + wec.message();
+    } else if (sent < 0 && errno == EINTR) {
+      continue;
+    } else {
+      co_return sent == 0 ? fmt::format("source file ended early at offset {}", offset)
+                          : fmt::format("send failed: {}", std::strerror(errno));
+    }
+  }
+  last_sent = Clock::now();
+  co_return std::string();
+}
+
+asio::awaitable<void> PeerConnection::writer() {
+  auto self = shared_from_this();
+  std::vector<asio::const_buffer> bufs;
+  try {
+    while (open_) {
+      if (!control_.empty()) {
+        bufs.clear();
+        std::size_t frames = std::min(control_.size(), kMaxBatch);
+        for (std::size_t i = 0; i < frames; ++i) {
+          bufs.push_back(asio::buffer(control_[i].header));
+          if (!control_[i].payload.empty()) bufs.push_back(asio::buffer(control_[i].payload));
+        }
+        auto [ec, n] = co_await asio::async_write(socket_, bufs, kTuple);
+        if (ec) break;
+        for (std::size_t i = 0; i < frames; ++i) bytes_uploaded += control_[i].payload.size();
+        control_.erase(control_.begin(), control_.begin() + static_cast<std::ptrdiff_t>(frames));
+        last_sent = Clock::now();
+        continue;
+      }
+      if (!uploads_.empty() && !am_choking) {
+        wire::Request r = uploads_.front();
+        uploads_.pop_front();
+        std::string failure = co_await send_block(r);
+        if (!failure.empty()) {
+          close(failure);
+          break;
+        }
+        continue;
+      }
+      wake_.expires_at(asio::steady_timer::time_point::max());
+      co_await wake_.async_wait(kTuple);
+    }
+  } catch (const std::exception& e) {
+    close(fmt::format("send failed: {}", e.what()));
+    co_return;
+  }
+  close(open_ ? "send failed: connection lost" : close_reason_);
+}
+
+}  // namespace p2p

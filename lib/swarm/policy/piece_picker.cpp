@@ -1,0 +1,188 @@
+// PiecePicker: rarest-first with windowed random ties, strict piece completion, endgame.
+#include "swarm/policy/piece_picker.hpp"
+
+#include <algorithm>
+
+namespace p2p {
+
+PiecePicker::PiecePicker(std::vector<std::uint32_t> piece_lengths, std::uint32_t block_size, std::uint64_t seed)
+    : lengths_(std::move(piece_lengths)), block_size_(block_size), state_(lengths_.size(), State::wanted),
+      availability_(lengths_.size(), 0), wanted_count_(static_cast<std::uint32_t>(lengths_.size())), rng_(seed) {}
+
+void PiecePicker::mark_have(std::uint32_t piece) {
+  if (state_[piece] == State::have) return;
+  if (state_[piece] == State::wanted) --wanted_count_;
+  partial_.erase(piece);
+  state_[piece] = State::have;
+  ++have_count_;
+  update_endgame();
+}
+
+void PiecePicker::add_peer(const Bitfield& peer_has) {
+  ++peers_;
+  for (std::uint32_t i = 0; i < peer_has.size() && i < availability_.size(); ++i)
+    if (peer_has.test(i)) ++availability_[i];
+}
+
+void PiecePicker::remove_peer(const Bitfield& peer_has) {
+  if (peers_ > 0) --peers_;
+  for (std::uint32_t i = 0; i < peer_has.size() && i < availability_.size(); ++i)
+    if (peer_has.test(i) && availability_[i] > 0) --availability_[i];
+}
+
+void PiecePicker::peer_has(std::uint32_t piece) { ++availability_[piece]; }
+
+BlockRef PiecePicker::block_ref(std::uint32_t piece, std::uint32_t b) const {
+  std::uint32_t begin = b * block_size_;
+  return BlockRef{piece, begin, std::min(block_size_, lengths_[piece] - begin)};
+}
+
+long PiecePicker::choose_new_piece(const Bitfield& peer_has) {
+  const auto n = static_cast<std::uint32_t>(state_.size());
+  if (have_count_ + static_cast<std::uint32_t>(partial_.size()) < kRandomFirstPieces) {
+    // Random start: pick uniformly among wanted pieces this peer has.
+    std::uint32_t seen = 0;
+    long chosen = -1;
+    for (std::uint32_t i = 0; i < n; ++i) {
+      if (state_[i] != State::wanted || !peer_has.test(i)) continue;
+      if (std::uniform_int_distribution<std::uint32_t>(0, seen)(rng_) == 0) chosen = i;
+      ++seen;
+    }
+    return chosen;
+  }
+  std::uint32_t best = UINT32_MAX;
+  const std::uint32_t limit = tie_window();
+  std::uint32_t chosen = 0, found = 0;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    if (state_[i] != State::wanted || !peer_has.test(i)) continue;
+    std::uint32_t a = availability_[i];
+    if (a < best) {
+      best = a;
+      found = 0;
+    }
+    // Reservoir sampling over the first `limit` ties: uniform without storing them.
+    if (a == best && found < limit && std::uniform_int_distribution<std::uint32_t>(0, found++)(rng_) == 0) chosen = i;
+  }
+  if (found == 0) return -1;
+  return chosen;
+}
+
+std::vector<BlockRef> PiecePicker::pick(const Bitfield& peer_has, std::size_t max_blocks, PeerKey who,
+                                        bool start_new_pieces, std::size_t endgame_duplicates) {
+  std::vector<BlockRef> out;
+  auto take_unrequested = [&](std::uint32_t piece, Partial& p) {
+    for (std::uint32_t b = 0; b < p.blocks.size() && out.size() < max_blocks; ++b) {
+      Block& blk = p.blocks[b];
+      if (blk.received || !blk.requested_by.empty()) continue;
+      blk.requested_by.push_back(who);
+      out.push_back(block_ref(piece, b));
+    }
+  };
+  // 1. Finish what is started: pieces complete sooner and leave memory sooner.
+  for (auto& [piece, p] : partial_) {
+    if (out.size() >= max_blocks) return out;
+    if (state_[piece] == State::in_progress && peer_has.test(piece)) take_unrequested(piece, p);
+  }
+  // 2. Start new pieces.
+  while (start_new_pieces && out.size() < max_blocks) {
+    long chosen = choose_new_piece(peer_has);
+    if (chosen < 0) break;
+    auto piece = static_cast<std::uint32_t>(chosen);
+    state_[piece] = State::in_progress;
+    --wanted_count_;
+    Partial& p = partial_[piece];
+    p.blocks.resize(blocks_in(piece));
+    take_unrequested(piece, p);
+  }
+  update_endgame();
+  // 3. Endgame: every block is requested somewhere; duplicate the oldest outstanding ones.
+  if (endgame_) {
+    max_blocks = std::min(max_blocks, out.size() + endgame_duplicates);
+    for (auto& [piece, p] : partial_) {
+      if (state_[piece] != State::in_progress || !peer_has.test(piece)) continue;
+      for (std::uint32_t b = 0; b < p.blocks.size() && out.size() < max_blocks; ++b) {
+        Block& blk = p.blocks[b];
+        if (blk.received || blk.requested_by.size() >= static_cast<std::size_t>(kMaxEndgameDuplicates)) continue;
+        if (std::find(blk.requested_by.begin(), blk.requested_by.end(), who) != blk.requested_by.end()) continue;
+        blk.requested_by.push_back(who);
+        out.push_back(block_ref(piece, b));
+      }
+    }
+  }
+  return out;
+}
+
+bool PiecePicker::wants_block(const BlockRef& block) const {
+  auto it = partial_.find(block.piece);
+  if (it == partial_.end() || state_[block.piece] != State::in_progress || block.begin % block_size_ != 0) return false;
+  std::uint32_t b = block.begin / block_size_;
+  return b < it->second.blocks.size() && !it->second.blocks[b].received &&
+         block_ref(block.piece, b).length == block.length;
+}
+
+bool PiecePicker::block_received(const BlockRef& block, PeerKey who, bool& piece_done, std::vector<PeerKey>& others) {
+  piece_done = false;
+  auto it = partial_.find(block.piece);
+  if (it == partial_.end() || state_[block.piece] != State::in_progress) return false;
+  if (block.begin % block_size_ != 0) return false;
+  std::uint32_t b = block.begin / block_size_;
+  if (b >= it->second.blocks.size() || block_ref(block.piece, b).length != block.length) return false;
+  Block& blk = it->second.blocks[b];
+  if (blk.received) return false;
+  blk.received = true;
+  for (PeerKey k : blk.requested_by)
+    if (k != who) others.push_back(k);
+  blk.requested_by.clear();
+  if (++it->second.received == it->second.blocks.size()) {
+    state_[block.piece] = State::received;
+    piece_done = true;
+  }
+  return true;
+}
+
+void PiecePicker::request_dropped(const BlockRef& block, PeerKey who) {
+  auto it = partial_.find(block.piece);
+  if (it == partial_.end() || block.begin % block_size_ != 0) return;
+  std::uint32_t b = block.begin / block_size_;
+  if (b >= it->second.blocks.size()) return;
+  auto& req = it->second.blocks[b].requested_by;
+  req.erase(std::remove(req.begin(), req.end(), who), req.end());
+  // A piece nobody is working on any more goes back to the pool for rarest-first.
+  if (state_[block.piece] == State::in_progress && it->second.received == 0) {
+    bool any = std::any_of(it->second.blocks.begin(), it->second.blocks.end(),
+                           [](const Block& x) { return !x.requested_by.empty(); });
+    if (!any) {
+      partial_.erase(it);
+      state_[block.piece] = State::wanted;
+      ++wanted_count_;
+    }
+  }
+  update_endgame();
+}
+
+void PiecePicker::piece_failed(std::uint32_t piece) {
+  if (state_[piece] == State::have) return;
+  if (state_[piece] != State::wanted) ++wanted_count_;
+  partial_.erase(piece);
+  state_[piece] = State::wanted;
+  update_endgame();
+}
+
+void PiecePicker::piece_verified(std::uint32_t piece) { mark_have(piece); }
+
+void PiecePicker::update_endgame() {
+  if (wanted_count_ > 0 || complete()) {
+    endgame_ = false;
+    return;
+  }
+  // No piece is untouched: endgame once no in-progress piece has an unrequested block.
+  for (const auto& [piece, p] : partial_)
+    for (const auto& blk : p.blocks)
+      if (!blk.received && blk.requested_by.empty()) {
+        endgame_ = false;
+        return;
+      }
+  endgame_ = true;
+}
+
+}  // namespace p2p

@@ -1,0 +1,226 @@
+// PieceStore: offsets, the short last piece, state save/load, and distrust of bad state.
+#include <catch2/catch.hpp>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <random>
+
+#include "base/error.hpp"
+#include "storage/piece_store.hpp"
+#include "test_support.hpp"
+
+using namespace p2p;
+namespace fs = std::filesystem;
+
+namespace {
+struct Fixture {
+  test::TempDir dir;
+  std::string content = test::random_bytes(5 * 16384 + 100, 42);  // 6 pieces, last is 100 bytes
+  Meta meta;
+  Fixture() {
+    test::write_file(dir / "src.bin", content);
+    meta = create_meta(dir / "src.bin", 16384, {});
+    fs::create_directories(dir / "dl");
+  }
+  std::span<const std::uint8_t> piece(std::uint32_t i) const {
+    return std::span(reinterpret_cast<const std::uint8_t*>(content.data()) + meta.piece_offset(i), meta.piece_length(i));
+  }
+};
+}  // namespace
+
+TEST_CASE("pieces land at their offsets; the last piece is short", "[piece_store]") {
+  Fixture f;
+  PieceStore::ResumeReport r;
+  PieceStore s = PieceStore::open_partial(f.meta, f.dir / "dl", r);
+  CHECK(s.verified().none());
+  CHECK(f.meta.piece_length(5) == 100);
+  for (std::uint32_t i : {5u, 0u, 3u}) {
+    s.write_piece(i, f.piece(i));
+    s.mark_verified(i);
+  }
+  CHECK(s.verified_bytes() == 2 * 16384 + 100);
+  std::vector<std::uint8_t> out(100);
+  s.read_block(5, 0, out);
+  CHECK(std::equal(out.begin(), out.end(), f.piece(5).begin()));
+  out.resize(10);
+  s.read_block(3, 16374, out);
+  CHECK(std::equal(out.begin(), out.end(), f.piece(3).begin() + 16374));
+  CHECK(fs::file_size(s.partial_path()) == f.content.size());
+}
+
+TEST_CASE("state survives a restart and is re-verified", "[piece_store]") {
+  Fixture f;
+  {
+    PieceStore::ResumeReport r;
+    PieceStore s = PieceStore::open_partial(f.meta, f.dir / "dl", r);
+    for (std::uint32_t i : {1u, 2u}) {
+      s.write_piece(i, f.piece(i));
+      s.mark_verified(i);
+    }
+    s.save_state();
+  }
+  PieceStore::ResumeReport r;
+  PieceStore s = PieceStore::open_partial(f.meta, f.dir / "dl", r);
+  CHECK(r.from_state == 2);
+  CHECK(r.recovered == 0);
+  CHECK(r.state_problem.empty());
+  CHECK(s.has(1));
+  CHECK(s.has(2));
+  CHECK_FALSE(s.has(0));
+}
+
+TEST_CASE("a verified piece written but not yet recorded is recovered after a crash", "[piece_store]") {
+  Fixture f;
+  {
+    PieceStore::ResumeReport r;
+    PieceStore s = PieceStore::open_partial(f.meta, f.dir / "dl", r);
+    s.write_piece(4, f.piece(4));  // crash before save_state
+  }
+  PieceStore::ResumeReport r;
+  PieceStore s = PieceStore::open_partial(f.meta, f.dir / "dl", r);
+  CHECK(r.recovered == 1);
+  CHECK(s.has(4));
+  CHECK(s.verified().count() == 1);
+}
+
+TEST_CASE("corrupt, foreign or lying state files are not trusted", "[piece_store]") {
+  Fixture f;
+  auto state = f.dir / "dl" / "src.bin.state.json";
+  {
+    PieceStore::ResumeReport r;
+    PieceStore s = PieceStore::open_partial(f.meta, f.dir / "dl", r);
+    s.write_piece(0, f.piece(0));
+    s.mark_verified(0);
+    s.save_state();
+  }
+  SECTION("garbage") { test::write_file(state, "{not json"); }
+  SECTION("another file's state") {
+    std::string text = read_small_file(state, 1 << 20);
+    auto pos = text.find(f.meta.info_hash_hex());
+    text.replace(pos, 64, std::string(64, 'a'));
+    test::write_file(state, text);
+  }
+  SECTION("claims every piece") {
+    std::string text = read_small_file(state, 1 << 20);
+    auto pos = text.find("\"verified\":\"");
+    text.replace(pos + 12, 2, "fc");
+    test::write_file(state, text);
+  }
+  SECTION("bits past the end") {
+    std::string text = read_small_file(state, 1 << 20);
+    auto pos = text.find("\"verified\":\"");
+    text.replace(pos + 12, 2, "ff");
+    test::write_file(state, text);
+  }
+  PieceStore::ResumeReport r;
+  PieceStore s = PieceStore::open_partial(f.meta, f.dir / "dl", r);
+  CHECK_FALSE(r.state_problem.empty());
+  CHECK(s.verified().count() == 1);  // only the piece that really hashes right
+  CHECK(s.has(0));
+}
+
+TEST_CASE("a damaged piece on disk is not counted even if the state claims it", "[piece_store]") {
+  Fixture f;
+  {
+    PieceStore::ResumeReport r;
+    PieceStore s = PieceStore::open_partial(f.meta, f.dir / "dl", r);
+    s.write_piece(2, f.piece(2));
+    s.mark_verified(2);
+    s.save_state();
+    std::vector<std::uint8_t> junk(10, 0xee);
+    s.file().write_at(f.meta.piece_offset(2) + 5, junk);
+  }
+  PieceStore::ResumeReport r;
+  PieceStore s = PieceStore::open_partial(f.meta, f.dir / "dl", r);
+  CHECK_FALSE(s.has(2));
+  CHECK(r.state_problem.find("failed their hash check") != std::string::npos);
+}
+
+TEST_CASE("finish renames and removes the state", "[piece_store]") {
+  Fixture f;
+  PieceStore::ResumeReport r;
+  PieceStore s = PieceStore::open_partial(f.meta, f.dir / "dl", r);
+  for (std::uint32_t i = 0; i < f.meta.piece_count(); ++i) {
+    s.write_piece(i, f.piece(i));
+    s.mark_verified(i);
+  }
+  s.save_state();
+  CHECK(s.complete());
+  auto final_path = s.finish();
+  CHECK(read_small_file(final_path, 1 << 20) == f.content);
+  CHECK_FALSE(fs::exists(f.dir / "dl" / "src.bin.state.json"));
+  CHECK_FALSE(fs::exists(f.dir / "dl" / "src.bin.partial"));
+}
+
+TEST_CASE("a seed source must match piece by piece", "[piece_store]") {
+  Fixture f;
+  CHECK(PieceStore::open_complete(f.meta, f.dir / "src.bin").complete());
+  std::string bad = f.content;
+  bad[3 * 16384 + 7] ^= 1;
+  test::write_file(f.dir / "bad.bin", bad);
+  try {
+    PieceStore::open_complete(f.meta, f.dir / "bad.bin");
+    FAIL("mismatch accepted");
+  } catch (const Error& e) {
+    CHECK(e.code() == ExitCode::source_mismatch);
+    CHECK(std::string(e.what()).find("piece 3") != std::string::npos);
+  }
+  test::write_file(f.dir / "short.bin", f.content.substr(1));
+  CHECK_THROWS_AS(PieceStore::open_complete(f.meta, f.dir / "short.bin"), Error);
+}
+
+TEST_CASE("an unwritable workdir is a disk error", "[piece_store]") {
+  Fixture f;
+  test::write_file(f.dir / "afile", "x");
+  PieceStore::ResumeReport r;
+  try {
+    PieceStore::open_partial(f.meta, f.dir / "afile" / "sub", r);
+    FAIL("opened under a file");
+  } catch (const Error& e) {
+    CHECK(e.code() == ExitCode::disk);
+  }
+}
+
+TEST_CASE("kill -9 during state writes never leaves a torn state file", "[piece_store][crash]") {
+  // A child rewrites the state file in a loop; we kill it at random moments and
+  // check that what is on disk is always one complete version, never a mix.
+  test::TempDir dir;
+  auto path = dir / "x.state.json";
+  std::vector<std::string> versions;
+  for (int v = 0; v < 4; ++v) versions.push_back(std::string(200000 + v * 1000, static_cast<char>('a' + v)));
+  write_file_atomically(path, versions[0]);
+  std::mt19937 rng(42);
+  for (int round = 0; round < 30; ++round) {
+    pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      for (int i = 0;; ++i) write_file_atomically(path, versions[static_cast<std::size_t>(i % 4)]);
+    }
+    ::usleep(1000 + rng() % 20000);
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    std::string now = read_small_file(path, 1 << 20);
+    bool whole = std::find(versions.begin(), versions.end(), now) != versions.end();
+    REQUIRE(whole);
+  }
+}
+
+TEST_CASE("a temp file left by a crash before the rename is ignored", "[piece_store][crash]") {
+  Fixture f;
+  {
+    PieceStore::ResumeReport r;
+    PieceStore s = PieceStore::open_partial(f.meta, f.dir / "dl", r);
+    s.write_piece(1, f.piece(1));
+    s.mark_verified(1);
+    s.save_state();
+  }
+  // What a crash halfway through the next save leaves behind.
+  test::write_file(f.dir / "dl" / "src.bin.state.json.tmp.4242", "{\"version\":1,\"info_ha");
+  PieceStore::ResumeReport r;
+  PieceStore s = PieceStore::open_partial(f.meta, f.dir / "dl", r);
+  CHECK(r.state_problem.empty());
+  CHECK(r.from_state == 1);
+  CHECK(s.has(1));
+}

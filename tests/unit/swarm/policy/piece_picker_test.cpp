@@ -1,0 +1,125 @@
+// PiecePicker: rarest first, random ties, finishing started pieces, endgame, failures.
+#include <catch2/catch.hpp>
+
+#include <set>
+
+#include "swarm/policy/piece_picker.hpp"
+
+using namespace p2p;
+
+namespace {
+constexpr std::uint32_t kBlock = 4;
+PiecePicker picker_with(std::uint32_t pieces, std::uint32_t piece_len = 8, std::uint64_t seed = 1) {
+  return PiecePicker(std::vector<std::uint32_t>(pieces, piece_len), kBlock, seed);
+}
+Bitfield all(std::uint32_t n) { return Bitfield(n, true); }
+void receive_all(PiecePicker& p, const std::vector<BlockRef>& blocks, PiecePicker::PeerKey who,
+                 std::vector<std::uint32_t>* done = nullptr) {
+  for (const auto& b : blocks) {
+    bool piece_done = false;
+    std::vector<PiecePicker::PeerKey> others;
+    p.block_received(b, who, piece_done, others);
+    if (piece_done && done) done->push_back(b.piece);
+  }
+}
+}  // namespace
+
+TEST_CASE("blocks cover a piece exactly, short last block included", "[picker]") {
+  PiecePicker p(std::vector<std::uint32_t>{10}, kBlock, 1);
+  auto blocks = p.pick(all(1), 10, 1);
+  REQUIRE(blocks.size() == 3);
+  CHECK(blocks[2] == BlockRef{0, 8, 2});
+}
+
+TEST_CASE("after the random start, the rarest piece goes first", "[picker]") {
+  auto p = picker_with(20);
+  for (std::uint32_t i = 0; i < PiecePicker::kRandomFirstPieces; ++i) p.mark_have(i);
+  Bitfield common = all(20);
+  Bitfield rare(20);
+  rare.set(13);
+  p.add_peer(common);
+  p.add_peer(common);
+  p.add_peer(rare);  // piece 13: availability 3, others 2... make 13 the rarest instead:
+  p.remove_peer(rare);
+  Bitfield most(20, true);
+  most.reset(13);
+  p.add_peer(most);  // every piece but 13 has availability 3; 13 has 2
+  auto blocks = p.pick(all(20), 1, 7);
+  REQUIRE(blocks.size() == 1);
+  CHECK(blocks[0].piece == 13);
+}
+
+TEST_CASE("ties are broken at random within a window", "[picker]") {
+  std::set<std::uint32_t> firsts;
+  for (std::uint64_t seed = 0; seed < 50; ++seed) {
+    auto p = picker_with(100, 8, seed);
+    for (std::uint32_t i = 0; i < PiecePicker::kRandomFirstPieces; ++i) p.mark_have(i);
+    p.add_peer(all(100));
+    auto blocks = p.pick(all(100), 1, 1);
+    REQUIRE(blocks.size() == 1);
+    CHECK(blocks[0].piece < PiecePicker::kRandomFirstPieces + PiecePicker::kTieWindow);
+    firsts.insert(blocks[0].piece);
+  }
+  CHECK(firsts.size() > 5);  // not always the same piece
+}
+
+TEST_CASE("only pieces the peer has are picked; started pieces are finished first", "[picker]") {
+  auto p = picker_with(10);
+  Bitfield only3(10);
+  only3.set(3);
+  auto a = p.pick(only3, 1, 1);  // first block of piece 3
+  REQUIRE(a.size() == 1);
+  CHECK(a[0].piece == 3);
+  auto b = p.pick(all(10), 1, 2);  // another peer continues piece 3 before starting a new one
+  REQUIRE(b.size() == 1);
+  CHECK(b[0] == BlockRef{3, 4, 4});
+  Bitfield none(10);
+  CHECK(p.pick(none, 5, 3).empty());
+}
+
+TEST_CASE("a dropped request is offered again; a failed piece is fetched again", "[picker]") {
+  auto p = picker_with(1);
+  auto a = p.pick(all(1), 2, 1);
+  REQUIRE(a.size() == 2);
+  p.request_dropped(a[1], 1);
+  auto b = p.pick(all(1), 1, 2);  // the dropped block comes back before any endgame duplicate
+  REQUIRE(b.size() == 1);
+  CHECK(b[0] == a[1]);
+  std::vector<std::uint32_t> done;
+  receive_all(p, {a[0]}, 1, &done);
+  receive_all(p, b, 2, &done);
+  CHECK(done == std::vector<std::uint32_t>{0});
+  p.piece_failed(0);
+  CHECK(p.pick(all(1), 2, 3).size() == 2);
+}
+
+TEST_CASE("endgame duplicates outstanding blocks and names whom to cancel", "[picker]") {
+  auto p = picker_with(2);
+  auto a = p.pick(all(2), 10, 1);  // everything requested from peer 1
+  CHECK(a.size() == 4);
+  CHECK(p.in_endgame());
+  auto b = p.pick(all(2), 10, 2);
+  CHECK(b.size() == 4);             // same blocks, second peer
+  CHECK(p.pick(all(2), 10, 1).empty());  // never twice to the same peer
+  bool done = false;
+  std::vector<PiecePicker::PeerKey> others;
+  CHECK(p.block_received(b[0], 2, done, others));
+  CHECK(others == std::vector<PiecePicker::PeerKey>{1});
+  others.clear();
+  CHECK_FALSE(p.block_received(b[0], 1, done, others));  // the late duplicate is not wanted
+}
+
+TEST_CASE("verified pieces are never picked and complete() follows", "[picker]") {
+  auto p = picker_with(3);
+  p.mark_have(0);
+  p.mark_have(2);
+  auto a = p.pick(all(3), 10, 1);
+  for (const auto& b : a) CHECK(b.piece == 1);
+  std::vector<std::uint32_t> done;
+  receive_all(p, a, 1, &done);
+  REQUIRE(done == std::vector<std::uint32_t>{1});
+  CHECK_FALSE(p.complete());
+  p.piece_verified(1);
+  CHECK(p.complete());
+  CHECK(p.pick(all(3), 10, 1).empty());
+}

@@ -1,0 +1,116 @@
+// Tracker catalog: publish validates and stores, lookup by hash and name,
+// listing, counters, and durability across reopen.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "base/error.hpp"
+#include "format/meta.hpp"
+#include "test_support.hpp"
+#include "tracker/catalog.hpp"
+
+using namespace p2p;
+using namespace p2p::tracker;
+
+namespace {
+
+std::string meta_json_for(test::TempDir& dir, const std::string& name, std::size_t size, std::uint64_t seed) {
+  auto path = dir / name;
+  test::write_file(path, test::random_bytes(size, seed));
+  return meta_to_json(create_meta(path, 0, {"127.0.0.1:7000"}));
+}
+
+}  // namespace
+
+TEST_CASE("catalog stores a valid meta once and finds it by hash and name", "[tracker]") {
+  test::TempDir dir;
+  Catalog cat(":memory:");
+  std::string json = meta_json_for(dir, "movie.mkv", 70000, 1);
+  auto r = cat.publish(json);
+  CHECK(r.created);
+  REQUIRE(r.record != nullptr);
+  CHECK(r.record->name == "movie.mkv");
+  CHECK(r.record->size == 70000);
+  auto again = cat.publish(json);
+  CHECK_FALSE(again.created);
+  CHECK(cat.size() == 1);
+
+  Meta m = parse_meta(json, "test");
+  CHECK(cat.find(m.info_hash) == r.record);
+  CHECK(cat.find_by_name("movie.mkv") == r.record);
+  CHECK(cat.find_by_name("movie") == nullptr);
+  auto stored = cat.meta_json(m.info_hash);
+  REQUIRE(stored);
+  CHECK(parse_meta(*stored, "stored").info_hash == m.info_hash);
+  CHECK_FALSE(cat.meta_json(Digest{}).has_value());
+}
+
+TEST_CASE("catalog refuses an invalid meta and stores nothing", "[tracker]") {
+  test::TempDir dir;
+  Catalog cat(":memory:");
+  auto j = nlohmann::json::parse(meta_json_for(dir, "a.bin", 20000, 2));
+  j["size"] = 20001;  // contents no longer match the stated info hash
+  CHECK_THROWS_MATCHES(cat.publish(j.dump()), Error,
+                       Catch::Predicate<Error>([](const Error& e) { return e.code() == ExitCode::bad_meta; }));
+  CHECK_THROWS_AS(cat.publish("not json"), Error);
+  CHECK_THROWS_AS(cat.publish("{}"), Error);
+  CHECK(cat.size() == 0);
+  CHECK(cat.list("", 100).empty());
+}
+
+TEST_CASE("catalog lists by name with a substring filter and a limit", "[tracker]") {
+  test::TempDir dir;
+  Catalog cat(":memory:");
+  cat.publish(meta_json_for(dir, "b-song.mp3", 1000, 3));
+  cat.publish(meta_json_for(dir, "a-song.mp3", 1000, 4));
+  cat.publish(meta_json_for(dir, "video.mkv", 1000, 5));
+  auto all = cat.list("", 100);
+  REQUIRE(all.size() == 3);
+  CHECK(all[0]->name == "a-song.mp3");
+  CHECK(all[2]->name == "video.mkv");
+  auto songs = cat.list("song", 100);
+  REQUIRE(songs.size() == 2);
+  CHECK(cat.list("song", 1).size() == 1);
+  CHECK(cat.list("nothing", 100).empty());
+}
+
+TEST_CASE("the newest of several files with one name wins a lookup", "[tracker]") {
+  test::TempDir dir;
+  Catalog cat(":memory:");
+  cat.publish(meta_json_for(dir, "same.txt", 100, 6));
+  auto second = cat.publish(meta_json_for(dir, "same.txt", 200, 7));
+  CHECK(cat.size() == 2);
+  CHECK(cat.find_by_name("same.txt") == second.record);  // same second: the later insert wins
+}
+
+TEST_CASE("catalog and completed counters survive a reopen", "[tracker]") {
+  test::TempDir dir;
+  auto db = dir / "sub" / "tracker.db";
+  Digest hash{};
+  {
+    Catalog cat(db);
+    auto r = cat.publish(meta_json_for(dir, "keep.bin", 50000, 8));
+    hash = r.record->info_hash;
+    cat.note_completed(hash);
+    cat.note_completed(hash);
+    cat.note_completed(Digest{});  // unknown: ignored
+    cat.flush();
+    cat.note_completed(hash);      // flushed by the destructor
+  }
+  Catalog reopened(db);
+  REQUIRE(reopened.size() == 1);
+  const FileRecord* r = reopened.find(hash);
+  REQUIRE(r != nullptr);
+  CHECK(r->name == "keep.bin");
+  CHECK(r->completed == 3);
+  CHECK(reopened.meta_json(hash).has_value());
+}
+
+TEST_CASE("catalog on an unwritable folder or a non-database fails with a disk error", "[tracker]") {
+  test::TempDir dir;
+  test::write_file(dir / "junk.db", std::string(4096, 'x'));
+  CHECK_THROWS_MATCHES(Catalog(dir / "junk.db"), Error,
+                       Catch::Predicate<Error>([](const Error& e) { return e.code() == ExitCode::disk; }));
+  test::write_file(dir / "file", "x");
+  CHECK_THROWS_MATCHES(Catalog(dir / "file" / "t.db"), Error,
+                       Catch::Predicate<Error>([](const Error& e) { return e.code() == ExitCode::disk; }));
+}
