@@ -5,6 +5,7 @@
 #include "cli_parse.hpp"
 #include "app/downloader.hpp"
 #include "base/error.hpp"
+#include "base/limits.hpp"
 #include "swarm/policy/rate_limiter.hpp"
 
 int main(int argc, char** argv) {
@@ -26,7 +27,7 @@ int main(int argc, char** argv) {
   app.add_option("--tracker", o.trackers, "HOST:PORT of a tracker (repeatable; adds to the meta's)");
   app.add_option("--workdir", workdir, "where the file is assembled (default: downloads)");
   app.add_option("--parallel", o.parallel, "connections to each peer given with --peer/--host (default 4)")
-      ->check(CLI::Range(1, 32));
+      ->check(CLI::Range(1, p2p::limits::kMaxParallel));
   app.add_option("--listen-port", listen_port, "port to serve verified pieces to other peers on (default 0: any)");
   app.add_option("--listen-host", o.listen_host, "address to listen on (default 0.0.0.0)");
   app.add_flag("--no-listen", no_listen, "do not serve other peers while downloading");
@@ -51,9 +52,9 @@ int main(int argc, char** argv) {
     if (seed_time) o.seed_time = std::chrono::seconds(*seed_time);
     o.max_upload_rate = p2p::parse_rate(up_rate);
     o.max_download_rate = p2p::parse_rate(down_rate);
-    auto outcome = p2p::download(o, reporter);
-    reporter.summary(outcome, outcome.path);
-    if (outcome.interrupted && !outcome.complete) return static_cast<int>(p2p::ExitCode::interrupted);
-    return outcome.complete ? 0 : static_cast<int>(p2p::ExitCode::peers_failed);
+    auto result = p2p::download(o, reporter);
+    reporter.summary(result.torrent, result.path);
+    if (result.interrupted && !result.torrent.complete) return static_cast<int>(p2p::ExitCode::interrupted);
+    return result.torrent.complete ? 0 : static_cast<int>(p2p::ExitCode::peers_failed);
   }, [&](const std::string& message, int code) { reporter.error(message, code); });
 }

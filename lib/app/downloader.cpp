@@ -11,6 +11,7 @@
 #include "base/limits.hpp"
 #include "storage/piece_store.hpp"
 #include "net/tracker_client.hpp"
+#include "app/tracker_list.hpp"
 
 namespace p2p {
 
@@ -19,11 +20,6 @@ namespace fs = std::filesystem;
 namespace {
 constexpr auto kTrackerTimeout = std::chrono::milliseconds(5000);
 
-std::vector<std::string> merged(std::vector<std::string> a, const std::vector<std::string>& b) {
-  for (const auto& t : b)
-    if (std::find(a.begin(), a.end(), t) == a.end()) a.push_back(t);
-  return a;
-}
 }  // namespace
 
 Meta fetch_meta(const std::vector<std::string>& trackers, const std::string& name, const std::string& info_hash,
@@ -35,8 +31,8 @@ Meta fetch_meta(const std::vector<std::string>& trackers, const std::string& nam
   std::string errors;
   for (const auto& t : trackers) {
     try {
-      std::string id = info_hash.empty() ? tracker::lookup_info_hash_by_name(t, name, kTrackerTimeout) : info_hash;
-      std::string text = tracker::fetch_meta_json(t, id, kTrackerTimeout);
+      std::string id = info_hash.empty() ? tracker_client::lookup_info_hash_by_name(t, name, kTrackerTimeout) : info_hash;
+      std::string text = tracker_client::fetch_meta_json(t, id, kTrackerTimeout);
       Meta meta = parse_meta(text, fmt::format("from tracker {}", t));
       if (meta.info_hash_hex() != id)
         throw Error(ExitCode::bad_meta, fmt::format("tracker {} sent the meta of {} when asked for {}", t,
@@ -60,46 +56,51 @@ Meta fetch_meta(const std::vector<std::string>& trackers, const std::string& nam
                                              info_hash.empty() ? fmt::format("{:?}", name) : info_hash, errors));
 }
 
-SwarmOutcome download(const DownloadOptions& o, ProgressReporter& reporter) {
-  Meta meta = o.meta_path.empty() ? fetch_meta(o.trackers, o.name, o.info_hash, o.workdir, reporter)
-                                  : load_meta(o.meta_path);
-  auto trackers = merged(meta.trackers, o.trackers);
-  if (o.peers.empty() && trackers.empty())
+DownloadResult download(const DownloadOptions& o, ProgressReporter& reporter) {
+  auto meta = std::make_shared<const Meta>(o.meta_path.empty() ? fetch_meta(o.trackers, o.name, o.info_hash, o.workdir, reporter)
+                                                                : load_meta(o.meta_path));
+  TorrentOptions to;
+  to.trackers = merge_trackers(meta->trackers, o.trackers);
+  if (o.peers.empty() && to.trackers.empty())
     throw Error(ExitCode::usage,
                 "no peers to download from: give --host and --port, --peer HOST:PORT, or --tracker HOST:PORT");
-  if (!trackers.empty() && !o.listen_port)
+  if (!to.trackers.empty() && !o.listen_port)
     throw Error(ExitCode::usage, "--no-listen cannot be used with a tracker: trackers only list peers that listen");
-  if (o.parallel < 1 || o.parallel > 32)
-    throw Error(ExitCode::usage, fmt::format("--parallel {} is outside 1-32", o.parallel));
-  SwarmOptions so;
-  for (const auto& p : o.peers) so.peers.push_back(parse_peer_address(p));
-  so.parallel = o.parallel;
+  if (o.parallel < 1 || o.parallel > limits::kMaxParallel)
+    throw Error(ExitCode::usage, fmt::format("--parallel {} is outside 1-{}", o.parallel, limits::kMaxParallel));
+  for (const auto& p : o.peers) to.peers.push_back(parse_peer_address(p));
+  to.parallel = o.parallel;
+  to.keep_seeding = o.keep_seeding;
+  to.seed_time = o.seed_time;
+  SessionOptions so;
   so.listen_port = o.listen_port;
   so.listen_host = o.listen_host;
-  so.keep_seeding = o.keep_seeding;
-  so.seed_time = o.seed_time;
-  so.trackers = trackers;
   so.max_upload_rate = o.max_upload_rate;
   so.max_download_rate = o.max_download_rate;
 
   ensure_writable_dir(o.workdir);
   so.reputation_db = o.workdir / "reputation.db";
-  fs::path final_path = o.workdir / meta.name;
-  fs::path partial = o.workdir / (meta.name + ".partial");
+  fs::path final_path = o.workdir / meta->name;
+  fs::path partial = o.workdir / (meta->name + ".partial");
+  DownloadResult result;
   if (fs::exists(final_path) && !fs::exists(partial)) {
     // Already downloaded? Check it rather than trust it; never overwrite someone's file.
-    PieceStore existing = PieceStore::open_complete(meta, final_path);
+    PieceStore existing = PieceStore::open_complete(*meta, final_path);
     reporter.info(fmt::format("{} is already complete and verified", final_path.string()));
-    SwarmOutcome out;
-    if (so.keep_seeding) {
-      Swarm swarm(meta, existing, so, reporter);
-      out = swarm.run();
+    if (to.keep_seeding) {
+      Session session(so, reporter);
+      session.add_torrent(meta, std::move(existing), to);
+      auto out = session.run();
+      result.interrupted = out.interrupted;
+      result.torrent = out.torrents.at(0);
     }
-    out.complete = true;
-    out.path = final_path.string();
-    out.stats.total_bytes = out.stats.verified_bytes = out.stats.resumed_bytes = meta.size;
-    out.stats.pieces_total = out.stats.pieces_verified = meta.piece_count();
-    return out;
+    result.torrent.name = meta->name;
+    result.torrent.complete = true;
+    result.path = final_path.string();
+    auto& st = result.torrent.stats;
+    st.total_bytes = st.verified_bytes = st.resumed_bytes = meta->size;
+    st.pieces_total = st.pieces_verified = meta->piece_count();
+    return result;
   }
   if (fs::exists(final_path))
     throw Error(ExitCode::disk, fmt::format("{} already exists beside {}; move one of them away", final_path.string(),
@@ -107,15 +108,20 @@ SwarmOutcome download(const DownloadOptions& o, ProgressReporter& reporter) {
 
   PieceStore::ResumeReport rr;
   if (fs::exists(partial)) reporter.info(fmt::format("checking {} to resume", partial.string()));
-  PieceStore store = PieceStore::open_partial(meta, o.workdir, rr);
+  PieceStore store = PieceStore::open_partial(*meta, o.workdir, rr);
   if (!rr.state_problem.empty()) reporter.info(fmt::format("not trusting the saved state: {}; re-verified the data instead", rr.state_problem));
   if (rr.from_state + rr.recovered > 0)
-    reporter.on_event("resumed", fmt::format("{} of {} pieces already verified ({} from the state file, {} recovered from disk)",
-                                             rr.from_state + rr.recovered, meta.piece_count(), rr.from_state, rr.recovered));
-  Swarm swarm(meta, store, so, reporter);
-  SwarmOutcome out = swarm.run();
-  out.path = out.complete ? final_path.string() : partial.string();
-  return out;
+    reporter.on_event(meta->name, EventKind::resumed,
+                      fmt::format("{} of {} pieces already verified ({} from the state file, {} recovered from disk)",
+                                  rr.from_state + rr.recovered, meta->piece_count(), rr.from_state, rr.recovered));
+  Session session(so, reporter);
+  session.add_torrent(meta, std::move(store), to);
+  auto out = session.run();
+  result.interrupted = out.interrupted;
+  result.torrent = out.torrents.at(0);
+  if (result.torrent.error) throw *result.torrent.error;
+  result.path = result.torrent.complete ? final_path.string() : partial.string();
+  return result;
 }
 
 }  // namespace p2p

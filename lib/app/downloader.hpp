@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "app/progress_reporter.hpp"
-#include "swarm/swarm.hpp"
+#include "swarm/session.hpp"
 
 namespace p2p {
 
@@ -29,7 +29,13 @@ struct DownloadOptions {
 Meta fetch_meta(const std::vector<std::string>& trackers, const std::string& name, const std::string& info_hash,
                 const std::filesystem::path& workdir, ProgressReporter& reporter);
 
+struct DownloadResult {
+  TorrentOutcome torrent;
+  bool interrupted = false;  // stopped by SIGINT/SIGTERM (state saved; rerun resumes)
+  std::string path;          // the complete file, or the .partial
+};
+
 // Returns the outcome; throws Error for everything that stops the download.
-SwarmOutcome download(const DownloadOptions& options, ProgressReporter& reporter);
+DownloadResult download(const DownloadOptions& options, ProgressReporter& reporter);
 
 }  // namespace p2p

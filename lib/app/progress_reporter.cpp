@@ -49,26 +49,30 @@ void ProgressReporter::on_listening(const std::string& host, std::uint16_t port)
   std::fflush(stdout);
 }
 
-void ProgressReporter::on_event(const std::string& kind, const std::string& text) {
+void ProgressReporter::on_event(const std::string& torrent, EventKind kind, const std::string& text) {
+  std::string name(event_kind_name(kind));
+  const std::string& who = torrent.empty() ? name_ : torrent;
   switch (mode_) {
     case OutputMode::quiet:
-      if (kind == "banned" || kind == "bad_piece") {
-        std::fprintf(stderr, "%s: %s\n", kind.c_str(), text.c_str());
-      }
+      if (kind == EventKind::banned || kind == EventKind::bad_piece || kind == EventKind::torrent_stopped)
+        std::fprintf(stderr, "[%s] %s: %s\n", who.c_str(), name.c_str(), text.c_str());
       return;
-    case OutputMode::json:
-      std::printf("%s\n", Json{{"event", kind}, {"text", text}}.dump().c_str());
+    case OutputMode::json: {
+      Json j{{"event", name}, {"text", text}};
+      if (!torrent.empty()) j["torrent"] = torrent;
+      std::printf("%s\n", j.dump().c_str());
       std::fflush(stdout);
       return;
+    }
     default:
       clear_bar();
-      std::fprintf(stderr, "[%s] %s: %s\n", name_.c_str(), kind.c_str(), text.c_str());
+      std::fprintf(stderr, "[%s] %s: %s\n", who.c_str(), name.c_str(), text.c_str());
   }
 }
 
-void ProgressReporter::info(const std::string& text) { on_event("notice", text); }
+void ProgressReporter::info(const std::string& text) { on_event("", EventKind::notice, text); }
 
-void ProgressReporter::on_progress(const SwarmStats& s) {
+void ProgressReporter::on_progress(const TorrentStats& s) {
   double frac = s.total_bytes ? static_cast<double>(s.verified_bytes) / static_cast<double>(s.total_bytes) : 1.0;
   double left = static_cast<double>(s.total_bytes - s.verified_bytes);
   std::string eta = s.download_rate > 1 && left > 0 ? human_duration(left / s.download_rate) : "-";
@@ -77,11 +81,12 @@ void ProgressReporter::on_progress(const SwarmStats& s) {
       return;
     case OutputMode::json:
       if (seeding_) {  // a seeder reports only when something changed
-        if (s.uploaded_bytes == last_uploaded_ && s.peers == last_peers_) return;
-        last_uploaded_ = s.uploaded_bytes;
-        last_peers_ = s.peers;
+        auto& seen = last_seen_[s.info_hash_hex];
+        if (seen == std::pair{s.uploaded_bytes, s.peers}) return;
+        seen = {s.uploaded_bytes, s.peers};
       }
       std::printf("%s\n", Json{{"event", "progress"},
+                               {"torrent", s.name},
                                {"verified_bytes", s.verified_bytes},
                                {"total_bytes", s.total_bytes},
                                {"downloaded_bytes", s.downloaded_bytes},
@@ -98,12 +103,12 @@ void ProgressReporter::on_progress(const SwarmStats& s) {
     case OutputMode::plain: {
       auto now = std::chrono::steady_clock::now();
       if (seeding_) {
-        if (s.uploaded_bytes == last_uploaded_ && s.peers == last_peers_) return;
-        if (now - last_plain_ < std::chrono::seconds(3) && s.peers == last_peers_) return;
+        auto& seen = last_seen_[s.info_hash_hex];
+        if (seen == std::pair{s.uploaded_bytes, s.peers}) return;
+        if (now - last_plain_ < std::chrono::seconds(3) && s.peers == seen.second) return;
         last_plain_ = now;
-        last_uploaded_ = s.uploaded_bytes;
-        last_peers_ = s.peers;
-        std::fprintf(stderr, "[%s] serving %zu peers  up %s/s  uploaded %s\n", name_.c_str(), s.peers,
+        seen = {s.uploaded_bytes, s.peers};
+        std::fprintf(stderr, "[%s] serving %zu peers  up %s/s  uploaded %s\n", s.name.c_str(), s.peers,
                      human_bytes(s.upload_rate).c_str(), human_bytes(static_cast<double>(s.uploaded_bytes)).c_str());
         return;
       }
@@ -130,11 +135,12 @@ void ProgressReporter::on_progress(const SwarmStats& s) {
   }
 }
 
-void ProgressReporter::summary(const SwarmOutcome& o, const std::string& where) {
+void ProgressReporter::summary(const TorrentOutcome& o, const std::string& where) {
   const auto& s = o.stats;
   double fetched_rate = s.elapsed > 0 ? static_cast<double>(s.downloaded_bytes) / s.elapsed : 0;
   if (mode_ == OutputMode::json) {
     std::printf("%s\n", Json{{"event", o.complete && !seeding_ ? "complete" : "stopped"},
+                             {"torrent", o.name},
                              {"path", where},
                              {"size", s.total_bytes},
                              {"seconds", s.elapsed},

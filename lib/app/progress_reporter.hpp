@@ -4,23 +4,24 @@
 #pragma once
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <string>
 
-#include "swarm/swarm.hpp"
+#include "swarm/session.hpp"
 
 namespace p2p {
 
 enum class OutputMode { automatic, plain, json, quiet };
 
-class ProgressReporter : public SwarmObserver {
+class ProgressReporter : public SessionObserver {
  public:
   // A reporter for a seeder shows uploads and stays quiet while nothing happens.
   ProgressReporter(OutputMode mode, std::string name, bool seeding = false);
   void on_listening(const std::string& host, std::uint16_t port) override;
-  void on_event(const std::string& kind, const std::string& text) override;
-  void on_progress(const SwarmStats& stats) override;
-  // Final lines: summary of a finished (or interrupted) run.
-  void summary(const SwarmOutcome& outcome, const std::string& where);
+  void on_event(const std::string& torrent, EventKind kind, const std::string& text) override;
+  void on_progress(const TorrentStats& stats) override;
+  // Final lines: summary of one torrent's finished (or interrupted) run.
+  void summary(const TorrentOutcome& outcome, const std::string& where);
   void error(const std::string& message, int exit_code);  // JSON event (stderr has the line already)
   void info(const std::string& text);  // a one-off human line (stderr), or a JSON "notice"
   bool json() const { return mode_ == OutputMode::json; }
@@ -31,8 +32,8 @@ class ProgressReporter : public SwarmObserver {
   std::string name_;
   bool seeding_ = false;
   bool bar_shown_ = false;
-  std::uint64_t last_uploaded_ = 0;
-  std::size_t last_peers_ = 0;
+  // A seeder reports a torrent's progress only when it changed.
+  std::map<std::string, std::pair<std::uint64_t, std::size_t>> last_seen_;  // info hash -> (uploaded, peers)
   std::chrono::steady_clock::time_point last_plain_{};
 };
 

@@ -1,48 +1,83 @@
-// seed(): verify every piece of the source, then listen and serve until stopped.
+// seed(): open (verify or trust) every source given, share a folder if asked,
+// then serve everything from one session until stopped.
 #include "app/seeder.hpp"
 
 #include <fmt/core.h>
 
+#include "app/folder_share.hpp"
+#include "app/source_opener.hpp"
+#include "app/tracker_list.hpp"
 #include "base/error.hpp"
 #include "base/file_io.hpp"
-#include "format/meta.hpp"
 #include "base/limits.hpp"
-#include "storage/piece_store.hpp"
+#include "format/meta.hpp"
 #include "net/tracker_client.hpp"
-
-#include <algorithm>
 
 namespace p2p {
 
-SwarmOutcome seed(const SeedOptions& o, ProgressReporter& reporter) {
-  std::string meta_text = read_small_file(o.meta_path, limits::kMaxMetaFileBytes);
-  Meta meta = parse_meta(meta_text, o.meta_path.string());
-  std::vector<std::string> trackers = meta.trackers;
-  for (const auto& t : o.trackers) {
-    validate_tracker(t);
-    if (std::find(trackers.begin(), trackers.end(), t) == trackers.end()) trackers.push_back(t);
-  }
-  if (o.publish && trackers.empty()) throw Error(ExitCode::usage, "--publish needs --tracker HOST:PORT (or trackers in the meta)");
-  auto source = o.source.empty() ? o.workdir / meta.name : o.source;
-  PieceStore store = PieceStore::open_complete(meta, source);  // refuses a mismatch, naming the first bad piece
-  reporter.info(fmt::format("verified {} ({} pieces); serving {}", source.string(), meta.piece_count(),
-                            meta.info_hash_hex().substr(0, 16)));
-  if (o.publish) {
-    for (const auto& t : trackers) {
-      tracker::publish_meta(t, meta_text, std::chrono::milliseconds(5000));
-      reporter.info(fmt::format("published {} to tracker {}", meta.name, t));
-    }
-  }
-  SwarmOptions so;
+namespace {
+constexpr auto kPublishTimeout = std::chrono::milliseconds(5000);
+}
+
+SeedResult seed(const SeedOptions& o, ProgressReporter& reporter) {
+  if (o.metas.empty() && !o.dir) throw Error(ExitCode::usage, "say what to serve: --meta FILE (repeatable) or --dir FOLDER");
+  if (!o.sources.empty() && o.sources.size() != o.metas.size())
+    throw Error(ExitCode::usage, fmt::format("{} --source for {} --meta: give one source per meta, in the same order, "
+                                             "or none (then each is WORKDIR/<name>)",
+                                             o.sources.size(), o.metas.size()));
+  for (const auto& t : o.trackers) validate_tracker(t);
   ensure_writable_dir(o.workdir);
-  so.reputation_db = o.workdir / "reputation.db";
-  so.trackers = trackers;
-  so.max_upload_rate = o.max_upload_rate;
+  SourceOpener opener(o.workdir);
+  if (!opener.load_problem().empty()) reporter.info(opener.load_problem());
+
+  SessionOptions so;
   so.listen_port = o.port;
   so.listen_host = o.host;
-  so.keep_seeding = true;
-  Swarm swarm(meta, store, so, reporter);
-  return swarm.run();
+  so.max_upload_rate = o.max_upload_rate;
+  so.reputation_db = o.workdir / "reputation.db";
+  so.run_until_signal = o.dir.has_value();
+  Session session(so, reporter);
+
+  for (std::size_t i = 0; i < o.metas.size(); ++i) {
+    std::string meta_text = read_small_file(o.metas[i], limits::kMaxMetaFileBytes);
+    auto meta = std::make_shared<const Meta>(parse_meta(meta_text, o.metas[i].string()));
+    TorrentOptions to;
+    to.trackers = merge_trackers(meta->trackers, o.trackers);
+    to.keep_seeding = true;
+    if (o.publish && to.trackers.empty())
+      throw Error(ExitCode::usage, "--publish needs --tracker HOST:PORT (or trackers in the meta)");
+    auto source = o.sources.empty() ? o.workdir / meta->name : o.sources[i];
+    bool rehashed = false;
+    PieceStore store = opener.open(*meta, source, rehashed);  // refuses a mismatch, naming the first bad piece
+    reporter.on_event(meta->name, EventKind::verifying,
+                      rehashed ? fmt::format("verified {} ({} pieces); serving {}", source.string(), meta->piece_count(),
+                                             meta->info_hash_hex().substr(0, 16))
+                               : fmt::format("{} unchanged since it was verified (size, mtime, inode); serving {} "
+                                             "without re-hashing",
+                                             source.string(), meta->info_hash_hex().substr(0, 16)));
+    if (o.publish) {
+      for (const auto& t : to.trackers) {
+        tracker_client::publish_meta(t, meta_text, kPublishTimeout);
+        reporter.info(fmt::format("published {} to tracker {}", meta->name, t));
+      }
+    }
+    session.add_torrent(meta, std::move(store), to);
+  }
+  opener.save();
+
+  std::optional<FolderShare> share;
+  if (o.dir) {
+    share.emplace(session, opener, FolderShare::Options{*o.dir, o.workdir / "metas", o.trackers, o.publish});
+    share->start();
+  }
+  SeedResult result;
+  result.session = session.run();
+  // Without a folder to watch, a seeder whose every file failed has nothing left to do.
+  if (!o.dir && !result.session.interrupted) {
+    for (const auto& t : result.session.torrents)
+      if (t.error) throw *t.error;
+  }
+  return result;
 }
 
 }  // namespace p2p

@@ -1,25 +1,35 @@
-// p2p-seed's job: verify the source against the meta, then serve it in place.
+// p2p-seed's job: serve any number of files from one session on one port —
+// those given with --meta, and every complete file of a shared folder (--dir).
+// Sources are verified once; a restart re-hashes only sources that changed.
 #pragma once
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "app/progress_reporter.hpp"
-#include "swarm/swarm.hpp"
+#include "swarm/session.hpp"
 
 namespace p2p {
 
 struct SeedOptions {
-  std::filesystem::path meta_path;
-  std::filesystem::path source;    // empty: <workdir>/<name from meta>
+  std::vector<std::filesystem::path> metas;
+  std::vector<std::filesystem::path> sources;  // empty: <workdir>/<name>; else one per meta, in order
+  std::optional<std::filesystem::path> dir;    // share every complete file in this folder
   std::filesystem::path workdir = "data";
   std::string host = "0.0.0.0";
   std::uint16_t port = 0;
-  std::vector<std::string> trackers;  // added to the meta's own
-  bool publish = false;               // publish the meta to the trackers first
+  std::vector<std::string> trackers;  // added to each meta's own
+  bool publish = false;               // publish each meta to the trackers first
   std::uint64_t max_upload_rate = 0;
 };
 
-// Runs until SIGINT/SIGTERM; throws Error if the source does not match or the port is busy.
-SwarmOutcome seed(const SeedOptions& options, ProgressReporter& reporter);
+struct SeedResult {
+  SessionOutcome session;
+};
+
+// Runs until SIGINT/SIGTERM (or until every file failed, without --dir); throws
+// Error if a source given with --meta does not match, or the port is busy.
+SeedResult seed(const SeedOptions& options, ProgressReporter& reporter);
 
 }  // namespace p2p

@@ -13,6 +13,7 @@
 #include <optional>
 #include <thread>
 
+#include "base/address.hpp"
 #include "base/error.hpp"
 #include "base/file_io.hpp"
 #include "base/limits.hpp"
@@ -51,19 +52,12 @@ void validate_file_name(std::string_view name) {
 }
 
 void validate_tracker(std::string_view tracker) {
-  auto colon = tracker.rfind(':');
-  bool ok = colon != std::string_view::npos && colon > 0 && colon + 1 < tracker.size() &&
-            tracker.size() - colon - 1 <= 5;
-  unsigned port = 0;
-  if (ok) {
-    for (char c : tracker.substr(colon + 1)) {
-      if (c < '0' || c > '9') ok = false;
-      else port = port * 10 + static_cast<unsigned>(c - '0');
-    }
-  }
-  for (unsigned char c : tracker) if (c <= 0x20 || c == 0x7f || c == '/') ok = false;
-  if (!ok || port == 0 || port > 65535)
-    throw Error(ExitCode::usage, fmt::format("tracker {:?} is not HOST:PORT with a port in 1-65535", std::string(tracker)));
+  std::string why;
+  bool printable = true;
+  for (unsigned char c : tracker) printable &= c > 0x20 && c != 0x7f && c != '/';
+  if (!printable) why = "contains a space, a slash or a control character";
+  if (!printable || !parse_host_port(tracker, why))
+    throw Error(ExitCode::usage, fmt::format("tracker {:?}: {}", std::string(tracker), why));
 }
 
 static json info_json(const Meta& m) {

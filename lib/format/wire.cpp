@@ -88,6 +88,27 @@ std::string_view type_name(const Message& m) {
       m);
 }
 
+namespace {
+constexpr std::pair<ErrorCode, std::string_view> kErrorCodes[] = {
+    {ErrorCode::version_mismatch, "version_mismatch"},   {ErrorCode::unknown_info_hash, "unknown_info_hash"},
+    {ErrorCode::info_hash_mismatch, "info_hash_mismatch"}, {ErrorCode::self_connection, "self_connection"},
+    {ErrorCode::banned, "banned"},                       {ErrorCode::too_many_connections, "too_many_connections"},
+    {ErrorCode::protocol_error, "protocol_error"},
+};
+}  // namespace
+
+std::string_view error_code_name(ErrorCode code) {
+  for (const auto& [c, name] : kErrorCodes)
+    if (c == code) return name;
+  return "unknown";
+}
+
+ErrorCode parse_error_code(std::string_view name) {
+  for (const auto& [c, n] : kErrorCodes)
+    if (n == name) return c;
+  return ErrorCode::unknown;
+}
+
 std::string encode(const Message& message, std::uint32_t payload_len) {
   json j = std::visit(
       Overloaded{

@@ -63,8 +63,23 @@ struct Unchoke { bool operator==(const Unchoke&) const = default; };
 struct Interested { bool operator==(const Interested&) const = default; };
 struct NotInterested { bool operator==(const NotInterested&) const = default; };
 struct KeepAlive { bool operator==(const KeepAlive&) const = default; };
+// The machine-readable codes an error frame carries (docs/PROTOCOL.md). Behaviour
+// depends on these, never on the human message beside them.
+enum class ErrorCode {
+  version_mismatch,    // handshake: we speak another protocol version
+  unknown_info_hash,   // handshake: this peer serves no file with that info hash
+  info_hash_mismatch,  // handshake answer named another file than we asked for
+  self_connection,     // handshake: that is ourselves
+  banned,              // handshake: refused for earlier misbehaviour
+  too_many_connections,// handshake: over a connection limit; try later
+  protocol_error,      // anything malformed or out of bounds; the connection ends
+  unknown,             // a code this version does not know (newer peer)
+};
+std::string_view error_code_name(ErrorCode code);
+ErrorCode parse_error_code(std::string_view name);
+
 struct ErrorMsg {
-  std::string code;     // machine-readable, e.g. "info_hash_mismatch"
+  std::string code;     // machine-readable: error_code_name() of an ErrorCode
   std::string message;  // one line for humans
   bool operator==(const ErrorMsg&) const = default;
 };

@@ -7,18 +7,23 @@
 
 #include <asio.hpp>
 #include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "base/address.hpp"
 #include "base/error.hpp"
 #include "format/meta.hpp"
 #include "tracker/tracker_limits.hpp"
 
-namespace p2p::tracker {
+namespace p2p::tracker_client {
+
+namespace limits = tracker::limits;
 
 using asio::ip::tcp;
 using nlohmann::json;
+using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
@@ -76,23 +81,14 @@ struct ResponseParser {
 };
 
 std::pair<std::string, std::string> split_host_port(const std::string& tracker) {
-  try {
-    validate_tracker(tracker);
-  } catch (const Error& e) {
-    fail(tracker, e.what());
-  }
-  auto colon = tracker.rfind(':');
-  std::string host = tracker.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  return {host, tracker.substr(colon + 1)};
+  std::string why;
+  auto hp = parse_host_port(tracker, why);
+  if (!hp) fail(tracker, why);
+  return {hp->host, std::to_string(hp->port)};
 }
 
-HttpAnswer http_exchange(const std::string& tracker, std::string_view method, const std::string& target,
-                         std::string_view body, std::chrono::milliseconds timeout) {
-  // Plain variables, not a structured binding: clang < 16 cannot capture those in lambdas.
-  const auto host_port = split_host_port(tracker);
-  const std::string& host = host_port.first;
-  const std::string& port = host_port.second;
+std::string build_request(const std::string& tracker, std::string_view method, const std::string& target,
+                          std::string_view body) {
   std::string request = fmt::format(
       "{} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: p2p-share\r\nAccept: application/json\r\nConnection: close\r\n",
       method, target, tracker);
@@ -100,69 +96,64 @@ HttpAnswer http_exchange(const std::string& tracker, std::string_view method, co
     request += fmt::format("Content-Type: application/json\r\nContent-Length: {}\r\n", body.size());
   request += "\r\n";
   request.append(body);
+  return request;
+}
 
-  asio::io_context io(1);
-  HttpAnswer answer;
-  std::string error;  // set by the coroutine on failure
-  bool done = false;
-  std::string step = "connecting";
-
-  auto exchange = [&]() -> asio::awaitable<void> {
-    tcp::resolver resolver(io);
-    auto [rec, endpoints] = co_await resolver.async_resolve(host, port, use_tuple);
-    if (rec) {
-      error = fmt::format("cannot resolve {}: {}", host, rec.message());
-      co_return;
-    }
-    tcp::socket socket(io);
-    auto [cec, ep] = co_await asio::async_connect(socket, endpoints, use_tuple);
-    if (cec) {
-      error = fmt::format("cannot connect: {}", cec.message());
-      co_return;
-    }
-    step = "sending the request";
-    auto [wec, wn] = co_await asio::async_write(socket, asio::buffer(request), use_tuple);
-    if (wec) {
-      error = fmt::format("cannot send the request: {}", wec.message());
-      co_return;
-    }
-    step = "waiting for the answer";
-    ResponseParser parser;
-    std::array<char, 16 * 1024> buf;
-    while (!parser.complete) {
-      auto [ec, n] = co_await socket.async_read_some(asio::buffer(buf), use_tuple);
-      if (ec == asio::error::eof) {
-        parser.feed(nullptr, 0);  // end of stream completes a body sent without a length
-        if (!parser.complete) {
-          error = fmt::format("connection closed before a complete answer ({} body bytes received)", parser.body.size());
-          co_return;
-        }
-        break;
-      }
-      if (ec) {
-        error = fmt::format("connection failed while reading the answer: {}", ec.message());
+// One request/answer on the caller's executor. Never throws for network
+// trouble: says what went wrong in `error` and how far it got in `step`.
+asio::awaitable<void> exchange(std::string host, std::string port, std::string request, HttpAnswer& answer,
+                               std::string& error, std::string& step) {
+  auto executor = co_await asio::this_coro::executor;
+  tcp::resolver resolver(executor);
+  auto [rec, endpoints] = co_await resolver.async_resolve(host, port, use_tuple);
+  if (rec) {
+    error = fmt::format("cannot resolve {}: {}", host, rec.message());
+    co_return;
+  }
+  tcp::socket socket(executor);
+  auto [cec, ep] = co_await asio::async_connect(socket, endpoints, use_tuple);
+  if (cec) {
+    error = fmt::format("cannot connect: {}", cec.message());
+    co_return;
+  }
+  step = "sending the request";
+  auto [wec, wn] = co_await asio::async_write(socket, asio::buffer(request), use_tuple);
+  if (wec) {
+    error = fmt::format("cannot send the request: {}", wec.message());
+    co_return;
+  }
+  step = "waiting for the answer";
+  ResponseParser parser;
+  std::array<char, 16 * 1024> buf;
+  while (!parser.complete) {
+    auto [ec, n] = co_await socket.async_read_some(asio::buffer(buf), use_tuple);
+    if (ec == asio::error::eof) {
+      parser.feed(nullptr, 0);  // end of stream completes a body sent without a length
+      if (!parser.complete) {
+        error = fmt::format("connection closed before a complete answer ({} body bytes received)", parser.body.size());
         co_return;
       }
-      error = parser.feed(buf.data(), n);
-      if (!error.empty()) co_return;
+      break;
     }
-    answer.status = parser.parser.status_code;
-    answer.body = std::move(parser.body);
-    done = true;
-  };
-  asio::co_spawn(io, exchange(), [&](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      error = ex.what();
+    if (ec) {
+      error = fmt::format("connection failed while reading the answer: {}", ec.message());
+      co_return;
     }
-  });
-  io.run_for(timeout);
-  if (!done && error.empty())
+    error = parser.feed(buf.data(), n);
+    if (!error.empty()) co_return;
+  }
+  answer.status = parser.parser.status_code;
+  answer.body = std::move(parser.body);
+}
+
+// Turns the outcome of exchange() into an answer or a thrown Error.
+HttpAnswer checked_answer(const std::string& tracker, std::string_view method, const std::string& target,
+                          HttpAnswer answer, const std::string& error, const std::string& step, bool timed_out,
+                          std::chrono::milliseconds timeout) {
+  if (!error.empty()) fail(tracker, error);
+  if (timed_out)
     fail(tracker, fmt::format("no answer within {} ms ({}) for {} {}", timeout.count(), step, method,
                               target.substr(0, target.find('?'))));
-  if (!error.empty()) fail(tracker, error);
   if (answer.status < 200 || answer.status > 299) {
     // The tracker explains refusals in {"error": "..."}; show that, not raw bytes.
     json j = json::parse(answer.body, nullptr, false);
@@ -172,6 +163,39 @@ HttpAnswer http_exchange(const std::string& tracker, std::string_view method, co
     fail(tracker, fmt::format("HTTP {} for {} {}: {}", answer.status, method, target.substr(0, target.find('?')), why));
   }
   return answer;
+}
+
+HttpAnswer http_exchange(const std::string& tracker, std::string_view method, const std::string& target,
+                         std::string_view body, std::chrono::milliseconds timeout) {
+  auto [host, port] = split_host_port(tracker);
+  asio::io_context io(1);
+  HttpAnswer answer;
+  std::string error, step = "connecting";
+  bool done = false;
+  asio::co_spawn(io, exchange(host, port, build_request(tracker, method, target, body), answer, error, step),
+                 [&](std::exception_ptr e) {
+                   done = true;
+                   if (!e) return;
+                   try {
+                     std::rethrow_exception(e);
+                   } catch (const std::exception& ex) {
+                     error = ex.what();
+                   }
+                 });
+  io.run_for(timeout);
+  return checked_answer(tracker, method, target, std::move(answer), error, step, !done, timeout);
+}
+
+asio::awaitable<HttpAnswer> http_exchange_async(const std::string& tracker, std::string_view method,
+                                                const std::string& target, std::string_view body,
+                                                std::chrono::milliseconds timeout) {
+  auto [host, port] = split_host_port(tracker);
+  HttpAnswer answer;
+  std::string error, step = "connecting";
+  asio::steady_timer deadline(co_await asio::this_coro::executor, timeout);
+  auto result = co_await (exchange(host, port, build_request(tracker, method, target, body), answer, error, step) ||
+                          deadline.async_wait(use_tuple));
+  co_return checked_answer(tracker, method, target, std::move(answer), error, step, result.index() == 1, timeout);
 }
 
 json parse_json_object(const std::string& tracker, std::string_view what, const std::string& body) {
@@ -202,7 +226,9 @@ bool is_hex(std::string_view s, std::size_t n) {
 
 }  // namespace
 
-AnnounceResponse announce(const std::string& tracker, const AnnounceRequest& req, std::chrono::milliseconds timeout) {
+namespace {
+
+std::string announce_target(const std::string& tracker, const AnnounceRequest& req) {
   if (!is_hex(req.peer_id, 40)) fail(tracker, "cannot announce: peer_id must be 40 hex digits");
   if (req.port == 0) fail(tracker, "cannot announce: port 0");
   if (!req.event.empty() && req.event != "started" && req.event != "completed" && req.event != "stopped")
@@ -212,8 +238,11 @@ AnnounceResponse announce(const std::string& tracker, const AnnounceRequest& req
                                    to_hex(req.info_hash), req.peer_id, req.port, req.left, req.uploaded,
                                    req.downloaded, numwant);
   if (!req.event.empty()) target += "&event=" + req.event;
-  HttpAnswer a = http_exchange(tracker, "GET", target, {}, timeout);
-  json j = parse_json_object(tracker, "announce", a.body);
+  return target;
+}
+
+AnnounceResponse parse_announce_answer(const std::string& tracker, const std::string& body) {
+  json j = parse_json_object(tracker, "announce", body);
 
   AnnounceResponse r;
   r.interval = static_cast<int>(int_field(tracker, j, "interval", limits::kMinIntervalSeconds, limits::kMaxIntervalSeconds));
@@ -235,6 +264,20 @@ AnnounceResponse announce(const std::string& tracker, const AnnounceRequest& req
     r.peers.push_back(wire::PeerAddress{addr.to_string(), static_cast<std::uint16_t>(port->get<std::uint64_t>())});
   }
   return r;
+}
+
+}  // namespace
+
+AnnounceResponse announce(const std::string& tracker, const AnnounceRequest& req, std::chrono::milliseconds timeout) {
+  std::string target = announce_target(tracker, req);
+  return parse_announce_answer(tracker, http_exchange(tracker, "GET", target, {}, timeout).body);
+}
+
+asio::awaitable<AnnounceResponse> announce_async(std::string tracker, AnnounceRequest req,
+                                                 std::chrono::milliseconds timeout) {
+  std::string target = announce_target(tracker, req);
+  HttpAnswer a = co_await http_exchange_async(tracker, "GET", target, {}, timeout);
+  co_return parse_announce_answer(tracker, a.body);
 }
 
 std::string fetch_meta_json(const std::string& tracker, const std::string& info_hash_hex,
@@ -275,4 +318,4 @@ std::string random_peer_id() {
   return to_hex(id);
 }
 
-}  // namespace p2p::tracker
+}  // namespace p2p::tracker_client

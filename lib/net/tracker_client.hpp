@@ -11,7 +11,7 @@
 #include "base/sha256.hpp"
 #include "format/wire.hpp"
 
-namespace p2p::tracker {
+namespace p2p::tracker_client {
 
 struct AnnounceRequest {
   Digest info_hash{};
@@ -44,4 +44,4 @@ void publish_meta(const std::string& tracker, const std::string& meta_json, std:
 // A fresh random peer id (40 hex digits).
 std::string random_peer_id();
 
-}  // namespace p2p::tracker
+}  // namespace p2p::tracker_client

@@ -30,8 +30,11 @@ class PieceStore {
 
   // Download side: creates or resumes workdir/<name>.partial.
   static PieceStore open_partial(const Meta& meta, const std::filesystem::path& workdir, ResumeReport& report);
-  // Seed side: a complete file, used in place. Verifies every piece unless trusted.
+  // Seed side: a complete file, used in place. Verifies every piece.
   static PieceStore open_complete(const Meta& meta, const std::filesystem::path& source);
+  // Seed side, for a source verified before whose identity (size, mtime, inode,
+  // ctime) has not changed since (see VerifiedSources): checks the size only.
+  static PieceStore open_trusted(const Meta& meta, const std::filesystem::path& source);
 
   PieceStore(PieceStore&&) noexcept;
   ~PieceStore();

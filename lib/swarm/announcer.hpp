@@ -1,15 +1,16 @@
-// Keeps a swarm registered with its trackers: announces "started", then every
-// interval the tracker asks for, "completed" once, and "stopped" on exit.
-// Runs the blocking tracker client on its own thread; a tracker that is down
-// or answers garbage is retried with back-off and reported once, not per try.
+// Keeps one torrent registered with its trackers: "started", then every interval
+// the tracker asks for, "completed" once, and "stopped" at the end. One
+// coroutine per tracker on the session's io thread (no thread per torrent); a
+// tracker that is down or answers garbage is retried with back-off and
+// reported once, not per try. Included only by swarm sources (Asio).
 #pragma once
-#include <atomic>
-#include <condition_variable>
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
 #include <cstdint>
 #include <functional>
-#include <mutex>
+#include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "base/sha256.hpp"
@@ -17,41 +18,45 @@
 
 namespace p2p {
 
-class Announcer {
+class Announcer : public std::enable_shared_from_this<Announcer> {
  public:
-  // Both callbacks run on the announcer's thread.
+  struct Numbers {
+    std::uint64_t left = 0, uploaded = 0, downloaded = 0;
+  };
+  // All callbacks run on the io thread.
   using PeersFound = std::function<void(std::vector<wire::PeerAddress>)>;
   using Notice = std::function<void(const std::string&)>;
+  using Progress = std::function<Numbers()>;
 
-  Announcer(std::vector<std::string> trackers, Digest info_hash, std::string peer_id, std::uint16_t port,
-            PeersFound on_peers, Notice on_notice);
-  ~Announcer();  // stops (announcing "stopped", bounded) and joins
+  Announcer(asio::io_context& io, std::vector<std::string> trackers, Digest info_hash, std::string peer_id,
+            std::uint16_t port, PeersFound on_peers, Notice on_notice, Progress progress);
 
-  void set_progress(std::uint64_t left, std::uint64_t uploaded, std::uint64_t downloaded);
-  void completed();  // announce "completed" now
-  void stop();
+  void start();
+  void completed();  // announce "completed" now (once)
+  // Stops the schedule and announces "stopped" to every tracker that knows us, each bounded.
+  asio::awaitable<void> stop();
+  // Stops the schedule without telling the trackers (the torrent failed or is being removed in a hurry).
+  void cancel();
 
  private:
   struct Tracker {
     std::string address;
-    std::chrono::steady_clock::time_point next{};
+    std::unique_ptr<asio::steady_timer> timer;
     int failures = 0;
-    bool started = false, reported_down = false;
+    bool started = false, completed_sent = false, reported_down = false;
   };
-  void run();
-  void announce(Tracker& t, const std::string& event);
+  asio::awaitable<void> run(std::size_t index);
+  asio::awaitable<void> announce(Tracker& t, std::string event);
 
+  asio::io_context& io_;
   std::vector<Tracker> trackers_;
   Digest info_hash_;
   std::string peer_id_;
   std::uint16_t port_;
   PeersFound on_peers_;
   Notice on_notice_;
-  std::atomic<std::uint64_t> left_{0}, uploaded_{0}, downloaded_{0};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false, completed_ = false;
-  std::thread thread_;
+  Progress progress_;
+  bool completed_ = false, stopped_ = false;
 };
 
 }  // namespace p2p

@@ -10,6 +10,7 @@
 #include <asio/write.hpp>
 #include <fmt/core.h>
 
+#include "base/address.hpp"
 #include "base/limits.hpp"
 
 #include <sys/sendfile.h>
@@ -26,14 +27,14 @@ constexpr std::size_t kMaxBatch = 64;  // frames gathered into one write
 }  // namespace
 
 PeerConnection::PeerConnection(asio::ip::tcp::socket socket, ConnectionHandler& handler, std::uint64_t id,
-                               bool outgoing, wire::Handshake ours)
-    : socket_(std::move(socket)), handler_(handler), id_(id), outgoing_(outgoing), ours_(std::move(ours)),
+                               std::optional<wire::Handshake> ours)
+    : socket_(std::move(socket)), handler_(&handler), id_(id), outgoing_(ours.has_value()), ours_(std::move(ours)),
       wake_(socket_.get_executor()), rbuf_(kReadBuffer) {
   std::error_code ec;
   auto ep = socket_.remote_endpoint(ec);
   if (!ec) {
     remote_ip_ = ep.address().to_string();
-    label_ = ep.address().is_v6() ? fmt::format("[{}]:{}", remote_ip_, ep.port()) : fmt::format("{}:{}", remote_ip_, ep.port());
+    label_ = format_host_port(remote_ip_, ep.port());
   } else {
     label_ = "?";
   }
@@ -41,20 +42,12 @@ PeerConnection::PeerConnection(asio::ip::tcp::socket socket, ConnectionHandler& 
   socket_.native_non_blocking(true, ec);  // sendfile must never block the io thread
 }
 
-std::string PeerConnection::peer_key() const {
-  if (outgoing_) return label_;
-  // A peer that does not listen is known only by its address (its port changes per connection).
-  if (theirs.listen_port == 0) return remote_ip_;
-  return remote_ip_.find(':') != std::string::npos ? fmt::format("[{}]:{}", remote_ip_, theirs.listen_port)
-                                                   : fmt::format("{}:{}", remote_ip_, theirs.listen_port);
-}
-
 double PeerConnection::sample_download_rate() {
   auto now = Clock::now();
   double dt = std::chrono::duration<double>(now - rate_mark_time_).count();
-  double rate = dt > 0 ? static_cast<double>(bytes_downloaded - rate_mark_bytes_) / dt : 0;
+  double rate = dt > 0 ? static_cast<double>(payload_received_ - rate_mark_bytes_) / dt : 0;
   rate_mark_time_ = now;
-  rate_mark_bytes_ = bytes_downloaded;
+  rate_mark_bytes_ = payload_received_;
   return rate;
 }
 
@@ -74,7 +67,7 @@ void PeerConnection::start() {
                    try {
                      std::rethrow_exception(e);
                    } catch (const std::exception& ex) {
-                     self->close(fmt::format("internal error: {}", ex.what()));
+                     self->close(CloseReason::internal_error, ex.what());
                    }
                  });
 }
@@ -108,22 +101,23 @@ void PeerConnection::cancel_upload(const wire::Request& r) {
     }
 }
 
-void PeerConnection::close(const std::string& why) {
+void PeerConnection::close(CloseReason reason, const std::string& detail) {
   if (!open_) return;
   open_ = false;
-  close_reason_ = why;
+  close_reason_ = reason;
+  close_detail_ = detail;
   std::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
   wake_.cancel();
   if (!closed_notified_) {
     closed_notified_ = true;
-    handler_.on_closed(*this, why);
+    handler_->on_closed(*this, reason, detail);
   }
 }
 
 asio::awaitable<void> PeerConnection::run() {
-  send(ours_);
+  if (ours_) send(*ours_);  // the dialling side speaks first
   auto self = shared_from_this();
   asio::co_spawn(socket_.get_executor(), [self]() -> asio::awaitable<void> { co_await self->writer(); },
                  asio::detached);  // writer catches its own errors
@@ -140,7 +134,7 @@ asio::awaitable<void> PeerConnection::run() {
     wake_writer();
     asio::steady_timer t(socket_.get_executor(), std::chrono::milliseconds(100));
     co_await t.async_wait(kTuple);
-    close("protocol violation: " + violation);
+    close(CloseReason::protocol_violation, violation);
   }
 }
 
@@ -154,7 +148,7 @@ asio::awaitable<bool> PeerConnection::read_exact(std::span<std::uint8_t> out) {
     // Large payloads go straight into their destination: no extra copy.
     auto [ec, n] = co_await asio::async_read(socket_, asio::buffer(out.data() + have, need), kTuple);
     if (ec) co_return false;
-    last_received = Clock::now();
+    last_received_ = Clock::now();
     co_return true;
   }
   rpos_ = rend_ = 0;
@@ -162,7 +156,7 @@ asio::awaitable<bool> PeerConnection::read_exact(std::span<std::uint8_t> out) {
     auto [ec, n] = co_await socket_.async_read_some(asio::buffer(rbuf_.data() + rend_, rbuf_.size() - rend_), kTuple);
     if (ec) co_return false;
     rend_ += n;
-    last_received = Clock::now();
+    last_received_ = Clock::now();
   }
   std::copy_n(rbuf_.data(), need, out.data() + have);
   rpos_ = need;
@@ -184,16 +178,16 @@ asio::awaitable<void> PeerConnection::reader() {
     if (!handshaken_) {
       auto* hs = std::get_if<wire::Handshake>(&h.message);
       if (!hs) throw wire::ProtocolError(fmt::format("expected a handshake, got {}", wire::type_name(h.message)));
-      theirs = *hs;
-      std::string refusal = handler_.on_handshake(*this, *hs);
-      if (!refusal.empty()) {
-        control_.push_back(OutFrame{wire::encode(wire::ErrorMsg{refusal, "handshake refused: " + refusal}), {}});
-        wake_writer();
-        // Give the writer a moment to deliver the refusal, then hang up.
-        asio::steady_timer t(socket_.get_executor(), std::chrono::milliseconds(200));
-        co_await t.async_wait(kTuple);
-        close("refused: " + refusal);
+      theirs_ = *hs;
+      HandshakeAnswer answer = handler_->on_handshake(*this, *hs);
+      if (answer.refusal) {
+        co_await refuse(*answer.refusal);
         co_return;
+      }
+      if (!outgoing_ && open_) {
+        // Our handshake goes before anything the handler queued on accepting (its bitfield).
+        control_.push_front(OutFrame{wire::encode(answer.ours), {}});
+        wake_writer();
       }
       handshaken_ = true;
       continue;
@@ -203,31 +197,42 @@ asio::awaitable<void> PeerConnection::reader() {
     if (auto* p = std::get_if<wire::Piece>(&h.message)) {
       co_await throttle(down_limit_, h.payload_len);  // TCP flow control slows the sender meanwhile
       if (!open_) break;
-      std::span<std::uint8_t> dest = handler_.block_destination(*this, *p, h.payload_len);
+      std::span<std::uint8_t> dest = handler_->block_destination(*this, *p, h.payload_len);
       bool stored = !dest.empty();
       if (!stored) {
         discard.resize(h.payload_len);
         dest = discard;
       }
       if (!co_await read_exact(dest)) break;
-      bytes_downloaded += h.payload_len;
-      last_block = Clock::now();
+      payload_received_ += h.payload_len;
+      last_block_ = Clock::now();
       if (!open_) break;
-      handler_.on_block(*this, BlockRef{p->piece, p->begin, h.payload_len}, stored);
+      handler_->on_block(*this, BlockRef{p->piece, p->begin, h.payload_len}, stored);
       continue;
     }
     small_payload.resize(h.payload_len);
     if (!co_await read_exact(small_payload)) break;
     if (!open_) break;
-    handler_.on_message(*this, h.message, small_payload);
+    handler_->on_message(*this, h.message, small_payload);
   }
-  close(open_ ? "connection closed by peer" : close_reason_);
+  if (open_) close(CloseReason::peer_closed);
+}
+
+asio::awaitable<void> PeerConnection::refuse(wire::ErrorCode code) {
+  std::string name(wire::error_code_name(code));
+  control_.push_back(OutFrame{wire::encode(wire::ErrorMsg{name, "handshake refused: " + name}), {}});
+  uploads_.clear();
+  wake_writer();
+  // Give the writer a moment to deliver the refusal, then hang up.
+  asio::steady_timer t(socket_.get_executor(), std::chrono::milliseconds(200));
+  co_await t.async_wait(kTuple);
+  close(CloseReason::refused, name);
 }
 
 // Header through Asio, then the bytes straight from the file with sendfile(2):
 // no copy through user space on the serving side.
 asio::awaitable<std::string> PeerConnection::send_block(const wire::Request& r) {
-  auto src = handler_.block_source(*this, r);
+  auto src = handler_->block_source(*this, r);
   if (src.fd < 0) co_return std::string();
   co_await throttle(up_limit_, r.length);
   if (!open_) co_return std::string();
@@ -240,7 +245,7 @@ asio::awaitable<std::string> PeerConnection::send_block(const wire::Request& r) 
     ssize_t sent = ::sendfile(socket_.native_handle(), src.fd, &offset, left);
     if (sent > 0) {
       left -= static_cast<std::size_t>(sent);
-      bytes_uploaded += static_cast<std::uint64_t>(sent);
+      payload_sent_ += static_cast<std::uint64_t>(sent);
     } else if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       auto [wec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_write, kTuple);
       if (wec) co_return "send failed: " + wec.message();
@@ -251,7 +256,7 @@ asio::awaitable<std::string> PeerConnection::send_block(const wire::Request& r) 
                           : fmt::format("send failed: {}", std::strerror(errno));
     }
   }
-  last_sent = Clock::now();
+  last_sent_ = Clock::now();
   co_return std::string();
 }
 
@@ -269,17 +274,17 @@ asio::awaitable<void> PeerConnection::writer() {
         }
         auto [ec, n] = co_await asio::async_write(socket_, bufs, kTuple);
         if (ec) break;
-        for (std::size_t i = 0; i < frames; ++i) bytes_uploaded += control_[i].payload.size();
+        for (std::size_t i = 0; i < frames; ++i) payload_sent_ += control_[i].payload.size();
         control_.erase(control_.begin(), control_.begin() + static_cast<std::ptrdiff_t>(frames));
-        last_sent = Clock::now();
+        last_sent_ = Clock::now();
         continue;
       }
-      if (!uploads_.empty() && !am_choking) {
+      if (!uploads_.empty()) {  // choking a peer clears its queue
         wire::Request r = uploads_.front();
         uploads_.pop_front();
         std::string failure = co_await send_block(r);
         if (!failure.empty()) {
-          close(failure);
+          close(CloseReason::send_failed, failure);
           break;
         }
         continue;
@@ -288,10 +293,10 @@ asio::awaitable<void> PeerConnection::writer() {
       co_await wake_.async_wait(kTuple);
     }
   } catch (const std::exception& e) {
-    close(fmt::format("send failed: {}", e.what()));
+    close(CloseReason::send_failed, e.what());
     co_return;
   }
-  close(open_ ? "send failed: connection lost" : close_reason_);
+  if (open_) close(CloseReason::send_failed, "connection lost");
 }
 
 }  // namespace p2p

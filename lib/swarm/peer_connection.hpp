@@ -1,5 +1,6 @@
-// One TCP connection to a peer: framing, handshake, a reader and a writer
-// coroutine. Policy (what to request, whom to serve) belongs to the Handler.
+// One TCP connection to a peer: framing, the handshake exchange, a reader and a
+// writer coroutine, byte counters. Transport only: what the peer has, choking,
+// interest and requests live in its Peer record, owned by its torrent.
 // Included only by network-edge sources (it pulls in Asio).
 #pragma once
 #include <asio/awaitable.hpp>
@@ -14,21 +15,28 @@
 #include <string>
 #include <vector>
 
-#include "base/bitfield.hpp"
+#include "format/wire.hpp"
+#include "swarm/close_reason.hpp"
 #include "swarm/policy/piece_picker.hpp"
 #include "swarm/policy/rate_limiter.hpp"
-#include "format/wire.hpp"
 
 namespace p2p {
 
 class PeerConnection;
 
-// Implemented by the swarm; every call happens on the connection's io thread.
+// What to answer a handshake: refuse with a code, or accept and (for an
+// incoming connection) send our handshake back.
+struct HandshakeAnswer {
+  std::optional<wire::ErrorCode> refusal;
+  wire::Handshake ours;  // sent back on incoming connections when accepted
+};
+
+// Implemented by the session (an incoming connection before its handshake) and
+// by torrents (after it); every call happens on the io thread.
 class ConnectionHandler {
  public:
   virtual ~ConnectionHandler() = default;
-  // Their handshake arrived; return an error code string to refuse (sent to them), or empty.
-  virtual std::string on_handshake(PeerConnection& c, const wire::Handshake& theirs) = 0;
+  virtual HandshakeAnswer on_handshake(PeerConnection& c, const wire::Handshake& theirs) = 0;
   // A header-only or small-payload message (bitfield payload included).
   virtual void on_message(PeerConnection& c, const wire::Message& m, std::span<const std::uint8_t> payload) = 0;
   // Where to store an incoming block; an empty span discards it.
@@ -40,53 +48,48 @@ class ConnectionHandler {
     std::uint64_t offset = 0;
   };
   virtual BlockSource block_source(PeerConnection& c, const wire::Request& r) = 0;
-  virtual void on_closed(PeerConnection& c, const std::string& why) = 0;
+  virtual void on_closed(PeerConnection& c, CloseReason reason, const std::string& detail) = 0;
 };
 
 class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
  public:
   using Clock = std::chrono::steady_clock;
 
-  PeerConnection(asio::ip::tcp::socket socket, ConnectionHandler& handler, std::uint64_t id, bool outgoing,
-                 wire::Handshake ours);
+  // Outgoing: `ours` is sent at once. Incoming: nullopt; the handler's answer to
+  // their handshake says what to send (the accepting side learns the info hash first).
+  PeerConnection(asio::ip::tcp::socket socket, ConnectionHandler& handler, std::uint64_t id,
+                 std::optional<wire::Handshake> ours);
 
   void start();
+  void set_handler(ConnectionHandler& handler) { handler_ = &handler; }
   void send(const wire::Message& m);                      // header-only message
   void send_with_payload(const wire::Message& m, std::vector<std::uint8_t> payload);
   bool queue_upload(const wire::Request& r);              // false if over the per-peer limit
   void cancel_upload(const wire::Request& r);
   void clear_uploads() { uploads_.clear(); }
-  void close(const std::string& why);
-  // Shared limiters (owned by the swarm); nullptr = unlimited.
+  void close(CloseReason reason, const std::string& detail = {});
+  // Shared limiters (owned by the session); nullptr = unlimited.
   void set_rate_limiters(RateLimiter* up, RateLimiter* down) {
     up_limit_ = up;
     down_limit_ = down;
   }
-  // Bytes/s received since the previous call (the choker samples it every rechoke).
+  // Bytes/s of payload received since the previous call (the choker samples it every rechoke).
   double sample_download_rate();
 
   std::uint64_t id() const { return id_; }
   bool outgoing() const { return outgoing_; }
   bool open() const { return open_; }
   bool handshaken() const { return handshaken_; }
+  const wire::Handshake& theirs() const { return theirs_; }
   const std::string& label() const { return label_; }  // "127.0.0.1:5000"
   const std::string& remote_ip() const { return remote_ip_; }
-  // Who the peer is across connections (reputation, bans, choking): the address it
-  // listens on if known (what we dialled, or ip + its handshake's listen_port), else its IP.
-  std::string peer_key() const;
-
-  // Protocol state kept by the swarm.
-  Bitfield peer_has;
-  bool am_choking = true, peer_choking = true;
-  bool am_interested = false, peer_interested = false;
-  std::vector<BlockRef> outstanding;  // our requests to them, oldest first
-  std::optional<BlockRef> receiving;  // the block whose payload is being read into a piece buffer
-  wire::Handshake theirs;
-  Clock::time_point created = Clock::now();
-  Clock::time_point last_received = Clock::now();
-  Clock::time_point last_block = Clock::now();
-  Clock::time_point last_sent = Clock::now();
-  std::uint64_t bytes_downloaded = 0, bytes_uploaded = 0;
+  Clock::time_point created() const { return created_; }
+  Clock::time_point last_received() const { return last_received_; }
+  Clock::time_point last_block() const { return last_block_; }
+  Clock::time_point last_sent() const { return last_sent_; }
+  void restart_block_clock() { last_block_ = Clock::now(); }  // a first request went out: the stall clock starts
+  std::uint64_t payload_received() const { return payload_received_; }
+  std::uint64_t payload_sent() const { return payload_sent_; }
 
  private:
   asio::awaitable<void> run();
@@ -95,6 +98,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   asio::awaitable<bool> read_exact(std::span<std::uint8_t> out);
   asio::awaitable<std::string> send_block(const wire::Request& r);
   asio::awaitable<void> throttle(RateLimiter* limiter, std::uint64_t bytes);
+  asio::awaitable<void> refuse(wire::ErrorCode code);
   void wake_writer();
 
   struct OutFrame {
@@ -103,16 +107,21 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   };
 
   asio::ip::tcp::socket socket_;
-  ConnectionHandler& handler_;
+  ConnectionHandler* handler_;
   std::uint64_t id_;
   bool outgoing_;
-  wire::Handshake ours_;
+  std::optional<wire::Handshake> ours_;
+  wire::Handshake theirs_;
   std::string label_, remote_ip_;
   bool open_ = true, handshaken_ = false, closed_notified_ = false;
-  std::string close_reason_;
+  CloseReason close_reason_ = CloseReason::shutting_down;
+  std::string close_detail_;
   asio::steady_timer wake_;
   RateLimiter* up_limit_ = nullptr;
   RateLimiter* down_limit_ = nullptr;
+  Clock::time_point created_ = Clock::now(), last_received_ = Clock::now(), last_block_ = Clock::now(),
+                    last_sent_ = Clock::now();
+  std::uint64_t payload_received_ = 0, payload_sent_ = 0;
   Clock::time_point rate_mark_time_ = Clock::now();
   std::uint64_t rate_mark_bytes_ = 0;
   std::deque<OutFrame> control_;

@@ -5,14 +5,12 @@
 
 #include <algorithm>
 
+#include "base/address.hpp"
 #include "base/limits.hpp"
 
 namespace p2p {
 
-std::string address_label(const wire::PeerAddress& a) {
-  return a.host.find(':') != std::string::npos ? fmt::format("[{}]:{}", a.host, a.port)
-                                                : fmt::format("{}:{}", a.host, a.port);
-}
+std::string address_label(const wire::PeerAddress& a) { return format_host_port(a.host, a.port); }
 
 bool PeerDirectory::add(const wire::PeerAddress& a, Source source) {
   if (peers_.count(a)) {

@@ -14,6 +14,7 @@
 
 using namespace p2p;
 using namespace p2p::tracker;
+using namespace p2p::tracker_client;
 using namespace std::chrono_literals;
 
 namespace {

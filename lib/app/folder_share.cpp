@@ -1,0 +1,151 @@
+// FolderShare: scan, share (background: meta, verification, publish), withdraw.
+#include "app/folder_share.hpp"
+
+#include <fmt/core.h>
+
+#include <memory>
+
+#include "app/tracker_list.hpp"
+#include "base/error.hpp"
+#include "base/file_io.hpp"
+#include "base/limits.hpp"
+#include "net/tracker_client.hpp"
+
+namespace p2p {
+
+namespace fs = std::filesystem;
+
+namespace {
+constexpr auto kPublishTimeout = std::chrono::milliseconds(5000);
+
+bool ends_with(const std::string& s, std::string_view tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+}  // namespace
+
+FolderShare::FolderShare(Session& session, SourceOpener& opener, Options options)
+    : session_(session), opener_(opener), opt_(std::move(options)) {}
+
+bool FolderShare::ignored_name(const std::string& name) {
+  return name.empty() || name[0] == '.' || ends_with(name, ".p2pmeta") || ends_with(name, ".partial") ||
+         ends_with(name, ".state.json") || name.find(".state.json.tmp") != std::string::npos ||
+         name.rfind("reputation.db", 0) == 0 || name == "verified-sources.json";
+}
+
+void FolderShare::start() {
+  std::error_code ec;
+  if (!fs::is_directory(opt_.dir, ec))
+    throw Error(ExitCode::input_file, fmt::format("--dir {}: not a folder", opt_.dir.string()));
+  ensure_writable_dir(opt_.meta_dir);
+  session_.every(std::chrono::duration_cast<std::chrono::milliseconds>(kScanInterval), [this] { scan(); });
+}
+
+void FolderShare::scan() {
+  std::map<fs::path, SourceIdentity> present;
+  std::error_code ec;
+  for (fs::directory_iterator it(opt_.dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (ignored_name(name)) continue;
+    if (auto id = SourceIdentity::of_path(it->path())) present[it->path()] = *id;  // regular files only, links not followed
+  }
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (!present.count(it->first) && !it->second.busy) {
+      withdraw(it->first, it->second, "removed from the shared folder");
+      it = entries_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto& [path, id] : present) {
+    Entry& e = entries_[path];
+    if (e.busy) continue;
+    if (e.identity != id) {
+      if (e.info_hash) withdraw(path, e, "changed in the shared folder; re-sharing it once it is stable");
+      e.identity = id;
+      e.stable_scans = 0;
+      e.refused = false;
+      continue;
+    }
+    if (e.info_hash && !session_.has_torrent(*e.info_hash)) e.info_hash.reset();  // its torrent failed: retry
+    if (e.info_hash || e.refused) continue;
+    // Files still being written keep changing; share one that looked the same on two scans.
+    if (++e.stable_scans >= 2) share(path, e);
+  }
+}
+
+void FolderShare::share(const fs::path& path, Entry& e) {
+  e.busy = true;
+  struct Job {
+    std::shared_ptr<const Meta> meta;
+    std::optional<PieceStore> store;
+    std::string meta_text, error, notice;
+    bool rehashed = false;
+  };
+  auto job = std::make_shared<Job>();
+  session_.in_background(
+      [this, path, job] {
+        try {
+          std::string name = path.filename().string();
+          fs::path beside = opt_.dir / (name + ".p2pmeta"), kept = opt_.meta_dir / (name + ".p2pmeta");
+          std::error_code ec;
+          for (const auto& candidate : {beside, kept}) {
+            if (!fs::exists(candidate, ec)) continue;
+            Meta m = load_meta(candidate);
+            if (m.name == name && m.size == fs::file_size(path, ec)) {
+              job->meta = std::make_shared<const Meta>(std::move(m));
+              break;
+            }
+          }
+          if (!job->meta) {
+            job->meta = std::make_shared<const Meta>(create_meta(path, 0, opt_.trackers));
+            write_file_atomically(kept, meta_to_json(*job->meta));
+            job->notice = fmt::format("created {}", kept.string());
+          }
+          job->store.emplace(opener_.open(*job->meta, path, job->rehashed));
+          opener_.save();
+          if (opt_.publish) {
+            job->meta_text = meta_to_json(*job->meta);
+            for (const auto& t : merge_trackers(job->meta->trackers, opt_.trackers))
+              tracker_client::publish_meta(t, job->meta_text, kPublishTimeout);
+          }
+        } catch (const std::exception& ex) {
+          job->error = ex.what();
+        }
+      },
+      [this, path, job] {
+        auto it = entries_.find(path);
+        if (it == entries_.end()) return;
+        Entry& entry = it->second;
+        entry.busy = false;
+        std::string name = path.filename().string();
+        if (!job->error.empty()) {
+          entry.refused = true;  // until the file changes
+          session_.report(name, EventKind::notice, fmt::format("not sharing {}: {}", path.string(), job->error));
+          return;
+        }
+        if (session_.has_torrent(job->meta->info_hash)) {
+          entry.refused = true;
+          session_.report(name, EventKind::notice,
+                          fmt::format("not sharing {}: the same content is already shared", path.string()));
+          return;
+        }
+        TorrentOptions to;
+        to.trackers = merge_trackers(job->meta->trackers, opt_.trackers);
+        to.keep_seeding = true;
+        if (!job->notice.empty()) session_.report(name, EventKind::notice, job->notice);
+        session_.add_torrent(job->meta, std::move(*job->store), to);
+        entry.info_hash = job->meta->info_hash;
+        session_.report(name, EventKind::torrent_added,
+                        fmt::format("sharing {} ({}; {})", path.string(), job->meta->info_hash_hex().substr(0, 16),
+                                    job->rehashed ? "verified" : "unchanged since verified, not re-hashed"));
+      });
+}
+
+void FolderShare::withdraw(const fs::path& path, Entry& e, const std::string& why) {
+  if (!e.info_hash) return;
+  session_.remove_torrent(*e.info_hash, fmt::format("{} {}", path.string(), why));
+  opener_.forget(path);
+  e.info_hash.reset();
+}
+
+}  // namespace p2p

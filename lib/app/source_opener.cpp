@@ -1,0 +1,44 @@
+// SourceOpener: identity before and after hashing must agree before it is remembered.
+#include "app/source_opener.hpp"
+
+namespace p2p {
+
+SourceOpener::SourceOpener(const std::filesystem::path& workdir) : cache_(workdir / "verified-sources.json") {}
+
+PieceStore SourceOpener::open(const Meta& meta, const std::filesystem::path& source, bool& rehashed) {
+  auto before = SourceIdentity::of_path(source);
+  bool vouched = false;
+  if (before) {
+    std::lock_guard lock(mu_);
+    vouched = cache_.vouches(source, meta.info_hash, *before);
+  }
+  if (vouched) {
+    PieceStore store = PieceStore::open_trusted(meta, source);
+    bool linked = true;
+    // The file we opened must be the one vouched for (not swapped in between).
+    if (SourceIdentity::of_fd(store.file().fd(), linked) == *before && linked) {
+      rehashed = false;
+      return store;
+    }
+  }
+  rehashed = true;
+  PieceStore store = PieceStore::open_complete(meta, source);
+  bool linked = true;
+  auto after = SourceIdentity::of_fd(store.file().fd(), linked);
+  std::lock_guard lock(mu_);
+  if (before && after == *before && linked) cache_.record(source, meta.info_hash, after);
+  else cache_.forget(source);  // it changed while we hashed it: verify again next time
+  return store;
+}
+
+void SourceOpener::forget(const std::filesystem::path& source) {
+  std::lock_guard lock(mu_);
+  cache_.forget(source);
+}
+
+void SourceOpener::save() {
+  std::lock_guard lock(mu_);
+  cache_.save();
+}
+
+}  // namespace p2p

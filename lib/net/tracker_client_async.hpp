@@ -1,0 +1,17 @@
+// The tracker client's announce as a coroutine on the caller's io_context, for
+// the session's announcers (no thread per torrent). Pulls in Asio's awaitable:
+// include only from .cpp files.
+#pragma once
+#include <asio/awaitable.hpp>
+#include <chrono>
+#include <string>
+
+#include "net/tracker_client.hpp"
+
+namespace p2p::tracker_client {
+
+// As announce(): throws Error(ExitCode::tracker, ...) on any failure or after `timeout`.
+asio::awaitable<AnnounceResponse> announce_async(std::string tracker, AnnounceRequest request,
+                                                 std::chrono::milliseconds timeout);
+
+}  // namespace p2p::tracker_client

@@ -1,0 +1,39 @@
+// One peer of a torrent: the protocol state of one connection, owned by the
+// torrent (the connection itself is transport only).
+//
+// States: connecting (outgoing, before the socket) is the dialler's; a Peer
+// exists from the accepted handshake until the connection closes. Requests we
+// sent are in `outstanding` until their block arrives or is dropped; at most one
+// block at a time is being read into a piece buffer (`receiving`).
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/bitfield.hpp"
+#include "format/wire.hpp"
+#include "swarm/peer_connection.hpp"
+#include "swarm/policy/peer_exchange.hpp"
+#include "swarm/policy/piece_picker.hpp"
+
+namespace p2p {
+
+struct Peer {
+  std::shared_ptr<PeerConnection> conn;
+  // Who the peer is across connections (reputation, bans, choking): the address we
+  // dialled, or ip + the listen port of its handshake, or its bare IP if it does not listen.
+  std::string key;
+  // Where it accepts connections (what we dialled, or what it claimed), for gossip.
+  std::optional<wire::PeerAddress> listen_address;
+  Bitfield has;
+  bool am_choking = true, peer_choking = true;
+  bool am_interested = false, peer_interested = false;
+  std::vector<BlockRef> outstanding;  // our requests to them, oldest first
+  std::optional<BlockRef> receiving;  // the block whose payload is being read into a piece buffer
+  PeerExchange pex;
+
+  bool dialled() const { return conn->outgoing(); }
+};
+
+}  // namespace p2p

@@ -1,0 +1,30 @@
+// PieceBufferPool: recycling by exact size, spares bounded by the budget.
+#include "swarm/piece_buffer_pool.hpp"
+
+namespace p2p {
+
+std::vector<std::uint8_t> PieceBufferPool::take(std::size_t size) {
+  in_use_ += size;
+  auto it = spare_.find(size);
+  if (it != spare_.end() && !it->second.empty()) {
+    auto buf = std::move(it->second.back());
+    it->second.pop_back();
+    return buf;
+  }
+  return std::vector<std::uint8_t>(size);
+}
+
+void PieceBufferPool::give_back(std::vector<std::uint8_t> buffer) {
+  std::size_t size = buffer.size();
+  in_use_ -= size;
+  // Keep spares only while they fit the budget (torrents with other piece sizes come and go).
+  if (spare_bytes() + size <= budget_) spare_[size].push_back(std::move(buffer));
+}
+
+std::size_t PieceBufferPool::spare_bytes() const {
+  std::size_t total = 0;
+  for (const auto& [size, list] : spare_) total += size * list.size();
+  return total;
+}
+
+}  // namespace p2p

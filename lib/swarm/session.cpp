@@ -1,0 +1,317 @@
+// Session: the process's event loop. Everything here runs on one io thread, so
+// there are no locks; hashing and disk writes run on the session's pool and
+// post their results back. This file: listening, routing incoming connections
+// to torrents by info hash, connection budgets, housekeeping, shutdown.
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/post.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+#include <fmt/core.h>
+
+#include <csignal>
+
+#include "base/address.hpp"
+#include "base/limits.hpp"
+#include "net/tracker_client.hpp"
+#include "swarm/torrent.hpp"
+
+namespace p2p {
+
+namespace {
+constexpr auto kTick = std::chrono::milliseconds(250);
+// How long "stopped" announces may hold up the end of the process.
+constexpr auto kStopAnnounceBudget = std::chrono::milliseconds(2000);
+}  // namespace
+
+std::string_view event_kind_name(EventKind kind) {
+  switch (kind) {
+    case EventKind::peer_connected: return "peer_connected";
+    case EventKind::peer_dropped: return "peer_dropped";
+    case EventKind::bad_piece: return "bad_piece";
+    case EventKind::banned: return "banned";
+    case EventKind::notice: return "notice";
+    case EventKind::resumed: return "resumed";
+    case EventKind::verifying: return "verifying";
+    case EventKind::tracker: return "tracker";
+    case EventKind::torrent_added: return "torrent_added";
+    case EventKind::torrent_stopped: return "torrent_stopped";
+    case EventKind::torrent_removed: return "torrent_removed";
+  }
+  return "notice";
+}
+
+wire::PeerAddress parse_peer_address(const std::string& text) {
+  std::string why;
+  auto hp = parse_host_port(text, why);
+  if (!hp) throw Error(ExitCode::usage, fmt::format("peer {:?}: {}", text, why));
+  return wire::PeerAddress{hp->host, hp->port};
+}
+
+Session::Impl::Impl(SessionOptions o, SessionObserver& obs)
+    : opt(std::move(o)), observer(obs), hashers(std::max(1u, std::thread::hardware_concurrency())),
+      peer_id(tracker_client::random_peer_id()), up_limit(opt.max_upload_rate), down_limit(opt.max_download_rate),
+      reputation(opt.reputation_db), buffers(limits::kMaxPiecesInFlightBytes) {}
+
+Session::Impl::~Impl() {
+  hashers.join();
+  torrents.clear();  // after the pool: no job may still post into a torrent
+  retired.clear();
+}
+
+Torrent* Session::Impl::find(const Digest& info_hash) const {
+  for (const auto& t : torrents)
+    if (t->meta().info_hash == info_hash) return t.get();
+  return nullptr;
+}
+
+// ---- connections ----------------------------------------------------------------------
+
+std::shared_ptr<PeerConnection> Session::Impl::open_connection(tcp::socket socket, ConnectionHandler& handler,
+                                                               std::optional<wire::Handshake> ours) {
+  auto id = next_conn_id++;
+  auto c = std::make_shared<PeerConnection>(std::move(socket), handler, id, std::move(ours));
+  c->set_rate_limiters(&up_limit, &down_limit);
+  connections[id] = c;
+  ++connections_per_ip[c->remote_ip()];
+  return c;
+}
+
+void Session::Impl::forget_connection(PeerConnection& c) {
+  if (connections.erase(c.id()) == 0) return;
+  auto it = connections_per_ip.find(c.remote_ip());
+  if (it != connections_per_ip.end() && --it->second == 0) connections_per_ip.erase(it);
+  c.set_handler(*this);  // late calls from its coroutines land here, not in a torrent that may go away
+}
+
+std::size_t Session::Impl::dial_budget() const {
+  return limits::kMaxConnectionsPerProcess > connections.size() ? limits::kMaxConnectionsPerProcess - connections.size()
+                                                                : 0;
+}
+
+bool Session::Impl::address_has_room(const std::string& ip) const {
+  auto it = connections_per_ip.find(ip);
+  return it == connections_per_ip.end() || it->second < limits::kMaxConnectionsPerAddress;
+}
+
+// ---- listening and routing ----------------------------------------------------------------
+
+void Session::Impl::listen() {
+  std::error_code ec;
+  auto addr = asio::ip::make_address(opt.listen_host, ec);
+  if (ec) throw Error(ExitCode::usage, fmt::format("--host {:?} is not a numeric IP address", opt.listen_host));
+  tcp::endpoint ep(addr, *opt.listen_port);
+  acceptor.emplace(io);
+  acceptor->open(ep.protocol(), ec);
+  if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor->bind(ep, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    throw Error(ExitCode::bind_failed,
+                fmt::format("cannot listen on {}: {}", format_host_port(opt.listen_host, *opt.listen_port), ec.message()));
+  listen_port = acceptor->local_endpoint().port();
+  observer.on_listening(opt.listen_host, listen_port);
+  asio::co_spawn(io, accept_loop(), asio::detached);
+}
+
+asio::awaitable<void> Session::Impl::accept_loop() {
+  asio::steady_timer backoff(io);
+  while (acceptor && acceptor->is_open()) {
+    auto [ec, socket] = co_await acceptor->async_accept(kTuple);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
+      // EMFILE and friends: wait a little rather than spin; keep serving those we have.
+      backoff.expires_after(std::chrono::milliseconds(100));
+      co_await backoff.async_wait(kTuple);
+      continue;
+    }
+    std::error_code ignored;
+    auto remote = socket.remote_endpoint(ignored).address().to_string();
+    if (stopping || connections.size() >= limits::kMaxConnectionsPerProcess || !address_has_room(remote)) {
+      socket.close(ignored);
+      continue;
+    }
+    // The accepting side waits for the dialler's handshake: it names the torrent.
+    open_connection(std::move(socket), *this, std::nullopt)->start();
+  }
+}
+
+HandshakeAnswer Session::Impl::on_handshake(PeerConnection& c, const wire::Handshake& theirs) {
+  HandshakeAnswer refuse;
+  if (theirs.version != wire::kProtocolVersion) {
+    refuse.refusal = wire::ErrorCode::version_mismatch;
+    return refuse;
+  }
+  Torrent* t = find(theirs.info_hash);
+  if (!t || !t->accepts_peers()) {
+    refuse.refusal = wire::ErrorCode::unknown_info_hash;
+    return refuse;
+  }
+  return t->adopt(connections.at(c.id()), theirs);
+}
+
+// ---- housekeeping and life cycle ---------------------------------------------------------------
+
+asio::awaitable<void> Session::Impl::ticker() {
+  asio::steady_timer t(io);
+  while (!stopping) {
+    t.expires_after(kTick);
+    co_await t.async_wait(kTuple);
+    if (stopping) break;
+    try {
+      tick();
+    } catch (...) {
+      fail(std::current_exception());
+    }
+  }
+}
+
+void Session::Impl::tick() {
+  // A removed torrent is destroyed once no hashing job can post back into it.
+  std::erase_if(retired, [](const auto& t) { return t->hashing() == 0; });
+  auto now = Clock::now();
+  for (std::size_t i = 0; i < torrents.size(); ++i) torrents[i]->tick(now);
+  if (now.time_since_epoch() % std::chrono::seconds(2) < kTick) reputation.flush();
+  if (finished()) shutdown();
+}
+
+bool Session::Impl::finished() const {
+  if (opt.run_until_signal || background_jobs > 0) return false;
+  for (const auto& t : torrents)
+    if (!t->finished()) return false;
+  return true;
+}
+
+void Session::Impl::fail(std::exception_ptr e) {
+  if (!fatal) fatal = e;
+  shutdown();
+}
+
+void Session::Impl::shutdown() {
+  if (stopping) return;
+  stopping = true;
+  if (acceptor) acceptor->close();
+  for (auto& t : torrents) t->stop("shutting down");
+  for (auto& [id, c] : std::map(connections)) c->close(CloseReason::shutting_down);
+  // Tell the trackers we are gone, bounded, then end the loop.
+  auto pending = std::make_shared<std::size_t>(0);
+  for (auto& t : torrents)
+    if (t->announcing()) ++*pending;
+  if (*pending == 0) return io.stop();
+  auto deadline = std::make_shared<asio::steady_timer>(io, kStopAnnounceBudget);
+  deadline->async_wait([this, deadline](std::error_code) { io.stop(); });
+  for (auto& t : torrents)
+    if (t->announcing())
+      asio::co_spawn(io, t->stop_announcing(), [pending, deadline](std::exception_ptr) {
+                       if (--*pending == 0) deadline->cancel();
+                     });
+}
+
+// ---- Session ---------------------------------------------------------------------------------
+
+Session::Session(SessionOptions options, SessionObserver& observer)
+    : impl_(std::make_unique<Impl>(std::move(options), observer)) {}
+Session::~Session() = default;
+
+void Session::add_torrent(std::shared_ptr<const Meta> meta, PieceStore store, TorrentOptions options) {
+  if (impl_->find(meta->info_hash))
+    throw Error(ExitCode::usage, fmt::format("{} ({}) is already being served", meta->name,
+                                             meta->info_hash_hex().substr(0, 16)));
+  impl_->torrents.push_back(std::make_unique<Torrent>(*impl_, std::move(meta), std::move(store), std::move(options)));
+  if (impl_->running) impl_->torrents.back()->start();
+}
+
+void Session::remove_torrent(const Digest& info_hash, const std::string& why) {
+  auto& ts = impl_->torrents;
+  for (auto it = ts.begin(); it != ts.end(); ++it) {
+    if ((*it)->meta().info_hash != info_hash) continue;
+    (*it)->stop(why);
+    impl_->observer.on_event((*it)->meta().name, EventKind::torrent_removed, why);
+    impl_->retired.push_back(std::move(*it));  // destroyed at the next tick, after its connections' last calls
+    ts.erase(it);
+    return;
+  }
+}
+
+bool Session::has_torrent(const Digest& info_hash) const { return impl_->find(info_hash) != nullptr; }
+std::size_t Session::torrent_count() const { return impl_->torrents.size(); }
+
+void Session::every(std::chrono::milliseconds period, std::function<void()> fn) {
+  auto timer = std::make_shared<asio::steady_timer>(impl_->io);
+  asio::co_spawn(
+      impl_->io,
+      [impl = impl_.get(), timer, period, fn = std::move(fn)]() -> asio::awaitable<void> {
+        while (!impl->stopping) {
+          try {
+            fn();
+          } catch (...) {
+            impl->fail(std::current_exception());
+          }
+          timer->expires_after(period);
+          co_await timer->async_wait(kTuple);
+        }
+      },
+      asio::detached);
+}
+
+void Session::in_background(std::function<void()> work, std::function<void()> done) {
+  ++impl_->background_jobs;
+  asio::post(impl_->hashers, [impl = impl_.get(), work = std::move(work), done = std::move(done)]() mutable {
+    work();
+    asio::post(impl->io, [impl, done = std::move(done)] {
+      --impl->background_jobs;
+      if (impl->stopping) return;
+      try {
+        done();
+      } catch (...) {
+        impl->fail(std::current_exception());
+      }
+    });
+  });
+}
+
+void Session::report(const std::string& torrent, EventKind kind, const std::string& text) {
+  impl_->observer.on_event(torrent, kind, text);
+}
+
+SessionOutcome Session::run() {
+  auto& s = *impl_;
+  // sendfile(2) has no MSG_NOSIGNAL: a peer that vanishes mid-block would otherwise
+  // kill the whole process with SIGPIPE instead of failing one send with EPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
+  asio::signal_set signals(s.io, SIGINT, SIGTERM);
+  signals.async_wait([&s](std::error_code ec, int) {
+    if (ec) return;
+    s.interrupted = true;
+    s.shutdown();
+  });
+  if (s.opt.listen_port) s.listen();
+  s.running = true;
+  for (std::size_t i = 0; i < s.torrents.size(); ++i) s.torrents[i]->start();
+  if (!s.stopping && !s.finished()) {
+    asio::co_spawn(s.io, s.ticker(), asio::detached);
+    s.io.run();
+  }
+  s.shutdown();
+  signals.cancel();
+  // Drain background work and the hash pool so no piece is half-recorded.
+  s.io.restart();
+  auto busy = [&s] {
+    std::size_t n = s.background_jobs;
+    for (auto& t : s.torrents) n += t->hashing();
+    for (auto& t : s.retired) n += t->hashing();
+    return n > 0;
+  };
+  while (busy() || s.io.poll() > 0) {
+    s.io.restart();
+    s.io.run_one_for(std::chrono::milliseconds(50));
+  }
+  s.reputation.flush();
+  SessionOutcome out;
+  out.interrupted = s.interrupted;
+  for (auto& t : s.torrents) out.torrents.push_back(t->outcome());
+  if (s.fatal) std::rethrow_exception(s.fatal);
+  return out;
+}
+
+}  // namespace p2p

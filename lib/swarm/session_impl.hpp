@@ -1,0 +1,79 @@
+// The session's private state, shared by session.cpp and the torrents it owns.
+// Included only by swarm sources: it pulls in Asio.
+#pragma once
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/thread_pool.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <map>
+#include <memory>
+
+#include "swarm/peer_connection.hpp"
+#include "swarm/piece_buffer_pool.hpp"
+#include "swarm/policy/rate_limiter.hpp"
+#include "swarm/reputation.hpp"
+#include "swarm/session.hpp"
+
+namespace p2p {
+
+using asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+inline constexpr auto kTuple = asio::experimental::as_tuple(asio::use_awaitable);
+
+class Torrent;
+
+struct Session::Impl final : ConnectionHandler {
+  SessionOptions opt;
+  SessionObserver& observer;
+  asio::io_context io;
+  asio::thread_pool hashers;
+  std::optional<tcp::acceptor> acceptor;
+  std::uint16_t listen_port = 0;
+  std::string peer_id;
+  RateLimiter up_limit, down_limit;
+  Reputation reputation;
+  PieceBufferPool buffers;
+  std::uint64_t next_conn_id = 1;
+  // Every open connection of the process (incoming before its handshake, and
+  // those attached to torrents), for the per-process and per-address budgets.
+  std::map<std::uint64_t, std::shared_ptr<PeerConnection>> connections;
+  std::map<std::string, std::size_t> connections_per_ip;
+  std::vector<std::unique_ptr<Torrent>> torrents;   // in the order added
+  std::vector<std::unique_ptr<Torrent>> retired;    // removed, destroyed at the next tick
+  std::size_t background_jobs = 0;
+  bool stopping = false, interrupted = false, running = false;
+  std::exception_ptr fatal;
+
+  Impl(SessionOptions o, SessionObserver& obs);
+  ~Impl() override;
+
+  Torrent* find(const Digest& info_hash) const;
+
+  // ---- connections -------------------------------------------------------------
+  std::shared_ptr<PeerConnection> open_connection(tcp::socket socket, ConnectionHandler& handler,
+                                                  std::optional<wire::Handshake> ours);
+  void forget_connection(PeerConnection& c);  // its handler calls this from on_closed
+  std::size_t dial_budget() const;
+  bool address_has_room(const std::string& ip) const;
+
+  // ---- life cycle -----------------------------------------------------------------
+  void listen();
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> ticker();
+  void tick();
+  void shutdown();
+  void fail(std::exception_ptr e);
+  bool finished() const;  // every torrent done and nothing keeps the session up
+
+  // ---- ConnectionHandler: incoming connections before their handshake ------------
+  HandshakeAnswer on_handshake(PeerConnection& c, const wire::Handshake& theirs) override;
+  void on_message(PeerConnection&, const wire::Message&, std::span<const std::uint8_t>) override {}
+  std::span<std::uint8_t> block_destination(PeerConnection&, const wire::Piece&, std::uint32_t) override { return {}; }
+  void on_block(PeerConnection&, const BlockRef&, bool) override {}
+  BlockSource block_source(PeerConnection&, const wire::Request&) override { return {}; }
+  void on_closed(PeerConnection& c, CloseReason, const std::string&) override { forget_connection(c); }
+};
+
+}  // namespace p2p

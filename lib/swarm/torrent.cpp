@@ -1,0 +1,342 @@
+// Torrent: life cycle, dialling, housekeeping (timeouts, choking, gossip, state
+// saves, progress, the seeded source's identity) and failure. Runs on the
+// session's io thread.
+#include <asio/co_spawn.hpp>
+#include <asio/connect.hpp>
+#include <asio/detached.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <fmt/core.h>
+
+#include "base/limits.hpp"
+#include "swarm/torrent.hpp"
+
+namespace p2p {
+
+namespace {
+// With a tracker, how long to wait for it to offer a peer when none is left.
+constexpr auto kWaitForTrackerPeers = std::chrono::seconds(60);
+// A seeded source's identity is checked this often (and before every block sent).
+constexpr auto kSourceCheckInterval = std::chrono::seconds(1);
+
+std::vector<std::uint32_t> piece_lengths(const Meta& m) {
+  std::vector<std::uint32_t> v(m.piece_count());
+  for (std::uint32_t i = 0; i < m.piece_count(); ++i) v[i] = m.piece_length(i);
+  return v;
+}
+
+bool is_local(const std::string& host) { return host == "127.0.0.1" || host == "::1"; }
+}  // namespace
+
+Torrent::Torrent(Session::Impl& session, std::shared_ptr<const Meta> meta, PieceStore store, TorrentOptions options)
+    : s_(session), meta_(std::move(meta)), store_(std::move(store)), opt_(std::move(options)),
+      picker_(piece_lengths(*meta_), limits::kBlockSize, std::random_device{}()), dir_(opt_.parallel) {
+  for (std::uint32_t i = 0; i < meta_->piece_count(); ++i)
+    if (store_.has(i)) picker_.mark_have(i);
+  stats_.name = meta_->name;
+  stats_.info_hash_hex = meta_->info_hash_hex();
+  stats_.total_bytes = meta_->size;
+  stats_.pieces_total = meta_->piece_count();
+  stats_.resumed_bytes = store_.verified_bytes();
+  for (const auto& p : opt_.peers) dir_.add(p, PeerDirectory::Source::command_line);
+  if (store_.is_source()) {
+    bool linked = true;
+    source_identity_ = SourceIdentity::of_fd(store_.file().fd(), linked);
+  }
+}
+
+Torrent::~Torrent() {
+  if (announcer_) announcer_->cancel();
+}
+
+wire::Handshake Torrent::our_handshake() const {
+  return wire::Handshake{wire::kProtocolVersion, meta_->info_hash, s_.peer_id, s_.listen_port};
+}
+
+void Torrent::event(EventKind kind, const std::string& text) { s_.observer.on_event(meta_->name, kind, text); }
+
+bool Torrent::finished() const {
+  if (state_ == State::failed || state_ == State::stopped) return true;
+  return state_ == State::complete && !opt_.keep_seeding;
+}
+
+void Torrent::start() {
+  if (!opt_.trackers.empty()) {
+    announcer_ = std::make_shared<Announcer>(
+        s_.io, opt_.trackers, meta_->info_hash, s_.peer_id, s_.listen_port,
+        [this](std::vector<wire::PeerAddress> peers) {
+          if (state_ == State::running) add_peers(peers, PeerDirectory::Source::tracker);
+        },
+        [this](const std::string& text) { event(EventKind::tracker, text); },
+        [this] {
+          return Announcer::Numbers{meta_->size - store_.verified_bytes(), stats_.uploaded_bytes,
+                                    stats_.downloaded_bytes};
+        });
+    announcer_->start();
+  }
+  if (!store_.is_source()) verifier_ = std::make_unique<WholeFileVerifier>(*meta_, store_.file(), store_.verified());
+  if (store_.complete()) {
+    if (store_.is_source()) state_ = State::complete;
+    else on_all_pieces();  // resumed with every piece: only the final check and rename remain
+  }
+  if (state_ == State::running) maintain_dials();
+}
+
+void Torrent::fail(const Error& e) {
+  if (state_ == State::failed) return;
+  stop(e.what(), e);
+}
+
+void Torrent::stop(const std::string& why, std::optional<Error> failure) {
+  if (state_ == State::stopped || state_ == State::failed) return;
+  state_ = failure ? State::failed : State::stopped;
+  error_ = std::move(failure);
+  for (auto& [id, p] : std::map(peers_)) p.conn->close(CloseReason::shutting_down, why);
+  if (announcer_ && error_) announcer_->cancel();
+  if (error_) event(EventKind::torrent_stopped, why);
+  if (s_.running && s_.finished()) s_.shutdown();
+}
+
+asio::awaitable<void> Torrent::stop_announcing() {
+  auto announcer = announcer_;  // keeps it alive even if this torrent goes first
+  if (announcer) co_await announcer->stop();
+}
+
+TorrentOutcome Torrent::outcome() {
+  TorrentOutcome out;
+  out.name = meta_->name;
+  bool finished_file = store_.is_source() || completed_at_ != Clock::time_point{};
+  if (!finished_file) {
+    try {
+      save_state();
+    } catch (const Error& e) {
+      if (!error_) error_ = e;
+    }
+  }
+  out.complete = finished_file && !error_;
+  out.error = error_;
+  fill_stats();
+  stats_.download_rate = stats_.elapsed > 0 ? static_cast<double>(stats_.downloaded_bytes) / stats_.elapsed : 0;
+  out.stats = stats_;
+  for (auto& [key, reason] : banned_) out.banned.push_back(fmt::format("{} ({})", key, reason));
+  return out;
+}
+
+Peer* Torrent::peer_of(PeerConnection& c) {
+  auto it = peers_.find(c.id());
+  return it == peers_.end() ? nullptr : &it->second;
+}
+
+// ---- dialling ----------------------------------------------------------------------------
+
+asio::awaitable<void> Torrent::connect(wire::PeerAddress addr) {
+  tcp::resolver resolver(s_.io);
+  auto [rec_ec, results] = co_await resolver.async_resolve(addr.host, std::to_string(addr.port), kTuple);
+  tcp::socket socket(s_.io);
+  std::error_code ec = rec_ec;
+  if (!ec) {
+    asio::steady_timer deadline(s_.io, limits::kConnectTimeout);
+    deadline.async_wait([&socket](std::error_code e) {
+      if (!e) socket.close();
+    });
+    auto [cec, ep] = co_await asio::async_connect(socket, results, kTuple);
+    deadline.cancel();
+    ec = cec;
+    if (!ec && !socket.is_open()) ec = asio::error::timed_out;
+  }
+  if (s_.stopping || state_ != State::running) co_return;
+  if (ec) {
+    dir_.dial_failed(addr, ec == asio::error::operation_aborted ? "connection timed out" : ec.message(), Clock::now());
+    report_failure(addr);
+    co_return;
+  }
+  dir_.connected(addr);
+  auto c = s_.open_connection(std::move(socket), *this, our_handshake());
+  attach(c, addr);
+  c->start();
+}
+
+Peer& Torrent::attach(const std::shared_ptr<PeerConnection>& c, std::optional<wire::PeerAddress> dialled) {
+  Peer& p = peers_[c->id()];
+  p.conn = c;
+  p.has = Bitfield(meta_->piece_count());
+  if (dialled) {
+    p.listen_address = dialled;
+    p.key = address_label(*dialled);
+  } else {
+    p.key = c->remote_ip();
+  }
+  return p;
+}
+
+void Torrent::report_failure(const wire::PeerAddress& addr) {
+  if (dir_.first_failure(addr) || dir_.gave_up(addr))
+    event(EventKind::peer_dropped, fmt::format("{}: {}{}", address_label(addr), dir_.last_error(addr),
+                                               dir_.gave_up(addr) ? " (giving up)" : ""));
+}
+
+void Torrent::maintain_dials() {
+  if (state_ != State::running || s_.stopping) return;
+  auto plan = dir_.to_dial(Clock::now(), s_.dial_budget());
+  // Prefer peers with a better record; never dial one that is banned.
+  std::stable_sort(plan.begin(), plan.end(), [&](const auto& a, const auto& b) {
+    return s_.reputation.score(address_label(a)) > s_.reputation.score(address_label(b));
+  });
+  for (const auto& addr : plan) {
+    if (s_.reputation.banned(address_label(addr), std::chrono::system_clock::now())) {
+      dir_.ban(addr, "banned earlier");
+      note_ban(address_label(addr), s_.reputation.find(address_label(addr))->reason);
+      continue;
+    }
+    if (!s_.address_has_room(addr.host)) continue;
+    dir_.dialling(addr);
+    asio::co_spawn(s_.io, connect(addr), asio::detached);
+  }
+}
+
+void Torrent::add_peers(const std::vector<wire::PeerAddress>& peers, PeerDirectory::Source source) {
+  for (const auto& p : peers)
+    if (!(p.port == s_.listen_port && is_local(p.host))) dir_.add(p, source);
+  maintain_dials();
+}
+
+// ---- housekeeping ------------------------------------------------------------------------------
+
+void Torrent::tick(Clock::time_point now) {
+  if (state_ == State::failed || state_ == State::stopped) return;
+  try {
+    check_timeouts(now);
+    maintain_dials();
+    if (choker_.due(now)) rechoke(now);
+    send_pex(now);
+    if (now - last_save_ >= limits::kStateSaveInterval && state_dirty_) save_state();
+    if (now - last_progress_ >= std::chrono::seconds(1)) report_progress();
+    if (now - last_source_check_ >= kSourceCheckInterval) check_source();
+    if (state_ == State::complete && opt_.keep_seeding && opt_.seed_time && now - completed_at_ >= *opt_.seed_time)
+      stop("seed time over");
+    check_hope(now);
+  } catch (const Error& e) {
+    fail(e);
+  }
+}
+
+void Torrent::check_timeouts(Clock::time_point now) {
+  for (auto& [id, p] : std::map(peers_)) {
+    auto& c = *p.conn;
+    if (!c.handshaken() && now - c.created() > limits::kHandshakeTimeout) {
+      c.close(CloseReason::handshake_timeout);
+    } else if (!p.outstanding.empty() && now - c.last_block() > limits::kRequestTimeout) {
+      c.close(CloseReason::stalled, fmt::format("no data for {} s with {} requests outstanding",
+                                                std::chrono::duration_cast<std::chrono::seconds>(limits::kRequestTimeout).count(),
+                                                p.outstanding.size()));
+    } else if (now - c.last_received() > limits::kIdleTimeout) {
+      c.close(CloseReason::idle);
+    } else if (p.am_interested && now - c.last_block() > limits::kIdleTimeout) {
+      c.close(CloseReason::unresponsive, "sent nothing we asked for in too long (choked or stalled)");
+    } else if (now - c.last_sent() > limits::kKeepAliveInterval) {
+      c.send(wire::KeepAlive{});
+    }
+  }
+}
+
+void Torrent::check_source() {
+  last_source_check_ = Clock::now();
+  if (!source_identity_) return;
+  bool linked = true;
+  auto now = SourceIdentity::of_fd(store_.file().fd(), linked);
+  std::string what;
+  if (!linked) what = "was deleted or replaced";
+  else if (now != *source_identity_) what = source_identity_->difference(now);
+  else if (auto by_path = SourceIdentity::of_path(store_.final_path()); !by_path) what = "is gone";
+  else if (*by_path != now) what = "was replaced by another file";
+  if (what.empty()) return;
+  fail(Error(ExitCode::source_mismatch,
+             fmt::format("{} {} since it was verified; stopped serving {} (restart to re-verify it)",
+                         store_.final_path().string(), what, meta_->name)));
+}
+
+void Torrent::check_hope(Clock::time_point now) {
+  if (state_ != State::running || !peers_.empty() || dir_.any_hope() || hashing_ > 0) {
+    hopeless_since_ = {};
+    return;
+  }
+  if (hopeless_since_ == Clock::time_point{}) hopeless_since_ = now;
+  if (announcer_ && now - hopeless_since_ < kWaitForTrackerPeers) return;
+  std::string why = dir_.failure_summary();
+  for (auto& [key, reason] : banned_) why += fmt::format("; {} banned ({})", key, reason);
+  if (announcer_) why += fmt::format("; the tracker offered no other peer in {} s", kWaitForTrackerPeers.count());
+  fail(Error(ExitCode::peers_failed, fmt::format("no peer can supply the rest of {} ({} of {} pieces verified): {}",
+                                                 meta_->name, picker_.have_count(), meta_->piece_count(), why)));
+}
+
+void Torrent::rechoke(Clock::time_point now) {
+  // Slots are per peer, not per connection: several connections of one peer share one.
+  std::map<std::string, Choker::Peer> by_key;
+  for (auto& [id, p] : peers_) {
+    if (!p.conn->handshaken()) continue;
+    auto& cp = by_key[p.key];
+    cp.key = p.key;
+    cp.interested |= p.peer_interested;
+    cp.rate_from += p.conn->sample_download_rate();
+  }
+  std::vector<Choker::Peer> list;
+  for (auto& [k, cp] : by_key) list.push_back(cp);
+  auto unchoke = choker_.rechoke(list, state_ == State::complete || store_.complete(), now);
+  for (auto& [id, p] : peers_) {
+    if (!p.conn->handshaken()) continue;
+    bool should_choke = !unchoke.count(p.key);
+    if (should_choke == p.am_choking) continue;
+    p.am_choking = should_choke;
+    if (should_choke) {
+      p.conn->clear_uploads();  // a choke discards their pending requests
+      p.conn->send(wire::Choke{});
+    } else {
+      p.conn->send(wire::Unchoke{});
+    }
+  }
+}
+
+void Torrent::send_pex(Clock::time_point now) {
+  std::set<wire::PeerAddress> known;
+  for (auto& [id, p] : peers_)
+    if (p.listen_address && p.conn->handshaken()) known.insert(*p.listen_address);
+  for (auto& [id, p] : peers_) {
+    if (!p.conn->handshaken()) continue;
+    auto others = known;
+    if (p.listen_address) others.erase(*p.listen_address);
+    if (auto msg = p.pex.next(others, now)) p.conn->send(*msg);
+  }
+}
+
+void Torrent::save_state() {
+  store_.save_state();
+  state_dirty_ = false;
+  last_save_ = Clock::now();
+}
+
+void Torrent::report_progress() {
+  auto now = Clock::now();
+  double dt = last_progress_ == Clock::time_point{} ? std::chrono::duration<double>(now - started_).count()
+                                                    : std::chrono::duration<double>(now - last_progress_).count();
+  last_progress_ = now;
+  fill_stats();
+  if (dt > 0) {
+    double down = static_cast<double>(stats_.downloaded_bytes - last_down_) / dt;
+    double up = static_cast<double>(stats_.uploaded_bytes - last_up_) / dt;
+    stats_.download_rate = stats_.download_rate == 0 ? down : 0.5 * stats_.download_rate + 0.5 * down;
+    stats_.upload_rate = stats_.upload_rate == 0 ? up : 0.5 * stats_.upload_rate + 0.5 * up;
+  }
+  last_down_ = stats_.downloaded_bytes;
+  last_up_ = stats_.uploaded_bytes;
+  s_.observer.on_progress(stats_);
+}
+
+void Torrent::fill_stats() {
+  stats_.verified_bytes = store_.verified_bytes();
+  stats_.pieces_verified = store_.verified().count();
+  stats_.peers = 0;
+  for (auto& [id, p] : peers_) stats_.peers += p.conn->handshaken();
+  stats_.elapsed = std::chrono::duration<double>(Clock::now() - started_).count();
+}
+
+}  // namespace p2p

@@ -1,0 +1,145 @@
+// One file's swarm inside a session: meta, piece store, picker, peer directory,
+// choker, smart ban, its peers and stats, its announcer, and its own failure (a
+// torrent whose source vanishes or whose disk fails stops; the others go on).
+// Shared resources (io thread, hashing pool, buffers, limits, reputation) are
+// the session's. Included only by swarm sources: it pulls in Asio.
+#pragma once
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
+
+#include "storage/source_identity.hpp"
+#include "storage/whole_file_verifier.hpp"
+#include "swarm/announcer.hpp"
+#include "swarm/peer.hpp"
+#include "swarm/policy/choker.hpp"
+#include "swarm/policy/peer_directory.hpp"
+#include "swarm/policy/smart_ban.hpp"
+#include "swarm/session_impl.hpp"
+
+namespace p2p {
+
+class Torrent final : public ConnectionHandler {
+ public:
+  enum class State { running, complete, stopped, failed };
+
+  Torrent(Session::Impl& session, std::shared_ptr<const Meta> meta, PieceStore store, TorrentOptions options);
+  ~Torrent() override;
+
+  const Meta& meta() const { return *meta_; }
+  State state() const { return state_; }
+  // Done for the session's purposes: failed, stopped, or complete and not seeding.
+  bool finished() const;
+  bool accepts_peers() const { return state_ == State::running || state_ == State::complete; }
+
+  void start();
+  // A routed incoming connection: decides on its handshake and, if accepted, adopts it.
+  HandshakeAnswer adopt(const std::shared_ptr<PeerConnection>& c, const wire::Handshake& theirs);
+  void tick(Clock::time_point now);
+  // Closes every peer and stops announcing; `failure` marks it failed with that error.
+  void stop(const std::string& why, std::optional<Error> failure = std::nullopt);
+  // Announces "stopped" to the trackers (bounded), at session end.
+  asio::awaitable<void> stop_announcing();
+  std::size_t hashing() const { return hashing_; }
+  bool announcing() const { return announcer_ != nullptr; }
+  // After the hash pool drained: saves what is verified (unless complete) and reports.
+  TorrentOutcome outcome();
+  std::size_t peer_count() const { return peers_.size(); }
+
+  // ---- ConnectionHandler (after the handshake) ---------------------------------------
+  HandshakeAnswer on_handshake(PeerConnection& c, const wire::Handshake& theirs) override;
+  void on_message(PeerConnection& c, const wire::Message& m, std::span<const std::uint8_t> payload) override;
+  std::span<std::uint8_t> block_destination(PeerConnection& c, const wire::Piece& p, std::uint32_t len) override;
+  void on_block(PeerConnection& c, const BlockRef& b, bool stored) override;
+  BlockSource block_source(PeerConnection& c, const wire::Request& r) override;
+  void on_closed(PeerConnection& c, CloseReason reason, const std::string& detail) override;
+
+ private:
+  // A piece whose blocks are arriving, held in memory until hashed.
+  struct InFlight {
+    std::vector<std::uint8_t> data;
+    std::set<std::string> sources;          // peer keys of those that sent blocks of it
+    std::vector<std::string> block_source;  // per block: who sent it
+    std::vector<Digest> block_hashes;       // filled only when a piece from several peers fails
+  };
+
+  wire::Handshake our_handshake() const;
+  void event(EventKind kind, const std::string& text);
+  void fail(const Error& e);
+  Peer* peer_of(PeerConnection& c);
+  void welcome(Peer& p);  // handshake accepted: send our bitfield, report it
+
+  // ---- dialling (torrent.cpp) ---------------------------------------------------------
+  asio::awaitable<void> connect(wire::PeerAddress addr);
+  void report_failure(const wire::PeerAddress& addr);
+  void maintain_dials();
+  void add_peers(const std::vector<wire::PeerAddress>& peers, PeerDirectory::Source source);
+  Peer& attach(const std::shared_ptr<PeerConnection>& c, std::optional<wire::PeerAddress> dialled);
+
+  // ---- housekeeping (torrent.cpp) ------------------------------------------------------
+  void check_timeouts(Clock::time_point now);
+  void check_hope(Clock::time_point now);
+  void check_source();
+  void rechoke(Clock::time_point now);
+  void send_pex(Clock::time_point now);
+  void save_state();
+  void report_progress();
+  void fill_stats();
+
+  // ---- messages (torrent_peers.cpp) ---------------------------------------------------
+  void handle(Peer& p, const wire::BitfieldMsg&, std::span<const std::uint8_t> payload);
+  void handle(Peer& p, const wire::Have& h, std::span<const std::uint8_t>);
+  void handle(Peer& p, const wire::Request& r, std::span<const std::uint8_t>);
+  void handle(Peer& p, const wire::Cancel& r, std::span<const std::uint8_t>);
+  void handle(Peer& p, const wire::Choke&, std::span<const std::uint8_t>);
+  void handle(Peer& p, const wire::Unchoke&, std::span<const std::uint8_t>);
+  void handle(Peer& p, const wire::Interested&, std::span<const std::uint8_t>);
+  void handle(Peer& p, const wire::NotInterested&, std::span<const std::uint8_t>);
+  void handle(Peer& p, const wire::ErrorMsg& e, std::span<const std::uint8_t>);
+  void handle(Peer& p, const wire::Pex& x, std::span<const std::uint8_t>);
+  void handle(Peer&, const wire::KeepAlive&, std::span<const std::uint8_t>) {}
+  void handle(Peer&, const wire::Handshake&, std::span<const std::uint8_t>) {}
+  void handle(Peer&, const wire::Piece&, std::span<const std::uint8_t>) {}
+  void check_block_bounds(std::uint32_t piece, std::uint32_t begin, std::uint32_t length, const char* what);
+  void set_interest(Peer& p);
+
+  // ---- requesting and verifying (torrent_peers.cpp) ------------------------------------
+  void drop_requests(Peer& p);
+  void release_abandoned_buffers();
+  bool piece_started(std::uint32_t piece) const;
+  void request_more(Peer& p);
+  void request_more_all();
+  void hash_piece(std::uint32_t piece);
+  void piece_checked(std::uint32_t piece, InFlight job, bool ok, std::exception_ptr err);
+  void note_ban(const std::string& key, const std::string& reason);
+  void ban(const std::string& key, const std::string& reason);
+  void score_close(const Peer& p, CloseReason reason, const std::string& detail);
+  void on_all_pieces();
+
+  Session::Impl& s_;
+  std::shared_ptr<const Meta> meta_;
+  PieceStore store_;
+  TorrentOptions opt_;
+  State state_ = State::running;
+  std::optional<Error> error_;
+  PiecePicker picker_;
+  std::unique_ptr<WholeFileVerifier> verifier_;
+  std::optional<SourceIdentity> source_identity_;  // a seeded source as verified
+  std::map<std::uint64_t, Peer> peers_;            // by connection id
+  PeerDirectory dir_;
+  Choker choker_{std::random_device{}()};
+  SmartBan smart_ban_;
+  std::shared_ptr<Announcer> announcer_;
+  std::map<std::string, std::string> banned_;      // peer key -> reason, this run
+  std::map<std::uint32_t, InFlight> inflight_;
+  std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint64_t> receiving_;  // (piece, begin) -> conn id
+  std::size_t hashing_ = 0;
+  TorrentStats stats_;
+  std::uint64_t last_down_ = 0, last_up_ = 0;
+  Clock::time_point started_ = Clock::now(), last_progress_{}, last_save_ = Clock::now(), completed_at_{},
+                    hopeless_since_{}, last_source_check_{};
+  bool state_dirty_ = false;
+};
+
+}  // namespace p2p

@@ -1,0 +1,462 @@
+// Torrent, continued: what each peer tells us (handshake, bitfields, haves,
+// requests, blocks), what we request, how received pieces are verified and
+// recorded, and how liars are found and banned.
+#include <asio/post.hpp>
+#include <fmt/core.h>
+#include <fmt/ranges.h>
+
+#include "base/address.hpp"
+#include "base/limits.hpp"
+#include "swarm/torrent.hpp"
+
+namespace p2p {
+
+// ---- handshakes -----------------------------------------------------------------------------
+
+HandshakeAnswer Torrent::adopt(const std::shared_ptr<PeerConnection>& c, const wire::Handshake& theirs) {
+  HandshakeAnswer answer;
+  answer.ours = our_handshake();
+  if (theirs.peer_id == s_.peer_id) {
+    answer.refusal = wire::ErrorCode::self_connection;
+    return answer;
+  }
+  // An incoming peer that listens is known by ip + the port it says it listens on.
+  std::string key = theirs.listen_port != 0 ? format_host_port(c->remote_ip(), theirs.listen_port) : c->remote_ip();
+  if (banned_.count(key) || s_.reputation.banned(key, std::chrono::system_clock::now())) {
+    note_ban(key, s_.reputation.find(key) ? s_.reputation.find(key)->reason : "banned");
+    answer.refusal = wire::ErrorCode::banned;
+    return answer;
+  }
+  c->set_handler(*this);
+  Peer& p = attach(c, std::nullopt);
+  p.key = key;
+  if (theirs.listen_port != 0) {
+    // Remember where it listens, for peer exchange and to avoid dialling it too.
+    wire::PeerAddress a{c->remote_ip(), theirs.listen_port};
+    p.listen_address = a;
+    dir_.add(a, PeerDirectory::Source::pex);
+    dir_.incoming(a);
+  }
+  welcome(p);
+  return answer;
+}
+
+HandshakeAnswer Torrent::on_handshake(PeerConnection& c, const wire::Handshake& h) {
+  // Our outgoing connections: the answer to the handshake we sent.
+  HandshakeAnswer answer;
+  answer.ours = our_handshake();
+  Peer* p = peer_of(c);
+  if (!p) {
+    answer.refusal = wire::ErrorCode::protocol_error;
+    return answer;
+  }
+  if (h.version != wire::kProtocolVersion) answer.refusal = wire::ErrorCode::version_mismatch;
+  else if (h.info_hash != meta_->info_hash) answer.refusal = wire::ErrorCode::info_hash_mismatch;
+  else if (h.peer_id == s_.peer_id) answer.refusal = wire::ErrorCode::self_connection;
+  else if (banned_.count(p->key) || s_.reputation.banned(p->key, std::chrono::system_clock::now())) {
+    note_ban(p->key, s_.reputation.find(p->key) ? s_.reputation.find(p->key)->reason : "banned");
+    answer.refusal = wire::ErrorCode::banned;
+  }
+  if (answer.refusal) {
+    if (p->listen_address && *answer.refusal != wire::ErrorCode::banned)
+      dir_.refuse_forever(*p->listen_address, std::string(wire::error_code_name(*answer.refusal)));
+    return answer;
+  }
+  welcome(*p);
+  return answer;
+}
+
+void Torrent::welcome(Peer& p) {
+  // Tell a new peer what we have (after our handshake: the connection sends in order).
+  p.conn->send_with_payload(wire::BitfieldMsg{}, std::vector<std::uint8_t>(store_.verified().bytes().begin(),
+                                                                           store_.verified().bytes().end()));
+  event(EventKind::peer_connected, fmt::format("{} ({})", p.conn->label(), p.dialled() ? "outgoing" : "incoming"));
+}
+
+// ---- messages ------------------------------------------------------------------------------------
+
+void Torrent::on_message(PeerConnection& c, const wire::Message& m, std::span<const std::uint8_t> payload) {
+  Peer* p = peer_of(c);
+  if (!p) return;
+  std::visit([&](const auto& msg) { handle(*p, msg, payload); }, m);
+}
+
+void Torrent::set_interest(Peer& p) {
+  bool want = false;
+  if (state_ == State::running)
+    for (std::uint32_t i = 0; i < meta_->piece_count() && !want; ++i) want = p.has.test(i) && !picker_.have(i);
+  if (want != p.am_interested) {
+    p.am_interested = want;
+    if (want) p.conn->send(wire::Interested{});
+    else p.conn->send(wire::NotInterested{});
+  }
+}
+
+void Torrent::handle(Peer& p, const wire::BitfieldMsg&, std::span<const std::uint8_t> payload) {
+  Bitfield b;
+  if (!Bitfield::from_bytes(payload, meta_->piece_count(), b))
+    throw wire::ProtocolError(fmt::format("bitfield of {} bytes for {} pieces", payload.size(), meta_->piece_count()));
+  picker_.remove_peer(p.has);
+  p.has = std::move(b);
+  picker_.add_peer(p.has);
+  set_interest(p);
+}
+
+void Torrent::handle(Peer& p, const wire::Have& h, std::span<const std::uint8_t>) {
+  if (h.piece >= meta_->piece_count())
+    throw wire::ProtocolError(fmt::format("have for piece {} of {}", h.piece, meta_->piece_count()));
+  if (p.has.test(h.piece)) return;
+  p.has.set(h.piece);
+  picker_.peer_has(h.piece);
+  if (!p.am_interested && !picker_.have(h.piece) && state_ == State::running) set_interest(p);
+  request_more(p);
+}
+
+void Torrent::handle(Peer& p, const wire::Request& r, std::span<const std::uint8_t>) {
+  check_block_bounds(r.piece, r.begin, r.length, "request");
+  if (!store_.has(r.piece)) throw wire::ProtocolError(fmt::format("request for piece {} we do not have", r.piece));
+  if (p.am_choking) return;  // requests while choked are dropped, as in BitTorrent
+  if (!p.conn->queue_upload(r))
+    throw wire::ProtocolError(fmt::format("more than {} requests queued", limits::kMaxQueuedRequestsPerPeer));
+}
+
+void Torrent::handle(Peer& p, const wire::Cancel& r, std::span<const std::uint8_t>) {
+  p.conn->cancel_upload(wire::Request{r.piece, r.begin, r.length});
+}
+
+void Torrent::handle(Peer& p, const wire::Choke&, std::span<const std::uint8_t>) {
+  p.peer_choking = true;
+  drop_requests(p);
+}
+
+void Torrent::handle(Peer& p, const wire::Unchoke&, std::span<const std::uint8_t>) {
+  p.peer_choking = false;
+  request_more(p);
+}
+
+void Torrent::handle(Peer& p, const wire::Interested&, std::span<const std::uint8_t>) {
+  p.peer_interested = true;
+  // A free regular slot is given at once; otherwise the next rechoke decides. Slots
+  // held by peers that no longer want anything count as free.
+  std::set<std::string> unchoked;
+  for (auto& [id, o] : peers_)
+    if (!o.am_choking && o.peer_interested && o.key != choker_.optimistic()) unchoked.insert(o.key);
+  if (p.am_choking && (unchoked.count(p.key) || unchoked.size() < Choker::kRegularSlots)) {
+    p.am_choking = false;
+    p.conn->send(wire::Unchoke{});
+  }
+}
+
+void Torrent::handle(Peer& p, const wire::NotInterested&, std::span<const std::uint8_t>) {
+  p.peer_interested = false;
+  // Its slot is free now: rechoke at once if someone interested is waiting, rather than
+  // leaving them choked until the next 10-second round (that stalled swarms' last pieces).
+  if (!p.am_choking)
+    for (auto& [id, o] : peers_)
+      if (o.am_choking && o.peer_interested && o.conn->handshaken()) return rechoke(Clock::now());
+}
+
+void Torrent::handle(Peer& p, const wire::ErrorMsg& e, std::span<const std::uint8_t>) {
+  auto code = wire::parse_error_code(e.code);
+  bool never_again = code == wire::ErrorCode::unknown_info_hash || code == wire::ErrorCode::info_hash_mismatch ||
+                     code == wire::ErrorCode::version_mismatch || code == wire::ErrorCode::self_connection;
+  if (never_again && p.dialled() && p.listen_address)
+    dir_.refuse_forever(*p.listen_address, fmt::format("peer reported {}: {}", e.code, e.message));
+  p.conn->close(CloseReason::peer_refused, fmt::format("{}: {}", e.code, e.message));
+}
+
+void Torrent::handle(Peer& p, const wire::Pex& x, std::span<const std::uint8_t>) {
+  if (!p.pex.accept_incoming(Clock::now())) return;  // too frequent: ignored
+  if (state_ == State::running) add_peers(x.added, PeerDirectory::Source::pex);
+}
+
+void Torrent::check_block_bounds(std::uint32_t piece, std::uint32_t begin, std::uint32_t length, const char* what) {
+  if (piece >= meta_->piece_count())
+    throw wire::ProtocolError(fmt::format("{} for piece {} of {}", what, piece, meta_->piece_count()));
+  std::uint32_t plen = meta_->piece_length(piece);
+  if (length == 0 || length > limits::kMaxBlockSize || begin > plen || length > plen - begin)
+    throw wire::ProtocolError(
+        fmt::format("{} for bytes {}+{} of piece {} ({} bytes)", what, begin, length, piece, plen));
+}
+
+// ---- blocks in and out ---------------------------------------------------------------------------
+
+std::span<std::uint8_t> Torrent::block_destination(PeerConnection& c, const wire::Piece& msg, std::uint32_t len) {
+  check_block_bounds(msg.piece, msg.begin, len, "piece");
+  Peer* p = peer_of(c);
+  if (!p) return {};
+  BlockRef b{msg.piece, msg.begin, len};
+  if (std::find(p->outstanding.begin(), p->outstanding.end(), b) == p->outstanding.end())
+    return {};  // unrequested or cancelled: read and drop
+  // Only one connection at a time may be reading a given block into the piece buffer:
+  // a second copy (endgame) is discarded, so no bytes change under a piece being hashed.
+  if (!picker_.wants_block(b) || receiving_.count({b.piece, b.begin})) return {};
+  auto f = inflight_.find(msg.piece);
+  if (f == inflight_.end()) return {};
+  receiving_[{b.piece, b.begin}] = c.id();
+  p->receiving = b;
+  f->second.sources.insert(p->key);
+  auto& bs = f->second.block_source;
+  bs.resize((meta_->piece_length(msg.piece) + limits::kBlockSize - 1) / limits::kBlockSize);
+  bs[msg.begin / limits::kBlockSize] = p->key;
+  return std::span(f->second.data.data() + msg.begin, len);
+}
+
+void Torrent::on_block(PeerConnection& c, const BlockRef& b, bool stored) {
+  Peer* p = peer_of(c);
+  if (!p) return;
+  stats_.downloaded_bytes += b.length;
+  if (auto it = std::find(p->outstanding.begin(), p->outstanding.end(), b); it != p->outstanding.end())
+    p->outstanding.erase(it);
+  if (!stored) {
+    stats_.wasted_bytes += b.length;
+    request_more(*p);
+    return;
+  }
+  receiving_.erase({b.piece, b.begin});
+  p->receiving.reset();
+  bool done = false;
+  std::vector<PiecePicker::PeerKey> others;
+  picker_.block_received(b, c.id(), done, others);
+  for (auto k : others) {
+    auto o = peers_.find(k);
+    if (o == peers_.end()) continue;
+    auto& out = o->second.outstanding;
+    if (auto it = std::find(out.begin(), out.end(), b); it != out.end()) {
+      out.erase(it);
+      o->second.conn->send(wire::Cancel{b.piece, b.begin, b.length});
+    }
+  }
+  if (done) hash_piece(b.piece);
+  request_more(*p);
+}
+
+ConnectionHandler::BlockSource Torrent::block_source(PeerConnection&, const wire::Request& r) {
+  if (!store_.has(r.piece) || state_ == State::failed || state_ == State::stopped) return {};
+  if (source_identity_) {
+    // Never serve a source that changed since it was verified as if it were the meta's content.
+    bool linked = true;
+    if (SourceIdentity::of_fd(store_.file().fd(), linked) != *source_identity_ || !linked) {
+      check_source();
+      return {};
+    }
+  }
+  stats_.uploaded_bytes += r.length;
+  return BlockSource{store_.file().fd(), meta_->piece_offset(r.piece) + r.begin};
+}
+
+void Torrent::on_closed(PeerConnection& c, CloseReason reason, const std::string& detail) {
+  s_.forget_connection(c);
+  auto found = peers_.find(c.id());
+  if (found == peers_.end()) return;
+  Peer p = std::move(found->second);
+  peers_.erase(found);
+  if (c.handshaken()) picker_.remove_peer(p.has);
+  if (p.receiving) receiving_.erase({p.receiving->piece, p.receiving->begin});  // died mid-block
+  bool quiet = s_.stopping || state_ == State::stopped || state_ == State::failed;
+  if (!quiet) score_close(p, reason, detail);
+  drop_requests(p);
+  std::string why = detail.empty() ? std::string(close_reason_name(reason))
+                                   : fmt::format("{}: {}", close_reason_name(reason), detail);
+  if (p.listen_address) {
+    if (!p.dialled()) {
+      dir_.incoming_closed(*p.listen_address);
+    } else if (!quiet) {
+      // A connection that delivered data proves the peer works; others count as failures.
+      bool useful = c.payload_received() > 0 && reason != CloseReason::stalled;
+      dir_.closed(*p.listen_address, useful, why, Clock::now());
+      if (useful || state_ == State::complete) event(EventKind::peer_dropped, fmt::format("{}: {}", c.label(), why));
+      else report_failure(*p.listen_address);
+    }
+  } else if (c.handshaken() && !quiet) {
+    event(EventKind::peer_dropped, fmt::format("{}: {}", c.label(), why));
+  }
+  if (!quiet) request_more_all();  // re-issue what that peer owed us to everyone else
+}
+
+// ---- requesting ------------------------------------------------------------------------------------
+
+void Torrent::drop_requests(Peer& p) {
+  for (const auto& b : p.outstanding) picker_.request_dropped(b, p.conn->id());
+  p.outstanding.clear();
+  release_abandoned_buffers();
+}
+
+void Torrent::release_abandoned_buffers() {
+  for (auto it = inflight_.begin(); it != inflight_.end();) {
+    if (!piece_started(it->first)) {
+      s_.buffers.give_back(std::move(it->second.data));
+      it = inflight_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+bool Torrent::piece_started(std::uint32_t piece) const {
+  // wants_block is false for received blocks and for pieces not in progress.
+  for (std::uint32_t begin = 0; begin < meta_->piece_length(piece); begin += limits::kBlockSize)
+    if (picker_.wants_block(BlockRef{piece, begin, std::min(limits::kBlockSize, meta_->piece_length(piece) - begin)}))
+      return true;
+  return false;
+}
+
+void Torrent::request_more_all() {
+  for (auto& [id, p] : peers_) request_more(p);
+}
+
+void Torrent::request_more(Peer& p) {
+  if (state_ != State::running || s_.stopping || !p.conn->open() || !p.conn->handshaken() || p.peer_choking ||
+      !p.am_interested)
+    return;
+  // Bytes of requests kept in flight per connection: fills a fast link, re-issues quickly.
+  constexpr std::size_t kPipelineBytes = 1u << 20;
+  std::size_t depth = std::max<std::size_t>(1, kPipelineBytes / limits::kBlockSize);
+  if (p.outstanding.size() >= depth) return;
+  bool room = s_.buffers.room_for(meta_->piece_size);
+  bool was_idle = p.outstanding.empty();
+  // Endgame duplicates go only to idle connections, two at a time: enough to
+  // finish past a slow peer without fetching the tail of the file twice.
+  std::size_t duplicates = p.outstanding.empty() ? 2 : 0;
+  auto blocks = picker_.pick(p.has, depth - p.outstanding.size(), p.conn->id(), room, duplicates);
+  for (const auto& b : blocks) {
+    if (!inflight_.count(b.piece)) inflight_[b.piece].data = s_.buffers.take(meta_->piece_size);
+    p.outstanding.push_back(b);
+    p.conn->send(wire::Request{b.piece, b.begin, b.length});
+  }
+  if (was_idle && !blocks.empty()) p.conn->restart_block_clock();  // the stall clock starts now
+}
+
+// ---- verifying ---------------------------------------------------------------------------------------
+
+void Torrent::hash_piece(std::uint32_t piece) {
+  auto node = inflight_.extract(piece);
+  if (node.empty()) return;
+  ++hashing_;
+  auto job = std::make_shared<InFlight>(std::move(node.mapped()));
+  asio::post(s_.hashers, [this, piece, job] {
+    std::span<const std::uint8_t> bytes(job->data.data(), meta_->piece_length(piece));
+    bool ok = sha256(bytes) == meta_->pieces[piece];
+    if (!ok && job->sources.size() > 1) job->block_hashes = SmartBan::block_hashes(bytes, limits::kBlockSize);
+    std::exception_ptr err;
+    if (ok) {
+      try {
+        store_.write_piece(piece, bytes);
+      } catch (...) {
+        err = std::current_exception();
+      }
+    }
+    asio::post(s_.io, [this, piece, job, ok, err] { piece_checked(piece, std::move(*job), ok, err); });
+  });
+}
+
+void Torrent::piece_checked(std::uint32_t piece, InFlight job, bool ok, std::exception_ptr err) {
+  --hashing_;
+  auto now = std::chrono::system_clock::now();
+  if (ok) {
+    for (const auto& key : job.sources) s_.reputation.record(key, Reputation::Event::delivered, "", now);
+    if (smart_ban_.suspected(piece)) {
+      auto good = SmartBan::block_hashes(std::span<const std::uint8_t>(job.data.data(), meta_->piece_length(piece)),
+                                         limits::kBlockSize);
+      for (const auto& liar : smart_ban_.piece_verified(piece, good))
+        ban(liar, fmt::format("sent a corrupt block of piece {} (smart ban: compared with a good copy)", piece));
+    }
+  }
+  s_.buffers.give_back(std::move(job.data));
+  if (state_ == State::failed || state_ == State::stopped) {
+    // Stopped meanwhile: still record a piece that reached the disk, so the final save has it.
+    if (ok && !err) store_.mark_verified(piece);
+    return;
+  }
+  if (err) {
+    try {
+      std::rethrow_exception(err);
+    } catch (const Error& e) {
+      return fail(e);
+    } catch (const std::exception& e) {
+      return fail(Error(ExitCode::disk, fmt::format("writing piece {} of {}: {}", piece, meta_->name, e.what())));
+    }
+  }
+  if (!ok) {
+    ++stats_.bad_pieces;
+    stats_.wasted_bytes += meta_->piece_length(piece);
+    picker_.piece_failed(piece);
+    std::string from = fmt::format("{}", fmt::join(job.sources, ", "));
+    event(EventKind::bad_piece, fmt::format("piece {} failed its hash check (data from {}); fetching it again", piece,
+                                            from.empty() ? "?" : from));
+    if (job.sources.size() == 1) {
+      ban(*job.sources.begin(), fmt::format("sent corrupt data for piece {}", piece));
+    } else if (!job.sources.empty()) {
+      smart_ban_.piece_failed(piece, std::move(job.block_hashes), std::move(job.block_source));
+    }
+  } else {
+    store_.mark_verified(piece);
+    picker_.piece_verified(piece);
+    if (verifier_) verifier_->piece_verified(piece);
+    state_dirty_ = true;
+    for (auto& [id, p] : peers_)
+      if (p.conn->handshaken()) p.conn->send(wire::Have{piece});
+    if (picker_.complete()) on_all_pieces();
+  }
+  for (auto& [id, p] : std::map(peers_)) {
+    auto it = peers_.find(id);
+    if (it == peers_.end()) continue;
+    if (ok && it->second.am_interested) set_interest(it->second);
+    request_more(it->second);
+  }
+}
+
+void Torrent::note_ban(const std::string& key, const std::string& reason) {
+  if (banned_.count(key)) return;
+  banned_[key] = reason;
+  for (auto& [id, p] : peers_)
+    if (p.key == key && p.listen_address) dir_.ban(*p.listen_address, reason);
+  event(EventKind::banned, fmt::format("{}: {}", key, reason));
+}
+
+void Torrent::ban(const std::string& key, const std::string& reason) {
+  s_.reputation.ban(key, reason, std::chrono::system_clock::now());
+  note_ban(key, reason);
+  for (auto& [id, p] : std::map(peers_))
+    if (p.key == key) p.conn->close(CloseReason::banned, reason);
+}
+
+void Torrent::score_close(const Peer& p, CloseReason reason, const std::string& detail) {
+  if (!p.conn->handshaken()) return;
+  Reputation::Event e;
+  if (reason == CloseReason::protocol_violation) e = Reputation::Event::violation;
+  else if (reason == CloseReason::stalled || reason == CloseReason::unresponsive) e = Reputation::Event::timeout;
+  else return;
+  std::string why = fmt::format("{}: {}", close_reason_name(reason), detail);
+  if (s_.reputation.record(p.key, e, why, std::chrono::system_clock::now()))
+    note_ban(p.key, s_.reputation.find(p.key)->reason);
+}
+
+void Torrent::on_all_pieces() {
+  if (state_ != State::running) return;
+  Digest whole = verifier_->wait_result();
+  if (whole != meta_->file_hash)
+    return fail(Error(
+        ExitCode::verify_failed,
+        fmt::format("{}: every piece matched but the whole-file SHA-256 is {} instead of {}; kept as .partial",
+                    store_.partial_path().string(), to_hex(whole), to_hex(meta_->file_hash))));
+  try {
+    store_.save_state();
+    store_.finish();
+  } catch (const Error& e) {
+    return fail(e);
+  }
+  state_ = State::complete;
+  completed_at_ = Clock::now();
+  if (announcer_) announcer_->completed();
+  for (auto& [id, p] : peers_) {
+    drop_requests(p);
+    set_interest(p);
+  }
+  if (!opt_.keep_seeding) {
+    for (auto& [id, p] : std::map(peers_)) p.conn->close(CloseReason::shutting_down, "download complete");
+    if (s_.running && s_.finished()) s_.shutdown();
+  }
+}
+
+}  // namespace p2p
