@@ -12,8 +12,13 @@ std::optional<HostPort> parse_host_port(std::string_view text, std::string& why)
     return std::nullopt;
   }
   std::string_view host = text.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  else if (host.find(':') != std::string_view::npos) {
+  if (!host.empty() && host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') {
+      why = "has a malformed [IPv6] address";
+      return std::nullopt;
+    }
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find_first_of(":[]") != std::string_view::npos) {
     why = "has an IPv6 address without [brackets]";
     return std::nullopt;
   }

@@ -176,6 +176,12 @@ asio::awaitable<void> PeerConnection::reader() {
     wire::Header h = wire::decode_header(header);
 
     if (!handshaken_) {
+      if (auto* e = std::get_if<wire::ErrorMsg>(&h.message); e && h.payload_len == 0) {
+        // Refused before a handshake (unknown file, banned, full): the handler decides what it means.
+        handler_->on_message(*this, h.message, {});
+        if (open_) close(CloseReason::peer_refused, fmt::format("{}: {}", e->code, e->message));
+        co_return;
+      }
       auto* hs = std::get_if<wire::Handshake>(&h.message);
       if (!hs) throw wire::ProtocolError(fmt::format("expected a handshake, got {}", wire::type_name(h.message)));
       theirs_ = *hs;

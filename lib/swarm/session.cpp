@@ -270,6 +270,10 @@ void Session::in_background(std::function<void()> work, std::function<void()> do
   });
 }
 
+void Session::stop() {
+  asio::post(impl_->io, [impl = impl_.get()] { impl->shutdown(); });
+}
+
 void Session::report(const std::string& torrent, EventKind kind, const std::string& text) {
   impl_->observer.on_event(torrent, kind, text);
 }

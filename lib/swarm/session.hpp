@@ -109,6 +109,8 @@ class Session {
   // Listens (if asked), runs until finished or interrupted. Errors that end the
   // whole session (a busy port) throw Error; a torrent's own failure is in its outcome.
   SessionOutcome run();
+  // Thread-safe: ends run() soon, as SIGTERM would (torrents save their state).
+  void stop();
 
   struct Impl;
 

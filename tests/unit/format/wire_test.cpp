@@ -134,3 +134,11 @@ TEST_CASE("limits allow the largest legitimate frames", "[wire]") {
   CHECK(encode(p).size() <= limits::kMaxHeaderBytes);
   CHECK(decode_one(encode(p)) == Message{p});
 }
+
+TEST_CASE("error codes round-trip by name; unknown names stay unknown", "[wire]") {
+  for (auto c : {wire::ErrorCode::version_mismatch, wire::ErrorCode::unknown_info_hash, wire::ErrorCode::info_hash_mismatch,
+                 wire::ErrorCode::self_connection, wire::ErrorCode::banned, wire::ErrorCode::too_many_connections,
+                 wire::ErrorCode::protocol_error})
+    CHECK(wire::parse_error_code(wire::error_code_name(c)) == c);
+  CHECK(wire::parse_error_code("handshake refused") == wire::ErrorCode::unknown);
+}

@@ -1,0 +1,34 @@
+#include <catch2/catch.hpp>
+
+#include "swarm/piece_buffer_pool.hpp"
+
+using namespace p2p;
+
+TEST_CASE("piece buffers are recycled by size under one budget", "[piece_buffer_pool]") {
+  PieceBufferPool pool(8 * 1024);
+  CHECK(pool.room_for(4096));
+  auto a = pool.take(4096);
+  auto b = pool.take(4096);
+  CHECK(pool.in_use() == 8192);
+  CHECK_FALSE(pool.room_for(4096));  // the budget is shared by every torrent
+  auto* data = a.data();
+  pool.give_back(std::move(a));
+  CHECK(pool.room_for(4096));
+  auto c = pool.take(4096);
+  CHECK(c.data() == data);  // the same memory, not a fresh allocation
+  pool.give_back(std::move(b));
+  pool.give_back(std::move(c));
+  CHECK(pool.in_use() == 0);
+  CHECK(pool.spare_bytes() <= 8 * 1024);
+}
+
+TEST_CASE("a piece size above half the budget still allows two pieces", "[piece_buffer_pool]") {
+  PieceBufferPool pool(1024);
+  auto a = pool.take(4096);
+  CHECK(pool.room_for(4096));
+  auto b = pool.take(4096);
+  CHECK_FALSE(pool.room_for(4096));
+  pool.give_back(std::move(a));
+  pool.give_back(std::move(b));
+  CHECK(pool.spare_bytes() == 0);  // spares beyond the budget are freed
+}

@@ -1,0 +1,172 @@
+// In-process sessions on loopback (in the spirit of libtorrent's simulation/):
+// several torrents in one session, routing by info hash, refusal of an unknown
+// one, and connection limits shared by every torrent of the process.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include "base/limits.hpp"
+#include "format/wire.hpp"
+#include "swarm/session.hpp"
+#include "test_support.hpp"
+
+using namespace p2p;
+
+namespace {
+
+class Recorder : public SessionObserver {
+ public:
+  std::atomic<int> port{0};
+  void on_listening(const std::string&, std::uint16_t p) override { port = p; }
+  void on_event(const std::string&, EventKind, const std::string&) override {}
+  void on_progress(const TorrentStats&) override {}
+};
+
+struct SharedFile {
+  std::filesystem::path path;
+  std::shared_ptr<const Meta> meta;
+};
+
+SharedFile make_file(const test::TempDir& dir, const std::string& name, std::size_t size, std::uint64_t seed) {
+  auto path = dir / name;
+  test::write_file(path, test::random_bytes(size, seed));
+  return {path, std::make_shared<const Meta>(create_meta(path, 16 * 1024, {}))};
+}
+
+// A seeder session serving `files` on 127.0.0.1, on its own thread.
+class SeederThread {
+ public:
+  explicit SeederThread(const std::vector<SharedFile>& files) {
+    SessionOptions so;
+    so.listen_port = 0;
+    so.listen_host = "127.0.0.1";
+    so.run_until_signal = true;
+    session_ = std::make_unique<Session>(so, rec_);
+    TorrentOptions to;
+    to.keep_seeding = true;
+    for (const auto& f : files) session_->add_torrent(f.meta, PieceStore::open_complete(*f.meta, f.path), to);
+    thread_ = std::thread([this] { outcome_ = session_->run(); });
+    for (int i = 0; i < 500 && rec_.port == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE(rec_.port != 0);
+  }
+  ~SeederThread() {
+    session_->stop();
+    thread_.join();
+  }
+  std::uint16_t port() const { return static_cast<std::uint16_t>(rec_.port.load()); }
+
+ private:
+  Recorder rec_;
+  std::unique_ptr<Session> session_;
+  SessionOutcome outcome_;
+  std::thread thread_;
+};
+
+int dial(std::uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+void send_handshake(int fd, const Digest& info_hash) {
+  std::string out = wire::encode(wire::Handshake{wire::kProtocolVersion, info_hash, std::string(40, 'c'), 0});
+  REQUIRE(::send(fd, out.data(), out.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(out.size()));
+}
+
+// The first frame the peer sends, or nullopt if it hung up first.
+std::optional<wire::Message> first_frame(int fd) {
+  wire::FrameDecoder dec;
+  std::vector<std::uint8_t> buf(4096);
+  for (;;) {
+    ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+    if (n <= 0) return std::nullopt;
+    dec.feed(std::span(buf.data(), static_cast<std::size_t>(n)));
+    if (auto f = dec.next()) return f->message;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("one session serves several torrents on one port; another downloads them at once", "[session]") {
+  test::TempDir dir;
+  auto a = make_file(dir, "a.bin", 300 * 1024 + 5, 1);
+  auto b = make_file(dir, "b.bin", 1024 * 1024 + 3, 2);
+  SeederThread seeder({a, b});
+
+  Recorder rec;
+  Session downloader(SessionOptions{}, rec);
+  TorrentOptions to;
+  to.peers = {wire::PeerAddress{"127.0.0.1", seeder.port()}};
+  for (const auto* f : {&a, &b}) {
+    PieceStore::ResumeReport rr;
+    downloader.add_torrent(f->meta, PieceStore::open_partial(*f->meta, dir / "dl", rr), to);
+  }
+  auto out = downloader.run();
+  REQUIRE(out.torrents.size() == 2);
+  for (std::size_t i = 0; i < 2; ++i) {
+    const auto& f = i == 0 ? a : b;
+    INFO(f.meta->name);
+    CHECK(out.torrents[i].complete);
+    CHECK_FALSE(out.torrents[i].error);
+    CHECK(read_small_file(dir / "dl" / f.meta->name, 1u << 24) == read_small_file(f.path, 1u << 24));
+  }
+}
+
+TEST_CASE("a handshake for an info hash the session does not serve is refused with an error frame", "[session]") {
+  test::TempDir dir;
+  auto a = make_file(dir, "a.bin", 64 * 1024, 3);
+  SeederThread seeder({a});
+  int fd = dial(seeder.port());
+  Digest other = a.meta->info_hash;
+  other[0] ^= 1;
+  send_handshake(fd, other);
+  auto m = first_frame(fd);
+  ::close(fd);
+  REQUIRE(m);
+  auto* e = std::get_if<wire::ErrorMsg>(&*m);
+  REQUIRE(e);
+  CHECK(wire::parse_error_code(e->code) == wire::ErrorCode::unknown_info_hash);
+
+  // The right hash is answered with the session's handshake for that torrent.
+  fd = dial(seeder.port());
+  send_handshake(fd, a.meta->info_hash);
+  m = first_frame(fd);
+  ::close(fd);
+  REQUIRE(m);
+  auto* hs = std::get_if<wire::Handshake>(&*m);
+  REQUIRE(hs);
+  CHECK(hs->info_hash == a.meta->info_hash);
+}
+
+TEST_CASE("the per-address connection limit counts connections over all torrents", "[session]") {
+  test::TempDir dir;
+  auto a = make_file(dir, "a.bin", 64 * 1024, 4);
+  auto b = make_file(dir, "b.bin", 64 * 1024, 5);
+  SeederThread seeder({a, b});
+  std::vector<int> held;
+  for (std::size_t i = 0; i < limits::kMaxConnectionsPerAddress; ++i) {
+    int fd = dial(seeder.port());
+    send_handshake(fd, i % 2 ? a.meta->info_hash : b.meta->info_hash);
+    auto m = first_frame(fd);  // attached: its handshake came back
+    REQUIRE(m);
+    REQUIRE(std::holds_alternative<wire::Handshake>(*m));
+    held.push_back(fd);
+  }
+  // One more, for either torrent: the address is at its limit for the whole process.
+  int extra = dial(seeder.port());
+  send_handshake(extra, a.meta->info_hash);
+  CHECK_FALSE(first_frame(extra));  // closed without an answer
+  ::close(extra);
+  for (int fd : held) ::close(fd);
+}
