@@ -12,6 +12,7 @@
 #include <csignal>
 
 #include "base/address.hpp"
+#include "base/fd_limit.hpp"
 #include "base/limits.hpp"
 #include "net/tracker_client.hpp"
 #include "swarm/torrent.hpp"
@@ -51,7 +52,9 @@ wire::PeerAddress parse_peer_address(const std::string& text) {
 Session::Impl::Impl(SessionOptions o, SessionObserver& obs)
     : opt(std::move(o)), observer(obs), hashers(std::max(1u, std::thread::hardware_concurrency())),
       peer_id(tracker_client::random_peer_id()), up_limit(opt.max_upload_rate), down_limit(opt.max_download_rate),
-      reputation(opt.reputation_db), buffers(limits::kMaxPiecesInFlightBytes) {}
+      reputation(opt.reputation_db), buffers(limits::kMaxPiecesInFlightBytes) {
+  raise_fd_limit();  // one descriptor per served file, plus the sockets
+}
 
 Session::Impl::~Impl() {
   hashers.join();
@@ -299,16 +302,17 @@ SessionOutcome Session::run() {
   s.shutdown();
   signals.cancel();
   // Drain background work and the hash pool so no piece is half-recorded.
-  s.io.restart();
   auto busy = [&s] {
     std::size_t n = s.background_jobs;
     for (auto& t : s.torrents) n += t->hashing();
     for (auto& t : s.retired) n += t->hashing();
     return n > 0;
   };
-  while (busy() || s.io.poll() > 0) {
+  for (;;) {
     s.io.restart();
-    s.io.run_one_for(std::chrono::milliseconds(50));
+    if (s.io.poll() > 0) continue;
+    if (!busy()) break;
+    s.io.run_one_for(std::chrono::milliseconds(50));  // a hashing job will post back
   }
   s.reputation.flush();
   SessionOutcome out;
