@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/hex.hpp"
 #include "base/limits.hpp"
 
 namespace p2p::wire {
@@ -35,12 +36,6 @@ std::string str(const json& j, const char* key, std::size_t max_len) {
   const auto& s = it->get_ref<const std::string&>();
   if (s.size() > max_len) fail(fmt::format("field \"{}\" is longer than {} bytes", key, max_len));
   return s;
-}
-
-bool is_hex(std::string_view s) {
-  for (char c : s)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return true;
 }
 
 json address_json(const PeerAddress& a) { return json{{"ip", a.host}, {"port", a.port}}; }
@@ -163,7 +158,7 @@ Header decode_header(std::string_view text) {
     hs.version = static_cast<int>(std::min<std::uint32_t>(u32(j, "version"), 1u << 30));
     if (!digest_from_hex(str(j, "info_hash", 64), hs.info_hash)) fail("handshake info_hash is not 64 hex digits");
     hs.peer_id = str(j, "peer_id", 40);
-    if (hs.peer_id.size() != 40 || !is_hex(hs.peer_id)) fail("handshake peer_id is not 40 lowercase hex digits");
+    if (!is_hex(hs.peer_id, 40, /*lowercase_only=*/true)) fail("handshake peer_id is not 40 lowercase hex digits");
     std::uint32_t port = u32(j, "listen_port");
     if (port > 65535) fail("handshake listen_port is above 65535");
     hs.listen_port = static_cast<std::uint16_t>(port);

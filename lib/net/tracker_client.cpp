@@ -14,6 +14,8 @@
 
 #include "base/address.hpp"
 #include "base/error.hpp"
+#include "net/use_tuple.hpp"
+#include "base/hex.hpp"
 #include "format/meta.hpp"
 #include "tracker/tracker_limits.hpp"
 
@@ -27,7 +29,6 @@ using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
-constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 [[noreturn]] void fail(const std::string& tracker, std::string_view what) {
   throw Error(ExitCode::tracker, fmt::format("tracker {}: {}", tracker, what));
@@ -105,19 +106,19 @@ asio::awaitable<void> exchange(std::string host, std::string port, std::string r
                                std::string& error, std::string& step) {
   auto executor = co_await asio::this_coro::executor;
   tcp::resolver resolver(executor);
-  auto [rec, endpoints] = co_await resolver.async_resolve(host, port, use_tuple);
+  auto [rec, endpoints] = co_await resolver.async_resolve(host, port, kUseTuple);
   if (rec) {
     error = fmt::format("cannot resolve {}: {}", host, rec.message());
     co_return;
   }
   tcp::socket socket(executor);
-  auto [cec, ep] = co_await asio::async_connect(socket, endpoints, use_tuple);
+  auto [cec, ep] = co_await asio::async_connect(socket, endpoints, kUseTuple);
   if (cec) {
     error = fmt::format("cannot connect: {}", cec.message());
     co_return;
   }
   step = "sending the request";
-  auto [wec, wn] = co_await asio::async_write(socket, asio::buffer(request), use_tuple);
+  auto [wec, wn] = co_await asio::async_write(socket, asio::buffer(request), kUseTuple);
   if (wec) {
     error = fmt::format("cannot send the request: {}", wec.message());
     co_return;
@@ -126,7 +127,7 @@ asio::awaitable<void> exchange(std::string host, std::string port, std::string r
   ResponseParser parser;
   std::array<char, 16 * 1024> buf;
   while (!parser.complete) {
-    auto [ec, n] = co_await socket.async_read_some(asio::buffer(buf), use_tuple);
+    auto [ec, n] = co_await socket.async_read_some(asio::buffer(buf), kUseTuple);
     if (ec == asio::error::eof) {
       parser.feed(nullptr, 0);  // end of stream completes a body sent without a length
       if (!parser.complete) {
@@ -194,7 +195,7 @@ asio::awaitable<HttpAnswer> http_exchange_async(const std::string& tracker, std:
   std::string error, step = "connecting";
   asio::steady_timer deadline(co_await asio::this_coro::executor, timeout);
   auto result = co_await (exchange(host, port, build_request(tracker, method, target, body), answer, error, step) ||
-                          deadline.async_wait(use_tuple));
+                          deadline.async_wait(kUseTuple));
   co_return checked_answer(tracker, method, target, std::move(answer), error, step, result.index() == 1, timeout);
 }
 
@@ -218,10 +219,6 @@ std::string url_encode(std::string_view s) {
     else out += fmt::format("%{:02X}", c);
   }
   return out;
-}
-
-bool is_hex(std::string_view s, std::size_t n) {
-  return s.size() == n && std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
 }
 
 }  // namespace

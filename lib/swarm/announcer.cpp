@@ -10,13 +10,13 @@
 #include <algorithm>
 
 #include "base/error.hpp"
+#include "net/use_tuple.hpp"
 #include "net/tracker_client_async.hpp"
 
 namespace p2p {
 
 using Clock = std::chrono::steady_clock;
 namespace {
-constexpr auto kTuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr auto kTimeout = std::chrono::milliseconds(5000);
 constexpr auto kStopTimeout = std::chrono::milliseconds(1500);
 constexpr int kMinInterval = 5, kMaxInterval = 3600;  // seconds, whatever the tracker says
@@ -58,7 +58,7 @@ asio::awaitable<void> Announcer::run(std::size_t index) {
   Tracker& t = trackers_[index];
   t.timer->expires_at(Clock::now());
   while (!stopped_) {
-    if (!(completed_ && t.started && !t.completed_sent)) co_await t.timer->async_wait(kTuple);
+    if (!(completed_ && t.started && !t.completed_sent)) co_await t.timer->async_wait(kUseTuple);
     if (stopped_) break;
     if (completed_ && t.started && !t.completed_sent) {
       co_await announce(t, "completed");

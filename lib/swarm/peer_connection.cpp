@@ -12,6 +12,7 @@
 
 #include "base/address.hpp"
 #include "base/limits.hpp"
+#include "net/use_tuple.hpp"
 
 #include <sys/sendfile.h>
 
@@ -21,7 +22,6 @@
 namespace p2p {
 
 namespace {
-constexpr auto kTuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t kReadBuffer = 64 * 1024;
 constexpr std::size_t kMaxBatch = 64;  // frames gathered into one write
 }  // namespace
@@ -56,7 +56,7 @@ asio::awaitable<void> PeerConnection::throttle(RateLimiter* limiter, std::uint64
   auto wait = limiter->reserve(bytes, Clock::now());
   if (wait.count() <= 0) co_return;
   asio::steady_timer t(socket_.get_executor(), wait);
-  co_await t.async_wait(kTuple);
+  co_await t.async_wait(kUseTuple);
 }
 
 void PeerConnection::start() {
@@ -133,7 +133,7 @@ asio::awaitable<void> PeerConnection::run() {
     uploads_.clear();
     wake_writer();
     asio::steady_timer t(socket_.get_executor(), std::chrono::milliseconds(100));
-    co_await t.async_wait(kTuple);
+    co_await t.async_wait(kUseTuple);
     close(CloseReason::protocol_violation, violation);
   }
 }
@@ -146,14 +146,14 @@ asio::awaitable<bool> PeerConnection::read_exact(std::span<std::uint8_t> out) {
   if (need == 0) co_return true;
   if (need >= kReadBuffer / 2) {
     // Large payloads go straight into their destination: no extra copy.
-    auto [ec, n] = co_await asio::async_read(socket_, asio::buffer(out.data() + have, need), kTuple);
+    auto [ec, n] = co_await asio::async_read(socket_, asio::buffer(out.data() + have, need), kUseTuple);
     if (ec) co_return false;
     last_received_ = Clock::now();
     co_return true;
   }
   rpos_ = rend_ = 0;
   while (rend_ < need) {
-    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(rbuf_.data() + rend_, rbuf_.size() - rend_), kTuple);
+    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(rbuf_.data() + rend_, rbuf_.size() - rend_), kUseTuple);
     if (ec) co_return false;
     rend_ += n;
     last_received_ = Clock::now();
@@ -231,7 +231,7 @@ asio::awaitable<void> PeerConnection::refuse(wire::ErrorCode code) {
   wake_writer();
   // Give the writer a moment to deliver the refusal, then hang up.
   asio::steady_timer t(socket_.get_executor(), std::chrono::milliseconds(200));
-  co_await t.async_wait(kTuple);
+  co_await t.async_wait(kUseTuple);
   close(CloseReason::refused, name);
 }
 
@@ -243,7 +243,7 @@ asio::awaitable<std::string> PeerConnection::send_block(const wire::Request& r) 
   co_await throttle(up_limit_, r.length);
   if (!open_) co_return std::string();
   std::string head = wire::encode(wire::Piece{r.piece, r.begin}, r.length);
-  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(head), kTuple);
+  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(head), kUseTuple);
   if (ec) co_return "send failed: " + ec.message();
   off_t offset = static_cast<off_t>(src.offset);
   std::size_t left = r.length;
@@ -253,7 +253,7 @@ asio::awaitable<std::string> PeerConnection::send_block(const wire::Request& r) 
       left -= static_cast<std::size_t>(sent);
       payload_sent_ += static_cast<std::uint64_t>(sent);
     } else if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      auto [wec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_write, kTuple);
+      auto [wec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_write, kUseTuple);
       if (wec) co_return "send failed: " + wec.message();
     } else if (sent < 0 && errno == EINTR) {
       continue;
@@ -278,7 +278,7 @@ asio::awaitable<void> PeerConnection::writer() {
           bufs.push_back(asio::buffer(control_[i].header));
           if (!control_[i].payload.empty()) bufs.push_back(asio::buffer(control_[i].payload));
         }
-        auto [ec, n] = co_await asio::async_write(socket_, bufs, kTuple);
+        auto [ec, n] = co_await asio::async_write(socket_, bufs, kUseTuple);
         if (ec) break;
         for (std::size_t i = 0; i < frames; ++i) payload_sent_ += control_[i].payload.size();
         control_.erase(control_.begin(), control_.begin() + static_cast<std::ptrdiff_t>(frames));
@@ -296,7 +296,7 @@ asio::awaitable<void> PeerConnection::writer() {
         continue;
       }
       wake_.expires_at(asio::steady_timer::time_point::max());
-      co_await wake_.async_wait(kTuple);
+      co_await wake_.async_wait(kUseTuple);
     }
   } catch (const std::exception& e) {
     close(CloseReason::send_failed, e.what());

@@ -120,12 +120,12 @@ void Session::Impl::listen() {
 asio::awaitable<void> Session::Impl::accept_loop() {
   asio::steady_timer backoff(io);
   while (acceptor && acceptor->is_open()) {
-    auto [ec, socket] = co_await acceptor->async_accept(kTuple);
+    auto [ec, socket] = co_await acceptor->async_accept(kUseTuple);
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
       // EMFILE and friends: wait a little rather than spin; keep serving those we have.
       backoff.expires_after(std::chrono::milliseconds(100));
-      co_await backoff.async_wait(kTuple);
+      co_await backoff.async_wait(kUseTuple);
       continue;
     }
     std::error_code ignored;
@@ -159,7 +159,7 @@ asio::awaitable<void> Session::Impl::ticker() {
   asio::steady_timer t(io);
   while (!stopping) {
     t.expires_after(kTick);
-    co_await t.async_wait(kTuple);
+    co_await t.async_wait(kUseTuple);
     if (stopping) break;
     try {
       tick();
@@ -251,7 +251,7 @@ void Session::every(std::chrono::milliseconds period, std::function<void()> fn) 
             impl->fail(std::current_exception());
           }
           timer->expires_after(period);
-          co_await timer->async_wait(kTuple);
+          co_await timer->async_wait(kUseTuple);
         }
       },
       asio::detached);

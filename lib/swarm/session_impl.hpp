@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 
+#include "net/use_tuple.hpp"
 #include "swarm/peer_connection.hpp"
 #include "swarm/piece_buffer_pool.hpp"
 #include "swarm/policy/rate_limiter.hpp"
@@ -20,7 +21,6 @@ namespace p2p {
 
 using asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
-inline constexpr auto kTuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 class Torrent;
 

@@ -131,7 +131,7 @@ Peer* Torrent::peer_of(PeerConnection& c) {
 
 asio::awaitable<void> Torrent::connect(wire::PeerAddress addr) {
   tcp::resolver resolver(s_.io);
-  auto [rec_ec, results] = co_await resolver.async_resolve(addr.host, std::to_string(addr.port), kTuple);
+  auto [rec_ec, results] = co_await resolver.async_resolve(addr.host, std::to_string(addr.port), kUseTuple);
   tcp::socket socket(s_.io);
   std::error_code ec = rec_ec;
   if (!ec) {
@@ -139,7 +139,7 @@ asio::awaitable<void> Torrent::connect(wire::PeerAddress addr) {
     deadline.async_wait([&socket](std::error_code e) {
       if (!e) socket.close();
     });
-    auto [cec, ep] = co_await asio::async_connect(socket, results, kTuple);
+    auto [cec, ep] = co_await asio::async_connect(socket, results, kUseTuple);
     deadline.cancel();
     ec = cec;
     if (!ec && !socket.is_open()) ec = asio::error::timed_out;
