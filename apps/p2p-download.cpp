@@ -2,6 +2,7 @@
 #include <fmt/core.h>
 
 #include "app/app_main.hpp"
+#include "app/ban_list.hpp"
 #include "cli_parse.hpp"
 #include "app/downloader.hpp"
 #include "base/error.hpp"
@@ -35,6 +36,13 @@ int main(int argc, char** argv) {
   app.add_option("--seed-time", seed_time, "with --seed: stop after this many seconds")->check(CLI::NonNegativeNumber);
   app.add_option("--max-upload-rate", up_rate, "upload limit in bytes/s, e.g. 500k, 20M (default: unlimited)");
   app.add_option("--max-download-rate", down_rate, "download limit in bytes/s (default: unlimited)");
+  long give_up_after = std::chrono::duration_cast<std::chrono::seconds>(p2p::limits::kDefaultGiveUpAfter).count();
+  app.add_option("--give-up-after", give_up_after,
+                 "seconds to keep retrying when no peer can be reached, before exiting with code 7 (default 600)")
+      ->check(CLI::Range(1L, 30L * 24 * 3600));
+  bool list_bans = false, forget_bans = false;
+  app.add_flag("--list-bans", list_bans, "print the peers banned in WORKDIR (address, until, why) and exit");
+  app.add_flag("--forget-bans", forget_bans, "lift every ban kept in WORKDIR first (then download, if a file is given)");
   app.add_flag("-q,--quiet", quiet, "print only errors");
   app.add_flag("--json", json, "one JSON event per line on stdout");
   P2P_PARSE(app, argc, argv);
@@ -42,6 +50,14 @@ int main(int argc, char** argv) {
   p2p::ProgressReporter reporter(json ? p2p::OutputMode::json : quiet ? p2p::OutputMode::quiet : p2p::OutputMode::automatic,
                                  "download");
   return p2p::guarded_main("p2p-download", [&] {
+    if (list_bans) {
+      std::fputs(p2p::list_bans(workdir).c_str(), stdout);
+      return 0;
+    }
+    if (forget_bans) {
+      reporter.info(fmt::format("lifted {} ban(s) kept in {}", p2p::forget_bans(workdir), workdir));
+      if (meta.empty() && o.name.empty() && o.info_hash.empty()) return 0;
+    }
     if (meta.empty() && o.name.empty() && o.info_hash.empty())
       throw p2p::Error(p2p::ExitCode::usage, "say which file: --meta FILE, or --name NAME / --id HASH with --tracker");
     o.meta_path = meta;
@@ -49,6 +65,7 @@ int main(int argc, char** argv) {
     if (!host.empty()) o.peers.insert(o.peers.begin(), fmt::format("{}:{}", host, port));
     if (!no_listen) o.listen_port = listen_port;
     o.keep_seeding = seed;
+    o.give_up_after = std::chrono::seconds(give_up_after);
     if (seed_time) o.seed_time = std::chrono::seconds(*seed_time);
     o.max_upload_rate = p2p::parse_rate(up_rate);
     o.max_download_rate = p2p::parse_rate(down_rate);

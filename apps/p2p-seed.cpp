@@ -1,5 +1,11 @@
 // p2p-seed: serve many files (and whole folders) from one process on one port.
+#include <fmt/core.h>
+
+#include <cstdio>
+
 #include "app/app_main.hpp"
+#include "app/ban_list.hpp"
+#include "base/error.hpp"
 #include "app/seeder.hpp"
 #include "cli_parse.hpp"
 #include "swarm/policy/rate_limiter.hpp"
@@ -13,13 +19,16 @@ int main(int argc, char** argv) {
   app.add_option("--meta", metas, "a file's .p2pmeta (repeatable: one port serves them all)");
   app.add_option("--source", sources, "the complete file for each --meta, in order (default: WORKDIR/<name in meta>)");
   app.add_option("--dir", dir, "share every complete file of this folder, following additions and removals");
-  app.add_option("--port", o.port, "TCP port to listen on; 0 lets the OS choose")->required();
+  auto* port_opt = app.add_option("--port", o.port, "TCP port to listen on; 0 lets the OS choose");
   app.add_option("--host", o.host, "address to listen on (default 0.0.0.0)");
   app.add_option("--workdir", workdir,
                  "working folder: reputation, verified sources, metas created for --dir (default: data)");
   app.add_option("--tracker", o.trackers, "HOST:PORT of a tracker to announce to (repeatable; adds to the meta's)");
   app.add_flag("--publish", o.publish, "publish each meta to the trackers before seeding it");
   app.add_option("--max-upload-rate", up_rate, "upload limit over all files in bytes/s, e.g. 500k, 20M (default: unlimited)");
+  bool list_bans = false, forget_bans = false;
+  app.add_flag("--list-bans", list_bans, "print the peers banned in WORKDIR (address, until, why) and exit");
+  app.add_flag("--forget-bans", forget_bans, "lift every ban kept in WORKDIR before serving");
   app.add_flag("-q,--quiet", quiet, "only errors");
   app.add_flag("--json", json, "one JSON event per line on stdout");
   P2P_PARSE(app, argc, argv);
@@ -27,6 +36,12 @@ int main(int argc, char** argv) {
   p2p::ProgressReporter reporter(json ? p2p::OutputMode::json : quiet ? p2p::OutputMode::quiet : p2p::OutputMode::plain,
                                  "seed", /*seeding=*/true);
   return p2p::guarded_main("p2p-seed", [&] {
+    if (list_bans) {
+      std::fputs(p2p::list_bans(workdir).c_str(), stdout);
+      return 0;
+    }
+    if (forget_bans) reporter.info(fmt::format("lifted {} ban(s) kept in {}", p2p::forget_bans(workdir), workdir));
+    if (port_opt->count() == 0) throw p2p::Error(p2p::ExitCode::usage, "--port is required (0 lets the OS choose)");
     for (auto& m : metas) o.metas.emplace_back(m);
     for (auto& s : sources) o.sources.emplace_back(s);
     if (!dir.empty()) o.dir = dir;

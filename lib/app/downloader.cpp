@@ -72,6 +72,7 @@ DownloadResult download(const DownloadOptions& o, ProgressReporter& reporter) {
   to.parallel = o.parallel;
   to.keep_seeding = o.keep_seeding;
   to.seed_time = o.seed_time;
+  to.give_up_after = o.give_up_after;
   SessionOptions so;
   so.listen_port = o.listen_port;
   so.listen_host = o.listen_host;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "app/progress_reporter.hpp"
+#include "base/limits.hpp"
 #include "swarm/session.hpp"
 
 namespace p2p {
@@ -22,6 +23,7 @@ struct DownloadOptions {
   std::string listen_host = "0.0.0.0";
   bool keep_seeding = false;
   std::optional<std::chrono::seconds> seed_time;
+  std::chrono::seconds give_up_after = std::chrono::duration_cast<std::chrono::seconds>(limits::kDefaultGiveUpAfter);
 };
 
 // Fetches the meta from a tracker by info hash (or by name), checks its hash,

@@ -43,8 +43,13 @@ inline constexpr auto kRequestTimeout = std::chrono::seconds(10);
 // Send a keep-alive when we have been quiet this long; drop peers silent for kIdleTimeout.
 inline constexpr auto kKeepAliveInterval = std::chrono::seconds(30);
 inline constexpr auto kIdleTimeout = std::chrono::seconds(120);
-// Reconnect back-off for a peer that failed: 0.5 s doubling, at most this many tries in a row.
-inline constexpr int kMaxConnectAttempts = 6;
+// With no peer reachable, a download keeps retrying (back-off capped at 30 s, see
+// PeerDirectory) this long before giving up: a seeder restart or a short network
+// outage must not end a long download. --give-up-after changes it.
+inline constexpr auto kDefaultGiveUpAfter = std::chrono::minutes(10);
+// New outgoing connections a torrent may start per 250 ms tick (peer exchange
+// cannot make us dial hundreds of addresses per second).
+inline constexpr std::size_t kMaxDialsPerTick = 8;
 
 // --- Storage ----------------------------------------------------------------
 // Verified pieces are recorded at least this often (and always at exit).

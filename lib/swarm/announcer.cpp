@@ -87,7 +87,7 @@ asio::awaitable<void> Announcer::announce(Tracker& t, std::string event) {
     t.reported_down = false;
     t.started = event != "stopped";
     t.timer->expires_after(std::chrono::seconds(std::clamp(res.interval, kMinInterval, kMaxInterval)));
-    if (!res.peers.empty() && !stopped_) on_peers_(std::move(res.peers));
+    if (!res.peers.empty() && !stopped_) on_peers_(t.address, std::move(res.peers));
   } catch (const std::exception& e) {
     ++t.failures;
     t.timer->expires_after(std::chrono::seconds(std::min(300, 2 << std::min(t.failures, 8))));

@@ -24,7 +24,7 @@ class Announcer : public std::enable_shared_from_this<Announcer> {
     std::uint64_t left = 0, uploaded = 0, downloaded = 0;
   };
   // All callbacks run on the io thread.
-  using PeersFound = std::function<void(std::vector<wire::PeerAddress>)>;
+  using PeersFound = std::function<void(const std::string& tracker, std::vector<wire::PeerAddress>)>;
   using Notice = std::function<void(const std::string&)>;
   using Progress = std::function<Numbers()>;
 

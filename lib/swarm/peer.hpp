@@ -24,6 +24,10 @@ struct Peer {
   // Who the peer is across connections (reputation, bans, choking): the address we
   // dialled, or ip + the listen port of its handshake, or its bare IP if it does not listen.
   std::string key;
+  // Who is scored and banned (reputation): the address we dialled for outgoing
+  // connections; for incoming ones IP + peer id, so that another process on the
+  // same IP claiming an honest peer's listen port cannot get that peer banned.
+  std::string reputation_key;
   // Where it accepts connections (what we dialled, or what it claimed), for gossip.
   std::optional<wire::PeerAddress> listen_address;
   Bitfield has;

@@ -127,6 +127,26 @@ const Reputation::Record* Reputation::find(const std::string& peer) const {
   return it == records_.end() ? nullptr : &it->second;
 }
 
+std::vector<std::pair<std::string, Reputation::Record>> Reputation::bans(SysClock::time_point now) const {
+  std::vector<std::pair<std::string, Record>> out;
+  for (const auto& [peer, r] : records_)
+    if (r.banned_until > unix_seconds(now)) out.emplace_back(peer, r);
+  return out;
+}
+
+std::size_t Reputation::forget_bans(SysClock::time_point now) {
+  std::size_t n = 0;
+  for (auto& [peer, r] : records_) {
+    if (r.banned_until <= unix_seconds(now)) continue;
+    r.banned_until = 0;
+    r.score = 0;
+    r.reason.clear();
+    dirty_[peer] = true;
+    ++n;
+  }
+  return n;
+}
+
 void Reputation::flush() {
   if (!db_ || dirty_.empty()) return;
   db_->exec("BEGIN");

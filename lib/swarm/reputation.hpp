@@ -47,6 +47,10 @@ class Reputation {
   bool banned(const std::string& peer, SysClock::time_point now) const;
   double score(const std::string& peer) const;
   const Record* find(const std::string& peer) const;
+  // Peers banned at `now`, for --list-bans.
+  std::vector<std::pair<std::string, Record>> bans(SysClock::time_point now) const;
+  // Lifts every ban and resets those peers' scores to 0 (--forget-bans); returns how many.
+  std::size_t forget_bans(SysClock::time_point now);
   // Writes changed records in one transaction (crash-safe: SQLite journal).
   void flush();
 

@@ -38,6 +38,7 @@ std::string_view event_kind_name(EventKind kind) {
     case EventKind::torrent_added: return "torrent_added";
     case EventKind::torrent_stopped: return "torrent_stopped";
     case EventKind::torrent_removed: return "torrent_removed";
+    case EventKind::waiting: return "waiting";
   }
   return "notice";
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/error.hpp"
+#include "base/limits.hpp"
 #include "format/meta.hpp"
 #include "format/wire.hpp"
 #include "storage/piece_store.hpp"
@@ -38,12 +39,15 @@ struct TorrentOptions {
   std::vector<std::string> trackers;      // "host:port": announce to these, take peers from them
   bool keep_seeding = false;              // once complete, keep serving
   std::optional<std::chrono::seconds> seed_time;
+  // With no peer connected and none left to try soon, how long to keep retrying
+  // before failing with ExitCode::peers_failed.
+  std::chrono::seconds give_up_after = std::chrono::duration_cast<std::chrono::seconds>(limits::kDefaultGiveUpAfter);
 };
 
 // What a session reports; the names are the "event" values of --json output.
 enum class EventKind {
   peer_connected, peer_dropped, bad_piece, banned, notice, resumed, verifying, tracker,
-  torrent_added, torrent_stopped, torrent_removed,
+  torrent_added, torrent_stopped, torrent_removed, waiting,
 };
 std::string_view event_kind_name(EventKind kind);
 

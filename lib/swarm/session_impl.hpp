@@ -43,6 +43,15 @@ struct Session::Impl final : ConnectionHandler {
   std::vector<std::unique_ptr<Torrent>> torrents;   // in the order added
   std::vector<std::unique_ptr<Torrent>> retired;    // removed, destroyed at the next tick
   std::size_t background_jobs = 0;
+  // Incoming peers banned this run, by IP: an address that keeps presenting new
+  // peer ids after bans is refused inbound (dialled peers on it are unaffected).
+  std::map<std::string, int> inbound_bans_by_ip;
+  static constexpr int kInboundBansBeforeRefusal = 3;
+  void note_inbound_ban(const std::string& ip) { ++inbound_bans_by_ip[ip]; }
+  bool inbound_refused(const std::string& ip) const {
+    auto it = inbound_bans_by_ip.find(ip);
+    return it != inbound_bans_by_ip.end() && it->second >= kInboundBansBeforeRefusal;
+  }
   bool stopping = false, interrupted = false, running = false;
   std::exception_ptr fatal;
 

@@ -8,14 +8,13 @@
 #include <asio/steady_timer.hpp>
 #include <fmt/core.h>
 
+#include "base/address.hpp"
 #include "base/limits.hpp"
 #include "swarm/torrent.hpp"
 
 namespace p2p {
 
 namespace {
-// With a tracker, how long to wait for it to offer a peer when none is left.
-constexpr auto kWaitForTrackerPeers = std::chrono::seconds(60);
 // A seeded source's identity is checked this often (and before every block sent).
 constexpr auto kSourceCheckInterval = std::chrono::seconds(1);
 
@@ -64,8 +63,10 @@ void Torrent::start() {
   if (!opt_.trackers.empty()) {
     announcer_ = std::make_shared<Announcer>(
         s_.io, opt_.trackers, meta_->info_hash, s_.peer_id, s_.listen_port,
-        [this](std::vector<wire::PeerAddress> peers) {
-          if (state_ == State::running) add_peers(peers, PeerDirectory::Source::tracker);
+        [this](const std::string& tracker, std::vector<wire::PeerAddress> peers) {
+          std::string why;
+          auto hp = parse_host_port(tracker, why);
+          if (state_ == State::running) add_peers(peers, PeerDirectory::Source::tracker, {}, hp ? hp->host : tracker);
         },
         [this](const std::string& text) { event(EventKind::tracker, text); },
         [this] {
@@ -166,6 +167,7 @@ Peer& Torrent::attach(const std::shared_ptr<PeerConnection>& c, std::optional<wi
   } else {
     p.key = c->remote_ip();
   }
+  p.reputation_key = p.key;
   return p;
 }
 
@@ -177,7 +179,7 @@ void Torrent::report_failure(const wire::PeerAddress& addr) {
 
 void Torrent::maintain_dials() {
   if (state_ != State::running || s_.stopping) return;
-  auto plan = dir_.to_dial(Clock::now(), s_.dial_budget());
+  auto plan = dir_.to_dial(Clock::now(), std::min(s_.dial_budget(), limits::kMaxDialsPerTick));
   // Prefer peers with a better record; never dial one that is banned.
   std::stable_sort(plan.begin(), plan.end(), [&](const auto& a, const auto& b) {
     return s_.reputation.score(address_label(a)) > s_.reputation.score(address_label(b));
@@ -194,9 +196,13 @@ void Torrent::maintain_dials() {
   }
 }
 
-void Torrent::add_peers(const std::vector<wire::PeerAddress>& peers, PeerDirectory::Source source) {
-  for (const auto& p : peers)
-    if (!(p.port == s_.listen_port && is_local(p.host))) dir_.add(p, source);
+void Torrent::add_peers(const std::vector<wire::PeerAddress>& peers, PeerDirectory::Source source,
+                        const std::string& advertiser, const std::string& advertiser_ip) {
+  for (const auto& p : peers) {
+    if (p.port == s_.listen_port && is_local(p.host)) continue;  // ourselves
+    if (!dialable(p, advertiser_ip)) continue;
+    dir_.add(p, source, advertiser);
+  }
   maintain_dials();
 }
 
@@ -256,15 +262,38 @@ void Torrent::check_source() {
 }
 
 void Torrent::check_hope(Clock::time_point now) {
-  if (state_ != State::running || !peers_.empty() || dir_.any_hope() || hashing_ > 0) {
+  if (state_ != State::running || !peers_.empty() || hashing_ > 0) {
+    if (hopeless_since_ != Clock::time_point{} && !peers_.empty() && last_waiting_report_ != Clock::time_point{})
+      event(EventKind::waiting, "connected again; resuming");
     hopeless_since_ = {};
+    last_waiting_report_ = {};
     return;
   }
   if (hopeless_since_ == Clock::time_point{}) hopeless_since_ = now;
-  if (announcer_ && now - hopeless_since_ < kWaitForTrackerPeers) return;
+  auto waited = now - hopeless_since_;
+  // Every address refused us for good (wrong file, banned, ourselves) and no tracker may offer more: fail now.
+  bool nothing_to_try = !dir_.any_hope() && !announcer_;
+  if (!nothing_to_try && waited < opt_.give_up_after) {
+    if (waited >= std::chrono::seconds(3) &&
+        (last_waiting_report_ == Clock::time_point{} || now - last_waiting_report_ >= std::chrono::seconds(15))) {
+      last_waiting_report_ = now;
+      auto next = dir_.next_retry();
+      auto left = std::chrono::duration_cast<std::chrono::seconds>(opt_.give_up_after - waited).count();
+      event(EventKind::waiting,
+            fmt::format("no peer connected ({}); {}; giving up in {} s (--give-up-after)", dir_.failure_summary(),
+                        next == Clock::time_point::max()
+                            ? std::string(announcer_ ? "waiting for the tracker to offer peers" : "nothing to retry")
+                            : fmt::format("next try in {} s",
+                                          std::max<long>(0, std::chrono::duration_cast<std::chrono::seconds>(next - now).count())),
+                        left));
+    }
+    return;
+  }
   std::string why = dir_.failure_summary();
   for (auto& [key, reason] : banned_) why += fmt::format("; {} banned ({})", key, reason);
-  if (announcer_) why += fmt::format("; the tracker offered no other peer in {} s", kWaitForTrackerPeers.count());
+  if (!nothing_to_try)
+    why += fmt::format("; no peer connected for {} s (--give-up-after)",
+                       std::chrono::duration_cast<std::chrono::seconds>(waited).count());
   fail(Error(ExitCode::peers_failed, fmt::format("no peer can supply the rest of {} ({} of {} pieces verified): {}",
                                                  meta_->name, picker_.have_count(), meta_->piece_count(), why)));
 }

@@ -74,7 +74,10 @@ class Torrent final : public ConnectionHandler {
   asio::awaitable<void> connect(wire::PeerAddress addr);
   void report_failure(const wire::PeerAddress& addr);
   void maintain_dials();
-  void add_peers(const std::vector<wire::PeerAddress>& peers, PeerDirectory::Source source);
+  // `advertiser`: the gossiping peer's key (quota, confirmations); `advertiser_ip`:
+  // where the list came from (a tracker's or a peer's address), for dialable().
+  void add_peers(const std::vector<wire::PeerAddress>& peers, PeerDirectory::Source source,
+                 const std::string& advertiser, const std::string& advertiser_ip);
   Peer& attach(const std::shared_ptr<PeerConnection>& c, std::optional<wire::PeerAddress> dialled);
 
   // ---- housekeeping (torrent.cpp) ------------------------------------------------------
@@ -138,7 +141,7 @@ class Torrent final : public ConnectionHandler {
   TorrentStats stats_;
   std::uint64_t last_down_ = 0, last_up_ = 0;
   Clock::time_point started_ = Clock::now(), last_progress_{}, last_save_ = Clock::now(), completed_at_{},
-                    hopeless_since_{}, last_source_check_{};
+                    hopeless_since_{}, last_source_check_{}, last_waiting_report_{};
   bool state_dirty_ = false;
 };
 

@@ -20,16 +20,22 @@ HandshakeAnswer Torrent::adopt(const std::shared_ptr<PeerConnection>& c, const w
     answer.refusal = wire::ErrorCode::self_connection;
     return answer;
   }
-  // An incoming peer that listens is known by ip + the port it says it listens on.
+  // An incoming peer that listens is known by ip + the port it says it listens on
+  // (for choking and gossip); it is scored as ip + peer id, which another process
+  // on that IP cannot take over by claiming the same port.
   std::string key = theirs.listen_port != 0 ? format_host_port(c->remote_ip(), theirs.listen_port) : c->remote_ip();
-  if (banned_.count(key) || s_.reputation.banned(key, std::chrono::system_clock::now())) {
-    note_ban(key, s_.reputation.find(key) ? s_.reputation.find(key)->reason : "banned");
+  std::string reputation_key = fmt::format("{}#{}", c->remote_ip(), theirs.peer_id.substr(0, 16));
+  if (banned_.count(reputation_key) || s_.reputation.banned(reputation_key, std::chrono::system_clock::now()) ||
+      s_.inbound_refused(c->remote_ip())) {
+    note_ban(reputation_key, s_.reputation.find(reputation_key) ? s_.reputation.find(reputation_key)->reason
+                                                                : "too many banned peers from this address");
     answer.refusal = wire::ErrorCode::banned;
     return answer;
   }
   c->set_handler(*this);
   Peer& p = attach(c, std::nullopt);
   p.key = key;
+  p.reputation_key = reputation_key;
   if (theirs.listen_port != 0) {
     // Remember where it listens, for peer exchange and to avoid dialling it too.
     wire::PeerAddress a{c->remote_ip(), theirs.listen_port};
@@ -167,7 +173,7 @@ void Torrent::handle(Peer& p, const wire::ErrorMsg& e, std::span<const std::uint
 
 void Torrent::handle(Peer& p, const wire::Pex& x, std::span<const std::uint8_t>) {
   if (!p.pex.accept_incoming(Clock::now())) return;  // too frequent: ignored
-  if (state_ == State::running) add_peers(x.added, PeerDirectory::Source::pex);
+  if (state_ == State::running) add_peers(x.added, PeerDirectory::Source::pex, p.key, p.conn->remote_ip());
 }
 
 void Torrent::check_block_bounds(std::uint32_t piece, std::uint32_t begin, std::uint32_t length, const char* what) {
@@ -195,10 +201,10 @@ std::span<std::uint8_t> Torrent::block_destination(PeerConnection& c, const wire
   if (f == inflight_.end()) return {};
   receiving_[{b.piece, b.begin}] = c.id();
   p->receiving = b;
-  f->second.sources.insert(p->key);
+  f->second.sources.insert(p->reputation_key);
   auto& bs = f->second.block_source;
   bs.resize((meta_->piece_length(msg.piece) + limits::kBlockSize - 1) / limits::kBlockSize);
-  bs[msg.begin / limits::kBlockSize] = p->key;
+  bs[msg.begin / limits::kBlockSize] = p->reputation_key;
   return std::span(f->second.data.data() + msg.begin, len);
 }
 
@@ -410,15 +416,21 @@ void Torrent::note_ban(const std::string& key, const std::string& reason) {
   if (banned_.count(key)) return;
   banned_[key] = reason;
   for (auto& [id, p] : peers_)
-    if (p.key == key && p.listen_address) dir_.ban(*p.listen_address, reason);
-  event(EventKind::banned, fmt::format("{}: {}", key, reason));
+    if (p.reputation_key == key && p.dialled() && p.listen_address) dir_.ban(*p.listen_address, reason);
+  event(EventKind::banned, fmt::format("{}: {} (bans last {} min and survive restarts; --list-bans shows them, "
+                                       "--forget-bans clears them)",
+                                       key, reason,
+                                       std::chrono::duration_cast<std::chrono::minutes>(Reputation::kBanDuration).count()));
 }
 
 void Torrent::ban(const std::string& key, const std::string& reason) {
   s_.reputation.ban(key, reason, std::chrono::system_clock::now());
   note_ban(key, reason);
   for (auto& [id, p] : std::map(peers_))
-    if (p.key == key) p.conn->close(CloseReason::banned, reason);
+    if (p.reputation_key == key) {
+      if (!p.dialled()) s_.note_inbound_ban(p.conn->remote_ip());
+      p.conn->close(CloseReason::banned, reason);
+    }
 }
 
 void Torrent::score_close(const Peer& p, CloseReason reason, const std::string& detail) {
@@ -428,8 +440,10 @@ void Torrent::score_close(const Peer& p, CloseReason reason, const std::string& 
   else if (reason == CloseReason::stalled || reason == CloseReason::unresponsive) e = Reputation::Event::timeout;
   else return;
   std::string why = fmt::format("{}: {}", close_reason_name(reason), detail);
-  if (s_.reputation.record(p.key, e, why, std::chrono::system_clock::now()))
-    note_ban(p.key, s_.reputation.find(p.key)->reason);
+  if (s_.reputation.record(p.reputation_key, e, why, std::chrono::system_clock::now())) {
+    if (!p.dialled()) s_.note_inbound_ban(p.conn->remote_ip());
+    note_ban(p.reputation_key, s_.reputation.find(p.reputation_key)->reason);
+  }
 }
 
 void Torrent::on_all_pieces() {

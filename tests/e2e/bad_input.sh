@@ -27,11 +27,11 @@ start seed "$BIN/p2p-seed" --meta "$M" --source "$T/f.bin" --host 127.0.0.1 --po
 expect_exit 6 "$BIN/p2p-seed" --meta "$M" --source "$T/f.bin" --host 127.0.0.1 --port "$PORT"
 grep -q "$PORT" "$T/last.err" || fail "busy-port message does not name the port"
 
-# Unreachable peer: gives up with exit 7 after its retries.
+# Unreachable peer: retries with back-off, gives up with exit 7 after --give-up-after.
 python3 - <<'PY' >"$T/freeport" 2>/dev/null || echo 1 >"$T/freeport"
 import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])
 PY
-expect_exit 7 "$BIN/p2p-download" --meta "$M" --peer 127.0.0.1:$(cat "$T/freeport") --workdir "$T/dl_unreach" --quiet
+expect_exit 7 "$BIN/p2p-download" --meta "$M" --peer 127.0.0.1:$(cat "$T/freeport") --workdir "$T/dl_unreach" --quiet --give-up-after 3
 grep -q "refused" "$T/last.err" || fail "unreachable: $(cat "$T/last.err")"
 
 # Workdir not writable (a file where the folder should be).

@@ -20,14 +20,14 @@ grep -q "banned" "$T/dl_corrupt.log" || fail "the corrupting peer was not banned
 
 # Only a liar: exit 7, no final file, no piece marked verified.
 start liar "$BIN/bad_peer" --meta "$M" --source "$T/f.bin" --port 0 --mode corrupt
-expect_exit 7 "$BIN/p2p-download" --meta "$M" --peer 127.0.0.1:$PORT --workdir "$T/dl_liar"
+expect_exit 7 "$BIN/p2p-download" --meta "$M" --peer 127.0.0.1:$PORT --workdir "$T/dl_liar" --give-up-after 5
 [ ! -e "$T/dl_liar/f.bin" ] || fail "a corrupt file was presented as complete"
 grep -q "banned" "$T/last.err" || fail "no ban reported: $(cat "$T/last.err")"
 pass "only a liar: exit 7 with the reason"
 
 for mode in wronghash garbage; do
   start only_$mode "$BIN/bad_peer" --meta "$M" --source "$T/f.bin" --port 0 --mode $mode
-  expect_exit 7 "$BIN/p2p-download" --meta "$M" --peer 127.0.0.1:$PORT --workdir "$T/dl_only_$mode"
+  expect_exit 7 "$BIN/p2p-download" --meta "$M" --peer 127.0.0.1:$PORT --workdir "$T/dl_only_$mode" --give-up-after 5
   [ ! -e "$T/dl_only_$mode/f.bin" ] || fail "$mode: file presented as complete"
   pass "only a $mode peer: exit 7 ($(tail -n1 "$T/last.err"))"
 done

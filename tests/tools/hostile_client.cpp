@@ -84,6 +84,8 @@ int main(int argc, char** argv) {
   app.add_option("--count", count, "connections for the idle attack");
   app.add_option("--from", from, "source address to bind (e.g. 127.0.0.2)");
   app.add_option("--hold", hold, "seconds to hold idle connections");
+  std::uint16_t claim_port = 0;
+  app.add_option("--claim-port", claim_port, "listen port to claim in the handshake (impersonation)");
   CLI11_PARSE(app, argc, argv);
   Meta meta = load_meta(meta_path);
 
@@ -102,7 +104,7 @@ int main(int argc, char** argv) {
 
   int fd = connect_to(host, port, from);
   if (fd < 0) return 2;
-  wire::Handshake hs{wire::kProtocolVersion, meta.info_hash, std::string(40, 'e'), 0};
+  wire::Handshake hs{wire::kProtocolVersion, meta.info_hash, std::string(40, 'e'), claim_port};
   std::string out;
   if (attack == "huge-prefix") {
     out = std::string("\xff\xff\xff\xff", 4) + std::string(1024, 'x');

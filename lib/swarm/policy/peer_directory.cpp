@@ -3,6 +3,8 @@
 
 #include <fmt/core.h>
 
+#include <asio/ip/address.hpp>
+
 #include <algorithm>
 
 #include "base/address.hpp"
@@ -12,13 +14,37 @@ namespace p2p {
 
 std::string address_label(const wire::PeerAddress& a) { return format_host_port(a.host, a.port); }
 
-bool PeerDirectory::add(const wire::PeerAddress& a, Source source) {
-  if (peers_.count(a)) {
-    if (source == Source::command_line) peers_[a].source = source;
+bool dialable(const wire::PeerAddress& a, std::string_view advertiser_ip) {
+  if (a.port == 0) return false;
+  std::error_code ec;
+  auto addr = asio::ip::make_address(a.host, ec);
+  if (ec || addr.is_unspecified() || addr.is_multicast()) return false;
+  auto local_kind = [](const asio::ip::address& x) {
+    if (x.is_loopback()) return 1;
+    if (x.is_v6() && x.to_v6().is_link_local()) return 2;
+    if (x.is_v4() && (x.to_v4().to_uint() & 0xffff0000u) == 0xa9fe0000u) return 2;  // 169.254/16
+    return 0;
+  };
+  if (addr.is_v4() && addr.to_v4() == asio::ip::address_v4::broadcast()) return false;
+  int kind = local_kind(addr);
+  if (kind == 0 || advertiser_ip.empty()) return true;
+  auto adv = asio::ip::make_address(advertiser_ip, ec);
+  return !ec && local_kind(adv) == kind;
+}
+
+bool PeerDirectory::add(const wire::PeerAddress& a, Source source, const std::string& advertiser) {
+  auto it = peers_.find(a);
+  if (it != peers_.end()) {
+    auto& r = it->second;
+    if (source < r.source) r.source = source;  // better vouched now
+    if (!advertiser.empty() && r.advertisers.size() < 4) r.advertisers.insert(advertiser);
     return false;
   }
   if (peers_.size() >= kMaxKnownPeers) return false;
-  peers_[a].source = source;
+  if (!advertiser.empty() && adds_by_advertiser_[advertiser]++ >= kMaxAddsPerAdvertiser) return false;
+  auto& r = peers_[a];
+  r.source = source;
+  if (!advertiser.empty()) r.advertisers.insert(advertiser);
   return true;
 }
 
@@ -28,11 +54,30 @@ int PeerDirectory::wanted_connections(const Record& r) const {
   return want;
 }
 
+bool PeerDirectory::out_of_attempts(const Record& r) const {
+  return r.dead || (r.source == Source::pex && r.failures >= kMaxPexDialAttempts);
+}
+
+int PeerDirectory::rank(const Record& r) const {
+  switch (r.source) {
+    case Source::command_line: return 0;
+    case Source::tracker: return 1;
+    case Source::pex: return r.advertisers.size() >= 2 ? 2 : 3;
+  }
+  return 3;
+}
+
 std::vector<wire::PeerAddress> PeerDirectory::to_dial(Clock::time_point now, std::size_t budget) const {
-  std::vector<wire::PeerAddress> out;
+  std::vector<std::pair<int, wire::PeerAddress>> due;
   for (const auto& [addr, r] : peers_) {
-    if (r.dead || r.failures >= limits::kMaxConnectAttempts || r.next_try > now || r.incoming > 0) continue;
-    for (int n = r.open + r.connecting; n < wanted_connections(r) && out.size() < budget; ++n) out.push_back(addr);
+    if (out_of_attempts(r) || r.next_try > now || r.incoming > 0) continue;
+    for (int n = r.open + r.connecting; n < wanted_connections(r); ++n) due.emplace_back(rank(r), addr);
+  }
+  std::stable_sort(due.begin(), due.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  std::vector<wire::PeerAddress> out;
+  for (auto& [rank, addr] : due) {
+    if (out.size() >= budget) break;
+    out.push_back(addr);
   }
   return out;
 }
@@ -42,7 +87,8 @@ void PeerDirectory::dialling(const wire::PeerAddress& a) { ++peers_[a].connectin
 void PeerDirectory::backoff(Record& r, const std::string& why, Clock::time_point now) {
   ++r.failures;
   r.last_error = why;
-  r.next_try = now + std::chrono::milliseconds(500) * (1 << std::min(r.failures - 1, 5));
+  auto wait = std::chrono::milliseconds(500) * (1 << std::min(r.failures - 1, 10));
+  r.next_try = now + std::min<Clock::duration>(wait, kMaxRetryInterval);
 }
 
 void PeerDirectory::dial_failed(const wire::PeerAddress& a, const std::string& why, Clock::time_point now) {
@@ -90,7 +136,7 @@ void PeerDirectory::incoming_closed(const wire::PeerAddress& a) {
 bool PeerDirectory::any_hope() const {
   for (const auto& [addr, r] : peers_) {
     if (r.open > 0 || r.connecting > 0 || r.incoming > 0) return true;
-    if (!r.dead && r.failures < limits::kMaxConnectAttempts) return true;
+    if (!out_of_attempts(r)) return true;
   }
   return false;
 }
@@ -107,7 +153,19 @@ std::string PeerDirectory::last_error(const wire::PeerAddress& a) const {
 
 bool PeerDirectory::gave_up(const wire::PeerAddress& a) const {
   auto it = peers_.find(a);
-  return it != peers_.end() && (it->second.dead || it->second.failures >= limits::kMaxConnectAttempts);
+  return it != peers_.end() && out_of_attempts(it->second);
+}
+
+int PeerDirectory::confirmations(const wire::PeerAddress& a) const {
+  auto it = peers_.find(a);
+  return it == peers_.end() ? 0 : static_cast<int>(it->second.advertisers.size());
+}
+
+PeerDirectory::Clock::time_point PeerDirectory::next_retry() const {
+  auto next = Clock::time_point::max();
+  for (const auto& [addr, r] : peers_)
+    if (!out_of_attempts(r) && r.open == 0 && r.connecting == 0) next = std::min(next, r.next_try);
+  return next;
 }
 
 std::string PeerDirectory::failure_summary() const {

@@ -1,12 +1,21 @@
-// Every peer address a swarm knows of, where it came from, and when to dial
-// it. Pure bookkeeping (time is passed in); the swarm does the dialling.
-// Peers given on the command line get `parallel` connections; peers learned
-// from trackers or peer exchange get one. A peer that keeps failing is retried
-// with exponential back-off and given up after kMaxConnectAttempts.
+// Every peer address a torrent knows of, where it came from, and when to dial
+// it. Pure bookkeeping (time is passed in); the torrent does the dialling.
+//
+// * Peers given on the command line get `parallel` connections; peers learned
+//   from trackers or peer exchange get one.
+// * Peers from the command line or a tracker are retried with exponential
+//   back-off capped at kMaxRetryInterval for as long as the torrent waits (a
+//   seeder restart or a short outage must not end a long download); peers
+//   learned by gossip are tried kMaxPexDialAttempts times.
+// * Gossip is not an amplifier: each advertising peer may introduce at most
+//   kMaxAddsPerAdvertiser addresses, unroutable or self-pointing ones are never
+//   accepted (dialable()), and addresses confirmed by several sources (or by a
+//   tracker) are dialled first.
 #pragma once
 #include <chrono>
 #include <cstddef>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,19 +25,31 @@ namespace p2p {
 
 std::string address_label(const wire::PeerAddress& a);  // "1.2.3.4:5" or "[::1]:5"
 
+// Whether an address learned from `advertiser_ip` (a tracker's or a peer's
+// address; empty for the command line) may be dialled at all: a numeric address,
+// port != 0, not unspecified, multicast or broadcast; loopback and link-local
+// only when the advertiser is itself loopback / link-local (a remote peer has
+// no business pointing us at our own machine's services).
+bool dialable(const wire::PeerAddress& a, std::string_view advertiser_ip);
+
 class PeerDirectory {
  public:
   using Clock = std::chrono::steady_clock;
   enum class Source { command_line, tracker, pex };
   static constexpr std::size_t kMaxKnownPeers = 500;
+  static constexpr std::size_t kMaxAddsPerAdvertiser = 50;
+  static constexpr int kMaxPexDialAttempts = 3;
+  static constexpr auto kMaxRetryInterval = std::chrono::seconds(30);
 
   explicit PeerDirectory(int parallel) : parallel_(parallel) {}
 
-  // False if already known, or the directory is full.
-  bool add(const wire::PeerAddress& a, Source source);
+  // `advertiser`: who told us (peer key) for gossip; a second advertiser confirms it.
+  // False if not added (known already, directory full, or that advertiser's quota is spent).
+  bool add(const wire::PeerAddress& a, Source source, const std::string& advertiser = {});
   std::size_t size() const { return peers_.size(); }
 
-  // Addresses to open one more connection to now (one entry per connection).
+  // Addresses to open one more connection to now (one entry per connection), the
+  // best-vouched first: command line, tracker, gossip confirmed twice, gossip.
   std::vector<wire::PeerAddress> to_dial(Clock::time_point now, std::size_t budget) const;
   void dialling(const wire::PeerAddress& a);
   void dial_failed(const wire::PeerAddress& a, const std::string& why, Clock::time_point now);
@@ -44,16 +65,20 @@ class PeerDirectory {
 
   // True while some peer may still be reached (connected, connecting, or retries left).
   bool any_hope() const;
+  // When the next dial is due (time_point::max() if none): for "retrying in N s".
+  Clock::time_point next_retry() const;
   // Failures so far, e.g. "1.2.3.4:5: connection refused (gave up)", for the final error.
   std::string failure_summary() const;
   int failures(const wire::PeerAddress& a) const;
   std::string last_error(const wire::PeerAddress& a) const;
   bool first_failure(const wire::PeerAddress& a) const { return failures(a) == 1; }
   bool gave_up(const wire::PeerAddress& a) const;
+  int confirmations(const wire::PeerAddress& a) const;
 
  private:
   struct Record {
     Source source = Source::pex;
+    std::set<std::string> advertisers;  // bounded: only whether there are several matters
     int failures = 0;
     int open = 0, connecting = 0, incoming = 0;
     Clock::time_point next_try{};
@@ -62,9 +87,12 @@ class PeerDirectory {
   };
   void backoff(Record& r, const std::string& why, Clock::time_point now);
   int wanted_connections(const Record& r) const;
+  bool out_of_attempts(const Record& r) const;
+  int rank(const Record& r) const;  // lower dials first
 
   int parallel_;
   std::map<wire::PeerAddress, Record> peers_;
+  std::map<std::string, std::size_t> adds_by_advertiser_;
 };
 
 }  // namespace p2p

@@ -21,24 +21,53 @@ TEST_CASE("command-line peers get `parallel` connections, learned peers one", "[
   CHECK(d.to_dial(Clock::now(), 2).size() <= 2);
 }
 
-TEST_CASE("failures back off exponentially and give up after the limit", "[directory]") {
+TEST_CASE("command-line peers are retried with capped back-off; gossip peers are given up", "[directory]") {
   PeerDirectory d(1);
-  wire::PeerAddress a{"10.0.0.1", 1};
+  wire::PeerAddress a{"10.0.0.1", 1}, g{"10.0.0.9", 9};
   d.add(a, Src::command_line);
+  d.add(g, Src::pex, "10.0.0.5:5");
   auto t = Clock::now();
-  for (int i = 1; i <= limits::kMaxConnectAttempts; ++i) {
-    d.dialling(a);
+  for (int i = 1; i <= 20; ++i) {
+    for (auto& p : d.to_dial(t, 10)) d.dialling(p);
     d.dial_failed(a, "connection refused", t);
+    if (i <= PeerDirectory::kMaxPexDialAttempts) d.dial_failed(g, "connection refused", t);
     CHECK(d.to_dial(t, 10).empty());  // not immediately
-    if (i < limits::kMaxConnectAttempts) {
-      CHECK(d.any_hope());
-      t += std::chrono::minutes(1);
-      CHECK(d.to_dial(t, 10).size() == 1);
-    }
+    CHECK(d.next_retry() - t <= PeerDirectory::kMaxRetryInterval);
+    t += PeerDirectory::kMaxRetryInterval;
   }
-  CHECK(d.gave_up(a));
-  CHECK_FALSE(d.any_hope());
+  CHECK_FALSE(d.gave_up(a));  // the torrent decides when to stop waiting (--give-up-after)
+  CHECK(d.any_hope());
+  CHECK(d.gave_up(g));
   CHECK(d.failure_summary().find("10.0.0.1:1: connection refused") != std::string::npos);
+}
+
+TEST_CASE("gossip cannot amplify: a quota per advertiser, confirmed addresses first", "[directory]") {
+  PeerDirectory d(1);
+  std::size_t added = 0;
+  for (int i = 0; i < 200; ++i) added += d.add({"10.1.0." + std::to_string(i), 6881}, Src::pex, "evil:1");
+  CHECK(added == PeerDirectory::kMaxAddsPerAdvertiser);
+  wire::PeerAddress both{"10.2.0.1", 1};
+  d.add(both, Src::pex, "honest:1");
+  d.add(both, Src::pex, "honest:2");
+  CHECK(d.confirmations(both) == 2);
+  auto plan = d.to_dial(Clock::now(), 1);
+  REQUIRE(plan.size() == 1);
+  CHECK(plan[0] == both);
+}
+
+TEST_CASE("addresses that are unroutable or point at our own machine are not dialable", "[directory]") {
+  CHECK(dialable({"10.0.0.1", 80}, "10.0.0.2"));
+  CHECK(dialable({"127.0.0.1", 80}, ""));           // the user asked for it
+  CHECK(dialable({"127.0.0.1", 80}, "127.0.0.1"));  // a local swarm
+  CHECK_FALSE(dialable({"127.0.0.1", 80}, "10.0.0.2"));
+  CHECK_FALSE(dialable({"::1", 80}, "10.0.0.2"));
+  CHECK_FALSE(dialable({"169.254.1.1", 80}, "10.0.0.2"));
+  CHECK_FALSE(dialable({"10.0.0.1", 0}, ""));
+  CHECK_FALSE(dialable({"0.0.0.0", 80}, ""));
+  CHECK_FALSE(dialable({"224.0.0.1", 80}, ""));
+  CHECK_FALSE(dialable({"ff02::1", 80}, ""));
+  CHECK_FALSE(dialable({"255.255.255.255", 80}, ""));
+  CHECK_FALSE(dialable({"not-an-ip", 80}, "10.0.0.2"));
 }
 
 TEST_CASE("a useful connection resets the failure count", "[directory]") {
