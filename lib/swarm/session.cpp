@@ -9,6 +9,10 @@
 #include <asio/steady_timer.hpp>
 #include <fmt/core.h>
 
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <csignal>
 
 #include "base/address.hpp"
@@ -54,10 +58,12 @@ Session::Impl::Impl(SessionOptions o, SessionObserver& obs)
     : opt(std::move(o)), observer(obs), hashers(std::max(1u, std::thread::hardware_concurrency())),
       peer_id(tracker_client::random_peer_id()), up_limit(opt.max_upload_rate), down_limit(opt.max_download_rate),
       reputation(opt.reputation_db), buffers(limits::kMaxPiecesInFlightBytes) {
-  raise_fd_limit();  // one descriptor per served file, plus the sockets
+  fd_limit = raise_fd_limit();  // one descriptor per served file, plus the sockets
+  spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
 Session::Impl::~Impl() {
+  if (spare_fd >= 0) ::close(spare_fd);
   hashers.join();
   torrents.clear();  // after the pool: no job may still post into a torrent
   retired.clear();
@@ -88,9 +94,24 @@ void Session::Impl::forget_connection(PeerConnection& c) {
   c.set_handler(*this);  // late calls from its coroutines land here, not in a torrent that may go away
 }
 
+std::size_t Session::Impl::connection_cap() const {
+  // Each torrent holds its file open; the rest is for the database, logs and dials.
+  std::size_t reserve = std::min(kReservedFds, fd_limit / 4) + torrents.size();
+  std::size_t by_fds = fd_limit > reserve ? fd_limit - reserve : 0;
+  return std::min(limits::kMaxConnectionsPerProcess, by_fds);
+}
+
 std::size_t Session::Impl::dial_budget() const {
-  return limits::kMaxConnectionsPerProcess > connections.size() ? limits::kMaxConnectionsPerProcess - connections.size()
-                                                                : 0;
+  return connection_cap() > connections.size() ? connection_cap() - connections.size() : 0;
+}
+
+bool Session::Impl::shed_idlest_pending() {
+  std::shared_ptr<PeerConnection> oldest;
+  for (auto& [id, c] : connections)
+    if (!c->outgoing() && !c->handshaken() && (!oldest || c->created() < oldest->created())) oldest = c;
+  if (!oldest) return false;
+  oldest->close(CloseReason::shutting_down, "shed: out of connection slots");
+  return true;
 }
 
 bool Session::Impl::address_has_room(const std::string& ip) const {
@@ -124,14 +145,26 @@ asio::awaitable<void> Session::Impl::accept_loop() {
     auto [ec, socket] = co_await acceptor->async_accept(kUseTuple);
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
-      // EMFILE and friends: wait a little rather than spin; keep serving those we have.
+      if (ec == asio::error::no_descriptors || ec == std::errc::too_many_files_open_in_system) {
+        // Out of descriptors: the pending connection would wake us again at once
+        // (a 100 % CPU spin). Free one — the idlest connection without a handshake,
+        // or our spare — to accept it and hang up, then wait a little.
+        if (!shed_idlest_pending() && spare_fd >= 0) {
+          ::close(spare_fd);
+          int fd = ::accept4(acceptor->native_handle(), nullptr, nullptr, SOCK_CLOEXEC);
+          if (fd >= 0) ::close(fd);
+          spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+        }
+      }
       backoff.expires_after(std::chrono::milliseconds(100));
       co_await backoff.async_wait(kUseTuple);
       continue;
     }
     std::error_code ignored;
     auto remote = socket.remote_endpoint(ignored).address().to_string();
-    if (stopping || connections.size() >= limits::kMaxConnectionsPerProcess || !address_has_room(remote)) {
+    std::size_t incoming_cap = connection_cap() > kDialReserve ? connection_cap() - kDialReserve : 0;
+    if (connections.size() >= incoming_cap) shed_idlest_pending();  // the newest may be real; the idlest silent
+    if (stopping || connections.size() >= incoming_cap || !address_has_room(remote)) {
       socket.close(ignored);
       continue;
     }

@@ -65,6 +65,16 @@ struct Session::Impl final : ConnectionHandler {
                                                   std::optional<wire::Handshake> ours);
   void forget_connection(PeerConnection& c);  // its handler calls this from on_closed
   std::size_t dial_budget() const;
+  // Connections the process may hold: the per-process limit, lowered to what the
+  // open-file limit leaves after a reserve for files, the database and dials.
+  std::size_t connection_cap() const;
+  // Incoming connections stop kDialReserve short of the cap: outgoing dials keep room.
+  static constexpr std::size_t kDialReserve = 16;
+  static constexpr std::size_t kReservedFds = 64;
+  // Closes the oldest incoming connection still without a handshake; false if none.
+  bool shed_idlest_pending();
+  std::size_t fd_limit = 1024;
+  int spare_fd = -1;  // held so that, out of descriptors, we can still accept and drop
   bool address_has_room(const std::string& ip) const;
 
   // ---- life cycle -----------------------------------------------------------------
