@@ -201,7 +201,7 @@ finish_run() {
   if [ "$v" != ok ]; then
     local keep=$RESULTS_DIR/swarm_bench-failed-$tool-n$n-r$rep
     rm -rf "$keep"; cp -r "$RUN_DIR" "$keep" 2>/dev/null || true
-    rm -f "$keep"/d[0-9]*/"$NAME" "$keep"/d[0-9]*/"$NAME.partial"
+    rm -rf "$keep"/d[0-9]*/"$NAME" "$keep"/d[0-9]*/.p2p
     log "   logs of this run kept in ${keep#"$ROOT"/}"
   fi
   rm -rf "$RUN_DIR"/d[0-9]*

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh
 BIN=build/bin
-rm -f downloads/demo.txt downloads/demo.txt.partial downloads/demo.txt.state.json
+rm -rf downloads/demo.txt downloads/.p2p
 "$BIN/p2p-create" samples/demo.txt
 log=$(mktemp)
 "$BIN/p2p-seed" --meta samples/demo.txt.p2pmeta --source samples/demo.txt --host 127.0.0.1 --port 0 --workdir data >"$log" 2>&1 &

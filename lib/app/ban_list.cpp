@@ -4,12 +4,15 @@
 #include <fmt/chrono.h>
 #include <fmt/core.h>
 
+#include "storage/workdir_layout.hpp"
 #include "swarm/reputation.hpp"
 
 namespace p2p {
 
 namespace {
-std::filesystem::path db_of(const std::filesystem::path& workdir) { return workdir / "reputation.db"; }
+std::filesystem::path db_of(const std::filesystem::path& workdir) {
+  return workdir / std::string(kOwnDirName) / "reputation.db";
+}
 }  // namespace
 
 std::string list_bans(const std::filesystem::path& workdir) {

@@ -10,6 +10,8 @@
 #include "base/file_io.hpp"
 #include "base/limits.hpp"
 #include "storage/piece_store.hpp"
+#include "storage/workdir_layout.hpp"
+#include "storage/workdir_lock.hpp"
 #include "net/tracker_client.hpp"
 #include "app/tracker_list.hpp"
 
@@ -79,18 +81,38 @@ DownloadResult download(const DownloadOptions& o, ProgressReporter& reporter) {
   so.max_upload_rate = o.max_upload_rate;
   so.max_download_rate = o.max_download_rate;
 
-  ensure_writable_dir(o.workdir);
-  so.reputation_db = o.workdir / "reputation.db";
-  fs::path final_path = o.workdir / meta->name;
-  fs::path partial = o.workdir / (meta->name + ".partial");
+  auto layout = WorkdirLayout::prepare(o.workdir);
+  // One writer per final name: a second download of this name (this file or
+  // another with the same name) into this workdir stops here, saying who has it.
+  WorkdirLock lock(layout.lock_path(meta->name), layout.final_path(*meta).string());
+  so.reputation_db = layout.reputation_db();
+  fs::path final_path = layout.final_path(*meta);
+  fs::path partial = layout.partial_path(*meta);
+  layout.adopt_legacy_partial(*meta);
+  std::error_code ec;
+  bool final_taken = fs::symlink_status(final_path, ec).type() != fs::file_type::not_found;
+  bool has_partial = fs::exists(partial, ec);
   DownloadResult result;
-  if (fs::exists(final_path) && !fs::exists(partial)) {
+  if (final_taken && !has_partial) {
     // Already downloaded? Check it rather than trust it; never overwrite someone's file.
-    PieceStore existing = PieceStore::open_complete(*meta, final_path);
+    if (fs::is_symlink(final_path, ec) || !fs::is_regular_file(final_path, ec))
+      throw Error(ExitCode::file_exists, fmt::format("{} is in the way (not a regular file); not replacing it: move it "
+                                                     "away or download into another --workdir",
+                                                     final_path.string()));
+    std::optional<PieceStore> existing;
+    try {
+      existing.emplace(PieceStore::open_complete(*meta, final_path));
+    } catch (const Error& e) {
+      if (e.code() != ExitCode::source_mismatch) throw;
+      throw Error(ExitCode::file_exists,
+                  fmt::format("{} already exists and is not the file this meta describes ({}); not overwriting it: "
+                              "move it away or download into another --workdir",
+                              final_path.string(), e.what()));
+    }
     reporter.info(fmt::format("{} is already complete and verified", final_path.string()));
     if (to.keep_seeding) {
       Session session(so, reporter);
-      session.add_torrent(meta, std::move(existing), to);
+      session.add_torrent(meta, std::move(*existing), to);
       auto out = session.run();
       result.interrupted = out.interrupted;
       result.torrent = out.torrents.at(0);
@@ -103,13 +125,14 @@ DownloadResult download(const DownloadOptions& o, ProgressReporter& reporter) {
     st.pieces_total = st.pieces_verified = meta->piece_count();
     return result;
   }
-  if (fs::exists(final_path))
-    throw Error(ExitCode::disk, fmt::format("{} already exists beside {}; move one of them away", final_path.string(),
-                                            partial.string()));
+  if (final_taken)
+    throw Error(ExitCode::file_exists,
+                fmt::format("{} is in the way of the download kept in {}; not overwriting it: move it away and rerun",
+                            final_path.string(), partial.string()));
 
   PieceStore::ResumeReport rr;
   if (fs::exists(partial)) reporter.info(fmt::format("checking {} to resume", partial.string()));
-  PieceStore store = PieceStore::open_partial(*meta, o.workdir, rr);
+  PieceStore store = PieceStore::open_partial(*meta, layout, rr);
   if (!rr.state_problem.empty()) reporter.info(fmt::format("not trusting the saved state: {}; re-verified the data instead", rr.state_problem));
   if (rr.from_state + rr.recovered > 0)
     reporter.on_event(meta->name, EventKind::resumed,

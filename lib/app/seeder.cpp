@@ -10,6 +10,7 @@
 #include "base/error.hpp"
 #include "base/file_io.hpp"
 #include "base/limits.hpp"
+#include "storage/workdir_layout.hpp"
 #include "format/meta.hpp"
 #include "net/tracker_client.hpp"
 
@@ -26,15 +27,15 @@ SeedResult seed(const SeedOptions& o, ProgressReporter& reporter) {
                                              "or none (then each is WORKDIR/<name>)",
                                              o.sources.size(), o.metas.size()));
   for (const auto& t : o.trackers) validate_tracker(t);
-  ensure_writable_dir(o.workdir);
-  SourceOpener opener(o.workdir);
+  auto layout = WorkdirLayout::prepare(o.workdir);
+  SourceOpener opener(layout);
   if (!opener.load_problem().empty()) reporter.info(opener.load_problem());
 
   SessionOptions so;
   so.listen_port = o.port;
   so.listen_host = o.host;
   so.max_upload_rate = o.max_upload_rate;
-  so.reputation_db = o.workdir / "reputation.db";
+  so.reputation_db = layout.reputation_db();
   so.run_until_signal = o.dir.has_value();
   Session session(so, reporter);
 
@@ -67,7 +68,7 @@ SeedResult seed(const SeedOptions& o, ProgressReporter& reporter) {
 
   std::optional<FolderShare> share;
   if (o.dir) {
-    share.emplace(session, opener, FolderShare::Options{*o.dir, o.workdir / "metas", o.trackers, o.publish});
+    share.emplace(session, opener, FolderShare::Options{*o.dir, layout.meta_dir(), o.trackers, o.publish});
     share->start();
   }
   SeedResult result;

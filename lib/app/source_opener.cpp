@@ -3,7 +3,7 @@
 
 namespace p2p {
 
-SourceOpener::SourceOpener(const std::filesystem::path& workdir) : cache_(workdir / "verified-sources.json") {}
+SourceOpener::SourceOpener(const WorkdirLayout& layout) : cache_(layout.verified_sources()) {}
 
 PieceStore SourceOpener::open(const Meta& meta, const std::filesystem::path& source, bool& rehashed) {
   auto before = SourceIdentity::of_path(source);

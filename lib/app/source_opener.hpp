@@ -7,12 +7,13 @@
 #include "format/meta.hpp"
 #include "storage/piece_store.hpp"
 #include "storage/verified_sources.hpp"
+#include "storage/workdir_layout.hpp"
 
 namespace p2p {
 
 class SourceOpener {
  public:
-  explicit SourceOpener(const std::filesystem::path& workdir);
+  explicit SourceOpener(const WorkdirLayout& layout);
   const std::string& load_problem() const { return cache_.load_problem(); }
 
   // Thread-safe. `rehashed` says whether every piece was hashed (false: trusted).

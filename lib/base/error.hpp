@@ -18,6 +18,8 @@ enum class ExitCode : int {
   disk = 8,           // workdir not writable, disk full, write error
   verify_failed = 9,  // completed file does not match the whole-file hash
   tracker = 10,       // tracker unreachable or refused (when it was the only source)
+  file_exists = 11,   // a file of the user's is in the way of the download's final name
+  in_use = 12,        // another process is downloading the same name into the same workdir
   interrupted = 130,  // SIGINT/SIGTERM: state saved, rerun resumes
 };
 

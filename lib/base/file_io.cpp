@@ -2,6 +2,7 @@
 #include "base/file_io.hpp"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,10 +19,13 @@ std::string errno_text(int err) { return std::strerror(err); }
 }  // namespace
 
 File::File(const std::filesystem::path& path, Mode mode) : path_(path) {
-  int flags = mode == Mode::read ? O_RDONLY : (O_RDWR | O_CREAT);
+  int flags = mode == Mode::read ? O_RDONLY : (O_RDWR | O_CREAT | O_NOFOLLOW);
   fd_ = ::open(path.c_str(), flags | O_CLOEXEC, 0644);
   if (fd_ < 0) {
     int err = errno;
+    if (err == ELOOP && mode != Mode::read)
+      throw Error(ExitCode::disk, fmt::format("{} is a symbolic link; refusing to write through it (remove it)",
+                                              path.string()));
     throw Error(mode == Mode::read ? ExitCode::input_file : ExitCode::disk,
                 fmt::format("cannot open {}: {}", path.string(), errno_text(err)));
   }
@@ -110,7 +114,12 @@ bool File::has_data(std::uint64_t offset, std::uint64_t len) const {
   return static_cast<std::uint64_t>(data) < offset + len;
 }
 
-std::string read_small_file(const std::filesystem::path& path, std::uint64_t max_bytes) {
+std::string read_small_file(const std::filesystem::path& path, std::uint64_t max_bytes, bool follow_links) {
+  if (!follow_links) {
+    std::error_code ec;
+    if (std::filesystem::is_symlink(path, ec))
+      throw Error(ExitCode::input_file, fmt::format("{} is a symbolic link; not reading through it", path.string()));
+  }
   File f(path, File::Mode::read);
   std::uint64_t size = f.size();
   if (size > max_bytes)
@@ -126,7 +135,13 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
   auto tmp = path;
   tmp += fmt::format(".tmp.{}", ::getpid());
   {
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == EEXIST) {
+      // Left by a crashed process with our pid, or planted: remove the name (never
+      // what a link points to) and create our own.
+      ::unlink(tmp.c_str());
+      fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    }
     if (fd < 0)
       throw Error(ExitCode::disk, fmt::format("cannot create {}: {}", tmp.string(), errno_text(errno)));
     std::size_t done = 0;
@@ -159,6 +174,23 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
     ::fsync(dfd);  // makes the rename itself durable
     ::close(dfd);
   }
+}
+
+bool rename_no_replace(const std::filesystem::path& from, const std::filesystem::path& to) {
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return true;
+  int err = errno;
+  if (err == EEXIST) return false;
+  if (err == EINVAL || err == ENOSYS) {
+    // A file system without RENAME_NOREPLACE: link() also refuses an existing name.
+    if (::link(from.c_str(), to.c_str()) == 0) {
+      ::unlink(from.c_str());
+      return true;
+    }
+    err = errno;
+    if (err == EEXIST) return false;
+  }
+  throw Error(ExitCode::disk,
+              fmt::format("cannot rename {} to {}: {}", from.string(), to.string(), errno_text(err)));
 }
 
 void ensure_writable_dir(const std::filesystem::path& dir) {

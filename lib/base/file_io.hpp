@@ -11,6 +11,9 @@ namespace p2p {
 
 class File {
  public:
+  // read: a file the user named (links followed, as any tool does).
+  // read_write_create: one of our own files; a symbolic link in its place is
+  // refused (O_NOFOLLOW), never written through.
   enum class Mode { read, read_write_create };
   File() = default;
   File(const std::filesystem::path& path, Mode mode);
@@ -43,12 +46,19 @@ class File {
   std::filesystem::path path_;
 };
 
-// Reads a whole (small) file, refusing anything larger than max_bytes.
-std::string read_small_file(const std::filesystem::path& path, std::uint64_t max_bytes);
+// Reads a whole (small) file, refusing anything larger than max_bytes; the size
+// is checked before anything is read. `follow_links` false for our own files.
+std::string read_small_file(const std::filesystem::path& path, std::uint64_t max_bytes, bool follow_links = true);
 
-// Temp file in the same folder, write, fsync, rename over path, fsync the folder.
-// A crash at any moment leaves either the old or the new content, never a mix.
+// Temp file in the same folder (created with O_EXCL | O_NOFOLLOW: never through a
+// planted link), write, fsync, rename over path, fsync the folder. A crash at any
+// moment leaves either the old or the new content, never a mix.
 void write_file_atomically(const std::filesystem::path& path, std::string_view content);
+
+// Renames `from` to `to` only if nothing (file, folder or link) is at `to`
+// (renameat2 RENAME_NOREPLACE). Returns false with errno EEXIST if something is;
+// throws Error(disk) for other failures.
+bool rename_no_replace(const std::filesystem::path& from, const std::filesystem::path& to);
 
 // Throws ExitCode::disk with a clear message if dir cannot be created or written.
 void ensure_writable_dir(const std::filesystem::path& dir);

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "base/address.hpp"
+#include "base/utf8.hpp"
 #include "base/error.hpp"
 #include "base/file_io.hpp"
 #include "base/limits.hpp"
@@ -45,6 +46,8 @@ void validate_file_name(std::string_view name) {
   if (name.empty()) bad("empty");
   if (name.size() > limits::kMaxNameBytes) bad(fmt::format("longer than {} bytes", limits::kMaxNameBytes));
   if (name == "." || name == "..") bad("a relative path component");
+  if (name == ".p2p") bad("reserved: p2p-share keeps its own files in a folder of that name");
+  if (!is_valid_utf8(name)) bad("not valid UTF-8");
   for (unsigned char c : name) {
     if (c == '/' || c == '\\') bad("contains a path separator");
     if (c < 0x20 || c == 0x7f) bad("contains a control character");

@@ -15,16 +15,16 @@ namespace p2p {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-PieceStore::PieceStore(const Meta& meta, fs::path workdir, File file, bool is_source)
-    : meta_(&meta), workdir_(std::move(workdir)), file_(std::move(file)), is_source_(is_source),
+PieceStore::PieceStore(const Meta& meta, WorkdirLayout layout, File file, bool is_source)
+    : meta_(&meta), layout_(std::move(layout)), file_(std::move(file)), is_source_(is_source),
       verified_(meta.piece_count()) {}
 
 PieceStore::PieceStore(PieceStore&&) noexcept = default;
 PieceStore::~PieceStore() = default;
 
-fs::path PieceStore::partial_path() const { return workdir_ / (meta_->name + ".partial"); }
-fs::path PieceStore::state_path() const { return workdir_ / (meta_->name + ".state.json"); }
-fs::path PieceStore::final_path() const { return workdir_ / meta_->name; }
+fs::path PieceStore::partial_path() const { return layout_.partial_path(*meta_); }
+fs::path PieceStore::state_path() const { return layout_.state_path(*meta_); }
+fs::path PieceStore::final_path() const { return is_source_ ? file_.path() : layout_.final_path(*meta_); }
 
 std::uint64_t PieceStore::verified_bytes() const {
   if (verified_.all()) return meta_->size;
@@ -97,7 +97,7 @@ namespace {
 std::string load_state(const Meta& meta, const fs::path& path, Bitfield& claimed) {
   std::string text;
   try {
-    text = read_small_file(path, limits::kMaxStateFileBytes);
+    text = read_small_file(path, limits::kMaxStateFileBytes, /*follow_links=*/false);
   } catch (const Error& e) {
     return e.what();
   }
@@ -106,9 +106,9 @@ std::string load_state(const Meta& meta, const fs::path& path, Bitfield& claimed
 
 }  // namespace
 
-PieceStore PieceStore::open_partial(const Meta& meta, const fs::path& workdir, ResumeReport& report) {
-  ensure_writable_dir(workdir);
-  PieceStore store(meta, workdir, File(), false);
+PieceStore PieceStore::open_partial(const Meta& meta, const WorkdirLayout& layout, ResumeReport& report) {
+  layout.adopt_legacy_partial(meta);
+  PieceStore store(meta, layout, File(), false);
   store.file_ = File(store.partial_path(), File::Mode::read_write_create);
   std::uint64_t on_disk = store.file_.size();
   if (on_disk > meta.size) store.file_.truncate(meta.size);
@@ -147,7 +147,7 @@ PieceStore PieceStore::open_complete(const Meta& meta, const fs::path& source) {
   if (size != meta.size)
     throw Error(ExitCode::source_mismatch,
                 fmt::format("{} is {} bytes but the meta describes {} bytes", source.string(), size, meta.size));
-  PieceStore store(meta, source.parent_path(), std::move(file), true);
+  PieceStore store(meta, WorkdirLayout{}, std::move(file), true);
   Bitfield all(meta.piece_count(), true);
   Bitfield good = verify_pieces(meta, store.file_, all);
   if (!good.all()) {
@@ -167,7 +167,7 @@ PieceStore PieceStore::open_trusted(const Meta& meta, const fs::path& source) {
   if (file.size() != meta.size)
     throw Error(ExitCode::source_mismatch,
                 fmt::format("{} is {} bytes but the meta describes {} bytes", source.string(), file.size(), meta.size));
-  PieceStore store(meta, source.parent_path(), std::move(file), true);
+  PieceStore store(meta, WorkdirLayout{}, std::move(file), true);
   store.verified_ = Bitfield(meta.piece_count(), true);
   return store;
 }
@@ -205,11 +205,12 @@ void PieceStore::save_state() const {
 
 fs::path PieceStore::finish() {
   file_.sync_data();
+  if (!rename_no_replace(partial_path(), final_path()))
+    throw Error(ExitCode::file_exists,
+                fmt::format("{} appeared while downloading and was not overwritten; the verified download is kept "
+                            "as {}: move {} away and rerun to finish",
+                            final_path().string(), partial_path().string(), final_path().string()));
   std::error_code ec;
-  fs::rename(partial_path(), final_path(), ec);
-  if (ec)
-    throw Error(ExitCode::disk, fmt::format("cannot rename {} to {}: {}", partial_path().string(),
-                                            final_path().string(), ec.message()));
   fs::remove(state_path(), ec);
   return final_path();
 }

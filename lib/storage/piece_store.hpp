@@ -16,6 +16,7 @@
 #include "base/bitfield.hpp"
 #include "base/file_io.hpp"
 #include "format/meta.hpp"
+#include "storage/workdir_layout.hpp"
 
 namespace p2p {
 
@@ -28,8 +29,13 @@ class PieceStore {
     std::string state_problem;     // why the state file was not trusted, if it wasn't
   };
 
-  // Download side: creates or resumes workdir/<name>.partial.
-  static PieceStore open_partial(const Meta& meta, const std::filesystem::path& workdir, ResumeReport& report);
+  // Download side: creates or resumes the .partial of `meta` in the layout's
+  // .p2p folder (see WorkdirLayout).
+  static PieceStore open_partial(const Meta& meta, const WorkdirLayout& layout, ResumeReport& report);
+  // The same in WorkdirLayout::prepare(workdir).
+  static PieceStore open_partial(const Meta& meta, const std::filesystem::path& workdir, ResumeReport& report) {
+    return open_partial(meta, WorkdirLayout::prepare(workdir), report);
+  }
   // Seed side: a complete file, used in place. Verifies every piece.
   static PieceStore open_complete(const Meta& meta, const std::filesystem::path& source);
   // Seed side, for a source verified before whose identity (size, mtime, inode,
@@ -56,7 +62,9 @@ class PieceStore {
 
   // Flushes the data, then atomically replaces the state file. No-op for a complete source.
   void save_state() const;
-  // Whole-file check passed: rename .partial to the final name, remove the state file.
+  // Whole-file check passed: rename .partial to the final name, remove the state
+  // file. Never replaces anything at the final name: Error(file_exists) if a file
+  // (or link) appeared there meanwhile; the .partial and its state are kept.
   std::filesystem::path finish();
 
   std::filesystem::path partial_path() const;
@@ -67,11 +75,11 @@ class PieceStore {
   std::string state_json() const;
 
  private:
-  PieceStore(const Meta& meta, std::filesystem::path workdir, File file, bool is_source);
+  PieceStore(const Meta& meta, WorkdirLayout layout, File file, bool is_source);
   bool piece_matches(std::uint32_t piece, std::vector<std::uint8_t>& buf) const;
 
   const Meta* meta_;
-  std::filesystem::path workdir_;
+  WorkdirLayout layout_;  // downloads only
   File file_;
   bool is_source_ = false;
   Bitfield verified_;

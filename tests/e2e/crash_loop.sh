@@ -8,7 +8,7 @@ random_file "$T/f.bin" $SIZE
 M="$T/f.bin.p2pmeta"
 start seed "$BIN/p2p-seed" --meta "$M" --source "$T/f.bin" --host 127.0.0.1 --port 0 --max-upload-rate 4M
 DL=(--meta "$M" --peer 127.0.0.1:$PORT --workdir "$T/dl" --no-listen --json)
-PARTIAL="$T/dl/f.bin.partial"
+PARTIAL=$(partial_of "$M" "$T/dl")
 kills=0
 for round in $(seq 1 20); do
   "$BIN/p2p-download" "${DL[@]}" >"$T/run$round.json" 2>"$T/run$round.err" &

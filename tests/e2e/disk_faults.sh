@@ -17,11 +17,12 @@ M="$T/src/f.bin.p2pmeta"
 start seed "$BIN/p2p-seed" --meta "$M" --source "$T/src/f.bin" --host 127.0.0.1 --port 0 --workdir "$T/seedwork" \
   --max-upload-rate 4M
 DL=(--meta "$M" --peer 127.0.0.1:$PORT --workdir "$SMALL/dl" --no-listen)
+P=$(partial_of "$M" "$SMALL/dl")
 
 # 16 MiB do not fit in 6 MiB: the space is reserved up front, so this fails at once, clearly.
 expect_exit 8 "$BIN/p2p-download" "${DL[@]}" --quiet
 grep -q "No space left on device" "$T/last.err" || fail "disk full: unclear message: $(cat "$T/last.err")"
-grep -q "$SMALL/dl/f.bin.partial" "$T/last.err" || fail "disk full: the message does not name the file"
+grep -q "$P" "$T/last.err" || fail "disk full: the message does not name the file"
 [ ! -e "$SMALL/dl/f.bin" ] || fail "an incomplete file was presented as complete"
 pass "disk full: exit 8 ($(tail -n1 "$T/last.err"))"
 
@@ -31,12 +32,12 @@ mount -o remount,size=40m "$SMALL"
 pid=$!
 PIDS+=("$pid")
 for i in $(seq 1 100); do
-  [ "$("$BIN/count_valid_pieces" "$M" "$SMALL/dl/f.bin.partial" 2>/dev/null || echo 0)" -gt 40 ] && break
+  [ "$("$BIN/count_valid_pieces" "$M" "$P" 2>/dev/null || echo 0)" -gt 40 ] && break
   sleep 0.05
 done
 kill -9 $pid 2>/dev/null || true
 wait $pid 2>/dev/null || true
-valid=$("$BIN/count_valid_pieces" "$M" "$SMALL/dl/f.bin.partial")
+valid=$("$BIN/count_valid_pieces" "$M" "$P")
 [ "$valid" -gt 0 ] && [ "$valid" -lt 256 ] || fail "kill landed at $valid of 256 pieces; test inconclusive"
 
 # Read-only workdir: refused clearly, nothing touched.

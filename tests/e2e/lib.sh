@@ -85,3 +85,11 @@ make_meta() {
   "$BIN/p2p-create" -q -o "$dir/meta" "$dir/$2"
   cat "$dir/meta"
 }
+
+# partial_of META WORKDIR: where p2p-download keeps the data of META while it runs
+# (WORKDIR/.p2p/<info hash>.partial; see lib/storage/workdir_layout.hpp).
+partial_of() {
+  local h
+  h=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["info_hash"])' "$1")
+  echo "$2/.p2p/$h.partial"
+}

@@ -5,6 +5,7 @@ random_file "$T/f.bin" $SIZE
 "$BIN/p2p-create" -q --piece-size 65536 "$T/f.bin"
 start seed "$BIN/p2p-seed" --meta "$T/f.bin.p2pmeta" --source "$T/f.bin" --host 127.0.0.1 --port 0
 DL=(--meta "$T/f.bin.p2pmeta" --peer 127.0.0.1:$PORT --workdir "$T/dl" --parallel 2 --json)
+P=$(partial_of "$T/f.bin.p2pmeta" "$T/dl")
 
 # Kill as soon as some pieces are verified.
 "$BIN/p2p-download" "${DL[@]}" >"$T/first.json" 2>"$T/first.log" &
@@ -12,13 +13,14 @@ dl_pid=$!
 PIDS+=("$dl_pid")
 # The .partial is preallocated, so its size says nothing: count the pieces that verify.
 for i in $(seq 1 1000); do
-  [ -f "$T/dl/f.bin.partial" ] && [ "$("$BIN/count_valid_pieces" "$T/f.bin.p2pmeta" "$T/dl/f.bin.partial" 2>/dev/null || echo 0)" -gt 64 ] && break
+  [ -f "$T/dl/f.bin" ] && break
+  [ -f "$P" ] && [ "$("$BIN/count_valid_pieces" "$T/f.bin.p2pmeta" "$P" 2>/dev/null || echo 0)" -gt 64 ] && break
   sleep 0.01
 done
 kill -9 $dl_pid 2>/dev/null || true
 wait $dl_pid 2>/dev/null || true
 [ -f "$T/dl/f.bin" ] && { echo "first run finished before the kill; test inconclusive" >&2; exit 1; }
-[ -f "$T/dl/f.bin.partial" ] || fail "no .partial after kill -9"
+[ -f "$P" ] || fail "no .partial after kill -9"
 
 "$BIN/p2p-download" "${DL[@]}" >"$T/second.json" 2>"$T/second.log" || fail "resume failed"
 cmp "$T/f.bin" "$T/dl/f.bin" || fail "resumed file differs"

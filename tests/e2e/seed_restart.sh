@@ -24,7 +24,7 @@ run_seeder third
 grep -q '"text":"verified [^"]*/y.bin ' "$T/third.log" || fail "a touched source was not re-verified"
 [ "$(grep -c 'without re-hashing' "$T/third.log")" -eq 2 ] || fail "unchanged sources were re-hashed after one was touched"
 # A damaged remembered-state file costs a re-hash, never trust.
-echo '{"version":1,"sources":{"x":' >"$T/wd/verified-sources.json"
+echo '{"version":1,"sources":{"x":' >"$T/wd/.p2p/verified-sources.json"
 run_seeder fourth
 [ "$(grep -c '"text":"verified ' "$T/fourth.log")" -eq 3 ] || fail "a damaged verified-sources file was trusted"
 pass "restart served unchanged sources without re-hashing; changed ones re-verified"

@@ -13,7 +13,7 @@ for size in 0 1 $PS $((PS - 1)) $((PS + 1)) $((3 * PS)) $((3 * PS + 1)) 5242881;
     "$BIN/p2p-download" --meta "$f.p2pmeta" --host 127.0.0.1 --port "$PORT" --parallel $par --workdir "$dl" --quiet \
       >"$T/dl$size-$par.log" 2>&1 || fail "download of $size bytes with --parallel $par failed"
     cmp "$f" "$dl/f$size.bin" || fail "$size bytes: downloaded file differs"
-    [ ! -e "$dl/f$size.bin.partial" ] && [ ! -e "$dl/f$size.bin.state.json" ] || fail "$size bytes: leftovers"
+    [ -z "$(ls -A "$dl/.p2p" | grep -v '\.lock$\|^reputation\.db')" ] || fail "$size bytes: leftovers: $(ls "$dl/.p2p")"
   done
   stop $seed_pid
   pass "$size bytes"

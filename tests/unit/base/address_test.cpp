@@ -22,3 +22,17 @@ TEST_CASE("host:port parsing accepts names, IPv4 and [IPv6]; refuses the rest wi
     CHECK_FALSE(why.empty());
   }
 }
+
+#include "base/utf8.hpp"
+
+TEST_CASE("strict UTF-8", "[utf8]") {
+  CHECK(is_valid_utf8("plain.txt"));
+  CHECK(is_valid_utf8("r\xc3\xa9sum\xc3\xa9.pdf"));       // é
+  CHECK(is_valid_utf8("\xe6\x97\xa5\xe6\x9c\xac.txt"));  // 日本
+  CHECK(is_valid_utf8("\xf0\x9f\x93\x81"));              // U+1F4C1
+  CHECK_FALSE(is_valid_utf8("\xff.bin"));
+  CHECK_FALSE(is_valid_utf8("\xc3"));              // truncated
+  CHECK_FALSE(is_valid_utf8("\xc0\xaf"));          // overlong '/'
+  CHECK_FALSE(is_valid_utf8("\xed\xa0\x80"));      // surrogate
+  CHECK_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));  // above U+10FFFF
+}

@@ -87,7 +87,7 @@ TEST_CASE("a verified piece written but not yet recorded is recovered after a cr
 
 TEST_CASE("corrupt, foreign or lying state files are not trusted", "[piece_store]") {
   Fixture f;
-  auto state = f.dir / "dl" / "src.bin.state.json";
+  auto state = WorkdirLayout::prepare(f.dir / "dl").state_path(f.meta);
   {
     PieceStore::ResumeReport r;
     PieceStore s = PieceStore::open_partial(f.meta, f.dir / "dl", r);
@@ -149,9 +149,61 @@ TEST_CASE("finish renames and removes the state", "[piece_store]") {
   s.save_state();
   CHECK(s.complete());
   auto final_path = s.finish();
+  CHECK(final_path == f.dir / "dl" / "src.bin");
   CHECK(read_small_file(final_path, 1 << 20) == f.content);
-  CHECK_FALSE(fs::exists(f.dir / "dl" / "src.bin.state.json"));
+  CHECK_FALSE(fs::exists(s.state_path()));
+  CHECK_FALSE(fs::exists(s.partial_path()));
+}
+
+TEST_CASE("our own files live in .p2p under info-hash names; a legacy .partial is adopted", "[piece_store]") {
+  Fixture f;
+  auto layout = WorkdirLayout::prepare(f.dir / "dl");
+  CHECK(layout.partial_path(f.meta).parent_path() == f.dir / "dl" / ".p2p");
+  CHECK(layout.partial_path(f.meta).filename() == f.meta.info_hash_hex() + ".partial");
+  // The previous release kept WORKDIR/<name>.partial: an interrupted download resumes.
+  test::write_file(f.dir / "dl" / "src.bin.partial", f.content.substr(0, f.meta.piece_size));
+  PieceStore::ResumeReport r;
+  PieceStore s = PieceStore::open_partial(f.meta, layout, r);
+  CHECK(r.recovered == 1);
   CHECK_FALSE(fs::exists(f.dir / "dl" / "src.bin.partial"));
+}
+
+TEST_CASE("finish never replaces a file that appeared under the final name", "[piece_store]") {
+  Fixture f;
+  PieceStore::ResumeReport r;
+  PieceStore s = PieceStore::open_partial(f.meta, f.dir / "dl", r);
+  for (std::uint32_t i = 0; i < f.meta.piece_count(); ++i) {
+    s.write_piece(i, f.piece(i));
+    s.mark_verified(i);
+  }
+  test::write_file(f.dir / "dl" / "src.bin", "the user's own file");
+  try {
+    s.finish();
+    FAIL("finish replaced the user's file");
+  } catch (const Error& e) {
+    CHECK(e.code() == ExitCode::file_exists);
+  }
+  CHECK(read_small_file(f.dir / "dl" / "src.bin", 1 << 20) == "the user's own file");
+  CHECK(fs::exists(s.partial_path()));  // the verified download is kept
+  // A symbolic link there is "something in the way" too, never written through.
+  fs::remove(f.dir / "dl" / "src.bin");
+  fs::create_symlink(f.dir / "elsewhere", f.dir / "dl" / "src.bin");
+  CHECK_THROWS_AS(s.finish(), Error);
+  CHECK_FALSE(fs::exists(f.dir / "elsewhere"));
+}
+
+TEST_CASE("a symbolic link planted where our .partial goes is refused, not followed", "[piece_store]") {
+  Fixture f;
+  auto layout = WorkdirLayout::prepare(f.dir / "dl");
+  test::write_file(f.dir / "victim", "precious");
+  fs::create_symlink(f.dir / "victim", layout.partial_path(f.meta));
+  PieceStore::ResumeReport r;
+  CHECK_THROWS_AS(PieceStore::open_partial(f.meta, layout, r), Error);
+  CHECK(read_small_file(f.dir / "victim", 1 << 20) == "precious");
+  // And a link in place of .p2p itself.
+  fs::create_directories(f.dir / "dl2");
+  fs::create_directory_symlink(f.dir.path(), f.dir / "dl2" / ".p2p");
+  CHECK_THROWS_AS(WorkdirLayout::prepare(f.dir / "dl2"), Error);
 }
 
 TEST_CASE("a seed source must match piece by piece", "[piece_store]") {

@@ -1,0 +1,47 @@
+// WorkdirLayout: the .p2p folder and the names inside it.
+#include "storage/workdir_layout.hpp"
+
+#include <fmt/core.h>
+#include <sys/stat.h>
+
+#include "base/error.hpp"
+#include "base/file_io.hpp"
+#include "base/sha256.hpp"
+
+namespace p2p {
+
+namespace fs = std::filesystem;
+
+WorkdirLayout WorkdirLayout::prepare(const fs::path& workdir) {
+  ensure_writable_dir(workdir);
+  WorkdirLayout l{workdir, workdir / std::string(kOwnDirName)};
+  struct stat st{};
+  if (::lstat(l.own_dir.c_str(), &st) == 0) {
+    if (S_ISLNK(st.st_mode))
+      throw Error(ExitCode::disk, fmt::format("{} is a symbolic link; p2p-share keeps its own files there and will "
+                                              "not write through a link (remove it)",
+                                              l.own_dir.string()));
+    if (!S_ISDIR(st.st_mode))
+      throw Error(ExitCode::file_exists,
+                  fmt::format("{} is in the way: p2p-share keeps its own files in a folder of that name; move it away",
+                              l.own_dir.string()));
+  }
+  ensure_writable_dir(l.own_dir);
+  return l;
+}
+
+fs::path WorkdirLayout::partial_path(const Meta& m) const { return own_dir / (m.info_hash_hex() + ".partial"); }
+fs::path WorkdirLayout::state_path(const Meta& m) const { return own_dir / (m.info_hash_hex() + ".state.json"); }
+fs::path WorkdirLayout::lock_path(std::string_view name) const {
+  return own_dir / (to_hex(sha256(name)).substr(0, 32) + ".lock");
+}
+
+void WorkdirLayout::adopt_legacy_partial(const Meta& m) const {
+  std::error_code ec;
+  fs::path old_partial = workdir / (m.name + ".partial"), old_state = workdir / (m.name + ".state.json");
+  if (fs::is_symlink(old_partial, ec) || !fs::is_regular_file(old_partial, ec) || fs::exists(partial_path(m), ec)) return;
+  if (!rename_no_replace(old_partial, partial_path(m))) return;
+  if (!fs::is_symlink(old_state, ec) && fs::is_regular_file(old_state, ec)) rename_no_replace(old_state, state_path(m));
+}
+
+}  // namespace p2p

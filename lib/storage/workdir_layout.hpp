@@ -1,0 +1,44 @@
+// Where p2p-share keeps its own files in a workdir, apart from the user's:
+// everything of ours lives in WORKDIR/.p2p/ (a name no meta may take), under
+// names derived from info hashes, never from file names — so a downloaded file
+// can never be named like one of ours, two files with one name cannot share a
+// .partial, and every name that validates (up to 255 bytes) has room for our
+// suffixes.
+//
+//   WORKDIR/<name>                      the finished download (the user's)
+//   WORKDIR/.p2p/<info hash>.partial    data being downloaded
+//   WORKDIR/.p2p/<info hash>.state.json verified pieces (temp, fsync, rename)
+//   WORKDIR/.p2p/<sha256(name)>.lock    one writer per final name (flock)
+//   WORKDIR/.p2p/reputation.db          peer scores and bans (SQLite, + -wal/-shm)
+//   WORKDIR/.p2p/verified-sources.json  seeded sources verified (p2p-seed)
+//   WORKDIR/.p2p/metas/                 metas created for p2p-seed --dir
+#pragma once
+#include <filesystem>
+#include <string_view>
+
+#include "format/meta.hpp"
+
+namespace p2p {
+
+inline constexpr std::string_view kOwnDirName = ".p2p";
+
+struct WorkdirLayout {
+  std::filesystem::path workdir, own_dir;
+
+  // Creates WORKDIR and WORKDIR/.p2p if needed; refuses a .p2p that is a symbolic
+  // link or not a folder (Error(disk)), so nothing of ours is written elsewhere.
+  static WorkdirLayout prepare(const std::filesystem::path& workdir);
+
+  std::filesystem::path final_path(const Meta& m) const { return workdir / m.name; }
+  std::filesystem::path partial_path(const Meta& m) const;
+  std::filesystem::path state_path(const Meta& m) const;
+  std::filesystem::path lock_path(std::string_view name) const;
+  std::filesystem::path reputation_db() const { return own_dir / "reputation.db"; }
+  std::filesystem::path verified_sources() const { return own_dir / "verified-sources.json"; }
+  std::filesystem::path meta_dir() const { return own_dir / "metas"; }
+  // A .partial and .state.json of the previous release (WORKDIR/<name>.partial) are
+  // moved into .p2p/ so an interrupted download resumes across the upgrade.
+  void adopt_legacy_partial(const Meta& m) const;
+};
+
+}  // namespace p2p
