@@ -263,6 +263,8 @@ void Session::remove_torrent(const Digest& info_hash, const std::string& why) {
   for (auto it = ts.begin(); it != ts.end(); ++it) {
     if ((*it)->meta().info_hash != info_hash) continue;
     (*it)->stop(why);
+    // Tell its trackers we no longer serve it (the announcer outlives the torrent).
+    if ((*it)->announcing()) asio::co_spawn(impl_->io, (*it)->stop_announcing(), asio::detached);
     impl_->observer.on_event((*it)->meta().name, EventKind::torrent_removed, why);
     impl_->retired.push_back(std::move(*it));  // destroyed at the next tick, after its connections' last calls
     ts.erase(it);
