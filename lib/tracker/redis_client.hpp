@@ -1,0 +1,70 @@
+// A Redis connection for the tracker's shared store: hiredis's asynchronous
+// API driven by the Asio io_context (no blocking on the event loop, no RESP
+// written by hand), commands pipelined, Lua scripts loaded on every connect,
+// reconnection with back-off. While Redis is unreachable every call throws
+// StoreUnavailable at once (the API answers 503); one log line says it went
+// down, one that it came back.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/task.hpp"
+#include "tracker/redis_value.hpp"
+
+namespace asio {
+class io_context;
+}
+
+namespace p2p::tracker {
+
+struct RedisAddress {
+  std::string host;  // name or numeric address (IPv6 without brackets)
+  std::uint16_t port = 6379;
+  int db = 0;
+  std::string url() const;  // "redis://HOST:PORT/DB"
+};
+
+// Parses "redis://HOST[:PORT][/DB]" (IPv6 hosts in brackets). Throws
+// Error(usage) naming the value and what is wrong with it.
+RedisAddress parse_redis_url(std::string_view text);
+
+// One command: its words, binary-safe ({"HGET", key, field}).
+using RedisCommand = std::vector<std::string>;
+
+class RedisClient {
+ public:
+  using Log = std::function<void(const std::string&)>;
+
+  // `scripts` are Lua sources loaded with SCRIPT LOAD after every connect;
+  // script_call(i, ...) runs scripts[i] by its SHA-1.
+  RedisClient(asio::io_context& io, RedisAddress address, std::vector<std::string> scripts, Log log);
+  ~RedisClient();
+  RedisClient(const RedisClient&) = delete;
+  RedisClient& operator=(const RedisClient&) = delete;
+
+  void start();  // connects in the background, and again whenever the connection is lost
+  void stop();   // closes; waiting calls fail with StoreUnavailable
+  bool up() const;
+  const std::string& url() const;
+
+  // Writes every command back to back (no waiting between them) and returns
+  // their replies in order. An error reply is returned as a value; the caller
+  // decides. Throws StoreUnavailable when not connected, when too many
+  // commands are already waiting, or when the connection is lost or stuck
+  // (kRedisCommandTimeout) before every reply is in.
+  Task<std::vector<RedisValue>> pipeline(std::vector<RedisCommand> commands);
+  Task<RedisValue> command(RedisCommand command);
+  // EVALSHA <sha of scripts[index]> 0 args...
+  RedisCommand script_call(std::size_t index, std::vector<std::string> args) const;
+
+  struct Impl;  // opaque: keeps Asio and hiredis out of this header
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace p2p::tracker

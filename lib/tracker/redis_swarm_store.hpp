@@ -1,0 +1,32 @@
+// Swarms in Redis (layout in redis_layout.hpp): an announce is one EVALSHA
+// whose script expires, updates and picks peers atomically, so every tracker
+// sharing the Redis answers alike; reads are pipelined.
+#pragma once
+#include "tracker/redis_client.hpp"
+#include "tracker/tracker_store.hpp"
+
+namespace p2p::tracker {
+
+class RedisSwarmStore final : public SwarmStore {
+ public:
+  RedisSwarmStore(RedisClient& redis, int interval_seconds);
+
+  Task<AnnounceReply> announce(const AnnounceInput& in, Clock::time_point now) override;
+  Task<std::vector<SwarmCounts>> counts(std::span<const Digest> info_hashes) override;
+  Task<std::vector<PeerEntry>> peers(const Digest& info_hash, std::size_t max) override;
+  // Whichever tracker takes the sweep lock (SET NX PX) walks every swarm;
+  // the others return 0 at once.
+  Task<std::size_t> expire(Clock::time_point now) override;
+  Task<SwarmTotals> totals() override;
+
+ private:
+  RedisClient& redis_;
+  int interval_seconds_;
+  std::string window_ms_;     // how long a silent peer stays: kExpiryIntervals intervals
+  std::string instance_id_;   // value of the sweep lock while we hold it
+};
+
+// "<seeder 0|1> <port> <ip>" as stored in the peers hash, checked field by field.
+PeerEntry parse_peer_value(std::string_view value);
+
+}  // namespace p2p::tracker
