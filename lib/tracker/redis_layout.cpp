@@ -32,6 +32,9 @@ local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+-- A peer record starts with a flags digit: 1 = seeder, 2 = its "completed" was counted.
+local function flags(v) return tonumber(string.sub(v, 1, 1)) or 0 end
+local function is_seeder(v) return flags(v) % 2 == 1 end
 local function drop_swarm(ih)
   redis.call('DEL', P .. 'swarm:' .. ih, P .. 'peers:' .. ih, P .. 'swarmstat:' .. ih)
   redis.call('SREM', P .. 'swarms', ih)
@@ -45,7 +48,7 @@ local function expire_swarm(ih, cutoff, batch)
   local vals = redis.call('HMGET', hkey, unpack(old))
   local seeders = 0
   for i = 1, #old do
-    if vals[i] and string.sub(vals[i], 1, 1) == '1' then seeders = seeders + 1 end
+    if vals[i] and is_seeder(vals[i]) then seeders = seeders + 1 end
   end
   redis.call('ZREM', zkey, unpack(old))
   redis.call('HDEL', hkey, unpack(old))
@@ -79,7 +82,7 @@ if event == 'stopped' then
     redis.call('ZREM', zkey, pid)
     redis.call('HDEL', hkey, pid)
     redis.call('HINCRBY', stats, 'peers', -1)
-    if string.sub(old, 1, 1) == '1' then
+    if is_seeder(old) then
       redis.call('HINCRBY', skey, 'seeders', -1)
       redis.call('HINCRBY', stats, 'seeders', -1)
     end
@@ -88,32 +91,35 @@ if event == 'stopped' then
   if n == 0 then drop_swarm(ih) end
   return {0, s, n - s, 0}
 end
-local seeder = string.sub(val, 1, 1) == '1'
+local seeder = is_seeder(val)
 local completed_now = 0
+local done = false
 if not old then
   local n = redis.call('HLEN', hkey)
   if n == 0 and redis.call('SCARD', P .. 'swarms') >= max_swarms then return {1, 0, 0, 0} end
   if n >= max_per_swarm then return {2, 0, 0, 0} end
   if tonumber(redis.call('HGET', stats, 'peers') or '0') >= max_total then return {3, 0, 0, 0} end
   if n == 0 then redis.call('SADD', P .. 'swarms', ih) end
-  redis.call('HSET', hkey, pid, val)
   redis.call('HINCRBY', stats, 'peers', 1)
   if seeder then
     redis.call('HINCRBY', skey, 'seeders', 1)
     redis.call('HINCRBY', stats, 'seeders', 1)
   end
   -- A peer first seen with "completed" still finished a download.
-  if event == 'completed' then completed_now = 1 end
+  if event == 'completed' then completed_now, done = 1, true end
 else
-  local was = string.sub(old, 1, 1) == '1'
-  if event == 'completed' and not was then completed_now = 1 end
+  local was = is_seeder(old)
+  done = flags(old) >= 2
+  -- Once per peer: a client announcing to several trackers of this Redis sends it to each.
+  if event == 'completed' and not was and not done then completed_now, done = 1, true end
   if was ~= seeder then
     local d = seeder and 1 or -1
     redis.call('HINCRBY', skey, 'seeders', d)
     redis.call('HINCRBY', stats, 'seeders', d)
   end
-  if old ~= val then redis.call('HSET', hkey, pid, val) end
 end
+local record = ((seeder and 1 or 0) + (done and 2 or 0)) .. string.sub(val, 2)
+if record ~= old then redis.call('HSET', hkey, pid, record) end
 if completed_now == 1 then redis.call('HINCRBY', skey, 'completed', 1) end
 redis.call('ZADD', zkey, now, pid)
 local n, s = counts()

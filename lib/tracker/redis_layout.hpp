@@ -17,7 +17,7 @@ inline constexpr std::string_view kPrefix = "p2p:v1:";
 
 // Per swarm (info hash in lower-case hex):
 std::string swarm_key(std::string_view ih);       // ZSET peer_id -> last announce, ms (Redis clock)
-std::string peers_key(std::string_view ih);       // HASH peer_id -> "<seeder 0|1> <port> <ip>"
+std::string peers_key(std::string_view ih);       // HASH peer_id -> "<flags> <port> <ip>", flags 1 seeder + 2 completed
 std::string swarm_stat_key(std::string_view ih);  // HASH seeders, completed
 // Per published file:
 std::string catalog_key(std::string_view ih);     // HASH name size piece_size published completed meta owner
@@ -30,7 +30,7 @@ std::string sweep_lock_key();  // STRING: the tracker holding it runs the period
 
 // Script indices for RedisClient::script_call; every script takes the prefix as ARGV[1].
 enum Script : std::size_t {
-  kAnnounce,       // ih, peer_id, "S PORT IP", event, numwant, window_ms, max_swarms, max_per_swarm, max_total, batch
+  kAnnounce,       // ih, peer_id, "<0|1 seeder> PORT IP", event, numwant, window_ms, max_swarms, max_per_swarm, max_total, batch
                    //   -> {status, seeders, leechers, completed_now, peer values...}
   kSweep,          // cursor, swarms per call, window_ms, batch -> {next cursor, peers dropped}
   kPublish,        // ih, name, size, piece_size, published, meta, owner hash, max files

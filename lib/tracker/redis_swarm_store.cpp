@@ -39,8 +39,8 @@ std::string random_instance_id() {
 PeerEntry parse_peer_value(std::string_view v) {
   PeerEntry p;
   auto fail = [&](std::string_view why) { unexpected_answer("a peer record", fmt::format("{}: {:?}", why, std::string(v.substr(0, 64)))); };
-  if (v.size() < 5 || v.size() > kMaxPeerValueBytes || (v[0] != '0' && v[0] != '1') || v[1] != ' ') fail("malformed");
-  p.seeder = v[0] == '1';
+  if (v.size() < 5 || v.size() > kMaxPeerValueBytes || v[0] < '0' || v[0] > '3' || v[1] != ' ') fail("malformed");
+  p.seeder = ((v[0] - '0') & 1) != 0;  // bit 2 says its completed event was counted
   v.remove_prefix(2);
   auto space = v.find(' ');
   if (space == std::string_view::npos) fail("no address");

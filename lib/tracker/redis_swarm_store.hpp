@@ -26,7 +26,7 @@ class RedisSwarmStore final : public SwarmStore {
   std::string instance_id_;   // value of the sweep lock while we hold it
 };
 
-// "<seeder 0|1> <port> <ip>" as stored in the peers hash, checked field by field.
+// "<flags 0-3> <port> <ip>" as stored in the peers hash, checked field by field.
 PeerEntry parse_peer_value(std::string_view value);
 
 }  // namespace p2p::tracker
