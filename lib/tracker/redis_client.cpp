@@ -84,9 +84,12 @@ std::string sha1_hex(std::string_view text) {
   return hex;
 }
 
-// Copies a hiredis reply, refusing more than the limits allow in total.
+// Copies a hiredis reply, refusing more than the limits allow in total. The
+// message is wrapped by unavailable(), which names the store.
+[[noreturn]] void oversized(std::string what) { throw StoreUnavailable("Redis answered " + what); }
+
 RedisValue copy_reply(const redisReply* r, std::size_t depth, std::size_t& budget) {
-  if (depth > limits::kRedisMaxReplyDepth) unexpected_answer("a command", "reply nested too deeply");
+  if (depth > limits::kRedisMaxReplyDepth) oversized("a reply nested too deeply");
   RedisValue v;
   switch (r->type) {
     case REDIS_REPLY_INTEGER:
@@ -98,7 +101,7 @@ RedisValue copy_reply(const redisReply* r, std::size_t depth, std::size_t& budge
     case REDIS_REPLY_STATUS:
     case REDIS_REPLY_ERROR:
       if (r->len > limits::kRedisMaxStringBytes)
-        unexpected_answer("a command", fmt::format("a string of {} bytes", r->len));
+        oversized(fmt::format("a string of {} bytes, more than the {} allowed", r->len, limits::kRedisMaxStringBytes));
       v.type = r->type == REDIS_REPLY_STRING ? RedisValue::Type::string
                : r->type == REDIS_REPLY_STATUS ? RedisValue::Type::status
                                                : RedisValue::Type::error;
@@ -106,14 +109,14 @@ RedisValue copy_reply(const redisReply* r, std::size_t depth, std::size_t& budge
       break;
     case REDIS_REPLY_ARRAY:
       if (r->elements > budget)
-        unexpected_answer("a command", fmt::format("an array of {} elements, more than the {} allowed", r->elements,
-                                                   limits::kRedisMaxReplyElements));
+        oversized(fmt::format("an array of {} elements, more than the {} allowed", r->elements,
+                              limits::kRedisMaxReplyElements));
       budget -= r->elements;
       v.type = RedisValue::Type::array;
       v.elements.reserve(r->elements);
       for (std::size_t i = 0; i < r->elements; ++i) v.elements.push_back(copy_reply(r->element[i], depth + 1, budget));
       break;
-    default: unexpected_answer("a command", fmt::format("unknown reply type {}", r->type));
+    default: oversized(fmt::format("a reply of unknown type {}", r->type));
   }
   return v;
 }
@@ -311,13 +314,16 @@ struct RedisClient::Impl : std::enable_shared_from_this<Impl> {
            REDIS_OK;
   }
 
-  static void on_reply(redisAsyncContext*, void* reply, void* privdata) {
+  static void on_reply(redisAsyncContext* ac, void* reply, void* privdata) {
     auto* slot = static_cast<Batch::Slot*>(privdata);
     Batch& b = *slot->batch;
     Impl* self = b.impl;
     if (!self->in_flight.empty()) self->in_flight.pop_front();
     if (!reply) {
-      if (b.failure.empty()) b.failure = self->drop_reason.empty() ? "connection lost before the answer" : self->drop_reason;
+      // The connection is going: say why (hiredis's error, e.g. a protocol error, or ours).
+      if (b.failure.empty())
+        b.failure = ac->err ? std::string(ac->errstr)
+                            : self->drop_reason.empty() ? "connection lost before the answer" : self->drop_reason;
     } else {
       try {
         std::size_t budget = limits::kRedisMaxReplyElements;
