@@ -8,10 +8,12 @@
 #include <hiredis/async.h>
 #include <openssl/evp.h>
 
+#include <array>
 #include <asio.hpp>
 #include <charconv>
 #include <coroutine>
 #include <deque>
+#include <span>
 #include <fmt/format.h>
 
 #include "base/error.hpp"
@@ -302,16 +304,25 @@ struct RedisClient::Impl : std::enable_shared_from_this<Impl> {
 
   bool send(const RedisCommand& cmd, redisCallbackFn* fn, void* privdata) {
     if (!context) return false;
-    std::vector<const char*> argv;
-    std::vector<std::size_t> lens;
-    argv.reserve(cmd.size());
-    lens.reserve(cmd.size());
-    for (const auto& word : cmd) {
-      argv.push_back(word.data());
-      lens.push_back(word.size());
+    // hiredis wants parallel arrays of pointers and lengths; most commands fit on the stack.
+    constexpr std::size_t kInline = 32;
+    std::array<const char*, kInline> argv_inline;
+    std::array<std::size_t, kInline> lens_inline;
+    std::vector<const char*> argv_heap;
+    std::vector<std::size_t> lens_heap;
+    const char** argv = argv_inline.data();
+    std::size_t* lens = lens_inline.data();
+    if (cmd.size() > kInline) {
+      argv_heap.resize(cmd.size());
+      lens_heap.resize(cmd.size());
+      argv = argv_heap.data();
+      lens = lens_heap.data();
     }
-    return redisAsyncCommandArgv(context, fn, privdata, static_cast<int>(cmd.size()), argv.data(), lens.data()) ==
-           REDIS_OK;
+    for (std::size_t i = 0; i < cmd.size(); ++i) {
+      argv[i] = cmd[i].data();
+      lens[i] = cmd[i].size();
+    }
+    return redisAsyncCommandArgv(context, fn, privdata, static_cast<int>(cmd.size()), argv, lens) == REDIS_OK;
   }
 
   static void on_reply(redisAsyncContext* ac, void* reply, void* privdata) {
@@ -386,7 +397,7 @@ namespace {
 // Suspends until every command of the batch is answered (or failed).
 struct BatchAwaiter {
   RedisClient::Impl& impl;
-  const std::vector<RedisCommand>& commands;
+  std::span<const RedisCommand> commands;
   RedisClient::Impl::Batch& batch;
 
   bool await_ready() const noexcept { return false; }
@@ -422,23 +433,30 @@ void RedisClient::stop() { impl_->stop(); }
 bool RedisClient::up() const { return impl_->state == Impl::State::up; }
 const std::string& RedisClient::url() const { return impl_->url; }
 
-RedisCommand RedisClient::script_call(std::size_t index, std::vector<std::string> args) const {
-  RedisCommand cmd;
-  cmd.reserve(args.size() + 3);
-  cmd.push_back("EVALSHA");
-  cmd.push_back(impl_->shas.at(index));
-  cmd.push_back("0");
-  for (auto& a : args) cmd.push_back(std::move(a));
+RedisCommand RedisClient::script_call(std::size_t index, std::initializer_list<std::string_view> args) const {
+  RedisCommand cmd{"EVALSHA", impl_->shas.at(index), "0"};
+  for (std::string_view a : args) cmd.add(a);
   return cmd;
 }
 
+namespace {
+
+// Fails at once, without queueing, when the answer cannot come.
+void check_ready(const RedisClient::Impl& impl, std::size_t commands) {
+  using Impl = RedisClient::Impl;
+  if (impl.state != Impl::State::up)
+    throw StoreUnavailable(impl.unavailable(impl.state == Impl::State::stopped ? "the tracker is stopping"
+                                                                                : impl.last_error));
+  if (impl.in_flight.size() + commands > limits::kRedisMaxPending)
+    throw StoreUnavailable(impl.unavailable(fmt::format("more than {} commands waiting", limits::kRedisMaxPending)));
+}
+
+}  // namespace
+
+// Both hold the impl (not this client) while they wait: it outlives a stopped client.
 Task<std::vector<RedisValue>> RedisClient::pipeline(std::vector<RedisCommand> commands) {
-  std::shared_ptr<Impl> impl = impl_;  // outlives this call even if the client goes away
-  if (impl->state != Impl::State::up)
-    throw StoreUnavailable(impl->unavailable(impl->state == Impl::State::stopped ? "the tracker is stopping"
-                                                                                  : impl->last_error));
-  if (impl->in_flight.size() + commands.size() > limits::kRedisMaxPending)
-    throw StoreUnavailable(impl->unavailable(fmt::format("more than {} commands waiting", limits::kRedisMaxPending)));
+  std::shared_ptr<Impl> impl = impl_;
+  check_ready(*impl, commands.size());
   Impl::Batch batch;
   co_await BatchAwaiter{*impl, commands, batch};
   if (!batch.failure.empty()) throw StoreUnavailable(impl->unavailable(batch.failure));
@@ -446,10 +464,12 @@ Task<std::vector<RedisValue>> RedisClient::pipeline(std::vector<RedisCommand> co
 }
 
 Task<RedisValue> RedisClient::command(RedisCommand cmd) {
-  std::vector<RedisCommand> one;
-  one.push_back(std::move(cmd));
-  std::vector<RedisValue> replies = co_await pipeline(std::move(one));
-  co_return std::move(replies.at(0));
+  std::shared_ptr<Impl> impl = impl_;
+  check_ready(*impl, 1);
+  Impl::Batch batch;
+  co_await BatchAwaiter{*impl, std::span<const RedisCommand>(&cmd, 1), batch};
+  if (!batch.failure.empty()) throw StoreUnavailable(impl->unavailable(batch.failure));
+  co_return std::move(batch.replies.front());
 }
 
 }  // namespace p2p::tracker

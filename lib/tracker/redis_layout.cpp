@@ -25,7 +25,7 @@ std::string sweep_lock_key() { return std::string(kPrefix) + "lock:sweep"; }
 
 namespace {
 
-// Shared by announce and sweep: expiry in one place, counted where it happens.
+// Shared by announce and sweep.
 constexpr std::string_view kSwarmFunctions = R"lua(
 local P = ARGV[1]
 local function now_ms()
@@ -39,6 +39,10 @@ local function drop_swarm(ih)
   redis.call('DEL', P .. 'swarm:' .. ih, P .. 'peers:' .. ih, P .. 'swarmstat:' .. ih)
   redis.call('SREM', P .. 'swarms', ih)
 end
+)lua";
+
+// Expiry, in one place; counted where it happens.
+constexpr std::string_view kExpireFunction = R"lua(
 -- Removes up to `batch` peers of the swarm last seen before `cutoff` (ms) and
 -- counts them; atomic, so a peer is expired once whichever tracker gets here.
 local function expire_swarm(ih, cutoff, batch)
@@ -63,14 +67,16 @@ local function expire_swarm(ih, cutoff, batch)
 end
 )lua";
 
-// The same rules as SwarmRegistry::announce (swarm_registry.cpp).
+// The same rules as SwarmRegistry::announce (swarm_registry.cpp). No expiry
+// here, as in the embedded store: the sweep drops silent peers every half
+// interval, so the hot path stays a handful of calls (TIME, HGET, ZADD, HLEN,
+// HGET, HRANDFIELD for a peer that is already known).
 constexpr std::string_view kAnnounceLua = R"lua(
 local ih, pid, val, event = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local numwant, window = tonumber(ARGV[6]), tonumber(ARGV[7])
-local max_swarms, max_per_swarm, max_total = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
+local numwant = tonumber(ARGV[6])
+local max_swarms, max_per_swarm, max_total = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
 local zkey, hkey, skey, stats = P .. 'swarm:' .. ih, P .. 'peers:' .. ih, P .. 'swarmstat:' .. ih, P .. 'stats'
 local now = now_ms()
-expire_swarm(ih, now - window, tonumber(ARGV[11]))
 local function counts()
   local n = redis.call('HLEN', hkey)
   local s = tonumber(redis.call('HGET', skey, 'seeders') or '0') or 0
@@ -138,8 +144,8 @@ end
 return out
 )lua";
 
-// Walks the swarm set with SSCAN, a slice per call, expiring as announce does:
-// the swarms nobody announces to any more.
+// Walks the swarm set with SSCAN, a slice per call, dropping peers silent
+// since the cutoff (and swarms left empty). One tracker runs it per period.
 constexpr std::string_view kSweepLua = R"lua(
 local cutoff = now_ms() - tonumber(ARGV[4])
 local r = redis.call('SSCAN', P .. 'swarms', ARGV[2], 'COUNT', tonumber(ARGV[3]))
@@ -246,7 +252,7 @@ return redis.call('HINCRBY', key, 'completed', 1)
 std::vector<std::string> scripts() {
   std::vector<std::string> s(kScriptCount);
   s[kAnnounce] = std::string(kSwarmFunctions) + std::string(kAnnounceLua);
-  s[kSweep] = std::string(kSwarmFunctions) + std::string(kSweepLua);
+  s[kSweep] = std::string(kSwarmFunctions) + std::string(kExpireFunction) + std::string(kSweepLua);
   s[kPublish] = kPublishLua;
   s[kFindByName] = kFindByNameLua;
   s[kListFiles] = kListFilesLua;

@@ -30,7 +30,7 @@ std::string sweep_lock_key();  // STRING: the tracker holding it runs the period
 
 // Script indices for RedisClient::script_call; every script takes the prefix as ARGV[1].
 enum Script : std::size_t {
-  kAnnounce,       // ih, peer_id, "<0|1 seeder> PORT IP", event, numwant, window_ms, max_swarms, max_per_swarm, max_total, batch
+  kAnnounce,       // ih, peer_id, "<0|1 seeder> PORT IP", event, numwant, max_swarms, max_per_swarm, max_total
                    //   -> {status, seeders, leechers, completed_now, peer values...}
   kSweep,          // cursor, swarms per call, window_ms, batch -> {next cursor, peers dropped}
   kPublish,        // ih, name, size, piece_size, published, meta, owner hash, max files

@@ -57,16 +57,17 @@ PeerEntry parse_peer_value(std::string_view v) {
 RedisSwarmStore::RedisSwarmStore(RedisClient& redis, int interval_seconds)
     : redis_(redis), interval_seconds_(interval_seconds),
       window_ms_(std::to_string(std::int64_t{interval_seconds} * 1000 * limits::kExpiryIntervals)),
+      max_swarms_(std::to_string(limits::kMaxSwarms)),
+      max_per_swarm_(std::to_string(limits::kMaxPeersPerSwarm)),
+      max_total_(std::to_string(limits::kMaxPeersTotal)),
       instance_id_(random_instance_id()) {}
 
 Task<AnnounceReply> RedisSwarmStore::announce(const AnnounceInput& in, Clock::time_point) {
   const std::string ih = to_hex(in.info_hash);
   RedisCommand cmd = redis_.script_call(
       layout::kAnnounce,
-      {std::string(layout::kPrefix), ih, to_hex(in.peer_id), fmt::format("{} {} {}", in.left == 0 ? 1 : 0, in.port, in.ip),
-       std::string(event_name(in.event)), std::to_string(in.numwant), window_ms_, std::to_string(limits::kMaxSwarms),
-       std::to_string(limits::kMaxPeersPerSwarm), std::to_string(limits::kMaxPeersTotal),
-       std::to_string(limits::kRedisExpireBatch)});
+      {layout::kPrefix, ih, to_hex(in.peer_id), fmt::format("{} {} {}", in.left == 0 ? 1 : 0, in.port, in.ip),
+       event_name(in.event), std::to_string(in.numwant), max_swarms_, max_per_swarm_, max_total_});
   RedisValue v = co_await redis_.command(std::move(cmd));
   const auto& a = v.as_array("announce", 4, 4 + static_cast<std::size_t>(in.numwant));
   AnnounceReply reply;

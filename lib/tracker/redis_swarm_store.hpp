@@ -1,6 +1,7 @@
 // Swarms in Redis (layout in redis_layout.hpp): an announce is one EVALSHA
-// whose script expires, updates and picks peers atomically, so every tracker
-// sharing the Redis answers alike; reads are pipelined.
+// whose script updates the swarm and picks peers atomically, so every tracker
+// sharing the Redis answers alike; reads are pipelined; one tracker at a time
+// sweeps out silent peers.
 #pragma once
 #include "tracker/redis_client.hpp"
 #include "tracker/tracker_store.hpp"
@@ -23,6 +24,7 @@ class RedisSwarmStore final : public SwarmStore {
   RedisClient& redis_;
   int interval_seconds_;
   std::string window_ms_;     // how long a silent peer stays: kExpiryIntervals intervals
+  std::string max_swarms_, max_per_swarm_, max_total_;  // limits as the script reads them
   std::string instance_id_;   // value of the sweep lock while we hold it
 };
 

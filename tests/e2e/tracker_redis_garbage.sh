@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh"
 
 cat >"$T/fake_redis.py" <<'PY'
 import hashlib, socket, sys, threading
-# What each announce (EVALSHA with its 14 words) gets, in turn; the tracker's
+# What each announce (EVALSHA with its 12 words) gets, in turn; the tracker's
 # background commands (counter flushes, the sweep lock) get an error reply.
 ANSWERS = [
     b"+OK\r\n",
@@ -46,7 +46,7 @@ def serve(conn):
             conn.sendall(b"$40\r\n" + sha + b"\r\n")
         elif cmd in (b"SELECT", b"PING"):
             conn.sendall(b"+OK\r\n")
-        elif cmd != b"EVALSHA" or len(words) != 14:
+        elif cmd != b"EVALSHA" or len(words) != 12:
             conn.sendall(b"-ERR not in this test\r\n")
         else:
             with lock:
