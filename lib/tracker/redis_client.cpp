@@ -136,9 +136,12 @@ struct RedisClient::Impl : std::enable_shared_from_this<Impl> {
       Batch* batch;
       std::size_t index;
     };
+    static constexpr std::size_t kInlineSlots = 8;  // an announce's pipeline fits without an allocation
     Impl* impl = nullptr;
     std::vector<RedisValue> replies;
-    std::vector<Slot> slots;
+    std::array<Slot, kInlineSlots> inline_slots;
+    std::vector<Slot> more_slots;
+    Slot& slot(std::size_t i) { return i < kInlineSlots ? inline_slots[i] : more_slots[i - kInlineSlots]; }
     std::size_t remaining = 0;
     std::string failure;
     std::coroutine_handle<> waiter;
@@ -318,10 +321,12 @@ struct RedisClient::Impl : std::enable_shared_from_this<Impl> {
       argv = argv_heap.data();
       lens = lens_heap.data();
     }
-    for (std::size_t i = 0; i < cmd.size(); ++i) {
-      argv[i] = cmd[i].data();
-      lens[i] = cmd[i].size();
-    }
+    std::size_t i = 0;
+    cmd.for_each_word([&](std::string_view word) {
+      argv[i] = word.data();
+      lens[i] = word.size();
+      ++i;
+    });
     return redisAsyncCommandArgv(context, fn, privdata, static_cast<int>(cmd.size()), argv, lens) == REDIS_OK;
   }
 
@@ -405,11 +410,11 @@ struct BatchAwaiter {
     batch.waiter = h;
     batch.impl = &impl;
     batch.replies.resize(commands.size());
-    batch.slots.resize(commands.size());
+    if (commands.size() > batch.kInlineSlots) batch.more_slots.resize(commands.size() - batch.kInlineSlots);
     batch.remaining = commands.size();
     for (std::size_t i = 0; i < commands.size(); ++i) {
-      batch.slots[i] = {&batch, i};
-      if (impl.send(commands[i], &RedisClient::Impl::on_reply, &batch.slots[i])) {
+      batch.slot(i) = {&batch, i};
+      if (impl.send(commands[i], &RedisClient::Impl::on_reply, &batch.slot(i))) {
         impl.in_flight.push_back(Clock::now());
       } else {
         if (batch.failure.empty()) batch.failure = "connection closing";

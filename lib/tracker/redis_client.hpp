@@ -6,6 +6,7 @@
 // down, one that it came back.
 #pragma once
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <initializer_list>
 #include <memory>
@@ -33,28 +34,41 @@ struct RedisAddress {
 // Error(usage) naming the value and what is wrong with it.
 RedisAddress parse_redis_url(std::string_view text);
 
-// One command: its words, binary-safe ({"HGET", key, field}), kept in one
-// buffer so building an announce's fourteen words costs two allocations.
+// One command: its words, binary-safe ({"HGET", key, field}), in one buffer
+// (each word as its 4-byte length, then its bytes), so a command costs one
+// allocation however many words it has.
 class RedisCommand {
  public:
   RedisCommand() = default;
   RedisCommand(std::initializer_list<std::string_view> words) {
     for (std::string_view w : words) add(w);
   }
-  RedisCommand& add(std::string_view word) {
-    bytes_.append(word);
-    ends_.push_back(bytes_.size());
+  RedisCommand& add(std::string_view word) { return add_joined({word}); }
+  // One word made of several pieces (a key: its prefix and an info hash), with no temporary string.
+  RedisCommand& add_joined(std::initializer_list<std::string_view> pieces) {
+    std::uint32_t n = 0;
+    for (std::string_view p : pieces) n += static_cast<std::uint32_t>(p.size());
+    bytes_.append(reinterpret_cast<const char*>(&n), sizeof n);
+    for (std::string_view p : pieces) bytes_.append(p);
+    ++count_;
     return *this;
   }
-  std::size_t size() const { return ends_.size(); }
-  std::string_view operator[](std::size_t i) const {
-    std::size_t begin = i == 0 ? 0 : ends_[i - 1];
-    return std::string_view(bytes_).substr(begin, ends_[i] - begin);
+  std::size_t size() const { return count_; }
+  // Calls f(word) for every word, in order.
+  template <typename F>
+  void for_each_word(F&& f) const {
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < count_; ++i) {
+      std::uint32_t n;
+      std::memcpy(&n, bytes_.data() + at, sizeof n);
+      f(std::string_view(bytes_).substr(at + sizeof n, n));
+      at += sizeof n + n;
+    }
   }
 
  private:
   std::string bytes_;
-  std::vector<std::size_t> ends_;
+  std::size_t count_ = 0;
 };
 
 class RedisClient {

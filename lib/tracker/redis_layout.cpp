@@ -1,6 +1,7 @@
-// Redis key names and the Lua scripts over them. Redis 7's script effects
-// replication lets scripts call TIME, SSCAN and HRANDFIELD before writing, so
-// expiry uses Redis's clock: every tracker agrees on who is stale.
+// Redis key names and the Lua scripts over them. Times (ms since the epoch)
+// come from the calling tracker's clock, as in the announce fast path, which
+// refreshes a peer with a plain ZADD. Redis 7's script effects replication
+// lets scripts call SSCAN and HRANDFIELD before writing.
 #include "tracker/redis_layout.hpp"
 
 namespace p2p::tracker::redis_layout {
@@ -13,9 +14,9 @@ std::string key(std::string_view kind, std::string_view ih) {
 }
 }  // namespace
 
-std::string swarm_key(std::string_view ih) { return key("swarm:", ih); }
-std::string peers_key(std::string_view ih) { return key("peers:", ih); }
-std::string swarm_stat_key(std::string_view ih) { return key("swarmstat:", ih); }
+std::string swarm_key(std::string_view ih) { return std::string(kSwarmPrefix).append(ih); }
+std::string peers_key(std::string_view ih) { return std::string(kPeersPrefix).append(ih); }
+std::string swarm_stat_key(std::string_view ih) { return std::string(kSwarmStatPrefix).append(ih); }
 std::string catalog_key(std::string_view ih) { return key("catalog:", ih); }
 std::string names_key() { return std::string(kPrefix) + "names"; }
 std::string swarms_key() { return std::string(kPrefix) + "swarms"; }
@@ -28,10 +29,6 @@ namespace {
 // Shared by announce and sweep.
 constexpr std::string_view kSwarmFunctions = R"lua(
 local P = ARGV[1]
-local function now_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
 -- A peer record starts with a flags digit: 1 = seeder, 2 = its "completed" was counted.
 local function flags(v) return tonumber(string.sub(v, 1, 1)) or 0 end
 local function is_seeder(v) return flags(v) % 2 == 1 end
@@ -56,6 +53,7 @@ local function expire_swarm(ih, cutoff, batch)
   end
   redis.call('ZREM', zkey, unpack(old))
   redis.call('HDEL', hkey, unpack(old))
+  redis.call('HINCRBY', P .. 'swarmstat:' .. ih, 'peers', -#old)
   redis.call('HINCRBY', P .. 'stats', 'peers', -#old)
   redis.call('HINCRBY', P .. 'stats', 'expired_peers', #old)
   if seeders > 0 then
@@ -69,14 +67,13 @@ end
 
 // The same rules as SwarmRegistry::announce (swarm_registry.cpp). No expiry
 // here, as in the embedded store: the sweep drops silent peers every half
-// interval, so the hot path stays a handful of calls (TIME, HGET, ZADD, HLEN,
-// HGET, HRANDFIELD for a peer that is already known).
+// interval. The store runs this script for what the fast path (plain
+// commands, redis_swarm_store.cpp) cannot: new peers, changed records, events.
 constexpr std::string_view kAnnounceLua = R"lua(
 local ih, pid, val, event = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local numwant = tonumber(ARGV[6])
-local max_swarms, max_per_swarm, max_total = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
+local numwant, now = tonumber(ARGV[6]), ARGV[7]
+local max_swarms, max_per_swarm, max_total = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
 local zkey, hkey, skey, stats = P .. 'swarm:' .. ih, P .. 'peers:' .. ih, P .. 'swarmstat:' .. ih, P .. 'stats'
-local now = now_ms()
 local function counts()
   local n = redis.call('HLEN', hkey)
   local s = tonumber(redis.call('HGET', skey, 'seeders') or '0') or 0
@@ -87,6 +84,7 @@ if event == 'stopped' then
   if old then
     redis.call('ZREM', zkey, pid)
     redis.call('HDEL', hkey, pid)
+    redis.call('HINCRBY', skey, 'peers', -1)
     redis.call('HINCRBY', stats, 'peers', -1)
     if is_seeder(old) then
       redis.call('HINCRBY', skey, 'seeders', -1)
@@ -106,6 +104,7 @@ if not old then
   if n >= max_per_swarm then return {2, 0, 0, 0} end
   if tonumber(redis.call('HGET', stats, 'peers') or '0') >= max_total then return {3, 0, 0, 0} end
   if n == 0 then redis.call('SADD', P .. 'swarms', ih) end
+  redis.call('HINCRBY', skey, 'peers', 1)
   redis.call('HINCRBY', stats, 'peers', 1)
   if seeder then
     redis.call('HINCRBY', skey, 'seeders', 1)
@@ -147,7 +146,7 @@ return out
 // Walks the swarm set with SSCAN, a slice per call, dropping peers silent
 // since the cutoff (and swarms left empty). One tracker runs it per period.
 constexpr std::string_view kSweepLua = R"lua(
-local cutoff = now_ms() - tonumber(ARGV[4])
+local cutoff = tonumber(ARGV[4])
 local r = redis.call('SSCAN', P .. 'swarms', ARGV[2], 'COUNT', tonumber(ARGV[3]))
 local dropped = 0
 for _, ih in ipairs(r[2]) do

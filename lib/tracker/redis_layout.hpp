@@ -14,11 +14,15 @@
 namespace p2p::tracker::redis_layout {
 
 inline constexpr std::string_view kPrefix = "p2p:v1:";
+// Key prefixes of the per-swarm keys, for building keys in place (RedisCommand::add_joined).
+inline constexpr std::string_view kSwarmPrefix = "p2p:v1:swarm:";
+inline constexpr std::string_view kPeersPrefix = "p2p:v1:peers:";
+inline constexpr std::string_view kSwarmStatPrefix = "p2p:v1:swarmstat:";
 
 // Per swarm (info hash in lower-case hex):
-std::string swarm_key(std::string_view ih);       // ZSET peer_id -> last announce, ms (Redis clock)
+std::string swarm_key(std::string_view ih);       // ZSET peer_id -> last announce, ms since the epoch
 std::string peers_key(std::string_view ih);       // HASH peer_id -> "<flags> <port> <ip>", flags 1 seeder + 2 completed
-std::string swarm_stat_key(std::string_view ih);  // HASH seeders, completed
+std::string swarm_stat_key(std::string_view ih);  // HASH peers, seeders, completed
 // Per published file:
 std::string catalog_key(std::string_view ih);     // HASH name size piece_size published completed meta owner
 // Global:
@@ -30,9 +34,9 @@ std::string sweep_lock_key();  // STRING: the tracker holding it runs the period
 
 // Script indices for RedisClient::script_call; every script takes the prefix as ARGV[1].
 enum Script : std::size_t {
-  kAnnounce,       // ih, peer_id, "<0|1 seeder> PORT IP", event, numwant, max_swarms, max_per_swarm, max_total
-                   //   -> {status, seeders, leechers, completed_now, peer values...}
-  kSweep,          // cursor, swarms per call, window_ms, batch -> {next cursor, peers dropped}
+  kAnnounce,       // ih, peer_id, "<0|1 seeder> PORT IP", event, numwant, now_ms, max_swarms, max_per_swarm,
+                   //   max_total -> {status, seeders, leechers, completed_now, peer values...}
+  kSweep,          // cursor, swarms per call, cutoff_ms, batch -> {next cursor, peers dropped}
   kPublish,        // ih, name, size, piece_size, published, meta, owner hash, max files
                    //   -> {created 0|1, name, size, piece_size, published, completed} or {2} when full
   kFindByName,     // name -> {} or {ih, name, size, piece_size, published, completed}

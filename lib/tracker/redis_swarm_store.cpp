@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <random>
 
 #include "tracker/redis_layout.hpp"
@@ -27,6 +28,13 @@ std::string_view event_name(Event e) {
     case Event::stopped: return "stopped";
     default: return "periodic";
   }
+}
+
+// Last-announce times are ms since the epoch by the trackers' clocks (NTP keeps
+// them within milliseconds; expiry works in intervals of seconds).
+std::int64_t unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 std::string random_instance_id() {
@@ -56,18 +64,56 @@ PeerEntry parse_peer_value(std::string_view v) {
 
 RedisSwarmStore::RedisSwarmStore(RedisClient& redis, int interval_seconds)
     : redis_(redis), interval_seconds_(interval_seconds),
-      window_ms_(std::to_string(std::int64_t{interval_seconds} * 1000 * limits::kExpiryIntervals)),
+      window_ms_(std::int64_t{interval_seconds} * 1000 * limits::kExpiryIntervals),
       max_swarms_(std::to_string(limits::kMaxSwarms)),
       max_per_swarm_(std::to_string(limits::kMaxPeersPerSwarm)),
       max_total_(std::to_string(limits::kMaxPeersTotal)),
       instance_id_(random_instance_id()) {}
 
+// The common announce, a known peer's periodic one, costs Redis a third of the
+// script: refresh its time (ZADD XX never adds), read its record, the counts
+// (kept by the scripts in the swarm's stat hash) and random peers: four plain
+// commands, pipelined. If the record is not what this announce says
+// (new peer, new port or address, seeder now, expired meanwhile), the script
+// redoes the announce with every rule, atomically.
 Task<AnnounceReply> RedisSwarmStore::announce(const AnnounceInput& in, Clock::time_point) {
-  const std::string ih = to_hex(in.info_hash);
+  const std::string ih = to_hex(in.info_hash), peer_id = to_hex(in.peer_id), now = std::to_string(unix_ms());
+  const bool seeder = in.left == 0;
+  if (in.event == Event::periodic) {
+    std::vector<RedisCommand> cmds(in.numwant > 0 ? 4 : 3);
+    cmds[0].add("ZADD").add_joined({layout::kSwarmPrefix, ih}).add("XX").add(now).add(peer_id);
+    cmds[1].add("HGET").add_joined({layout::kPeersPrefix, ih}).add(peer_id);
+    cmds[2].add("HMGET").add_joined({layout::kSwarmStatPrefix, ih}).add("peers").add("seeders");
+    if (in.numwant > 0)
+      cmds[3].add("HRANDFIELD").add_joined({layout::kPeersPrefix, ih}).add(std::to_string(in.numwant + 1)).add("WITHVALUES");
+    std::vector<RedisValue> r = co_await redis_.pipeline(std::move(cmds));
+    if (r[0].is_error()) unexpected_answer("announce", r[0].describe());
+    std::optional<std::string> record = r[1].as_optional_string("a peer record", kMaxPeerValueBytes);
+    if (record) {
+      PeerEntry known = parse_peer_value(*record);
+      if (known.seeder == seeder && known.port == in.port && known.ip == in.ip) {
+        AnnounceReply reply;
+        const auto& counts = r[2].as_array("swarm counts", 2, 2);
+        // The asker is in the swarm, so it has at least one peer whatever a drifted counter says.
+        std::int64_t n = counts[0].is_nil() ? 1 : std::max<std::int64_t>(1, counts[0].as_int("swarm size", -kMaxCount, kMaxCount));
+        std::int64_t s = counts[1].is_nil() ? 0 : counts[1].as_int("swarm seeders", -kMaxCount, kMaxCount);
+        reply.result.seeders = static_cast<std::size_t>(std::clamp<std::int64_t>(s, 0, n));
+        reply.result.leechers = static_cast<std::size_t>(n) - reply.result.seeders;
+        if (in.numwant > 0) {
+          const auto& a = r[3].as_array("announce peers", 0, 2 * (static_cast<std::size_t>(in.numwant) + 1));
+          if (a.size() % 2 != 0) unexpected_answer("announce peers", "an odd number of elements");
+          for (std::size_t i = 0; i < a.size() && reply.peers.size() < static_cast<std::size_t>(in.numwant); i += 2)
+            if (a[i].as_string("a peer id", 40) != peer_id)
+              reply.peers.push_back(parse_peer_value(a[i + 1].as_string("announce peers", kMaxPeerValueBytes)));
+        }
+        co_return reply;
+      }
+    }
+  }
   RedisCommand cmd = redis_.script_call(
       layout::kAnnounce,
-      {layout::kPrefix, ih, to_hex(in.peer_id), fmt::format("{} {} {}", in.left == 0 ? 1 : 0, in.port, in.ip),
-       event_name(in.event), std::to_string(in.numwant), max_swarms_, max_per_swarm_, max_total_});
+      {layout::kPrefix, ih, peer_id, fmt::format("{} {} {}", seeder ? 1 : 0, in.port, in.ip), event_name(in.event),
+       std::to_string(in.numwant), now, max_swarms_, max_per_swarm_, max_total_});
   RedisValue v = co_await redis_.command(std::move(cmd));
   const auto& a = v.as_array("announce", 4, 4 + static_cast<std::size_t>(in.numwant));
   AnnounceReply reply;
@@ -128,7 +174,7 @@ Task<std::size_t> RedisSwarmStore::expire(Clock::time_point) {
   for (std::size_t calls = 0; calls < limits::kMaxSwarms; ++calls) {
     RedisCommand sweep = redis_.script_call(
         layout::kSweep, {std::string(layout::kPrefix), cursor, std::to_string(limits::kRedisSweepSwarmsPerCall),
-                         window_ms_, std::to_string(limits::kRedisExpireBatch)});
+                         std::to_string(unix_ms() - window_ms_), std::to_string(limits::kRedisExpireBatch)});
     RedisValue v = co_await redis_.command(std::move(sweep));
     const auto& a = v.as_array("sweep", 2, 2);
     cursor = a[0].as_string("sweep cursor", 20);

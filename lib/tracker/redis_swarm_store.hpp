@@ -1,7 +1,7 @@
-// Swarms in Redis (layout in redis_layout.hpp): an announce is one EVALSHA
-// whose script updates the swarm and picks peers atomically, so every tracker
-// sharing the Redis answers alike; reads are pipelined; one tracker at a time
-// sweeps out silent peers.
+// Swarms in Redis (layout in redis_layout.hpp): a known peer's periodic
+// announce is five pipelined plain commands; anything else is one EVALSHA
+// whose script updates the swarm and picks peers atomically. Every tracker
+// sharing the Redis answers alike; one at a time sweeps out silent peers.
 #pragma once
 #include "tracker/redis_client.hpp"
 #include "tracker/tracker_store.hpp"
@@ -23,7 +23,7 @@ class RedisSwarmStore final : public SwarmStore {
  private:
   RedisClient& redis_;
   int interval_seconds_;
-  std::string window_ms_;     // how long a silent peer stays: kExpiryIntervals intervals
+  std::int64_t window_ms_;    // how long a silent peer stays: kExpiryIntervals intervals
   std::string max_swarms_, max_per_swarm_, max_total_;  // limits as the script reads them
   std::string instance_id_;   // value of the sweep lock while we hold it
 };

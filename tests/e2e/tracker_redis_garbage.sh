@@ -2,13 +2,14 @@
 # p2p-tracker against a Redis that answers garbage (a fake speaking RESP, in
 # Python): replies of the wrong type or size, numbers out of range, bad peer
 # records, error replies, an oversized array, bytes that are not RESP, and
-# silence. Every request gets a 503 saying what was wrong; the tracker never
+# silence, to the announce script (event=started; a periodic announce of a
+# known peer takes plain commands). Every request gets a 503 saying what was wrong; the tracker never
 # crashes and reconnects after the protocol error and the silence.
 source "$(dirname "$0")/lib.sh"
 
 cat >"$T/fake_redis.py" <<'PY'
 import hashlib, socket, sys, threading
-# What each announce (EVALSHA with its 12 words) gets, in turn; the tracker's
+# What each announce (EVALSHA with its 13 words) gets, in turn; the tracker's
 # background commands (counter flushes, the sweep lock) get an error reply.
 ANSWERS = [
     b"+OK\r\n",
@@ -46,7 +47,7 @@ def serve(conn):
             conn.sendall(b"$40\r\n" + sha + b"\r\n")
         elif cmd in (b"SELECT", b"PING"):
             conn.sendall(b"+OK\r\n")
-        elif cmd != b"EVALSHA" or len(words) != 12:
+        elif cmd != b"EVALSHA" or len(words) != 13:
             conn.sendall(b"-ERR not in this test\r\n")
         else:
             with lock:
@@ -75,7 +76,7 @@ wait_for 10 "the tracker to connect to the fake Redis" grep -q connected "$T/tra
 H=$(printf 'a%.0s' $(seq 64)); P1=$(printf '1%.0s' $(seq 40))
 expect_503() {  # NEEDLE: the next announce gets 503 whose error contains NEEDLE
   local code
-  code=$(curl -s -m 10 -o "$T/body" -w '%{http_code}' "http://$TR/announce?info_hash=$H&peer_id=$P1&port=1&left=0")
+  code=$(curl -s -m 10 -o "$T/body" -w "%{http_code}" "http://$TR/announce?info_hash=$H&peer_id=$P1&port=1&left=0&event=started")
   [ "$code" = 503 ] || fail "want 503 for '$1', got $code: $(cat "$T/body")"
   grep -qF -- "$1" "$T/body" || fail "503 without '$1': $(cat "$T/body")"
   grep -q '^{"error":"tracker store' "$T/body" || fail "not a store error: $(cat "$T/body")"
