@@ -51,13 +51,18 @@ OUT=$(get "$TB" "/announce?info_hash=$H&peer_id=$P2&port=6882&left=5&event=start
 [ "$(json '(j["seeders"], j["leechers"])' <<<"$OUT")" = "(1, 1)" ] || fail "B's counts: $OUT"
 OUT=$(get "$TC" "/announce?info_hash=$H&peer_id=$P3&port=6883&left=5&numwant=1")
 [ "$(json 'len(j["peers"])' <<<"$OUT")" = 1 ] || fail "numwant through C: $OUT"
+# A known peer's periodic announce with a new port (the fast path sees the
+# record differ and falls back to the script): everyone sees the new port.
+get "$TA" "/announce?info_hash=$H&peer_id=$P3&port=7777&left=5" >/dev/null
+PORTS=$(get "$TB" "/announce?info_hash=$H&peer_id=$P2&port=6882&left=5" | json 'sorted(p["port"] for p in j["peers"])')
+[ "$PORTS" = "[6881, 7777]" ] || fail "after P3 moved to port 7777, B answers ports $PORTS"
 get "$TA" "/announce?info_hash=$H&peer_id=$P2&port=6882&left=5&event=completed" >/dev/null
 get "$TB" "/announce?info_hash=$H&peer_id=$P2&port=6882&left=5&event=completed" >/dev/null
 [ "$(get "$TC" "/scrape?info_hash=$H" | json "j['files']['$H']['completed']")" = 1 ] \
   || fail "a completed event sent to A and to B counted twice: $(get "$TC" "/scrape?info_hash=$H")"
 get "$TC" "/announce?info_hash=$H&peer_id=$P1&port=6881&left=0&event=stopped" >/dev/null
 [ "$(get "$TA" "/scrape?info_hash=$H" | json "j['files']['$H']['seeders']")" = 0 ] || fail "stopped on C not seen on A"
-pass "announce on A answered by B; completed via A and B counted once; stopped on C seen by A"
+pass "announce on A answered by B; a new port seen everywhere; completed via A and B counted once; stopped on C seen by A"
 
 mkdir -p "$T/src"
 random_file "$T/src/shared.bin" $((3 * 1024 * 1024 + 17))
