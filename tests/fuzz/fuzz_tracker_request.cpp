@@ -1,10 +1,12 @@
 // Fuzzes the tracker's request handling without sockets. Byte 0 picks the mode:
 //   'q'  the rest is a request target: split_target, Query::parse, percent_decode;
 //   'h'  the rest is a raw HTTP/1.1 byte stream: HttpRequestParser (the parser the
-//        server uses) and every complete request through Api::handle;
+//        server uses, with the API's body limits) and every complete request,
+//        headers included, through Api::serve;
 //   else the rest is requests separated by 0x1e, each "METHOD TARGET\nBODY",
-//        through Api::handle.
-// State (swarm registry, in-memory SQLite catalog) is fresh per input, so a
+//        through Api::serve.
+// State (the embedded store: swarm registry, in-memory SQLite catalog) is fresh
+// per input, so a
 // crash reproduces from its input alone. Checks: nothing throws out of the API;
 // every status is one the tracker documents; every JSON answer is valid JSON.
 #include <cstddef>
