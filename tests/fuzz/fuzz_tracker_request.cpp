@@ -6,8 +6,7 @@
 //   else the rest is requests separated by 0x1e, each "METHOD TARGET\nBODY",
 //        through Api::serve.
 // State (the embedded store: swarm registry, in-memory SQLite catalog) is fresh
-// per input, so a
-// crash reproduces from its input alone. Checks: nothing throws out of the API;
+// per input, so a crash reproduces from its input alone. Checks: nothing throws out of the API;
 // every status is one the tracker documents; every JSON answer is valid JSON.
 #include <cstddef>
 #include <cstdint>
