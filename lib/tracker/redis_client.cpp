@@ -218,6 +218,7 @@ struct RedisClient::Impl : std::enable_shared_from_this<Impl> {
     handshake_left = 0;
     if (address.db != 0) send_handshake({"SELECT", std::to_string(address.db)}, SIZE_MAX);
     for (std::size_t i = 0; i < scripts.size(); ++i) send_handshake({"SCRIPT", "LOAD", scripts[i]}, i);
+    if (handshake_left == 0) came_up();  // nothing to prepare
   }
 
   void send_handshake(const RedisCommand& cmd, std::size_t script) {
