@@ -4,8 +4,8 @@
 #include "app/app_main.hpp"
 #include "base/error.hpp"
 #include "cli_parse.hpp"
-#include "tracker/tracker_limits.hpp"
 #include "tracker/server.hpp"
+#include "tracker/tracker_limits.hpp"
 
 int main(int argc, char** argv) {
   p2p::tracker::TrackerConfig config;
@@ -13,7 +13,12 @@ int main(int argc, char** argv) {
   CLI::App app{"p2p-tracker: registers peers, catalogs published metas, serves a live dashboard"};
   app.add_option("--host", config.host, "address to listen on")->capture_default_str();
   app.add_option("--port", config.port, "TCP port (0 = any free port, printed on start)")->capture_default_str();
-  app.add_option("--db", config.db, "SQLite catalog file (created if missing)")->capture_default_str();
+  app.add_option("--store", config.store,
+                 "where state lives: embedded (SQLite --db + memory) or redis://HOST:PORT[/DB], shared by every "
+                 "tracker pointed at it")
+      ->capture_default_str();
+  auto* db = app.add_option("--db", config.db, "SQLite catalog file of the embedded store (created if missing)")
+                 ->capture_default_str();
   app.add_option("--interval", config.interval_seconds, "announce interval in seconds; peers expire after two")
       ->capture_default_str()
       ->check(CLI::Range(p2p::tracker::limits::kMinIntervalSeconds, p2p::tracker::limits::kMaxIntervalSeconds));
@@ -28,6 +33,9 @@ int main(int argc, char** argv) {
   config.idle_timeout = std::chrono::milliseconds(static_cast<long>(idle_timeout * 1000));
 
   return p2p::guarded_main("p2p-tracker", [&] {
+    if (config.store != "embedded" && db->count() > 0)
+      throw p2p::Error(p2p::ExitCode::usage, "--db is the embedded store's file; with --store " + config.store +
+                                                 " the catalog lives in Redis");
     p2p::tracker::run_tracker(config, [](const std::string& address) {
       std::printf("listening %s\n", address.c_str());
       std::fflush(stdout);

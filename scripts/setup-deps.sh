@@ -3,8 +3,10 @@
 # already present. Used by the README commands and by .ci/run. Extra package
 # names given as arguments are installed too (scripts/fuzz.sh adds clang).
 set -euo pipefail
+# libhiredis-dev: the tracker's Redis store; redis-server: its tests (they skip without it).
 pkgs=(build-essential cmake ccache pkg-config libasio-dev libcli11-dev nlohmann-json3-dev
-      libssl-dev libfmt-dev catch2 libsqlite3-dev libhttp-parser-dev curl python3 "$@")
+      libssl-dev libfmt-dev catch2 libsqlite3-dev libhttp-parser-dev libhiredis-dev curl python3
+      redis-server "$@")
 if [ "${P2P_BENCH_DEPS:-0}" = 1 ]; then
   pkgs+=(aria2 opentracker mktorrent hyperfine wrk gnuplot-nox time)
 fi

@@ -1,4 +1,4 @@
-// HTTP request parsing for the tracker: http_parser callbacks and limits.
+// HTTP request parsing: http_parser callbacks, header fields and limits.
 #include "net/http_request_parser.hpp"
 
 #include <fmt/format.h>
@@ -6,14 +6,9 @@
 #include <algorithm>
 #include <climits>
 
-#include "tracker/tracker_limits.hpp"
+#include "net/http_limits.hpp"
 
-namespace p2p::tracker {
-
-namespace {
-// Bodies are only for POST /publish; other requests may carry at most this.
-constexpr std::size_t kMaxOtherBodyBytes = 64 * 1024;
-}  // namespace
+namespace p2p::net {
 
 HttpRequestParser::HttpRequestParser() {
   http_parser_init(&parser_, HTTP_REQUEST);
@@ -33,6 +28,10 @@ const http_parser_settings& HttpRequestParser::settings() {
     return x;
   }();
   return s;
+}
+
+std::size_t HttpRequestParser::body_limit(std::string_view, std::string_view) const {
+  return limits::kDefaultMaxBodyBytes;
 }
 
 bool HttpRequestParser::count_header_bytes(std::size_t n) {
@@ -59,11 +58,21 @@ int HttpRequestParser::on_header_field(http_parser* p, const char* at, std::size
   HttpRequestParser& c = self(p);
   if (!c.count_header_bytes(n))
     return c.reject(431, fmt::format("request headers larger than {} bytes", limits::kMaxHeaderBytes));
-  if (c.in_value_) c.field_.clear();
+  // http_parser may split a name across reads: a new field starts after a value.
+  if (c.in_value_ || c.field_count_ == 0) {
+    if (c.field_count_ == limits::kMaxHeaderFields)
+      return c.reject(431, fmt::format("more than {} request header fields", limits::kMaxHeaderFields));
+    if (c.fields_.size() == c.field_count_) c.fields_.emplace_back();
+    Field& f = c.fields_[c.field_count_++];
+    f.name.clear();
+    f.value.clear();
+  }
   c.in_value_ = false;
-  // Only short names matter to us (Expect); longer ones need not be kept.
-  for (std::size_t i = 0; i < n && c.field_.size() < 32; ++i)
-    c.field_.push_back(static_cast<char>(at[i] | 0x20));
+  std::string& name = c.fields_[c.field_count_ - 1].name;
+  for (std::size_t i = 0; i < n; ++i) {
+    char ch = at[i];
+    name.push_back(ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch | 0x20) : ch);
+  }
   return 0;
 }
 
@@ -72,20 +81,25 @@ int HttpRequestParser::on_header_value(http_parser* p, const char* at, std::size
   if (!c.count_header_bytes(n))
     return c.reject(431, fmt::format("request headers larger than {} bytes", limits::kMaxHeaderBytes));
   c.in_value_ = true;
-  if (c.field_ == "expect" && c.expect_.size() < 32) c.expect_.append(at, std::min<std::size_t>(n, 32));
+  c.fields_[c.field_count_ - 1].value.append(at, n);
   return 0;
 }
 
 int HttpRequestParser::on_headers_complete(http_parser* p) {
   HttpRequestParser& c = self(p);
-  c.headers_done_ = true;
+  c.header_views_.clear();
+  for (std::size_t i = 0; i < c.field_count_; ++i)
+    c.header_views_.push_back(HttpHeader{c.fields_[i].name, c.fields_[i].value});
   c.headers_complete();
-  c.body_limit_ = std::string_view(c.url_).starts_with("/publish") ? limits::kMaxBodyBytes : kMaxOtherBodyBytes;
+  c.body_limit_ = c.body_limit(c.method(), c.url_);
   const bool sized = !(p->flags & F_CHUNKED) && p->content_length != ULLONG_MAX;
   if (sized && p->content_length > c.body_limit_)
     return c.reject(413, fmt::format("request body of {} bytes is larger than the {} allowed for {}",
                                      p->content_length, c.body_limit_, c.url_.substr(0, 64)));
-  if (c.expect_ == "100-continue" || c.expect_ == "100-Continue") c.want_continue_ = true;
+  for (const auto& h : c.header_views_) {
+    std::string_view v = h.value;
+    if (h.name == "expect" && v.size() == 12 && (v == "100-continue" || v == "100-Continue")) c.want_continue_ = true;
+  }
   return 0;
 }
 
@@ -143,12 +157,12 @@ void HttpRequestParser::next_request() {
   http_parser_pause(&parser_, 0);
   url_.clear();
   body_.clear();
-  field_.clear();
-  expect_.clear();
-  in_value_ = headers_done_ = want_continue_ = false;
+  field_count_ = 0;
+  header_views_.clear();
+  in_value_ = want_continue_ = false;
   header_bytes_ = 0;
   reject_status_ = 0;
   reject_message_.clear();
 }
 
-}  // namespace p2p::tracker
+}  // namespace p2p::net

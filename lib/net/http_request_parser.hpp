@@ -1,20 +1,24 @@
-// The tracker's HTTP/1.1 request parsing without a socket: http_parser (never
-// by hand) plus the tracker's URL, header and body limits. tracker_http feeds it
-// what it reads; unit tests and the fuzzer feed it buffers.
+// HTTP/1.1 request parsing without a socket: http_parser (never by hand) plus
+// URL, header and body limits. The server feeds it what it reads; unit tests
+// and the fuzzer feed it buffers.
 #pragma once
 #include <http_parser.h>
 
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
-namespace p2p::tracker {
+#include "net/http_types.hpp"
+
+namespace p2p::net {
 
 class HttpRequestParser {
  public:
   enum class Status {
     need_more,  // everything given was consumed; feed more bytes
-    complete,   // a whole request is ready (method/url/body); parsing paused
+    complete,   // a whole request is ready (method/url/headers/body); parsing paused
     failed,     // malformed or over a limit: answer error_status() and close
   };
 
@@ -32,6 +36,7 @@ class HttpRequestParser {
   std::string_view method() const;
   const std::string& url() const { return url_; }
   const std::string& body() const { return body_; }
+  std::span<const HttpHeader> headers() const { return header_views_; }
   bool keep_alive() const;  // as the client asked (HTTP version, Connection header)
 
   // After failed: the status and message the server answers before closing.
@@ -48,8 +53,13 @@ class HttpRequestParser {
   // its headers are complete (the body, if any, follows).
   virtual void message_begun() {}
   virtual void headers_complete() {}
+  // The body size allowed for this request, asked once its headers are in.
+  virtual std::size_t body_limit(std::string_view method, std::string_view url) const;
 
  private:
+  struct Field {
+    std::string name, value;
+  };
   static HttpRequestParser& self(http_parser* p) { return *static_cast<HttpRequestParser*>(p->data); }
   static int on_message_begin(http_parser* p);
   static int on_url(http_parser* p, const char* at, std::size_t n);
@@ -67,11 +77,16 @@ class HttpRequestParser {
   bool count_header_bytes(std::size_t n);
 
   http_parser parser_{};
-  std::string url_, body_, field_, expect_;
-  bool in_value_ = false, headers_done_ = false, want_continue_ = false;
+  std::string url_, body_;
+  // Fields are reused between requests (count_ says how many are live) so a
+  // keep-alive connection stops allocating after its first request.
+  std::vector<Field> fields_;
+  std::size_t field_count_ = 0;
+  std::vector<HttpHeader> header_views_;
+  bool in_value_ = false, want_continue_ = false;
   std::size_t header_bytes_ = 0, body_limit_ = 0;
   int reject_status_ = 0;
   std::string reject_message_;
 };
 
-}  // namespace p2p::tracker
+}  // namespace p2p::net

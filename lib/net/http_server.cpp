@@ -1,7 +1,8 @@
 // HTTP server internals. Each connection runs two coroutines raced with ||:
-// serve() reads, parses, answers; watchdog() closes the connection when its
-// deadline passes (header, body, write or idle timeout), so a silent client
-// costs one timer and never blocks anyone else.
+// serve() reads, parses, asks the handler, answers; watchdog() closes the
+// connection when its deadline passes (header, body, write or idle timeout),
+// so a silent client costs one timer and never blocks anyone else. While the
+// handler prepares an answer there is no deadline: the handler owns that wait.
 #include "net/http_server.hpp"
 
 #include <sys/resource.h>
@@ -15,24 +16,20 @@
 #include <unordered_set>
 
 #include "base/error.hpp"
-#include "tracker/api.hpp"
 #include "net/http_request_parser.hpp"
-#include "tracker/tracker_limits.hpp"
 
-namespace p2p::tracker {
+namespace p2p::net {
 
 using asio::ip::tcp;
 using namespace asio::experimental::awaitable_operators;
+using Clock = std::chrono::steady_clock;
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 namespace {
 
-// Per connection: 10,000 idle keep-alive connections cost 40 MiB of buffers.
-constexpr std::size_t kReadBufferBytes = 4 * 1024;
-
 constexpr std::string_view kRefused =
-    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: 51\r\n"
-    "Connection: close\r\n\r\n{\"error\":\"too many connections to the tracker; retry\"}";
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: 40\r\n"
+    "Connection: close\r\n\r\n{\"error\":\"too many connections; retry\"}";
 constexpr std::string_view kTimeout =
     "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nContent-Length: 55\r\n"
     "Connection: close\r\n\r\n{\"error\":\"request not received in time; connection closed\"}";
@@ -40,7 +37,7 @@ constexpr std::string_view kTimeout =
 std::size_t fd_budget() {
   rlimit rl{};
   if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 1024;
-  // Use what the hard limit allows; trackers hold many idle keep-alive sockets.
+  // Use what the hard limit allows; servers hold many idle keep-alive sockets.
   if (rl.rlim_cur < rl.rlim_max) {
     rlimit raised = rl;
     raised.rlim_cur = rl.rlim_max;
@@ -54,13 +51,14 @@ std::size_t fd_budget() {
 class Connection;
 
 struct HttpServer::Impl {
-  Impl(asio::io_context& io, Api& api, HttpOptions options) : io(io), acceptor(io), api(api), options(std::move(options)) {}
+  Impl(asio::io_context& io, HttpHandler& handler, HttpOptions options)
+      : io(io), acceptor(io), handler(handler), options(std::move(options)) {}
 
   asio::awaitable<void> accept_loop();
 
   asio::io_context& io;
   tcp::acceptor acceptor;
-  Api& api;
+  HttpHandler& handler;
   HttpOptions options;
   std::size_t open_connections = 0;
   std::unordered_set<Connection*> live;
@@ -71,7 +69,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(tcp::socket socket, HttpServer::Impl& server, std::string remote_ip)
       : socket_(std::move(socket)), server_(server), remote_ip_(std::move(remote_ip)),
-        buffer_(new char[kReadBufferBytes]), parser_(*this) {
+        buffer_(new char[limits::kReadBufferBytes]), parser_(*this), wake_(socket_.get_executor()) {
     head_.reserve(256);
   }
 
@@ -93,14 +91,20 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
  private:
-  enum class Phase { idle, headers, body, writing };
+  enum class Phase { idle, headers, body, handling, writing };
 
   asio::awaitable<void> serve();
   asio::awaitable<void> watchdog();
   asio::awaitable<bool> respond(bool keep_alive);
   asio::awaitable<void> write_error(int status, std::string_view message);
+  static void answered(void* self) {
+    auto* c = static_cast<Connection*>(self);
+    c->answered_ = true;
+    c->wake_.cancel();  // resumes respond() if it is waiting
+  }
 
-  // Request parsing; its hooks move the connection's phase and deadline.
+  // Request parsing; its hooks move the connection's phase and deadline and
+  // let the handler choose the body limit.
   class Parser final : public HttpRequestParser {
    public:
     explicit Parser(Connection& c) : c_(c) {}
@@ -114,6 +118,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
       c_.phase_ = Phase::body;
       c_.deadline_ = Clock::now() + limits::kBodyTimeout;
     }
+    std::size_t body_limit(std::string_view method, std::string_view url) const override {
+      return c_.server_.handler.body_limit(method, url);
+    }
     Connection& c_;
   };
 
@@ -124,16 +131,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Parser parser_;
   Phase phase_ = Phase::idle;
   Clock::time_point deadline_;
+  asio::steady_timer wake_;  // parked at max while the handler works; cancel() = answered
+  bool answered_ = false;
 
   std::string head_;
-  Response response_;
+  HttpResponse response_;
 };
 
 asio::awaitable<void> Connection::serve() {
   std::size_t begin = 0, end = 0;
   for (;;) {
     if (begin == end) {
-      auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer_.get(), kReadBufferBytes), use_tuple);
+      auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer_.get(), limits::kReadBufferBytes), use_tuple);
       if (ec) co_return;  // closed by the client, by a timeout or by stop()
       begin = 0;
       end = n;
@@ -142,7 +151,7 @@ asio::awaitable<void> Connection::serve() {
     auto status = parser_.status();
     if (status == HttpRequestParser::Status::complete) {
       bool keep_alive = parser_.keep_alive() && !server_.stopping;
-      if (!co_await respond(keep_alive) || !keep_alive) co_return;
+      if (!co_await respond(keep_alive) || !keep_alive || server_.stopping) co_return;
       parser_.next_request();
       phase_ = Phase::idle;
       deadline_ = Clock::now() + server_.options.idle_timeout;
@@ -162,9 +171,18 @@ asio::awaitable<void> Connection::serve() {
 
 // Returns false if the answer could not be written (connection is done).
 asio::awaitable<bool> Connection::respond(bool keep_alive) {
-  Clock::time_point now = Clock::now();
-  Request request{parser_.method(), parser_.url(), parser_.body(), remote_ip_};
-  server_.api.handle(request, now, response_);
+  HttpRequest request{parser_.method(), parser_.url(), parser_.body(), remote_ip_, parser_.headers()};
+  response_.reset();
+  phase_ = Phase::handling;
+  deadline_ = Clock::time_point::max();
+  answered_ = false;
+  server_.handler.handle(request, response_, HttpDone(&Connection::answered, this));
+  while (!answered_) {
+    // The handler answers later (e.g. after a database round trip). The
+    // response and request stay ours until then, even if stop() closed the socket.
+    wake_.expires_at(Clock::time_point::max());
+    co_await wake_.async_wait(use_tuple);
+  }
   head_.clear();
   auto o = std::back_inserter(head_);
   fmt::format_to(o, "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: {}\r\n", response_.status,
@@ -173,7 +191,7 @@ asio::awaitable<bool> Connection::respond(bool keep_alive) {
   if (!response_.allow.empty()) fmt::format_to(o, "Allow: {}\r\n", response_.allow);
   head_.append("Cache-Control: no-store\r\n\r\n");
   phase_ = Phase::writing;
-  deadline_ = now + server_.options.header_timeout;
+  deadline_ = Clock::now() + server_.options.header_timeout;
   std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(response_.body)};
   auto [ec, n] = co_await asio::async_write(socket_, buffers, use_tuple);
   co_return !ec;
@@ -181,7 +199,7 @@ asio::awaitable<bool> Connection::respond(bool keep_alive) {
 
 asio::awaitable<void> Connection::write_error(int status, std::string_view message) {
   error_response(response_, status, message);
-  server_.api.metrics().count_request(Endpoint::other, status);
+  server_.handler.on_server_answer(status);
   head_ = fmt::format("HTTP/1.1 {} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
                       status, status_reason(status), response_.body.size());
   phase_ = Phase::writing;
@@ -198,13 +216,13 @@ asio::awaitable<void> Connection::watchdog() {
     if (ec) co_return;  // serve() finished first and cancelled us
     if (deadline_ <= Clock::now()) break;
   }
-  server_.api.metrics().count_timeout();
+  server_.handler.on_event(HttpEvent::timeout);
   if (phase_ == Phase::headers || phase_ == Phase::body) {
     // Best effort and never blocking: the send buffer is empty while we read.
     asio::error_code ignored;
     socket_.non_blocking(true, ignored);
     socket_.write_some(asio::buffer(kTimeout), ignored);
-    server_.api.metrics().count_request(Endpoint::other, 408);
+    server_.handler.on_server_answer(408);
   }
 }
 
@@ -220,7 +238,7 @@ asio::awaitable<void> HttpServer::Impl::accept_loop() {
       continue;
     }
     if (open_connections >= cap) {
-      api.metrics().count_connection_refused();
+      handler.on_event(HttpEvent::connection_refused);
       asio::error_code ignored;
       socket.non_blocking(true, ignored);
       socket.write_some(asio::buffer(kRefused), ignored);
@@ -240,14 +258,14 @@ asio::awaitable<void> HttpServer::Impl::accept_loop() {
                      try {
                        std::rethrow_exception(e);
                      } catch (const std::exception& ex) {
-                       std::fprintf(stderr, "p2p-tracker: connection ended by an internal error: %s\n", ex.what());
+                       std::fprintf(stderr, "http server: connection ended by an internal error: %s\n", ex.what());
                      }
                    });
   }
 }
 
-HttpServer::HttpServer(asio::io_context& io, Api& api, HttpOptions options)
-    : impl_(std::make_unique<Impl>(io, api, std::move(options))) {
+HttpServer::HttpServer(asio::io_context& io, HttpHandler& handler, HttpOptions options)
+    : impl_(std::make_unique<Impl>(io, handler, std::move(options))) {
   auto& o = impl_->options;
   try {
     tcp::resolver resolver(io);
@@ -260,16 +278,17 @@ HttpServer::HttpServer(asio::io_context& io, Api& api, HttpOptions options)
   } catch (const std::system_error& e) {
     throw Error(ExitCode::bind_failed, fmt::format("cannot listen on {}:{}: {}", o.host, o.port, e.code().message()));
   }
-  api.attach_connection_count(&impl_->open_connections);
 }
 
-HttpServer::~HttpServer() { impl_->api.attach_connection_count(nullptr); }
+HttpServer::~HttpServer() = default;
 
 std::string HttpServer::local_address() const {
   auto ep = impl_->acceptor.local_endpoint();
   auto host = ep.address().to_string();
   return ep.address().is_v6() ? fmt::format("[{}]:{}", host, ep.port()) : fmt::format("{}:{}", host, ep.port());
 }
+
+std::size_t HttpServer::open_connections() const { return impl_->open_connections; }
 
 void HttpServer::start() {
   asio::co_spawn(impl_->io, impl_->accept_loop(), [](std::exception_ptr e) {
@@ -284,4 +303,4 @@ void HttpServer::stop() {
   for (Connection* c : impl_->live) c->close();
 }
 
-}  // namespace p2p::tracker
+}  // namespace p2p::net

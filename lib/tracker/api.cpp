@@ -1,6 +1,8 @@
-// Tracker endpoints: announce, scrape, files, lookup, publish, meta, stats,
-// metrics and the dashboard. Input is validated field by field and every
-// refusal names the endpoint and the offending parameter.
+// Tracker endpoints: announce, scrape, files, lookup, publish, withdraw, meta,
+// stats, metrics and the dashboard. Input is validated field by field and every
+// refusal names the endpoint and the offending parameter. Handlers parse all
+// they need before their first co_await: on a shared store other requests run
+// while one waits, and they reuse query_.
 #include "tracker/api.hpp"
 
 #include <fmt/format.h>
@@ -12,10 +14,13 @@
 
 #include "base/error.hpp"
 #include "tracker/dashboard.hpp"
+#include "tracker/owner_token.hpp"
 #include "tracker/tracker_limits.hpp"
 
 namespace p2p::tracker {
 
+using net::HttpRequest;
+using net::HttpResponse;
 using nlohmann::json;
 
 namespace {
@@ -26,7 +31,7 @@ constexpr std::string_view kPost = "POST";
 // Client-supplied text may be any bytes; never let JSON encoding throw on it.
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-// Signals a 4xx/5xx from deep inside a handler; caught in Api::handle.
+// Signals a 4xx/5xx from deep inside a handler; caught in Api::serve.
 struct HttpError {
   int status;
   std::string message;
@@ -56,68 +61,63 @@ std::string_view required(const Query& q, std::string_view endpoint, std::string
   return *v;
 }
 
-json file_json(const FileRecord& r, const Swarm* swarm, std::uint64_t completed) {
+json file_json(const FileRecord& r, const SwarmCounts& counts) {
   return json{{"name", r.name},
               {"size", r.size},
               {"piece_size", r.piece_size},
               {"info_hash", to_hex(r.info_hash)},
-              {"seeders", swarm ? swarm->seeders() : 0},
-              {"leechers", swarm ? swarm->leechers() : 0},
-              {"completed", completed},
+              {"seeders", counts.seeders},
+              {"leechers", counts.leechers},
+              {"completed", r.completed},
               {"published", r.published}};
 }
 
 }  // namespace
 
-std::string_view status_reason(int status) {
-  switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 411: return "Length Required";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
-  }
+Api::Api(SwarmStore& swarms, CatalogStore& catalog, CounterStore& counters, ApiOptions options)
+    : swarms_(swarms), catalog_(catalog), counters_(counters), options_(options), started_(Clock::now()) {}
+
+std::size_t Api::body_limit(std::string_view, std::string_view target) const {
+  return split_target(target).first == "/publish" ? limits::kMaxPublishBytes : limits::kMaxOtherBodyBytes;
 }
 
-void error_response(Response& out, int status, std::string_view message) {
-  out.status = status;
-  out.content_type = kJsonType;
-  out.body = dump(json{{"error", message}});
+void Api::handle(const HttpRequest& request, HttpResponse& response, net::HttpDone done) {
+  start_detached(serve(request, Clock::now(), response), [done, &response](std::exception_ptr e) {
+    if (e) net::error_response(response, 500, "internal error while answering");  // serve() itself failed
+    done();
+  });
 }
 
-Api::Api(SwarmRegistry& swarms, Catalog& catalog, Metrics& metrics, ApiOptions options)
-    : swarms_(swarms), catalog_(catalog), metrics_(metrics), options_(options), started_(Clock::now()) {
-  selected_.reserve(limits::kMaxNumwant);
+void Api::on_event(net::HttpEvent event) {
+  if (event == net::HttpEvent::connection_refused) ++pending_.connections_refused;
+  if (event == net::HttpEvent::timeout) ++pending_.timeouts;
 }
 
-void Api::handle(const Request& request, Clock::time_point now, Response& out) {
+Task<void> Api::serve(const HttpRequest& request, Clock::time_point now, HttpResponse& out) {
   out.reset();
+  Endpoint endpoint = Endpoint::other;
   try {
-    route(request, now, out);
+    co_await route(request, now, out, endpoint);
   } catch (const HttpError& e) {
-    error_response(out, e.status, e.message);
+    net::error_response(out, e.status, e.message);
+  } catch (const StoreUnavailable& e) {
+    net::error_response(out, 503, e.what());
   } catch (const std::exception& e) {
     // A bug or an exhausted resource: answer, keep serving, and say what failed.
-    error_response(out, 500, fmt::format("internal error in {}: {}", endpoint_name(out.endpoint), e.what()));
+    net::error_response(out, 500, fmt::format("internal error in {}: {}", endpoint_name(endpoint), e.what()));
   }
-  metrics_.count_request(out.endpoint, out.status);
-  if (out.endpoint == Endpoint::announce) metrics_.observe_announce(Clock::now() - now);
+  pending_.count_request(endpoint, out.status);
+  if (endpoint == Endpoint::announce) pending_.observe_announce(Clock::now() - now);
 }
 
-void Api::route(const Request& request, Clock::time_point now, Response& out) {
+// Not a coroutine: refusals are thrown before any frame exists, and the
+// endpoint's own task is handed back to serve() to run.
+Task<void> Api::route(const HttpRequest& request, Clock::time_point now, HttpResponse& out, Endpoint& endpoint) {
   // Plain variables, not a structured binding: clang < 16 cannot capture those in lambdas.
   const auto target_parts = split_target(request.target);
   const std::string_view path = target_parts.first, raw_query = target_parts.second;
   auto allow_only = [&](Endpoint e, std::string_view method) {
-    out.endpoint = e;
+    endpoint = e;
     if (request.method != method) {
       out.allow = method;
       refuse(405, fmt::format("{} {}: method not allowed (use {})", std::string(request.method), std::string(path),
@@ -129,6 +129,7 @@ void Api::route(const Request& request, Clock::time_point now, Response& out) {
   else if (path == "/files") allow_only(Endpoint::files, kGet);
   else if (path == "/lookup") allow_only(Endpoint::lookup, kGet);
   else if (path == "/publish") allow_only(Endpoint::publish, kPost);
+  else if (path == "/withdraw") allow_only(Endpoint::withdraw, kPost);
   else if (path.starts_with("/meta/")) allow_only(Endpoint::meta, kGet);
   else if (path == "/stats") allow_only(Endpoint::stats, kGet);
   else if (path == "/metrics") allow_only(Endpoint::metrics, kGet);
@@ -136,30 +137,28 @@ void Api::route(const Request& request, Clock::time_point now, Response& out) {
   else refuse(404, fmt::format("no such endpoint: {} {:?}", std::string(request.method),
                                std::string(path.substr(0, 200))));
 
-  if (!query_.parse(raw_query)) refuse(400, fmt::format("{}: {}", endpoint_name(out.endpoint), query_.error()));
-  switch (out.endpoint) {
+  if (!query_.parse(raw_query)) refuse(400, fmt::format("{}: {}", endpoint_name(endpoint), query_.error()));
+  switch (endpoint) {
     case Endpoint::announce: return announce(request, now, out);
     case Endpoint::scrape: return scrape(out);
     case Endpoint::files: return files(out);
     case Endpoint::lookup: return lookup(out);
     case Endpoint::publish: return publish(request, out);
+    case Endpoint::withdraw: return withdraw(request, out);
     case Endpoint::meta: return meta(path.substr(6), out);
     case Endpoint::stats: return stats(out);
-    case Endpoint::metrics:
-      out.content_type = "text/plain; version=0.0.4; charset=utf-8";
-      out.body = metrics_.render(gauges());
-      return;
+    case Endpoint::metrics: return metrics(out);
     case Endpoint::dashboard:
       out.content_type = "text/html; charset=utf-8";
       out.body = dashboard_html();
-      return;
-    default: return;
+      return Task<void>::ready();
+    default: return Task<void>::ready();
   }
 }
 
 // --- announce (the hot path: no JSON library, no SQLite, no allocation for plain values) ---
 
-void Api::announce(const Request& request, Clock::time_point now, Response& out) {
+Task<void> Api::announce(const HttpRequest& request, Clock::time_point now, HttpResponse& out) {
   constexpr std::string_view ep = "announce";
   AnnounceInput in;
   in.info_hash = parse_hash(ep, "info_hash", required(query_, ep, "info_hash"));
@@ -181,9 +180,10 @@ void Api::announce(const Request& request, Clock::time_point now, Response& out)
   in.numwant = limits::kDefaultNumwant;
   if (auto v = query_.get("numwant"))
     in.numwant = static_cast<int>(std::min<std::uint64_t>(parse_uint(ep, "numwant", *v, UINT32_MAX), limits::kMaxNumwant));
-  in.ip = request.remote_ip;
+  in.ip = request.remote_ip;  // owned by the connection, which waits for this answer
 
-  AnnounceResult r = swarms_.announce(in, now, selected_);
+  AnnounceReply reply = co_await swarms_.announce(in, now);
+  const AnnounceResult& r = reply.result;
   switch (r.status) {
     case AnnounceStatus::ok: break;
     case AnnounceStatus::too_many_swarms:
@@ -193,139 +193,176 @@ void Api::announce(const Request& request, Clock::time_point now, Response& out)
     case AnnounceStatus::too_many_peers:
       refuse(503, fmt::format("announce: tracker is full ({} peers); try later", limits::kMaxPeersTotal));
   }
-  if (r.completed_now) catalog_.note_completed(in.info_hash);
+  if (r.completed_now) co_await catalog_.note_completed(in.info_hash);
 
   auto o = std::back_inserter(out.body);
   fmt::format_to(o, "{{\"interval\":{},\"peers\":[", options_.interval_seconds);
   bool first = true;
-  for (const Peer* p : selected_) {
-    fmt::format_to(o, "{}{{\"ip\":\"{}\",\"port\":{}}}", first ? "" : ",", p->ip, p->port);
+  for (const PeerEntry& p : reply.peers) {
+    fmt::format_to(o, "{}{{\"ip\":\"{}\",\"port\":{}}}", first ? "" : ",", p.ip, p.port);
     first = false;
   }
   fmt::format_to(o, "],\"seeders\":{},\"leechers\":{}}}", r.seeders, r.leechers);
 }
 
-std::uint64_t Api::completed_of(const Digest& info_hash, const Swarm* swarm) const {
-  if (const FileRecord* r = catalog_.find(info_hash)) return r->completed;
-  return swarm ? swarm->completed() : 0;
-}
-
-void Api::scrape(Response& out) {
+Task<void> Api::scrape(HttpResponse& out) {
   std::size_t n = query_.count("info_hash");
   if (n == 0) refuse(400, "scrape: give at least one info_hash (for every file use /files)");
   if (n > limits::kMaxScrapeHashes)
     refuse(400, fmt::format("scrape: at most {} info_hash parameters per request, got {}", limits::kMaxScrapeHashes, n));
+  std::vector<Digest> hashes;
+  hashes.reserve(n);
+  query_.for_each("info_hash", [&](std::string_view hex) { hashes.push_back(parse_hash("scrape", "info_hash", hex)); });
+
+  std::vector<SwarmCounts> counts = co_await swarms_.counts(hashes);
+  std::vector<std::optional<std::uint64_t>> completed = co_await catalog_.completed(hashes);
   json files = json::object();
-  query_.for_each("info_hash", [&](std::string_view hex) {
-    Digest d = parse_hash("scrape", "info_hash", hex);
-    const Swarm* s = swarms_.find(d);
-    files[to_hex(d)] = json{{"seeders", s ? s->seeders() : 0},
-                            {"leechers", s ? s->leechers() : 0},
-                            {"completed", completed_of(d, s)}};
-  });
+  for (std::size_t i = 0; i < hashes.size(); ++i) {
+    const SwarmCounts& c = counts.at(i);
+    // A published file's counter is durable; an unpublished swarm's lives as long as the swarm.
+    files[to_hex(hashes[i])] = json{{"seeders", c.seeders},
+                                    {"leechers", c.leechers},
+                                    {"completed", completed.at(i).value_or(c.completed)}};
+  }
   out.body = dump(json{{"files", std::move(files)}});
 }
 
-void Api::files(Response& out) {
-  std::string_view q = query_.get("q").value_or("");
+Task<void> Api::files(HttpResponse& out) {
+  std::string q(query_.get("q").value_or(""));
   if (q.size() > limits::kMaxQueryBytes)
     refuse(400, fmt::format("files: q is longer than {} bytes", limits::kMaxQueryBytes));
   std::size_t limit = limits::kMaxFilesListed;
   if (auto v = query_.get("limit")) limit = parse_uint("files", "limit", *v, limits::kMaxFilesListed);
-  auto records = catalog_.list(q, limit + 1);  // one more tells whether the list was cut
+
+  std::vector<FileRecord> records = co_await catalog_.list(q, limit + 1);  // one more tells whether the list was cut
   bool truncated = records.size() > limit;
-  if (truncated) records.pop_back();
+  if (truncated) records.resize(limit);
+  std::vector<Digest> hashes;
+  for (const FileRecord& r : records) hashes.push_back(r.info_hash);
+  std::vector<SwarmCounts> counts = co_await swarms_.counts(hashes);
   json list = json::array();
-  for (const FileRecord* r : records) {
-    const Swarm* s = swarms_.find(r->info_hash);
-    list.push_back(file_json(*r, s, r->completed));
-  }
+  for (std::size_t i = 0; i < records.size(); ++i) list.push_back(file_json(records[i], counts.at(i)));
   out.body = dump(json{{"files", std::move(list)}, {"count", records.size()}, {"truncated", truncated}});
 }
 
-void Api::lookup(Response& out) {
-  auto name = query_.get("name");
-  if (!name) name = query_.get("file_name");  // the seed projects' trackers used file_name
+Task<void> Api::lookup(HttpResponse& out) {
+  auto name_view = query_.get("name");
+  if (!name_view) name_view = query_.get("file_name");  // the seed projects' trackers used file_name
   auto hash = query_.get("info_hash");
-  if (name.has_value() == hash.has_value())
+  if (name_view.has_value() == hash.has_value())
     refuse(400, "lookup: give exactly one of name (or file_name) and info_hash");
-  const FileRecord* r = nullptr;
-  if (name) {
-    if (name->empty() || name->size() > limits::kMaxQueryBytes)
+  std::optional<FileRecord> r;
+  if (name_view) {
+    if (name_view->empty() || name_view->size() > limits::kMaxQueryBytes)
       refuse(400, fmt::format("lookup: name must be 1-{} bytes", limits::kMaxQueryBytes));
-    r = catalog_.find_by_name(*name);
-    if (!r) refuse(404, fmt::format("lookup: no published file named {:?}", std::string(*name)));
+    std::string name(*name_view);
+    r = co_await catalog_.find_by_name(name);
+    if (!r) refuse(404, fmt::format("lookup: no published file named {:?}", name));
   } else {
     Digest d = parse_hash("lookup", "info_hash", *hash);
-    r = catalog_.find(d);
+    r = co_await catalog_.find(d);
     if (!r) refuse(404, fmt::format("lookup: no published file with info_hash {}", to_hex(d)));
   }
-  const Swarm* s = swarms_.find(r->info_hash);
-  json peers = json::array();
-  if (s) {
-    auto list = s->peers();
-    for (std::size_t i = 0; i < list.size() && i < static_cast<std::size_t>(limits::kMaxNumwant); ++i)
-      peers.push_back(json{{"ip", list[i].ip}, {"port", list[i].port}, {"seeder", list[i].seeder}});
-  }
-  out.body = dump(json{{"file", file_json(*r, s, r->completed)}, {"peers", std::move(peers)}});
+  std::vector<SwarmCounts> counts = co_await swarms_.counts(std::span<const Digest>(&r->info_hash, 1));
+  std::vector<PeerEntry> peers = co_await swarms_.peers(r->info_hash, limits::kMaxNumwant);
+  json list = json::array();
+  for (const PeerEntry& p : peers) list.push_back(json{{"ip", p.ip}, {"port", p.port}, {"seeder", p.seeder}});
+  out.body = dump(json{{"file", file_json(*r, counts.at(0))}, {"peers", std::move(list)}});
 }
 
-void Api::publish(const Request& request, Response& out) {
+Task<void> Api::publish(const HttpRequest& request, HttpResponse& out) {
   if (request.body.empty()) refuse(400, "publish: empty body; POST the .p2pmeta JSON");
   if (request.body.size() > limits::kMaxPublishBytes)
     refuse(413, fmt::format("publish: meta is {} bytes, more than the {} allowed", request.body.size(),
                             limits::kMaxPublishBytes));
-  Catalog::PublishResult result;
+  std::optional<Meta> meta;
   try {
-    result = catalog_.publish(request.body);
+    meta = parse_meta(request.body, "published meta");  // the same validation every tool uses
   } catch (const Error& e) {
-    if (e.code() == ExitCode::bad_meta) refuse(400, e.what());
+    refuse(e.code() == ExitCode::bad_meta ? 400 : 500, e.what());
+  }
+  OwnerToken token = new_owner_token();
+  std::optional<PublishOutcome> result;
+  try {
+    result = co_await catalog_.publish(*meta, token.hash);
+  } catch (const Error& e) {
     if (e.code() == ExitCode::tracker) refuse(503, fmt::format("publish: {}", e.what()));
     refuse(500, fmt::format("publish: {}", e.what()));
   }
-  out.status = result.created ? 201 : 200;
-  out.body = dump(json{{"created", result.created},
-                       {"info_hash", to_hex(result.record->info_hash)},
-                       {"name", result.record->name}});
+  out.status = result->created ? 201 : 200;
+  json answer{{"created", result->created}, {"info_hash", to_hex(result->record.info_hash)}, {"name", result->record.name}};
+  // Only the first publisher learns the token: it is the right to withdraw.
+  if (result->created) answer["owner_token"] = token.hex;
+  out.body = dump(answer);
 }
 
-void Api::meta(std::string_view hash_hex, Response& out) {
+Task<void> Api::withdraw(const HttpRequest& request, HttpResponse& out) {
+  Digest d = parse_hash("withdraw", "info_hash", required(query_, "withdraw", "info_hash"));
+  auto authorization = request.header("authorization");
+  if (!authorization)
+    refuse(403, "withdraw: missing header Authorization: Bearer <owner_token> (the token /publish answered)");
+  auto token_hash = owner_token_hash_from_header(*authorization);
+  if (!token_hash) refuse(403, "withdraw: Authorization must be \"Bearer\" and the 64-hex-digit owner token");
+
+  WithdrawStatus status = co_await catalog_.withdraw(d, *token_hash);
+  switch (status) {
+    case WithdrawStatus::withdrawn: break;
+    case WithdrawStatus::not_found: refuse(404, fmt::format("withdraw: no published file with info_hash {}", to_hex(d)));
+    case WithdrawStatus::no_owner:
+      refuse(403, fmt::format("withdraw: {} was published before owner tokens existed; it cannot be withdrawn over HTTP",
+                              to_hex(d)));
+    case WithdrawStatus::wrong_token: refuse(403, fmt::format("withdraw: wrong owner token for {}", to_hex(d)));
+  }
+  out.body = dump(json{{"withdrawn", true}, {"info_hash", to_hex(d)}});
+}
+
+Task<void> Api::meta(std::string_view hash_hex, HttpResponse& out) {
   Digest d = parse_hash("meta", "the path /meta/<info_hash>", hash_hex);
-  auto text = catalog_.meta_json(d);
+  std::optional<std::string> text = co_await catalog_.meta_json(d);
   if (!text) refuse(404, fmt::format("meta: no published file with info_hash {}", to_hex(d)));
   out.body = std::move(*text);
 }
 
-Gauges Api::gauges() const {
+Task<Gauges> Api::gauges() {
+  SwarmTotals t = co_await swarms_.totals();
+  std::size_t files = co_await catalog_.size();
   Gauges g;
-  g.swarms = swarms_.swarm_count();
-  g.peers = swarms_.peer_count();
-  g.seeders = swarms_.seeder_count();
-  g.files = catalog_.size();
-  g.connections = open_connections_ ? *open_connections_ : 0;
-  g.expired_peers = expired_total_;
-  return g;
+  g.swarms = t.swarms;
+  g.peers = t.peers;
+  g.seeders = std::min(t.seeders, t.peers);
+  g.files = files;
+  g.connections = open_connections_ ? open_connections_() : 0;
+  g.expired_peers = t.expired_peers;
+  co_return g;
 }
 
-void Api::stats(Response& out) {
-  Gauges g = gauges();
+Task<void> Api::stats(HttpResponse& out) {
+  Gauges g = co_await gauges();
+  Counters totals = co_await counters_.totals(pending_);
   out.body = dump(json{{"swarms", g.swarms},
                        {"peers", g.peers},
                        {"seeders", g.seeders},
                        {"leechers", g.peers - g.seeders},
                        {"files", g.files},
                        {"connections", g.connections},
-                       {"requests", metrics_.requests_total()},
+                       {"requests", totals.requests_total()},
                        {"expired_peers", g.expired_peers},
                        {"interval", options_.interval_seconds},
                        {"uptime_seconds", std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started_).count()}});
 }
 
-std::size_t Api::expire(Clock::time_point now) {
-  auto cutoff = now - std::chrono::seconds(options_.interval_seconds) * limits::kExpiryIntervals;
-  std::size_t n = swarms_.expire(cutoff);
-  expired_total_ += n;
-  return n;
+Task<void> Api::metrics(HttpResponse& out) {
+  Gauges g = co_await gauges();
+  Counters totals = co_await counters_.totals(pending_);
+  out.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  out.body = render_metrics(totals, g);
+}
+
+Task<std::size_t> Api::expire(Clock::time_point now) { return swarms_.expire(now); }
+
+Task<void> Api::flush() {
+  co_await catalog_.flush();
+  co_await counters_.flush(pending_);
 }
 
 }  // namespace p2p::tracker

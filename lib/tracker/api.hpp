@@ -1,86 +1,75 @@
 // The tracker's HTTP API as a function from request to response: routing,
-// parameter validation, JSON answers. No sockets here, so every endpoint and
-// every error is unit-testable; tracker_http feeds it parsed requests.
+// parameter validation, JSON answers, over any store (tracker_store.hpp). No
+// sockets here, so every endpoint and every error is unit-testable; the
+// generic net::HttpServer feeds it parsed requests through net::HttpHandler.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
-#include <vector>
 
-#include "tracker/catalog.hpp"
+#include "base/task.hpp"
+#include "net/http_handler.hpp"
 #include "tracker/metrics.hpp"
 #include "tracker/query.hpp"
-#include "tracker/swarm_registry.hpp"
+#include "tracker/tracker_store.hpp"
 
 namespace p2p::tracker {
-
-inline constexpr std::string_view kJsonType = "application/json";
-
-struct Request {
-  std::string_view method;     // as sent: "GET", "POST", ...
-  std::string_view target;     // path and query as sent
-  std::string_view body;
-  std::string_view remote_ip;  // numeric; announces register this address
-};
-
-struct Response {
-  int status = 200;
-  std::string_view content_type = kJsonType;
-  std::string body;            // reused between requests to keep its capacity
-  std::string_view allow;      // Allow header for 405
-  Endpoint endpoint = Endpoint::other;
-  void reset() {
-    status = 200;
-    content_type = kJsonType;
-    body.clear();
-    allow = {};
-    endpoint = Endpoint::other;
-  }
-};
-
-// Fills `out` with {"error": message} (JSON-escaped) and the status.
-void error_response(Response& out, int status, std::string_view message);
-std::string_view status_reason(int status);
 
 struct ApiOptions {
   int interval_seconds = 60;
 };
 
-class Api {
+class Api final : public net::HttpHandler {
  public:
-  Api(SwarmRegistry& swarms, Catalog& catalog, Metrics& metrics, ApiOptions options);
+  Api(SwarmStore& swarms, CatalogStore& catalog, CounterStore& counters, ApiOptions options);
 
-  // Answers one request; never throws (internal failures become 500). `now` is
-  // when the request was fully read; announce latency is measured from it.
-  void handle(const Request& request, Clock::time_point now, Response& out);
+  // Answers one request; never throws (store outages become 503, internal
+  // failures 500). `now` is when the request was fully read; announce latency
+  // is measured from it to the answer.
+  Task<void> serve(const net::HttpRequest& request, Clock::time_point now, net::HttpResponse& out);
+
+  // net::HttpHandler: serve() started on the server's loop, done() when answered.
+  std::size_t body_limit(std::string_view method, std::string_view target) const override;
+  void handle(const net::HttpRequest& request, net::HttpResponse& response, net::HttpDone done) override;
+  void on_server_answer(int status) override { pending_.count_request(Endpoint::other, status); }
+  void on_event(net::HttpEvent event) override;
 
   // Dead-peer cleanup: drops peers silent for two intervals. Returns peers dropped.
-  std::size_t expire(Clock::time_point now);
-  void attach_connection_count(const std::size_t* open_connections) { open_connections_ = open_connections; }
-  Gauges gauges() const;
-  Metrics& metrics() { return metrics_; }
+  Task<std::size_t> expire(Clock::time_point now);
+  // Periodic persistence: catalog counters and this process's request counters.
+  Task<void> flush();
+  Task<Gauges> gauges();
+
+  void set_connection_count(std::function<std::size_t()> open_connections) {
+    open_connections_ = std::move(open_connections);
+  }
+  const Counters& pending_counters() const { return pending_; }
   int interval_seconds() const { return options_.interval_seconds; }
 
  private:
-  void route(const Request& request, Clock::time_point now, Response& out);
-  void announce(const Request& request, Clock::time_point now, Response& out);
-  void scrape(Response& out);
-  void files(Response& out);
-  void lookup(Response& out);
-  void publish(const Request& request, Response& out);
-  void meta(std::string_view hash_hex, Response& out);
-  void stats(Response& out);
-  std::uint64_t completed_of(const Digest& info_hash, const Swarm* swarm) const;
+  Task<void> route(const net::HttpRequest& request, Clock::time_point now, net::HttpResponse& out, Endpoint& endpoint);
+  Task<void> announce(const net::HttpRequest& request, Clock::time_point now, net::HttpResponse& out);
+  Task<void> scrape(net::HttpResponse& out);
+  Task<void> files(net::HttpResponse& out);
+  Task<void> lookup(net::HttpResponse& out);
+  Task<void> publish(const net::HttpRequest& request, net::HttpResponse& out);
+  Task<void> withdraw(const net::HttpRequest& request, net::HttpResponse& out);
+  Task<void> meta(std::string_view hash_hex, net::HttpResponse& out);
+  Task<void> stats(net::HttpResponse& out);
+  Task<void> metrics(net::HttpResponse& out);
 
-  SwarmRegistry& swarms_;
-  Catalog& catalog_;
-  Metrics& metrics_;
+  SwarmStore& swarms_;
+  CatalogStore& catalog_;
+  CounterStore& counters_;
   ApiOptions options_;
-  const std::size_t* open_connections_ = nullptr;
-  std::uint64_t expired_total_ = 0;
+  Counters pending_;  // this process's counts not yet in the counter store
+  std::function<std::size_t()> open_connections_;
   Clock::time_point started_;
-  Query query_;                          // reused: parsing allocates nothing for plain values
-  std::vector<const Peer*> selected_;    // reused peer selection buffer
+  // Reused: parsing allocates nothing for plain values. Several requests may be
+  // in flight on a shared store, so handlers read it only before their first
+  // co_await and copy what they keep.
+  Query query_;
 };
 
 }  // namespace p2p::tracker

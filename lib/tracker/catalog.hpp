@@ -1,6 +1,7 @@
-// The tracker's catalog of published files: every meta is validated before it
-// is stored in SQLite (durable, WAL), and a summary of each file is kept in
-// memory so listing, lookup and counters never touch the disk on the hot path.
+// The embedded store's catalog of published files: every meta is validated
+// before it is stored in SQLite (durable, WAL), and a summary of each file is
+// kept in memory so listing, lookup and counters never touch the disk on the
+// hot path. Owner tokens are kept as their SHA-256, never in clear.
 #pragma once
 #include <cstdint>
 #include <filesystem>
@@ -13,25 +14,20 @@
 #include <vector>
 
 #include "base/sha256.hpp"
+#include "storage/sqlite_db.hpp"
 #include "tracker/swarm_registry.hpp"
-
-struct sqlite3;
+#include "tracker/tracker_store.hpp"
 
 namespace p2p::tracker {
 
-struct FileRecord {
-  Digest info_hash{};
-  std::string name;
-  std::uint64_t size = 0;
-  std::uint64_t piece_size = 0;
-  std::int64_t published = 0;   // unix seconds, when this tracker first stored it
-  std::uint64_t completed = 0;  // downloads reported complete, persisted in batches
-};
-
 class Catalog {
  public:
+  // The schema this program writes (PRAGMA user_version); older files are migrated on open.
+  static constexpr int kSchemaVersion = 1;
+
   // Opens (creating if needed) the SQLite file; ":memory:" for tests.
-  // Throws Error(disk) if the folder is not writable or the file is not a database.
+  // Throws Error(disk) if the folder is not writable, the file is not a
+  // database, or its schema is newer than this program's.
   explicit Catalog(const std::filesystem::path& db_path);
   ~Catalog();  // flushes counters; never throws
   Catalog(const Catalog&) = delete;
@@ -41,10 +37,14 @@ class Catalog {
     bool created = false;  // false: the same info hash was already stored
     const FileRecord* record = nullptr;
   };
-  // Re-validates the meta with parse_meta (throws Error(bad_meta) with its message),
-  // then stores its normalised JSON. Throws Error(tracker) when the catalog is full,
-  // Error(disk) when SQLite fails; nothing invalid is ever stored.
-  PublishResult publish(std::string_view meta_json);
+  // Stores a validated meta's normalised JSON with its owner's token hash
+  // (all zero: no owner). Throws Error(tracker) when the catalog is full,
+  // Error(disk) when SQLite fails.
+  PublishResult publish(const Meta& meta, const Digest& owner_token_hash);
+  // Validates with parse_meta first (throws Error(bad_meta) with its message);
+  // nothing invalid is ever stored.
+  PublishResult publish(std::string_view meta_json, const Digest& owner_token_hash = {});
+  WithdrawStatus withdraw(const Digest& info_hash, const Digest& owner_token_hash);
 
   const FileRecord* find(const Digest& info_hash) const;
   // Exact name; when several files share it, the most recently published.
@@ -60,15 +60,13 @@ class Catalog {
   void flush();
 
   std::size_t size() const { return records_.size(); }
-  const std::filesystem::path& path() const { return path_; }
+  const std::filesystem::path& path() const { return db_.path(); }
 
  private:
-  void exec(const char* sql);
-  [[noreturn]] void fail(std::string_view what) const;
+  void migrate();
   void load();
 
-  std::filesystem::path path_;
-  sqlite3* db_ = nullptr;
+  SqliteDb db_;
   std::unordered_map<Digest, FileRecord, KeyedHash> records_;
   std::multimap<std::string, Digest, std::less<>> by_name_;  // sorted for /files
   std::unordered_set<Digest, KeyedHash> dirty_;  // counters changed since the last flush

@@ -1,5 +1,6 @@
 // Tracker counters and the announce latency histogram, rendered in the
 // Prometheus text format. Plain integers: the event loop is single-threaded.
+// Counters add and subtract, so a shared store can sum them over processes.
 #pragma once
 #include <array>
 #include <chrono>
@@ -9,35 +10,54 @@
 
 namespace p2p::tracker {
 
-enum class Endpoint { announce, scrape, files, lookup, publish, meta, stats, metrics, dashboard, other, count_ };
+enum class Endpoint { announce, scrape, files, lookup, publish, withdraw, meta, stats, metrics, dashboard, other, count_ };
 std::string_view endpoint_name(Endpoint e);
 
-// Point-in-time values the owner of the registry and catalog supplies when rendering.
+// Point-in-time values the stores supply when rendering.
 struct Gauges {
   std::size_t swarms = 0, peers = 0, seeders = 0, files = 0, connections = 0;
   std::uint64_t expired_peers = 0;
 };
 
-class Metrics {
- public:
-  void count_request(Endpoint endpoint, int status);
-  void observe_announce(std::chrono::nanoseconds latency);
-  void count_connection_refused() { ++connections_refused_; }
-  void count_timeout() { ++timeouts_; }
-
-  std::uint64_t requests_total() const;
-  std::string render(const Gauges& gauges) const;
-
- private:
+struct Counters {
   // Statuses the tracker can produce; anything else lands in the last slot.
-  static constexpr std::array<int, 13> kStatuses{200, 201, 400, 404, 405, 408, 411, 413, 414, 431, 500, 503, 0};
+  static constexpr std::array<int, 14> kStatuses{200, 201, 400, 403, 404, 405, 408, 411, 413, 414, 431, 500, 503, 0};
   static constexpr std::array<double, 12> kBucketsSeconds{0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005,
                                                           0.001,   0.0025,   0.005,   0.01,   0.05,    0.25};
-  std::array<std::array<std::uint64_t, kStatuses.size()>, static_cast<std::size_t>(Endpoint::count_)> requests_{};
-  std::array<std::uint64_t, kBucketsSeconds.size() + 1> latency_buckets_{};  // non-cumulative; last is +Inf
-  double latency_sum_seconds_ = 0;
-  std::uint64_t latency_count_ = 0;
-  std::uint64_t connections_refused_ = 0, timeouts_ = 0;
+  static constexpr std::size_t kEndpoints = static_cast<std::size_t>(Endpoint::count_);
+
+  std::array<std::array<std::uint64_t, kStatuses.size()>, kEndpoints> requests{};
+  std::array<std::uint64_t, kBucketsSeconds.size() + 1> latency_buckets{};  // non-cumulative; last is +Inf
+  std::uint64_t latency_sum_ns = 0, latency_count = 0;
+  std::uint64_t connections_refused = 0, timeouts = 0;
+
+  void count_request(Endpoint endpoint, int status);
+  void observe_announce(std::chrono::nanoseconds latency);
+  std::uint64_t requests_total() const;
+  bool empty() const;
+
+  bool operator==(const Counters&) const = default;
+  Counters& operator+=(const Counters& other);
+  Counters& operator-=(const Counters& other);
+
+  // Calls f(name, value) for every counter, e.g. ("requests:announce:200", n),
+  // ("latency_bucket:3", n), ("timeouts", n): the field names a shared store keeps.
+  template <typename F>
+  void for_each(F&& f) {
+    for (std::size_t e = 0; e < kEndpoints; ++e)
+      for (std::size_t s = 0; s < kStatuses.size(); ++s) f(request_field(e, s), requests[e][s]);
+    for (std::size_t b = 0; b < latency_buckets.size(); ++b) f(bucket_field(b), latency_buckets[b]);
+    f(std::string("latency_sum_ns"), latency_sum_ns);
+    f(std::string("latency_count"), latency_count);
+    f(std::string("connections_refused"), connections_refused);
+    f(std::string("timeouts"), timeouts);
+  }
+
+ private:
+  static std::string request_field(std::size_t endpoint, std::size_t status_slot);
+  static std::string bucket_field(std::size_t bucket);
 };
+
+std::string render_metrics(const Counters& counters, const Gauges& gauges);
 
 }  // namespace p2p::tracker

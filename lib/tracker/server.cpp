@@ -1,20 +1,25 @@
 // Wires the tracker together on one io_context thread. One thread owns the
-// registry and catalog, so there are no locks; the announce path is short
-// enough that one core outruns the C tracker (see docs/TRACKER.md).
+// API and the stores, so there are no locks; with the embedded store the
+// announce path is short enough that one core outruns the C tracker, with the
+// Redis store several processes share one state (see docs/TRACKER.md).
 #include "tracker/server.hpp"
 
 #include <asio.hpp>
 #include <cstdio>
 #include <fmt/core.h>
+#include <memory>
 #include <random>
 
 #include "base/error.hpp"
-#include "tracker/api.hpp"
-#include "tracker/catalog.hpp"
 #include "net/http_server.hpp"
+#include "tracker/api.hpp"
+#include "tracker/embedded_store.hpp"
+#include "tracker/redis_catalog_store.hpp"
+#include "tracker/redis_client.hpp"
+#include "tracker/redis_counter_store.hpp"
+#include "tracker/redis_layout.hpp"
+#include "tracker/redis_swarm_store.hpp"
 #include "tracker/tracker_limits.hpp"
-#include "tracker/metrics.hpp"
-#include "tracker/swarm_registry.hpp"
 
 namespace p2p::tracker {
 
@@ -23,6 +28,11 @@ namespace {
 std::uint64_t random_seed() {
   std::random_device rd;
   return (std::uint64_t{rd()} << 32) ^ rd();
+}
+
+void log_line(const std::string& line) {
+  std::fprintf(stderr, "p2p-tracker: %s\n", line.c_str());
+  std::fflush(stderr);
 }
 
 // Runs `tick` every `period` until the timer is cancelled.
@@ -35,6 +45,61 @@ void every(asio::steady_timer& timer, std::chrono::milliseconds period, std::fun
   });
 }
 
+// A periodic job that never overlaps itself (a slow store must not pile them up)
+// and reports failures other than an unavailable store, which the store's own
+// down/up lines already report.
+class Job {
+ public:
+  Job(std::string name) : name_(std::move(name)) {}
+  void run(Task<void> task) {
+    if (busy_) return;
+    busy_ = true;
+    start_detached(std::move(task), [this](std::exception_ptr e) {
+      busy_ = false;
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const StoreUnavailable&) {
+      } catch (const std::exception& ex) {
+        log_line(fmt::format("{}: {} (will retry)", name_, ex.what()));
+      }
+    });
+  }
+
+ private:
+  std::string name_;
+  bool busy_ = false;
+};
+
+Task<void> expire_task(Api& api) { co_await api.expire(Clock::now()); }
+
+// The three stores and, for Redis, the connection they share.
+struct Stores {
+  std::unique_ptr<RedisClient> redis;
+  std::unique_ptr<SwarmStore> swarms;
+  std::unique_ptr<CatalogStore> catalog;
+  std::unique_ptr<CounterStore> counters;
+  std::chrono::milliseconds flush_period{0};
+};
+
+Stores open_stores(const TrackerConfig& config, asio::io_context& io) {
+  Stores s;
+  if (config.store == "embedded") {
+    s.swarms = std::make_unique<EmbeddedSwarmStore>(random_seed(), config.interval_seconds);
+    s.catalog = std::make_unique<EmbeddedCatalogStore>(config.db);
+    s.counters = std::make_unique<EmbeddedCounterStore>();
+    s.flush_period = std::chrono::duration_cast<std::chrono::milliseconds>(limits::kCatalogFlushInterval);
+    return s;
+  }
+  RedisAddress address = parse_redis_url(config.store);  // Error(usage) naming the value
+  s.redis = std::make_unique<RedisClient>(io, address, redis_scripts(), log_line);
+  s.swarms = std::make_unique<RedisSwarmStore>(*s.redis, config.interval_seconds);
+  s.catalog = std::make_unique<RedisCatalogStore>(*s.redis);
+  s.counters = std::make_unique<RedisCounterStore>(*s.redis);
+  s.flush_period = std::chrono::duration_cast<std::chrono::milliseconds>(limits::kCounterFlushInterval);
+  return s;
+}
+
 }  // namespace
 
 void run_tracker(const TrackerConfig& config, const std::function<void(const std::string&)>& on_listening) {
@@ -44,32 +109,27 @@ void run_tracker(const TrackerConfig& config, const std::function<void(const std
   if (config.header_timeout.count() <= 0 || config.idle_timeout.count() <= 0)
     throw Error(ExitCode::usage, "timeouts must be positive");
 
-  Catalog catalog(config.db);
-  SwarmRegistry swarms(random_seed());
-  Metrics metrics;
-  Api api(swarms, catalog, metrics, ApiOptions{config.interval_seconds});
-
   asio::io_context io(1);
-  HttpOptions http;
+  Stores stores = open_stores(config, io);
+  Api api(*stores.swarms, *stores.catalog, *stores.counters, ApiOptions{config.interval_seconds});
+
+  net::HttpOptions http;
   http.host = config.host;
   http.port = config.port;
   http.header_timeout = config.header_timeout;
   http.idle_timeout = config.idle_timeout;
-  http.max_connections = limits::kMaxConnections;
-  HttpServer server(io, api, http);
+  http.max_connections = net::limits::kMaxConnections;
+  net::HttpServer server(io, api, http);
+  api.set_connection_count([&server] { return server.open_connections(); });
+  if (stores.redis) stores.redis->start();  // Redis down at start: serve 503 until it comes
   server.start();
 
   // Sweep often enough that a peer is gone within ~2.5 intervals of its last announce.
   asio::steady_timer expiry(io), flush(io);
+  Job expire_job("dead-peer sweep"), flush_job("flush");
   auto sweep_period = std::chrono::milliseconds(std::max(250, config.interval_seconds * 1000 / 2));
-  every(expiry, sweep_period, [&] { api.expire(Clock::now()); });
-  every(flush, std::chrono::duration_cast<std::chrono::milliseconds>(limits::kCatalogFlushInterval), [&] {
-    try {
-      catalog.flush();
-    } catch (const Error& e) {
-      std::fprintf(stderr, "p2p-tracker: %s (will retry)\n", e.what());
-    }
-  });
+  every(expiry, sweep_period, [&] { expire_job.run(expire_task(api)); });
+  every(flush, stores.flush_period, [&] { flush_job.run(api.flush()); });
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](asio::error_code ec, int) {
@@ -77,12 +137,17 @@ void run_tracker(const TrackerConfig& config, const std::function<void(const std
     server.stop();
     expiry.cancel();
     flush.cancel();
+    // A shared store gets this process's last counters, then the connection
+    // closes (a down Redis fails the flush at once, a stuck one within the
+    // command timeout), which ends io.run().
+    if (stores.redis)
+      start_detached(api.flush(), [&](std::exception_ptr) { stores.redis->stop(); });
   });
 
   on_listening(server.local_address());
-  io.run();  // returns once the server, timers and signal wait have all finished
+  io.run();  // returns once the server, timers, signal wait and store connection have all finished
   signals.cancel();
-  catalog.flush();
+  if (!stores.redis) run_now(api.flush());  // embedded: counters to SQLite
 }
 
 }  // namespace p2p::tracker

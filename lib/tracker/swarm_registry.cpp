@@ -135,6 +135,7 @@ AnnounceResult SwarmRegistry::announce(const AnnounceInput& in, Clock::time_poin
     peer.id = in.peer_id;
     peer.port = in.port;
     peer.seeder = seeder;
+    peer.completed = result.completed_now;
     peer.last_seen = now;
     peer.ip.assign(in.ip);
     swarm.add(std::move(peer), hash_);
@@ -143,9 +144,10 @@ AnnounceResult SwarmRegistry::announce(const AnnounceInput& in, Clock::time_poin
     self = static_cast<std::ptrdiff_t>(swarm.peers_.size() - 1);
   } else {
     Peer& peer = swarm.peers_[static_cast<std::size_t>(self)];
-    if (in.event == Event::completed && !peer.seeder) {
+    if (in.event == Event::completed && !peer.seeder && !peer.completed) {
       ++swarm.completed_;
       result.completed_now = true;
+      peer.completed = true;
     }
     if (peer.seeder != seeder) {
       swarm.seeders_ += seeder ? 1 : -1;

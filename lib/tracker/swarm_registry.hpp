@@ -37,6 +37,9 @@ struct Peer {
   PeerId id{};
   std::uint16_t port = 0;
   bool seeder = false;  // announced left == 0
+  // Sent "completed" (counted) already: a client announcing to several trackers
+  // that share one store, or a repeat, is not a second download.
+  bool completed = false;
   Clock::time_point last_seen{};
   std::string ip;       // numeric address the connection came from
 };

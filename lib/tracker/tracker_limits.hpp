@@ -35,24 +35,38 @@ inline constexpr std::size_t kMaxScrapeHashes = 64;
 // Completed-download counters are written to SQLite in one batch this often.
 inline constexpr auto kCatalogFlushInterval = std::chrono::seconds(5);
 
-// --- HTTP -----------------------------------------------------------------------
-// Request line plus headers; beyond this the answer is 431 (nginx uses 8 KiB too).
-inline constexpr std::size_t kMaxHeaderBytes = 8 * 1024;
-// 414 beyond this; fits a scrape of kMaxScrapeHashes (64 x 75 bytes) with room to spare.
-inline constexpr std::size_t kMaxUrlBytes = 6 * 1024;
-// Bodies are only meaningful for POST /publish.
-inline constexpr std::size_t kMaxBodyBytes = kMaxPublishBytes;
-// A client must finish its request headers this soon after connecting or after
-// its previous answer, or it gets 408 and is closed (slowloris defence).
-inline constexpr auto kDefaultHeaderTimeout = std::chrono::seconds(10);
-// An idle keep-alive connection (no byte of a new request) is closed after this.
-inline constexpr auto kDefaultIdleTimeout = std::chrono::seconds(30);
-// A request body must arrive within this (8 MiB at >= ~300 KiB/s).
-inline constexpr auto kBodyTimeout = std::chrono::seconds(30);
-// Open connections; further ones are answered 503 and closed. Also bounded by
-// RLIMIT_NOFILE at start-up.
-inline constexpr std::size_t kMaxConnections = 10'000;
-inline constexpr std::size_t kReservedFds = 64;  // SQLite, logs, the listener
+// --- HTTP (the server's own limits are in net/http_limits.hpp) -----------------------
+// Bodies are only meaningful for POST /publish; other requests may carry at most this.
+inline constexpr std::size_t kMaxOtherBodyBytes = 64 * 1024;
+
+// --- Redis store (--store redis://...) ------------------------------------------------
+// Back-off between reconnection attempts: starts small so a Redis restart costs
+// well under a second of 503s, capped so a long outage costs little.
+inline constexpr auto kRedisReconnectMin = std::chrono::milliseconds(100);
+inline constexpr auto kRedisReconnectMax = std::chrono::milliseconds(2000);
+// A TCP connect (and the handshake: SELECT, SCRIPT LOAD) must finish within this.
+inline constexpr auto kRedisConnectTimeout = std::chrono::milliseconds(2000);
+// A command unanswered for this long means Redis is stuck (or the link is):
+// the connection is dropped, waiting requests get 503, and we reconnect.
+inline constexpr auto kRedisCommandTimeout = std::chrono::milliseconds(3000);
+// Commands written but not yet answered; beyond this new requests get 503
+// instead of queueing without bound behind a slow Redis.
+inline constexpr std::size_t kRedisMaxPending = 50'000;
+// What a reply may contain before we stop trusting it (hiredis 0.14 itself has
+// no reader limits): elements in one reply (a /files page: 1,001 files x 7
+// fields), nesting depth, bytes in one string (a stored meta).
+inline constexpr std::size_t kRedisMaxReplyElements = 20'000;
+inline constexpr std::size_t kRedisMaxReplyDepth = 4;
+inline constexpr std::size_t kRedisMaxStringBytes = kMaxPublishBytes + 64 * 1024;
+// Stale peers one announce removes from its swarm; the periodic sweep takes the rest.
+inline constexpr std::size_t kRedisExpireBatch = 1000;
+// Swarms the sweep examines per script call (each call blocks Redis briefly).
+inline constexpr std::size_t kRedisSweepSwarmsPerCall = 200;
+// Names one /files script call scans before handing back a cursor: bounds how
+// long a substring search over a million names blocks Redis at a time.
+inline constexpr std::size_t kRedisListScanPerCall = 5000;
+// How often each process adds its request counters to the shared totals.
+inline constexpr auto kCounterFlushInterval = std::chrono::seconds(1);
 
 // --- Client -------------------------------------------------------------------------
 // A tracker answer is JSON: a meta (publish limit) plus headers.

@@ -93,3 +93,58 @@ partial_of() {
   h=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["info_hash"])' "$1")
   echo "$2/.p2p/$h.partial"
 }
+
+# --- Redis (tests of p2p-tracker --store redis://) -----------------------------------
+
+# require_redis: skip the test (exit 77) when the Debian package is not installed.
+require_redis() {
+  if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
+    echo "SKIP: redis-server is not installed (apt-get install redis-server)"
+    exit 77
+  fi
+}
+
+# start_redis: a private redis-server on a free loopback port with its data in
+# $T/redis, persisted as docs/TRACKER.md documents (append-only file, fsync every
+# second, no RDB snapshots). Redis cannot pick a port itself (--port 0 disables
+# TCP), so a free one is found by binding port 0 and retried on a collision.
+# Sets REDIS_PORT, REDIS_PID and REDIS_URL; the EXIT trap kills it.
+start_redis() {
+  mkdir -p "$T/redis"
+  local try
+  for try in 1 2 3 4 5; do
+    REDIS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    run_redis && return 0
+  done
+  fail "could not start redis-server (see $T/redis.log)"
+}
+
+# run_redis: (re)starts redis-server on $REDIS_PORT over $T/redis; waits until
+# *this* process answers (not another one that owns the port).
+run_redis() {
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$T/redis" --save '' \
+    --appendonly yes --appendfsync everysec --daemonize no >>"$T/redis.log" 2>&1 &
+  REDIS_PID=$!
+  PIDS+=("$REDIS_PID")
+  REDIS_URL=redis://127.0.0.1:$REDIS_PORT
+  local i
+  for i in $(seq 1 200); do
+    kill -0 "$REDIS_PID" 2>/dev/null || return 1
+    if redis-cli -p "$REDIS_PORT" info server 2>/dev/null | grep -q "^process_id:$REDIS_PID"; then return 0; fi
+    sleep 0.05
+  done
+  return 1
+}
+
+# json EXPR: evaluates a Python expression over the JSON on stdin bound to j, e.g. json 'j["count"]'.
+json() { python3 -c 'import json,sys; j=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
+
+# wait_for SECONDS DESCRIPTION CMD...: polls CMD every 0.1 s until it succeeds; fails the test on timeout.
+wait_for() {
+  local seconds=$1 what=$2 i; shift 2
+  for i in $(seq 1 $((seconds * 10))); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  fail "timed out after ${seconds}s waiting for $what"
+}

@@ -1,11 +1,12 @@
 // Fuzzes the tracker's request handling without sockets. Byte 0 picks the mode:
 //   'q'  the rest is a request target: split_target, Query::parse, percent_decode;
 //   'h'  the rest is a raw HTTP/1.1 byte stream: HttpRequestParser (the parser the
-//        server uses) and every complete request through Api::handle;
+//        server uses, with the API's body limits) and every complete request,
+//        headers included, through Api::serve;
 //   else the rest is requests separated by 0x1e, each "METHOD TARGET\nBODY",
-//        through Api::handle.
-// State (swarm registry, in-memory SQLite catalog) is fresh per input, so a
-// crash reproduces from its input alone. Checks: nothing throws out of the API;
+//        through Api::serve.
+// State (the embedded store: swarm registry, in-memory SQLite catalog) is fresh
+// per input, so a crash reproduces from its input alone. Checks: nothing throws out of the API;
 // every status is one the tracker documents; every JSON answer is valid JSON.
 #include <cstddef>
 #include <cstdint>
@@ -14,32 +15,39 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tracker/api.hpp"
 #include "net/http_request_parser.hpp"
+#include "tracker/api.hpp"
+#include "tracker/embedded_store.hpp"
 #include "tracker/query.hpp"
 
 using namespace p2p::tracker;
+using p2p::run_now;
+using p2p::net::HttpRequestParser;
+using p2p::net::kJsonType;
+using p2p::net::status_reason;
 
 namespace {
 
 constexpr std::string_view kIps[] = {"10.0.0.1", "192.168.7.9", "::1", "2001:db8::5"};
 
 struct Tracker {
-  SwarmRegistry swarms{42};
-  Catalog catalog{":memory:"};
-  Metrics metrics;
-  Api api{swarms, catalog, metrics, ApiOptions{30}};
-  Response res;
+  EmbeddedSwarmStore swarms{42, 30};
+  EmbeddedCatalogStore catalog{":memory:"};
+  EmbeddedCounterStore counters;
+  Api api{swarms, catalog, counters, ApiOptions{30}};
+  p2p::net::HttpResponse res;
   Clock::time_point now = Clock::time_point{} + std::chrono::hours(1000);
   std::size_t calls = 0;
 
-  void call(std::string_view method, std::string_view target, std::string_view body) {
+  void call(std::string_view method, std::string_view target, std::string_view body,
+            std::span<const p2p::net::HttpHeader> headers = {}) {
     now += std::chrono::seconds(7);
-    api.handle(Request{method, target, body, kIps[calls++ % 4]}, now, res);
+    // The embedded store answers at once: run_now throws if that ever changes.
+    run_now(api.serve(p2p::net::HttpRequest{method, target, body, kIps[calls++ % 4], headers}, now, res));
     if (status_reason(res.status) == "Unknown") __builtin_trap();
     if (res.status == 405 && res.allow.empty()) __builtin_trap();
     if (res.content_type == kJsonType && !nlohmann::json::accept(res.body)) __builtin_trap();
-    if (calls % 5 == 0) api.expire(now);
+    if (calls % 5 == 0) run_now(api.expire(now));
   }
 };
 
@@ -86,9 +94,21 @@ void fuzz_api(std::string_view input) {
   }
 }
 
+// The server's parser with the API's body limits, as net::HttpServer wires them.
+class ApiParser final : public HttpRequestParser {
+ public:
+  explicit ApiParser(const Api& api) : api_(api) {}
+
+ private:
+  std::size_t body_limit(std::string_view method, std::string_view url) const override {
+    return api_.body_limit(method, url);
+  }
+  const Api& api_;
+};
+
 void fuzz_http(std::string_view stream) {
   Tracker t;
-  HttpRequestParser parser;
+  ApiParser parser(t.api);
   std::size_t at = 0;
   for (int rounds = 0; at < stream.size() && rounds < 1000; ++rounds) {
     std::size_t n = parser.execute(stream.data() + at, stream.size() - at);
@@ -96,7 +116,7 @@ void fuzz_http(std::string_view stream) {
     at += n;
     switch (parser.status()) {
       case HttpRequestParser::Status::complete: {
-        t.call(parser.method(), parser.url(), parser.body());
+        t.call(parser.method(), parser.url(), parser.body(), parser.headers());
         bool keep_alive = parser.keep_alive();
         parser.next_request();
         if (!keep_alive) return;

@@ -9,6 +9,7 @@
 #include "format/meta.hpp"
 #include "test_support.hpp"
 #include "tracker/api.hpp"
+#include "tracker/embedded_store.hpp"
 #include "net/tracker_client.hpp"
 #include "net/http_server.hpp"
 
@@ -21,12 +22,12 @@ namespace {
 
 // The real server stack on an ephemeral loopback port, run on a thread.
 struct LiveTracker {
-  SwarmRegistry swarms{5};
-  Catalog catalog{":memory:"};
-  Metrics metrics;
-  Api api{swarms, catalog, metrics, ApiOptions{45}};
+  EmbeddedSwarmStore swarms{5, 45};
+  EmbeddedCatalogStore catalog{":memory:"};
+  EmbeddedCounterStore counters;
+  Api api{swarms, catalog, counters, ApiOptions{45}};
   asio::io_context io;
-  HttpServer server{io, api, HttpOptions{"127.0.0.1", 0}};
+  net::HttpServer server{io, api, net::HttpOptions{"127.0.0.1", 0}};
   std::thread thread;
   std::string address = server.local_address();
 

@@ -5,9 +5,15 @@
 #include "format/meta.hpp"
 #include "test_support.hpp"
 #include "tracker/api.hpp"
+#include "tracker/embedded_store.hpp"
+#include "tracker/tracker_limits.hpp"
 
 using namespace p2p;
 using namespace p2p::tracker;
+using p2p::net::HttpHeader;
+using p2p::net::HttpRequest;
+using p2p::net::HttpResponse;
+using p2p::net::kJsonType;
 using nlohmann::json;
 
 namespace {
@@ -22,16 +28,19 @@ const std::string H(64, 'a');
 const std::string P1(40, '1'), P2(40, '2');
 
 struct Fixture {
-  SwarmRegistry swarms{11};
-  Catalog catalog{":memory:"};
-  Metrics metrics;
-  Api api{swarms, catalog, metrics, ApiOptions{30}};
-  Response res;
+  EmbeddedSwarmStore swarm_store{11, 30};
+  EmbeddedCatalogStore catalog_store{":memory:"};
+  EmbeddedCounterStore counter_store;
+  SwarmRegistry& swarms = swarm_store.registry();
+  Catalog& catalog = catalog_store.catalog();
+  Api api{swarm_store, catalog_store, counter_store, ApiOptions{30}};
+  HttpResponse res;
   Clock::time_point now = Clock::now();
 
-  Response& call(std::string_view method, std::string_view target, std::string_view body = {},
-                 std::string_view ip = "10.0.0.1") {
-    api.handle(Request{method, target, body, ip}, now, res);
+  // The embedded store answers at once, so every request completes without an event loop.
+  HttpResponse& call(std::string_view method, std::string_view target, std::string_view body = {},
+                     std::string_view ip = "10.0.0.1", std::vector<HttpHeader> headers = {}) {
+    run_now(api.serve(HttpRequest{method, target, body, ip, headers}, now, res));
     return res;
   }
   json get_json(std::string_view target, int want_status = 200) {
@@ -221,8 +230,55 @@ TEST_CASE("metrics, stats and the dashboard render", "[tracker]") {
 TEST_CASE("expiry drops peers after two intervals", "[tracker]") {
   Fixture f;
   f.call("GET", f.announce_url(P1, 1, 0));
-  CHECK(f.api.expire(f.now + std::chrono::seconds(59)) == 0);
-  CHECK(f.api.expire(f.now + std::chrono::seconds(61)) == 1);
+  CHECK(run_now(f.api.expire(f.now + std::chrono::seconds(59))) == 0);
+  CHECK(run_now(f.api.expire(f.now + std::chrono::seconds(61))) == 1);
   CHECK(f.swarms.peer_count() == 0);
-  CHECK(f.api.gauges().expired_peers == 1);
+  CHECK(run_now(f.api.gauges()).expired_peers == 1);
+}
+
+TEST_CASE("publish answers an owner token once; withdraw needs it", "[tracker]") {
+  Fixture f;
+  test::TempDir dir;
+  std::string meta = meta_json_for(dir, "mine.bin", 30000, 31);
+  std::string hash = parse_meta(meta, "t").info_hash_hex();
+  f.call("POST", "/publish", meta);
+  REQUIRE(f.res.status == 201);
+  std::string token = json::parse(f.res.body)["owner_token"];
+  CHECK(token.size() == 64);
+  f.call("POST", "/publish", meta);
+  CHECK(json::parse(f.res.body).contains("owner_token") == false);  // only the first publisher learns it
+
+  const std::string target = "/withdraw?info_hash=" + hash;
+  auto withdraw = [&](std::vector<HttpHeader> headers) { return f.call("POST", target, {}, "10.0.0.1", headers).status; };
+  CHECK(withdraw({}) == 403);
+  CHECK(f.res.body.find("Authorization") != std::string::npos);
+  CHECK(withdraw({{"authorization", "Bearer " + std::string(64, '0')}}) == 403);
+  CHECK(f.res.body.find("wrong owner token") != std::string::npos);
+  CHECK(withdraw({{"authorization", "Basic " + token}}) == 403);
+  CHECK(withdraw({{"authorization", "Bearer " + token.substr(1)}}) == 403);
+  CHECK(f.get_json("/lookup?info_hash=" + hash)["file"]["name"] == "mine.bin");  // nothing changed
+  f.call("GET", target);
+  CHECK(f.res.status == 405);
+
+  CHECK(withdraw({{"authorization", "bearer  " + token + " "}}) == 200);
+  CHECK(json::parse(f.res.body)["withdrawn"] == true);
+  f.get_json("/lookup?info_hash=" + hash, 404);
+  f.get_json("/meta/" + hash, 404);
+  CHECK(f.get_json("/files")["count"] == 0);
+  CHECK(withdraw({{"authorization", "Bearer " + token}}) == 404);
+  f.get_json("/withdraw?info_hash=" + hash, 405);
+  f.call("POST", "/withdraw?info_hash=xyz", {}, "10.0.0.1", {{"authorization", "Bearer " + token}});
+  CHECK(f.res.status == 400);
+
+  f.call("POST", "/publish", meta);  // published again: a new owner
+  CHECK(f.res.status == 201);
+  CHECK(json::parse(f.res.body)["owner_token"] != token);
+}
+
+TEST_CASE("body limits are per target", "[tracker]") {
+  Fixture f;
+  CHECK(f.api.body_limit("POST", "/publish") == limits::kMaxPublishBytes);
+  CHECK(f.api.body_limit("POST", "/publish?x=1") == limits::kMaxPublishBytes);
+  CHECK(f.api.body_limit("POST", "/files") == limits::kMaxOtherBodyBytes);
+  CHECK(f.api.body_limit("POST", "/publishing") == limits::kMaxOtherBodyBytes);
 }

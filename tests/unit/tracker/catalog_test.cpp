@@ -6,6 +6,7 @@
 #include "base/error.hpp"
 #include "format/meta.hpp"
 #include "test_support.hpp"
+#include "storage/sqlite_db.hpp"
 #include "tracker/catalog.hpp"
 
 using namespace p2p;
@@ -113,4 +114,59 @@ TEST_CASE("catalog on an unwritable folder or a non-database fails with a disk e
   test::write_file(dir / "file", "x");
   CHECK_THROWS_MATCHES(Catalog(dir / "file" / "t.db"), Error,
                        Catch::Predicate<Error>([](const Error& e) { return e.code() == ExitCode::disk; }));
+}
+
+TEST_CASE("catalog withdraw needs the owner's token and removes every trace", "[tracker]") {
+  test::TempDir dir;
+  auto db = dir / "tracker.db";
+  Digest owner = sha256(std::string_view("owner")), other = sha256(std::string_view("other"));
+  Digest hash{};
+  {
+    Catalog cat(db);
+    hash = cat.publish(parse_meta(meta_json_for(dir, "gone.bin", 20000, 9), "t"), owner).record->info_hash;
+    cat.note_completed(hash);
+    CHECK(cat.withdraw(hash, other) == WithdrawStatus::wrong_token);
+    CHECK(cat.withdraw(Digest{}, owner) == WithdrawStatus::not_found);
+    CHECK(cat.find(hash) != nullptr);
+  }
+  Catalog cat(db);  // the owner survives a reopen
+  CHECK(cat.withdraw(hash, owner) == WithdrawStatus::withdrawn);
+  CHECK(cat.find(hash) == nullptr);
+  CHECK(cat.find_by_name("gone.bin") == nullptr);
+  CHECK(cat.list("", 10).empty());
+  CHECK_FALSE(cat.meta_json(hash).has_value());
+  CHECK(cat.withdraw(hash, owner) == WithdrawStatus::not_found);
+  cat.flush();
+  Catalog reopened(db);
+  CHECK(reopened.size() == 0);
+}
+
+TEST_CASE("a catalog from before owner tokens is migrated; its files cannot be withdrawn", "[tracker]") {
+  test::TempDir dir;
+  auto db = dir / "old.db";
+  std::string json = meta_json_for(dir, "old.bin", 20000, 10);
+  Meta m = parse_meta(json, "t");
+  {
+    // The schema of the first release, as its files are on disk (user_version 0).
+    SqliteDb old(db, SqliteDb::Options{});
+    old.exec("CREATE TABLE files (info_hash TEXT PRIMARY KEY, name TEXT NOT NULL, size INTEGER NOT NULL,"
+             " piece_size INTEGER NOT NULL, meta TEXT NOT NULL, published INTEGER NOT NULL,"
+             " completed INTEGER NOT NULL DEFAULT 0)");
+    old.prepare("INSERT INTO files VALUES (?, 'old.bin', 20000, 16384, ?, 1700000000, 5)")
+        .bind(1, m.info_hash_hex())
+        .bind(2, json)
+        .run();
+  }
+  {
+    Catalog cat(db);
+    const FileRecord* r = cat.find(m.info_hash);
+    REQUIRE(r != nullptr);
+    CHECK(r->completed == 5);
+    CHECK(cat.withdraw(m.info_hash, sha256(std::string_view("anyone"))) == WithdrawStatus::no_owner);
+    CHECK(cat.publish(meta_json_for(dir, "new.bin", 20000, 11), sha256(std::string_view("me"))).created);
+  }
+  SqliteDb check(db, SqliteDb::Options{});
+  CHECK(check.user_version() == Catalog::kSchemaVersion);
+  check.set_user_version(Catalog::kSchemaVersion + 1);
+  CHECK_THROWS_WITH(Catalog(db), Catch::Contains("newer than this program"));
 }

@@ -92,6 +92,19 @@ TEST_CASE("completed turns a leecher into a seeder and is counted once", "[track
   CHECK(reg.seeder_count() == 1);
 }
 
+TEST_CASE("completed counts once per peer even when left is still above zero", "[tracker]") {
+  // A client announcing to two trackers that share one store sends "completed"
+  // twice; some send it before their "left" reaches 0.
+  SwarmRegistry reg(2);
+  std::vector<const Peer*> out;
+  reg.announce(input(1, 1, 100, Event::started), t0, out);
+  CHECK(reg.announce(input(1, 1, 100, Event::completed), t0, out).completed_now);
+  CHECK_FALSE(reg.announce(input(1, 1, 100, Event::completed), t0, out).completed_now);
+  CHECK(reg.find(hash_of(1))->completed() == 1);
+  CHECK(reg.announce(input(1, 2, 0, Event::completed), t0, out).completed_now);  // another peer counts
+  CHECK(reg.find(hash_of(1))->completed() == 2);
+}
+
 TEST_CASE("stopped removes the peer at once and an empty swarm disappears", "[tracker]") {
   SwarmRegistry reg(3);
   std::vector<const Peer*> out;
