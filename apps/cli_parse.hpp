@@ -10,3 +10,12 @@
     int rc_ = (app).exit(e);                       \
     return rc_ == 0 ? 0 : 2;                       \
   }
+
+// --list-bans / --forget-bans, shared by p2p-seed and p2p-download.
+struct BanFlags {
+  bool list = false, forget = false;
+  void add_to(CLI::App& app) {
+    app.add_flag("--list-bans", list, "print the peers banned in WORKDIR (address, until, why) and exit");
+    app.add_flag("--forget-bans", forget, "lift every ban kept in WORKDIR first, then go on");
+  }
+};

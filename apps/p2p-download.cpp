@@ -40,9 +40,8 @@ int main(int argc, char** argv) {
   app.add_option("--give-up-after", give_up_after,
                  "seconds to keep retrying when no peer can be reached, before exiting with code 7 (default 600)")
       ->check(CLI::Range(1L, 30L * 24 * 3600));
-  bool list_bans = false, forget_bans = false;
-  app.add_flag("--list-bans", list_bans, "print the peers banned in WORKDIR (address, until, why) and exit");
-  app.add_flag("--forget-bans", forget_bans, "lift every ban kept in WORKDIR first (then download, if a file is given)");
+  BanFlags bans;
+  bans.add_to(app);
   app.add_flag("-q,--quiet", quiet, "print only errors");
   app.add_flag("--json", json, "one JSON event per line on stdout");
   P2P_PARSE(app, argc, argv);
@@ -50,14 +49,8 @@ int main(int argc, char** argv) {
   p2p::ProgressReporter reporter(json ? p2p::OutputMode::json : quiet ? p2p::OutputMode::quiet : p2p::OutputMode::automatic,
                                  "download");
   return p2p::guarded_main("p2p-download", [&] {
-    if (list_bans) {
-      std::fputs(p2p::list_bans(workdir).c_str(), stdout);
-      return 0;
-    }
-    if (forget_bans) {
-      reporter.info(fmt::format("lifted {} ban(s) kept in {}", p2p::forget_bans(workdir), workdir));
-      if (meta.empty() && o.name.empty() && o.info_hash.empty()) return 0;
-    }
+    if (p2p::apply_ban_flags(bans.list, bans.forget, workdir, reporter)) return 0;
+    if (bans.forget && meta.empty() && o.name.empty() && o.info_hash.empty()) return 0;
     if (meta.empty() && o.name.empty() && o.info_hash.empty())
       throw p2p::Error(p2p::ExitCode::usage, "say which file: --meta FILE, or --name NAME / --id HASH with --tracker");
     o.meta_path = meta;

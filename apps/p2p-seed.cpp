@@ -26,9 +26,8 @@ int main(int argc, char** argv) {
   app.add_option("--tracker", o.trackers, "HOST:PORT of a tracker to announce to (repeatable; adds to the meta's)");
   app.add_flag("--publish", o.publish, "publish each meta to the trackers before seeding it");
   app.add_option("--max-upload-rate", up_rate, "upload limit over all files in bytes/s, e.g. 500k, 20M (default: unlimited)");
-  bool list_bans = false, forget_bans = false;
-  app.add_flag("--list-bans", list_bans, "print the peers banned in WORKDIR (address, until, why) and exit");
-  app.add_flag("--forget-bans", forget_bans, "lift every ban kept in WORKDIR before serving");
+  BanFlags bans;
+  bans.add_to(app);
   app.add_flag("-q,--quiet", quiet, "only errors");
   app.add_flag("--json", json, "one JSON event per line on stdout");
   P2P_PARSE(app, argc, argv);
@@ -36,11 +35,7 @@ int main(int argc, char** argv) {
   p2p::ProgressReporter reporter(json ? p2p::OutputMode::json : quiet ? p2p::OutputMode::quiet : p2p::OutputMode::plain,
                                  "seed", /*seeding=*/true);
   return p2p::guarded_main("p2p-seed", [&] {
-    if (list_bans) {
-      std::fputs(p2p::list_bans(workdir).c_str(), stdout);
-      return 0;
-    }
-    if (forget_bans) reporter.info(fmt::format("lifted {} ban(s) kept in {}", p2p::forget_bans(workdir), workdir));
+    if (p2p::apply_ban_flags(bans.list, bans.forget, workdir, reporter)) return 0;
     if (port_opt->count() == 0) throw p2p::Error(p2p::ExitCode::usage, "--port is required (0 lets the OS choose)");
     for (auto& m : metas) o.metas.emplace_back(m);
     for (auto& s : sources) o.sources.emplace_back(s);

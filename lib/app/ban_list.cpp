@@ -4,6 +4,9 @@
 #include <fmt/chrono.h>
 #include <fmt/core.h>
 
+#include <cstdio>
+
+#include "app/progress_reporter.hpp"
 #include "storage/workdir_layout.hpp"
 #include "swarm/reputation.hpp"
 
@@ -35,6 +38,15 @@ std::size_t forget_bans(const std::filesystem::path& workdir) {
   std::size_t n = rep.forget_bans(std::chrono::system_clock::now());
   rep.flush();
   return n;
+}
+
+bool apply_ban_flags(bool list, bool forget, const std::filesystem::path& workdir, ProgressReporter& reporter) {
+  if (list) {
+    std::fputs(list_bans(workdir).c_str(), stdout);
+    return true;
+  }
+  if (forget) reporter.info(fmt::format("lifted {} ban(s) kept in {}", forget_bans(workdir), workdir.string()));
+  return false;
 }
 
 }  // namespace p2p

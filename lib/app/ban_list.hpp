@@ -12,4 +12,9 @@ std::string list_bans(const std::filesystem::path& workdir);
 // Lifts every ban in the workdir's reputation database; returns how many.
 std::size_t forget_bans(const std::filesystem::path& workdir);
 
+class ProgressReporter;
+// The flags' effect: with `list`, prints the bans to stdout and returns true (the
+// process ends there); with `forget`, lifts them and says how many.
+bool apply_ban_flags(bool list, bool forget, const std::filesystem::path& workdir, ProgressReporter& reporter);
+
 }  // namespace p2p

@@ -5,25 +5,25 @@
 // handler prepares an answer there is no deadline: the handler owns that wait.
 #include "net/http_server.hpp"
 
-#include <sys/resource.h>
 
 #include <array>
 #include <asio.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <cstdio>
 #include <fmt/format.h>
 #include <unordered_set>
 
+#include "base/address.hpp"
 #include "base/error.hpp"
+#include "base/fd_limit.hpp"
 #include "net/http_request_parser.hpp"
+#include "net/use_tuple.hpp"
 
 namespace p2p::net {
 
 using asio::ip::tcp;
 using namespace asio::experimental::awaitable_operators;
 using Clock = std::chrono::steady_clock;
-constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 namespace {
 
@@ -34,16 +34,10 @@ constexpr std::string_view kTimeout =
     "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nContent-Length: 55\r\n"
     "Connection: close\r\n\r\n{\"error\":\"request not received in time; connection closed\"}";
 
+// Servers hold many idle keep-alive sockets: use what the hard limit allows.
 std::size_t fd_budget() {
-  rlimit rl{};
-  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 1024;
-  // Use what the hard limit allows; servers hold many idle keep-alive sockets.
-  if (rl.rlim_cur < rl.rlim_max) {
-    rlimit raised = rl;
-    raised.rlim_cur = rl.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
-  }
-  return rl.rlim_cur > limits::kReservedFds ? static_cast<std::size_t>(rl.rlim_cur) - limits::kReservedFds : 16;
+  std::size_t limit = raise_fd_limit();
+  return limit > limits::kReservedFds ? limit - limits::kReservedFds : 16;
 }
 
 }  // namespace
@@ -142,7 +136,7 @@ asio::awaitable<void> Connection::serve() {
   std::size_t begin = 0, end = 0;
   for (;;) {
     if (begin == end) {
-      auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer_.get(), limits::kReadBufferBytes), use_tuple);
+      auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer_.get(), limits::kReadBufferBytes), kUseTuple);
       if (ec) co_return;  // closed by the client, by a timeout or by stop()
       begin = 0;
       end = n;
@@ -163,7 +157,7 @@ asio::awaitable<void> Connection::serve() {
     }
     if (parser_.take_continue()) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(kContinue), use_tuple);
+      auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(kContinue), kUseTuple);
       if (ec) co_return;
     }
   }
@@ -181,7 +175,7 @@ asio::awaitable<bool> Connection::respond(bool keep_alive) {
     // The handler answers later (e.g. after a database round trip). The
     // response and request stay ours until then, even if stop() closed the socket.
     wake_.expires_at(Clock::time_point::max());
-    co_await wake_.async_wait(use_tuple);
+    co_await wake_.async_wait(kUseTuple);
   }
   head_.clear();
   auto o = std::back_inserter(head_);
@@ -193,7 +187,7 @@ asio::awaitable<bool> Connection::respond(bool keep_alive) {
   phase_ = Phase::writing;
   deadline_ = Clock::now() + server_.options.header_timeout;
   std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(response_.body)};
-  auto [ec, n] = co_await asio::async_write(socket_, buffers, use_tuple);
+  auto [ec, n] = co_await asio::async_write(socket_, buffers, kUseTuple);
   co_return !ec;
 }
 
@@ -205,14 +199,14 @@ asio::awaitable<void> Connection::write_error(int status, std::string_view messa
   phase_ = Phase::writing;
   deadline_ = Clock::now() + server_.options.header_timeout;
   std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(response_.body)};
-  co_await asio::async_write(socket_, buffers, use_tuple);
+  co_await asio::async_write(socket_, buffers, kUseTuple);
 }
 
 asio::awaitable<void> Connection::watchdog() {
   asio::steady_timer timer(socket_.get_executor());
   for (;;) {
     timer.expires_at(deadline_);
-    auto [ec] = co_await timer.async_wait(use_tuple);
+    auto [ec] = co_await timer.async_wait(kUseTuple);
     if (ec) co_return;  // serve() finished first and cancelled us
     if (deadline_ <= Clock::now()) break;
   }
@@ -229,12 +223,12 @@ asio::awaitable<void> Connection::watchdog() {
 asio::awaitable<void> HttpServer::Impl::accept_loop() {
   const std::size_t cap = std::min(options.max_connections, fd_budget());
   for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
+    auto [ec, socket] = co_await acceptor.async_accept(kUseTuple);
     if (stopping || !acceptor.is_open()) co_return;
     if (ec) {
       // Out of descriptors or a connection reset before accept: pause briefly, keep serving.
       asio::steady_timer pause(io, std::chrono::milliseconds(50));
-      co_await pause.async_wait(use_tuple);
+      co_await pause.async_wait(kUseTuple);
       continue;
     }
     if (open_connections >= cap) {
@@ -284,8 +278,7 @@ HttpServer::~HttpServer() = default;
 
 std::string HttpServer::local_address() const {
   auto ep = impl_->acceptor.local_endpoint();
-  auto host = ep.address().to_string();
-  return ep.address().is_v6() ? fmt::format("[{}]:{}", host, ep.port()) : fmt::format("{}:{}", host, ep.port());
+  return format_host_port(ep.address().to_string(), ep.port());
 }
 
 std::size_t HttpServer::open_connections() const { return impl_->open_connections; }

@@ -2,11 +2,11 @@
 #include "swarm/reputation.hpp"
 
 #include <fmt/core.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 
 #include "base/error.hpp"
+#include "storage/sqlite_db.hpp"
 
 namespace p2p {
 
@@ -25,57 +25,39 @@ std::int64_t unix_seconds(Reputation::SysClock::time_point t) {
 }  // namespace
 
 struct Reputation::Db {
-  sqlite3* db = nullptr;
-  sqlite3_stmt* upsert = nullptr;
-  std::string path;
-  ~Db() {
-    sqlite3_finalize(upsert);
-    sqlite3_close(db);
-  }
-  [[noreturn]] void fail(const std::string& what) {
-    throw Error(ExitCode::disk, fmt::format("reputation database {}: {}: {}", path, what, db ? sqlite3_errmsg(db) : "?"));
-  }
-  void exec(const char* sql) {
-    if (sqlite3_exec(db, sql, nullptr, nullptr, nullptr) != SQLITE_OK) fail(sql);
+  SqliteDb db;
+  SqliteStatement upsert;
+  explicit Db(const std::filesystem::path& path)
+      : db(path, SqliteDb::Options{false, std::chrono::milliseconds(2000), "reputation database"}),
+        upsert(prepare_schema_and_upsert(db)) {}
+  static SqliteStatement prepare_schema_and_upsert(SqliteDb& db) {
+    db.exec("PRAGMA journal_mode=WAL");
+    db.exec("PRAGMA synchronous=NORMAL");
+    db.exec(
+        "CREATE TABLE IF NOT EXISTS peers (peer TEXT PRIMARY KEY, score REAL NOT NULL, delivered INTEGER NOT NULL, "
+        "corrupt INTEGER NOT NULL, timeouts INTEGER NOT NULL, violations INTEGER NOT NULL, "
+        "banned_until INTEGER NOT NULL, reason TEXT NOT NULL)");
+    return db.prepare(
+        "INSERT INTO peers VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(peer) DO UPDATE SET "
+        "score=?2, delivered=?3, corrupt=?4, timeouts=?5, violations=?6, banned_until=?7, reason=?8");
   }
 };
 
 Reputation::Reputation(const std::filesystem::path& path) {
   if (path.empty()) return;
-  db_ = std::make_unique<Db>();
-  db_->path = path.string();
-  if (sqlite3_open_v2(db_->path.c_str(), &db_->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                      nullptr) != SQLITE_OK)
-    db_->fail("cannot open");
-  sqlite3_busy_timeout(db_->db, 2000);
-  db_->exec("PRAGMA journal_mode=WAL");
-  db_->exec("PRAGMA synchronous=NORMAL");
-  db_->exec(
-      "CREATE TABLE IF NOT EXISTS peers (peer TEXT PRIMARY KEY, score REAL NOT NULL, delivered INTEGER NOT NULL, "
-      "corrupt INTEGER NOT NULL, timeouts INTEGER NOT NULL, violations INTEGER NOT NULL, "
-      "banned_until INTEGER NOT NULL, reason TEXT NOT NULL)");
-  sqlite3_stmt* q = nullptr;
-  if (sqlite3_prepare_v2(db_->db, "SELECT peer, score, delivered, corrupt, timeouts, violations, banned_until, reason FROM peers",
-                         -1, &q, nullptr) != SQLITE_OK)
-    db_->fail("cannot read");
-  while (sqlite3_step(q) == SQLITE_ROW) {
+  db_ = std::make_unique<Db>(path);
+  auto q = db_->db.prepare("SELECT peer, score, delivered, corrupt, timeouts, violations, banned_until, reason FROM peers");
+  while (q.step()) {
     Record r;
-    std::string key = reinterpret_cast<const char*>(sqlite3_column_text(q, 0));
-    r.score = sqlite3_column_double(q, 1);
-    r.delivered = static_cast<std::uint64_t>(sqlite3_column_int64(q, 2));
-    r.corrupt = static_cast<std::uint64_t>(sqlite3_column_int64(q, 3));
-    r.timeouts = static_cast<std::uint64_t>(sqlite3_column_int64(q, 4));
-    r.violations = static_cast<std::uint64_t>(sqlite3_column_int64(q, 5));
-    r.banned_until = sqlite3_column_int64(q, 6);
-    r.reason = reinterpret_cast<const char*>(sqlite3_column_text(q, 7));
-    records_[key] = r;
+    r.score = q.real(1);
+    r.delivered = static_cast<std::uint64_t>(q.integer(2));
+    r.corrupt = static_cast<std::uint64_t>(q.integer(3));
+    r.timeouts = static_cast<std::uint64_t>(q.integer(4));
+    r.violations = static_cast<std::uint64_t>(q.integer(5));
+    r.banned_until = q.integer(6);
+    r.reason = std::string(q.text(7));
+    records_[std::string(q.text(0))] = r;
   }
-  sqlite3_finalize(q);
-  if (sqlite3_prepare_v2(db_->db,
-                         "INSERT INTO peers VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(peer) DO UPDATE SET "
-                         "score=?2, delivered=?3, corrupt=?4, timeouts=?5, violations=?6, banned_until=?7, reason=?8",
-                         -1, &db_->upsert, nullptr) != SQLITE_OK)
-    db_->fail("cannot prepare");
 }
 
 Reputation::~Reputation() {
@@ -149,26 +131,22 @@ std::size_t Reputation::forget_bans(SysClock::time_point now) {
 
 void Reputation::flush() {
   if (!db_ || dirty_.empty()) return;
-  db_->exec("BEGIN");
-  for (const auto& [peer, _] : dirty_) {
-    const Record& r = records_[peer];
-    sqlite3_stmt* s = db_->upsert;
-    sqlite3_bind_text(s, 1, peer.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_double(s, 2, r.score);
-    sqlite3_bind_int64(s, 3, static_cast<sqlite3_int64>(r.delivered));
-    sqlite3_bind_int64(s, 4, static_cast<sqlite3_int64>(r.corrupt));
-    sqlite3_bind_int64(s, 5, static_cast<sqlite3_int64>(r.timeouts));
-    sqlite3_bind_int64(s, 6, static_cast<sqlite3_int64>(r.violations));
-    sqlite3_bind_int64(s, 7, r.banned_until);
-    sqlite3_bind_text(s, 8, r.reason.c_str(), -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE) {
-      sqlite3_exec(db_->db, "ROLLBACK", nullptr, nullptr, nullptr);
-      db_->fail("cannot write");
+  db_->db.transaction([&] {
+    for (const auto& [peer, _] : dirty_) {
+      const Record& r = records_[peer];
+      auto& u = db_->upsert;
+      u.bind(1, peer)
+          .bind(2, r.score)
+          .bind(3, static_cast<std::int64_t>(r.delivered))
+          .bind(4, static_cast<std::int64_t>(r.corrupt))
+          .bind(5, static_cast<std::int64_t>(r.timeouts))
+          .bind(6, static_cast<std::int64_t>(r.violations))
+          .bind(7, r.banned_until)
+          .bind(8, r.reason);
+      u.run();
+      u.reset();
     }
-  }
-  db_->exec("COMMIT");
+  });
   dirty_.clear();
 }
 

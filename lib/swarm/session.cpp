@@ -55,8 +55,7 @@ wire::PeerAddress parse_peer_address(const std::string& text) {
 }
 
 Session::Impl::Impl(SessionOptions o, SessionObserver& obs)
-    : opt(std::move(o)), observer(obs), hashers(std::max(1u, std::thread::hardware_concurrency())),
-      peer_id(tracker_client::random_peer_id()), up_limit(opt.max_upload_rate), down_limit(opt.max_download_rate),
+    : opt(std::move(o)), observer(obs), peer_id(tracker_client::random_peer_id()), up_limit(opt.max_upload_rate), down_limit(opt.max_download_rate),
       reputation(opt.reputation_db), buffers(limits::kMaxPiecesInFlightBytes) {
   fd_limit = raise_fd_limit();  // one descriptor per served file, plus the sockets
   spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -64,8 +63,8 @@ Session::Impl::Impl(SessionOptions o, SessionObserver& obs)
 
 Session::Impl::~Impl() {
   if (spare_fd >= 0) ::close(spare_fd);
-  hashers.join();
-  torrents.clear();  // after the pool: no job may still post into a torrent
+  // run() returned only once no job of ours was left on the pool.
+  torrents.clear();
   retired.clear();
 }
 
@@ -295,12 +294,18 @@ void Session::every(std::chrono::milliseconds period, std::function<void()> fn) 
 
 void Session::in_background(std::function<void()> work, std::function<void()> done) {
   ++impl_->background_jobs;
-  asio::post(impl_->hashers, [impl = impl_.get(), work = std::move(work), done = std::move(done)]() mutable {
-    work();
-    asio::post(impl->io, [impl, done = std::move(done)] {
+  impl_->hashers.post([impl = impl_.get(), work = std::move(work), done = std::move(done)]() mutable {
+    std::exception_ptr failure;
+    try {
+      work();
+    } catch (...) {
+      failure = std::current_exception();  // handed to the io thread: pool jobs never throw
+    }
+    asio::post(impl->io, [impl, done = std::move(done), failure] {
       --impl->background_jobs;
       if (impl->stopping) return;
       try {
+        if (failure) std::rethrow_exception(failure);
         done();
       } catch (...) {
         impl->fail(std::current_exception());

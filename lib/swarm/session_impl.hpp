@@ -4,12 +4,12 @@
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
-#include <asio/thread_pool.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include <map>
 #include <memory>
 
+#include "base/hash_pool.hpp"
 #include "net/use_tuple.hpp"
 #include "swarm/peer_connection.hpp"
 #include "swarm/piece_buffer_pool.hpp"
@@ -28,7 +28,7 @@ struct Session::Impl final : ConnectionHandler {
   SessionOptions opt;
   SessionObserver& observer;
   asio::io_context io;
-  asio::thread_pool hashers;
+  HashPool& hashers = HashPool::shared();  // the process's one hashing pool
   std::optional<tcp::acceptor> acceptor;
   std::uint16_t listen_port = 0;
   std::string peer_id;

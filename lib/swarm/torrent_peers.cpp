@@ -340,7 +340,7 @@ void Torrent::hash_piece(std::uint32_t piece) {
   if (node.empty()) return;
   ++hashing_;
   auto job = std::make_shared<InFlight>(std::move(node.mapped()));
-  asio::post(s_.hashers, [this, piece, job] {
+  s_.hashers.post([this, piece, job] {
     std::span<const std::uint8_t> bytes(job->data.data(), meta_->piece_length(piece));
     bool ok = sha256(bytes) == meta_->pieces[piece];
     if (!ok && job->sources.size() > 1) job->block_hashes = SmartBan::block_hashes(bytes, limits::kBlockSize);
