@@ -27,6 +27,13 @@ inline constexpr std::size_t kMaxConnections = 10'000;
 // Descriptors kept back from the connection budget: databases, logs, the
 // listener, a store connection.
 inline constexpr std::size_t kReservedFds = 64;
+// Request bodies held in memory at once, over all connections: 40 clients each
+// sending an 8 MiB publish once pinned 350 MiB. Beyond it new bodies get 503.
+inline constexpr std::size_t kMaxBodyBytesInFlight = 64ull * 1024 * 1024;
+// A body above kLargeBodyBytes is a "large upload"; one address may have at most
+// this many at once (the rest get 503 before a byte of their body is read).
+inline constexpr std::size_t kLargeBodyBytes = 64 * 1024;
+inline constexpr std::size_t kMaxLargeUploadsPerAddress = 2;
 // Read buffer per connection: 10,000 idle keep-alive connections cost 40 MiB.
 inline constexpr std::size_t kReadBufferBytes = 4 * 1024;
 

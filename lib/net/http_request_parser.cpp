@@ -96,6 +96,9 @@ int HttpRequestParser::on_headers_complete(http_parser* p) {
   if (sized && p->content_length > c.body_limit_)
     return c.reject(413, fmt::format("request body of {} bytes is larger than the {} allowed for {}",
                                      p->content_length, c.body_limit_, c.url_.substr(0, 64)));
+  bool has_body = (p->flags & F_CHUNKED) || (sized && p->content_length > 0);
+  if (has_body && !c.admit_body(sized ? p->content_length : c.body_limit_))
+    return c.reject(503, "too many uploads in progress from this address or in all; retry shortly");
   for (const auto& h : c.header_views_) {
     std::string_view v = h.value;
     if (h.name == "expect" && v.size() == 12 && (v == "100-continue" || v == "100-Continue")) c.want_continue_ = true;
@@ -107,6 +110,8 @@ int HttpRequestParser::on_body(http_parser* p, const char* at, std::size_t n) {
   HttpRequestParser& c = self(p);
   if (c.body_.size() + n > c.body_limit_)
     return c.reject(413, fmt::format("request body larger than the {} bytes allowed", c.body_limit_));
+  if (!c.reserve_body(n))
+    return c.reject(503, "the server is receiving too many uploads at once; retry shortly");
   c.body_.append(at, n);
   return 0;
 }
@@ -151,6 +156,10 @@ bool HttpRequestParser::take_continue() {
   bool w = want_continue_;
   want_continue_ = false;
   return w;
+}
+
+void HttpRequestParser::release_body_memory() {
+  if (body_.capacity() > 64 * 1024) std::string().swap(body_);
 }
 
 void HttpRequestParser::next_request() {

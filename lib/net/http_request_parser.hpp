@@ -5,6 +5,7 @@
 #include <http_parser.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -47,6 +48,8 @@ class HttpRequestParser {
   bool take_continue();
   // After a complete request has been answered: resume with the next one.
   void next_request();
+  // Frees a large body's memory (not just its length) once it has been answered.
+  void release_body_memory();
 
  protected:
   // Hooks for the connection's timeouts: the first byte of a request arrived /
@@ -55,6 +58,11 @@ class HttpRequestParser {
   virtual void headers_complete() {}
   // The body size allowed for this request, asked once its headers are in.
   virtual std::size_t body_limit(std::string_view method, std::string_view url) const;
+  // Whether a body of `declared` bytes (the limit, if the length is not declared)
+  // may start now; false answers 503 before any of it is read.
+  virtual bool admit_body(std::uint64_t /*declared*/) { return true; }
+  // Called before `n` more body bytes are kept; false answers 503 (memory budget).
+  virtual bool reserve_body(std::size_t /*n*/) { return true; }
 
  private:
   struct Field {

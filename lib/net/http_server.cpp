@@ -11,6 +11,7 @@
 #include <asio/experimental/awaitable_operators.hpp>
 #include <cstdio>
 #include <fmt/format.h>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "base/address.hpp"
@@ -55,6 +56,9 @@ struct HttpServer::Impl {
   HttpHandler& handler;
   HttpOptions options;
   std::size_t open_connections = 0;
+  // Bodies being received (the memory budget) and large uploads per address.
+  std::size_t body_bytes_in_flight = 0;
+  std::unordered_map<std::string, std::size_t> large_uploads_by_ip;
   std::unordered_set<Connection*> live;
   bool stopping = false;
 };
@@ -73,6 +77,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     phase_ = Phase::headers;  // a client that connects and sends nothing gets 408
     deadline_ = Clock::now() + server_.options.header_timeout;
     co_await (serve() || watchdog());
+    release_body();
     close();
     server_.live.erase(this);
     --server_.open_connections;
@@ -115,8 +120,40 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::size_t body_limit(std::string_view method, std::string_view url) const override {
       return c_.server_.handler.body_limit(method, url);
     }
+    bool admit_body(std::uint64_t declared) override {
+      auto& srv = c_.server_;
+      if (declared < limits::kLargeBodyBytes) return true;
+      auto& mine = srv.large_uploads_by_ip[c_.remote_ip_];
+      if (mine >= limits::kMaxLargeUploadsPerAddress ||
+          srv.body_bytes_in_flight + declared > limits::kMaxBodyBytesInFlight) {
+        if (mine == 0) srv.large_uploads_by_ip.erase(c_.remote_ip_);
+        return false;
+      }
+      ++mine;
+      c_.large_upload_ = true;
+      return true;
+    }
+    bool reserve_body(std::size_t n) override {
+      auto& srv = c_.server_;
+      if (srv.body_bytes_in_flight + n > limits::kMaxBodyBytesInFlight) return false;
+      srv.body_bytes_in_flight += n;
+      c_.body_reserved_ += n;
+      return true;
+    }
     Connection& c_;
   };
+
+  // Gives the body's share of the budget back, and its memory.
+  void release_body() {
+    server_.body_bytes_in_flight -= body_reserved_;
+    body_reserved_ = 0;
+    if (large_upload_) {
+      auto it = server_.large_uploads_by_ip.find(remote_ip_);
+      if (it != server_.large_uploads_by_ip.end() && --it->second == 0) server_.large_uploads_by_ip.erase(it);
+      large_upload_ = false;
+    }
+    parser_.release_body_memory();
+  }
 
   tcp::socket socket_;
   HttpServer::Impl& server_;
@@ -124,6 +161,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::unique_ptr<char[]> buffer_;
   Parser parser_;
   Phase phase_ = Phase::idle;
+  std::size_t body_reserved_ = 0;
+  bool large_upload_ = false;
   Clock::time_point deadline_;
   asio::steady_timer wake_;  // parked at max while the handler works; cancel() = answered
   bool answered_ = false;
@@ -145,7 +184,9 @@ asio::awaitable<void> Connection::serve() {
     auto status = parser_.status();
     if (status == HttpRequestParser::Status::complete) {
       bool keep_alive = parser_.keep_alive() && !server_.stopping;
-      if (!co_await respond(keep_alive) || !keep_alive || server_.stopping) co_return;
+      bool written = co_await respond(keep_alive);
+      release_body();
+      if (!written || !keep_alive || server_.stopping) co_return;
       parser_.next_request();
       phase_ = Phase::idle;
       deadline_ = Clock::now() + server_.options.idle_timeout;

@@ -4,6 +4,8 @@
 // Redis store several processes share one state (see docs/TRACKER.md).
 #include "tracker/server.hpp"
 
+#include <malloc.h>
+
 #include <asio.hpp>
 #include <cstdio>
 #include <fmt/core.h>
@@ -109,6 +111,10 @@ void run_tracker(const TrackerConfig& config, const std::function<void(const std
   if (config.header_timeout.count() <= 0 || config.idle_timeout.count() <= 0)
     throw Error(ExitCode::usage, "timeouts must be positive");
 
+  // Request bodies (metas up to 8 MiB) are allocated and freed as they come: a
+  // fixed mmap threshold gives their memory back to the system when freed,
+  // where glibc's adaptive threshold would keep it in the heap for good.
+  ::mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   asio::io_context io(1);
   Stores stores = open_stores(config, io);
   Api api(*stores.swarms, *stores.catalog, *stores.counters, ApiOptions{config.interval_seconds});
