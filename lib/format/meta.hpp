@@ -41,7 +41,7 @@ struct Meta {
 
 // Number of pieces a file of `size` bytes has with `piece_size` pieces.
 std::uint64_t piece_count_for(std::uint64_t size, std::uint64_t piece_size);
-// Smallest power of two in [16 KiB, 16 MiB] giving at most ~4,000 pieces.
+// Smallest power of two in [256 KiB (a request block), 16 MiB] giving at most ~4,000 pieces.
 std::uint64_t auto_piece_size(std::uint64_t file_size);
 
 // Throws Error(bad_meta) if name is not a safe single path component:

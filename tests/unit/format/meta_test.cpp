@@ -48,11 +48,14 @@ std::string message_of(const std::string& text) {
 }
 }  // namespace
 
-TEST_CASE("automatic piece size gives 1,000-4,000 pieces within 16 KiB-16 MiB", "[meta]") {
-  CHECK(auto_piece_size(0) == 16 * 1024);
-  CHECK(auto_piece_size(1) == 16 * 1024);
+TEST_CASE("automatic piece size: at least one 256 KiB block, 1,000-4,000 pieces from 1 GiB up", "[meta]") {
+  CHECK(auto_piece_size(0) == 256 * 1024);
+  CHECK(auto_piece_size(1) == 256 * 1024);
+  CHECK(auto_piece_size(100ull << 20) == 256 * 1024);  // 400 pieces, not 3,200 of 32 KiB
+  CHECK(auto_piece_size(1000ull << 20) == 256 * 1024);  // 4,000 pieces
   CHECK(auto_piece_size(1ull << 30) == 512 * 1024);  // 2,048 pieces
-  for (std::uint64_t size : {100ull << 20, 1ull << 30, 7ull << 30, 50ull << 30}) {
+  CHECK(auto_piece_size(8ull << 30) == 4 * 1024 * 1024);  // 2,048 pieces
+  for (std::uint64_t size : {1ull << 30, 7ull << 30, 50ull << 30}) {
     auto n = piece_count_for(size, auto_piece_size(size));
     CHECK(n >= 1000);
     CHECK(n <= 4000);
