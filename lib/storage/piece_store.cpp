@@ -116,7 +116,7 @@ PieceStore PieceStore::open_partial(const Meta& meta, const fs::path& workdir, R
                                        claimed.count() - report.from_state);
   // Writing into a sparse file's holes ran ~14x slower here than into reserved blocks.
   store.file_.preallocate(meta.size);
-  store.writer_ = std::make_unique<PieceWriter>(store.file_.fd(), store.partial_path(), meta.size);
+  store.writer_ = std::make_unique<PieceWriter>(store.file_.fd(), store.partial_path());
   return store;
 }
 

@@ -1,6 +1,6 @@
 // PieceWriter: every byte lands where it belongs whatever the order and the number
-// of writing threads, write-behind starts exactly for fully written regions and
-// keeps at most kRegionsInFlight of them unsettled, and failures name the file.
+// of writing threads; write-behind starts for every 8 MiB written in any order and
+// keeps at most kBatchesInFlight batches unsettled; failures name the file.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -19,16 +19,17 @@ namespace {
 std::span<const std::uint8_t> bytes_of(const std::string& s, std::uint64_t off, std::uint64_t len) {
   return std::span(reinterpret_cast<const std::uint8_t*>(s.data()) + off, len);
 }
+constexpr std::uint64_t kBatch = PieceWriter::kBatchBytes;
 }  // namespace
 
 TEST_CASE("pieces written from many threads in random order land at their offsets", "[piece_writer]") {
   test::TempDir dir;
   const std::uint64_t piece = 256 * 1024;
-  const std::uint64_t size = 5 * PieceWriter::kRegionBytes + 3 * piece + 1234;  // 6 regions, the last one short
+  const std::uint64_t size = 7 * kBatch + 3 * piece + 1234;  // the last piece short
   const std::string content = test::random_bytes(size, 7);
   File file(dir / "out.partial", File::Mode::read_write_create);
   file.preallocate(size);
-  PieceWriter writer(file.fd(), file.path(), size);
+  PieceWriter writer(file.fd(), file.path());
 
   const std::uint64_t count = size / piece + 1;
   std::vector<std::uint64_t> order(count);
@@ -46,41 +47,50 @@ TEST_CASE("pieces written from many threads in random order land at their offset
   for (auto& t : threads) t.join();
 
   CHECK(read_small_file(dir / "out.partial", size) == content);
-  CHECK(writer.started_bytes() == size);  // every region was completed, so every one was started
-  CHECK(writer.settled_bytes() <= size);
-  CHECK(writer.settled_bytes() >= size - PieceWriter::kRegionsInFlight * PieceWriter::kRegionBytes);
+  // Every full batch was started, whatever the order (less than a batch is left pending);
+  // the unsettled ones are at most kBatchesInFlight.
+  CHECK(writer.started_bytes() <= size);
+  CHECK(writer.started_bytes() > size - kBatch);
+  CHECK(writer.settled_bytes() <= writer.started_bytes());
+  CHECK(writer.settled_bytes() >= writer.started_bytes() - PieceWriter::kBatchesInFlight * kBatch);
+  CHECK(writer.settled_bytes() > 0);
 }
 
-TEST_CASE("write-behind starts only for regions written in full", "[piece_writer]") {
+TEST_CASE("write-behind starts after each batch of written bytes, in any order", "[piece_writer]") {
   test::TempDir dir;
-  const std::uint64_t region = PieceWriter::kRegionBytes;
-  const std::uint64_t size = 3 * region;
+  const std::uint64_t size = 6 * kBatch;
   const std::string content = test::random_bytes(size, 9);
   File file(dir / "out.partial", File::Mode::read_write_create);
   file.preallocate(size);
-  PieceWriter writer(file.fd(), file.path(), size);
+  PieceWriter writer(file.fd(), file.path());
+  const std::uint64_t half = kBatch / 2;
 
-  writer.write(0, bytes_of(content, 0, region - 1));  // region 0 one byte short
-  writer.write(2 * region, bytes_of(content, 2 * region, region / 2));
+  writer.write(5 * kBatch, bytes_of(content, 5 * kBatch, half));  // far apart: two ranges in one batch
   CHECK(writer.started_bytes() == 0);
-  writer.write(region - 1, bytes_of(content, region - 1, 1 + region));  // ends region 0 and fills region 1
-  CHECK(writer.started_bytes() == 2 * region);
-  writer.write(2 * region + region / 2, bytes_of(content, 2 * region + region / 2, region / 2));
-  CHECK(writer.started_bytes() == size);
-  CHECK(writer.settled_bytes() == 0);  // 3 regions in flight: none had to be waited for yet
+  writer.write(0, bytes_of(content, 0, half - 1));
+  CHECK(writer.started_bytes() == 0);  // one byte short of a batch
+  writer.write(half - 1, bytes_of(content, half - 1, 1));
+  CHECK(writer.started_bytes() == kBatch);
+  // Four more batches fill the window; the sixth makes the writer wait for the first.
+  for (std::uint64_t b = 1; b < 5; ++b) writer.write(b * kBatch - half, bytes_of(content, b * kBatch - half, kBatch));
+  CHECK(writer.started_bytes() == 5 * kBatch);
+  CHECK(writer.settled_bytes() == kBatch);
+  writer.write(5 * kBatch - half, bytes_of(content, 5 * kBatch - half, half));
+  writer.write(5 * kBatch + half, bytes_of(content, 5 * kBatch + half, half));
+  CHECK(writer.started_bytes() == 6 * kBatch);
+  CHECK(writer.settled_bytes() == 2 * kBatch);
   CHECK(read_small_file(dir / "out.partial", size) == content);
 }
 
-TEST_CASE("files smaller than a region, and empty writes", "[piece_writer]") {
+TEST_CASE("small files and empty writes", "[piece_writer]") {
   test::TempDir dir;
   const std::string content = test::random_bytes(1000, 11);
   File file(dir / "small.partial", File::Mode::read_write_create);
-  PieceWriter writer(file.fd(), file.path(), content.size());
+  PieceWriter writer(file.fd(), file.path());
   writer.write(0, {});
-  CHECK(writer.started_bytes() == 0);
   writer.write(500, bytes_of(content, 500, 500));
   writer.write(0, bytes_of(content, 0, 500));
-  CHECK(writer.started_bytes() == 1000);
+  CHECK(writer.started_bytes() == 0);  // left to the final fdatasync
   CHECK(read_small_file(dir / "small.partial", 1000) == content);
 }
 
@@ -88,7 +98,7 @@ TEST_CASE("a failed write is a disk error naming the file and offset", "[piece_w
   test::TempDir dir;
   test::write_file(dir / "ro.bin", std::string(100, 'x'));
   File readonly(dir / "ro.bin", File::Mode::read);
-  PieceWriter writer(readonly.fd(), readonly.path(), 100);
+  PieceWriter writer(readonly.fd(), readonly.path());
   const std::string data(10, 'y');
   try {
     writer.write(40, bytes_of(data, 0, 10));
