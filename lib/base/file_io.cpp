@@ -107,6 +107,10 @@ void File::sync_data() const {
     throw Error(ExitCode::disk, fmt::format("cannot flush {} to disk: {}", path_.string(), errno_text(errno)));
 }
 
+void File::advise_sequential() const {
+  (void)::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);  // only a hint: nothing to do if refused
+}
+
 bool File::has_data(std::uint64_t offset, std::uint64_t len) const {
   if (len == 0) return false;
   off_t data = ::lseek(fd_, static_cast<off_t>(offset), SEEK_DATA);

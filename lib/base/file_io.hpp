@@ -38,6 +38,8 @@ class File {
   // Falls back to a sparse truncate where the file system cannot preallocate.
   void preallocate(std::uint64_t size) const;
   void sync_data() const;
+  // Hint that the file will be read front to back: the kernel reads further ahead.
+  void advise_sequential() const;
   // True if [offset, offset+len) may hold written data (false only for holes).
   bool has_data(std::uint64_t offset, std::uint64_t len) const;
 

@@ -3,7 +3,9 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <stdexcept>
+#include <vector>
 
 namespace p2p {
 
@@ -41,6 +43,23 @@ Digest sha256(std::span<const std::uint8_t> data) {
 }
 Digest sha256(std::string_view data) {
   return sha256(std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()));
+}
+
+Digest merkle_root(std::span<const Digest> leaves) {
+  if (leaves.empty()) return Digest{};
+  std::size_t width = 1;
+  while (width < leaves.size()) width *= 2;
+  std::vector<Digest> layer(leaves.begin(), leaves.end());
+  layer.resize(width, Digest{});
+  std::array<std::uint8_t, 64> pair{};
+  for (; width > 1; width /= 2) {
+    for (std::size_t i = 0; i < width / 2; ++i) {
+      std::copy(layer[2 * i].begin(), layer[2 * i].end(), pair.begin());
+      std::copy(layer[2 * i + 1].begin(), layer[2 * i + 1].end(), pair.begin() + 32);
+      layer[i] = sha256(std::span<const std::uint8_t>(pair));
+    }
+  }
+  return layer[0];
 }
 
 std::string to_hex(std::span<const std::uint8_t> bytes) {

@@ -12,7 +12,13 @@
 
 namespace p2p {
 
-inline constexpr int kMetaFormatVersion = 1;
+// Format 1: the whole-file SHA-256 is part of the file's identity, so creating and
+// checking a file each take one sequential pass that no number of cores shortens.
+// Format 2: the identity is the piece hashes and their Merkle root (hashed on all
+// cores); a whole-file SHA-256 is optional (p2p-create --sha256). Both are read;
+// p2p-create writes format 2.
+inline constexpr int kMetaFormatVersion = 2;
+inline constexpr int kOldestMetaFormatVersion = 1;
 
 struct Meta {
   int version = kMetaFormatVersion;
@@ -20,7 +26,9 @@ struct Meta {
   std::uint64_t size = 0;       // bytes
   std::uint64_t piece_size = 0; // bytes, power of two in [16 KiB, 16 MiB]
   std::vector<Digest> pieces;   // SHA-256 of each piece; the last may be short
-  Digest file_hash{};           // SHA-256 of the whole file
+  Digest root{};                // format 2: merkle_root(pieces); format 1: all-zero (absent)
+  bool has_file_hash = false;   // format 1: always; format 2: only if created with --sha256
+  Digest file_hash{};           // SHA-256 of the whole file if has_file_hash, else all-zero
   Digest info_hash{};           // SHA-256 of canonical_info(): names the swarm
   std::vector<std::string> trackers;  // "host:port"
   std::int64_t created = 0;     // unix seconds; not part of the info hash
@@ -33,7 +41,7 @@ struct Meta {
 
 // Number of pieces a file of `size` bytes has with `piece_size` pieces.
 std::uint64_t piece_count_for(std::uint64_t size, std::uint64_t piece_size);
-// Smallest power of two in [16 KiB, 16 MiB] giving at most ~4,000 pieces.
+// Smallest power of two in [256 KiB (a request block), 16 MiB] giving at most ~4,000 pieces.
 std::uint64_t auto_piece_size(std::uint64_t file_size);
 
 // Throws Error(bad_meta) if name is not a safe single path component:
@@ -54,14 +62,16 @@ std::string meta_to_json(const Meta& meta);  // pretty, ends in newline
 struct FileHashes {
   std::uint64_t size = 0;
   std::vector<Digest> pieces;
-  Digest file_hash{};
+  Digest file_hash{};  // all-zero unless asked for
 };
-// Streams the file once with flat memory; piece hashing uses all cores, the
-// whole-file hash runs alongside. want_file_hash=false skips the latter.
+// Piece hashes on all cores with flat memory (hash_pieces). want_file_hash adds the
+// whole-file SHA-256: one more thread reading the file in order alongside, which
+// sets the pace (~1 s per GiB at ~1.1 GB/s per core here).
 FileHashes hash_file(const std::filesystem::path& path, std::uint64_t piece_size, bool want_file_hash);
 
-// Builds a Meta for the file at path (piece_size 0 = automatic).
+// Builds a format-2 Meta for the file at path (piece_size 0 = automatic); with
+// whole_file_hash it also records the file's SHA-256 (what `sha256sum` prints).
 Meta create_meta(const std::filesystem::path& path, std::uint64_t piece_size,
-                 const std::vector<std::string>& trackers);
+                 const std::vector<std::string>& trackers, bool whole_file_hash = false);
 
 }  // namespace p2p

@@ -9,6 +9,7 @@
 
 #include "base/error.hpp"
 #include "base/limits.hpp"
+#include "base/piece_hasher.hpp"
 
 namespace p2p {
 
@@ -35,33 +36,10 @@ std::uint64_t PieceStore::verified_bytes() const {
 }
 
 Bitfield verify_pieces(const Meta& meta, const File& file, const Bitfield& candidates) {
+  auto hashes = hash_pieces(file, meta.size, meta.piece_size, [&](std::uint32_t i) { return candidates.test(i); });
   Bitfield good(meta.piece_count());
-  std::atomic<std::uint32_t> next{0};
-  std::mutex mu;
-  std::exception_ptr failure;
-  auto worker = [&] {
-    std::vector<std::uint8_t> buf(meta.piece_size);
-    try {
-      for (std::uint32_t i = next++; i < meta.piece_count(); i = next++) {
-        if (!candidates.test(i)) continue;
-        std::span<std::uint8_t> piece(buf.data(), meta.piece_length(i));
-        file.read_at(meta.piece_offset(i), piece);
-        if (sha256(piece) == meta.pieces[i]) {
-          std::lock_guard lock(mu);
-          good.set(i);
-        }
-      }
-    } catch (...) {
-      std::lock_guard lock(mu);
-      if (!failure) failure = std::current_exception();
-    }
-  };
-  std::vector<std::thread> threads;
-  unsigned n = std::max(1u, std::thread::hardware_concurrency());
-  for (unsigned t = 1; t < n; ++t) threads.emplace_back(worker);
-  worker();
-  for (auto& t : threads) t.join();
-  if (failure) std::rethrow_exception(failure);
+  for (std::uint32_t i = 0; i < meta.piece_count(); ++i)
+    if (candidates.test(i) && hashes[i] == meta.pieces[i]) good.set(i);
   return good;
 }
 
@@ -138,6 +116,7 @@ PieceStore PieceStore::open_partial(const Meta& meta, const WorkdirLayout& layou
                                        claimed.count() - report.from_state);
   // Writing into a sparse file's holes ran ~14x slower here than into reserved blocks.
   store.file_.preallocate(meta.size);
+  store.writer_ = std::make_unique<PieceWriter>(store.file_.fd(), store.partial_path());
   return store;
 }
 
@@ -173,7 +152,8 @@ PieceStore PieceStore::open_trusted(const Meta& meta, const fs::path& source) {
 }
 
 void PieceStore::write_piece(std::uint32_t piece, std::span<const std::uint8_t> data) const {
-  file_.write_at(meta_->piece_offset(piece), data);
+  if (writer_) writer_->write(meta_->piece_offset(piece), data);
+  else file_.write_at(meta_->piece_offset(piece), data);
 }
 
 void PieceStore::mark_verified(std::uint32_t piece) { verified_.set(piece); }

@@ -8,6 +8,7 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <string>
@@ -17,6 +18,7 @@
 #include "base/file_io.hpp"
 #include "format/meta.hpp"
 #include "storage/workdir_layout.hpp"
+#include "storage/piece_writer.hpp"
 
 namespace p2p {
 
@@ -52,7 +54,9 @@ class PieceStore {
   bool is_source() const { return is_source_; }
   std::uint64_t verified_bytes() const;
 
-  // Thread-safe: may run on a disk/hash thread. Writes a piece that has been verified.
+  // Thread-safe: may run on a disk/hash thread. Writes a piece that has been verified;
+  // when it returns the bytes are in the kernel (page cache or on their way to disk),
+  // so the caller may reuse its buffer and mark the piece verified. See PieceWriter.
   void write_piece(std::uint32_t piece, std::span<const std::uint8_t> data) const;
   // Network thread: record the piece as verified (call after write_piece returned).
   void mark_verified(std::uint32_t piece);
@@ -81,6 +85,7 @@ class PieceStore {
   const Meta* meta_;
   WorkdirLayout layout_;  // downloads only
   File file_;
+  std::unique_ptr<PieceWriter> writer_;  // downloads only
   bool is_source_ = false;
   Bitfield verified_;
 };

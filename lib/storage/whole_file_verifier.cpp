@@ -6,7 +6,9 @@
 namespace p2p {
 
 WholeFileVerifier::WholeFileVerifier(const Meta& meta, const File& file, const Bitfield& already_verified)
-    : meta_(meta), file_(file), ready_(already_verified), thread_([this] { run(); }) {}
+    : meta_(meta), file_(file), ready_(already_verified) {
+  if (meta_.has_file_hash) thread_ = std::thread([this] { run(); });
+}
 
 WholeFileVerifier::~WholeFileVerifier() {
   {
@@ -14,10 +16,11 @@ WholeFileVerifier::~WholeFileVerifier() {
     stop_ = true;
   }
   cv_.notify_all();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
 void WholeFileVerifier::piece_verified(std::uint32_t piece) {
+  if (!meta_.has_file_hash) return;
   {
     std::lock_guard lock(mu_);
     ready_.set(piece);
@@ -59,6 +62,7 @@ void WholeFileVerifier::run() {
 }
 
 Digest WholeFileVerifier::wait_result() {
+  if (!meta_.has_file_hash) return Digest{};
   std::unique_lock lock(mu_);
   cv_.wait(lock, [&] { return next_ == meta_.piece_count(); });
   if (failure_) std::rethrow_exception(failure_);

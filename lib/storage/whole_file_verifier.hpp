@@ -1,6 +1,9 @@
 // Computes the whole-file SHA-256 of a download while it is still running:
 // a background thread hashes the verified prefix of the file as it grows, so
 // the final check costs little more than the pieces that arrived last.
+// Only for metas that carry a whole-file hash (format 1, or format 2 made with
+// --sha256); for the others it starts no thread, reads nothing, and wait_result()
+// returns the all-zero digest at once (equal to such a meta's file_hash).
 #pragma once
 #include <condition_variable>
 #include <cstdint>
@@ -22,7 +25,8 @@ class WholeFileVerifier {
   WholeFileVerifier& operator=(const WholeFileVerifier&) = delete;
 
   void piece_verified(std::uint32_t piece);  // thread-safe
-  // Blocks until every piece is hashed; returns the whole-file digest. Rethrows read errors.
+  // Blocks until every piece is hashed; returns the whole-file digest (all-zero when
+  // the meta has none). Rethrows read errors.
   Digest wait_result();
 
  private:

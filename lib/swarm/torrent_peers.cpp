@@ -448,8 +448,10 @@ void Torrent::score_close(const Peer& p, CloseReason reason, const std::string& 
 
 void Torrent::on_all_pieces() {
   if (state_ != State::running) return;
-  Digest whole = verifier_->wait_result();
-  if (whole != meta_->file_hash)
+  // Every piece matched a SHA-256 the info hash commits to; a whole-file SHA-256
+  // is checked on top only when the meta has one (format 1, or --sha256).
+  Digest whole = meta_->has_file_hash ? verifier_->wait_result() : Digest{};
+  if (meta_->has_file_hash && whole != meta_->file_hash)
     return fail(Error(
         ExitCode::verify_failed,
         fmt::format("{}: every piece matched but the whole-file SHA-256 is {} instead of {}; kept as .partial",

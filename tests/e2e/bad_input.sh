@@ -1,7 +1,7 @@
 # Bad input to each executable: one clear line, the documented exit code, nothing lost.
 source "$(dirname "$0")/lib.sh"
 random_file "$T/f.bin" 100000
-"$BIN/p2p-create" -q "$T/f.bin"
+"$BIN/p2p-create" -q --piece-size 16384 "$T/f.bin"
 M="$T/f.bin.p2pmeta"
 
 expect_exit 3 "$BIN/p2p-create" "$T/missing.bin"

@@ -1,13 +1,16 @@
-// Fuzzes p2p::parse_meta. Only p2p::Error may escape. Random bytes almost never
-// carry the right info hash, so JSON objects are also retried with the hash
-// parse_meta says it computed, which lets accepted metas be explored too.
+// Fuzzes p2p::parse_meta (formats 1 and 2). Only p2p::Error may escape. Random
+// bytes almost never carry the right root and info hash, so JSON objects are also
+// retried with the Merkle root of their pieces and the info hash parse_meta says it
+// computed, which lets accepted metas be explored too.
 // Invariants of an accepted meta: a safe name, piece count == ceil(size /
-// piece_size), a non-empty last piece, and meta_to_json -> parse_meta
-// round-trips to the same info hash.
+// piece_size), a non-empty last piece, format 2's root == merkle_root(pieces),
+// format 1 has its whole-file hash, and meta_to_json -> parse_meta round-trips
+// to the same format, root and info hash.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -32,6 +35,10 @@ void check_accepted(const Meta& m) {
     if (m.piece_length(last) == 0 || m.piece_length(last) > m.piece_size) __builtin_trap();
     if (m.piece_offset(last) + m.piece_length(last) != m.size) __builtin_trap();
   }
+  if (m.version != 1 && m.version != 2) __builtin_trap();
+  if (m.version == 1 && (!m.has_file_hash || m.root != Digest{})) __builtin_trap();
+  if (m.version == 2 && m.root != merkle_root(m.pieces)) __builtin_trap();
+  if (!m.has_file_hash && m.file_hash != Digest{}) __builtin_trap();
   Meta again;
   try {
     again = parse_meta(meta_to_json(m), "fuzz round trip");
@@ -39,6 +46,20 @@ void check_accepted(const Meta& m) {
     __builtin_trap();  // we refused what we ourselves wrote
   }
   if (again.info_hash != m.info_hash || again.info_hash != sha256(canonical_info(m))) __builtin_trap();
+  if (again.version != m.version || again.root != m.root || again.has_file_hash != m.has_file_hash) __builtin_trap();
+}
+
+// Sets "root" to the Merkle root of "pieces" when every piece is a valid digest.
+void fix_root(nlohmann::json& j) {
+  auto it = j.find("pieces");
+  if (it == j.end() || !it->is_array() || it->size() > 4096) return;
+  std::vector<Digest> leaves;
+  for (const auto& p : *it) {
+    Digest d{};
+    if (!p.is_string() || !digest_from_hex(p.get_ref<const std::string&>(), d)) return;
+    leaves.push_back(d);
+  }
+  j["root"] = to_hex(merkle_root(leaves));
 }
 
 void parse(std::string_view text) {
@@ -54,9 +75,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view text(reinterpret_cast<const char*>(data), size);
   parse(text);
 
-  // Second chance with the info hash fixed up (only for JSON objects).
+  // Second chance with the root and the info hash fixed up (only for JSON objects).
   auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return 0;
+  if (j.contains("root")) fix_root(j);
   j["info_hash"] = std::string(64, '0');
   std::string fixed = j.dump();
   try {

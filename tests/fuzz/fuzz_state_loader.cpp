@@ -23,7 +23,7 @@ Meta make_meta(std::uint64_t size) {
   m.piece_size = 16384;
   for (std::uint64_t i = 0; i < piece_count_for(size, m.piece_size); ++i)
     m.pieces.push_back(sha256(std::to_string(i)));
-  m.file_hash = sha256(m.name);
+  m.root = merkle_root(m.pieces);  // format 2, as p2p-create writes (make_corpus.py builds the same)
   m.info_hash = sha256(canonical_info(m));
   return m;
 }

@@ -71,10 +71,24 @@ frames = [("session", b"\x03" + session), ("session_bytewise", b"\x00" + session
 write("fuzz_frame_decoder", frames)
 
 # --- meta -----------------------------------------------------------------
-def meta(name, size, piece_size, trackers=(), created=1700000000, npieces=None, extra=None):
+def merkle(hex_leaves):
+    """Format 2's root: binary tree of SHA-256(left || right), leaves padded with zero digests."""
+    if not hex_leaves: return "0" * 64
+    layer = [bytes.fromhex(h) for h in hex_leaves]
+    width = 1
+    while width < len(layer): width *= 2
+    layer += [bytes(32)] * (width - len(layer))
+    while len(layer) > 1:
+        layer = [hashlib.sha256(layer[i] + layer[i + 1]).digest() for i in range(0, len(layer), 2)]
+    return layer[0].hex()
+
+def meta(name, size, piece_size, trackers=(), created=1700000000, npieces=None, extra=None, version=1,
+         file_hash=True, root=None):
     n = -(-size // piece_size) if npieces is None else npieces
-    info = {"version": 1, "name": name, "size": size, "piece_size": piece_size,
-            "pieces": [sha(str(i)) for i in range(n)], "file_sha256": sha(name)}
+    pieces = [sha(str(i)) for i in range(n)]
+    info = {"version": version, "name": name, "size": size, "piece_size": piece_size, "pieces": pieces}
+    if version >= 2: info["root"] = merkle(pieces) if root is None else root
+    if file_hash: info["file_sha256"] = sha(name)
     m = dict(info)
     m["info_hash"] = sha(canon(info))
     m["trackers"] = list(trackers)
@@ -94,6 +108,14 @@ meta_items = [
     ("bad_tracker.p2pmeta", meta("t", 100, 16384, ["nohost"])),
     ("huge_size.p2pmeta", meta("h", 2**64 - 1, 16 * 1024 * 1024, npieces=0)),
     ("not_object.p2pmeta", "[1,2,3]"),
+    # Format 2: root over the pieces, whole-file hash optional.
+    ("v2_small.p2pmeta", meta("small.bin", 1000, 16384, version=2, file_hash=False)),
+    ("v2_empty.p2pmeta", meta("empty", 0, 16384, version=2, file_hash=False)),
+    ("v2_five.p2pmeta", meta("five.dat", 5 * 16384 - 1, 16384, ["127.0.0.1:6969"], version=2, file_hash=False)),
+    ("v2_sha256.p2pmeta", meta("with-hash.bin", 3 * 65536, 65536, version=2)),
+    ("v2_bad_root.p2pmeta", meta("r", 40000, 16384, version=2, file_hash=False, root="ab" * 32)),
+    ("v2_no_root.p2pmeta", meta("r", 40000, 16384, version=2, file_hash=False, extra={"root": None})),
+    ("v3.p2pmeta", meta("r", 40000, 16384, version=3, file_hash=False)),
 ]
 write("fuzz_meta_parser", meta_items)
 
@@ -101,8 +123,8 @@ write("fuzz_meta_parser", meta_items)
 def fixed_meta(size):
     name = "fuzz-%d.bin" % size
     n = -(-size // 16384)
-    info = {"version": 1, "name": name, "size": size, "piece_size": 16384,
-            "pieces": [sha(str(i)) for i in range(n)], "file_sha256": sha(name)}
+    pieces = [sha(str(i)) for i in range(n)]
+    info = {"version": 2, "name": name, "size": size, "piece_size": 16384, "pieces": pieces, "root": merkle(pieces)}
     return sha(canon(info)), n
 
 def state(size, verified=None, **over):

@@ -1,4 +1,5 @@
-// Meta: creation, round trip, and every rejection of a hostile or broken meta.
+// Meta: creation, round trip, and every rejection of a hostile or broken meta, in
+// format 2 (piece hashes + Merkle root, optional whole-file hash) and format 1.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -10,10 +11,10 @@ using namespace p2p;
 using nlohmann::json;
 
 namespace {
-Meta make_meta(test::TempDir& dir, std::size_t size, std::uint64_t piece_size = 0) {
+Meta make_meta(test::TempDir& dir, std::size_t size, std::uint64_t piece_size = 0, bool whole_file_hash = false) {
   auto path = dir / "file.bin";
   test::write_file(path, test::random_bytes(size, size + 7));
-  return create_meta(path, piece_size, {});
+  return create_meta(path, piece_size, {}, whole_file_hash);
 }
 
 // Re-serialise a meta after editing its JSON, keeping the info hash consistent unless told not to.
@@ -47,11 +48,14 @@ std::string message_of(const std::string& text) {
 }
 }  // namespace
 
-TEST_CASE("automatic piece size gives 1,000-4,000 pieces within 16 KiB-16 MiB", "[meta]") {
-  CHECK(auto_piece_size(0) == 16 * 1024);
-  CHECK(auto_piece_size(1) == 16 * 1024);
+TEST_CASE("automatic piece size: at least one 256 KiB block, 1,000-4,000 pieces from 1 GiB up", "[meta]") {
+  CHECK(auto_piece_size(0) == 256 * 1024);
+  CHECK(auto_piece_size(1) == 256 * 1024);
+  CHECK(auto_piece_size(100ull << 20) == 256 * 1024);  // 400 pieces, not 3,200 of 32 KiB
+  CHECK(auto_piece_size(1000ull << 20) == 256 * 1024);  // 4,000 pieces
   CHECK(auto_piece_size(1ull << 30) == 512 * 1024);  // 2,048 pieces
-  for (std::uint64_t size : {100ull << 20, 1ull << 30, 7ull << 30, 50ull << 30}) {
+  CHECK(auto_piece_size(8ull << 30) == 4 * 1024 * 1024);  // 2,048 pieces
+  for (std::uint64_t size : {1ull << 30, 7ull << 30, 50ull << 30}) {
     auto n = piece_count_for(size, auto_piece_size(size));
     CHECK(n >= 1000);
     CHECK(n <= 4000);
@@ -61,30 +65,104 @@ TEST_CASE("automatic piece size gives 1,000-4,000 pieces within 16 KiB-16 MiB", 
 
 TEST_CASE("create and parse round trip", "[meta]") {
   test::TempDir dir;
-  for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{16384}, std::size_t{16385}, std::size_t{1000000}}) {
-    Meta m = make_meta(dir, size, 16384);
-    CHECK(m.size == size);
-    CHECK(m.piece_count() == (size + 16383) / 16384);
-    CHECK(m.name == "file.bin");
-    std::string content = read_small_file(dir / "file.bin", 1 << 30);
-    CHECK(m.file_hash == sha256(content));
-    if (size > 0) {
-      CHECK(m.pieces[0] == sha256(std::string_view(content).substr(0, 16384)));
-      CHECK(m.piece_length(m.piece_count() - 1) == (size % 16384 ? size % 16384 : 16384));
+  for (bool whole : {false, true}) {
+    for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{16384}, std::size_t{16385}, std::size_t{1000000}}) {
+      INFO("size " << size << (whole ? " with --sha256" : ""));
+      Meta m = make_meta(dir, size, 16384, whole);
+      CHECK(m.version == 2);
+      CHECK(m.size == size);
+      CHECK(m.piece_count() == (size + 16383) / 16384);
+      CHECK(m.name == "file.bin");
+      std::string content = read_small_file(dir / "file.bin", 1 << 30);
+      CHECK(m.has_file_hash == whole);
+      CHECK(m.file_hash == (whole ? sha256(content) : Digest{}));
+      CHECK(m.root == merkle_root(m.pieces));
+      if (size > 0) {
+        CHECK(m.pieces[0] == sha256(std::string_view(content).substr(0, 16384)));
+        CHECK(m.piece_length(m.piece_count() - 1) == (size % 16384 ? size % 16384 : 16384));
+      }
+      std::string text = meta_to_json(m);
+      CHECK((text.find("\"file_sha256\"") != std::string::npos) == whole);
+      Meta back = parse_meta(text, "x");
+      CHECK(back.version == 2);
+      CHECK(back.info_hash == m.info_hash);
+      CHECK(back.pieces == m.pieces);
+      CHECK(back.root == m.root);
+      CHECK(back.has_file_hash == whole);
+      CHECK(back.file_hash == m.file_hash);
+      CHECK(back.size == m.size);
     }
-    Meta back = parse_meta(meta_to_json(m), "x");
-    CHECK(back.info_hash == m.info_hash);
-    CHECK(back.pieces == m.pieces);
-    CHECK(back.size == m.size);
   }
 }
 
 TEST_CASE("hashing many pieces in parallel matches a sequential hash", "[meta]") {
   test::TempDir dir;
-  Meta m = make_meta(dir, 9 * 1024 * 1024 + 123, 16384);  // spans several 4 MiB chunks
-  std::string content = read_small_file(dir / "file.bin", 1 << 30);
-  for (std::uint32_t i = 0; i < m.piece_count(); ++i)
-    REQUIRE(m.pieces[i] == sha256(std::string_view(content).substr(std::size_t{i} * 16384, m.piece_length(i))));
+  // 16 KiB pieces: 64 per 1 MiB read; 2 MiB pieces: each hashed in 1 MiB parts; the last piece short.
+  for (std::uint64_t piece_size : {std::uint64_t{16384}, std::uint64_t{2} << 20}) {
+    INFO("piece size " << piece_size);
+    Meta m = make_meta(dir, 9 * 1024 * 1024 + 123, piece_size, true);
+    std::string content = read_small_file(dir / "file.bin", 1 << 30);
+    CHECK(m.file_hash == sha256(content));
+    for (std::uint32_t i = 0; i < m.piece_count(); ++i)
+      REQUIRE(m.pieces[i] == sha256(std::string_view(content).substr(std::size_t{i} * piece_size, m.piece_length(i))));
+  }
+}
+
+namespace {
+// Written by an independent implementation (Python: hashlib + json.dumps(sort_keys=True,
+// separators=(",", ":"))) for content = bytes 0..255 repeated 100 times, 16 KiB pieces.
+// If these stop parsing, every existing meta and swarm of that format is orphaned.
+constexpr const char* kGoldenPieces =
+    R"(["a1f259d4365ed4320c377ce26f5c8c56dcdc9a89e7b641bfd8eabfbbeac86654","328483c355456142e6d9f8c42e7afc5150f4cffdcb6408bcf0350cc34c6a26aa"])";
+constexpr const char* kGoldenFileHash = "22c27b021752596140145a93194d9cdf33b0b1b454f50fd1b430491eb3eb3cb9";
+constexpr const char* kGoldenRoot = "07bc3b0970abbb8ea8e90f696e64ea0e4d2f6bce8bf7e14f45a71a1bccfd59df";
+
+std::string golden(int version, bool file_hash, const char* info_hash) {
+  json j{{"version", version}, {"name", "golden.bin"}, {"size", 25600}, {"piece_size", 16384},
+         {"pieces", json::parse(kGoldenPieces)}, {"info_hash", info_hash}, {"created", 1700000000}};
+  if (version >= 2) j["root"] = kGoldenRoot;
+  if (file_hash) j["file_sha256"] = kGoldenFileHash;
+  return j.dump();
+}
+}  // namespace
+
+TEST_CASE("format 1 metas are still read, with their whole-file hash", "[meta]") {
+  Meta m = parse_meta(golden(1, true, "f8dd21b2b1e8cb39985c9e2cb72c328336c8f6d24525653af3fcf8db557a41b9"), "v1");
+  CHECK(m.version == 1);
+  CHECK(m.has_file_hash);
+  CHECK(to_hex(m.file_hash) == kGoldenFileHash);
+  CHECK(m.root == Digest{});
+  CHECK(m.piece_count() == 2);
+  // Written back, it stays format 1 with the same info hash (a downloader may save it).
+  Meta back = parse_meta(meta_to_json(m), "v1 again");
+  CHECK(back.version == 1);
+  CHECK(back.info_hash == m.info_hash);
+  CHECK(meta_to_json(m).find("\"root\"") == std::string::npos);
+  // Format 1 requires the whole-file hash.
+  CHECK_THAT(message_of(golden(1, false, "f8dd21b2b1e8cb39985c9e2cb72c328336c8f6d24525653af3fcf8db557a41b9")),
+             Catch::Contains("missing field \"file_sha256\""));
+}
+
+TEST_CASE("format 2 metas match an independent implementation", "[meta]") {
+  Meta m = parse_meta(golden(2, false, "8112a9f585f326443a4360db2055ab5c5c84237d57464b38f5a1b6f47bdd24c2"), "v2");
+  CHECK(m.version == 2);
+  CHECK_FALSE(m.has_file_hash);
+  CHECK(to_hex(m.root) == kGoldenRoot);
+  Meta with_hash = parse_meta(golden(2, true, "9afaa8062a8a1d85ec34132d2041f38265ff142650759dc6076e0facb22360c6"), "v2s");
+  CHECK(with_hash.has_file_hash);
+  CHECK(to_hex(with_hash.file_hash) == kGoldenFileHash);
+  // The info hash commits to the whole-file hash: the same meta with it stripped is refused.
+  CHECK_THAT(message_of(golden(2, false, "9afaa8062a8a1d85ec34132d2041f38265ff142650759dc6076e0facb22360c6")),
+             Catch::Contains("does not match its contents"));
+
+  // And p2p-create makes exactly these from the same bytes.
+  test::TempDir dir;
+  std::string content;
+  for (int r = 0; r < 100; ++r)
+    for (int b = 0; b < 256; ++b) content.push_back(static_cast<char>(b));
+  test::write_file(dir / "golden.bin", content);
+  CHECK(create_meta(dir / "golden.bin", 16384, {}).info_hash == m.info_hash);
+  CHECK(create_meta(dir / "golden.bin", 16384, {}, true).info_hash == with_hash.info_hash);
 }
 
 TEST_CASE("info hash covers the immutable part only", "[meta]") {
@@ -94,6 +172,12 @@ TEST_CASE("info hash covers the immutable part only", "[meta]") {
   CHECK(with_tracker.info_hash == m.info_hash);
   Meta renamed = parse_meta(edited(m, [](json& j) { j["name"] = "other.bin"; }), "x");
   CHECK(renamed.info_hash != m.info_hash);
+  // Adding a whole-file hash makes another swarm: the info hash commits to it.
+  Meta hashed = parse_meta(edited(m, [](json& j) { j["file_sha256"] = to_hex(sha256("x")); }), "x");
+  CHECK(hashed.has_file_hash);
+  CHECK(hashed.info_hash != m.info_hash);
+  // Same bytes and piece size, same pieces and root, whatever the name: the root names the content.
+  CHECK(renamed.root == m.root);
 }
 
 TEST_CASE("meta rejections", "[meta]") {
@@ -110,8 +194,25 @@ TEST_CASE("meta rejections", "[meta]") {
   CHECK(code_of(edited(m, [](json& j) { j["piece_size"] = 8192; })) == ExitCode::bad_meta);
   CHECK(code_of(edited(m, [](json& j) { j["pieces"][0] = "abc"; })) == ExitCode::bad_meta);
   CHECK(code_of(edited(m, [](json& j) { j["pieces"] = "x"; })) == ExitCode::bad_meta);
-  CHECK(code_of(edited(m, [](json& j) { j["version"] = 2; })) == ExitCode::bad_meta);
-  CHECK(code_of(edited(m, [](json& j) { j.erase("file_sha256"); })) == ExitCode::bad_meta);
+  CHECK(code_of(edited(m, [](json& j) { j["version"] = 0; })) == ExitCode::bad_meta);
+  CHECK(code_of(edited(m, [](json& j) { j["version"] = 3; })) == ExitCode::bad_meta);
+  CHECK(code_of(edited(m, [](json& j) { j["version"] = "2"; })) == ExitCode::bad_meta);
+  CHECK_THAT(message_of(edited(m, [](json& j) { j["version"] = 3; })), Catch::Contains("format version 3 is not supported"));
+  // Format 2: the root must be there, well formed, and the root of the listed pieces.
+  CHECK_THAT(message_of(edited(m, [](json& j) { j.erase("root"); })), Catch::Contains("missing field \"root\""));
+  CHECK_THAT(message_of(edited(m, [](json& j) { j["root"] = "xyz"; })), Catch::Contains("\"root\" must be 64 hex digits"));
+  CHECK_THAT(message_of(edited(m, [](json& j) { j["root"] = std::string(64, '0'); })),
+             Catch::Contains("is not the Merkle root of the listed pieces"));
+  CHECK_THAT(message_of(edited(m, [](json& j) { std::swap(j["pieces"][0], j["pieces"][1]); })),
+             Catch::Contains("is not the Merkle root"));  // order matters
+  CHECK_THAT(message_of(edited(m, [&](json& j) { j["pieces"][3] = to_hex(sha256("forged")); })),
+             Catch::Contains("is not the Merkle root"));
+  // An optional whole-file hash, when present, must be well formed.
+  CHECK_THAT(message_of(edited(m, [](json& j) { j["file_sha256"] = "abc"; })),
+             Catch::Contains("\"file_sha256\" must be 64 hex digits"));
+  CHECK(code_of(edited(m, [](json& j) { j["file_sha256"] = nullptr; })) == ExitCode::bad_meta);
+  // Format 1 without its whole-file hash.
+  CHECK(code_of(edited(m, [](json& j) { j["version"] = 1; j.erase("root"); })) == ExitCode::bad_meta);
   CHECK(code_of(edited(m, [](json& j) { j["trackers"] = {"no-port"}; })) == ExitCode::bad_meta);
   CHECK(code_of(edited(m, [](json& j) { j["created"] = "yesterday"; })) == ExitCode::bad_meta);
   // Stated info hash that does not match the content.
@@ -126,9 +227,11 @@ TEST_CASE("meta rejections", "[meta]") {
 }
 
 TEST_CASE("a huge piece count is refused before allocating", "[meta]") {
-  json j{{"version", 1}, {"name", "x"}, {"size", 1ull << 60}, {"piece_size", 16384}, {"pieces", json::array()},
-         {"file_sha256", std::string(64, '0')}, {"info_hash", std::string(64, '0')}};
-  CHECK(message_of(j.dump()).find("allowed") != std::string::npos);
+  for (int version : {1, 2}) {
+    json j{{"version", version}, {"name", "x"}, {"size", 1ull << 60}, {"piece_size", 16384}, {"pieces", json::array()},
+           {"file_sha256", std::string(64, '0')}, {"root", std::string(64, '0')}, {"info_hash", std::string(64, '0')}};
+    CHECK(message_of(j.dump()).find("allowed") != std::string::npos);
+  }
 }
 
 TEST_CASE("missing and unreadable files give input errors", "[meta]") {

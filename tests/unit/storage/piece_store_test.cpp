@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <random>
 
 #include "base/error.hpp"
@@ -275,4 +276,47 @@ TEST_CASE("a temp file left by a crash before the rename is ignored", "[piece_st
   CHECK(r.state_problem.empty());
   CHECK(r.from_state == 1);
   CHECK(s.has(1));
+}
+
+TEST_CASE("a moved store keeps writing into its .partial", "[piece_store]") {
+  Fixture f;
+  PieceStore::ResumeReport r;
+  std::optional<PieceStore> moved;
+  {
+    PieceStore s = PieceStore::open_partial(f.meta, f.dir / "dl", r);
+    moved.emplace(std::move(s));
+  }
+  for (std::uint32_t i = 0; i < f.meta.piece_count(); ++i) {
+    moved->write_piece(i, f.piece(i));
+    moved->mark_verified(i);
+  }
+  auto final_path = moved->finish();
+  CHECK(read_small_file(final_path, 1 << 20) == f.content);
+}
+
+TEST_CASE("a format-1 meta downloads into the same store", "[piece_store]") {
+  Fixture f;
+  // The same file described in format 1 (whole-file hash, no root): pieces and resume work alike.
+  Meta v1 = f.meta;
+  v1.version = 1;
+  v1.root = Digest{};
+  v1.has_file_hash = true;
+  v1.file_hash = sha256(f.content);
+  v1.info_hash = sha256(canonical_info(v1));
+  v1 = parse_meta(meta_to_json(v1), "v1");
+  CHECK(v1.info_hash != f.meta.info_hash);
+  {
+    PieceStore::ResumeReport r;
+    PieceStore s = PieceStore::open_partial(v1, f.dir / "dl", r);
+    s.write_piece(2, f.piece(2));
+    s.mark_verified(2);
+    s.save_state();
+  }
+  // Resuming the same .partial with the format-2 meta of the same bytes: the state file
+  // belongs to another info hash and is not trusted, but the verified piece is recovered.
+  PieceStore::ResumeReport r;
+  PieceStore s = PieceStore::open_partial(f.meta, f.dir / "dl", r);
+  CHECK_FALSE(r.state_problem.empty());
+  CHECK(r.recovered == 1);
+  CHECK(s.has(2));
 }
