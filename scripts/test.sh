@@ -68,7 +68,7 @@ for mode in $modes; do
       rm -rf "$logs" && mkdir -p "$logs"
       export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/tsan.supp:log_path=$logs/tsan"
       # Catch tags select the unit tests (ctest names them by title, not tag).
-      build-tsan/tests/unit_tests '[meta],[piece_store]' || status=1
+      build-tsan/tests/unit_tests "[meta],[piece_store],[session],[hash_pool]" || status=1
       (cd build-tsan &&
         ctest --output-on-failure -j2 --timeout 900 -R '^e2e\.(transfer_sizes|resume_after_kill|bad_peers)$') || status=1
       unset TSAN_OPTIONS

@@ -12,10 +12,17 @@ namespace p2p::limits {
 inline constexpr std::uint64_t kMinPieceSize = 16 * 1024;
 inline constexpr std::uint64_t kMaxPieceSize = 16 * 1024 * 1024;
 inline constexpr std::uint64_t kTargetMaxPieces = 4000;
-// 2^22 pieces keeps a bitfield under 512 KiB and a meta file under ~300 MiB of hex.
-inline constexpr std::uint64_t kMaxPieces = std::uint64_t{1} << 22;
-// A meta file larger than this cannot be valid (kMaxPieces * 67 bytes of JSON + slack).
-inline constexpr std::uint64_t kMaxMetaFileBytes = 300ull * 1024 * 1024;
+// 2^20 pieces (16 TiB at 16 MiB pieces) keeps a bitfield at 128 KiB and a meta
+// file under ~70 MiB of hex.
+inline constexpr std::uint64_t kMaxPieces = std::uint64_t{1} << 20;
+// A meta file larger than this cannot be valid (kMaxPieces * 67 bytes of JSON +
+// slack); it is refused by its size before a byte is read.
+inline constexpr std::uint64_t kMaxMetaFileBytes = 72ull * 1024 * 1024;
+// JSON values a meta may contain (its pieces plus a few fields): counted while
+// parsing, so hostile input (say, millions of tiny values) costs at most a
+// bounded number of values on top of its own bytes, never 16x its size.
+inline constexpr std::uint64_t kMaxMetaJsonValues = kMaxPieces + 64;
+inline constexpr int kMaxMetaJsonDepth = 3;
 inline constexpr std::size_t kMaxNameBytes = 255;  // one path component on ext4
 inline constexpr std::size_t kMaxTrackers = 16;
 

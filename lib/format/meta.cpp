@@ -109,7 +109,16 @@ Digest digest_field(const json& v, std::string_view what, std::string_view origi
 }  // namespace
 
 Meta parse_meta(std::string_view json_text, std::string_view origin) {
-  json j = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  // Bounded memory per byte of input: the parse stops at the first value past
+  // what any meta can hold, or at nesting no meta has.
+  std::uint64_t values = 0;
+  json::parser_callback_t bound = [&](int depth, json::parse_event_t event, json&) {
+    if (depth > limits::kMaxMetaJsonDepth) reject(origin, "nested deeper than a meta can be");
+    if (event == json::parse_event_t::value && ++values > limits::kMaxMetaJsonValues)
+      reject(origin, fmt::format("more than {} JSON values: larger than any meta can be", limits::kMaxMetaJsonValues));
+    return true;
+  };
+  json j = json::parse(json_text, bound, /*allow_exceptions=*/false);
   if (j.is_discarded()) reject(origin, "not valid JSON");
   if (!j.is_object()) reject(origin, "top level must be a JSON object");
 

@@ -117,6 +117,9 @@ PieceStore PieceStore::open_partial(const Meta& meta, const WorkdirLayout& layou
   // Writing into a sparse file's holes ran ~14x slower here than into reserved blocks.
   store.file_.preallocate(meta.size);
   store.writer_ = std::make_unique<PieceWriter>(store.file_.fd(), store.partial_path());
+  // A state file from the start names the .partial's file (name, size), so a
+  // later run with another meta of the same file can take it over.
+  if (!state_exists) store.save_state();
   return store;
 }
 

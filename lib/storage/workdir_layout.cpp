@@ -4,6 +4,9 @@
 #include <fmt/core.h>
 #include <sys/stat.h>
 
+#include <nlohmann/json.hpp>
+#include <optional>
+
 #include "base/error.hpp"
 #include "base/file_io.hpp"
 #include "base/sha256.hpp"
@@ -36,8 +39,32 @@ fs::path WorkdirLayout::lock_path(std::string_view name) const {
   return own_dir / (to_hex(sha256(name)).substr(0, 32) + ".lock");
 }
 
+namespace {
+// A state file's name and size, or nullopt if it is not one of ours.
+std::optional<std::pair<std::string, std::uint64_t>> state_identity(const fs::path& state) {
+  try {
+    auto j = nlohmann::json::parse(read_small_file(state, 1 << 20, /*follow_links=*/false));
+    return std::pair{j.at("name").get<std::string>(), j.at("size").get<std::uint64_t>()};
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+}  // namespace
+
 void WorkdirLayout::adopt_legacy_partial(const Meta& m) const {
   std::error_code ec;
+  if (!fs::exists(partial_path(m), ec)) {
+    for (fs::directory_iterator it(own_dir, ec), end; !ec && it != end; it.increment(ec)) {
+      const auto& p = it->path();
+      if (p.extension() != ".json" || p.filename().string().find(".state.json") == std::string::npos) continue;
+      auto id = state_identity(p);
+      if (!id || id->first != m.name || id->second != m.size) continue;
+      fs::path other = own_dir / (p.filename().string().substr(0, p.filename().string().size() - 11) + ".partial");
+      if (fs::is_symlink(other, ec) || !fs::is_regular_file(other, ec)) continue;
+      if (rename_no_replace(other, partial_path(m))) rename_no_replace(p, state_path(m));
+      return;
+    }
+  }
   fs::path old_partial = workdir / (m.name + ".partial"), old_state = workdir / (m.name + ".state.json");
   if (fs::is_symlink(old_partial, ec) || !fs::is_regular_file(old_partial, ec) || fs::exists(partial_path(m), ec)) return;
   if (!rename_no_replace(old_partial, partial_path(m))) return;

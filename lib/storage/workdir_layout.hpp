@@ -38,6 +38,10 @@ struct WorkdirLayout {
   std::filesystem::path meta_dir() const { return own_dir / "metas"; }
   // A .partial and .state.json of the previous release (WORKDIR/<name>.partial) are
   // moved into .p2p/ so an interrupted download resumes across the upgrade.
+  // Also: a .partial left by another meta of the same name and size (e.g. the
+  // format-1 meta of the same file) is taken over. Safe: every piece of it is
+  // hashed against this meta before it counts, and the name's lock keeps other
+  // writers away.
   void adopt_legacy_partial(const Meta& m) const;
 };
 

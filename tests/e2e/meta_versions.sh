@@ -52,7 +52,7 @@ for m in v2bad v1bad; do
   start seed-$m "$BIN/p2p-seed" --meta "$T/$m.p2pmeta" --source "$T/f.bin" --host 127.0.0.1 --port 0
   expect_exit 9 "$BIN/p2p-download" --meta "$T/$m.p2pmeta" --peer 127.0.0.1:$PORT --workdir "$T/dl-$m" --quiet
   grep -q "whole-file SHA-256" "$T/last.err" || fail "$m: unclear message: $(cat "$T/last.err")"
-  [ ! -e "$T/dl-$m/f.bin" ] && [ -f "$T/dl-$m/f.bin.partial" ] || fail "$m: the file was presented as complete"
+  [ ! -e "$T/dl-$m/f.bin" ] && [ -f "$(partial_of "$T/$m.p2pmeta" "$T/dl-$m")" ] || fail "$m: the file was presented as complete"
   stop "$LAST_PID"
   pass "$m meta: wrong whole-file hash refused with exit 9 ($(tail -n1 "$T/last.err" | cut -c1-80)...)"
 done
@@ -62,15 +62,16 @@ start seed-v1 "$BIN/p2p-seed" --meta "$T/v1.p2pmeta" --source "$T/f.bin" --host 
 "$BIN/p2p-download" --meta "$T/v1.p2pmeta" --peer 127.0.0.1:$PORT --workdir "$T/dl-x" --quiet >"$T/x1.log" 2>&1 &
 pid=$!
 PIDS+=("$pid")
+P1=$(partial_of "$T/v1.p2pmeta" "$T/dl-x")  # the format-2 run takes this .partial over (same name and size)
 for i in $(seq 1 400); do
-  n=$("$BIN/count_valid_pieces" "$T/v1.p2pmeta" "$T/dl-x/f.bin.partial" 2>/dev/null || echo 0)
+  n=$("$BIN/count_valid_pieces" "$T/v1.p2pmeta" "$P1" 2>/dev/null || echo 0)
   [ "$n" -ge 16 ] && break
   sleep 0.025
 done
 kill -9 $pid 2>/dev/null || true
 wait $pid 2>/dev/null || true
 [ ! -e "$T/dl-x/f.bin" ] || fail "the format-1 download finished before the kill; test inconclusive"
-valid=$("$BIN/count_valid_pieces" "$T/v2.p2pmeta" "$T/dl-x/f.bin.partial")
+valid=$("$BIN/count_valid_pieces" "$T/v2.p2pmeta" "$P1")
 [ "$valid" -gt 0 ] || fail "no verified piece on disk after the kill"
 start seed-v2 "$BIN/p2p-seed" --meta "$T/v2.p2pmeta" --source "$T/f.bin" --host 127.0.0.1 --port 0
 "$BIN/p2p-download" --meta "$T/v2.p2pmeta" --peer 127.0.0.1:$PORT --workdir "$T/dl-x" --json >"$T/x2.json" 2>"$T/x2.log" ||
