@@ -189,6 +189,10 @@ struct RedisClient::Impl : std::enable_shared_from_this<Impl> {
       return went_down("cannot watch the socket");
     }
     ac->data = this;
+    // Keep the reply buffer between reads instead of freeing and regrowing it
+    // whenever it holds more than 16 KiB unused (hiredis's default): replies
+    // stream in all the time.
+    ac->c.reader->maxbuf = 0;
     context = ac;
     redisAsyncSetConnectCallback(ac, &Impl::on_connect);
     redisAsyncSetDisconnectCallback(ac, &Impl::on_disconnect);
