@@ -175,14 +175,19 @@ end
 LUA
 peers_of() { curl -sf "http://127.0.0.1:$1/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["peers"])'; }
 # fill PORT: announces every (swarm, peer) pair until the tracker holds TOTAL peers.
+# wrk cannot end early and its threads advance at different speeds, so each try
+# walks every pair from the start, for twice as long as the previous one.
 fill() {
-  local i
-  for i in 1 2 3 4 5 6; do
-    [ "$(peers_of "$1")" -ge "$TOTAL" ] && return 0
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${FILL_SECONDS:-8}s" -s "$T/swarms.lua" "http://127.0.0.1:$1" \
+  local seconds have
+  for seconds in ${FILL_SECONDS:-8} $((${FILL_SECONDS:-8} * 2)) $((${FILL_SECONDS:-8} * 4)); do
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${seconds}s" -s "$T/swarms.lua" "http://127.0.0.1:$1" \
       -- "$THREADS" "$SWARMS" "$PEERS" fill >/dev/null
+    have=$(peers_of "$1")
+    echo "   port $1: $have of $TOTAL peers stored"
+    [ "$have" -ge "$TOTAL" ] && return 0
   done
-  [ "$(peers_of "$1")" -ge "$TOTAL" ] || { echo "could not store $TOTAL peers through port $1" >&2; exit 1; }
+  echo "could not store $TOTAL peers through port $1" >&2
+  exit 1
 }
 RSS_FEW_mem=$(rss_mib "$MEM_PID"); RSS_FEW_r1=$(rss_mib "$R1_PID")
 REDIS_MEM_FEW=$(redis-cli -p "$REDIS_PORT" info memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')

@@ -86,12 +86,65 @@ std::string sha1_hex(std::string_view text) {
   return hex;
 }
 
-// Copies a hiredis reply, refusing more than the limits allow in total. The
-// message is wrapped by unavailable(), which names the store.
-[[noreturn]] void oversized(std::string what) { throw StoreUnavailable("Redis answered " + what); }
+// Limits applied inside hiredis's reader, before it allocates anything for a
+// reply: hiredis 0.14 has no limits of its own (a reply announcing two billion
+// elements would be allocated). The hooks wrap hiredis's own object functions;
+// refusing makes hiredis report an error and drop the connection, and the
+// reason is kept here for the 503s and the log.
+struct ReplyGuard {
+  redisReplyObjectFunctions functions{};
+  const redisReplyObjectFunctions* defaults = nullptr;
+  std::size_t budget = 0;  // elements still allowed in the reply being read
+  std::string refusal;     // why the last reply was refused; empty if none
 
-RedisValue copy_reply(const redisReply* r, std::size_t depth, std::size_t& budget) {
-  if (depth > limits::kRedisMaxReplyDepth) oversized("a reply nested too deeply");
+  static ReplyGuard& of(const redisReadTask* task) { return *static_cast<ReplyGuard*>(task->privdata); }
+
+  // C callbacks: nothing may throw out of them.
+  static void* create_array(const redisReadTask* task, int elements) noexcept {
+    ReplyGuard& g = of(task);
+    try {
+      std::size_t depth = 0;
+      for (const redisReadTask* t = task->parent; t; t = t->parent) ++depth;
+      if (depth == 0) g.budget = limits::kRedisMaxReplyElements;
+      if (depth >= limits::kRedisMaxReplyDepth) return g.refuse("a reply nested too deeply");
+      if (elements < 0 || static_cast<std::size_t>(elements) > g.budget)
+        return g.refuse(fmt::format("an array of {} elements, more than the {} allowed", elements,
+                                    limits::kRedisMaxReplyElements));
+    } catch (...) {
+      return nullptr;
+    }
+    g.budget -= static_cast<std::size_t>(elements);
+    return g.defaults->createArray(task, elements);
+  }
+  static void* create_string(const redisReadTask* task, char* str, std::size_t len) noexcept {
+    ReplyGuard& g = of(task);
+    try {
+      if (len > limits::kRedisMaxStringBytes)
+        return g.refuse(fmt::format("a string of {} bytes, more than the {} allowed", len, limits::kRedisMaxStringBytes));
+    } catch (...) {
+      return nullptr;
+    }
+    return g.defaults->createString(task, str, len);
+  }
+  void* refuse(const std::string& why) {
+    refusal = "Redis answered " + why;
+    return nullptr;  // hiredis: "Out of memory", then the connection is dropped
+  }
+
+  void attach(redisAsyncContext* ac) {
+    defaults = ac->c.reader->fn;
+    functions = *defaults;
+    functions.createArray = &ReplyGuard::create_array;
+    functions.createString = &ReplyGuard::create_string;
+    refusal.clear();
+    ac->c.reader->fn = &functions;
+    ac->c.reader->privdata = this;
+  }
+};
+
+// Copies a reply the guard has let through (within the limits) into our own
+// value: hiredis frees its reply when the callback returns.
+RedisValue copy_reply(const redisReply* r) {
   RedisValue v;
   switch (r->type) {
     case REDIS_REPLY_INTEGER:
@@ -102,23 +155,17 @@ RedisValue copy_reply(const redisReply* r, std::size_t depth, std::size_t& budge
     case REDIS_REPLY_STRING:
     case REDIS_REPLY_STATUS:
     case REDIS_REPLY_ERROR:
-      if (r->len > limits::kRedisMaxStringBytes)
-        oversized(fmt::format("a string of {} bytes, more than the {} allowed", r->len, limits::kRedisMaxStringBytes));
       v.type = r->type == REDIS_REPLY_STRING ? RedisValue::Type::string
                : r->type == REDIS_REPLY_STATUS ? RedisValue::Type::status
                                                : RedisValue::Type::error;
       v.text.assign(r->str, r->len);
       break;
     case REDIS_REPLY_ARRAY:
-      if (r->elements > budget)
-        oversized(fmt::format("an array of {} elements, more than the {} allowed", r->elements,
-                              limits::kRedisMaxReplyElements));
-      budget -= r->elements;
       v.type = RedisValue::Type::array;
       v.elements.reserve(r->elements);
-      for (std::size_t i = 0; i < r->elements; ++i) v.elements.push_back(copy_reply(r->element[i], depth + 1, budget));
+      for (std::size_t i = 0; i < r->elements; ++i) v.elements.push_back(copy_reply(r->element[i]));
       break;
-    default: oversized(fmt::format("a reply of unknown type {}", r->type));
+    default: throw StoreUnavailable(fmt::format("Redis answered a reply of unknown type {}", r->type));
   }
   return v;
 }
@@ -189,6 +236,11 @@ struct RedisClient::Impl : std::enable_shared_from_this<Impl> {
       return went_down("cannot watch the socket");
     }
     ac->data = this;
+    // Keep the reply buffer between reads instead of freeing and regrowing it
+    // whenever it holds more than 16 KiB unused (hiredis's default): replies
+    // stream in all the time.
+    ac->c.reader->maxbuf = 0;
+    reply_guard.attach(ac);
     context = ac;
     redisAsyncSetConnectCallback(ac, &Impl::on_connect);
     redisAsyncSetDisconnectCallback(ac, &Impl::on_disconnect);
@@ -207,8 +259,15 @@ struct RedisClient::Impl : std::enable_shared_from_this<Impl> {
     auto* self = static_cast<Impl*>(ac->data);
     self->context = nullptr;  // freed when we return
     if (self->state == State::stopped) return;
-    self->went_down(status == REDIS_OK ? (self->drop_reason.empty() ? "connection closed" : self->drop_reason)
-                                       : std::string(ac->errstr));
+    self->went_down(status == REDIS_OK && self->drop_reason.empty() ? "connection closed" : self->why_lost(ac));
+  }
+
+  // Why the connection is going: a reply our guard refused, hiredis's own
+  // error (e.g. a protocol error), or the reason we dropped it.
+  std::string why_lost(const redisAsyncContext* ac) const {
+    if (!reply_guard.refusal.empty()) return reply_guard.refusal;
+    if (ac->err) return ac->errstr;
+    return drop_reason.empty() ? "connection lost before the answer" : drop_reason;
   }
 
   // SELECT and SCRIPT LOAD before anything else on this connection; Redis
@@ -338,13 +397,10 @@ struct RedisClient::Impl : std::enable_shared_from_this<Impl> {
     if (!self->in_flight.empty()) self->in_flight.pop_front();
     if (!reply) {
       // The connection is going: say why (hiredis's error, e.g. a protocol error, or ours).
-      if (b.failure.empty())
-        b.failure = ac->err ? std::string(ac->errstr)
-                            : self->drop_reason.empty() ? "connection lost before the answer" : self->drop_reason;
+      if (b.failure.empty()) b.failure = self->why_lost(ac);
     } else {
       try {
-        std::size_t budget = limits::kRedisMaxReplyElements;
-        RedisValue v = copy_reply(static_cast<redisReply*>(reply), 0, budget);
+        RedisValue v = copy_reply(static_cast<redisReply*>(reply));
         // Redis restarted without our scripts (or SCRIPT FLUSH): reconnecting reloads them.
         if (v.is_error() && v.text.starts_with("NOSCRIPT")) self->post_drop("Redis lost the tracker's Lua scripts");
         b.replies[slot->index] = std::move(v);
@@ -388,6 +444,7 @@ struct RedisClient::Impl : std::enable_shared_from_this<Impl> {
   State state = State::idle;
   redisAsyncContext* context = nullptr;  // null whenever hiredis has freed it (or is about to)
   std::shared_ptr<void> adapter;         // kept until the next connection: hiredis's cleanup uses it
+  ReplyGuard reply_guard;                // the reader's limits (one connection at a time)
   std::uint64_t generation = 0;          // connection attempts; stale handshake replies are ignored
   std::deque<HandshakeStep> handshake_steps;  // a deque: their addresses are hiredis privdata
   std::size_t handshake_left = 0;

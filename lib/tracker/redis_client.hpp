@@ -6,6 +6,7 @@
 // down, one that it came back.
 #pragma once
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <functional>
 #include <initializer_list>
@@ -41,6 +42,9 @@ class RedisCommand {
  public:
   RedisCommand() = default;
   RedisCommand(std::initializer_list<std::string_view> words) {
+    std::size_t n = 0;
+    for (std::string_view w : words) n += sizeof(std::uint32_t) + w.size();
+    bytes_.reserve(n);
     for (std::string_view w : words) add(w);
   }
   RedisCommand& add(std::string_view word) { return add_joined({word}); }
@@ -48,6 +52,8 @@ class RedisCommand {
   RedisCommand& add_joined(std::initializer_list<std::string_view> pieces) {
     std::uint32_t n = 0;
     for (std::string_view p : pieces) n += static_cast<std::uint32_t>(p.size());
+    // Most commands are short: one allocation up front rather than a few as it grows.
+    if (bytes_.capacity() < kTypicalBytes) bytes_.reserve(std::max<std::size_t>(kTypicalBytes, bytes_.size() + n + 4));
     bytes_.append(reinterpret_cast<const char*>(&n), sizeof n);
     for (std::string_view p : pieces) bytes_.append(p);
     ++count_;
@@ -67,6 +73,7 @@ class RedisCommand {
   }
 
  private:
+  static constexpr std::size_t kTypicalBytes = 192;  // an announce's fast-path command, with room
   std::string bytes_;
   std::size_t count_ = 0;
 };

@@ -52,9 +52,10 @@ inline constexpr auto kRedisCommandTimeout = std::chrono::milliseconds(3000);
 // Commands written but not yet answered; beyond this new requests get 503
 // instead of queueing without bound behind a slow Redis.
 inline constexpr std::size_t kRedisMaxPending = 50'000;
-// What a reply may contain before we stop trusting it (hiredis 0.14 itself has
-// no reader limits): elements in one reply (a /files page: 1,001 files x 7
-// fields), nesting depth, bytes in one string (a stored meta).
+// What a reply may contain before we stop trusting it, checked inside hiredis's
+// reader before it allocates (hiredis 0.14 itself has no reader limits):
+// elements in one reply (a /files page: 1,001 files x 6 fields), nesting
+// depth, bytes in one string (a stored meta).
 inline constexpr std::size_t kRedisMaxReplyElements = 20'000;
 inline constexpr std::size_t kRedisMaxReplyDepth = 4;
 inline constexpr std::size_t kRedisMaxStringBytes = kMaxPublishBytes + 64 * 1024;

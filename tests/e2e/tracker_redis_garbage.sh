@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # p2p-tracker against a Redis that answers garbage (a fake speaking RESP, in
 # Python): replies of the wrong type or size, numbers out of range, bad peer
-# records, error replies, an oversized array, bytes that are not RESP, and
+# records, error replies, oversized arrays (refused inside hiredis's reader,
+# before it allocates), bytes that are not RESP, and
 # silence, to the announce script (event=started; a periodic announce of a
 # known peer takes plain commands). Every request gets a 503 saying what was wrong; the tracker never
 # crashes and reconnects after the protocol error and the silence.
@@ -19,6 +20,7 @@ ANSWERS = [
     b"*4\r\n:0\r\n:-5\r\n:0\r\n:0\r\n",
     b"-ERR something broke\r\n",
     b"*30000\r\n" + b":1\r\n" * 30000,
+    b"*2000000000\r\n",  # would be 16 GB of pointers if hiredis allocated it
     b"hello\r\n",
     None,  # a stuck Redis: nothing more on this connection
 ]
@@ -89,9 +91,13 @@ expect_503 '9 is outside 0-3'
 expect_503 'a peer record unexpectedly: malformed'
 expect_503 '-5 is outside'
 expect_503 'the error \"ERR something broke\"'
+# Refused inside hiredis's reader, before it allocates: the connection is dropped and re-made.
 expect_503 '30000 elements, more than the 20000 allowed'
+wait_for 10 "a reconnection after the oversized reply" sh -c "[ \$(grep -c 'is back' '$T/tracker.log') -ge 1 ]"
+expect_503 '2000000000 elements, more than the 20000 allowed'
+wait_for 10 "a reconnection after the announced huge array" sh -c "[ \$(grep -c 'is back' '$T/tracker.log') -ge 2 ]"
 expect_503 'Protocol error'
-wait_for 10 "a reconnection after the protocol error" sh -c "[ \$(grep -c 'is back' '$T/tracker.log') -ge 1 ]"
+wait_for 10 "a reconnection after the protocol error" sh -c "[ \$(grep -c 'is back' '$T/tracker.log') -ge 3 ]"
 S0=$(date +%s)
 expect_503 'no answer within 3000 ms'
 [ $(( $(date +%s) - S0 )) -le 6 ] || fail "a silent Redis held a request for more than the command timeout"
