@@ -31,11 +31,12 @@ rss_kib() { awk '/^VmRSS/{print $2}' "/proc/$1/status"; }
 start_seed() {
   local log=$1; shift
   local t0; t0=$(now)
+  : >"$log"  # exists before the reader below looks at it
   "$BIN/p2p-seed" --host 127.0.0.1 --port 0 -q "$@" >"$log" 2>&1 &
   SEED_PID=$!
   PIDS+=("$SEED_PID")
   for _ in $(seq 1 6000); do
-    SEED_PORT=$(sed -n 's/^listening [^ ]*:\([0-9]*\)$/\1/p' "$log" | head -n1)
+    SEED_PORT=$(sed -n 's/^listening [^ ]*:\([0-9]*\)$/\1/p' "$log" 2>/dev/null | head -n1)
     [ -n "$SEED_PORT" ] && break
     kill -0 "$SEED_PID" 2>/dev/null || { cat "$log" >&2; echo "seeder died" >&2; exit 1; }
     sleep 0.01
