@@ -148,3 +148,7 @@ wait_for() {
   done
   fail "timed out after ${seconds}s waiting for $what"
 }
+
+# under_sanitizer: true when the suite runs under ASan/TSan (scripts/test.sh sets
+# their options): RSS bounds do not hold there (shadow memory, ASan's quarantine).
+under_sanitizer() { [ -n "${ASAN_OPTIONS:-}${TSAN_OPTIONS:-}" ]; }
