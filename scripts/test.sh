@@ -57,6 +57,7 @@ for mode in $modes; do
       rm -rf "$logs" && mkdir -p "$logs"
       (cd build-asan &&
         ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:log_path=$logs/asan" \
+        LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0" \
         UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logs/ubsan" \
         ctest --output-on-failure -j2 --timeout 900) || status=1
       check_reports "$logs" || status=1

@@ -1,6 +1,8 @@
 // HashPool: a queue, N threads, and parallel_for over a shared counter.
 #include "base/hash_pool.hpp"
 
+#include <openssl/crypto.h>
+
 #include <atomic>
 #include <exception>
 #include <memory>
@@ -8,7 +10,12 @@
 namespace p2p {
 
 HashPool& HashPool::shared() {
+  // OpenSSL first: its exit-time cleanup then runs after the pool's threads have
+  // been joined (statics are destroyed in reverse order), so no hashing thread
+  // outlives it and leaves its per-thread state behind.
+  static const bool crypto_ready = OPENSSL_init_crypto(0, nullptr) == 1;
   static HashPool pool(std::max(1u, std::thread::hardware_concurrency()));
+  (void)crypto_ready;
   return pool;
 }
 
@@ -39,7 +46,10 @@ void HashPool::work() {
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return stop_ || !jobs_.empty(); });
-      if (jobs_.empty()) return;  // stopping and drained
+      if (jobs_.empty()) {
+        OPENSSL_thread_stop();  // frees this thread's OpenSSL state (hashing), or it leaks at exit
+        return;  // stopping and drained
+      }
       job = std::move(jobs_.front());
       jobs_.pop_front();
     }
