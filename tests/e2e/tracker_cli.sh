@@ -29,3 +29,11 @@ expect_exit 2 "$BIN/p2p-tracker" --interval 0
 expect_exit 2 "$BIN/p2p-tracker" --bogus
 expect_exit 0 "$BIN/p2p-tracker" --help
 pass "usage errors: exit 2"
+
+for bad in bogus redis:// redis://h:99999 'redis://h:1/x' 'redis://user:pw@h:1'; do
+  expect_exit 2 "$BIN/p2p-tracker" --port 0 --store "$bad"
+  grep -qF -- "--store \"$bad\"" "$T/last.err" || fail "--store $bad: the message does not name it: $(cat "$T/last.err")"
+done
+expect_exit 2 "$BIN/p2p-tracker" --port 0 --store redis://127.0.0.1:1 --db "$T/x.db"
+grep -q -- "--db" "$T/last.err" || fail "--db with a Redis store: $(cat "$T/last.err")"
+pass "a malformed --store (or --db with Redis): exit 2 naming it"
