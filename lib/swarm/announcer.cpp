@@ -49,8 +49,16 @@ asio::awaitable<void> Announcer::stop() {
   Numbers last = progress_();
   progress_ = [last] { return last; };  // the torrent may be gone before the answers come
   cancel();
-  for (auto& t : trackers_)
-    if (t.started) co_await announce(t, "stopped");
+  for (auto& t : trackers_) {
+    if (!t.started) continue;
+    // A download that ends right after completing must still say so, or the
+    // tracker never counts it as completed.
+    if (completed_ && !t.completed_sent) {
+      co_await announce(t, "completed");
+      t.completed_sent = true;
+    }
+    co_await announce(t, "stopped");
+  }
 }
 
 asio::awaitable<void> Announcer::run(std::size_t index) {
