@@ -5,7 +5,8 @@
 
 namespace p2p {
 
-std::set<std::string> Choker::rechoke(const std::vector<Peer>& peers, bool seeding, Clock::time_point now) {
+std::set<std::string> Choker::rechoke(const std::vector<Peer>& peers, bool seeding, Clock::time_point now,
+                                      std::size_t regular_slots) {
   last_ = now;
   std::vector<const Peer*> candidates;
   for (const auto& p : peers)
@@ -22,7 +23,7 @@ std::set<std::string> Choker::rechoke(const std::vector<Peer>& peers, bool seedi
   }
   std::set<std::string> chosen;
   for (const Peer* p : candidates) {
-    if (chosen.size() >= kRegularSlots) break;
+    if (chosen.size() >= regular_slots) break;
     chosen.insert(p->key);
   }
 

@@ -30,7 +30,9 @@ class Choker {
 
   explicit Choker(std::uint64_t seed) : rng_(seed) {}
   // Returns the keys to unchoke now; everyone else is choked.
-  std::set<std::string> rechoke(const std::vector<Peer>& peers, bool seeding, Clock::time_point now);
+  // `regular_slots`: how many peers get a regular slot (an initial seeder gives every peer one).
+  std::set<std::string> rechoke(const std::vector<Peer>& peers, bool seeding, Clock::time_point now,
+                                std::size_t regular_slots = kRegularSlots);
   bool due(Clock::time_point now) const { return now - last_ >= kRechokeInterval; }
   const std::string& optimistic() const { return optimistic_; }
 

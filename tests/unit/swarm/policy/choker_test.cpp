@@ -60,3 +60,11 @@ TEST_CASE("rechoke is due every 10 seconds", "[choker]") {
   CHECK_FALSE(c.due(t + std::chrono::seconds(9)));
   CHECK(c.due(t + std::chrono::seconds(10)));
 }
+
+TEST_CASE("an initial seeder may give every interested peer a regular slot", "[choker]") {
+  Choker c(3);
+  auto chosen = c.rechoke(peers(12), true, Clock::now(), SIZE_MAX);
+  CHECK(chosen.size() == 12);
+  auto few = c.rechoke(peers(12), true, Clock::now() + std::chrono::seconds(10));
+  CHECK(few.size() == Choker::kRegularSlots + 1);
+}
