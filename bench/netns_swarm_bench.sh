@@ -116,6 +116,17 @@ if [ "$ANCHOR_REPEATS" -gt 0 ]; then
   chmod 755 "$T" "$T/ot"; chmod 644 "$T/ot/whitelist"   # opentracker reads it as user nobody, chrooted in -d
 fi
 
+# cpu_seconds PID...: user + system CPU seconds used so far by these processes (all threads).
+cpu_seconds() {
+  local p tck total=0 u st
+  tck=$(getconf CLK_TCK)
+  for p in "$@"; do
+    read -r u st < <(sed -E 's/^.*\) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12, $13}') || continue
+    total=$((total + ${u:-0} + ${st:-0}))
+  done
+  python3 -c "print(f'{$total / $tck:.1f}')"
+}
+
 # caps N HET: seeder and d1..dN at R; with HET=1 the even-numbered downloaders at R/4.
 caps() {
   local n=$1 het=$2 i
@@ -134,7 +145,7 @@ print(f'{max(F / R, n * F / (R + up)):.3f}')"
 
 RAW=$OUT-latest.dat
 mkdir -p "$(dirname "$OUT")"
-: >"$T/raw.tsv"   # tool shape n rep wall first seeder_copies verify load tstar
+: >"$T/raw.tsv"   # tool shape n rep wall first seeder_copies verify load tstar extra cpu
 CMDS=()
 
 # ---- one run ------------------------------------------------------------------------------------
@@ -226,36 +237,55 @@ run() {
   [ "$shape" = late ] && last=$((n - 1))
   t0=$(now)
   for ((i = 1; i <= last; i++)); do start_leecher "$tool" "$dir" "$i"; done
-  deadline=$(python3 -c "print($t0 + max(60, 6 * $ts))")
+  # The loop uses shell builtins only (times in microseconds): with 32 downloaders on two
+  # cores a python call per check made it lag by a second. Completion times are exact anyway:
+  # p2p-download's rename sets the file's ctime, which is read afterwards.
+  local t0_us=${t0/./} now_us half_us deadline_us iter=0
+  half_us=$(python3 -c "print(int($ts * 500000))")
+  deadline_us=$((t0_us + $(python3 -c "print(int(max(60, 6 * $ts)) * 1000000)")))
   while :; do
     done_n=0
     for ((i = 1; i <= n; i++)); do
-      [ -s "$dir/done.$i" ] && { done_n=$((done_n + 1)); continue; }
       # p2p-download renames NAME.partial to NAME once every piece and the whole-file hash check out
-      if [ "$tool" = p2p ] && [ -f "$dir/d$i/$NAME" ]; then now >"$dir/done.$i"; done_n=$((done_n + 1)); fi
+      if [ -s "$dir/done.$i" ] || { [ "$tool" = p2p ] && [ -f "$dir/d$i/$NAME" ]; }; then done_n=$((done_n + 1)); fi
     done
-    [ "$shape" = leave ] && [ "$event_done" = 1 ] && [ ! -s "$dir/done.$n" ] && done_n=$((done_n + 1))
+    [ "$shape" = leave ] && [ "$event_done" = 1 ] && [ ! -f "$dir/d$n/$NAME" ] && [ ! -s "$dir/done.$n" ] && done_n=$((done_n + 1))
     [ "$done_n" -ge "$n" ] && break
+    now_us=${EPOCHREALTIME/./}
     if [ "$event_done" = 0 ]; then
       case $shape in
-        late) if python3 -c "import sys; sys.exit($EPOCHREALTIME - $t0 < $ts / 2)"; then
+        late) if [ $((now_us - t0_us)) -ge "$half_us" ]; then
                 start_leecher "$tool" "$dir" "$n"; event_at=$(elapsed_since "$t0"); event_done=1; fi ;;
-        leave) if python3 -c "import sys; sys.exit($EPOCHREALTIME - $t0 < $ts / 2)"; then
+        leave) if [ $((now_us - t0_us)) -ge "$half_us" ]; then
                  nsh_stop 10 "${DL_PID[$n]}"; event_at=$(elapsed_since "$t0"); event_done=1
-                 [ -s "$dir/done.$n" ] && log "   (d$n had already finished)"; fi ;;
-        seedleave) if [ "$(json_last "$dir/seed.log" progress uploaded_bytes)" -ge "$F" ] 2>/dev/null; then
+                 { [ -f "$dir/d$n/$NAME" ] || [ -s "$dir/done.$n" ]; } && log "   (d$n had already finished)"; fi ;;
+        seedleave) local up_now
+                   up_now=$(grep '"event":"progress"' "$dir/seed.log" | tail -n1 | sed -n 's/.*"uploaded_bytes":\([0-9]*\).*/\1/p')
+                   if [ "${up_now:-0}" -ge "$F" ]; then
                      nsh_stop 10 "$SEED_PID"; event_at=$(elapsed_since "$t0"); event_done=1; fi ;;
       esac
     fi
-    if python3 -c "import sys; sys.exit(0 if $EPOCHREALTIME < $deadline else 1)"; then :; else status=timeout; break; fi
-    for ((i = 1; i <= n; i++)); do   # one that exited unfinished will never finish
-      [ -n "${DL_PID[$i]:-}" ] || continue
-      [ "$shape" = leave ] && [ "$i" = "$n" ] && continue
-      [ -s "$dir/done.$i" ] || [ -f "$dir/d$i/$NAME" ] || nsh_running "${DL_PID[$i]}" || status=failed
-    done
+    if [ "$now_us" -ge "$deadline_us" ]; then status=timeout; break; fi
+    if [ $((++iter % 10)) = 0 ]; then   # one that exited unfinished will never finish
+      for ((i = 1; i <= n; i++)); do
+        [ -n "${DL_PID[$i]:-}" ] || continue
+        [ "$shape" = leave ] && [ "$i" = "$n" ] && continue
+        [ -s "$dir/done.$i" ] || [ -f "$dir/d$i/$NAME" ] || nsh_running "${DL_PID[$i]}" || status=failed
+      done
+    fi
     [ "$status" = ok ] || break
     sleep 0.1
   done
+  if [ "$tool" = p2p ]; then
+    python3 - "$dir" "$n" "$NAME" <<'PY'
+import os, sys
+d, n, name = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+for i in range(1, n + 1):
+    f = f"{d}/d{i}/{name}"
+    if os.path.exists(f):
+        open(f"{d}/done.{i}", "w").write(f"{os.stat(f).st_ctime:.3f}\n")
+PY
+  fi
   read -r wall first < <(python3 - "$dir" "$n" "$t0" "$status" "$shape" <<'PY'
 import os, sys
 d, n, t0, status, shape = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4], sys.argv[5]
@@ -265,9 +295,11 @@ ts = [float(open(f"{d}/done.{i}").read().split()[0]) - t0 for i in want
 print(f"{max(ts):.2f}" if len(ts) == len(want) and status == "ok" else status, f"{min(ts):.2f}" if ts else "-")
 PY
 )
-  up=$(seeder_uploaded "$tool" "$dir")
-  local pids=()
+  local pids=() cpu
   for ((i = 1; i <= n; i++)); do [ -n "${DL_PID[$i]:-}" ] && pids+=("${DL_PID[$i]}"); done
+  # CPU seconds the seeder and the downloaders used (all threads), to tell a CPU-bound run
+  cpu=$(cpu_seconds "$SEED_PID" "${pids[@]}")
+  up=$(seeder_uploaded "$tool" "$dir")
   nsh_stop 10 "${pids[@]}"
   [ -n "${OT_PID:-}" ] && { nsh_stop 5 "$OT_PID"; OT_PID=""; }
   copies=$([ -n "$up" ] && python3 -c "print(f'{$up / $F:.2f}')" || echo '?')
@@ -283,9 +315,9 @@ PY
   local extra="-"
   [ -n "$event_at" ] && extra=$event_at
   [ "$shape" = late ] && [ -s "$dir/done.$n" ] && extra="$event_at:$(python3 -c "print(f'{float(open(\"$dir/done.$n\").read()) - $t0:.2f}')")"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$shape" "$n" "$rep" "$wall" "$first" "$copies" "$v" \
-    "$load" "$ts" "$extra" >>"$T/raw.tsv"
-  log "   all done: $wall s = $(python3 -c "print(f'{$wall / $ts:.2f}' if '$wall'[0].isdigit() else '-')" 2>/dev/null)×T* (first $first s), seeder copies $copies, $v${event_at:+, event at $event_at s}"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$shape" "$n" "$rep" "$wall" "$first" "$copies" "$v" \
+    "$load" "$ts" "$extra" "$cpu" >>"$T/raw.tsv"
+  log "   all done: $wall s = $(python3 -c "print(f'{$wall / $ts:.2f}' if '$wall'[0].isdigit() else '-')" 2>/dev/null)×T* (first $first s), seeder copies $copies, $v${event_at:+, event at $event_at s}, CPU ${cpu} s"
   if [ "$v" != ok ]; then
     local keep=$OUT-failed-$tool-$shape-n$n-r$rep
     rm -rf "$keep"; cp -r "$dir" "$keep" 2>/dev/null || true

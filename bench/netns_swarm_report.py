@@ -58,7 +58,8 @@ def summary(rows):
     ts = num(rows[0]["tstar"])
     copies = [num(r["copies"]) for r in rows if num(r["copies"]) is not None]
     why = [r["wall"] if r["verify"] == "ok" else r["verify"] for r in rows]
-    return dict(n=len(rows), med=statistics.median(t), lo=min(ok) if ok else None,
+    cpu = [num(r.get("cpu", "")) for r in rows if num(r.get("cpu", "")) is not None]
+    return dict(n=len(rows), med=statistics.median(t), lo=min(ok) if ok else None, cpu=statistics.median(cpu) if cpu else None,
                 hi=max(ok) if len(ok) == len(rows) else None, why=why, tstar=ts,
                 within=sum(1 for x in ok if x <= TARGET * ts + 1e-9),
                 copies=statistics.median(copies) if copies else None,
@@ -84,7 +85,7 @@ def copies(s):
 
 
 def report(a):
-    keys = "tool shape n rep wall first copies verify load tstar extra".split()
+    keys = "tool shape n rep wall first copies verify load tstar extra cpu".split()
     rows = [dict(zip(keys, line.rstrip("\n").split("\t"))) for line in open(a.raw) if line.strip()]
     F, R = a.F, a.R
     fr = F / R
@@ -133,6 +134,18 @@ def report(a):
             plot.setdefault(shape, []).append(
                 f"{n} {ratio(ss['p2p'], 'med')} {ratio(ss['p2p'], 'lo')} {ratio(ss['p2p'], 'hi')} "
                 f"{ratio(ss['aria'], 'med')} {ratio(ss['lt'], 'med')}")
+    md.append("\nCPU seconds (user + system, all threads) used by the seeder and the N downloaders in a run, median —\n"
+              "the 2 cores give at most 2 CPU-seconds per second of wall time, shared with whatever else runs:\n")
+    md.append("| shape | N | " + " | ".join(label for _, label in TOOLS) + " |")
+    md.append("|---|---:|" + "---:|" * len(TOOLS))
+    for shape in ("hom", "het"):
+        for n in ns:
+            ss = {t: summary(pick(t, shape, n)) for t, _ in TOOLS}
+            if not any(ss.values()):
+                continue
+            c = lambda s: "-" if s is None or s["cpu"] is None else (
+                f"{s['cpu']:.1f}" + (f" ({s['cpu'] / s['med']:.2f}/s)" if s["med"] not in (0, float("inf")) else ""))
+            md.append(f"| {shape} | {n} | " + " | ".join(c(ss[t]) for t, _ in TOOLS) + " |")
     extra = [r for r in rows if r["shape"] in ("late", "leave", "seedleave")]
     if extra:
         md.append("\nMore shapes (p2p-share, homogeneous caps, one run each):\n")
@@ -179,14 +192,19 @@ def gnuplot(a, plot, ns):
         "set yrange [0.8:*]", "set grid", "set key top left", 'set datafile missing "NaN"',
         'set xlabel "N downloaders"', 'set ylabel "all done ÷ T*"']
     for shape, f in files.items():
-        script += [
-            f'set title "{titles[shape]}"',
-            f'plot 1 with lines dt 1 lw 1 lc rgb "#000000" title "T*", '
-            f'{TARGET} with lines dt 2 lw 2 lc rgb "#d62728" title "target {TARGET}×T*", '
-            f'"{f}" using 1:3:4 with filledcurves lc rgb "#c6dbef" notitle, '
-            f'"" using 1:2 with linespoints lw 2 pt 7 lc rgb "#1f77b4" title "p2p-share", '
-            f'"" using 1:5 with linespoints lw 2 pt 5 lc rgb "#ff7f0e" title "aria2c", '
-            f'"" using 1:6 with linespoints lw 2 pt 9 lc rgb "#2ca02c" title "libtorrent"']
+        cols = [l.split() for l in plot[shape]]
+        has = lambda k: any(c[k] != "NaN" for c in cols)  # plot only the tools that ran
+        lines = [f'plot 1 with lines dt 1 lw 1 lc rgb "#000000" title "T*"',
+                 f'{TARGET} with lines dt 2 lw 2 lc rgb "#d62728" title "target {TARGET}×T*"']
+        if has(2) and has(3):
+            lines.append(f'"{f}" using 1:3:4 with filledcurves lc rgb "#c6dbef" title "p2p-share min–max"')
+        if has(1):
+            lines.append(f'"{f}" using 1:2 with linespoints lw 2 pt 7 lc rgb "#1f77b4" title "p2p-share"')
+        if has(4):
+            lines.append(f'"{f}" using 1:5 with linespoints lw 2 pt 5 lc rgb "#ff7f0e" title "aria2c"')
+        if has(5):
+            lines.append(f'"{f}" using 1:6 with linespoints lw 2 pt 9 lc rgb "#2ca02c" title "libtorrent"')
+        script += [f'set title "{titles[shape]}"', ", ".join(lines)]
     script.append("unset multiplot")
     subprocess.run(["gnuplot"], input="\n".join(script), text=True, check=True)
     import os

@@ -8,10 +8,15 @@
 namespace p2p::limits {
 
 // --- Metadata -------------------------------------------------------------
-// Automatic piece size: a power of two in [16 KiB, 16 MiB] giving ~1,000-4,000 pieces.
+// Automatic piece size: a power of two in [16 KiB, 16 MiB] giving ~500-1,000 pieces. Each
+// piece costs a request, a hash job and a `have` to every peer that lacks it; with 32
+// peers on two cores, 16 KiB pieces of a 32 MiB file made a swarm CPU-bound (40 CPU-s,
+// 3.1 x the minimum distribution time), 64 KiB took 17 CPU-s and 1.6 x, and 128 KiB
+// lengthened the tail (2.4 x): a piece must arrive whole before it is passed on.
+// Measured with bench/netns_swarm_bench.sh; docs/ARCHITECTURE.md, "Swarm defaults".
 inline constexpr std::uint64_t kMinPieceSize = 16 * 1024;
 inline constexpr std::uint64_t kMaxPieceSize = 16 * 1024 * 1024;
-inline constexpr std::uint64_t kTargetMaxPieces = 4000;
+inline constexpr std::uint64_t kTargetMaxPieces = 1000;
 // 2^22 pieces keeps a bitfield under 512 KiB and a meta file under ~300 MiB of hex.
 inline constexpr std::uint64_t kMaxPieces = std::uint64_t{1} << 22;
 // A meta file larger than this cannot be valid (kMaxPieces * 67 bytes of JSON + slack).

@@ -325,6 +325,8 @@ void Torrent::rechoke(Clock::time_point now) {
     cp.key = p.key;
     cp.interested |= p.peer_interested;
     cp.rate_from += p.conn->sample_download_rate();
+    if (meta_->piece_count() > 0)
+      cp.have_fraction = std::max(cp.have_fraction, static_cast<double>(p.has.count()) / meta_->piece_count());
   }
   std::vector<Choker::Peer> list;
   for (auto& [k, cp] : by_key) list.push_back(cp);
@@ -377,6 +379,7 @@ void Torrent::report_progress() {
   }
   last_down_ = stats_.downloaded_bytes;
   last_up_ = stats_.uploaded_bytes;
+  if (initial_seeding_) initial_seeding_->set_upload_rate(stats_.upload_rate);
   s_.observer.on_progress(stats_);
 }
 

@@ -107,6 +107,8 @@ class Torrent final : public ConnectionHandler {
   void handle(Peer&, const wire::Piece&, std::span<const std::uint8_t>) {}
   void check_block_bounds(std::uint32_t piece, std::uint32_t begin, std::uint32_t length, const char* what);
   void set_interest(Peer& p);
+  bool carries_requests(const Peer& p) const;  // false for an extra connection to a peer, in a swarm
+  void refresh_parallel_interest();
 
   // ---- requesting and verifying (torrent_peers.cpp) ------------------------------------
   void drop_requests(Peer& p);

@@ -81,6 +81,7 @@ void Torrent::welcome(Peer& p) {
     told = initial_seeding_->told(p.key);
   }
   p.conn->send_with_payload(wire::BitfieldMsg{}, std::vector<std::uint8_t>(told.bytes().begin(), told.bytes().end()));
+  refresh_parallel_interest();  // a second peer: extra connections to the first go idle
   event(EventKind::peer_connected, fmt::format("{} ({})", p.conn->label(), p.dialled() ? "outgoing" : "incoming"));
 }
 
@@ -92,9 +93,30 @@ void Torrent::on_message(PeerConnection& c, const wire::Message& m, std::span<co
   std::visit([&](const auto& msg) { handle(*p, msg, payload); }, m);
 }
 
+bool Torrent::carries_requests(const Peer& p) const {
+  // Several connections to one peer (--parallel) are all used only while it is our only
+  // peer; in a swarm, its first connection alone asks for pieces and the others idle (not
+  // interested), so that a peer with more connections takes no bigger share of anyone's
+  // upload (TCP shares a link per connection) and holds no more requests than others.
+  bool first = true, alone = true;
+  for (const auto& [id, o] : peers_) {
+    if (o.key != p.key) alone = false;
+    else if (id < p.conn->id()) first = false;
+    if (!alone && !first) return false;
+  }
+  return true;
+}
+
+void Torrent::refresh_parallel_interest() {
+  std::map<std::string, int> per_key;
+  for (const auto& [id, p] : peers_) ++per_key[p.key];
+  for (auto& [id, p] : peers_)
+    if (per_key[p.key] > 1 && p.conn->handshaken()) set_interest(p);
+}
+
 void Torrent::set_interest(Peer& p) {
   bool want = false;
-  if (state_ == State::running)
+  if (state_ == State::running && carries_requests(p))
     for (std::uint32_t i = 0; i < meta_->piece_count() && !want; ++i) want = p.has.test(i) && !picker_.have(i);
   if (want != p.am_interested) {
     p.am_interested = want;
@@ -285,7 +307,10 @@ void Torrent::on_closed(PeerConnection& c, CloseReason reason, const std::string
   } else if (c.handshaken() && !quiet) {
     event(EventKind::peer_dropped, fmt::format("{}: {}", c.label(), why));
   }
-  if (!quiet) request_more_all();  // re-issue what that peer owed us to everyone else
+  if (!quiet) {
+    refresh_parallel_interest();  // alone again with one peer: its extra connections resume
+    request_more_all();           // re-issue what that peer owed us to everyone else
+  }
 }
 
 // ---- requesting ------------------------------------------------------------------------------------
@@ -409,10 +434,11 @@ void Torrent::piece_checked(std::uint32_t piece, InFlight job, bool ok, std::exc
     state_dirty_ = true;
     // `have` only to peers that lack the piece, and to those it came from (an initial seeder
     // learns from it that the piece arrived). A peer that has it has no use for it, and in a
-    // big swarm these tiny frames, one TCP segment each, were most of the CPU spent.
+    // big swarm these tiny frames, one TCP segment each, were most of the CPU spent; those
+    // that remain are coalesced (send_soon).
     for (auto& [id, p] : peers_)
       if (p.conn->handshaken() && (!p.has.test(piece) || job.sources.count(p.reputation_key)))
-        p.conn->send(wire::Have{piece});
+        p.conn->send_soon(wire::Have{piece});
     if (picker_.complete()) on_all_pieces();
   }
   // By id (request_more may close a connection); not over a copy of peers_, which costs a

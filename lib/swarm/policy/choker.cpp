@@ -1,4 +1,4 @@
-// Choker: rate-ordered (downloading) or round-robin (seeding) slots plus an optimistic one.
+// Choker: least-complete-first (downloading) or round-robin (seeding) slots plus an optimistic one.
 #include "swarm/policy/choker.hpp"
 
 #include <algorithm>
@@ -18,8 +18,11 @@ std::set<std::string> Choker::rechoke(const std::vector<Peer>& peers, bool seedi
       return last_unchoked_[a->key] < last_unchoked_[b->key];
     });
   } else {
-    std::stable_sort(candidates.begin(), candidates.end(),
-                     [](const Peer* a, const Peer* b) { return a->rate_from > b->rate_from; });
+    // Furthest behind first, then who gives us most (see the header for why not tit-for-tat).
+    std::stable_sort(candidates.begin(), candidates.end(), [](const Peer* a, const Peer* b) {
+      if (a->have_fraction != b->have_fraction) return a->have_fraction < b->have_fraction;
+      return a->rate_from > b->rate_from;
+    });
   }
   std::set<std::string> chosen;
   for (const Peer* p : candidates) {

@@ -31,11 +31,13 @@ class InitialSeeding {
     std::uint32_t piece = 0;
     bool operator==(const Reveal&) const = default;
   };
-  // Bytes of unspread pieces shared out among the peers that still lack pieces. Large enough
-  // to keep the seeder's link busy while pieces spread (~0.5 s of an 4 MiB/s link), small
-  // enough that what is still unspread when the seeder has shown every piece (about this
-  // much, to be passed on to every other peer) is a short tail. Measured: docs/ARCHITECTURE.md.
+  // Bytes of unspread pieces shared out among the peers that still lack pieces: what the
+  // seeder uploads in kBudgetSeconds at its current rate, at least kDefaultBudget. Large
+  // enough to keep the seeder's link busy while pieces spread, small enough that what is
+  // still unspread when the seeder has shown every piece (about this much, to be passed on
+  // to every other peer) is a short tail. Measured: docs/ARCHITECTURE.md.
   static constexpr std::uint64_t kDefaultBudget = 2u << 20;
+  static constexpr double kBudgetSeconds = 0.5;
   // Every peer may hold at least this many unspread pieces, so that a request pipeline
   // never runs dry waiting for the next `have`.
   static constexpr std::uint32_t kMinWindowPieces = 2;
@@ -55,6 +57,9 @@ class InitialSeeding {
   std::uint32_t shown_pieces() const { return shown_pieces_; }
   std::uint32_t times_shown(std::uint32_t piece) const { return shown_[piece]; }
   std::size_t window_of(const Key& k) const;  // unspread pieces k holds or was shown
+  // The seeder's recent upload rate (bytes/s): the budget grows with it, so that one fast
+  // peer (a loopback copy) is not held to 2 MiB in flight.
+  void set_upload_rate(double bytes_per_second) { upload_rate_ = bytes_per_second; }
   std::uint32_t window_limit() const;          // per peer, at the current number of peers
 
  private:
@@ -72,6 +77,7 @@ class InitialSeeding {
 
   std::uint32_t piece_count_, piece_size_;
   std::uint64_t budget_;
+  double upload_rate_ = 0;
   std::map<Key, PeerState> peers_;
   std::vector<std::uint32_t> holders_;  // known peers whose bitfield has the piece
   std::vector<Key> owner_;              // whose window holds the piece ("" = none)

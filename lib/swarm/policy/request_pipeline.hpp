@@ -8,12 +8,15 @@
 // what is rarest now, and a piece new to the swarm is not stuck behind a second of older
 // requests at the peer that has it. Two blocks at least, so that a connection always has
 // the next block asked for while one arrives (and grows from there: its rate is then measured
-// with a full pipe); 1 MiB at most per connection, which fills a loopback link.
+// with a full pipe); 4 MiB at most per connection, what four connections of 1 MiB each held
+// before one connection per peer became the default: enough for a loopback link.
 #pragma once
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+
+#include "base/limits.hpp"
 
 namespace p2p {
 
@@ -21,7 +24,7 @@ class RequestPipeline {
  public:
   using Clock = std::chrono::steady_clock;
   static constexpr double kQueueSeconds = 0.5;
-  static constexpr std::size_t kMaxBytes = 1u << 20;
+  static constexpr std::size_t kMaxBytes = 4u << 20;
   static constexpr std::size_t kMinBlocks = 2;
   // Weight of the newest sample (taken every housekeeping tick, 250 ms): ~1 s memory.
   static constexpr double kSmoothing = 0.25;
@@ -43,7 +46,9 @@ class RequestPipeline {
     std::size_t block = std::max<std::uint32_t>(1, block_len);
     auto bytes = static_cast<std::size_t>(rate_ * kQueueSeconds);
     std::size_t blocks = (std::min(bytes, kMaxBytes) + block - 1) / block;
-    return std::clamp(blocks, kMinBlocks, std::max(kMinBlocks, kMaxBytes / block));
+    // Half of what a peer may queue from us (more is a flood, and it closes the connection).
+    std::size_t most = std::min(kMaxBytes / block, limits::kMaxQueuedRequestsPerPeer / 2);
+    return std::clamp(blocks, kMinBlocks, std::max(kMinBlocks, most));
   }
 
  private:

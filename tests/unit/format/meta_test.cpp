@@ -47,15 +47,17 @@ std::string message_of(const std::string& text) {
 }
 }  // namespace
 
-TEST_CASE("automatic piece size gives 1,000-4,000 pieces within 16 KiB-16 MiB", "[meta]") {
+TEST_CASE("automatic piece size gives 500-1,000 pieces within 16 KiB-16 MiB", "[meta]") {
   CHECK(auto_piece_size(0) == 16 * 1024);
   CHECK(auto_piece_size(1) == 16 * 1024);
-  CHECK(auto_piece_size(1ull << 30) == 512 * 1024);  // 2,048 pieces
-  for (std::uint64_t size : {100ull << 20, 1ull << 30, 7ull << 30, 50ull << 30}) {
+  CHECK(auto_piece_size(32ull << 20) == 64 * 1024);  // 512 pieces (the swarm benchmark's file)
+  CHECK(auto_piece_size(1ull << 30) == 2 * 1024 * 1024);  // 512 pieces
+  for (std::uint64_t size : {100ull << 20, 1ull << 30, 7ull << 30}) {
     auto n = piece_count_for(size, auto_piece_size(size));
-    CHECK(n >= 1000);
-    CHECK(n <= 4000);
+    CHECK(n >= 500);
+    CHECK(n <= 1000);
   }
+  CHECK(auto_piece_size(50ull << 30) == 16 * 1024 * 1024);  // the largest piece: 3,200 pieces
   CHECK(auto_piece_size(1ull << 50) == 16 * 1024 * 1024);
 }
 

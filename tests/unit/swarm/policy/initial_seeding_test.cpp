@@ -171,3 +171,14 @@ TEST_CASE("a whole swarm: each piece is shown once while nobody leaves", "[initi
   for (std::uint32_t p = 0; p < kPieces; ++p) CHECK(s.times_shown(p) == 1);
   for (const auto& k : keys) CHECK(has[k].all());
 }
+
+TEST_CASE("the budget grows with the seeder's upload rate", "[initial_seeding]") {
+  auto s = seeder(4);
+  join(s, "a");
+  join(s, "b");
+  CHECK(s.window_limit() == 2);
+  s.set_upload_rate(16.0 * kPieceSize / InitialSeeding::kBudgetSeconds);  // 16 pieces per budget period
+  CHECK(s.window_limit() == 8);
+  s.set_upload_rate(0);
+  CHECK(s.window_limit() == 2);
+}

@@ -24,17 +24,17 @@ TEST_CASE("depth is what the connection delivers in half a second", "[request_pi
   CHECK(p.depth(16 * 1024) == 16);  // 256 KiB of 16 KiB blocks
 }
 
-TEST_CASE("depth is capped at 1 MiB and never below two blocks", "[request_pipeline]") {
+TEST_CASE("depth is capped at 4 MiB and never below two blocks", "[request_pipeline]") {
   RequestPipeline fast, idle;
   auto t = Clock::now();
   fast.sample(0, t);
   fast.sample(100u << 20, t + std::chrono::seconds(1));  // 100 MiB/s
-  CHECK(fast.depth(16 * 1024) == 64);
-  CHECK(fast.depth(256 * 1024) == 4);
+  CHECK(fast.depth(16 * 1024) == 128);  // 2 MiB: half of what a peer may queue (256 requests)
+  CHECK(fast.depth(256 * 1024) == 16);
   idle.sample(0, t);
   idle.sample(0, t + std::chrono::seconds(1));
   CHECK(idle.depth(16 * 1024) == RequestPipeline::kMinBlocks);
-  CHECK(idle.depth(1u << 20) == RequestPipeline::kMinBlocks);  // blocks bigger than the cap: still two
+  CHECK(idle.depth(8u << 20) == RequestPipeline::kMinBlocks);  // blocks bigger than the cap: still two
 }
 
 TEST_CASE("the rate follows a slowdown within a few seconds", "[request_pipeline]") {
