@@ -11,7 +11,7 @@
 # median of REPEATS runs, beside aria2c and libtorrent (python3-libtorrent, TCP only) in the
 # same harness, each with its defaults, finding peers through opentracker. Plus p2p-share in
 # three more shapes (N = 8, homogeneous): a downloader joining at T*/2, one leaving at T*/2,
-# and the seeder leaving as soon as it has uploaded one copy.
+# and the seeder (on a 2R link) leaving as soon as it has uploaded one copy.
 #
 #   sudo bash bench/netns_swarm_bench.sh
 #
@@ -127,20 +127,21 @@ cpu_seconds() {
   python3 -c "print(f'{$total / $tck:.1f}')"
 }
 
-# caps N HET: seeder and d1..dN at R; with HET=1 the even-numbered downloaders at R/4.
+# caps N HET [SEED_RATE]: seeder (at R unless given) and d1..dN at R; with HET=1 the
+# even-numbered downloaders at R/4.
 caps() {
   local n=$1 het=$2 i
-  nsh_shape seed "$R"
+  nsh_shape seed "${3:-$R}"
   for ((i = 1; i <= n; i++)); do
     if [ "$het" = 1 ] && [ $((i % 2)) = 0 ]; then nsh_shape "d$i" $((R / 4)); else nsh_shape "d$i" "$R"; fi
   done
 }
-# tstar N HET: the minimum distribution time in seconds.
+# tstar N HET [SEED_RATE]: the minimum distribution time in seconds.
 tstar() {
   python3 -c "
-n, het, F, R = $1, $2, $F, $R
+n, het, F, R, us = $1, $2, $F, $R, ${3:-$R}
 up = sum(R / 4 if het and i % 2 == 0 else R for i in range(1, n + 1))
-print(f'{max(F / R, n * F / (R + up)):.3f}')"
+print(f'{max(F / us, n * F / (us + up)):.3f}')"
 }
 
 RAW=$OUT-latest.dat
@@ -228,8 +229,12 @@ run() {
   local tool=$1 shape=$2 n=$3 het=$4 rep=$5 dir i t0 ts load done_n status=ok wall first up copies v
   local deadline event_at="" event_done=0 last=$n
   dir=$T/runs/$tool-$shape-n$n-r$rep; mkdir -p "$dir"
-  ts=$(tstar "$n" "$het")
-  caps "$n" "$het"
+  # The seeder that leaves after one copy gets a 2R link: at R its single copy (initial
+  # seeding sends 1.00) is out only as the swarm finishes, and there would be nothing to show.
+  local seed_rate=$R
+  [ "$shape" = seedleave ] && seed_rate=$((2 * R))
+  ts=$(tstar "$n" "$het" "$seed_rate")
+  caps "$n" "$het" "$seed_rate"
   load=$(load1)
   log "$tool $shape N=$n run $rep (T* = $ts s, load $load)"
   start_seeder "$tool" "$dir"

@@ -152,7 +152,7 @@ def report(a):
         md.append("| shape | N | T* (s) | event at (s) | all done (s) | ÷ T* | seeder copies | note |")
         md.append("|---|---:|---:|---:|---:|---:|---:|---|")
         what = {"late": "d{n} starts at T*/2", "leave": "d{n} is stopped (SIGTERM) at T*/2; the other {m} must finish",
-                "seedleave": "the seeder is stopped (SIGTERM) once its progress shows uploaded_bytes ≥ F"}
+                "seedleave": "the seeder, on a 2R link, is stopped (SIGTERM) once its progress shows uploaded_bytes ≥ F"}
         for r in extra:
             n, ts = int(r["n"]), float(r["tstar"])
             ev, note = r["extra"], what[r["shape"]].format(n=n, m=n - 1)
