@@ -27,7 +27,12 @@ int main(int argc, char** argv) {
   app.add_option("--peer", o.peers, "HOST:PORT of a peer (repeatable)");
   app.add_option("--tracker", o.trackers, "HOST:PORT of a tracker (repeatable; adds to the meta's)");
   app.add_option("--workdir", workdir, "where the file is assembled (default: downloads)");
-  app.add_option("--parallel", o.parallel, "connections to each peer given with --peer/--host (default 4)")
+  // One connection per peer: its request pipeline follows the connection's rate (up to 4 MiB),
+  // which fills a fast link alone; extra connections are used only while that peer is the only
+  // one (measured: docs/ARCHITECTURE.md, "Swarm defaults").
+  o.parallel = 1;
+  app.add_option("--parallel", o.parallel,
+                 "connections to each peer given with --peer/--host, used together only while it is the only peer (default 1)")
       ->check(CLI::Range(1, p2p::limits::kMaxParallel));
   app.add_option("--listen-port", listen_port, "port to serve verified pieces to other peers on (default 0: any)");
   app.add_option("--listen-host", o.listen_host, "address to listen on (default 0.0.0.0)");

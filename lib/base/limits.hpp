@@ -8,10 +8,21 @@
 namespace p2p::limits {
 
 // --- Metadata -------------------------------------------------------------
-// Automatic piece size: a power of two in [16 KiB, 16 MiB] giving ~1,000-4,000 pieces.
+// Automatic piece size: a power of two in [64 KiB, 4 MiB] giving ~500-1,000 pieces. Each
+// piece costs a request, a hash job and a `have` to every peer that lacks it; with 32
+// peers on two cores, 16 KiB pieces of a 32 MiB file made a swarm CPU-bound (40 CPU-s,
+// 3.1 x the minimum distribution time), 64 KiB took 17 CPU-s and 1.6 x, and 128 KiB
+// lengthened the tail (2.4 x): a piece must arrive whole before it is passed on.
+// Measured with bench/netns_swarm_bench.sh; docs/ARCHITECTURE.md, "Swarm defaults".
 inline constexpr std::uint64_t kMinPieceSize = 16 * 1024;
 inline constexpr std::uint64_t kMaxPieceSize = 16 * 1024 * 1024;
-inline constexpr std::uint64_t kTargetMaxPieces = 4000;
+inline constexpr std::uint64_t kTargetMaxPieces = 1000;
+// Automatic pieces are never smaller than this (a 100 MiB loopback download took 0.28 s
+// with 32 KiB pieces, 0.15 s with 256 KiB: every piece costs a frame, a hash job and a
+// write) and never larger than this (a piece is held in memory while it arrives and is
+// hashed, kMaxPiecesInFlightBytes; files above 4 GiB get more than 1,000 pieces).
+inline constexpr std::uint64_t kMinAutoPieceSize = 64 * 1024;
+inline constexpr std::uint64_t kMaxAutoPieceSize = 4 * 1024 * 1024;
 // 2^20 pieces (16 TiB at 16 MiB pieces) keeps a bitfield at 128 KiB and a meta
 // file under ~70 MiB of hex.
 inline constexpr std::uint64_t kMaxPieces = std::uint64_t{1} << 20;

@@ -31,11 +31,11 @@ std::uint64_t piece_count_for(std::uint64_t size, std::uint64_t piece_size) {
 }
 
 std::uint64_t auto_piece_size(std::uint64_t file_size) {
-  // Never below one request block: a smaller piece costs a request, a frame, a hash job,
-  // a write and a "have" to every peer for a fraction of the bytes. A 100 MiB download
-  // took 0.28 s with the 32 KiB pieces a 4,000-piece target gives, 0.15 s with 256 KiB.
-  std::uint64_t ps = std::max<std::uint64_t>(limits::kMinPieceSize, limits::kBlockSize);
-  while (ps < limits::kMaxPieceSize && piece_count_for(file_size, ps) > limits::kTargetMaxPieces) ps *= 2;
+  // ~1,000 pieces between kMinAutoPieceSize and kMaxAutoPieceSize (limits.hpp says why),
+  // then bigger pieces only when a file would otherwise exceed kMaxPieces.
+  std::uint64_t ps = limits::kMinAutoPieceSize;
+  while (ps < limits::kMaxAutoPieceSize && piece_count_for(file_size, ps) > limits::kTargetMaxPieces) ps *= 2;
+  while (ps < limits::kMaxPieceSize && piece_count_for(file_size, ps) > limits::kMaxPieces) ps *= 2;
   return ps;
 }
 

@@ -16,6 +16,7 @@
 #include "swarm/peer_connection.hpp"
 #include "swarm/policy/peer_exchange.hpp"
 #include "swarm/policy/piece_picker.hpp"
+#include "swarm/policy/request_pipeline.hpp"
 
 namespace p2p {
 
@@ -35,6 +36,7 @@ struct Peer {
   bool am_interested = false, peer_interested = false;
   std::vector<BlockRef> outstanding;  // our requests to them, oldest first
   std::optional<BlockRef> receiving;  // the block whose payload is being read into a piece buffer
+  RequestPipeline pipeline;           // how many requests to keep outstanding, by its recent rate
   PeerExchange pex;
 
   bool dialled() const { return conn->outgoing(); }

@@ -72,7 +72,19 @@ void PeerConnection::start() {
                  });
 }
 
-void PeerConnection::wake_writer() { wake_.cancel(); }
+void PeerConnection::wake_writer() {
+  urgent_ = true;
+  wake_.cancel();
+}
+
+void PeerConnection::send_soon(const wire::Message& m) {
+  if (!open_) return;
+  control_.push_back(OutFrame{wire::encode(m), {}});
+  if (soon_since_ == Clock::time_point{}) {
+    soon_since_ = Clock::now();
+    wake_.cancel();  // the writer re-arms its wait for kCoalesceDelay from now
+  }
+}
 
 void PeerConnection::send(const wire::Message& m) {
   if (!open_) return;
@@ -271,6 +283,11 @@ asio::awaitable<void> PeerConnection::writer() {
   std::vector<asio::const_buffer> bufs;
   try {
     while (open_) {
+      if (!control_.empty() && !urgent_ && uploads_.empty() && Clock::now() < soon_since_ + kCoalesceDelay) {
+        wake_.expires_at(soon_since_ + kCoalesceDelay);  // only send_soon() frames: let more join them
+        co_await wake_.async_wait(kUseTuple);
+        continue;
+      }
       if (!control_.empty()) {
         bufs.clear();
         std::size_t frames = std::min(control_.size(), kMaxBatch);
@@ -282,6 +299,10 @@ asio::awaitable<void> PeerConnection::writer() {
         if (ec) break;
         for (std::size_t i = 0; i < frames; ++i) payload_sent_ += control_[i].payload.size();
         control_.erase(control_.begin(), control_.begin() + static_cast<std::ptrdiff_t>(frames));
+        if (control_.empty()) {
+          urgent_ = false;
+          soon_since_ = {};
+        }
         last_sent_ = Clock::now();
         continue;
       }

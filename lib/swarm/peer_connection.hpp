@@ -63,6 +63,11 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   void start();
   void set_handler(ConnectionHandler& handler) { handler_ = &handler; }
   void send(const wire::Message& m);                      // header-only message
+  // A header-only message that may wait up to kCoalesceDelay for company (`have`s): it goes
+  // out with the next frame sent, or when the delay is up, so a burst of them costs one
+  // write. In a big swarm one `have` per write per peer was most of the CPU.
+  void send_soon(const wire::Message& m);
+  static constexpr auto kCoalesceDelay = std::chrono::milliseconds(20);
   void send_with_payload(const wire::Message& m, std::vector<std::uint8_t> payload);
   bool queue_upload(const wire::Request& r);              // false if over the per-peer limit
   void cancel_upload(const wire::Request& r);
@@ -125,6 +130,8 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   Clock::time_point rate_mark_time_ = Clock::now();
   std::uint64_t rate_mark_bytes_ = 0;
   std::deque<OutFrame> control_;
+  bool urgent_ = false;                // control_ holds a frame that must not wait
+  Clock::time_point soon_since_{};     // the oldest frame queued by send_soon(), {} if none
   std::deque<wire::Request> uploads_;
   // Read buffer: bytes [rpos_, rend_) are received but not yet parsed.
   std::vector<std::uint8_t> rbuf_;

@@ -35,7 +35,9 @@ struct SessionOptions {
 
 struct TorrentOptions {
   std::vector<wire::PeerAddress> peers;   // dialled at start (and redialled with back-off)
-  int parallel = 4;                       // connections opened to each peer given here
+  // Connections opened to each peer given here; several are used only while that peer is
+  // the only one (Torrent::carries_requests), so 1 is the default (apps/p2p-download.cpp).
+  int parallel = 1;
   std::vector<std::string> trackers;      // "host:port": announce to these, take peers from them
   bool keep_seeding = false;              // once complete, keep serving
   std::optional<std::chrono::seconds> seed_time;

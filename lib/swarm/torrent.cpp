@@ -79,6 +79,8 @@ void Torrent::start() {
   if (store_.complete()) {
     if (store_.is_source()) state_ = State::complete;
     else on_all_pieces();  // resumed with every piece: only the final check and rename remain
+    if (state_ == State::complete)
+      initial_seeding_ = std::make_unique<InitialSeeding>(meta_->piece_count(), static_cast<std::uint32_t>(meta_->piece_size));
   }
   if (state_ == State::running) maintain_dials();
 }
@@ -137,10 +139,15 @@ asio::awaitable<void> Torrent::connect(wire::PeerAddress addr) {
   std::error_code ec = rec_ec;
   if (!ec) {
     asio::steady_timer deadline(s_.io, limits::kConnectTimeout);
-    deadline.async_wait([&socket](std::error_code e) {
-      if (!e) socket.close();
+    // The timer's handler may already be queued when the connect completes (a loaded
+    // machine): it must then neither close the socket we now own nor touch this frame.
+    auto target = std::make_shared<tcp::socket*>(&socket);
+    deadline.async_wait([target](std::error_code e) {
+      std::error_code ignored;
+      if (!e && *target) (*target)->close(ignored);
     });
     auto [cec, ep] = co_await asio::async_connect(socket, results, kUseTuple);
+    *target = nullptr;
     deadline.cancel();
     ec = cec;
     if (!ec && !socket.is_open()) ec = asio::error::timed_out;
@@ -227,8 +234,19 @@ void Torrent::tick(Clock::time_point now) {
 }
 
 void Torrent::check_timeouts(Clock::time_point now) {
-  for (auto& [id, p] : std::map(peers_)) {
-    auto& c = *p.conn;
+  // By id, not over a copy of peers_ (a Peer holds bitfields and gossip state: copying them
+  // all, several times a second in a big swarm, was a large share of the CPU).
+  std::vector<std::uint64_t> ids;
+  for (auto& [id, p] : peers_) {
+    p.pipeline.sample(p.conn->payload_received(), now);
+    ids.push_back(id);
+  }
+  for (auto id : ids) {
+    auto found = peers_.find(id);
+    if (found == peers_.end()) continue;  // closed meanwhile
+    Peer& p = found->second;
+    auto conn = p.conn;  // alive while it closes
+    auto& c = *conn;
     if (!c.handshaken() && now - c.created() > limits::kHandshakeTimeout) {
       c.close(CloseReason::handshake_timeout);
     } else if (!p.outstanding.empty() && now - c.last_block() > limits::kRequestTimeout) {
@@ -307,10 +325,14 @@ void Torrent::rechoke(Clock::time_point now) {
     cp.key = p.key;
     cp.interested |= p.peer_interested;
     cp.rate_from += p.conn->sample_download_rate();
+    if (meta_->piece_count() > 0)
+      cp.have_fraction = std::max(cp.have_fraction, static_cast<double>(p.has.count()) / meta_->piece_count());
   }
   std::vector<Choker::Peer> list;
   for (auto& [k, cp] : by_key) list.push_back(cp);
-  auto unchoke = choker_.rechoke(list, state_ == State::complete || store_.complete(), now);
+  // While seeding initially every peer gets a slot: each may only fetch the few pieces shown to it.
+  auto unchoke = choker_.rechoke(list, state_ == State::complete || store_.complete(), now,
+                                 initial_seeding_ ? SIZE_MAX : Choker::kRegularSlots);
   for (auto& [id, p] : peers_) {
     if (!p.conn->handshaken()) continue;
     bool should_choke = !unchoke.count(p.key);
@@ -357,6 +379,7 @@ void Torrent::report_progress() {
   }
   last_down_ = stats_.downloaded_bytes;
   last_up_ = stats_.uploaded_bytes;
+  if (initial_seeding_) initial_seeding_->set_upload_rate(stats_.upload_rate);
   s_.observer.on_progress(stats_);
 }
 

@@ -14,6 +14,7 @@
 #include "swarm/announcer.hpp"
 #include "swarm/peer.hpp"
 #include "swarm/policy/choker.hpp"
+#include "swarm/policy/initial_seeding.hpp"
 #include "swarm/policy/peer_directory.hpp"
 #include "swarm/policy/smart_ban.hpp"
 #include "swarm/session_impl.hpp"
@@ -106,6 +107,8 @@ class Torrent final : public ConnectionHandler {
   void handle(Peer&, const wire::Piece&, std::span<const std::uint8_t>) {}
   void check_block_bounds(std::uint32_t piece, std::uint32_t begin, std::uint32_t length, const char* what);
   void set_interest(Peer& p);
+  bool carries_requests(const Peer& p) const;  // false for an extra connection to a peer, in a swarm
+  void refresh_parallel_interest();
 
   // ---- requesting and verifying (torrent_peers.cpp) ------------------------------------
   void drop_requests(Peer& p);
@@ -119,6 +122,8 @@ class Torrent final : public ConnectionHandler {
   void ban(const std::string& key, const std::string& reason);
   void score_close(const Peer& p, CloseReason reason, const std::string& detail);
   void on_all_pieces();
+  // Initial seeding (policy/initial_seeding.hpp): `have`s for what it shows each peer.
+  void show(const std::vector<InitialSeeding::Reveal>& reveals);
 
   Session::Impl& s_;
   std::shared_ptr<const Meta> meta_;
@@ -132,6 +137,8 @@ class Torrent final : public ConnectionHandler {
   std::map<std::uint64_t, Peer> peers_;            // by connection id
   PeerDirectory dir_;
   Choker choker_{std::random_device{}()};
+  // Set while this torrent seeds a file it had complete from the start: it spreads one copy first.
+  std::unique_ptr<InitialSeeding> initial_seeding_;
   SmartBan smart_ban_;
   std::shared_ptr<Announcer> announcer_;
   std::map<std::string, std::string> banned_;      // peer key -> reason, this run

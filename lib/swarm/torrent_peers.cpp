@@ -73,9 +73,15 @@ HandshakeAnswer Torrent::on_handshake(PeerConnection& c, const wire::Handshake& 
 }
 
 void Torrent::welcome(Peer& p) {
-  // Tell a new peer what we have (after our handshake: the connection sends in order).
-  p.conn->send_with_payload(wire::BitfieldMsg{}, std::vector<std::uint8_t>(store_.verified().bytes().begin(),
-                                                                           store_.verified().bytes().end()));
+  // Tell a new peer what we have (after our handshake: the connection sends in order);
+  // an initial seeder tells it only what it has shown that peer so far.
+  Bitfield told = store_.verified();
+  if (initial_seeding_) {
+    initial_seeding_->connected(p.key);
+    told = initial_seeding_->told(p.key);
+  }
+  p.conn->send_with_payload(wire::BitfieldMsg{}, std::vector<std::uint8_t>(told.bytes().begin(), told.bytes().end()));
+  refresh_parallel_interest();  // a second peer: extra connections to the first go idle
   event(EventKind::peer_connected, fmt::format("{} ({})", p.conn->label(), p.dialled() ? "outgoing" : "incoming"));
 }
 
@@ -87,9 +93,30 @@ void Torrent::on_message(PeerConnection& c, const wire::Message& m, std::span<co
   std::visit([&](const auto& msg) { handle(*p, msg, payload); }, m);
 }
 
+bool Torrent::carries_requests(const Peer& p) const {
+  // Several connections to one peer (--parallel) are all used only while it is our only
+  // peer; in a swarm, its first connection alone asks for pieces and the others idle (not
+  // interested), so that a peer with more connections takes no bigger share of anyone's
+  // upload (TCP shares a link per connection) and holds no more requests than others.
+  bool first = true, alone = true;
+  for (const auto& [id, o] : peers_) {
+    if (o.key != p.key) alone = false;
+    else if (id < p.conn->id()) first = false;
+    if (!alone && !first) return false;
+  }
+  return true;
+}
+
+void Torrent::refresh_parallel_interest() {
+  std::map<std::string, int> per_key;
+  for (const auto& [id, p] : peers_) ++per_key[p.key];
+  for (auto& [id, p] : peers_)
+    if (per_key[p.key] > 1 && p.conn->handshaken()) set_interest(p);
+}
+
 void Torrent::set_interest(Peer& p) {
   bool want = false;
-  if (state_ == State::running)
+  if (state_ == State::running && carries_requests(p))
     for (std::uint32_t i = 0; i < meta_->piece_count() && !want; ++i) want = p.has.test(i) && !picker_.have(i);
   if (want != p.am_interested) {
     p.am_interested = want;
@@ -106,6 +133,7 @@ void Torrent::handle(Peer& p, const wire::BitfieldMsg&, std::span<const std::uin
   p.has = std::move(b);
   picker_.add_peer(p.has);
   set_interest(p);
+  if (initial_seeding_) show(initial_seeding_->bitfield(p.key, p.has));
 }
 
 void Torrent::handle(Peer& p, const wire::Have& h, std::span<const std::uint8_t>) {
@@ -114,6 +142,7 @@ void Torrent::handle(Peer& p, const wire::Have& h, std::span<const std::uint8_t>
   if (p.has.test(h.piece)) return;
   p.has.set(h.piece);
   picker_.peer_has(h.piece);
+  if (initial_seeding_) show(initial_seeding_->have(p.key, h.piece));
   if (!p.am_interested && !picker_.have(h.piece) && state_ == State::running) set_interest(p);
   request_more(p);
 }
@@ -147,7 +176,7 @@ void Torrent::handle(Peer& p, const wire::Interested&, std::span<const std::uint
   std::set<std::string> unchoked;
   for (auto& [id, o] : peers_)
     if (!o.am_choking && o.peer_interested && o.key != choker_.optimistic()) unchoked.insert(o.key);
-  if (p.am_choking && (unchoked.count(p.key) || unchoked.size() < Choker::kRegularSlots)) {
+  if (p.am_choking && (unchoked.count(p.key) || unchoked.size() < Choker::kRegularSlots || initial_seeding_)) {
     p.am_choking = false;
     p.conn->send(wire::Unchoke{});
   }
@@ -258,6 +287,7 @@ void Torrent::on_closed(PeerConnection& c, CloseReason reason, const std::string
   Peer p = std::move(found->second);
   peers_.erase(found);
   if (c.handshaken()) picker_.remove_peer(p.has);
+  if (c.handshaken() && initial_seeding_ && !s_.stopping) show(initial_seeding_->disconnected(p.key));
   if (p.receiving) receiving_.erase({p.receiving->piece, p.receiving->begin});  // died mid-block
   bool quiet = s_.stopping || state_ == State::stopped || state_ == State::failed;
   if (!quiet) score_close(p, reason, detail);
@@ -277,7 +307,10 @@ void Torrent::on_closed(PeerConnection& c, CloseReason reason, const std::string
   } else if (c.handshaken() && !quiet) {
     event(EventKind::peer_dropped, fmt::format("{}: {}", c.label(), why));
   }
-  if (!quiet) request_more_all();  // re-issue what that peer owed us to everyone else
+  if (!quiet) {
+    refresh_parallel_interest();  // alone again with one peer: its extra connections resume
+    request_more_all();           // re-issue what that peer owed us to everyone else
+  }
 }
 
 // ---- requesting ------------------------------------------------------------------------------------
@@ -315,9 +348,8 @@ void Torrent::request_more(Peer& p) {
   if (state_ != State::running || s_.stopping || !p.conn->open() || !p.conn->handshaken() || p.peer_choking ||
       !p.am_interested)
     return;
-  // Bytes of requests kept in flight per connection: fills a fast link, re-issues quickly.
-  constexpr std::size_t kPipelineBytes = 1u << 20;
-  std::size_t depth = std::max<std::size_t>(1, kPipelineBytes / limits::kBlockSize);
+  // Requests kept in flight on this connection: by its recent rate (policy/request_pipeline.hpp).
+  std::size_t depth = p.pipeline.depth(static_cast<std::uint32_t>(std::min<std::uint64_t>(limits::kBlockSize, meta_->piece_size)));
   if (p.outstanding.size() >= depth) return;
   bool room = s_.buffers.room_for(meta_->piece_size);
   bool was_idle = p.outstanding.empty();
@@ -400,16 +432,32 @@ void Torrent::piece_checked(std::uint32_t piece, InFlight job, bool ok, std::exc
     picker_.piece_verified(piece);
     if (verifier_) verifier_->piece_verified(piece);
     state_dirty_ = true;
+    // `have` only to peers that lack the piece, and to those it came from (an initial seeder
+    // learns from it that the piece arrived). A peer that has it has no use for it, and in a
+    // big swarm these tiny frames, one TCP segment each, were most of the CPU spent; those
+    // that remain are coalesced (send_soon).
     for (auto& [id, p] : peers_)
-      if (p.conn->handshaken()) p.conn->send(wire::Have{piece});
+      if (p.conn->handshaken() && (!p.has.test(piece) || job.sources.count(p.reputation_key)))
+        p.conn->send_soon(wire::Have{piece});
     if (picker_.complete()) on_all_pieces();
   }
-  for (auto& [id, p] : std::map(peers_)) {
+  // By id (request_more may close a connection); not over a copy of peers_, which costs a
+  // copy of every peer's state per verified piece.
+  std::vector<std::uint64_t> ids;
+  for (auto& [id, p] : peers_) ids.push_back(id);
+  for (auto id : ids) {
     auto it = peers_.find(id);
     if (it == peers_.end()) continue;
-    if (ok && it->second.am_interested) set_interest(it->second);
+    // Only a peer that has this piece can have stopped being interesting because of it.
+    if (ok && it->second.am_interested && it->second.has.test(piece)) set_interest(it->second);
     request_more(it->second);
   }
+}
+
+void Torrent::show(const std::vector<InitialSeeding::Reveal>& reveals) {
+  for (const auto& r : reveals)
+    for (auto& [id, p] : peers_)
+      if (p.key == r.key && p.conn->handshaken()) p.conn->send(wire::Have{r.piece});
 }
 
 void Torrent::note_ban(const std::string& key, const std::string& reason) {

@@ -1,11 +1,12 @@
-// Choker: rate-ordered (downloading) or round-robin (seeding) slots plus an optimistic one.
+// Choker: least-complete-first (downloading) or round-robin (seeding) slots plus an optimistic one.
 #include "swarm/policy/choker.hpp"
 
 #include <algorithm>
 
 namespace p2p {
 
-std::set<std::string> Choker::rechoke(const std::vector<Peer>& peers, bool seeding, Clock::time_point now) {
+std::set<std::string> Choker::rechoke(const std::vector<Peer>& peers, bool seeding, Clock::time_point now,
+                                      std::size_t regular_slots) {
   last_ = now;
   std::vector<const Peer*> candidates;
   for (const auto& p : peers)
@@ -17,12 +18,15 @@ std::set<std::string> Choker::rechoke(const std::vector<Peer>& peers, bool seedi
       return last_unchoked_[a->key] < last_unchoked_[b->key];
     });
   } else {
-    std::stable_sort(candidates.begin(), candidates.end(),
-                     [](const Peer* a, const Peer* b) { return a->rate_from > b->rate_from; });
+    // Furthest behind first, then who gives us most (see the header for why not tit-for-tat).
+    std::stable_sort(candidates.begin(), candidates.end(), [](const Peer* a, const Peer* b) {
+      if (a->have_fraction != b->have_fraction) return a->have_fraction < b->have_fraction;
+      return a->rate_from > b->rate_from;
+    });
   }
   std::set<std::string> chosen;
   for (const Peer* p : candidates) {
-    if (chosen.size() >= kRegularSlots) break;
+    if (chosen.size() >= regular_slots) break;
     chosen.insert(p->key);
   }
 

@@ -37,33 +37,41 @@ BlockRef PiecePicker::block_ref(std::uint32_t piece, std::uint32_t b) const {
   return BlockRef{piece, begin, std::min(block_size_, lengths_[piece] - begin)};
 }
 
-long PiecePicker::choose_new_piece(const Bitfield& peer_has) {
+std::vector<std::uint32_t> PiecePicker::choose_new_pieces(const Bitfield& peer_has, std::size_t count) {
   const auto n = static_cast<std::uint32_t>(state_.size());
+  std::vector<std::uint32_t> chosen;
+  if (count == 0) return chosen;
   if (have_count_ + static_cast<std::uint32_t>(partial_.size()) < kRandomFirstPieces) {
-    // Random start: pick uniformly among wanted pieces this peer has.
+    // Random start: one piece, uniformly among wanted pieces this peer has.
     std::uint32_t seen = 0;
-    long chosen = -1;
+    long pick = -1;
     for (std::uint32_t i = 0; i < n; ++i) {
       if (state_[i] != State::wanted || !peer_has.test(i)) continue;
-      if (std::uniform_int_distribution<std::uint32_t>(0, seen)(rng_) == 0) chosen = i;
+      if (std::uniform_int_distribution<std::uint32_t>(0, seen)(rng_) == 0) pick = i;
       ++seen;
     }
+    if (pick >= 0) chosen.push_back(static_cast<std::uint32_t>(pick));
     return chosen;
   }
+  // One pass for all `count` pieces (a pass per piece cost a scan of every piece per
+  // request in a big swarm): the first `limit` candidates of the lowest availability,
+  // then `count` of them at random.
   std::uint32_t best = UINT32_MAX;
   const std::uint32_t limit = tie_window();
-  std::uint32_t chosen = 0, found = 0;
+  std::vector<std::uint32_t> ties;
   for (std::uint32_t i = 0; i < n; ++i) {
     if (state_[i] != State::wanted || !peer_has.test(i)) continue;
     std::uint32_t a = availability_[i];
     if (a < best) {
       best = a;
-      found = 0;
+      ties.clear();
     }
-    // Reservoir sampling over the first `limit` ties: uniform without storing them.
-    if (a == best && found < limit && std::uniform_int_distribution<std::uint32_t>(0, found++)(rng_) == 0) chosen = i;
+    if (a == best && ties.size() < limit) ties.push_back(i);
   }
-  if (found == 0) return -1;
+  for (std::size_t k = 0; k < ties.size() && chosen.size() < count; ++k) {
+    std::swap(ties[k], ties[std::uniform_int_distribution<std::size_t>(k, ties.size() - 1)(rng_)]);
+    chosen.push_back(ties[k]);
+  }
   return chosen;
 }
 
@@ -83,16 +91,19 @@ std::vector<BlockRef> PiecePicker::pick(const Bitfield& peer_has, std::size_t ma
     if (out.size() >= max_blocks) return out;
     if (state_[piece] == State::in_progress && peer_has.test(piece)) take_unrequested(piece, p);
   }
-  // 2. Start new pieces.
+  // 2. Start new pieces (rarest first; the next rarity level once one is used up).
   while (start_new_pieces && out.size() < max_blocks) {
-    long chosen = choose_new_piece(peer_has);
-    if (chosen < 0) break;
-    auto piece = static_cast<std::uint32_t>(chosen);
-    state_[piece] = State::in_progress;
-    --wanted_count_;
-    Partial& p = partial_[piece];
-    p.blocks.resize(blocks_in(piece));
-    take_unrequested(piece, p);
+    std::size_t per_piece = std::max<std::uint32_t>(1, blocks_in(0));
+    auto chosen = choose_new_pieces(peer_has, (max_blocks - out.size() + per_piece - 1) / per_piece);
+    if (chosen.empty()) break;
+    for (auto piece : chosen) {
+      if (out.size() >= max_blocks) break;
+      state_[piece] = State::in_progress;
+      --wanted_count_;
+      Partial& p = partial_[piece];
+      p.blocks.resize(blocks_in(piece));
+      take_unrequested(piece, p);
+    }
   }
   update_endgame();
   // 3. Endgame: every block is requested somewhere; duplicate the oldest outstanding ones.

@@ -86,7 +86,8 @@ class PiecePicker {
   };
   std::uint32_t blocks_in(std::uint32_t piece) const { return (lengths_[piece] + block_size_ - 1) / block_size_; }
   BlockRef block_ref(std::uint32_t piece, std::uint32_t b) const;
-  long choose_new_piece(const Bitfield& peer_has);
+  // Up to `count` wanted pieces this peer has, by the order rules above (not yet marked).
+  std::vector<std::uint32_t> choose_new_pieces(const Bitfield& peer_has, std::size_t count);
   void update_endgame();
 
   std::vector<std::uint32_t> lengths_;

@@ -48,18 +48,22 @@ std::string message_of(const std::string& text) {
 }
 }  // namespace
 
-TEST_CASE("automatic piece size: at least one 256 KiB block, 1,000-4,000 pieces from 1 GiB up", "[meta]") {
-  CHECK(auto_piece_size(0) == 256 * 1024);
-  CHECK(auto_piece_size(1) == 256 * 1024);
-  CHECK(auto_piece_size(100ull << 20) == 256 * 1024);  // 400 pieces, not 3,200 of 32 KiB
-  CHECK(auto_piece_size(1000ull << 20) == 256 * 1024);  // 4,000 pieces
-  CHECK(auto_piece_size(1ull << 30) == 512 * 1024);  // 2,048 pieces
-  CHECK(auto_piece_size(8ull << 30) == 4 * 1024 * 1024);  // 2,048 pieces
-  for (std::uint64_t size : {1ull << 30, 7ull << 30, 50ull << 30}) {
+TEST_CASE("automatic piece size: 500-1,000 pieces within 64 KiB-4 MiB, bigger only past kMaxPieces", "[meta]") {
+  CHECK(auto_piece_size(0) == 64 * 1024);
+  CHECK(auto_piece_size(1) == 64 * 1024);
+  CHECK(auto_piece_size(32ull << 20) == 64 * 1024);  // 512 pieces (the swarm benchmark's file)
+  CHECK(auto_piece_size(100ull << 20) == 128 * 1024);  // 800 pieces
+  CHECK(auto_piece_size(1ull << 30) == 2 * 1024 * 1024);  // 512 pieces
+  for (std::uint64_t size : {100ull << 20, 1ull << 30, 3ull << 30}) {
     auto n = piece_count_for(size, auto_piece_size(size));
-    CHECK(n >= 1000);
-    CHECK(n <= 4000);
+    CHECK(n >= 500);
+    CHECK(n <= 1000);
   }
+  // Above 4 GiB the piece stays at 4 MiB (it is held in memory while it arrives).
+  CHECK(auto_piece_size(8ull << 30) == 4 * 1024 * 1024);  // 2,048 pieces
+  CHECK(auto_piece_size(50ull << 30) == 4 * 1024 * 1024);  // 12,800 pieces
+  CHECK(auto_piece_size(4ull << 40) == 4 * 1024 * 1024);  // exactly kMaxPieces
+  CHECK(auto_piece_size((4ull << 40) + 1) == 8 * 1024 * 1024);
   CHECK(auto_piece_size(1ull << 50) == 16 * 1024 * 1024);
 }
 

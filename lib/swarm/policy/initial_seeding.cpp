@@ -1,0 +1,146 @@
+// InitialSeeding: per-peer windows of pieces shown and not yet spread.
+#include "swarm/policy/initial_seeding.hpp"
+
+#include <algorithm>
+
+namespace p2p {
+
+InitialSeeding::InitialSeeding(std::uint32_t piece_count, std::uint32_t piece_size, std::uint64_t budget)
+    : piece_count_(piece_count), piece_size_(std::max<std::uint32_t>(1, piece_size)), budget_(budget),
+      holders_(piece_count, 0), owner_(piece_count), shown_(piece_count, 0) {
+  for (std::uint32_t i = 0; i < piece_count; ++i) unplaced_.insert(unplaced_.end(), i);
+}
+
+std::uint32_t InitialSeeding::window_limit() const {
+  auto budget = std::max<std::uint64_t>(budget_, static_cast<std::uint64_t>(upload_rate_ * kBudgetSeconds));
+  std::uint64_t pieces = budget / piece_size_ / std::max<std::uint32_t>(1, needy_peers_);
+  return static_cast<std::uint32_t>(std::max<std::uint64_t>(kMinWindowPieces, pieces));
+}
+
+std::size_t InitialSeeding::window_of(const Key& k) const {
+  auto it = peers_.find(k);
+  return it == peers_.end() ? 0 : it->second.window.size();
+}
+
+Bitfield InitialSeeding::told(const Key& k) const {
+  auto it = peers_.find(k);
+  return it == peers_.end() ? Bitfield(piece_count_) : it->second.told;
+}
+
+bool InitialSeeding::spread(std::uint32_t piece, const PeerState& holder) const {
+  bool has = holder.has.test(piece);
+  if (holders_[piece] > (has ? 1u : 0u)) return true;  // someone else has it: passed on
+  // Nobody else has it; if nobody else lacks it either, there is no one to pass it to.
+  if (!has) return false;
+  for (const auto& [k, p] : peers_)
+    if (&p != &holder && needy(p) && !p.has.test(piece)) return false;
+  return true;
+}
+
+void InitialSeeding::count_holder(std::uint32_t piece, int delta) {
+  holders_[piece] += delta;
+  if (holders_[piece] > 0) unplaced_.erase(piece);
+  else if (owner_[piece].empty()) unplaced_.insert(piece);
+}
+
+void InitialSeeding::connected(const Key& k) {
+  auto [it, fresh] = peers_.try_emplace(k);
+  if (fresh) {
+    it->second.has = Bitfield(piece_count_);
+    it->second.told = Bitfield(piece_count_);
+  }
+  ++it->second.connections;
+}
+
+std::vector<InitialSeeding::Reveal> InitialSeeding::disconnected(const Key& k) {
+  auto it = peers_.find(k);
+  if (it == peers_.end() || --it->second.connections > 0) return {};
+  PeerState gone = std::move(it->second);
+  peers_.erase(it);
+  if (needy(gone)) --needy_peers_;
+  // Its window goes back; what only it held is to be shown again.
+  for (auto piece : gone.window) owner_[piece].clear();
+  for (std::uint32_t i = 0; i < piece_count_; ++i)
+    if (gone.has.test(i)) count_holder(i, -1);
+  for (auto piece : gone.window)
+    if (holders_[piece] == 0) unplaced_.insert(piece);
+  std::set<Key> all;
+  for (auto& [key, p] : peers_) all.insert(key);
+  return top_up(all);
+}
+
+std::vector<InitialSeeding::Reveal> InitialSeeding::bitfield(const Key& k, const Bitfield& has) {
+  auto it = peers_.find(k);
+  if (it == peers_.end()) {
+    connected(k);
+    it = peers_.find(k);
+  }
+  auto& p = it->second;
+  bool was_needy = needy(p);
+  for (std::uint32_t i = 0; i < piece_count_; ++i)
+    if (p.has.test(i)) count_holder(i, -1);
+  p.has = has;
+  p.known = true;
+  for (std::uint32_t i = 0; i < piece_count_; ++i)
+    if (p.has.test(i)) count_holder(i, +1);
+  needy_peers_ += needy(p) ? 1 : 0;
+  needy_peers_ -= was_needy ? 1 : 0;
+  // Window sizes and what is spread may have changed for everyone.
+  std::set<Key> all;
+  for (auto& [key, q] : peers_) all.insert(key);
+  return top_up(all);
+}
+
+std::vector<InitialSeeding::Reveal> InitialSeeding::have(const Key& k, std::uint32_t piece) {
+  auto it = peers_.find(k);
+  if (it == peers_.end() || piece >= piece_count_ || it->second.has.test(piece)) return {};
+  auto& p = it->second;
+  bool was_needy = needy(p);
+  p.has.set(piece);
+  count_holder(piece, +1);
+  std::set<Key> affected{k};
+  if (!owner_[piece].empty()) affected.insert(owner_[piece]);
+  if (was_needy && !needy(p)) {
+    // One fewer peer shares the budget (and it no longer needs anything passed to it).
+    --needy_peers_;
+    for (auto& [key, q] : peers_) affected.insert(key);
+  }
+  return top_up(affected);
+}
+
+std::vector<InitialSeeding::Reveal> InitialSeeding::top_up(const std::set<Key>& keys) {
+  std::vector<Reveal> out;
+  for (const auto& k : keys) {
+    auto it = peers_.find(k);
+    if (it != peers_.end()) top_up_one(k, it->second, out);
+  }
+  return out;
+}
+
+void InitialSeeding::top_up_one(const Key& k, PeerState& p, std::vector<Reveal>& out) {
+  std::erase_if(p.window, [&](std::uint32_t piece) {
+    if (!spread(piece, p)) return false;
+    owner_[piece].clear();
+    return true;
+  });
+  if (!needy(p)) return;
+  std::uint32_t limit = window_limit();
+  // Lowest index first: peers fill their files front to back, so the whole-file hash streams.
+  for (auto it = unplaced_.begin(); it != unplaced_.end() && p.window.size() < limit;) {
+    std::uint32_t piece = *it;
+    if (p.has.test(piece)) {  // cannot be (it would have a holder), but never show a peer its own piece
+      ++it;
+      continue;
+    }
+    it = unplaced_.erase(it);
+    owner_[piece] = k;
+    p.window.push_back(piece);
+    if (shown_[piece]++ == 0) ++shown_pieces_;
+    if (!p.told.test(piece)) {  // shown before, lost, shown again: it already knows we have it
+      p.told.set(piece);
+      out.push_back(Reveal{k, piece});
+    }
+  }
+}
+
+}  // namespace p2p

@@ -1,0 +1,90 @@
+// Initial seeding (BitTorrent's "super-seeding"): how a seeder whose peers lack the file
+// gets one copy of it into the swarm instead of several. Pure bookkeeping; the torrent sends
+// the `have`s it returns.
+//
+// Instead of its full bitfield the seeder tells each peer about a few pieces at a time (an
+// empty bitfield, then `have`s), each one that no connected peer has and that is in no other
+// peer's window. A piece stays in the window of the peer it was shown to until it has spread:
+// another peer has it (it was passed on), or every other peer has it (nobody left to pass it
+// to). A peer that passes pieces on quickly frees its window quickly and so is shown new
+// pieces quickly; a slow uploader is shown fewer. So the seeder sends each piece about once,
+// in proportion to how fast each peer forwards, and once every piece is in the swarm it only
+// shows pieces that no connected peer holds any more (their holder left before passing them on).
+//
+// Peers are keyed by peer key: several connections of one peer share one window.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/bitfield.hpp"
+
+namespace p2p {
+
+class InitialSeeding {
+ public:
+  using Key = std::string;
+  struct Reveal {
+    Key key;
+    std::uint32_t piece = 0;
+    bool operator==(const Reveal&) const = default;
+  };
+  // Bytes of unspread pieces shared out among the peers that still lack pieces: what the
+  // seeder uploads in kBudgetSeconds at its current rate, at least kDefaultBudget. Large
+  // enough to keep the seeder's link busy while pieces spread, small enough that what is
+  // still unspread when the seeder has shown every piece (about this much, to be passed on
+  // to every other peer) is a short tail. Measured: docs/ARCHITECTURE.md.
+  static constexpr std::uint64_t kDefaultBudget = 2u << 20;
+  static constexpr double kBudgetSeconds = 0.5;
+  // Every peer may hold at least this many unspread pieces, so that a request pipeline
+  // never runs dry waiting for the next `have`.
+  static constexpr std::uint32_t kMinWindowPieces = 2;
+
+  InitialSeeding(std::uint32_t piece_count, std::uint32_t piece_size, std::uint64_t budget = kDefaultBudget);
+
+  // A connection of peer k was accepted (connections are counted; the peer exists until the last closes).
+  void connected(const Key& k);
+  // Each returns the pieces to announce now, with `have`, to every connection of the peer named.
+  std::vector<Reveal> disconnected(const Key& k);
+  std::vector<Reveal> bitfield(const Key& k, const Bitfield& has);
+  std::vector<Reveal> have(const Key& k, std::uint32_t piece);
+
+  // What k has been told we have: the bitfield for a further connection of k.
+  Bitfield told(const Key& k) const;
+  // Pieces shown to some peer at least once, and how often each was shown.
+  std::uint32_t shown_pieces() const { return shown_pieces_; }
+  std::uint32_t times_shown(std::uint32_t piece) const { return shown_[piece]; }
+  std::size_t window_of(const Key& k) const;  // unspread pieces k holds or was shown
+  // The seeder's recent upload rate (bytes/s): the budget grows with it, so that one fast
+  // peer (a loopback copy) is not held to 2 MiB in flight.
+  void set_upload_rate(double bytes_per_second) { upload_rate_ = bytes_per_second; }
+  std::uint32_t window_limit() const;          // per peer, at the current number of peers
+
+ private:
+  struct PeerState {
+    int connections = 0;
+    bool known = false;   // its bitfield arrived
+    Bitfield has, told;
+    std::vector<std::uint32_t> window;  // shown to it, not yet spread
+  };
+  bool spread(std::uint32_t piece, const PeerState& holder) const;
+  std::vector<Reveal> top_up(const std::set<Key>& keys);
+  void top_up_one(const Key& k, PeerState& p, std::vector<Reveal>& out);
+  void count_holder(std::uint32_t piece, int delta);
+  bool needy(const PeerState& p) const { return p.known && !p.has.all(); }
+
+  std::uint32_t piece_count_, piece_size_;
+  std::uint64_t budget_;
+  double upload_rate_ = 0;
+  std::map<Key, PeerState> peers_;
+  std::vector<std::uint32_t> holders_;  // known peers whose bitfield has the piece
+  std::vector<Key> owner_;              // whose window holds the piece ("" = none)
+  std::vector<std::uint32_t> shown_;
+  std::uint32_t shown_pieces_ = 0;
+  std::uint32_t needy_peers_ = 0;
+  std::set<std::uint32_t> unplaced_;    // no known peer has it and it is in no window: to show next
+};
+
+}  // namespace p2p

@@ -1,0 +1,184 @@
+// InitialSeeding: distinct pieces per peer, windows freed by spread, lost pieces shown again.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "swarm/policy/initial_seeding.hpp"
+
+using namespace p2p;
+using Reveal = InitialSeeding::Reveal;
+
+namespace {
+constexpr std::uint32_t kPieces = 64;
+constexpr std::uint32_t kPieceSize = 16 * 1024;
+
+// A budget of `pieces` pieces in all.
+InitialSeeding seeder(std::uint64_t pieces) { return InitialSeeding(kPieces, kPieceSize, pieces * kPieceSize); }
+
+std::vector<std::uint32_t> pieces_for(const std::vector<Reveal>& rs, const std::string& key) {
+  std::vector<std::uint32_t> out;
+  for (const auto& r : rs)
+    if (r.key == key) out.push_back(r.piece);
+  return out;
+}
+
+std::vector<Reveal> join(InitialSeeding& s, const std::string& key, Bitfield has = Bitfield(kPieces)) {
+  s.connected(key);
+  return s.bitfield(key, has);
+}
+}  // namespace
+
+TEST_CASE("a new peer is told nothing until its bitfield arrives, then a window of pieces", "[initial_seeding]") {
+  auto s = seeder(8);
+  s.connected("a");
+  CHECK(s.told("a").none());
+  auto shown = s.bitfield("a", Bitfield(kPieces));
+  // Alone, it gets the whole budget; lowest index first.
+  CHECK(pieces_for(shown, "a") == std::vector<std::uint32_t>{0, 1, 2, 3, 4, 5, 6, 7});
+  CHECK(s.told("a").count() == 8);
+  CHECK(s.window_of("a") == 8);
+}
+
+TEST_CASE("peers are shown distinct pieces, and the budget is shared", "[initial_seeding]") {
+  auto s = seeder(8);
+  join(s, "a");
+  auto b = join(s, "b");  // two needy peers now: 4 each; a keeps what it was shown
+  CHECK(s.window_limit() == 4);
+  std::set<std::uint32_t> seen;
+  for (auto p : pieces_for(b, "b")) CHECK(seen.insert(p).second);
+  for (std::uint32_t p = 0; p < kPieces; ++p)
+    if (s.told("a").test(p)) CHECK_FALSE(s.told("b").test(p));
+  for (std::uint32_t p = 0; p < kPieces; ++p) CHECK(s.times_shown(p) <= 1);
+}
+
+TEST_CASE("a piece leaves its window once another peer has it: then a new one is shown", "[initial_seeding]") {
+  auto s = seeder(1);  // every window is the minimum, 2 pieces
+  join(s, "a");
+  join(s, "b");
+  REQUIRE(s.window_of("a") == 2);
+  auto a_told = s.told("a");
+  std::uint32_t first = 0;
+  while (!a_told.test(first)) ++first;
+  // a receives it: not spread yet (b lacks it), nothing new for a.
+  CHECK(s.have("a", first).empty());
+  CHECK(s.window_of("a") == 2);
+  // b gets it from a: spread; a is shown one new piece that nobody was shown before.
+  auto shown = s.have("b", first);
+  auto fresh = pieces_for(shown, "a");
+  REQUIRE(fresh.size() == 1);
+  CHECK(s.times_shown(fresh[0]) == 1);
+  CHECK_FALSE(s.told("b").test(fresh[0]));
+}
+
+TEST_CASE("alone, a piece leaves the window as soon as the peer has it", "[initial_seeding]") {
+  auto s = seeder(2);
+  join(s, "a");
+  REQUIRE(s.window_of("a") == 2);
+  auto shown = s.have("a", 0);
+  CHECK(pieces_for(shown, "a") == std::vector<std::uint32_t>{2});
+}
+
+TEST_CASE("a slow forwarder gets fewer new pieces than a fast one", "[initial_seeding]") {
+  auto s = seeder(1);
+  join(s, "fast");
+  join(s, "slow");
+  join(s, "c");
+  // c fetches everything fast was shown (fast passes pieces on); slow's pieces do not spread.
+  std::size_t fast_shown = s.told("fast").count(), slow_shown = s.told("slow").count();
+  for (int round = 0; round < 5; ++round) {
+    auto told = s.told("fast");
+    for (std::uint32_t p = 0; p < kPieces; ++p)
+      if (told.test(p)) {
+        s.have("fast", p);
+        s.have("c", p);
+      }
+  }
+  CHECK(s.told("fast").count() > fast_shown + 5);
+  CHECK(s.told("slow").count() == slow_shown);
+}
+
+TEST_CASE("pieces only a departed peer held are shown again; others are not", "[initial_seeding]") {
+  auto s = seeder(4);
+  join(s, "a");  // alone: the whole budget, 4 pieces
+  join(s, "b");  // 2 (the minimum)
+  auto a_told = s.told("a");
+  std::vector<std::uint32_t> mine;
+  for (std::uint32_t p = 0; p < kPieces; ++p)
+    if (a_told.test(p)) mine.push_back(p);
+  REQUIRE(mine.size() == 4);
+  for (auto p : mine) s.have("a", p);
+  s.have("b", mine[1]);  // b already has the second one
+  auto shown = s.disconnected("a");
+  // b may now use the whole budget, and the first piece (held by nobody now) is among what it is shown.
+  auto to_b = pieces_for(shown, "b");
+  CHECK(std::find(to_b.begin(), to_b.end(), mine[0]) != to_b.end());
+  CHECK(std::find(to_b.begin(), to_b.end(), mine[1]) == to_b.end());
+  CHECK(s.times_shown(mine[0]) == 2);
+}
+
+TEST_CASE("a peer with several connections is one peer: one window, gone at the last close", "[initial_seeding]") {
+  auto s = seeder(4);
+  s.connected("a");
+  s.connected("a");
+  s.bitfield("a", Bitfield(kPieces));
+  auto told = s.told("a");
+  CHECK(told.count() == 4);
+  CHECK(s.disconnected("a").empty());  // one of its two connections
+  CHECK(s.window_of("a") == 4);
+  s.disconnected("a");
+  CHECK(s.window_of("a") == 0);
+  auto shown = join(s, "b");
+  CHECK(pieces_for(shown, "b").size() == 4);  // a's pieces were never fetched: shown to b
+}
+
+TEST_CASE("complete peers count as holders and get nothing; when everyone has a piece it is not shown", "[initial_seeding]") {
+  auto s = seeder(4);
+  auto seed = join(s, "seed", Bitfield(kPieces, true));
+  CHECK(seed.empty());
+  auto shown = join(s, "a");
+  CHECK(shown.empty());  // every piece is already in the swarm
+  CHECK(s.shown_pieces() == 0);
+}
+
+TEST_CASE("a whole swarm: each piece is shown once while nobody leaves", "[initial_seeding]") {
+  auto s = seeder(6);
+  const std::vector<std::string> keys{"a", "b", "c"};
+  std::map<std::string, Bitfield> has;
+  for (const auto& k : keys) {
+    join(s, k);
+    has[k] = Bitfield(kPieces);
+  }
+  // Every round each peer fetches what it was told, and the others copy it from that peer.
+  auto everyone_done = [&] { return std::all_of(keys.begin(), keys.end(), [&](const auto& k) { return has[k].all(); }); };
+  for (int round = 0; round < 100 && !everyone_done(); ++round) {
+    for (const auto& k : keys) {
+      auto told = s.told(k);
+      for (std::uint32_t p = 0; p < kPieces; ++p) {
+        if (!told.test(p) || has[k].test(p)) continue;
+        has[k].set(p);
+        s.have(k, p);
+        for (const auto& o : keys)
+          if (o != k && !has[o].test(p)) {
+            has[o].set(p);
+            s.have(o, p);
+          }
+      }
+    }
+  }
+  CHECK(s.shown_pieces() == kPieces);
+  for (std::uint32_t p = 0; p < kPieces; ++p) CHECK(s.times_shown(p) == 1);
+  for (const auto& k : keys) CHECK(has[k].all());
+}
+
+TEST_CASE("the budget grows with the seeder's upload rate", "[initial_seeding]") {
+  auto s = seeder(4);
+  join(s, "a");
+  join(s, "b");
+  CHECK(s.window_limit() == 2);
+  s.set_upload_rate(16.0 * kPieceSize / InitialSeeding::kBudgetSeconds);  // 16 pieces per budget period
+  CHECK(s.window_limit() == 8);
+  s.set_upload_rate(0);
+  CHECK(s.window_limit() == 2);
+}
