@@ -4,11 +4,12 @@
 # names given as arguments are installed too (scripts/fuzz.sh adds clang).
 set -euo pipefail
 # libhiredis-dev: the tracker's Redis store; redis-server: its tests (they skip without it).
+# iproute2: ip and tc for the network-namespace swarm test (it skips without them or root).
 pkgs=(build-essential cmake ccache pkg-config libasio-dev libcli11-dev nlohmann-json3-dev
       libssl-dev libfmt-dev catch2 libsqlite3-dev libhttp-parser-dev libhiredis-dev curl python3
-      redis-server "$@")
+      redis-server iproute2 "$@")
 if [ "${P2P_BENCH_DEPS:-0}" = 1 ]; then
-  pkgs+=(aria2 opentracker mktorrent hyperfine wrk gnuplot-nox time)
+  pkgs+=(aria2 opentracker mktorrent hyperfine wrk gnuplot-nox time python3-libtorrent linux-perf)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
