@@ -62,6 +62,7 @@ def get(torrent, out_dir, peer):
     h.connect_peer((host, int(port)))
     deadline = time.time() + 3600
     last_connect = time.time()
+    last_done, last_change = -1, time.time()
     while True:
         st = h.status()
         if st.is_seeding or st.is_finished:
@@ -70,6 +71,10 @@ def get(torrent, out_dir, peer):
             fail(f"downloader: {st.errc.message()}")
         if time.time() > deadline:
             fail("downloader: not finished after 3600 s")
+        if st.total_done != last_done:
+            last_done, last_change = st.total_done, time.time()
+        elif time.time() - last_change > 60:
+            fail(f"downloader: no progress for 60 s (state {st.state}, {st.num_peers} peers)")
         if st.num_peers == 0 and time.time() - last_connect > 1:
             h.connect_peer((host, int(port)))
             last_connect = time.time()
