@@ -24,13 +24,20 @@ def session():
     })
 
 
-def add(ses, torrent, save_path, flags=0):
+def add(ses, torrent, save_path):
+    # No tracker: the downloader is given the seeder's address. The torrent's own announce
+    # URL (opentracker, for aria2c) is removed before the torrent starts: the tracker would
+    # hand the seeder its own address, and libtorrent, having connected to itself, then
+    # refused every connection from 127.0.0.1 (the downloader never got a byte).
     params = lt.add_torrent_params()
     params.ti = lt.torrent_info(torrent)
     params.save_path = save_path
-    params.flags |= flags
-    params.trackers = []  # no tracker: the downloader is given the seeder's address
-    return ses.add_torrent(params)
+    params.flags |= lt.torrent_flags.paused
+    params.flags &= ~lt.torrent_flags.auto_managed
+    h = ses.add_torrent(params)
+    h.replace_trackers([])
+    h.resume()
+    return h
 
 
 def fail(msg):
