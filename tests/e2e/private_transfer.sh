@@ -1,6 +1,7 @@
 # A private swarm (p2p-create --private): the meta is written 0600 and holds the key; one
 # seeder and four downloaders that know only the seeder trade over TLS (gossip among key
 # holders) and all finish byte-identical. p2p-seed --publish of the private meta is refused.
+# A folder share (p2p-seed --dir) serves a private meta found beside its file privately.
 source "$(dirname "$0")/lib.sh"
 SIZE=$((8 * 1024 * 1024))
 random_file "$T/f.bin" $SIZE
@@ -39,3 +40,21 @@ done
 [ $traded -ge 2 ] || fail "only $traded private downloaders uploaded anything: no gossip among key holders"
 if grep -q "refused" "$T"/dl*.log; then grep "refused" "$T"/dl*.log >&2; fail "members refused each other"; fi
 pass "private swarm: 1 seeder + 4 downloaders byte-identical over TLS ($traded downloaders uploaded)"
+
+# p2p-seed --dir: a private meta beside the file is served privately (TLS), rate-limited download.
+mkdir -p "$T/share"
+random_file "$T/share/g.bin" $((3 * 1024 * 1024))
+"$BIN/p2p-create" -q --private "$T/share/g.bin"
+start dir "$BIN/p2p-seed" --dir "$T/share" --workdir "$T/dirwd" --host 127.0.0.1 --port 0
+DIR_PORT=$PORT
+python3 "$(dirname "$0")/../tools/plain_peer.py" dial $DIR_PORT "$(json 'j["info_hash"]' <"$T/share/g.bin.p2pmeta")" >"$T/dirplain.out" || true
+for i in $(seq 1 100); do
+  grep -q encryption_required "$T/dirplain.out" && break
+  sleep 0.1
+  python3 "$(dirname "$0")/../tools/plain_peer.py" dial $DIR_PORT "$(json 'j["info_hash"]' <"$T/share/g.bin.p2pmeta")" >"$T/dirplain.out" || true
+done
+grep -q encryption_required "$T/dirplain.out" || fail "--dir did not serve the private meta privately"
+"$BIN/p2p-download" --meta "$T/share/g.bin.p2pmeta" --peer 127.0.0.1:$DIR_PORT --workdir "$T/dl_dir" --no-listen -q \
+  --max-download-rate 4M --give-up-after 20 || fail "private download from p2p-seed --dir failed"
+cmp "$T/share/g.bin" "$T/dl_dir/g.bin" || fail "private download from --dir differs"
+pass "p2p-seed --dir serves a private meta found beside its file over TLS only"
