@@ -14,7 +14,6 @@
 #include "base/limits.hpp"
 #include "net/use_tuple.hpp"
 
-
 namespace p2p {
 
 namespace {
@@ -130,7 +129,6 @@ asio::awaitable<void> PeerConnection::run() {
   PeerStream::Started started = co_await stream_.start();
   if (!open_) co_return;
   if (started.refusal != StreamRefusal::none) {
-    stream_refusal_ = started.refusal;
     close(started.refusal == StreamRefusal::closed ? CloseReason::peer_closed : CloseReason::tls_refused,
           started.detail);
     co_return;

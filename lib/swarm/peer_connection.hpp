@@ -90,7 +90,6 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   bool encrypted() const { return stream_.encrypted(); }
   // TLS only: the info hash whose swarm key the peer proved in the handshake.
   std::optional<Digest> proven_swarm() const { return stream_.proven_swarm(); }
-  StreamRefusal stream_refusal() const { return stream_refusal_; }  // why the TLS set-up failed, if it did
   const wire::Handshake& theirs() const { return theirs_; }
   const std::string& label() const { return label_; }  // "127.0.0.1:5000"
   const std::string& remote_ip() const { return remote_ip_; }
@@ -118,7 +117,6 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   };
 
   PeerStream stream_;
-  StreamRefusal stream_refusal_ = StreamRefusal::none;
   ConnectionHandler* handler_;
   std::uint64_t id_;
   bool outgoing_;

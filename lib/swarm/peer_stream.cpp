@@ -162,6 +162,10 @@ asio::awaitable<std::error_code> PeerStream::write(const std::vector<asio::const
     auto [ec, n] = co_await asio::async_write(s.socket, bufs, kUseTuple);
     co_return ec;
   }
+  if (bufs.size() == 1) {
+    auto [ec, n] = co_await asio::async_write(*s.tls, bufs.front(), kUseTuple);
+    co_return ec;
+  }
   // asio::ssl writes one buffer per SSL_write: gather small frames into one, so they
   // leave as few full records rather than a record each.
   std::size_t total = 0;
@@ -216,18 +220,6 @@ asio::awaitable<std::string> PeerStream::send_file(const std::string& head, int 
     }
   }
   co_return std::string();
-}
-
-std::string_view stream_refusal_name(StreamRefusal r) {
-  switch (r) {
-    case StreamRefusal::none: return "none";
-    case StreamRefusal::closed: return "closed";
-    case StreamRefusal::plaintext_peer: return "plaintext_peer";
-    case StreamRefusal::key_refused: return "key_refused";
-    case StreamRefusal::unknown_key: return "unknown_key";
-    case StreamRefusal::handshake_failed: return "handshake_failed";
-  }
-  return "handshake_failed";
 }
 
 }  // namespace p2p

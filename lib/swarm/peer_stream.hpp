@@ -74,6 +74,4 @@ class PeerStream {
   std::unique_ptr<Impl> impl_;
 };
 
-std::string_view stream_refusal_name(StreamRefusal r);
-
 }  // namespace p2p

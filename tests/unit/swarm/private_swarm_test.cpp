@@ -78,15 +78,14 @@ class SeederThread {
   std::thread thread_;
 };
 
-TorrentOutcome download(const SharedFile& f, std::shared_ptr<const Meta> meta, const std::filesystem::path& dir,
-                        std::uint16_t port, Recorder& rec) {
+TorrentOutcome download(std::shared_ptr<const Meta> meta, const std::filesystem::path& dir, std::uint16_t port,
+                        Recorder& rec) {
   Session downloader(SessionOptions{}, rec);
   TorrentOptions to;
   to.peers = {wire::PeerAddress{"127.0.0.1", port}};
   to.give_up_after = std::chrono::seconds(3);
   PieceStore::ResumeReport rr;
   downloader.add_torrent(meta, PieceStore::open_partial(*meta, dir, rr), to);
-  (void)f;
   auto out = downloader.run();
   REQUIRE(out.torrents.size() == 1);
   return out.torrents[0];
@@ -111,7 +110,7 @@ TEST_CASE("a private swarm downloads over TLS between two sessions, byte-identic
   auto f = make_file(dir, "secret.bin", 700 * 1024 + 11, 1, true);
   SeederThread seeder(f);
   Recorder rec;
-  auto out = download(f, f.meta, dir / "dl", seeder.port(), rec);
+  auto out = download(f.meta, dir / "dl", seeder.port(), rec);
   CHECK(out.complete);
   CHECK_FALSE(out.error);
   CHECK(read_small_file(dir / "dl" / "secret.bin", 1u << 24) == read_small_file(f.path, 1u << 24));
@@ -149,7 +148,7 @@ TEST_CASE("a downloader with the wrong swarm key is refused on both sides and wr
   Meta wrong = *f.meta;
   wrong.swarm_key[5] ^= 0x40;  // same info hash, another key
   Recorder rec;
-  auto out = download(f, std::make_shared<const Meta>(wrong), dir / "dl", seeder.port(), rec);
+  auto out = download(std::make_shared<const Meta>(wrong), dir / "dl", seeder.port(), rec);
   CHECK_FALSE(out.complete);
   REQUIRE(out.error);
   CHECK(out.error->code() == ExitCode::peers_failed);
@@ -167,7 +166,7 @@ TEST_CASE("no key: a public seeder of the same bytes and a private downloader ne
   auto priv = std::make_shared<const Meta>(create_meta(pub.path, 16 * 1024, {}, false, true));
   SeederThread seeder(pub);
   Recorder rec;
-  auto out = download(pub, priv, dir / "dl", seeder.port(), rec);
+  auto out = download(priv, dir / "dl", seeder.port(), rec);
   CHECK_FALSE(out.complete);
   CHECK(out.stats.downloaded_bytes == 0);
   CHECK_FALSE(std::filesystem::exists(dir / "dl" / "same.bin"));
@@ -198,7 +197,7 @@ TEST_CASE("a peer answering a private dial in plaintext (downgrade) is refused",
     ::close(c);
   });
   Recorder rec;
-  auto out = download(f, f.meta, dir / "dl", ntohs(a.sin_port), rec);
+  auto out = download(f.meta, dir / "dl", ntohs(a.sin_port), rec);
   peer.join();
   ::close(lfd);
   CHECK(got_client_hello);  // the private downloader spoke TLS first, never a plaintext handshake
