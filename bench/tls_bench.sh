@@ -13,7 +13,8 @@
 #   bash bench/tls_bench.sh
 #
 # Env: BENCH_DIR (scratch, default /tmp/p2p-tls-bench; needs ~3x SIZE free), SIZE (bytes,
-#      default 1 GiB), RUNS (3), SKIP_ARIA=1, SKIP_PERF=1, P2P_BENCH_SKIP_BUILD=1 (use build/bin).
+#      default 1 GiB), RUNS (3), RESULTS_DIR (bench/results), SKIP_ARIA=1, SKIP_PERF=1,
+#      P2P_BENCH_SKIP_BUILD=1 (use build/bin).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 HERE=$ROOT/bench
@@ -24,7 +25,7 @@ die() { printf 'tls_bench: %s\n' "$*" >&2; exit 1; }
 BENCH_DIR=${BENCH_DIR:-/tmp/p2p-tls-bench}
 SIZE=${SIZE:-$((1 << 30))}
 RUNS=${RUNS:-3}
-RESULTS_DIR=$HERE/results
+RESULTS_DIR=${RESULTS_DIR:-$HERE/results}
 for tool in python3 cmp openssl; do command -v "$tool" >/dev/null || die "$tool is not installed"; done
 [ -x /usr/bin/time ] || die "/usr/bin/time is not installed (Debian package: time)"
 ARIA=1
