@@ -107,10 +107,10 @@ PERF_TXT=$RUN/perf.txt
 if [ $PERF = 1 ]; then
   log "perf: where one private download's CPU goes (both processes, whole system)"
   rm -rf "$RUN/dl/private"
-  if perf record -a -g -F 499 -o "$RUN/perf.data" -- "$BIN/p2p-download" --meta "$RUN/private/f.bin.p2pmeta" \
+  if perf record -a -F 999 -o "$RUN/perf.data" -- "$BIN/p2p-download" --meta "$RUN/private/f.bin.p2pmeta" \
       --peer "127.0.0.1:$PRIV_PORT" --workdir "$RUN/dl/private" --no-listen --quiet >"$RUN/logs/perf.log" 2>&1; then
     perf report -i "$RUN/perf.data" --no-children --sort comm,dso,sym --percent-limit 1.5 --stdio 2>/dev/null |
-      grep -E '^ +[0-9]' | head -30 >"$PERF_TXT" || true
+      grep -E '^ +[0-9.]+%' | head -30 >"$PERF_TXT" || true
   else
     echo "perf record failed: $(tail -2 "$RUN/logs/perf.log")" >"$PERF_TXT"
   fi
