@@ -134,17 +134,17 @@ std::string read_small_file(const std::filesystem::path& path, std::uint64_t max
   return text;
 }
 
-void write_file_atomically(const std::filesystem::path& path, std::string_view content) {
+void write_file_atomically(const std::filesystem::path& path, std::string_view content, unsigned mode) {
   auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
   auto tmp = path;
   tmp += fmt::format(".tmp.{}", ::getpid());
   {
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, static_cast<mode_t>(mode));
     if (fd < 0 && errno == EEXIST) {
       // Left by a crashed process with our pid, or planted: remove the name (never
       // what a link points to) and create our own.
       ::unlink(tmp.c_str());
-      fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+      fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, static_cast<mode_t>(mode));
     }
     if (fd < 0)
       throw Error(ExitCode::disk, fmt::format("cannot create {}: {}", tmp.string(), errno_text(errno)));
