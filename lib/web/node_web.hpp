@@ -72,7 +72,10 @@ class NodeWeb final : public SessionObserver {
   [[nodiscard]] Serving attach(Session& session);
   std::string address() const;  // as bound
   const ControlToken& token() const { return *token_; }
-  void set_add_handler(AddHandler handler) { add_ = std::move(handler); }
+  void set_add_handler(AddHandler handler) {
+    add_ = std::move(handler);
+    options_.identity.can_add = static_cast<bool>(add_);
+  }
 
   // ---- SessionObserver: kept, then passed on ----
   void on_listening(const std::string& host, std::uint16_t port) override { next_.on_listening(host, port); }

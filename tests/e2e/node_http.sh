@@ -51,6 +51,7 @@ curl -s "$SEED_URL/" "$SEED_URL/assets/app.js" "$SEED_URL/assets/style.css" >"$T
 grep -Eq '(src|href)="(https?:)?//|url\((https?:)?//|fetch\("(https?:)?//' "$T/assets.txt" && fail "the page loads something from another host"
 pass "no external URL in the page"
 req GET "$SEED_URL/api/files"; expect 200 "\"$IH\"" "file listed"
+[ "$(echo "$BODY" | json 'j["node"]["can_add"]')" = True ] || fail "the seeder does not offer adding files"
 req GET "$SEED_URL/api/files" -H 'Host: evil.example:80'; expect 403 'Host' "foreign Host refused (DNS rebinding)"
 
 # Changes: no token, wrong token, cross-origin -> 403 and nothing changes.

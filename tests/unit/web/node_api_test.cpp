@@ -96,6 +96,7 @@ TEST_CASE("node API on a session: reads are open, changes need the token and the
   auto files = call(api, "GET", "/api/files", {{"host", host}});
   CHECK(files.status == 200);
   CHECK(nlohmann::json::parse(files.body)["files"].empty());
+  CHECK(nlohmann::json::parse(files.body)["node"]["can_add"] == false);
   CHECK(call(api, "GET", "/metrics", {{"host", host}}).body.find("p2p_net_recv_payload_bytes_total 0") != std::string::npos);
 
   std::string target = "/api/files/" + std::string(64, 'a') + "/pause";
