@@ -104,7 +104,7 @@ def main():
       "of the seeder process (its start-up check included). *First runs*: a fresh random file is written, "
       "`p2p-create`d and seeded, and the download starts at once (the source is still dirty in the page cache, "
       "as a user's new file is); *repeated*: the same seeder after `sync` and one warm-up. Every output was "
-      "compared with `cmp` against its source. Default flags everywhere (p2p-download `--parallel 4`, automatic "
+      "compared with `cmp` against its source. Default flags everywhere (p2p-download: one connection per peer, automatic "
       "piece size; mktorrent's default 256 KiB pieces for aria2c and libtorrent).")
     w("")
 

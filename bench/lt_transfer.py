@@ -24,13 +24,20 @@ def session():
     })
 
 
-def add(ses, torrent, save_path, flags=0):
+def add(ses, torrent, save_path):
+    # No tracker: the downloader is given the seeder's address. The torrent's own announce
+    # URL (opentracker, for aria2c) is removed before the torrent starts: the tracker would
+    # hand the seeder its own address, and libtorrent, having connected to itself, then
+    # refused every connection from 127.0.0.1 (the downloader never got a byte).
     params = lt.add_torrent_params()
     params.ti = lt.torrent_info(torrent)
     params.save_path = save_path
-    params.flags |= flags
-    params.trackers = []  # no tracker: the downloader is given the seeder's address
-    return ses.add_torrent(params)
+    params.flags |= lt.torrent_flags.paused
+    params.flags &= ~lt.torrent_flags.auto_managed
+    h = ses.add_torrent(params)
+    h.replace_trackers([])
+    h.resume()
+    return h
 
 
 def fail(msg):
@@ -62,6 +69,7 @@ def get(torrent, out_dir, peer):
     h.connect_peer((host, int(port)))
     deadline = time.time() + 3600
     last_connect = time.time()
+    last_done, last_change = -1, time.time()
     while True:
         st = h.status()
         if st.is_seeding or st.is_finished:
@@ -70,6 +78,10 @@ def get(torrent, out_dir, peer):
             fail(f"downloader: {st.errc.message()}")
         if time.time() > deadline:
             fail("downloader: not finished after 3600 s")
+        if st.total_done != last_done:
+            last_done, last_change = st.total_done, time.time()
+        elif time.time() - last_change > 60:
+            fail(f"downloader: no progress for 60 s (state {st.state}, {st.num_peers} peers)")
         if st.num_peers == 0 and time.time() - last_connect > 1:
             h.connect_peer((host, int(port)))
             last_connect = time.time()

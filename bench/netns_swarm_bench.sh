@@ -111,7 +111,7 @@ TRACKER_ADDR=${NSH_ADDR[tracker]}
 TORRENT=$T/data/$NAME.torrent
 if [ "$ANCHOR_REPEATS" -gt 0 ]; then
   mktorrent -a "http://$TRACKER_ADDR:6969/announce" -o "$TORRENT" "$SRC" >/dev/null   # default piece length
-  INFOHASH=$(python3 "$ROOT/bench/netns_swarm_report.py" infohash "$TORRENT")
+  INFOHASH=$(python3 "$ROOT/bench/bench_util.py" infohash "$TORRENT")
   mkdir -p "$T/ot"; echo "$INFOHASH" >"$T/ot/whitelist"
   chmod 755 "$T" "$T/ot"; chmod 644 "$T/ot/whitelist"   # opentracker reads it as user nobody, chrooted in -d
 fi

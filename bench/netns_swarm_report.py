@@ -3,42 +3,14 @@
 #   tool shape n rep wall first seeder_copies verify load tstar extra
 # (wall: seconds, or "timeout"/"failed"; extra: when the late joiner joined / the leaver or the
 # seeder left, and for "late" ":<its completion time>").
-#   netns_swarm_report.py infohash X.torrent          -> 40-hex SHA-1 of the info dict
 #   netns_swarm_report.py report RAW OUT --F ... --R ... (see main) -> OUT-latest.md, OUT.png
 import argparse
-import hashlib
 import statistics
 import subprocess
 import sys
 
 TARGET = 1.25
 TOOLS = [("p2p", "p2p-share"), ("aria", "aria2c"), ("lt", "libtorrent")]
-
-
-def infohash(path):
-    b = open(path, "rb").read()
-
-    def skip(i):
-        c = b[i:i + 1]
-        if c == b"i":
-            return b.index(b"e", i) + 1
-        if c in (b"l", b"d"):
-            i += 1
-            while b[i:i + 1] != b"e":
-                i = skip(i)
-            return i + 1
-        colon = b.index(b":", i)
-        return colon + 1 + int(b[i:colon])
-
-    i = 1
-    while b[i:i + 1] != b"e":
-        kend = skip(i)
-        key = b[b.index(b":", i) + 1:kend]
-        vend = skip(kend)
-        if key == b"info":
-            return hashlib.sha1(b[kend:vend]).hexdigest()
-        i = vend
-    raise SystemExit(f"{path}: no info dict")
 
 
 def num(s):
@@ -213,9 +185,6 @@ def gnuplot(a, plot, ns):
 
 
 def main():
-    if sys.argv[1] == "infohash":
-        print(infohash(sys.argv[2]))
-        return
     p = argparse.ArgumentParser()
     p.add_argument("cmd")
     p.add_argument("raw")

@@ -45,7 +45,7 @@ Meta fetch_meta(const std::vector<std::string>& trackers, const std::string& nam
                                                     meta.name, name));
       ensure_writable_dir(workdir);
       auto saved = workdir / (meta.name + ".p2pmeta");
-      write_file_atomically(saved, text);
+      write_file_atomically(saved, text, meta_file_mode(meta));
       reporter.info(fmt::format("got the meta of {} ({}) from tracker {}; saved as {}", meta.name,
                                 meta.info_hash_hex().substr(0, 16), t, saved.string()));
       if (std::find(meta.trackers.begin(), meta.trackers.end(), t) == meta.trackers.end()) meta.trackers.push_back(t);

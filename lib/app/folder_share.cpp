@@ -107,7 +107,9 @@ void FolderShare::share(const fs::path& path, Entry& e) {
           }
           job->store.emplace(opener_.open(*job->meta, path, job->rehashed));
           opener_.save();
-          if (opt_.publish) {
+          if (opt_.publish && job->meta->is_private) {
+            job->notice = fmt::format("{} is private: never published to a tracker", name);
+          } else if (opt_.publish) {
             job->meta_text = meta_to_json(*job->meta);
             for (const auto& t : merge_trackers(job->meta->trackers, opt_.trackers))
               if (auto token = tracker_client::publish_meta(t, job->meta_text, kPublishTimeout))

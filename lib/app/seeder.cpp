@@ -51,6 +51,10 @@ SeedResult seed(const SeedOptions& o, ProgressReporter& reporter) {
     TorrentOptions to;
     to.trackers = merge_trackers(meta->trackers, o.trackers);
     to.keep_seeding = true;
+    if (o.publish && meta->is_private)
+      throw Error(ExitCode::usage, fmt::format("{} is a private meta: it holds its swarm key and is never published to a "
+                                               "tracker; give the meta file to the members instead (drop --publish)",
+                                               o.metas[i].string()));
     if (o.publish && to.trackers.empty())
       throw Error(ExitCode::usage, "--publish needs --tracker HOST:PORT (or trackers in the meta)");
     auto source = o.sources.empty() ? o.workdir / meta->name : o.sources[i];

@@ -70,6 +70,7 @@ static json info_json(const Meta& m) {
             {"pieces", std::move(pieces)}};
   if (m.version >= 2) info["root"] = to_hex(m.root);
   if (m.has_file_hash) info["file_sha256"] = to_hex(m.file_hash);
+  if (m.is_private) info["private"] = true;  // committed to: a stripped copy is another swarm
   return info;
 }
 
@@ -164,6 +165,17 @@ Meta parse_meta(std::string_view json_text, std::string_view origin) {
                                  to_hex(computed)));
   }
 
+  if (auto it = j.find("private"); it != j.end()) {
+    if (!it->is_boolean()) reject(origin, "\"private\" must be true or false");
+    m.is_private = it->get<bool>();
+  }
+  if (auto it = j.find("swarm_key"); it != j.end()) {
+    if (!m.is_private) reject(origin, "\"swarm_key\" in a meta that is not \"private\"");
+    m.swarm_key = digest_field(*it, "\"swarm_key\"", origin);
+  } else if (m.is_private) {
+    reject(origin, "a private meta needs its \"swarm_key\" (64 hex digits); ask whoever shared it for the full meta");
+  }
+
   if (auto it = j.find("trackers"); it != j.end()) {
     if (!it->is_array()) reject(origin, "\"trackers\" must be an array of \"host:port\" strings");
     if (it->size() > limits::kMaxTrackers) reject(origin, fmt::format("more than {} trackers", limits::kMaxTrackers));
@@ -200,8 +212,11 @@ std::string meta_to_json(const Meta& meta) {
   j["info_hash"] = meta.info_hash_hex();
   j["trackers"] = meta.trackers;
   j["created"] = meta.created;
+  if (meta.is_private) j["swarm_key"] = to_hex(meta.swarm_key);
   return j.dump(1) + "\n";
 }
+
+unsigned meta_file_mode(const Meta& meta) { return meta.is_private ? 0600 : 0644; }
 
 FileHashes hash_file(const std::filesystem::path& path, std::uint64_t piece_size, bool want_file_hash) {
   File file(path, File::Mode::read);
@@ -250,7 +265,7 @@ FileHashes hash_file(const std::filesystem::path& path, std::uint64_t piece_size
 }
 
 Meta create_meta(const std::filesystem::path& path, std::uint64_t piece_size,
-                 const std::vector<std::string>& trackers, bool whole_file_hash) {
+                 const std::vector<std::string>& trackers, bool whole_file_hash, bool private_swarm) {
   auto name = path.filename().string();
   validate_file_name(name);
   for (const auto& t : trackers) validate_tracker(t);
@@ -274,6 +289,8 @@ Meta create_meta(const std::filesystem::path& path, std::uint64_t piece_size,
   m.has_file_hash = whole_file_hash;
   m.file_hash = h.file_hash;
   m.trackers = trackers;
+  m.is_private = private_swarm;
+  if (private_swarm) m.swarm_key = generate_swarm_key();
   m.created = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   m.info_hash = sha256(canonical_info(m));
   return m;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/sha256.hpp"
+#include "format/swarm_key.hpp"
 
 namespace p2p {
 
@@ -32,6 +33,11 @@ struct Meta {
   Digest info_hash{};           // SHA-256 of canonical_info(): names the swarm
   std::vector<std::string> trackers;  // "host:port"
   std::int64_t created = 0;     // unix seconds; not part of the info hash
+  // A private swarm (p2p-create --private): "private": true is part of the info (a copy
+  // stripped of it is another swarm); the key is not (it never reaches the info hash,
+  // a tracker or the wire). Peers talk TLS 1.3 with a PSK derived from it, never plaintext.
+  bool is_private = false;
+  SwarmKey swarm_key{};         // meaningful only if is_private
 
   std::uint32_t piece_count() const { return static_cast<std::uint32_t>(pieces.size()); }
   std::uint64_t piece_offset(std::uint32_t index) const { return std::uint64_t{index} * piece_size; }
@@ -71,7 +77,12 @@ FileHashes hash_file(const std::filesystem::path& path, std::uint64_t piece_size
 
 // Builds a format-2 Meta for the file at path (piece_size 0 = automatic); with
 // whole_file_hash it also records the file's SHA-256 (what `sha256sum` prints).
+// With private_swarm, a fresh random swarm key is generated (write the meta with mode 0600:
+// meta_file_mode()).
 Meta create_meta(const std::filesystem::path& path, std::uint64_t piece_size,
-                 const std::vector<std::string>& trackers, bool whole_file_hash = false);
+                 const std::vector<std::string>& trackers, bool whole_file_hash = false, bool private_swarm = false);
+
+// The mode a meta file is written with: 0600 for a private meta (it holds the key), else 0644.
+unsigned meta_file_mode(const Meta& meta);
 
 }  // namespace p2p

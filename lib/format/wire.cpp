@@ -88,7 +88,7 @@ constexpr std::pair<ErrorCode, std::string_view> kErrorCodes[] = {
     {ErrorCode::version_mismatch, "version_mismatch"},   {ErrorCode::unknown_info_hash, "unknown_info_hash"},
     {ErrorCode::info_hash_mismatch, "info_hash_mismatch"}, {ErrorCode::self_connection, "self_connection"},
     {ErrorCode::banned, "banned"},                       {ErrorCode::too_many_connections, "too_many_connections"},
-    {ErrorCode::protocol_error, "protocol_error"},
+    {ErrorCode::protocol_error, "protocol_error"},       {ErrorCode::encryption_required, "encryption_required"},
 };
 }  // namespace
 

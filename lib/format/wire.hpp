@@ -73,6 +73,7 @@ enum class ErrorCode {
   banned,              // handshake: refused for earlier misbehaviour
   too_many_connections,// handshake: over a connection limit; try later
   protocol_error,      // anything malformed or out of bounds; the connection ends
+  encryption_required, // handshake: a plaintext handshake for a private swarm (it talks TLS only)
   unknown,             // a code this version does not know (newer peer)
 };
 std::string_view error_code_name(ErrorCode code);

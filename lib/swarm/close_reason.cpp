@@ -12,6 +12,7 @@ std::string_view close_reason_name(CloseReason reason) {
     case CloseReason::refused: return "refused";
     case CloseReason::peer_refused: return "refused by peer";
     case CloseReason::handshake_timeout: return "handshake timed out";
+    case CloseReason::tls_refused: return "refused (private swarm)";
     case CloseReason::stalled: return "stalled";
     case CloseReason::unresponsive: return "unresponsive";
     case CloseReason::idle: return "idle for too long";

@@ -13,6 +13,7 @@ enum class CloseReason {
   refused,             // we refused their handshake
   peer_refused,        // they sent an error frame (refused us, or reported a violation of ours)
   handshake_timeout,
+  tls_refused,         // private swarm: the TLS set-up failed (wrong or no key, plaintext where TLS is required) (scored)
   stalled,             // requests outstanding, no data for kRequestTimeout (scored)
   unresponsive,        // interested for kIdleTimeout without getting a block (scored)
   idle,                // nothing received for kIdleTimeout

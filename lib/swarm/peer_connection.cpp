@@ -14,11 +14,6 @@
 #include "base/limits.hpp"
 #include "net/use_tuple.hpp"
 
-#include <sys/sendfile.h>
-
-#include <cerrno>
-#include <cstring>
-
 namespace p2p {
 
 namespace {
@@ -26,20 +21,21 @@ constexpr std::size_t kReadBuffer = 64 * 1024;
 constexpr std::size_t kMaxBatch = 64;  // frames gathered into one write
 }  // namespace
 
-PeerConnection::PeerConnection(asio::ip::tcp::socket socket, ConnectionHandler& handler, std::uint64_t id,
+PeerConnection::PeerConnection(PeerStream stream, ConnectionHandler& handler, std::uint64_t id,
                                std::optional<wire::Handshake> ours)
-    : socket_(std::move(socket)), handler_(&handler), id_(id), outgoing_(ours.has_value()), ours_(std::move(ours)),
-      wake_(socket_.get_executor()), rbuf_(kReadBuffer) {
+    : stream_(std::move(stream)), handler_(&handler), id_(id), outgoing_(ours.has_value()), ours_(std::move(ours)),
+      wake_(stream_.get_executor()), rbuf_(kReadBuffer) {
+  auto& socket = stream_.socket();
   std::error_code ec;
-  auto ep = socket_.remote_endpoint(ec);
+  auto ep = socket.remote_endpoint(ec);
   if (!ec) {
     remote_ip_ = ep.address().to_string();
     label_ = format_host_port(remote_ip_, ep.port());
   } else {
     label_ = "?";
   }
-  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  socket_.native_non_blocking(true, ec);  // sendfile must never block the io thread
+  socket.set_option(asio::ip::tcp::no_delay(true), ec);
+  socket.native_non_blocking(true, ec);  // sendfile must never block the io thread
 }
 
 double PeerConnection::sample_download_rate() {
@@ -55,13 +51,13 @@ asio::awaitable<void> PeerConnection::throttle(RateLimiter* limiter, std::uint64
   if (!limiter || limiter->unlimited()) co_return;
   auto wait = limiter->reserve(bytes, Clock::now());
   if (wait.count() <= 0) co_return;
-  asio::steady_timer t(socket_.get_executor(), wait);
+  asio::steady_timer t(stream_.get_executor(), wait);
   co_await t.async_wait(kUseTuple);
 }
 
 void PeerConnection::start() {
   auto self = shared_from_this();
-  asio::co_spawn(socket_.get_executor(), [self]() -> asio::awaitable<void> { co_await self->run(); },
+  asio::co_spawn(stream_.get_executor(), [self]() -> asio::awaitable<void> { co_await self->run(); },
                  [self](std::exception_ptr e) {
                    if (!e) return;
                    try {
@@ -118,9 +114,7 @@ void PeerConnection::close(CloseReason reason, const std::string& detail) {
   open_ = false;
   close_reason_ = reason;
   close_detail_ = detail;
-  std::error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
+  stream_.close();
   wake_.cancel();
   if (!closed_notified_) {
     closed_notified_ = true;
@@ -129,9 +123,18 @@ void PeerConnection::close(CloseReason reason, const std::string& detail) {
 }
 
 asio::awaitable<void> PeerConnection::run() {
-  if (ours_) send(*ours_);  // the dialling side speaks first
   auto self = shared_from_this();
-  asio::co_spawn(socket_.get_executor(), [self]() -> asio::awaitable<void> { co_await self->writer(); },
+  // TLS first for a private swarm (or an incoming TLS client): nothing of the peer
+  // protocol, not even the handshake frame, is sent before the key is proven.
+  PeerStream::Started started = co_await stream_.start();
+  if (!open_) co_return;
+  if (started.refusal != StreamRefusal::none) {
+    close(started.refusal == StreamRefusal::closed ? CloseReason::peer_closed : CloseReason::tls_refused,
+          started.detail);
+    co_return;
+  }
+  if (ours_) send(*ours_);  // the dialling side speaks first
+  asio::co_spawn(stream_.get_executor(), [self]() -> asio::awaitable<void> { co_await self->writer(); },
                  asio::detached);  // writer catches its own errors
   std::string violation;
   try {
@@ -144,7 +147,7 @@ asio::awaitable<void> PeerConnection::run() {
     control_.push_back(OutFrame{wire::encode(wire::ErrorMsg{"protocol_error", violation}), {}});
     uploads_.clear();
     wake_writer();
-    asio::steady_timer t(socket_.get_executor(), std::chrono::milliseconds(100));
+    asio::steady_timer t(stream_.get_executor(), std::chrono::milliseconds(100));
     co_await t.async_wait(kUseTuple);
     close(CloseReason::protocol_violation, violation);
   }
@@ -158,14 +161,13 @@ asio::awaitable<bool> PeerConnection::read_exact(std::span<std::uint8_t> out) {
   if (need == 0) co_return true;
   if (need >= kReadBuffer / 2) {
     // Large payloads go straight into their destination: no extra copy.
-    auto [ec, n] = co_await asio::async_read(socket_, asio::buffer(out.data() + have, need), kUseTuple);
-    if (ec) co_return false;
+    if (co_await stream_.read(asio::buffer(out.data() + have, need))) co_return false;
     last_received_ = Clock::now();
     co_return true;
   }
   rpos_ = rend_ = 0;
   while (rend_ < need) {
-    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(rbuf_.data() + rend_, rbuf_.size() - rend_), kUseTuple);
+    auto [ec, n] = co_await stream_.read_some(asio::buffer(rbuf_.data() + rend_, rbuf_.size() - rend_));
     if (ec) co_return false;
     rend_ += n;
     last_received_ = Clock::now();
@@ -238,44 +240,29 @@ asio::awaitable<void> PeerConnection::reader() {
 
 asio::awaitable<void> PeerConnection::refuse(wire::ErrorCode code) {
   std::string name(wire::error_code_name(code));
-  control_.push_back(OutFrame{wire::encode(wire::ErrorMsg{name, "handshake refused: " + name}), {}});
+  std::string why = code == wire::ErrorCode::encryption_required
+                        ? "handshake refused: that swarm is private: its peers talk TLS with the swarm key, never plaintext"
+                        : "handshake refused: " + name;
+  control_.push_back(OutFrame{wire::encode(wire::ErrorMsg{name, why}), {}});
   uploads_.clear();
   wake_writer();
   // Give the writer a moment to deliver the refusal, then hang up.
-  asio::steady_timer t(socket_.get_executor(), std::chrono::milliseconds(200));
+  asio::steady_timer t(stream_.get_executor(), std::chrono::milliseconds(200));
   co_await t.async_wait(kUseTuple);
   close(CloseReason::refused, name);
 }
 
-// Header through Asio, then the bytes straight from the file with sendfile(2):
-// no copy through user space on the serving side.
+// The frame header, then the block from the file (PeerStream: sendfile in plaintext,
+// pread + one TLS write under TLS).
 asio::awaitable<std::string> PeerConnection::send_block(const wire::Request& r) {
   auto src = handler_->block_source(*this, r);
   if (src.fd < 0) co_return std::string();
   co_await throttle(up_limit_, r.length);
   if (!open_) co_return std::string();
   std::string head = wire::encode(wire::Piece{r.piece, r.begin}, r.length);
-  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(head), kUseTuple);
-  if (ec) co_return "send failed: " + ec.message();
-  off_t offset = static_cast<off_t>(src.offset);
-  std::size_t left = r.length;
-  while (left > 0) {
-    ssize_t sent = ::sendfile(socket_.native_handle(), src.fd, &offset, left);
-    if (sent > 0) {
-      left -= static_cast<std::size_t>(sent);
-      payload_sent_ += static_cast<std::uint64_t>(sent);
-    } else if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      auto [wec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_write, kUseTuple);
-      if (wec) co_return "send failed: " + wec.message();
-    } else if (sent < 0 && errno == EINTR) {
-      continue;
-    } else {
-      co_return sent == 0 ? fmt::format("source file ended early at offset {}", offset)
-                          : fmt::format("send failed: {}", std::strerror(errno));
-    }
-  }
-  last_sent_ = Clock::now();
-  co_return std::string();
+  std::string failure = co_await stream_.send_file(head, src.fd, src.offset, r.length, payload_sent_);
+  if (failure.empty()) last_sent_ = Clock::now();
+  co_return failure;
 }
 
 asio::awaitable<void> PeerConnection::writer() {
@@ -295,8 +282,7 @@ asio::awaitable<void> PeerConnection::writer() {
           bufs.push_back(asio::buffer(control_[i].header));
           if (!control_[i].payload.empty()) bufs.push_back(asio::buffer(control_[i].payload));
         }
-        auto [ec, n] = co_await asio::async_write(socket_, bufs, kUseTuple);
-        if (ec) break;
+        if (co_await stream_.write(bufs)) break;
         for (std::size_t i = 0; i < frames; ++i) payload_sent_ += control_[i].payload.size();
         control_.erase(control_.begin(), control_.begin() + static_cast<std::ptrdiff_t>(frames));
         if (control_.empty()) {

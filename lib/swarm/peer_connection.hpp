@@ -1,5 +1,5 @@
-// One TCP connection to a peer: framing, the handshake exchange, a reader and a
-// writer coroutine, byte counters. Transport only: what the peer has, choking,
+// One connection to a peer (plaintext or TLS: a PeerStream): framing, the handshake
+// exchange, a reader and a writer coroutine, byte counters. Transport only: what the peer has, choking,
 // interest and requests live in its Peer record, owned by its torrent.
 // Included only by network-edge sources (it pulls in Asio).
 #pragma once
@@ -17,6 +17,7 @@
 
 #include "format/wire.hpp"
 #include "swarm/close_reason.hpp"
+#include "swarm/peer_stream.hpp"
 #include "swarm/policy/piece_picker.hpp"
 #include "swarm/policy/rate_limiter.hpp"
 
@@ -42,7 +43,7 @@ class ConnectionHandler {
   // Where to store an incoming block; an empty span discards it.
   virtual std::span<std::uint8_t> block_destination(PeerConnection& c, const wire::Piece& p, std::uint32_t len) = 0;
   virtual void on_block(PeerConnection& c, const BlockRef& block, bool stored) = 0;
-  // Where the requested block's bytes are (sent with sendfile); fd -1 to skip it.
+  // Where the requested block's bytes are (sent with sendfile, or pread + TLS); fd -1 to skip it.
   struct BlockSource {
     int fd = -1;
     std::uint64_t offset = 0;
@@ -57,7 +58,8 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
 
   // Outgoing: `ours` is sent at once. Incoming: nullopt; the handler's answer to
   // their handshake says what to send (the accepting side learns the info hash first).
-  PeerConnection(asio::ip::tcp::socket socket, ConnectionHandler& handler, std::uint64_t id,
+  // The stream's TLS handshake (if any) runs first; a refusal closes with CloseReason::tls_refused.
+  PeerConnection(PeerStream stream, ConnectionHandler& handler, std::uint64_t id,
                  std::optional<wire::Handshake> ours);
 
   void start();
@@ -85,6 +87,9 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   bool outgoing() const { return outgoing_; }
   bool open() const { return open_; }
   bool handshaken() const { return handshaken_; }
+  bool encrypted() const { return stream_.encrypted(); }
+  // TLS only: the info hash whose swarm key the peer proved in the handshake.
+  std::optional<Digest> proven_swarm() const { return stream_.proven_swarm(); }
   const wire::Handshake& theirs() const { return theirs_; }
   const std::string& label() const { return label_; }  // "127.0.0.1:5000"
   const std::string& remote_ip() const { return remote_ip_; }
@@ -111,7 +116,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
     std::vector<std::uint8_t> payload;
   };
 
-  asio::ip::tcp::socket socket_;
+  PeerStream stream_;
   ConnectionHandler* handler_;
   std::uint64_t id_;
   bool outgoing_;

@@ -78,7 +78,8 @@ wire::PeerAddress parse_peer_address(const std::string& text) {
 
 Session::Impl::Impl(SessionOptions o, SessionObserver& obs)
     : opt(std::move(o)), observer(obs), peer_id(tracker_client::random_peer_id()), up_limit(opt.max_upload_rate), down_limit(opt.max_download_rate),
-      reputation(opt.reputation_db), buffers(limits::kMaxPiecesInFlightBytes) {
+      reputation(opt.reputation_db), buffers(limits::kMaxPiecesInFlightBytes),
+      tls(std::make_unique<TlsContext>([this](const Digest& identity) { return find_psk(identity); })) {
   fd_limit = raise_fd_limit();  // one descriptor per served file, plus the sockets
   spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
@@ -96,12 +97,18 @@ Torrent* Session::Impl::find(const Digest& info_hash) const {
   return nullptr;
 }
 
+std::optional<PskMaterial> Session::Impl::find_psk(const Digest& identity) const {
+  for (const auto& t : torrents)
+    if (t->psk() && t->psk()->identity == identity && t->accepts_peers()) return t->psk();
+  return std::nullopt;
+}
+
 // ---- connections ----------------------------------------------------------------------
 
-std::shared_ptr<PeerConnection> Session::Impl::open_connection(tcp::socket socket, ConnectionHandler& handler,
+std::shared_ptr<PeerConnection> Session::Impl::open_connection(PeerStream stream, ConnectionHandler& handler,
                                                                std::optional<wire::Handshake> ours) {
   auto id = next_conn_id++;
-  auto c = std::make_shared<PeerConnection>(std::move(socket), handler, id, std::move(ours));
+  auto c = std::make_shared<PeerConnection>(std::move(stream), handler, id, std::move(ours));
   c->set_rate_limiters(&up_limit, &down_limit);
   connections[id] = c;
   ++connections_per_ip[c->remote_ip()];
@@ -190,7 +197,8 @@ asio::awaitable<void> Session::Impl::accept_loop() {
       continue;
     }
     // The accepting side waits for the dialler's handshake: it names the torrent.
-    open_connection(std::move(socket), *this, std::nullopt)->start();
+    // Plaintext or TLS (a private swarm's member): the first byte says which.
+    open_connection(PeerStream::incoming(std::move(socket), tls.get()), *this, std::nullopt)->start();
   }
 }
 
@@ -201,11 +209,37 @@ HandshakeAnswer Session::Impl::on_handshake(PeerConnection& c, const wire::Hands
     return refuse;
   }
   Torrent* t = find(theirs.info_hash);
+  if (auto proven = c.proven_swarm(); proven && *proven != theirs.info_hash) {
+    // Proved the key of one swarm, then named another: whatever it is after, not that.
+    refuse.refusal = wire::ErrorCode::unknown_info_hash;
+    return refuse;
+  }
   if (!t || !t->accepts_peers()) {
     refuse.refusal = wire::ErrorCode::unknown_info_hash;
     return refuse;
   }
+  if (t->psk() && !c.encrypted()) {
+    // A private swarm never answers in plaintext: the refusal carries no data.
+    refuse.refusal = wire::ErrorCode::encryption_required;
+    note_refusal(fmt::format("{}#{}", c.remote_ip(), theirs.peer_id.substr(0, 16)),
+                 fmt::format("{}: refused a plaintext handshake for private swarm {} (it talks TLS only)", c.label(),
+                             t->meta().name));
+    return refuse;
+  }
   return t->adopt(connections.at(c.id()), theirs);
+}
+
+void Session::Impl::on_closed(PeerConnection& c, CloseReason reason, const std::string& detail) {
+  forget_connection(c);
+  // A TLS client that could not prove a key of ours cannot be named by more than its
+  // address; that is scored (and listed), but not banned by address: a NAT shares it.
+  if (reason == CloseReason::tls_refused && !stopping)
+    note_refusal(c.remote_ip() + "#tls", fmt::format("{}: {}", c.label(), detail));
+}
+
+void Session::Impl::note_refusal(const std::string& key, const std::string& text) {
+  observer.on_event("", EventKind::notice, text);
+  reputation.record(key, Reputation::Event::violation, text, std::chrono::system_clock::now());
 }
 
 // ---- housekeeping and life cycle ---------------------------------------------------------------
@@ -229,6 +263,11 @@ void Session::Impl::tick() {
   std::erase_if(retired, [](const auto& t) { return t->hashing() == 0; });
   auto now = Clock::now();
   for (std::size_t i = 0; i < torrents.size(); ++i) torrents[i]->tick(now);
+  // Incoming connections still in the session's hands (no handshake yet, TLS or plaintext).
+  std::vector<std::shared_ptr<PeerConnection>> late;
+  for (auto& [id, c] : connections)
+    if (!c->outgoing() && !c->handshaken() && now - c->created() > limits::kHandshakeTimeout) late.push_back(c);
+  for (auto& c : late) c->close(CloseReason::handshake_timeout);
   if (now.time_since_epoch() % std::chrono::seconds(2) < kTick) reputation.flush();
   if (finished()) shutdown();
 }

@@ -17,6 +17,7 @@
 #include "swarm/reputation.hpp"
 #include "swarm/session.hpp"
 #include "swarm/session_snapshot.hpp"
+#include "swarm/tls_context.hpp"
 
 namespace p2p {
 
@@ -36,6 +37,8 @@ struct Session::Impl final : ConnectionHandler {
   RateLimiter up_limit, down_limit;
   Reputation reputation;
   PieceBufferPool buffers;
+  // Private swarms: TLS 1.3 with each torrent's PSK; the server side finds a torrent by PSK identity.
+  std::unique_ptr<TlsContext> tls;
   std::uint64_t next_conn_id = 1;
   // Every open connection of the process (incoming before its handshake, and
   // those attached to torrents), for the per-process and per-address budgets.
@@ -70,8 +73,13 @@ struct Session::Impl final : ConnectionHandler {
   Torrent* find(const Digest& info_hash) const;
 
   // ---- connections -------------------------------------------------------------
-  std::shared_ptr<PeerConnection> open_connection(tcp::socket socket, ConnectionHandler& handler,
+  std::shared_ptr<PeerConnection> open_connection(PeerStream stream, ConnectionHandler& handler,
                                                   std::optional<wire::Handshake> ours);
+  // The private torrent (accepting peers) whose PSK identity this is.
+  std::optional<PskMaterial> find_psk(const Digest& identity) const;
+  // A connection refused before it could name itself (TLS) or for naming a private swarm
+  // in plaintext: reported, and scored as a protocol violation under `key`.
+  void note_refusal(const std::string& key, const std::string& text);
   void forget_connection(PeerConnection& c);  // its handler calls this from on_closed
   std::size_t dial_budget() const;
   // Connections the process may hold: the per-process limit, lowered to what the
@@ -101,7 +109,7 @@ struct Session::Impl final : ConnectionHandler {
   std::span<std::uint8_t> block_destination(PeerConnection&, const wire::Piece&, std::uint32_t) override { return {}; }
   void on_block(PeerConnection&, const BlockRef&, bool) override {}
   BlockSource block_source(PeerConnection&, const wire::Request&) override { return {}; }
-  void on_closed(PeerConnection& c, CloseReason, const std::string&) override { forget_connection(c); }
+  void on_closed(PeerConnection& c, CloseReason reason, const std::string& detail) override;
 };
 
 }  // namespace p2p

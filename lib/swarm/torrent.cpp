@@ -34,6 +34,9 @@ Torrent::Torrent(Session::Impl& session, std::shared_ptr<const Meta> meta, Piece
       picker_(piece_lengths(*meta_), limits::kBlockSize, std::random_device{}()), dir_(opt_.parallel) {
   for (std::uint32_t i = 0; i < meta_->piece_count(); ++i)
     if (store_.has(i)) picker_.mark_have(i);
+  if (meta_->is_private)
+    psk_ = PskMaterial{swarm_psk_identity(meta_->swarm_key, meta_->info_hash),
+                       swarm_psk(meta_->swarm_key, meta_->info_hash), meta_->info_hash};
   stats_.name = meta_->name;
   stats_.info_hash_hex = meta_->info_hash_hex();
   stats_.total_bytes = meta_->size;
@@ -63,8 +66,11 @@ bool Torrent::finished() const {
 
 void Torrent::start() {
   if (!opt_.trackers.empty()) {
+    // A private swarm announces an id derived from its key, never its info hash, and
+    // reports no byte counts: only whether it is complete (docs/SECURITY.md, "Private swarms").
+    Digest announced = meta_->is_private ? tracker_swarm_id(meta_->swarm_key, meta_->info_hash) : meta_->info_hash;
     announcer_ = std::make_shared<Announcer>(
-        s_.io, opt_.trackers, meta_->info_hash, s_.peer_id, s_.listen_port,
+        s_.io, opt_.trackers, announced, s_.peer_id, s_.listen_port,
         [this](const std::string& tracker, std::vector<wire::PeerAddress> peers) {
           std::string why;
           auto hp = parse_host_port(tracker, why);
@@ -72,8 +78,9 @@ void Torrent::start() {
         },
         [this](const std::string& text) { event(EventKind::tracker, text); },
         [this] {
-          return Announcer::Numbers{meta_->size - store_.verified_bytes(), stats_.uploaded_bytes,
-                                    stats_.downloaded_bytes};
+          std::uint64_t left = meta_->size - store_.verified_bytes();
+          if (meta_->is_private) return Announcer::Numbers{left > 0 ? 1u : 0u, 0, 0};
+          return Announcer::Numbers{left, stats_.uploaded_bytes, stats_.downloaded_bytes};
         },
         [this](const std::string& tracker) { withdrawn_by(tracker); });
     announcer_->start();
@@ -162,7 +169,9 @@ asio::awaitable<void> Torrent::connect(wire::PeerAddress addr) {
     co_return;
   }
   dir_.connected(addr);
-  auto c = s_.open_connection(std::move(socket), *this, our_handshake());
+  // A private swarm dials TLS only, whatever the other side would accept.
+  PeerStream stream = psk_ ? PeerStream::tls_client(std::move(socket), *s_.tls, *psk_) : PeerStream::plain(std::move(socket));
+  auto c = s_.open_connection(std::move(stream), *this, our_handshake());
   attach(c, addr);
   c->start();
 }

@@ -29,6 +29,8 @@ class Torrent final : public ConnectionHandler {
   ~Torrent() override;
 
   const Meta& meta() const { return *meta_; }
+  // A private swarm's TLS key material (identity, PSK); nullopt for a public one.
+  const std::optional<PskMaterial>& psk() const { return psk_; }
   State state() const { return state_; }
   // Done for the session's purposes: failed, stopped, or complete and not seeding.
   bool finished() const;
@@ -133,6 +135,7 @@ class Torrent final : public ConnectionHandler {
 
   Session::Impl& s_;
   std::shared_ptr<const Meta> meta_;
+  std::optional<PskMaterial> psk_;
   PieceStore store_;
   TorrentOptions opt_;
   State state_ = State::running;

@@ -56,7 +56,8 @@ HandshakeAnswer Torrent::on_handshake(PeerConnection& c, const wire::Handshake& 
     answer.refusal = wire::ErrorCode::protocol_error;
     return answer;
   }
-  if (h.version != wire::kProtocolVersion) answer.refusal = wire::ErrorCode::version_mismatch;
+  if (psk_ && !c.encrypted()) answer.refusal = wire::ErrorCode::encryption_required;  // never plaintext
+  else if (h.version != wire::kProtocolVersion) answer.refusal = wire::ErrorCode::version_mismatch;
   else if (h.info_hash != meta_->info_hash) answer.refusal = wire::ErrorCode::info_hash_mismatch;
   else if (h.peer_id == s_.peer_id) answer.refusal = wire::ErrorCode::self_connection;
   else if (banned_.count(p->key) || s_.reputation.banned(p->key, std::chrono::system_clock::now())) {
@@ -194,7 +195,8 @@ void Torrent::handle(Peer& p, const wire::NotInterested&, std::span<const std::u
 void Torrent::handle(Peer& p, const wire::ErrorMsg& e, std::span<const std::uint8_t>) {
   auto code = wire::parse_error_code(e.code);
   bool never_again = code == wire::ErrorCode::unknown_info_hash || code == wire::ErrorCode::info_hash_mismatch ||
-                     code == wire::ErrorCode::version_mismatch || code == wire::ErrorCode::self_connection;
+                     code == wire::ErrorCode::version_mismatch || code == wire::ErrorCode::self_connection ||
+                     code == wire::ErrorCode::encryption_required;
   if (never_again && p.dialled() && p.listen_address)
     dir_.refuse_forever(*p.listen_address, fmt::format("peer reported {}: {}", e.code, e.message));
   p.conn->close(CloseReason::peer_refused, fmt::format("{}: {}", e.code, e.message));
@@ -297,7 +299,15 @@ void Torrent::on_closed(PeerConnection& c, CloseReason reason, const std::string
   drop_requests(p);
   std::string why = detail.empty() ? std::string(close_reason_name(reason))
                                    : fmt::format("{}: {}", close_reason_name(reason), detail);
-  if (p.listen_address) {
+  if (reason == CloseReason::tls_refused && p.dialled() && p.listen_address && !quiet) {
+    // We dialled with this swarm's key and the peer is not a member (or talks plaintext):
+    // never again, scored like a protocol violation.
+    dir_.closed(*p.listen_address, false, why, Clock::now());
+    dir_.refuse_forever(*p.listen_address, why);
+    event(EventKind::peer_dropped, fmt::format("{}: {}", c.label(), why));
+    if (s_.reputation.record(p.reputation_key, Reputation::Event::violation, why, std::chrono::system_clock::now()))
+      note_ban(p.reputation_key, s_.reputation.find(p.reputation_key)->reason);
+  } else if (p.listen_address) {
     if (!p.dialled()) {
       dir_.incoming_closed(*p.listen_address);
     } else if (!quiet) {

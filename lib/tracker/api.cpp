@@ -300,6 +300,9 @@ Task<void> Api::publish(const HttpRequest& request, HttpResponse& out) {
   } catch (const Error& e) {
     refuse(e.code() == ExitCode::bad_meta ? 400 : 500, e.what());
   }
+  // A private meta holds its swarm key: a catalog would hand it to anyone. Refused, not stored.
+  if (meta->is_private)
+    refuse(403, "publish: this meta is private (it holds a swarm key); private swarms are never published");
   OwnerToken token = new_owner_token();
   std::optional<PublishOutcome> result;
   try {

@@ -254,3 +254,53 @@ TEST_CASE("missing and unreadable files give input errors", "[meta]") {
     CHECK(e.code() != ExitCode::ok);
   }
 }
+
+TEST_CASE("a private meta keeps its key outside the info hash, commits to being private, is written 0600",
+          "[meta][private]") {
+  test::TempDir dir;
+  auto path = dir / "file.bin";
+  test::write_file(path, test::random_bytes(100000, 3));
+  Meta pub = create_meta(path, 16384, {});
+  Meta priv = create_meta(path, 16384, {}, false, true);
+  CHECK(priv.is_private);
+  CHECK(priv.swarm_key != SwarmKey{});
+  // Same bytes, another swarm: the info hash commits to "private".
+  CHECK(priv.info_hash != pub.info_hash);
+  CHECK(canonical_info(priv).find("\"private\":true") != std::string::npos);
+  CHECK(canonical_info(priv).find(to_hex(priv.swarm_key)) == std::string::npos);
+  CHECK(canonical_info(pub).find("private") == std::string::npos);
+
+  // Round trip keeps the key.
+  Meta back = parse_meta(meta_to_json(priv), "private.p2pmeta");
+  CHECK(back.is_private);
+  CHECK(back.swarm_key == priv.swarm_key);
+  CHECK(back.info_hash == priv.info_hash);
+
+  // Two private metas of one file are two swarms with two keys.
+  Meta priv2 = create_meta(path, 16384, {}, false, true);
+  CHECK(priv2.swarm_key != priv.swarm_key);
+
+  // Rejections: a private meta without its key; a key in a meta that is not private;
+  // a stripped copy (no "private", hash left as is) no longer matches its info hash.
+  CHECK(code_of(edited(priv, [](json& j) { j.erase("swarm_key"); }, false)) == ExitCode::bad_meta);
+  CHECK(code_of(edited(priv, [](json& j) { j.erase("private"); }, false)) == ExitCode::bad_meta);
+  CHECK(code_of(edited(priv, [](json& j) { j["swarm_key"] = "zz"; }, false)) == ExitCode::bad_meta);
+  CHECK(code_of(edited(priv, [](json& j) { j["private"] = "yes"; })) == ExitCode::bad_meta);
+  // Stripped of both and re-hashed: a valid public meta of another swarm, without a key.
+  json stripped = json::parse(edited(priv, [](json& j) {
+    j.erase("private");
+    j.erase("swarm_key");
+  }));
+  stripped["info_hash"] = to_hex(sha256(json::parse(canonical_info(pub)).dump()));
+  Meta s = parse_meta(stripped.dump(), "stripped");
+  CHECK_FALSE(s.is_private);
+  CHECK(s.info_hash == pub.info_hash);
+  CHECK(s.info_hash != priv.info_hash);
+
+  CHECK(meta_file_mode(priv) == 0600);
+  CHECK(meta_file_mode(pub) == 0644);
+  auto out = dir / "private.p2pmeta";
+  write_file_atomically(out, meta_to_json(priv), meta_file_mode(priv));
+  auto perms = std::filesystem::status(out).permissions();
+  CHECK((perms & (std::filesystem::perms::group_all | std::filesystem::perms::others_all)) == std::filesystem::perms::none);
+}

@@ -196,6 +196,21 @@ TEST_CASE("publish refuses an empty, invalid or tampered meta with 400 and store
   CHECK(f.catalog.size() == 0);
 }
 
+TEST_CASE("publish refuses a private meta with 403 and stores nothing, key included", "[tracker][private]") {
+  Fixture f;
+  test::TempDir dir;
+  auto path = dir / "secret.bin";
+  test::write_file(path, test::random_bytes(40000, 5));
+  Meta m = create_meta(path, 0, {}, false, true);
+  f.call("POST", "/publish", meta_to_json(m));
+  CHECK(f.res.status == 403);
+  CHECK(json::parse(f.res.body)["error"].get<std::string>().find("private") != std::string::npos);
+  CHECK(f.catalog.size() == 0);
+  f.call("GET", "/meta/" + m.info_hash_hex());
+  CHECK(f.res.status == 404);
+  CHECK(f.res.body.find(to_hex(m.swarm_key)) == std::string::npos);
+}
+
 TEST_CASE("scrape needs 1..64 valid hashes", "[tracker]") {
   Fixture f;
   f.get_json("/scrape", 400);
