@@ -23,6 +23,7 @@ struct DownloadOptions {
   std::string listen_host = "0.0.0.0";
   bool keep_seeding = false;
   std::optional<std::chrono::seconds> seed_time;
+  std::optional<std::string> http;  // HOST:PORT of the node's page and API (--http)
   std::chrono::seconds give_up_after = std::chrono::duration_cast<std::chrono::seconds>(limits::kDefaultGiveUpAfter);
 };
 
