@@ -130,7 +130,9 @@ def plan(files, total, seed):
     body, k = sizes(rng, files - special - 1, rest)
     sz = [ONLY_SIZE, MAX_SIZE, MIN_SIZE] + [0] * n_empty_files + body
     entries = []
-    deep = [d for d in dirs if depth[d] >= 3] or [d for d in dirs if d] or [""]
+    # The --only probe's path is plain ASCII without spaces (it goes through hyperfine's command line).
+    plain = [d for d in dirs if d.isascii() and " " not in d]
+    deep = [d for d in plain if depth[d] >= 3] or plain
     only_dir = rng.choice(deep)
     for i, s in enumerate(sz):
         d = only_dir if i == 0 else rng.choice(dirs)
