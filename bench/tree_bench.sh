@@ -214,8 +214,9 @@ mktor first
 for ((r = 0; r < CREATE_RUNS; r++)); do
   if ((r % 2)); then mktor repeated; p2p_create repeated; else p2p_create repeated; mktor repeated; fi
 done
-info meta_size_tree "$([ $P2P = 1 ] && stat -c %s "$META" || echo -)"
-info torrent_size_tree "$(stat -c %s "$TOR")"
+info meta_size_tree "$([ $P2P = 1 ] && stat -c %s "$META" || echo -) bytes (p2p-create, $TREE_FILES files)"
+info torrent_size_tree "$(stat -c %s "$TOR") bytes (mktorrent)"
+info entries "$TREE_FILES $META_ENTRIES"
 [ $P2P = 1 ] && info p2p_meta "$(python3 "$HERE/tree_report.py" metainfo "$META" 2>&1)"
 info torrent "$(python3 -c '
 import sys
@@ -228,7 +229,7 @@ print("piece length", int(b[i:b.index(b"e", i)]), "(mktorrent default)")' "$TOR"
 SEED_PID=""
 if [ $P2P = 1 ]; then
   logf=$RUN/logs/p2p-seed.log
-  cmd=("$BIN/p2p-seed" --meta "$META" --source "$TREE" --port 0 --host 127.0.0.1 --quiet)
+  cmd=("$BIN/p2p-seed" --meta "$META" --source "$TREE" --port 0 --host 127.0.0.1 --workdir "$RUN/seed-workdir" --quiet)
   note_cmd "${cmd[*]}"
   bg_start "$logf" "${cmd[@]}"
   SEED_PID=$BG_PID
@@ -392,12 +393,13 @@ if [ $P2P = 1 ]; then
   p2p_hash=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["info_hash"])' "$META")
   info ref_vs_p2p "$([ "$p2p_hash" = "$ref_hash" ] && echo 'the same info hash as p2p-create: the format matches the brief' || echo "p2p-create's info hash $p2p_hash differs from the reference's: the formats differ (gen_tree.py write_meta needs adjusting)")"
 fi
-BIG=$CACHE_DIR/meta-$META_ENTRIES.p2pmeta
+# Keyed by the generator's own hash: a change to the format it writes makes a new file.
+BIG=$CACHE_DIR/meta-$META_ENTRIES-$(sha256sum "$HERE/gen_tree.py" | cut -c1-12).p2pmeta
 if [ ! -s "$BIG" ]; then
   note_cmd "python3 bench/gen_tree.py meta $BIG --entries $META_ENTRIES"
   gen meta "$BIG.tmp" --entries "$META_ENTRIES" >/dev/null && mv "$BIG.tmp" "$BIG"
 fi
-info meta_size_big "$(stat -c %s "$BIG") bytes ($META_ENTRIES empty files in nested folders, no pieces; bench/gen_tree.py meta)"
+info meta_size_big "$(stat -c %s "$BIG") bytes ($META_ENTRIES files, all empty, in nested folders, no pieces; bench/gen_tree.py meta)"
 head -c 1 /dev/zero >"$RUN/meta/one"
 "$BIN/p2p-create" -q "$RUN/meta/one" -o "$RUN/meta/one.p2pmeta"
 
@@ -427,7 +429,7 @@ info parse_method "p2p-download --meta M --workdir DIR --quiet (no peer: it load
 stop_all
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-GIT_DIRTY=$(git -C "$ROOT" status --porcelain -- lib apps CMakeLists.txt 2>/dev/null | wc -l)
+GIT_DIRTY=$({ git -C "$ROOT" status --porcelain -- lib apps CMakeLists.txt 2>/dev/null || true; } | wc -l)
 info command "$COMMAND"
 info date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 info host "$(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1), $(awk '/MemTotal/{printf "%.0f GiB RAM", $2/1048576}' /proc/meminfo), kernel $(uname -r), $(findmnt -no FSTYPE -T "$BENCH_DIR") at $BENCH_DIR, tree on $(findmnt -no FSTYPE -T "$TREE")"

@@ -90,15 +90,23 @@ def report(a):
     table.append(["--only 1 MiB file, start to exit 0", p2p_cell("only", only), "-", "-", "-", "<100 ms",
                   ("yes" if only < 0.1 else "NO") if only is not None else "-"])
     base = med("parse", "one", "median")
-    for label, what, size_key in (("tree", "the tree's meta", "meta_size_tree"), ("big", "the big meta", "meta_size_big")):
+    n_tree, n_big = (info.get("entries", "? ?").split() + ["?", "?"])[:2]
+    tor = info.get("torrent_size_tree", "-").split(" ")[0]
+    table.append(["parse, a one-file meta (baseline)", p2p_cell("parse", base) if base is not None else "-",
+                  "-", "-", "-", "-", "-"])
+    for label, what, size_key in ((f"tree", f"the {n_tree}-file tree's meta", "meta_size_tree"),
+                                  ("big", f"a {n_big}-entry meta (gen_tree.py)", "meta_size_big")):
         size = info.get(size_key, "-").split(" ")[0]
-        table.append([f"meta size, {what}", fmt_bytes(size) if size.isdigit() else ("FAILED" if "create" in failed_steps else "-"),
-                      "-", "-", "-", "-", "-"])
+        p2p_size = fmt_bytes(size) if size.isdigit() else ("FAILED" if "create" in failed_steps else "-")
+        anchor = ["mktorrent .torrent", fmt_bytes(tor), f"{int(size) / int(tor):.2f}x" if size.isdigit() and tor.isdigit() else "-"] \
+            if label == "tree" and tor.isdigit() else ["-", "-", "-"]
+        table.append([f"meta size, {what}", p2p_size] + anchor + ["-", "-"])
         t = med("parse", label, "median")
-        net = f" ({fmt_s(t - base)} over a one-file meta's {fmt_s(base)})" if t is not None and base is not None else ""
-        table.append([f"parse, {what} (process start to exit)", p2p_cell("parse", t, net) if t is not None else
-                      ("FAILED" if any(m.startswith(f"p2p-download refuses the {label}") or m.startswith(f"{label}:")
-                                       for s, m in fails if s == "parse") else "-"), "-", "-", "-", "-", "-"])
+        net = f" ({fmt_s(t - base)} more than the baseline)" if t is not None and base is not None else ""
+        refused = any(s == "parse" and (m.startswith(f"p2p-download refuses the {label}") or m.startswith(f"{label}:"))
+                      for s, m in fails)
+        table.append([f"parse, {what}", p2p_cell("parse", t, net) if t is not None else ("FAILED" if refused else "-"),
+                      "-", "-", "-", "-", "-"])
 
     header = ["Measure", "p2p-share", "Anchor", "Anchor figure", "Ratio", "Target", "Met"]
     widths = [max(len(r[i]) for r in [header] + table) for i in range(len(header))]
@@ -114,7 +122,8 @@ def report(a):
         if k in info:
             out.append(f"{k}: {info[k]}")
     out.append("")
-    out.append("Times are wall seconds, medians of the repeated runs [min-max, n]; ratio = p2p-share / anchor.")
+    out.append("Times are wall seconds, medians of the repeated runs [min-max, n]; ratio = p2p-share / anchor;")
+    out.append("parse = p2p-download process start to exit with a meta and no peer (see parse_method).")
     out.append(summary)
     if fails:
         out.append("")
