@@ -6,7 +6,9 @@
 #   2. loopback transfer into an empty folder, default flags, one verified warm-up each, then
 #      median of RUNS, interleaved p2p / rsync / aria2c so load drifts hit all three:
 #      p2p-seed -> p2p-download, rsync daemon -> `rsync -a rsync://...`, aria2c -> aria2c with
-#      the mktorrent torrent (through opentracker, as bench/core_bench.sh does);
+#      the mktorrent torrent (through opentracker, as bench/core_bench.sh does), and libtorrent
+#      -> libtorrent (bench/lt_transfer.py, TCP, no tracker) on the same torrent if
+#      python3-libtorrent is installed;
 #   3. `p2p-download --only PATH`: one 1 MiB file of the tree alone, process start to exit 0,
 #      median of ONLY_RUNS (hyperfine, else a python loop); the file is then cmp-checked;
 #   4. meta size and parse time (p2p-download with no peer parses and validates the meta, then
@@ -28,7 +30,7 @@
 #      free), RUNS (3), CREATE_RUNS (3), ONLY_RUNS (10), PARSE_RUNS (5), META_ENTRIES (1000000),
 #      QUIET_WAIT (seconds to wait for the 1-minute load to fall below 1.0, 600), RESULTS_DIR
 #      (bench/results), RESULTS_FILE (RESULTS_DIR/tree-<UTC date>.txt), COLD=1,
-#      P2P_BENCH_SKIP_BUILD=1 (use build/bin as is), SKIP_RSYNC=1, SKIP_ARIA=1.
+#      P2P_BENCH_SKIP_BUILD=1 (use build/bin as is), SKIP_RSYNC=1, SKIP_ARIA=1, SKIP_LT=1.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 HERE=$ROOT/bench
@@ -40,7 +42,7 @@ gen() { python3 "$HERE/gen_tree.py" "$@"; }
 # The command as given (the settings that were set, then the script), for the results file.
 COMMAND=""
 for v in FILES TOTAL SEED CACHE_DIR BENCH_DIR RUNS CREATE_RUNS ONLY_RUNS PARSE_RUNS META_ENTRIES QUIET_WAIT \
-         RESULTS_DIR RESULTS_FILE COLD P2P_BENCH_SKIP_BUILD SKIP_RSYNC SKIP_ARIA; do
+         RESULTS_DIR RESULTS_FILE COLD P2P_BENCH_SKIP_BUILD SKIP_RSYNC SKIP_ARIA SKIP_LT; do
   [ -n "${!v+x}" ] && COMMAND+="$v=$(printf %q "${!v}") "
 done
 COMMAND+="bash bench/tree_bench.sh"
@@ -62,6 +64,11 @@ RESULTS_FILE=${RESULTS_FILE:-$RESULTS_DIR/tree-$(date -u +%Y-%m-%d).txt}
 COLD=${COLD:-0}
 RSYNC=1; [ "${SKIP_RSYNC:-0}" = 1 ] && RSYNC=0
 ARIA=1; [ "${SKIP_ARIA:-0}" = 1 ] && ARIA=0
+LTPY=/usr/bin/python3   # Debian's python3-libtorrent is built for the system python
+LT=1; [ "${SKIP_LT:-0}" = 1 ] && LT=0
+if [ $LT = 1 ] && ! "$LTPY" -c 'import libtorrent' 2>/dev/null; then
+  log "python3-libtorrent is not installed: no libtorrent anchor"; LT=0
+fi
 
 for tool in python3 openssl diff cmp curl mktorrent; do
   command -v "$tool" >/dev/null ||
@@ -161,11 +168,11 @@ same_size() {  # same_size TOOL DIR
 # Full check (once per tool, outside the timing).
 verify_tree() {  # verify_tree TOOL DIR [--torrent]
   local tool=$1 dir=$2 out; shift 2
-  if [ "$tool" != aria2c ] && ! diff -r "$TREE" "$dir" >"$RUN/logs/diff-$tool.txt" 2>&1; then
+  if [ "$tool" != aria2c ] && [ "$tool" != libtorrent ] && ! diff -r "$TREE" "$dir" >"$RUN/logs/diff-$tool.txt" 2>&1; then
     fail transfer "$tool: diff -r $TREE $dir: $(head -2 "$RUN/logs/diff-$tool.txt" | tr '\n' ' ')"; return 1
   fi
   if out=$(gen verify "$TREE" "$dir" "$@"); then
-    info "verified_$tool" "$([ "$tool" != aria2c ] && echo 'diff -r: identical; ')$out"; return 0
+    info "verified_$tool" "$([ "$#" = 0 ] && echo 'diff -r: identical; ')$out"; return 0
   fi
   fail transfer "$tool: $out"; return 1
 }
@@ -312,10 +319,11 @@ if [ $ARIA = 1 ]; then
     sleep 0.1
   done
 fi
+ALEECH_PORT=$(free_port)
 aria_get() {  # aria_get MODE
   local out=$RUN/dl/aria
   rm -rf "$out"; sync
-  if ! timed transfer aria2c "$1" -- aria2c "${ARIA_COMMON[@]}" --dir="$out" --seed-time=0 --listen-port="$(free_port)" \
+  if ! timed transfer aria2c "$1" -- aria2c "${ARIA_COMMON[@]}" --dir="$out" --seed-time=0 --listen-port="$ALEECH_PORT" \
       --file-allocation=none --bt-tracker-connect-timeout=10 --bt-tracker-timeout=10 --summary-interval=0 -q "$TOR"; then
     fail transfer "aria2c failed: $(last_err)"; ARIA=0; return 0
   fi
@@ -327,16 +335,45 @@ aria_get() {  # aria_get MODE
   rm -rf "$out"
 }
 
-log "transfers: one verified warm-up each, then $RUNS rounds of p2p, rsync, aria2c"
+# libtorrent seeder (bench/lt_transfer.py: no tracker, the downloader is given its address).
+if [ $LT = 1 ]; then
+  note_cmd "$LTPY bench/lt_transfer.py seed $TOR $(dirname "$TREE")"
+  bg_start "$RUN/logs/lt-seed.log" "$LTPY" "$HERE/lt_transfer.py" seed "$TOR" "$(dirname "$TREE")"
+  LSEED=$BG_PID
+  for ((i = 0; i < 6000; i++)); do
+    grep -q '^listening ' "$RUN/logs/lt-seed.log" && break
+    is_running "$LSEED" || break
+    sleep 0.1
+  done
+  LT_PORT=$(sed -n 's/^listening .*:\([0-9]*\)$/\1/p' "$RUN/logs/lt-seed.log")
+  if [ -z "$LT_PORT" ]; then
+    fail transfer "libtorrent seeder did not start: $(tail -1 "$RUN/logs/lt-seed.log")"; LT=0; stop_pid "$LSEED"
+  fi
+fi
+lt_get() {  # lt_get MODE
+  local out=$RUN/dl/lt
+  rm -rf "$out"; sync
+  if ! timed transfer libtorrent "$1" -- "$LTPY" "$HERE/lt_transfer.py" get "$TOR" "$out" "127.0.0.1:$LT_PORT"; then
+    fail transfer "libtorrent failed: $(last_err)"; LT=0; return 0
+  fi
+  if [ "$1" = warmup ]; then verify_tree libtorrent "$out/$NAME" --torrent || LT=0
+  else same_size libtorrent "$out/$NAME" || { LT=0; sed -i '$d' "$ROWS"; }; fi
+  rm -rf "$out"
+}
+
+log "transfers: one verified warm-up each, then $RUNS rounds of p2p, rsync, aria2c, libtorrent"
 [ $P2P = 1 ] && p2p_get warmup
 [ $RSYNC = 1 ] && rsync_get warmup
 [ $ARIA = 1 ] && aria_get warmup
+[ $LT = 1 ] && lt_get warmup
 for ((r = 0; r < RUNS; r++)); do
   [ $P2P = 1 ] && p2p_get repeated
   [ $RSYNC = 1 ] && rsync_get repeated
   [ $ARIA = 1 ] && aria_get repeated
+  [ $LT = 1 ] && lt_get repeated
 done
 [ -n "${ASEED:-}" ] && stop_pid "$ASEED"
+[ -n "${LSEED:-}" ] && stop_pid "$LSEED"
 [ -n "${RS_PID:-}" ] && stop_pid "$RS_PID"
 
 # --- 3. one 1 MiB file alone with --only ----------------------------------------------------------------
@@ -433,7 +470,7 @@ GIT_DIRTY=$({ git -C "$ROOT" status --porcelain -- lib apps CMakeLists.txt 2>/de
 info command "$COMMAND"
 info date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 info host "$(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1), $(awk '/MemTotal/{printf "%.0f GiB RAM", $2/1048576}' /proc/meminfo), kernel $(uname -r), $(findmnt -no FSTYPE -T "$BENCH_DIR") at $BENCH_DIR, tree on $(findmnt -no FSTYPE -T "$TREE")"
-info versions "p2p-share $GIT_REV$([ "$GIT_DIRTY" != 0 ] && echo " (+$GIT_DIRTY uncommitted changes in lib/ apps/)"); $(rsync --version | head -1 | sed 's/  */ /g'); $(mktorrent -h 2>&1 | head -1 | sed 's/ (c).*//'); $(aria2c --version | head -1); opentracker $(dpkg-query -W -f='${Version}' opentracker 2>/dev/null || echo '?'); $([ $HF = 1 ] && hyperfine --version || echo 'no hyperfine (python loop)')"
+info versions "p2p-share $GIT_REV$([ "$GIT_DIRTY" != 0 ] && echo " (+$GIT_DIRTY uncommitted changes in lib/ apps/)"); $(rsync --version | head -1 | sed 's/  */ /g'); $(mktorrent -h 2>&1 | head -1 | sed 's/ (c).*//'); $(aria2c --version | head -1); libtorrent $("$LTPY" -c 'import libtorrent; print(libtorrent.__version__)' 2>/dev/null || echo '-'); opentracker $(dpkg-query -W -f='${Version}' opentracker 2>/dev/null || echo '?'); $([ $HF = 1 ] && hyperfine --version || echo 'no hyperfine (python loop)')"
 info load "$LOAD_START at start, $LOAD_MEASURE when measuring started, $LOAD_END at end; $(($(date +%s) - START_TS)) s in all"
 info settings "FILES=$FILES TOTAL=$TOTAL_BYTES SEED=$SEED RUNS=$RUNS CREATE_RUNS=$CREATE_RUNS ONLY_RUNS=$ONLY_RUNS PARSE_RUNS=$PARSE_RUNS META_ENTRIES=$META_ENTRIES COLD=$COLD"
 info cache "page cache warm for every figure (the tree read once before measuring, $TREE_BYTES bytes vs $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM), the same for every tool; sync before each transfer; $([ "$COLD" = 1 ] && [ "$(id -u)" = 0 ] && echo 'cold create rows: after echo 3 > /proc/sys/vm/drop_caches' || echo 'no cold runs (COLD=1 as root adds them)')"

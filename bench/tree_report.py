@@ -86,6 +86,7 @@ def report(a):
     ratio_row("create, median", "create", "p2p-create", "mktorrent", "<=1.0x")
     ratio_row("transfer vs rsync daemon", "transfer", "p2p", "rsync", "<=1.0x")
     ratio_row("transfer vs aria2c", "transfer", "p2p", "aria2c", "-")
+    ratio_row("transfer vs libtorrent", "transfer", "p2p", "libtorrent", "-")
     only = med("only", "p2p", "median")
     table.append(["--only 1 MiB file, start to exit 0", p2p_cell("only", only), "-", "-", "-", "<100 ms",
                   ("yes" if only < 0.1 else "NO") if only is not None else "-"])
@@ -102,7 +103,8 @@ def report(a):
             if label == "tree" and tor.isdigit() else ["-", "-", "-"]
         table.append([f"meta size, {what}", p2p_size] + anchor + ["-", "-"])
         t = med("parse", label, "median")
-        net = f" ({fmt_s(t - base)} more than the baseline)" if t is not None and base is not None else ""
+        net = (f" ({'+' if t >= base else '-'}{fmt_s(abs(t - base))} vs the baseline)"
+               if t is not None and base is not None else "")
         refused = any(s == "parse" and (m.startswith(f"p2p-download refuses the {label}") or m.startswith(f"{label}:"))
                       for s, m in fails)
         table.append([f"parse, {what}", p2p_cell("parse", t, net) if t is not None else ("FAILED" if refused else "-"),
@@ -150,7 +152,7 @@ def report(a):
     if fails:
         print("\nFailed steps:")
         print(fail_text)
-    for k in ("cache", "verified_p2p", "verified_rsync", "verified_aria2c", "ref_vs_p2p"):
+    for k in ("cache", "verified_p2p", "verified_rsync", "verified_aria2c", "verified_libtorrent", "ref_vs_p2p"):
         if k in info:
             print(f"{k}: {info[k]}")
 
