@@ -28,6 +28,7 @@
 # Env: FILES (20000), TOTAL (1g; bytes or k/m/g), SEED (1), CACHE_DIR (/tmp/p2p-tree-cache:
 #      trees and the big meta, kept), BENCH_DIR (scratch, /tmp/p2p-tree-bench; needs ~2x TOTAL
 #      free), RUNS (3), CREATE_RUNS (3), ONLY_RUNS (10), PARSE_RUNS (5), META_ENTRIES (1000000),
+#      PARSE_TIMEOUT (seconds one parse may take before it is killed and reported, 120),
 #      QUIET_WAIT (seconds to wait for the 1-minute load to fall below 1.0, 600), RESULTS_DIR
 #      (bench/results), RESULTS_FILE (RESULTS_DIR/tree-<UTC date>.txt), COLD=1,
 #      P2P_BENCH_SKIP_BUILD=1 (use build/bin as is), SKIP_RSYNC=1, SKIP_ARIA=1, SKIP_LT=1.
@@ -41,7 +42,7 @@ gen() { python3 "$HERE/gen_tree.py" "$@"; }
 
 # The command as given (the settings that were set, then the script), for the results file.
 COMMAND=""
-for v in FILES TOTAL SEED CACHE_DIR BENCH_DIR RUNS CREATE_RUNS ONLY_RUNS PARSE_RUNS META_ENTRIES QUIET_WAIT \
+for v in FILES TOTAL SEED CACHE_DIR BENCH_DIR RUNS CREATE_RUNS ONLY_RUNS PARSE_RUNS PARSE_TIMEOUT META_ENTRIES QUIET_WAIT \
          RESULTS_DIR RESULTS_FILE COLD P2P_BENCH_SKIP_BUILD SKIP_RSYNC SKIP_ARIA SKIP_LT; do
   [ -n "${!v+x}" ] && COMMAND+="$v=$(printf %q "${!v}") "
 done
@@ -58,6 +59,7 @@ CREATE_RUNS=${CREATE_RUNS:-3}
 ONLY_RUNS=${ONLY_RUNS:-10}
 PARSE_RUNS=${PARSE_RUNS:-5}
 META_ENTRIES=${META_ENTRIES:-1000000}
+PARSE_TIMEOUT=${PARSE_TIMEOUT:-120}
 QUIET_WAIT=${QUIET_WAIT:-600}
 RESULTS_DIR=${RESULTS_DIR:-$HERE/results}
 RESULTS_FILE=${RESULTS_FILE:-$RESULTS_DIR/tree-$(date -u +%Y-%m-%d).txt}
@@ -70,7 +72,7 @@ if [ $LT = 1 ] && ! "$LTPY" -c 'import libtorrent' 2>/dev/null; then
   log "python3-libtorrent is not installed: no libtorrent anchor"; LT=0
 fi
 
-for tool in python3 openssl diff cmp curl mktorrent; do
+for tool in python3 openssl diff cmp curl mktorrent setsid; do
   command -v "$tool" >/dev/null ||
     die "$tool is not installed; install the bench tools with: P2P_BENCH_DEPS=1 scripts/setup-deps.sh"
 done
@@ -381,18 +383,19 @@ ONLY_DIR=$RUN/dl/only
 only_cmd=("$BIN/p2p-download" --meta "$META" --peer "127.0.0.1:${SEED_PORT:-0}" --workdir "$ONLY_DIR" --only "$ONLY" --quiet)
 # hf_median JSON: median seconds of hyperfine's (or timeit's) first command.
 hf_median() { python3 "$HERE/tree_report.py" hfmedian "$1"; }
-# bench_cmd STEP RUNS JSON PREPARE ALLOW_FAIL CMD...: hyperfine (or the python loop) into JSON.
+# bench_cmd STEP RUNS JSON PREPARE ALLOW_FAIL TIMEOUT CMD...: hyperfine (or the python loop) into
+# JSON; the whole series is killed (with everything it started) after TIMEOUT seconds.
 bench_cmd() {
-  local step=$1 runs=$2 json=$3 prep=$4 allow=$5; shift 5
+  local step=$1 runs=$2 json=$3 prep=$4 allow=$5 limit=$6; shift 6
   note_cmd "$*"
   if [ $HF = 1 ]; then
     local hfargs=(-N --runs "$runs" --warmup 1 --export-json "$json" --style none)
     [ -n "$prep" ] && hfargs+=(--prepare "$prep")
     [ "$allow" = 1 ] && hfargs+=(-i)
-    hyperfine "${hfargs[@]}" "$(q "$@")" >"$RUN/logs/hf-$step.log" 2>&1
+    run_bounded "$limit" hyperfine "${hfargs[@]}" "$(q "$@")" >"$RUN/logs/hf-$step.log" 2>&1
   else
-    python3 "$HERE/tree_report.py" timeit --runs "$runs" --prepare "$prep" --allow-fail "$allow" --json "$json" -- "$@" \
-      >"$RUN/logs/hf-$step.log" 2>&1
+    run_bounded "$limit" python3 "$HERE/tree_report.py" timeit --runs "$runs" --prepare "$prep" --allow-fail "$allow" \
+      --json "$json" -- "$@" >"$RUN/logs/hf-$step.log" 2>&1
   fi
 }
 if [ $P2P = 1 ]; then
@@ -403,7 +406,7 @@ if [ $P2P = 1 ]; then
     fail only "p2p-download --only exited 0 but $ONLY_DIR/$NAME.partial/$ONLY is not the tree's $ONLY"
   else
     info only_fetched_bytes "$(du -sb "$ONLY_DIR" | cut -f1) bytes in the workdir after one --only run (the file is $(stat -c %s "$TREE/$ONLY"))"
-    if bench_cmd only "$ONLY_RUNS" "$RUN/only.json" "rm -rf $ONLY_DIR" 0 "${only_cmd[@]}"; then
+    if bench_cmd only "$ONLY_RUNS" "$RUN/only.json" "rm -rf $ONLY_DIR" 0 600 "${only_cmd[@]}"; then
       cmp -s "$ONLY_DIR/$NAME.partial/$ONLY" "$TREE/$ONLY" || fail only "the last timed --only run left a file that differs from the tree's"
       read -r med mn mx n < <(hf_median "$RUN/only.json")
       printf 'only\tp2p\tmedian\t%s\t-\t-\t-\t%s\t-\n' "$med" "$(load1)" >>"$ROWS"
@@ -442,14 +445,24 @@ head -c 1 /dev/zero >"$RUN/meta/one"
 
 # parse_time LABEL META: p2p-download with no peer loads, parses and validates the meta, then
 # exits with "no peers to download from"; anything else means the meta was refused.
+# A parse that takes longer than PARSE_TIMEOUT is killed and reported as such.
 parse_time() {
-  local label=$1 m=$2 msg
+  local label=$1 m=$2 msg t0 t1 rc=0
   local cmd=("$BIN/p2p-download" --meta "$m" --workdir "$RUN/parse" --quiet)
-  msg=$("${cmd[@]}" 2>&1) && { fail parse "$label: p2p-download without a peer exited 0 (expected 'no peers to download from')"; return 1; }
-  if ! grep -q 'no peers to download from' <<<"$msg"; then
-    fail parse "p2p-download refuses the $label meta: $(tail -1 <<<"$msg" | cut -c1-300)"; return 1
+  t0=$(date +%s.%N)
+  run_bounded "$PARSE_TIMEOUT" "${cmd[@]}" >"$RUN/logs/parse-$label.log" 2>&1 || rc=$?
+  t1=$(date +%s.%N)
+  msg=$(grep -v '^\s*$' "$RUN/logs/parse-$label.log" | grep -v 'still running after' | tail -1 | cut -c1-300)
+  if python3 -c "import sys; sys.exit(0 if $t1 - $t0 >= $PARSE_TIMEOUT else 1)"; then
+    fail parse "$label: p2p-download had not finished reading the $(stat -c %s "$m")-byte meta after ${PARSE_TIMEOUT}s (killed; PARSE_TIMEOUT)"
+    return 1
   fi
-  if bench_cmd "parse-$label" "$PARSE_RUNS" "$RUN/parse-$label.json" "" 1 "${cmd[@]}"; then
+  info "parse_check_$label" "$(calc "$t1 - $t0") s for one untimed run (exit $rc): $msg"
+  [ "$rc" = 0 ] && { fail parse "$label: p2p-download without a peer exited 0 (expected 'no peers to download from')"; return 1; }
+  if ! grep -q 'no peers to download from' <<<"$msg"; then
+    fail parse "p2p-download refuses the $label meta (after $(calc "$t1 - $t0") s): $msg"; return 1
+  fi
+  if bench_cmd "parse-$label" "$PARSE_RUNS" "$RUN/parse-$label.json" "" 1 $((PARSE_TIMEOUT * (PARSE_RUNS + 2))) "${cmd[@]}"; then
     read -r med mn mx n < <(hf_median "$RUN/parse-$label.json")
     printf 'parse\t%s\tmedian\t%s\t-\t-\t-\t%s\t-\n' "$label" "$med" "$(load1)" >>"$ROWS"
     log "parse $label: median ${med}s (process start to exit) over $n runs"
