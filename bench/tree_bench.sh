@@ -398,16 +398,26 @@ bench_cmd() {
       --json "$json" -- "$@" >"$RUN/logs/hf-$step.log" 2>&1
   fi
 }
+# only_found: where the --only run left the file (relative to ONLY_DIR), if it is the tree's:
+# WORKDIR/<name>.partial/PATH while the tree is unfinished (the brief), or WORKDIR/<name>/PATH.
+only_found() {
+  local c
+  for c in "$NAME.partial/$ONLY" "$NAME/$ONLY"; do
+    cmp -s "$ONLY_DIR/$c" "$TREE/$ONLY" && { echo "$c"; return 0; }
+  done
+  return 1
+}
 if [ $P2P = 1 ]; then
   rm -rf "$ONLY_DIR"
-  if ! "${only_cmd[@]}" >"$RUN/logs/only-check.log" 2>&1; then
+  if ! run_bounded 120 "${only_cmd[@]}" >"$RUN/logs/only-check.log" 2>&1; then
     fail only "p2p-download --only does not fetch one file of the tree: $(grep -v '^\s*$' "$RUN/logs/only-check.log" | tail -1)"
-  elif ! cmp -s "$ONLY_DIR/$NAME.partial/$ONLY" "$TREE/$ONLY"; then
-    fail only "p2p-download --only exited 0 but $ONLY_DIR/$NAME.partial/$ONLY is not the tree's $ONLY"
+  elif ! only_out=$(only_found); then
+    fail only "p2p-download --only exited 0 but neither $ONLY_DIR/$NAME.partial/$ONLY nor $ONLY_DIR/$NAME/$ONLY is the tree's $ONLY"
   else
+    info only_output "verified at WORKDIR/$only_out"
     info only_fetched_bytes "$(du -sb "$ONLY_DIR" | cut -f1) bytes in the workdir after one --only run (the file is $(stat -c %s "$TREE/$ONLY"))"
     if bench_cmd only "$ONLY_RUNS" "$RUN/only.json" "rm -rf $ONLY_DIR" 0 600 "${only_cmd[@]}"; then
-      cmp -s "$ONLY_DIR/$NAME.partial/$ONLY" "$TREE/$ONLY" || fail only "the last timed --only run left a file that differs from the tree's"
+      cmp -s "$ONLY_DIR/$only_out" "$TREE/$ONLY" || fail only "the last timed --only run left a file that differs from the tree's"
       read -r med mn mx n < <(hf_median "$RUN/only.json")
       printf 'only\tp2p\tmedian\t%s\t-\t-\t-\t%s\t-\n' "$med" "$(load1)" >>"$ROWS"
       info only_runs "median $med s, min $mn s, max $mx s over $n runs ($([ $HF = 1 ] && echo hyperfine || echo 'python loop'))"

@@ -125,6 +125,7 @@ def report(a):
             out.append(f"{k}: {info[k]}")
     out.append("")
     out.append("Times are wall seconds, medians of the repeated runs [min-max, n]; ratio = p2p-share / anchor;")
+    out.append("first run = the first of its series, cache warm like the rest (cold rows only with COLD=1 as root);")
     out.append("parse = p2p-download process start to exit with a meta and no peer (see parse_method).")
     out.append(summary)
     if fails:
