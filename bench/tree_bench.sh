@@ -4,7 +4,7 @@
 # files and folders, executable files; generated once into CACHE_DIR and reused):
 #   1. p2p-create TREE vs `mktorrent -t 2` (one first run, then median of CREATE_RUNS);
 #   2. loopback transfer into an empty folder, default flags, one verified warm-up each, then
-#      median of RUNS, interleaved p2p / rsync / aria2c so load drifts hit all three:
+#      median of RUNS, interleaved p2p / rsync / aria2c / libtorrent so load drifts hit all:
 #      p2p-seed -> p2p-download, rsync daemon -> `rsync -a rsync://...`, aria2c -> aria2c with
 #      the mktorrent torrent (through opentracker, as bench/core_bench.sh does), and libtorrent
 #      -> libtorrent (bench/lt_transfer.py, TCP, no tracker) on the same torrent if
