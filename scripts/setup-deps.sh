@@ -10,7 +10,7 @@ pkgs=(build-essential cmake ccache pkg-config libasio-dev libcli11-dev nlohmann-
       libssl-dev libfmt-dev catch2 libsqlite3-dev libhttp-parser-dev libhiredis-dev curl python3
       redis-server chromium python3-websocket iproute2 "$@")
 if [ "${P2P_BENCH_DEPS:-0}" = 1 ]; then
-  pkgs+=(aria2 opentracker mktorrent hyperfine wrk gnuplot-nox time python3-libtorrent linux-perf)
+  pkgs+=(aria2 opentracker mktorrent hyperfine wrk gnuplot-nox time python3-libtorrent linux-perf rsync)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
