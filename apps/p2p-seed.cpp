@@ -24,7 +24,10 @@ int main(int argc, char** argv) {
   app.add_option("--workdir", workdir,
                  "working folder: reputation, verified sources, metas created for --dir (default: data)");
   app.add_option("--tracker", o.trackers, "HOST:PORT of a tracker to announce to (repeatable; adds to the meta's)");
-  app.add_flag("--publish", o.publish, "publish each meta to the trackers before seeding it");
+  app.add_flag("--publish", o.publish,
+               "publish each meta to the trackers before seeding it (owner tokens go to <meta>.owner-tokens.json)");
+  std::string http;
+  app.add_option("--http", http, "serve a live page, JSON API and /metrics on [HOST:]PORT (HOST defaults to 127.0.0.1; port 0: any free one)");
   app.add_option("--max-upload-rate", up_rate, "upload limit over all files in bytes/s, e.g. 500k, 20M (default: unlimited)");
   BanFlags bans;
   bans.add_to(app);
@@ -40,6 +43,7 @@ int main(int argc, char** argv) {
     for (auto& m : metas) o.metas.emplace_back(m);
     for (auto& s : sources) o.sources.emplace_back(s);
     if (!dir.empty()) o.dir = dir;
+    if (!http.empty()) o.http = http;
     o.workdir = workdir;
     o.max_upload_rate = p2p::parse_rate(up_rate);
     auto result = p2p::seed(o, reporter);

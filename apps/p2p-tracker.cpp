@@ -1,9 +1,16 @@
 // p2p-tracker: command line over tracker::run_tracker; maps errors to exit codes.
+// Client subcommands talk to a running tracker: `files` lists its catalog,
+// `withdraw` unpublishes a file with the owner token its publisher got.
+#include <fmt/core.h>
+
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 #include "app/app_main.hpp"
 #include "base/error.hpp"
 #include "cli_parse.hpp"
+#include "net/owner_token_file.hpp"
+#include "net/tracker_client.hpp"
 #include "tracker/server.hpp"
 #include "tracker/tracker_limits.hpp"
 
@@ -28,7 +35,55 @@ int main(int argc, char** argv) {
   app.add_option("--idle-timeout", idle_timeout, "seconds an idle keep-alive connection stays open")
       ->capture_default_str()
       ->check(CLI::Range(0.05, 3600.0));
+
+  constexpr auto kClientTimeout = std::chrono::milliseconds(10'000);
+  std::string client_tracker, query, info_hash, token, token_file;
+  bool list_json = false;
+  auto* files_cmd = app.add_subcommand("files", "list a running tracker's catalog (name, size, seeders, leechers, id)");
+  files_cmd->add_option("--tracker", client_tracker, "HOST:PORT of the tracker")->required();
+  files_cmd->add_option("--q", query, "only names containing this text");
+  files_cmd->add_flag("--json", list_json, "print the tracker's JSON answer");
+  auto* withdraw_cmd = app.add_subcommand("withdraw", "unpublish a file (needs the owner token its publisher got)");
+  withdraw_cmd->add_option("--tracker", client_tracker, "HOST:PORT of the tracker")->required();
+  withdraw_cmd->add_option("--id", info_hash, "the file's info hash (64 hex digits)")->required();
+  auto* token_opt = withdraw_cmd->add_option("--token", token, "the owner token (64 hex digits)");
+  auto* file_opt = withdraw_cmd->add_option(
+      "--token-file", token_file, "a <meta>.owner-tokens.json written by p2p-seed --publish (its entry for --tracker)");
+  token_opt->excludes(file_opt);
   P2P_PARSE(app, argc, argv);
+
+  if (*files_cmd)
+    return p2p::guarded_main("p2p-tracker files", [&] {
+      std::string body = p2p::tracker_client::list_files_json(client_tracker, query, kClientTimeout);
+      if (list_json) {
+        std::printf("%s\n", body.c_str());
+        return 0;
+      }
+      auto j = nlohmann::json::parse(body);
+      std::printf("%-40s %12s %8s %8s  %s\n", "name", "bytes", "seeders", "leechers", "info hash");
+      for (const auto& f : j.value("files", nlohmann::json::array()))
+        std::printf("%-40s %12llu %8llu %8llu  %s\n", f.value("name", "").c_str(),
+                    static_cast<unsigned long long>(f.value("size", 0ull)),
+                    static_cast<unsigned long long>(f.value("seeders", 0ull)),
+                    static_cast<unsigned long long>(f.value("leechers", 0ull)), f.value("info_hash", "").c_str());
+      if (j.value("truncated", false)) std::printf("(more files: narrow with --q)\n");
+      return 0;
+    });
+  if (*withdraw_cmd)
+    return p2p::guarded_main("p2p-tracker withdraw", [&] {
+      if (token.empty() && token_file.empty())
+        throw p2p::Error(p2p::ExitCode::usage, "give the owner token: --token HEX or --token-file FILE");
+      if (!token_file.empty()) {
+        auto found = p2p::load_owner_token(token_file, client_tracker);
+        if (!found)
+          throw p2p::Error(p2p::ExitCode::usage,
+                           fmt::format("{} has no owner token for tracker {}", token_file, client_tracker));
+        token = *found;
+      }
+      p2p::tracker_client::withdraw(client_tracker, info_hash, token, kClientTimeout);
+      std::printf("withdrawn %s from %s\n", info_hash.c_str(), client_tracker.c_str());
+      return 0;
+    });
   config.header_timeout = std::chrono::milliseconds(static_cast<long>(header_timeout * 1000));
   config.idle_timeout = std::chrono::milliseconds(static_cast<long>(idle_timeout * 1000));
 

@@ -4,12 +4,13 @@
 # names given as arguments are installed too (scripts/fuzz.sh adds clang).
 set -euo pipefail
 # libhiredis-dev: the tracker's Redis store; redis-server: its tests (they skip without it).
+# chromium + python3-websocket: the page tests in a real browser (tests/e2e/browser_pages.sh; they skip without them).
 # iproute2: ip and tc for the network-namespace swarm test (it skips without them or root).
 pkgs=(build-essential cmake ccache pkg-config libasio-dev libcli11-dev nlohmann-json3-dev
       libssl-dev libfmt-dev catch2 libsqlite3-dev libhttp-parser-dev libhiredis-dev curl python3
-      redis-server iproute2 "$@")
+      redis-server chromium python3-websocket iproute2 "$@")
 if [ "${P2P_BENCH_DEPS:-0}" = 1 ]; then
-  pkgs+=(aria2 opentracker mktorrent hyperfine wrk gnuplot-nox time python3-libtorrent linux-perf)
+  pkgs+=(aria2 opentracker mktorrent hyperfine wrk gnuplot-nox time python3-libtorrent linux-perf rsync)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

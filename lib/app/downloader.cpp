@@ -1,5 +1,6 @@
 // download(): meta -> piece store (resume) -> swarm -> verified file in the workdir.
 #include "app/downloader.hpp"
+#include "app/node_page.hpp"
 
 #include <fmt/core.h>
 
@@ -142,7 +143,9 @@ DownloadResult download(const DownloadOptions& o, ProgressReporter& reporter) {
     }
     reporter.info(fmt::format("{} is already complete and verified", final_path.string()));
     if (to.keep_seeding) {
-      Session session(so, reporter);
+      auto page = make_node_page(o.http, layout, reporter, "download");
+      Session session(so, observer_of(page, reporter));
+      auto serving = serve_node_page(page.get(), session, reporter);
       session.add_torrent(meta, std::move(*existing), to);
       auto out = session.run();
       result.interrupted = out.interrupted;
@@ -170,7 +173,9 @@ DownloadResult download(const DownloadOptions& o, ProgressReporter& reporter) {
     reporter.on_event(meta->name, EventKind::resumed,
                       fmt::format("{} of {} pieces already verified ({} from the state file, {} recovered from disk)",
                                   rr.from_state + rr.recovered, meta->piece_count(), rr.from_state, rr.recovered));
-  Session session(so, reporter);
+  auto page = make_node_page(o.http, layout, reporter, "download");
+  Session session(so, observer_of(page, reporter));
+  auto serving = serve_node_page(page.get(), session, reporter);
   session.add_torrent(meta, std::move(store), to);
   auto out = session.run();
   result.interrupted = out.interrupted;

@@ -11,6 +11,7 @@
 #include "base/error.hpp"
 #include "base/file_io.hpp"
 #include "base/limits.hpp"
+#include "net/owner_token_file.hpp"
 #include "net/tracker_client.hpp"
 
 namespace p2p {
@@ -114,6 +115,7 @@ void FolderShare::share(const fs::path& path, Entry& e) {
     std::shared_ptr<const Meta> meta;
     std::optional<PieceStore> store;
     std::string meta_text, error, notice;
+    fs::path meta_path;
     bool rehashed = false;
   };
   auto job = std::make_shared<Job>();
@@ -131,6 +133,7 @@ void FolderShare::share(const fs::path& path, Entry& e) {
                                : !m.is_tree() && m.size == fs::file_size(path, ec);
             if (m.name == name && same) {
               job->meta = std::make_shared<const Meta>(std::move(m));
+              job->meta_path = candidate;
               break;
             }
           }
@@ -148,6 +151,7 @@ void FolderShare::share(const fs::path& path, Entry& e) {
           } else if (!job->meta) {
             job->meta = std::make_shared<const Meta>(create_meta(path, 0, opt_.trackers));
             write_file_atomically(kept, meta_to_json(*job->meta));
+            job->meta_path = kept;
             job->notice = fmt::format("created {}", kept.string());
           }
           try {
@@ -164,7 +168,8 @@ void FolderShare::share(const fs::path& path, Entry& e) {
           } else if (opt_.publish) {
             job->meta_text = meta_to_json(*job->meta);
             for (const auto& t : merge_trackers(job->meta->trackers, opt_.trackers))
-              tracker_client::publish_meta(t, job->meta_text, kPublishTimeout);
+              if (auto token = tracker_client::publish_meta(t, job->meta_text, kPublishTimeout))
+                save_owner_token(owner_token_file_for(job->meta_path), t, *token);
           }
         } catch (const std::exception& ex) {
           job->error = ex.what();

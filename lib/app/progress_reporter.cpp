@@ -205,4 +205,14 @@ void ProgressReporter::error(const std::string& message, int exit_code) {
   }
 }
 
+void ProgressReporter::http_ready(const std::string& address, const std::string& token) {
+  if (mode_ == OutputMode::json)
+    std::printf("%s\n", Json{{"event", "http"}, {"address", address}, {"url", "http://" + address + "/"}, {"token", token}}
+                              .dump()
+                              .c_str());
+  else
+    std::printf("page http://%s/#token=%s\n", address.c_str(), token.c_str());
+  std::fflush(stdout);
+}
+
 }  // namespace p2p

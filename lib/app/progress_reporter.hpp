@@ -24,7 +24,10 @@ class ProgressReporter : public SessionObserver {
   // Final lines: summary of one torrent's finished (or interrupted) run.
   void summary(const TorrentOutcome& outcome, const std::string& where);
   void error(const std::string& message, int exit_code);  // JSON event (stderr has the line already)
-  void info(const std::string& text);  // a one-off human line (stderr), or a JSON "notice"
+  void info(const std::string& text);
+  // --http: where the page is and the control token, printed once to stdout
+  // ("page http://HOST:PORT/#token=T", or a JSON "http" event).
+  void http_ready(const std::string& address, const std::string& token);  // a one-off human line (stderr), or a JSON "notice"
   bool json() const { return mode_ == OutputMode::json; }
 
  private:

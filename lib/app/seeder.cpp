@@ -4,7 +4,9 @@
 
 #include <fmt/core.h>
 
+#include "app/api_share.hpp"
 #include "app/folder_share.hpp"
+#include "app/node_page.hpp"
 #include "app/source_opener.hpp"
 #include "app/tracker_list.hpp"
 #include "base/error.hpp"
@@ -12,6 +14,7 @@
 #include "base/limits.hpp"
 #include "storage/workdir_layout.hpp"
 #include "format/meta.hpp"
+#include "net/owner_token_file.hpp"
 #include "net/tracker_client.hpp"
 
 namespace p2p {
@@ -37,7 +40,10 @@ SeedResult seed(const SeedOptions& o, ProgressReporter& reporter) {
   so.max_upload_rate = o.max_upload_rate;
   so.reputation_db = layout.reputation_db();
   so.run_until_signal = o.dir.has_value();
-  Session session(so, reporter);
+  auto page = make_node_page(o.http, layout, reporter, "seed");
+  Session session(so, observer_of(page, reporter));
+  auto serving = serve_node_page(page.get(), session, reporter);
+  if (page) page->set_add_handler(api_share_handler(session, opener, ApiShareOptions{layout, o.trackers, o.publish}));
 
   for (std::size_t i = 0; i < o.metas.size(); ++i) {
     std::string meta_text = read_small_file(o.metas[i], limits::kMaxMetaFileBytes);
@@ -62,8 +68,15 @@ SeedResult seed(const SeedOptions& o, ProgressReporter& reporter) {
                                              source.string(), meta->info_hash_hex().substr(0, 16)));
     if (o.publish) {
       for (const auto& t : to.trackers) {
-        tracker_client::publish_meta(t, meta_text, kPublishTimeout);
-        reporter.info(fmt::format("published {} to tracker {}", meta->name, t));
+        auto token = tracker_client::publish_meta(t, meta_text, kPublishTimeout);
+        if (token) {
+          auto file = owner_token_file_for(o.metas[i]);
+          save_owner_token(file, t, *token);
+          reporter.info(fmt::format("published {} to tracker {}; its owner token (to withdraw it) is in {}", meta->name, t,
+                                    file.string()));
+        } else {
+          reporter.info(fmt::format("{} was already published on tracker {}", meta->name, t));
+        }
       }
     }
     session.add_torrent(meta, std::move(store), to);

@@ -22,6 +22,7 @@ struct SeedOptions {
   std::vector<std::string> trackers;  // added to each meta's own
   bool publish = false;               // publish each meta to the trackers first
   std::uint64_t max_upload_rate = 0;
+  std::optional<std::string> http;    // HOST:PORT of the node's page and API (--http)
 };
 
 struct SeedResult {

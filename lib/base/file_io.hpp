@@ -57,8 +57,8 @@ std::string read_small_file(const std::filesystem::path& path, std::uint64_t max
 
 // Temp file in the same folder (created with O_EXCL | O_NOFOLLOW: never through a
 // planted link), write, fsync, rename over path, fsync the folder. A crash at any
-// moment leaves either the old or the new content, never a mix. `mode` is the new
-// file's permission bits (0600 for a file holding a secret: a private meta).
+// moment leaves either the old or the new content, never a mix. `mode`: the new
+// file's permissions (0600 for secrets), before the umask.
 void write_file_atomically(const std::filesystem::path& path, std::string_view content, unsigned mode = 0644);
 
 // Renames `from` to `to` only if nothing (file, folder or link) is at `to`

@@ -70,6 +70,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
         buffer_(new char[limits::kReadBufferBytes]), parser_(*this), wake_(socket_.get_executor()) {
     head_.reserve(256);
   }
+  ~Connection() {
+    if (response_.stream) response_.stream->mark_closed();  // the handler may still hold it
+  }
 
   asio::awaitable<void> run() {
     server_.live.insert(this);
@@ -84,6 +87,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void close() {
+    wake_.cancel();  // a streamed answer waiting for data notices the close
     asio::error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
@@ -95,6 +99,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<void> serve();
   asio::awaitable<void> watchdog();
   asio::awaitable<bool> respond(bool keep_alive);
+  asio::awaitable<bool> stream_answer();
   asio::awaitable<void> write_error(int status, std::string_view message);
   static void answered(void* self) {
     auto* c = static_cast<Connection*>(self);
@@ -220,16 +225,54 @@ asio::awaitable<bool> Connection::respond(bool keep_alive) {
   }
   head_.clear();
   auto o = std::back_inserter(head_);
+  if (response_.stream) co_return co_await stream_answer();
   fmt::format_to(o, "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: {}\r\n", response_.status,
                  status_reason(response_.status), response_.content_type, response_.body.size(),
                  keep_alive ? "keep-alive" : "close");
   if (!response_.allow.empty()) fmt::format_to(o, "Allow: {}\r\n", response_.allow);
+  if (!response_.content_disposition.empty())
+    fmt::format_to(o, "Content-Disposition: {}\r\n", response_.content_disposition);
   head_.append("Cache-Control: no-store\r\n\r\n");
   phase_ = Phase::writing;
   deadline_ = Clock::now() + server_.options.header_timeout;
   std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(response_.body)};
   auto [ec, n] = co_await asio::async_write(socket_, buffers, kUseTuple);
   co_return !ec;
+}
+
+// A streamed answer: the head and first body, then whatever the handler queues,
+// until it ends the stream, the client goes, or the server stops. Each write
+// has the write deadline; between writes there is none (the stream may be quiet).
+asio::awaitable<bool> Connection::stream_answer() {
+  auto stream = response_.stream;
+  fmt::format_to(std::back_inserter(head_), "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nConnection: close\r\n"
+                 "Cache-Control: no-store\r\nX-Accel-Buffering: no\r\n\r\n",
+                 response_.status, status_reason(response_.status), response_.content_type);
+  head_ += response_.body;
+  stream->set_wake([this] { wake_.cancel(); });
+  std::string chunk = std::move(head_);
+  for (;;) {
+    if (!chunk.empty()) {
+      phase_ = Phase::writing;
+      deadline_ = Clock::now() + server_.options.header_timeout;
+      auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(chunk), kUseTuple);
+      if (ec) break;
+    }
+    phase_ = Phase::handling;
+    deadline_ = Clock::time_point::max();
+    if (stream->has_queued()) {
+      chunk = stream->take();
+      continue;
+    }
+    if (stream->closed() || server_.stopping || !socket_.is_open()) break;
+    chunk.clear();
+    wake_.expires_at(Clock::time_point::max());
+    co_await wake_.async_wait(kUseTuple);
+    if (stream->has_queued()) chunk = stream->take();
+  }
+  stream->mark_closed();
+  response_.stream.reset();
+  co_return false;  // the connection ends with the stream (written or not)
 }
 
 asio::awaitable<void> Connection::write_error(int status, std::string_view message) {

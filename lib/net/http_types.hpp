@@ -2,10 +2,13 @@
 // server's buffers, valid until the answer is complete) and a response the
 // server serialises. No sockets here, so handlers are unit-tested on values.
 #pragma once
+#include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace p2p::net {
 
@@ -31,16 +34,58 @@ struct HttpRequest {
   }
 };
 
+// A response whose body keeps coming after the head (Server-Sent Events): the
+// handler keeps the shared_ptr and send()s; the server writes what is queued,
+// in order, and ends the connection once end() is called or the client leaves
+// (then closed() turns true and the handler drops it). One thread: the server's.
+class HttpStream {
+ public:
+  // Bytes queued beyond this (a client that stopped reading) end the stream.
+  static constexpr std::size_t kMaxQueuedBytes = 1024 * 1024;
+
+  void send(std::string_view data) {
+    if (closed_) return;
+    if (queued_.size() + data.size() > kMaxQueuedBytes) return end();
+    queued_.append(data);
+    if (wake_) wake_();
+  }
+  void end() {
+    closed_ = true;
+    if (wake_) wake_();
+  }
+  bool closed() const { return closed_; }
+
+  // ---- the server's side ----
+  void set_wake(std::function<void()> wake) { wake_ = std::move(wake); }
+  bool has_queued() const { return !queued_.empty(); }
+  std::string take() { return std::exchange(queued_, {}); }
+  void mark_closed() {
+    closed_ = true;
+    wake_ = nullptr;
+  }
+
+ private:
+  std::string queued_;
+  std::function<void()> wake_;
+  bool closed_ = false;
+};
+
 struct HttpResponse {
   int status = 200;
   std::string_view content_type = kJsonType;  // static text
   std::string body;                           // reused between requests to keep its capacity
   std::string_view allow;                     // Allow header for 405 (static text)
+  std::string_view content_disposition;       // e.g. attachment; filename="x" (empty: none)
+  // Set by the handler for a streamed answer: `body` is sent first, then what
+  // the stream queues; no Content-Length, the connection closes at its end.
+  std::shared_ptr<HttpStream> stream;
   void reset() {
     status = 200;
     content_type = kJsonType;
     body.clear();
     allow = {};
+    content_disposition = {};
+    stream.reset();
   }
 };
 

@@ -89,10 +89,11 @@ std::pair<std::string, std::string> split_host_port(const std::string& tracker) 
 }
 
 std::string build_request(const std::string& tracker, std::string_view method, const std::string& target,
-                          std::string_view body) {
+                          std::string_view body, std::string_view bearer = {}) {
   std::string request = fmt::format(
       "{} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: p2p-share\r\nAccept: application/json\r\nConnection: close\r\n",
       method, target, tracker);
+  if (!bearer.empty()) request += fmt::format("Authorization: Bearer {}\r\n", bearer);
   if (method == "POST")
     request += fmt::format("Content-Type: application/json\r\nContent-Length: {}\r\n", body.size());
   request += "\r\n";
@@ -167,13 +168,13 @@ HttpAnswer checked_answer(const std::string& tracker, std::string_view method, c
 }
 
 HttpAnswer http_exchange(const std::string& tracker, std::string_view method, const std::string& target,
-                         std::string_view body, std::chrono::milliseconds timeout) {
+                         std::string_view body, std::chrono::milliseconds timeout, std::string_view bearer = {}) {
   auto [host, port] = split_host_port(tracker);
   asio::io_context io(1);
   HttpAnswer answer;
   std::string error, step = "connecting";
   bool done = false;
-  asio::co_spawn(io, exchange(host, port, build_request(tracker, method, target, body), answer, error, step),
+  asio::co_spawn(io, exchange(host, port, build_request(tracker, method, target, body, bearer), answer, error, step),
                  [&](std::exception_ptr e) {
                    done = true;
                    if (!e) return;
@@ -245,6 +246,10 @@ AnnounceResponse parse_announce_answer(const std::string& tracker, const std::st
   r.interval = static_cast<int>(int_field(tracker, j, "interval", limits::kMinIntervalSeconds, limits::kMaxIntervalSeconds));
   r.seeders = static_cast<int>(int_field(tracker, j, "seeders", 0, INT32_MAX));
   r.leechers = static_cast<int>(int_field(tracker, j, "leechers", 0, INT32_MAX));
+  if (auto w = j.find("withdrawn"); w != j.end()) {
+    if (!w->is_boolean()) fail(tracker, "malformed answer to announce: \"withdrawn\" must be true or false");
+    r.withdrawn = w->get<bool>();
+  }
   auto peers = j.find("peers");
   if (peers == j.end() || !peers->is_array() || peers->size() > static_cast<std::size_t>(limits::kMaxNumwant))
     fail(tracker, fmt::format("malformed answer to announce: \"peers\" must be an array of at most {}", limits::kMaxNumwant));
@@ -301,11 +306,31 @@ std::string lookup_info_hash_by_name(const std::string& tracker, const std::stri
   return hash->get<std::string>();
 }
 
-void publish_meta(const std::string& tracker, const std::string& meta_json, std::chrono::milliseconds timeout) {
+std::optional<std::string> publish_meta(const std::string& tracker, const std::string& meta_json,
+                                        std::chrono::milliseconds timeout) {
   if (meta_json.size() > limits::kMaxPublishBytes)
     fail(tracker, fmt::format("cannot publish: meta is {} bytes, the tracker takes at most {}", meta_json.size(),
                               limits::kMaxPublishBytes));
-  http_exchange(tracker, "POST", "/publish", meta_json, timeout);
+  HttpAnswer a = http_exchange(tracker, "POST", "/publish", meta_json, timeout);
+  json j = parse_json_object(tracker, "publish", a.body);
+  auto token = j.find("owner_token");
+  if (token == j.end()) return std::nullopt;  // published before (by us or another): its owner keeps it
+  if (!token->is_string() || !is_hex(token->get_ref<const std::string&>(), 64))
+    fail(tracker, "malformed answer to publish: \"owner_token\" must be 64 hex digits");
+  return token->get<std::string>();
+}
+
+std::string list_files_json(const std::string& tracker, const std::string& substring, std::chrono::milliseconds timeout) {
+  HttpAnswer a = http_exchange(tracker, "GET", "/files?q=" + url_encode(substring), {}, timeout);
+  parse_json_object(tracker, "files", a.body);
+  return std::move(a.body);
+}
+
+void withdraw(const std::string& tracker, const std::string& info_hash_hex, const std::string& owner_token,
+              std::chrono::milliseconds timeout) {
+  if (!is_hex(info_hash_hex, 64)) fail(tracker, "cannot withdraw: the info hash must be 64 hex digits");
+  if (!is_hex(owner_token, 64)) fail(tracker, "cannot withdraw: the owner token must be 64 hex digits");
+  http_exchange(tracker, "POST", "/withdraw?info_hash=" + info_hash_hex, {}, timeout, owner_token);
 }
 
 std::string random_peer_id() {

@@ -5,6 +5,7 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,8 @@ struct AnnounceResponse {
   int interval = 0;  // seconds until the next announce
   std::vector<wire::PeerAddress> peers;
   int seeders = 0, leechers = 0;
+  // The file was published there and its publisher withdrew it: seeders stop serving it.
+  bool withdrawn = false;
 };
 
 AnnounceResponse announce(const std::string& tracker, const AnnounceRequest& request,
@@ -38,8 +41,15 @@ std::string fetch_meta_json(const std::string& tracker, const std::string& info_
 // newest if several). Throws if the tracker knows no such name.
 std::string lookup_info_hash_by_name(const std::string& tracker, const std::string& name,
                                      std::chrono::milliseconds timeout);
-// Publishes meta JSON; succeeds if the tracker stored it or already had it.
-void publish_meta(const std::string& tracker, const std::string& meta_json, std::chrono::milliseconds timeout);
+// Publishes meta JSON; succeeds if the tracker stored it or already had it. Returns
+// the owner token (64 hex: the right to withdraw it) when this call stored it.
+std::optional<std::string> publish_meta(const std::string& tracker, const std::string& meta_json,
+                                        std::chrono::milliseconds timeout);
+// GET /files?q=substring: the tracker's JSON answer (checked to be an object).
+std::string list_files_json(const std::string& tracker, const std::string& substring, std::chrono::milliseconds timeout);
+// POST /withdraw with the owner token; throws Error(tracker) naming the refusal (403, 404).
+void withdraw(const std::string& tracker, const std::string& info_hash_hex, const std::string& owner_token,
+              std::chrono::milliseconds timeout);
 
 // A fresh random peer id (40 hex digits).
 std::string random_peer_id();

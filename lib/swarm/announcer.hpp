@@ -27,9 +27,11 @@ class Announcer : public std::enable_shared_from_this<Announcer> {
   using PeersFound = std::function<void(const std::string& tracker, std::vector<wire::PeerAddress>)>;
   using Notice = std::function<void(const std::string&)>;
   using Progress = std::function<Numbers()>;
+  // A tracker answered that the file's publisher withdrew it.
+  using Withdrawn = std::function<void(const std::string& tracker)>;
 
   Announcer(asio::io_context& io, std::vector<std::string> trackers, Digest info_hash, std::string peer_id,
-            std::uint16_t port, PeersFound on_peers, Notice on_notice, Progress progress);
+            std::uint16_t port, PeersFound on_peers, Notice on_notice, Progress progress, Withdrawn on_withdrawn = {});
 
   void start();
   void completed();  // announce "completed" now (once)
@@ -56,6 +58,7 @@ class Announcer : public std::enable_shared_from_this<Announcer> {
   PeersFound on_peers_;
   Notice on_notice_;
   Progress progress_;
+  Withdrawn on_withdrawn_;
   bool completed_ = false, stopped_ = false;
 };
 

@@ -38,6 +38,10 @@ struct Peer {
   std::optional<BlockRef> receiving;  // the block whose payload is being read into a piece buffer
   RequestPipeline pipeline;           // how many requests to keep outstanding, by its recent rate
   PeerExchange pex;
+  // For the snapshot (session_snapshot.hpp): payload counters at the last progress
+  // report and the rates since, smoothed.
+  std::uint64_t rate_mark_received = 0, rate_mark_sent = 0;
+  double download_rate = 0, upload_rate = 0;
 
   bool dialled() const { return conn->outgoing(); }
 };

@@ -19,6 +19,7 @@
 #include "base/fd_limit.hpp"
 #include "base/limits.hpp"
 #include "net/tracker_client.hpp"
+#include "swarm/session_snapshot.hpp"
 #include "swarm/torrent.hpp"
 
 namespace p2p {
@@ -28,6 +29,27 @@ constexpr auto kTick = std::chrono::milliseconds(250);
 // How long "stopped" announces may hold up the end of the process.
 constexpr auto kStopAnnounceBudget = std::chrono::milliseconds(2000);
 }  // namespace
+
+std::string_view peer_origin_name(PeerOrigin origin) {
+  switch (origin) {
+    case PeerOrigin::command_line: return "command line";
+    case PeerOrigin::tracker: return "tracker";
+    case PeerOrigin::gossip: return "gossip";
+    case PeerOrigin::incoming: return "incoming";
+  }
+  return "incoming";
+}
+
+std::string_view torrent_phase_name(TorrentPhase phase) {
+  switch (phase) {
+    case TorrentPhase::running: return "running";
+    case TorrentPhase::paused: return "paused";
+    case TorrentPhase::complete: return "complete";
+    case TorrentPhase::stopped: return "stopped";
+    case TorrentPhase::failed: return "failed";
+  }
+  return "running";
+}
 
 std::string_view event_kind_name(EventKind kind) {
   switch (kind) {
@@ -311,6 +333,33 @@ void Session::remove_torrent(const Digest& info_hash, const std::string& why) {
 }
 
 bool Session::has_torrent(const Digest& info_hash) const { return impl_->find(info_hash) != nullptr; }
+
+bool Session::set_paused(const Digest& info_hash, bool paused) {
+  Torrent* t = impl_->find(info_hash);
+  if (!t || t->state() == Torrent::State::stopped || t->state() == Torrent::State::failed) return false;
+  t->set_paused(paused);
+  return true;
+}
+
+SessionSnapshot Session::snapshot() const {
+  const auto& s = *impl_;
+  SessionSnapshot out;
+  for (const auto& t : s.torrents) out.torrents.push_back(t->snapshot());
+  out.counters = s.counters;
+  out.listen_port = s.acceptor ? s.listen_port : 0;
+  out.connections = s.connections.size();
+  for (const auto& t : s.torrents) out.hash_queue_depth += t->hashing();
+  out.hash_threads = std::max(1u, s.hashers.size());
+  out.avg_hash_seconds = s.avg_hash_seconds;
+  out.avg_write_seconds = s.avg_write_seconds;
+  out.max_upload_rate = s.opt.max_upload_rate;
+  out.max_download_rate = s.opt.max_download_rate;
+  out.piece_buffer_bytes = s.buffers.in_use();
+  out.piece_buffer_budget = limits::kMaxPiecesInFlightBytes;
+  return out;
+}
+
+asio::io_context& Session::io_context() { return impl_->io; }
 std::size_t Session::torrent_count() const { return impl_->torrents.size(); }
 
 void Session::every(std::chrono::milliseconds period, std::function<void()> fn) {

@@ -20,7 +20,13 @@
 #include "format/wire.hpp"
 #include "storage/piece_store.hpp"
 
+namespace asio {
+class io_context;
+}
+
 namespace p2p {
+
+struct SessionSnapshot;
 
 struct SessionOptions {
   std::optional<std::uint16_t> listen_port;  // accept connections (0 = any free port)
@@ -114,6 +120,16 @@ class Session {
   void remove_torrent(const Digest& info_hash, const std::string& why);
   bool has_torrent(const Digest& info_hash) const;
   std::size_t torrent_count() const;
+  // Pauses (closes its peers, dials and accepts none, keeps its pieces and its
+  // announces) or resumes a torrent. On the io thread. False if there is no such
+  // torrent or it is stopped or failed.
+  bool set_paused(const Digest& info_hash, bool paused);
+
+  // A copy of what the session shows (session_snapshot.hpp). On the io thread.
+  SessionSnapshot snapshot() const;
+  // The session's event loop, for components that serve on it (the node's HTTP
+  // page): what they post there runs on the io thread, between torrents' work.
+  asio::io_context& io_context();
 
   // Calls fn on the io thread every `period` while the session runs.
   void every(std::chrono::milliseconds period, std::function<void()> fn);

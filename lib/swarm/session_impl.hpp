@@ -16,6 +16,7 @@
 #include "swarm/policy/rate_limiter.hpp"
 #include "swarm/reputation.hpp"
 #include "swarm/session.hpp"
+#include "swarm/session_snapshot.hpp"
 #include "swarm/tls_context.hpp"
 
 namespace p2p {
@@ -46,6 +47,14 @@ struct Session::Impl final : ConnectionHandler {
   std::vector<std::unique_ptr<Torrent>> torrents;   // in the order added
   std::vector<std::unique_ptr<Torrent>> retired;    // removed, destroyed at the next tick
   std::size_t background_jobs = 0;
+  SessionCounters counters;
+  // Per verified piece, smoothed: time to hash it, time to write it (pool threads measure, the io thread keeps).
+  double avg_hash_seconds = 0, avg_write_seconds = 0;
+  void note_piece_timing(double hash_seconds, double write_seconds) {
+    avg_hash_seconds = avg_hash_seconds == 0 ? hash_seconds : 0.9 * avg_hash_seconds + 0.1 * hash_seconds;
+    avg_write_seconds = avg_write_seconds == 0 ? write_seconds : 0.9 * avg_write_seconds + 0.1 * write_seconds;
+    counters.write_seconds.observe(write_seconds);
+  }
   // Incoming peers banned this run, by IP: an address that keeps presenting new
   // peer ids after bans is refused inbound (dialled peers on it are unaffected).
   std::map<std::string, int> inbound_bans_by_ip;

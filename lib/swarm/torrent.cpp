@@ -12,6 +12,8 @@
 #include "base/limits.hpp"
 #include "swarm/torrent.hpp"
 
+#include <algorithm>
+
 namespace p2p {
 
 namespace {
@@ -81,7 +83,8 @@ void Torrent::start() {
           std::uint64_t left = meta_->size - store_.verified_bytes();
           if (meta_->is_private) return Announcer::Numbers{left > 0 ? 1u : 0u, 0, 0};
           return Announcer::Numbers{left, stats_.uploaded_bytes, stats_.downloaded_bytes};
-        });
+        },
+        [this](const std::string& tracker) { withdrawn_by(tracker); });
     announcer_->start();
   }
   if (!store_.is_source() && !meta_->is_tree()) verifier_ = std::make_unique<WholeFileVerifier>(*meta_, store_.file(), store_.verified());
@@ -201,7 +204,7 @@ void Torrent::report_failure(const wire::PeerAddress& addr) {
 }
 
 void Torrent::maintain_dials() {
-  if (state_ != State::running || s_.stopping) return;
+  if (state_ != State::running || s_.stopping || paused_) return;
   auto plan = dir_.to_dial(Clock::now(), std::min(s_.dial_budget(), limits::kMaxDialsPerTick));
   // Prefer peers with a better record; never dial one that is banned.
   std::stable_sort(plan.begin(), plan.end(), [&](const auto& a, const auto& b) {
@@ -233,6 +236,11 @@ void Torrent::add_peers(const std::vector<wire::PeerAddress>& peers, PeerDirecto
 
 void Torrent::tick(Clock::time_point now) {
   if (state_ == State::failed || state_ == State::stopped) return;
+  if (paused_) {
+    if (now - last_progress_ >= std::chrono::seconds(1)) report_progress();
+    if (now - last_save_ >= limits::kStateSaveInterval && state_dirty_) save_state();
+    return;
+  }
   try {
     check_timeouts(now);
     maintain_dials();
@@ -395,6 +403,15 @@ void Torrent::report_progress() {
   }
   last_down_ = stats_.downloaded_bytes;
   last_up_ = stats_.uploaded_bytes;
+  for (auto& [id, p] : peers_) {
+    if (dt <= 0) break;
+    double down = static_cast<double>(p.conn->payload_received() - p.rate_mark_received) / dt;
+    double up = static_cast<double>(p.conn->payload_sent() - p.rate_mark_sent) / dt;
+    p.download_rate = 0.5 * p.download_rate + 0.5 * down;
+    p.upload_rate = 0.5 * p.upload_rate + 0.5 * up;
+    p.rate_mark_received = p.conn->payload_received();
+    p.rate_mark_sent = p.conn->payload_sent();
+  }
   if (initial_seeding_) initial_seeding_->set_upload_rate(stats_.upload_rate);
   s_.observer.on_progress(stats_);
 }
@@ -406,6 +423,98 @@ void Torrent::fill_stats() {
   stats_.peers = 0;
   for (auto& [id, p] : peers_) stats_.peers += p.conn->handshaken();
   stats_.elapsed = std::chrono::duration<double>(Clock::now() - started_).count();
+}
+
+void Torrent::withdrawn_by(const std::string& tracker) {
+  if (state_ != State::complete) {
+    if (state_ == State::running)
+      event(EventKind::notice, fmt::format("tracker {}: the publisher withdrew {}; downloading from the peers we know",
+                                           tracker, meta_->name));
+    return;
+  }
+  std::string why = fmt::format("tracker {}: the publisher withdrew {}; stopped serving it", tracker, meta_->name);
+  if (announcer_) announcer_->cancel();
+  stop(why);
+  event(EventKind::torrent_stopped, why);
+  if (s_.running && s_.finished()) s_.shutdown();
+}
+
+// ---- pause and snapshot ---------------------------------------------------------------------
+
+void Torrent::set_paused(bool paused) {
+  if (paused == paused_) return;
+  paused_ = paused;
+  if (paused) {
+    for (auto& [id, p] : std::map(peers_)) p.conn->close(CloseReason::shutting_down, "paused");
+    event(EventKind::notice, "paused: peers closed; pieces and announces kept");
+  } else {
+    hopeless_since_ = {};
+    event(EventKind::notice, "resumed");
+    maintain_dials();
+  }
+}
+
+TorrentSnapshot Torrent::snapshot() const {
+  TorrentSnapshot t;
+  t.stats = stats_;
+  t.stats.verified_bytes = store_.verified_bytes();
+  t.stats.pieces_verified = store_.verified().count();
+  t.stats.peers = 0;
+  for (const auto& [id, p] : peers_) t.stats.peers += p.conn->handshaken();
+  t.stats.elapsed = std::chrono::duration<double>(Clock::now() - started_).count();
+  switch (state_) {
+    case State::running: t.phase = paused_ ? TorrentPhase::paused : TorrentPhase::running; break;
+    case State::complete: t.phase = paused_ ? TorrentPhase::paused : TorrentPhase::complete; break;
+    case State::stopped: t.phase = TorrentPhase::stopped; break;
+    case State::failed: t.phase = TorrentPhase::failed; break;
+  }
+  t.seeding = opt_.keep_seeding;
+  if (error_) t.error = error_->what();
+  t.piece_size = meta_->piece_size;
+  const Bitfield& have = store_.verified();
+  std::uint32_t n = meta_->piece_count();
+  std::size_t cells = std::min<std::size_t>(TorrentSnapshot::kPieceMapCells, n);
+  t.piece_map.resize(cells);
+  for (std::size_t c = 0; c < cells; ++c) {
+    auto begin = static_cast<std::uint32_t>(c * n / cells), end = static_cast<std::uint32_t>((c + 1) * n / cells);
+    std::uint32_t got = 0;
+    for (std::uint32_t i = begin; i < end; ++i) got += have.test(i);
+    t.piece_map[c] = static_cast<std::uint8_t>(end > begin ? got * 255 / (end - begin) : 0);
+  }
+  for (const auto& [id, p] : peers_) {
+    if (!p.conn->handshaken()) continue;
+    PeerSnapshot ps;
+    ps.address = p.key;
+    if (!p.dialled()) {
+      ps.origin = PeerOrigin::incoming;
+    } else if (auto src = p.listen_address ? dir_.source(*p.listen_address) : std::nullopt) {
+      ps.origin = *src == PeerDirectory::Source::command_line ? PeerOrigin::command_line
+                  : *src == PeerDirectory::Source::tracker    ? PeerOrigin::tracker
+                                                              : PeerOrigin::gossip;
+    }
+    ps.download_rate = p.download_rate;
+    ps.upload_rate = p.upload_rate;
+    ps.downloaded = p.conn->payload_received();
+    ps.uploaded = p.conn->payload_sent();
+    ps.share = n ? static_cast<double>(p.has.count()) / n : 0;
+    ps.am_choking = p.am_choking;
+    ps.peer_choking = p.peer_choking;
+    ps.am_interested = p.am_interested;
+    ps.peer_interested = p.peer_interested;
+    ps.reputation = s_.reputation.score(p.reputation_key);
+    ps.requests = p.outstanding.size();
+    t.peers_unchoking_us += !p.peer_choking;
+    t.peers_interested += p.peer_interested;
+    t.peers.push_back(std::move(ps));
+  }
+  std::sort(t.peers.begin(), t.peers.end(), [](const PeerSnapshot& a, const PeerSnapshot& b) {
+    return a.download_rate + a.upload_rate > b.download_rate + b.upload_rate;
+  });
+  if (t.peers.size() > TorrentSnapshot::kMaxPeersShown) t.peers.resize(TorrentSnapshot::kMaxPeersShown);
+  for (const auto& [key, reason] : banned_) t.banned.push_back({key, reason});
+  t.known_peers = dir_.size();
+  t.hashing = hashing_;
+  return t;
 }
 
 }  // namespace p2p

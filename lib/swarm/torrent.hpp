@@ -34,7 +34,7 @@ class Torrent final : public ConnectionHandler {
   State state() const { return state_; }
   // Done for the session's purposes: failed, stopped, or complete and not seeding.
   bool finished() const;
-  bool accepts_peers() const { return state_ == State::running || state_ == State::complete; }
+  bool accepts_peers() const { return !paused_ && (state_ == State::running || state_ == State::complete); }
 
   void start();
   // A routed incoming connection: decides on its handshake and, if accepted, adopts it.
@@ -49,6 +49,10 @@ class Torrent final : public ConnectionHandler {
   // After the hash pool drained: saves what is verified (unless complete) and reports.
   TorrentOutcome outcome();
   std::size_t peer_count() const { return peers_.size(); }
+  // Paused: no peers, no dials, no incoming connections; pieces and announces kept.
+  void set_paused(bool paused);
+  bool paused() const { return paused_; }
+  TorrentSnapshot snapshot() const;
 
   // ---- ConnectionHandler (after the handshake) ---------------------------------------
   HandshakeAnswer on_handshake(PeerConnection& c, const wire::Handshake& theirs) override;
@@ -70,6 +74,8 @@ class Torrent final : public ConnectionHandler {
   wire::Handshake our_handshake() const;
   void event(EventKind kind, const std::string& text);
   void fail(const Error& e);
+  // A tracker says the publisher withdrew the file: a seeder stops serving it.
+  void withdrawn_by(const std::string& tracker);
   Peer* peer_of(PeerConnection& c);
   void welcome(Peer& p);  // handshake accepted: send our bitfield, report it
 
@@ -155,6 +161,7 @@ class Torrent final : public ConnectionHandler {
                     hopeless_since_{}, last_source_check_{}, last_waiting_report_{};
   bool state_dirty_ = false;
   bool selection_done_ = false;
+  bool paused_ = false;
 };
 
 }  // namespace p2p

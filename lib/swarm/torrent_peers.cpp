@@ -243,10 +243,12 @@ void Torrent::on_block(PeerConnection& c, const BlockRef& b, bool stored) {
   Peer* p = peer_of(c);
   if (!p) return;
   stats_.downloaded_bytes += b.length;
+  s_.counters.recv_payload_bytes += b.length;
   if (auto it = std::find(p->outstanding.begin(), p->outstanding.end(), b); it != p->outstanding.end())
     p->outstanding.erase(it);
   if (!stored) {
     stats_.wasted_bytes += b.length;
+    s_.counters.recv_redundant_bytes += b.length;
     request_more(*p);
     return;
   }
@@ -286,6 +288,7 @@ ConnectionHandler::BlockSource Torrent::block_source(PeerConnection&, const wire
     return {};
   }
   stats_.uploaded_bytes += r.length;
+  s_.counters.sent_payload_bytes += r.length;
   return BlockSource{where.fd, where.offset, std::move(where.keep)};
 }
 
@@ -391,7 +394,9 @@ void Torrent::hash_piece(std::uint32_t piece) {
   auto job = std::make_shared<InFlight>(std::move(node.mapped()));
   s_.hashers.post([this, piece, job] {
     std::span<const std::uint8_t> bytes(job->data.data(), meta_->piece_length(piece));
+    auto t0 = Clock::now();
     bool ok = sha256(bytes) == meta_->pieces[piece];
+    auto t1 = Clock::now();
     if (!ok && job->sources.size() > 1) job->block_hashes = SmartBan::block_hashes(bytes, limits::kBlockSize);
     std::exception_ptr err;
     if (ok) {
@@ -401,7 +406,12 @@ void Torrent::hash_piece(std::uint32_t piece) {
         err = std::current_exception();
       }
     }
-    asio::post(s_.io, [this, piece, job, ok, err] { piece_checked(piece, std::move(*job), ok, err); });
+    double hash_s = std::chrono::duration<double>(t1 - t0).count();
+    double write_s = ok ? std::chrono::duration<double>(Clock::now() - t1).count() : 0;
+    asio::post(s_.io, [this, piece, job, ok, err, hash_s, write_s] {
+      if (ok && !err) s_.note_piece_timing(hash_s, write_s);
+      piece_checked(piece, std::move(*job), ok, err);
+    });
   });
 }
 
@@ -441,6 +451,8 @@ void Torrent::piece_checked(std::uint32_t piece, InFlight job, bool ok, std::exc
   if (!ok) {
     ++stats_.bad_pieces;
     stats_.wasted_bytes += meta_->piece_length(piece);
+    ++s_.counters.num_piece_failed;
+    s_.counters.recv_failed_bytes += meta_->piece_length(piece);
     picker_.piece_failed(piece);
     std::string from = fmt::format("{}", fmt::join(job.sources, ", "));
     event(EventKind::bad_piece, fmt::format("piece {} failed its hash check (data from {}); fetching it again", piece,
@@ -451,6 +463,7 @@ void Torrent::piece_checked(std::uint32_t piece, InFlight job, bool ok, std::exc
       smart_ban_.piece_failed(piece, std::move(job.block_hashes), std::move(job.block_source));
     }
   } else {
+    ++s_.counters.num_piece_passed;
     try {
       if (auto done = store_.mark_verified(piece)) {
         const MetaFile& f = meta_->files[*done];
@@ -506,6 +519,7 @@ void Torrent::show(const std::vector<InitialSeeding::Reveal>& reveals) {
 void Torrent::note_ban(const std::string& key, const std::string& reason) {
   if (banned_.count(key)) return;
   banned_[key] = reason;
+  ++s_.counters.peers_banned;
   for (auto& [id, p] : peers_)
     if (p.reputation_key == key && p.dialled() && p.listen_address) dir_.ban(*p.listen_address, reason);
   event(EventKind::banned, fmt::format("{}: {} (bans last {} min and survive restarts; --list-bans shows them, "

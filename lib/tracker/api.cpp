@@ -6,6 +6,7 @@
 #include "tracker/api.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <charconv>
@@ -181,6 +182,12 @@ Task<void> Api::announce(const HttpRequest& request, Clock::time_point now, Http
   if (auto v = query_.get("numwant"))
     in.numwant = static_cast<int>(std::min<std::uint64_t>(parse_uint(ep, "numwant", *v, UINT32_MAX), limits::kMaxNumwant));
   in.ip = request.remote_ip;  // owned by the connection, which waits for this answer
+  if (withdrawn_.count(in.info_hash)) {
+    // Its publisher withdrew it: seeders stop serving it; nobody is added to its swarm.
+    fmt::format_to(std::back_inserter(out.body), "{{\"interval\":{},\"peers\":[],\"seeders\":0,\"leechers\":0,\"withdrawn\":true}}",
+                   options_.interval_seconds);
+    co_return;
+  }
 
   AnnounceReply reply = co_await swarms_.announce(in, now);
   const AnnounceResult& r = reply.result;
@@ -258,6 +265,14 @@ Task<void> Api::lookup(HttpResponse& out) {
     std::string name(*name_view);
     r = co_await catalog_.find_by_name(name);
     if (!r) refuse(404, fmt::format("lookup: no published file named {:?}", name));
+    // Two different files with this name: say which, rather than pick one.
+    std::vector<FileRecord> same = co_await catalog_.list(name, limits::kMaxFilesListed);
+    std::vector<std::string> ids;
+    for (const FileRecord& f : same)
+      if (f.name == name) ids.push_back(to_hex(f.info_hash));
+    if (ids.size() > 1)
+      refuse(409, fmt::format("lookup: {} files are named {:?}; choose one by info hash (--id): {}", ids.size(), name,
+                              fmt::join(ids, ", ")));
   } else {
     Digest d = parse_hash("lookup", "info_hash", *hash);
     r = co_await catalog_.find(d);
@@ -266,7 +281,11 @@ Task<void> Api::lookup(HttpResponse& out) {
   std::vector<SwarmCounts> counts = co_await swarms_.counts(std::span<const Digest>(&r->info_hash, 1));
   std::vector<PeerEntry> peers = co_await swarms_.peers(r->info_hash, limits::kMaxNumwant);
   json list = json::array();
-  for (const PeerEntry& p : peers) list.push_back(json{{"ip", p.ip}, {"port", p.port}, {"seeder", p.seeder}});
+  for (const PeerEntry& p : peers) {
+    json e{{"ip", p.ip}, {"port", p.port}, {"seeder", p.seeder}};
+    if (p.last_announce_ms > 0) e["last_announce_ms"] = p.last_announce_ms;
+    list.push_back(std::move(e));
+  }
   out.body = dump(json{{"file", file_json(*r, counts.at(0))}, {"peers", std::move(list)}});
 }
 
@@ -295,7 +314,10 @@ Task<void> Api::publish(const HttpRequest& request, HttpResponse& out) {
   out.status = result->created ? 201 : 200;
   json answer{{"created", result->created}, {"info_hash", to_hex(result->record.info_hash)}, {"name", result->record.name}};
   // Only the first publisher learns the token: it is the right to withdraw.
-  if (result->created) answer["owner_token"] = token.hex;
+  if (result->created) {
+    answer["owner_token"] = token.hex;
+    withdrawn_.erase(result->record.info_hash);  // published again after a withdrawal
+  }
   out.body = dump(answer);
 }
 
@@ -316,6 +338,7 @@ Task<void> Api::withdraw(const HttpRequest& request, HttpResponse& out) {
                               to_hex(d)));
     case WithdrawStatus::wrong_token: refuse(403, fmt::format("withdraw: wrong owner token for {}", to_hex(d)));
   }
+  withdrawn_.insert(d);
   out.body = dump(json{{"withdrawn", true}, {"info_hash", to_hex(d)}});
 }
 
@@ -366,6 +389,12 @@ Task<std::size_t> Api::expire(Clock::time_point now) { return swarms_.expire(now
 Task<void> Api::flush() {
   co_await catalog_.flush();
   co_await counters_.flush(pending_);
+  co_await refresh_withdrawn();
+}
+
+Task<void> Api::refresh_withdrawn() {
+  std::vector<Digest> list = co_await catalog_.withdrawn();
+  withdrawn_ = std::set<Digest>(list.begin(), list.end());
 }
 
 }  // namespace p2p::tracker

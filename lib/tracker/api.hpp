@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -39,6 +40,9 @@ class Api final : public net::HttpHandler {
   Task<std::size_t> expire(Clock::time_point now);
   // Periodic persistence: catalog counters and this process's request counters.
   Task<void> flush();
+  // Reloads the withdrawn files from the store (other trackers on a shared store
+  // withdraw too); at start and with every flush.
+  Task<void> refresh_withdrawn();
   Task<Gauges> gauges();
 
   void set_connection_count(std::function<std::size_t()> open_connections) {
@@ -70,6 +74,8 @@ class Api final : public net::HttpHandler {
   // in flight on a shared store, so handlers read it only before their first
   // co_await and copy what they keep.
   Query query_;
+  // Info hashes withdrawn by their owner: announces for them answer "withdrawn".
+  std::set<Digest> withdrawn_;
 };
 
 }  // namespace p2p::tracker

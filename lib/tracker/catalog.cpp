@@ -55,6 +55,8 @@ void Catalog::migrate() {
            " piece_size INTEGER NOT NULL, meta TEXT NOT NULL, published INTEGER NOT NULL,"
            " completed INTEGER NOT NULL DEFAULT 0)");
   db_.exec("CREATE INDEX IF NOT EXISTS files_by_name ON files(name)");
+  // Tombstones of withdrawn files (additive: older programs ignore the table).
+  db_.exec("CREATE TABLE IF NOT EXISTS withdrawn (info_hash TEXT PRIMARY KEY, at INTEGER NOT NULL)");
   int version = db_.user_version();
   if (version > kSchemaVersion)
     throw Error(ExitCode::disk, fmt::format("tracker database {}: schema version {} is newer than this program's ({})",
@@ -94,6 +96,7 @@ Catalog::PublishResult Catalog::publish(const Meta& meta, const Digest& owner_to
   if (auto it = records_.find(meta.info_hash); it != records_.end()) return {false, &it->second};
   if (records_.size() >= limits::kMaxCatalogFiles)
     throw Error(ExitCode::tracker, fmt::format("catalog is full ({} files)", limits::kMaxCatalogFiles));
+  db_.prepare("DELETE FROM withdrawn WHERE info_hash = ?").bind(1, meta.info_hash_hex()).run();  // published again
 
   FileRecord r;
   r.info_hash = meta.info_hash;
@@ -132,7 +135,12 @@ WithdrawStatus Catalog::withdraw(const Digest& info_hash, const Digest& owner_to
     throw Error(ExitCode::disk, fmt::format("tracker database {}: row {} has a malformed owner token hash",
                                             db_.path().string(), hex));
   if (!token_hashes_equal(stored, owner_token_hash)) return WithdrawStatus::wrong_token;
-  db_.prepare("DELETE FROM files WHERE info_hash = ?").bind(1, hex).run();
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  db_.transaction([&] {
+    db_.prepare("DELETE FROM files WHERE info_hash = ?").bind(1, hex).run();
+    db_.prepare("INSERT OR REPLACE INTO withdrawn(info_hash, at) VALUES(?, ?)").bind(1, hex).bind(2, now).run();
+  });
+  trim_withdrawn();
 
   auto [lo, hi] = by_name_.equal_range(it->second.name);
   for (auto n = lo; n != hi; ++n)
@@ -143,6 +151,22 @@ WithdrawStatus Catalog::withdraw(const Digest& info_hash, const Digest& owner_to
   dirty_.erase(info_hash);
   records_.erase(it);
   return WithdrawStatus::withdrawn;
+}
+
+void Catalog::trim_withdrawn() {
+  db_.prepare("DELETE FROM withdrawn WHERE info_hash NOT IN (SELECT info_hash FROM withdrawn ORDER BY at DESC LIMIT ?)")
+      .bind(1, static_cast<std::int64_t>(limits::kMaxWithdrawn))
+      .run();
+}
+
+std::vector<Digest> Catalog::withdrawn() {
+  std::vector<Digest> out;
+  auto st = db_.prepare("SELECT info_hash FROM withdrawn ORDER BY at");
+  while (st.step()) {
+    Digest d{};
+    if (digest_from_hex(st.text(0), d)) out.push_back(d);
+  }
+  return out;
 }
 
 const FileRecord* Catalog::find(const Digest& info_hash) const {

@@ -60,11 +60,14 @@ class Catalog {
   void flush();
 
   std::size_t size() const { return records_.size(); }
+  // Withdrawn info hashes (tombstones), oldest first; a new publish of one removes it.
+  std::vector<Digest> withdrawn();  // reads SQLite
   const std::filesystem::path& path() const { return db_.path(); }
 
  private:
   void migrate();
   void load();
+  void trim_withdrawn();
 
   SqliteDb db_;
   std::unordered_map<Digest, FileRecord, KeyedHash> records_;

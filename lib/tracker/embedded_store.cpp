@@ -35,7 +35,14 @@ Task<std::vector<PeerEntry>> EmbeddedSwarmStore::peers(const Digest& info_hash, 
   std::vector<PeerEntry> out;
   if (const Swarm* s = registry_.find(info_hash)) {
     auto list = s->peers();
-    for (std::size_t i = 0; i < list.size() && i < max; ++i) out.push_back(PeerEntry{list[i].ip, list[i].port, list[i].seeder});
+    // last_seen is on the steady clock: shown as wall time by its age.
+    auto sys_now = std::chrono::system_clock::now();
+    auto now = Clock::now();
+    for (std::size_t i = 0; i < list.size() && i < max; ++i) {
+      auto at = sys_now - std::chrono::duration_cast<std::chrono::system_clock::duration>(now - list[i].last_seen);
+      out.push_back(PeerEntry{list[i].ip, list[i].port, list[i].seeder,
+                              std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count()});
+    }
   }
   return Task<std::vector<PeerEntry>>::ready(std::move(out));
 }
@@ -77,6 +84,10 @@ Task<std::vector<FileRecord>> EmbeddedCatalogStore::list(const std::string& subs
 
 Task<std::optional<std::string>> EmbeddedCatalogStore::meta_json(const Digest& info_hash) {
   return Task<std::optional<std::string>>::ready(catalog_.meta_json(info_hash));
+}
+
+Task<std::vector<Digest>> EmbeddedCatalogStore::withdrawn() {
+  return Task<std::vector<Digest>>::ready(catalog_.withdrawn());
 }
 
 Task<WithdrawStatus> EmbeddedCatalogStore::withdraw(const Digest& info_hash, const Digest& owner_token_hash) {

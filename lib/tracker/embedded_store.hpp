@@ -45,6 +45,7 @@ class EmbeddedCatalogStore final : public CatalogStore {
   Task<void> note_completed(const Digest& info_hash) override;
   Task<std::vector<std::optional<std::uint64_t>>> completed(std::span<const Digest> info_hashes) override;
   Task<std::size_t> size() override;
+  Task<std::vector<Digest>> withdrawn() override;
   Task<void> flush() override;
 
   Catalog& catalog() { return catalog_; }

@@ -55,6 +55,10 @@ Task<PublishOutcome> RedisCatalogStore::publish(const Meta& meta, const Digest& 
   auto status = a[0].as_int("publish status", 0, 2);
   if (status == 2) throw Error(ExitCode::tracker, fmt::format("catalog is full ({} files)", limits::kMaxCatalogFiles));
   if (a.size() != 6) unexpected_answer("publish", fmt::format("{} elements, expected 6", a.size()));
+  if (status == 1) {
+    RedisCommand rm{"SREM", layout::withdrawn_key(), meta.info_hash_hex()};  // published again
+    co_await redis_.command(std::move(rm));
+  }
   co_return PublishOutcome{status == 1, record_from(meta.info_hash, std::span(a).subspan(1), "publish")};
 }
 
@@ -117,7 +121,12 @@ Task<WithdrawStatus> RedisCatalogStore::withdraw(const Digest& info_hash, const 
   RedisValue v = co_await redis_.command(std::move(cmd));
   switch (v.as_int("withdraw", 0, 3)) {
     case 0: co_return WithdrawStatus::not_found;
-    case 1: co_return WithdrawStatus::withdrawn;
+    case 1: {
+      // The tombstone: seeders learn of the withdrawal from any tracker on this Redis.
+      RedisCommand add{"SADD", layout::withdrawn_key(), to_hex(info_hash)};
+      co_await redis_.command(std::move(add));
+      co_return WithdrawStatus::withdrawn;
+    }
     case 2: co_return WithdrawStatus::no_owner;
     default: co_return WithdrawStatus::wrong_token;
   }
@@ -145,6 +154,14 @@ Task<std::size_t> RedisCatalogStore::size() {
   RedisCommand cmd{"ZCARD", layout::names_key()};
   RedisValue v = co_await redis_.command(std::move(cmd));
   co_return static_cast<std::size_t>(v.as_int("the file count", 0, kMaxFiles * 2));
+}
+
+Task<std::vector<Digest>> RedisCatalogStore::withdrawn() {
+  RedisCommand cmd{"SRANDMEMBER", layout::withdrawn_key(), std::to_string(limits::kMaxWithdrawn)};
+  RedisValue v = co_await redis_.command(std::move(cmd));
+  std::vector<Digest> out;
+  for (const RedisValue& e : v.as_array("the withdrawn set", 0, limits::kMaxWithdrawn)) out.push_back(hash_from(e, "the withdrawn set"));
+  co_return out;
 }
 
 }  // namespace p2p::tracker

@@ -21,6 +21,7 @@ class RedisCatalogStore final : public CatalogStore {
   Task<void> note_completed(const Digest& info_hash) override;
   Task<std::vector<std::optional<std::uint64_t>>> completed(std::span<const Digest> info_hashes) override;
   Task<std::size_t> size() override;
+  Task<std::vector<Digest>> withdrawn() override;
   Task<void> flush() override { return Task<void>::ready(); }  // every write is already in Redis
 
  private:

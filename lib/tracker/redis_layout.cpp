@@ -19,6 +19,7 @@ std::string peers_key(std::string_view ih) { return std::string(kPeersPrefix).ap
 std::string swarm_stat_key(std::string_view ih) { return std::string(kSwarmStatPrefix).append(ih); }
 std::string catalog_key(std::string_view ih) { return key("catalog:", ih); }
 std::string names_key() { return std::string(kPrefix) + "names"; }
+std::string withdrawn_key() { return std::string(kPrefix) + "withdrawn"; }
 std::string swarms_key() { return std::string(kPrefix) + "swarms"; }
 std::string stats_key() { return std::string(kPrefix) + "stats"; }
 std::string counters_key() { return std::string(kPrefix) + "counters"; }

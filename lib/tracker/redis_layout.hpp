@@ -26,6 +26,7 @@ std::string swarm_stat_key(std::string_view ih);  // HASH peers, seeders, comple
 // Per published file:
 std::string catalog_key(std::string_view ih);     // HASH name size piece_size published completed meta owner
 // Global:
+std::string withdrawn_key();   // SET of info hashes withdrawn by their owner (and not published again)
 std::string names_key();       // ZSET (all scores 0) "<name>\0<ih>": sorted by name for /files and lookups
 std::string swarms_key();      // SET of info hashes with at least one peer
 std::string stats_key();       // HASH peers, seeders, expired_peers

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cstdlib>
 #include <random>
 
 #include "tracker/redis_layout.hpp"
@@ -156,7 +157,18 @@ Task<std::vector<PeerEntry>> RedisSwarmStore::peers(const Digest& info_hash, std
   RedisValue v = co_await redis_.command(std::move(cmd));
   const auto& a = v.as_array("swarm peers", 0, 2 * max);
   if (a.size() % 2 != 0) unexpected_answer("swarm peers", "an odd number of elements");
-  for (std::size_t i = 1; i < a.size(); i += 2) out.push_back(parse_peer_value(a[i].as_string("swarm peers", kMaxPeerValueBytes)));
+  RedisCommand scores{"ZMSCORE", layout::swarm_key(to_hex(info_hash))};
+  for (std::size_t i = 1; i < a.size(); i += 2) {
+    out.push_back(parse_peer_value(a[i].as_string("swarm peers", kMaxPeerValueBytes)));
+    scores.add(a[i - 1].as_string("a peer id", 64));
+  }
+  if (out.empty()) co_return out;
+  // Last announces (ZSET scores, ms since the epoch), for the dashboard's detail view.
+  RedisValue s = co_await redis_.command(std::move(scores));
+  const auto& sa = s.as_array("last announces", out.size(), out.size());
+  for (std::size_t i = 0; i < out.size(); ++i)
+    if (auto text = sa[i].as_optional_string("a last announce", 32))
+      out[i].last_announce_ms = static_cast<std::int64_t>(std::strtod(text->c_str(), nullptr));
   co_return out;
 }
 

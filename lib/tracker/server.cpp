@@ -128,6 +128,7 @@ void run_tracker(const TrackerConfig& config, const std::function<void(const std
   net::HttpServer server(io, api, http);
   api.set_connection_count([&server] { return server.open_connections(); });
   if (stores.redis) stores.redis->start();  // Redis down at start: serve 503 until it comes
+  if (!stores.redis) run_now(api.refresh_withdrawn());  // Redis: with the first flush
   server.start();
 
   // Sweep often enough that a peer is gone within ~2.5 intervals of its last announce.

@@ -27,6 +27,9 @@ inline constexpr int kExpiryIntervals = 2;
 // bigger bodies are refused with 413 before they are read.
 inline constexpr std::size_t kMaxPublishBytes = 8 * 1024 * 1024;
 inline constexpr std::size_t kMaxCatalogFiles = 1'000'000;
+// Withdrawn files remembered (so their seeders learn it), newest kept: every
+// announce checks an in-memory set of them; 100,000 digests are ~10 MiB.
+inline constexpr std::size_t kMaxWithdrawn = 100'000;
 // /files answers at most this many rows (sorted by name); ?limit= may lower it.
 inline constexpr std::size_t kMaxFilesListed = 1000;
 inline constexpr std::size_t kMaxQueryBytes = 255;  // ?q= and ?name= (a file name is <= 255 bytes)

@@ -33,6 +33,7 @@ struct PeerEntry {
   std::string ip;  // numeric
   std::uint16_t port = 0;
   bool seeder = false;
+  std::int64_t last_announce_ms = 0;  // unix ms of its last announce; 0 when the store cannot say
 };
 
 struct AnnounceReply {
@@ -106,6 +107,9 @@ class CatalogStore {
   // The completed counter of each published file, nullopt for the others.
   virtual Task<std::vector<std::optional<std::uint64_t>>> completed(std::span<const Digest> info_hashes) = 0;
   virtual Task<std::size_t> size() = 0;
+  // Files withdrawn by their owner (and not published again since): announces for
+  // them answer "withdrawn" so that seeders stop. At most limits::kMaxWithdrawn.
+  virtual Task<std::vector<Digest>> withdrawn() = 0;
   // Makes batched writes durable (embedded: counters to SQLite).
   virtual Task<void> flush() = 0;
 };

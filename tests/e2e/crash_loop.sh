@@ -14,6 +14,14 @@ for round in $(seq 1 20); do
   "$BIN/p2p-download" "${DL[@]}" >"$T/run$round.json" 2>"$T/run$round.err" &
   pid=$!
   PIDS+=("$pid")
+  # Kill at a random moment of the transfer, not of the start-up: on a loaded machine
+  # the resume check alone can outlast a fixed delay, and a run killed before it says
+  # what it resumed checks nothing.
+  for _ in $(seq 1 200); do
+    grep -q '"event":"\(resumed\|peer_connected\|progress\)"' "$T/run$round.json" 2>/dev/null && break
+    kill -0 $pid 2>/dev/null || break
+    sleep 0.05
+  done
   sleep "0.$(( (RANDOM % 35) + 5 ))"
   kill -9 $pid 2>/dev/null && kills=$((kills + 1)) || true
   wait $pid 2>/dev/null || true

@@ -177,4 +177,10 @@ std::string PeerDirectory::failure_summary() const {
   return out.empty() ? "no peers to ask" : out;
 }
 
+std::optional<PeerDirectory::Source> PeerDirectory::source(const wire::PeerAddress& a) const {
+  auto it = peers_.find(a);
+  if (it == peers_.end()) return std::nullopt;
+  return it->second.source;
+}
+
 }  // namespace p2p

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -74,6 +75,8 @@ class PeerDirectory {
   bool first_failure(const wire::PeerAddress& a) const { return failures(a) == 1; }
   bool gave_up(const wire::PeerAddress& a) const;
   int confirmations(const wire::PeerAddress& a) const;
+  // Where an address was learned first; nullopt if unknown.
+  std::optional<Source> source(const wire::PeerAddress& a) const;
 
  private:
   struct Record {

@@ -28,6 +28,26 @@ class TestHandler final : public HttpHandler {
     response.content_type = "text/plain";
     response.body = std::string(request.method) + " " + std::string(request.target) + " " +
                     std::string(request.header("x-test").value_or("-")) + " " + std::string(request.body);
+    if (request.target == "/stream") {
+      // A streamed answer: one part now, one 20 ms later, then the end.
+      response.content_type = "text/event-stream";
+      response.body = "first\n";
+      response.stream = std::make_shared<HttpStream>();
+      streams.push_back(response.stream);
+      auto timer = std::make_shared<asio::steady_timer>(io_, 20ms);
+      timer->async_wait([timer, s = response.stream](asio::error_code) {
+        s->send("second\n");
+        s->end();
+      });
+      return done();
+    }
+    if (request.target == "/forever") {  // a stream that never ends by itself
+      response.content_type = "text/event-stream";
+      response.stream = std::make_shared<HttpStream>();
+      response.stream->send("hello\n");
+      streams.push_back(response.stream);
+      return done();
+    }
     if (!request.target.starts_with("/slow")) return done();
     auto timer = std::make_shared<asio::steady_timer>(io_, 50ms);
     timer->async_wait([timer, done](asio::error_code) { done(); });
@@ -37,6 +57,7 @@ class TestHandler final : public HttpHandler {
 
   std::vector<int> server_answers;
   int timeouts = 0;
+  std::vector<std::shared_ptr<HttpStream>> streams;
 
  private:
   asio::io_context& io_;
@@ -107,4 +128,35 @@ TEST_CASE("http server: the handler's body limit is enforced before the body is 
   srv.stop();
   CHECK(srv.handler.server_answers == std::vector<int>{413, 400, 408});
   CHECK(srv.handler.timeouts == 1);
+}
+
+TEST_CASE("http server: a streamed answer is written as it comes, without Content-Length, then the connection closes", "[http]") {
+  LiveServer srv;
+  std::string out = srv.exchange("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(out.starts_with("HTTP/1.1 200 OK\r\n"));
+  CHECK(out.find("Content-Type: text/event-stream") != std::string::npos);
+  CHECK(out.find("Content-Length") == std::string::npos);
+  CHECK(out.find("Connection: close") != std::string::npos);
+  CHECK(out.ends_with("\r\n\r\nfirst\nsecond\n"));
+}
+
+TEST_CASE("http server: a client that leaves a stream, or the server stopping, marks it closed for the handler", "[http]") {
+  LiveServer srv;
+  {
+    asio::io_context client;
+    asio::ip::tcp::socket s(client);
+    s.connect({asio::ip::make_address("127.0.0.1"), srv.port});
+    asio::write(s, asio::buffer(std::string("GET /forever HTTP/1.1\r\nHost: x\r\n\r\n")));
+    std::string got;
+    asio::error_code ec;
+    while (got.find("hello\n") == std::string::npos && !ec) {
+      char buf[256];
+      std::size_t n = s.read_some(asio::buffer(buf), ec);
+      got.append(buf, n);
+    }
+    REQUIRE(got.find("hello\n") != std::string::npos);
+  }  // the client hangs up; the server notices at its next write or when stopping
+  srv.stop();
+  REQUIRE(srv.handler.streams.size() == 1);
+  CHECK(srv.handler.streams[0]->closed());
 }

@@ -13,6 +13,7 @@
 #include "base/limits.hpp"
 #include "format/wire.hpp"
 #include "swarm/session.hpp"
+#include "swarm/session_snapshot.hpp"
 #include "test_support.hpp"
 
 using namespace p2p;
@@ -169,4 +170,59 @@ TEST_CASE("the per-address connection limit counts connections over all torrents
   CHECK_FALSE(first_frame(extra));  // closed without an answer
   ::close(extra);
   for (int fd : held) ::close(fd);
+}
+
+TEST_CASE("snapshots show peers, progress and counters; a paused torrent drops its peers and resumes", "[session]") {
+  test::TempDir dir;
+  auto a = make_file(dir, "watched.bin", 2 * 1024 * 1024 + 7, 3);
+  SeederThread seeder({a});
+
+  Recorder rec;
+  SessionOptions so;
+  so.max_download_rate = 2 * 1024 * 1024;  // about a second: time to look at it while it runs
+  Session downloader(so, rec);
+  TorrentOptions to;
+  to.peers = {wire::PeerAddress{"127.0.0.1", seeder.port()}};
+  PieceStore::ResumeReport rr;
+  downloader.add_torrent(a.meta, PieceStore::open_partial(*a.meta, dir / "dl", rr), to);
+  bool saw_peer = false, paused = false, saw_paused_empty = false, resumed = false;
+  auto paused_at = std::chrono::steady_clock::now();
+  downloader.every(std::chrono::milliseconds(50), [&] {  // on the io thread, as the web page's pushes are
+    SessionSnapshot s = downloader.snapshot();
+    REQUIRE(s.torrents.size() == 1);
+    const TorrentSnapshot& t = s.torrents[0];
+    CHECK(s.max_download_rate == so.max_download_rate);
+    CHECK(t.piece_map.size() <= TorrentSnapshot::kPieceMapCells);
+    if (!t.peers.empty()) {
+      saw_peer = true;
+      CHECK(t.peers[0].origin == PeerOrigin::command_line);
+      CHECK(t.peers[0].address == "127.0.0.1:" + std::to_string(seeder.port()));
+      CHECK(t.peers[0].share <= 1.0);  // an initial seeder shows its pieces a few at a time
+    }
+    if (!paused && t.stats.pieces_verified > 0) {
+      REQUIRE(downloader.set_paused(a.meta->info_hash, true));
+      paused = true;
+      paused_at = std::chrono::steady_clock::now();
+    } else if (paused && !resumed) {
+      if (t.phase == TorrentPhase::paused && t.peers.empty()) saw_paused_empty = true;
+      if (std::chrono::steady_clock::now() - paused_at > std::chrono::milliseconds(300)) {
+        REQUIRE(downloader.set_paused(a.meta->info_hash, false));
+        resumed = true;
+      }
+    }
+  });
+  auto out = downloader.run();
+  REQUIRE(out.torrents.size() == 1);
+  CHECK(out.torrents[0].complete);
+  CHECK(saw_peer);
+  CHECK(saw_paused_empty);
+  CHECK(resumed);
+  SessionSnapshot end = downloader.snapshot();
+  CHECK(end.counters.num_piece_passed == a.meta->piece_count());
+  CHECK(end.counters.num_piece_failed == 0);
+  CHECK(end.counters.recv_payload_bytes >= a.meta->size);
+  CHECK(end.counters.write_seconds.count == a.meta->piece_count());
+  CHECK(end.torrents[0].stats.pieces_verified == a.meta->piece_count());  // (phase: stopped, the session ended)
+  CHECK(end.torrents[0].piece_map == std::vector<std::uint8_t>(end.torrents[0].piece_map.size(), 255));
+  CHECK_FALSE(downloader.set_paused(Digest{}, true));  // no such torrent
 }

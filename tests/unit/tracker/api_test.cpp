@@ -297,3 +297,41 @@ TEST_CASE("body limits are per target", "[tracker]") {
   CHECK(f.api.body_limit("POST", "/files") == limits::kMaxOtherBodyBytes);
   CHECK(f.api.body_limit("POST", "/publishing") == limits::kMaxOtherBodyBytes);
 }
+
+TEST_CASE("a withdrawn file's announces answer withdrawn (nobody is added) until it is published again", "[tracker]") {
+  Fixture f;
+  test::TempDir dir;
+  std::string meta = meta_json_for(dir, "gone.bin", 30000, 41);
+  std::string hash = parse_meta(meta, "t").info_hash_hex();
+  f.call("POST", "/publish", meta);
+  std::string token = json::parse(f.res.body)["owner_token"];
+  auto announce = [&](const std::string& peer) {
+    return f.get_json("/announce?info_hash=" + hash + "&peer_id=" + peer + "&port=7000&left=0");
+  };
+  CHECK(announce(P1).contains("withdrawn") == false);
+  f.call("POST", "/withdraw?info_hash=" + hash, {}, "10.0.0.1", {{"authorization", "Bearer " + token}});
+  REQUIRE(f.res.status == 200);
+  auto a = announce(P2);
+  CHECK(a["withdrawn"] == true);
+  CHECK(a["peers"].empty());
+  CHECK(f.get_json("/scrape?info_hash=" + hash)["files"][hash]["seeders"] == 1);  // P2 was not added
+  CHECK(f.catalog.withdrawn().size() == 1);  // the tombstone is in SQLite
+  f.call("POST", "/publish", meta);
+  REQUIRE(f.res.status == 201);
+  CHECK(announce(P2).contains("withdrawn") == false);
+  CHECK(f.catalog.withdrawn().empty());
+}
+
+TEST_CASE("two files with one name: both listed, a lookup by the name is 409 naming both ids", "[tracker]") {
+  Fixture f;
+  test::TempDir dir1, dir2;
+  std::string m1 = meta_json_for(dir1, "same.txt", 20000, 51), m2 = meta_json_for(dir2, "same.txt", 25000, 52);
+  f.call("POST", "/publish", m1);
+  f.call("POST", "/publish", m2);
+  CHECK(f.get_json("/files?q=same")["count"] == 2);
+  auto err = f.get_json("/lookup?name=same.txt", 409);
+  std::string text = err["error"];
+  CHECK(text.find(parse_meta(m1, "t").info_hash_hex()) != std::string::npos);
+  CHECK(text.find(parse_meta(m2, "t").info_hash_hex()) != std::string::npos);
+  CHECK(f.get_json("/lookup?info_hash=" + parse_meta(m1, "t").info_hash_hex())["file"]["name"] == "same.txt");
+}

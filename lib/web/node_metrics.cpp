@@ -1,0 +1,54 @@
+// render_node_metrics: one HELP/TYPE block per metric, then its samples.
+#include "web/node_metrics.hpp"
+
+#include <fmt/format.h>
+
+#include <iterator>
+
+namespace p2p::web {
+
+namespace {
+void metric(std::string& out, std::string_view name, std::string_view type, std::string_view help, double value) {
+  fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, help, name, type, name, value);
+}
+}  // namespace
+
+std::string render_node_metrics(const SessionSnapshot& s) {
+  std::string out;
+  const SessionCounters& c = s.counters;
+  auto d = [](std::uint64_t v) { return static_cast<double>(v); };
+  metric(out, "p2p_net_recv_payload_bytes_total", "counter", "Piece payload bytes received (libtorrent net.recv_payload_bytes).",
+         d(c.recv_payload_bytes));
+  metric(out, "p2p_net_sent_payload_bytes_total", "counter", "Piece payload bytes sent (libtorrent net.sent_payload_bytes).",
+         d(c.sent_payload_bytes));
+  metric(out, "p2p_net_recv_redundant_bytes_total", "counter",
+         "Payload received that was not needed: duplicates (libtorrent net.recv_redundant_bytes).", d(c.recv_redundant_bytes));
+  metric(out, "p2p_net_recv_failed_bytes_total", "counter",
+         "Payload of pieces that failed their hash check (libtorrent net.recv_failed_bytes).", d(c.recv_failed_bytes));
+  metric(out, "p2p_ses_num_piece_passed_total", "counter", "Pieces that passed their hash check (libtorrent ses.num_piece_passed).",
+         d(c.num_piece_passed));
+  metric(out, "p2p_ses_num_piece_failed_total", "counter", "Pieces that failed their hash check (libtorrent ses.num_piece_failed).",
+         d(c.num_piece_failed));
+  metric(out, "p2p_peers_banned_total", "counter", "Peers banned this run.", d(c.peers_banned));
+  std::size_t peers = 0;
+  for (const auto& t : s.torrents) peers += t.stats.peers;
+  metric(out, "p2p_peer_num_peers_connected", "gauge", "Peers past the handshake, all files (libtorrent peer.num_peers_connected).",
+         d(peers));
+  metric(out, "p2p_connections", "gauge", "Open peer connections, with those still in their handshake.", d(s.connections));
+  metric(out, "p2p_disk_queued_hash_jobs", "gauge", "Pieces waiting for or being hashed and written (hash-queue depth).",
+         d(s.hash_queue_depth));
+  metric(out, "p2p_torrents", "gauge", "Files in this process.", d(s.torrents.size()));
+  const auto& h = c.write_seconds;
+  out += "# HELP p2p_disk_write_seconds Time to write one verified piece to disk (libtorrent disk.disk_write_time).\n"
+         "# TYPE p2p_disk_write_seconds histogram\n";
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < h.kBounds.size(); ++i) {
+    cumulative += h.buckets[i];
+    fmt::format_to(std::back_inserter(out), "p2p_disk_write_seconds_bucket{{le=\"{}\"}} {}\n", h.kBounds[i], cumulative);
+  }
+  fmt::format_to(std::back_inserter(out), "p2p_disk_write_seconds_bucket{{le=\"+Inf\"}} {}\np2p_disk_write_seconds_sum {}\n"
+                                          "p2p_disk_write_seconds_count {}\n", h.count, h.sum, h.count);
+  return out;
+}
+
+}  // namespace p2p::web

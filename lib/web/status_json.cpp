@@ -1,0 +1,154 @@
+// Snapshot -> JSON. Names and texts from peers and metas may be any bytes:
+// dumping never throws on them (invalid UTF-8 is replaced).
+#include "web/status_json.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace p2p::web {
+
+using nlohmann::json;
+
+namespace {
+
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+std::string hex_cells(const std::vector<std::uint8_t>& cells) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(cells.size() * 2);
+  for (auto c : cells) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+  return out;
+}
+
+json peer_json(const PeerSnapshot& p) {
+  return json{{"address", p.address},
+              {"origin", peer_origin_name(p.origin)},
+              {"download_rate", p.download_rate},
+              {"upload_rate", p.upload_rate},
+              {"downloaded", p.downloaded},
+              {"uploaded", p.uploaded},
+              {"share", p.share},
+              {"am_choking", p.am_choking},
+              {"peer_choking", p.peer_choking},
+              {"am_interested", p.am_interested},
+              {"peer_interested", p.peer_interested},
+              {"reputation", p.reputation},
+              {"requests", p.requests}};
+}
+
+json banned_json(const TorrentSnapshot& t) {
+  json list = json::array();
+  for (const auto& b : t.banned) list.push_back(json{{"peer", b.peer}, {"reason", b.reason}});
+  return list;
+}
+
+json file_json(const SessionSnapshot& s, const TorrentSnapshot& t) {
+  const TorrentStats& st = t.stats;
+  Bottleneck b = file_bottleneck(s, t);
+  json f{{"info_hash", st.info_hash_hex},
+         {"name", st.name},
+         {"size", st.total_bytes},
+         {"piece_size", t.piece_size},
+         {"pieces", st.pieces_total},
+         {"pieces_verified", st.pieces_verified},
+         {"verified_bytes", st.verified_bytes},
+         {"progress", st.total_bytes ? static_cast<double>(st.verified_bytes) / static_cast<double>(st.total_bytes) : 1.0},
+         {"phase", torrent_phase_name(t.phase)},
+         {"seeding", t.seeding},
+         {"download_rate", st.download_rate},
+         {"upload_rate", st.upload_rate},
+         {"downloaded", st.downloaded_bytes},
+         {"uploaded", st.uploaded_bytes},
+         {"wasted", st.wasted_bytes},
+         {"bad_pieces", st.bad_pieces},
+         {"peers", st.peers},
+         {"known_peers", t.known_peers},
+         {"hashing", t.hashing},
+         {"piece_map", hex_cells(t.piece_map)},
+         {"limited_by", json{{"kind", TransferBottleneck::name(b)}, {"text", TransferBottleneck::describe(b)}}},
+         {"banned", banned_json(t)}};
+  if (!t.error.empty()) f["error"] = t.error;
+  return f;
+}
+
+}  // namespace
+
+Bottleneck file_bottleneck(const SessionSnapshot& s, const TorrentSnapshot& t) {
+  TransferMeasures m;
+  m.complete = t.stats.pieces_verified == t.stats.pieces_total;
+  m.peers = t.stats.peers;
+  m.peers_unchoking_us = t.peers_unchoking_us;
+  m.peers_interested = t.peers_interested;
+  m.download_rate = t.stats.download_rate;
+  m.upload_rate = t.stats.upload_rate;
+  m.max_download_rate = s.max_download_rate;
+  m.max_upload_rate = s.max_upload_rate;
+  m.hash_queue_depth = s.hash_queue_depth;
+  m.hash_threads = s.hash_threads;
+  m.avg_hash_seconds = s.avg_hash_seconds;
+  m.avg_write_seconds = s.avg_write_seconds;
+  return TransferBottleneck::classify(m);
+}
+
+std::string status_json(const SessionSnapshot& s, const NodeIdentity& id, const RateSample& rates, bool with_peers,
+                        std::size_t max_peers) {
+  json files = json::array();
+  std::size_t peers_left = max_peers;
+  for (const auto& t : s.torrents) {
+    json f = file_json(s, t);
+    if (with_peers) {
+      json peers = json::array();
+      for (const auto& p : t.peers) {
+        if (peers_left == 0) break;
+        --peers_left;
+        peers.push_back(peer_json(p));
+      }
+      f["peer_list"] = std::move(peers);
+    }
+    files.push_back(std::move(f));
+  }
+  const SessionCounters& c = s.counters;
+  json node{{"kind", id.kind},
+            {"can_add", id.can_add},
+            {"listen_port", s.listen_port},
+            {"connections", s.connections},
+            {"download_rate", rates.down},
+            {"upload_rate", rates.up},
+            {"max_download_rate", s.max_download_rate},
+            {"max_upload_rate", s.max_upload_rate},
+            {"hash_queue_depth", s.hash_queue_depth},
+            {"hash_threads", s.hash_threads},
+            {"avg_hash_seconds", s.avg_hash_seconds},
+            {"avg_write_seconds", s.avg_write_seconds},
+            {"piece_buffer_bytes", s.piece_buffer_bytes},
+            {"piece_buffer_budget", s.piece_buffer_budget}};
+  json counters{{"recv_payload_bytes", c.recv_payload_bytes},
+                {"sent_payload_bytes", c.sent_payload_bytes},
+                {"recv_redundant_bytes", c.recv_redundant_bytes},
+                {"recv_failed_bytes", c.recv_failed_bytes},
+                {"num_piece_passed", c.num_piece_passed},
+                {"num_piece_failed", c.num_piece_failed},
+                {"peers_banned", c.peers_banned}};
+  return dump(json{{"node", std::move(node)}, {"files", std::move(files)}, {"counters", std::move(counters)}});
+}
+
+std::string peers_json(const TorrentSnapshot& t) {
+  json peers = json::array();
+  for (const auto& p : t.peers) peers.push_back(peer_json(p));
+  return dump(json{{"info_hash", t.stats.info_hash_hex}, {"peers", std::move(peers)}, {"banned", banned_json(t)}});
+}
+
+std::string event_json(const LoggedEvent& e) {
+  return dump(json{{"seq", e.seq}, {"time_ms", e.unix_ms}, {"file", e.torrent}, {"kind", event_kind_name(e.kind)}, {"text", e.text}});
+}
+
+std::string history_json(const RateHistory& h) {
+  json list = json::array();
+  for (const auto& r : h.samples()) list.push_back(json::array({r.unix_ms, r.down, r.up}));
+  return dump(json{{"samples", std::move(list)}});
+}
+
+}  // namespace p2p::web
