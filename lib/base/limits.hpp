@@ -33,7 +33,7 @@ inline constexpr std::uint64_t kMaxMetaFileBytes = 72ull * 1024 * 1024;
 // parsing, so hostile input (say, millions of tiny values) costs at most a
 // bounded number of values on top of its own bytes, never 16x its size.
 inline constexpr std::uint64_t kMaxMetaJsonValues = kMaxPieces + 64;
-inline constexpr int kMaxMetaJsonDepth = 3;
+inline constexpr int kMaxMetaJsonDepth = 3;  // containers inside each other: the meta, its lists, a list entry
 inline constexpr std::size_t kMaxNameBytes = 255;  // one path component on ext4
 inline constexpr std::size_t kMaxTrackers = 16;
 

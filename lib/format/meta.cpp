@@ -15,6 +15,7 @@
 #include "base/file_io.hpp"
 #include "base/limits.hpp"
 #include "base/piece_hasher.hpp"
+#include "format/bounded_json.hpp"
 
 namespace p2p {
 
@@ -112,15 +113,14 @@ Digest digest_field(const json& v, std::string_view what, std::string_view origi
 Meta parse_meta(std::string_view json_text, std::string_view origin) {
   // Bounded memory per byte of input: the parse stops at the first value past
   // what any meta can hold, or at nesting no meta has.
-  std::uint64_t values = 0;
-  json::parser_callback_t bound = [&](int depth, json::parse_event_t event, json&) {
-    if (depth > limits::kMaxMetaJsonDepth) reject(origin, "nested deeper than a meta can be");
-    if (event == json::parse_event_t::value && ++values > limits::kMaxMetaJsonValues)
+  json j;
+  BoundedJsonProblem problem{};
+  if (!parse_bounded_json(json_text, {limits::kMaxMetaJsonValues, limits::kMaxMetaJsonDepth}, j, problem)) {
+    if (problem == BoundedJsonProblem::too_deep) reject(origin, "nested deeper than a meta can be");
+    if (problem == BoundedJsonProblem::too_many_values)
       reject(origin, fmt::format("more than {} JSON values: larger than any meta can be", limits::kMaxMetaJsonValues));
-    return true;
-  };
-  json j = json::parse(json_text, bound, /*allow_exceptions=*/false);
-  if (j.is_discarded()) reject(origin, "not valid JSON");
+    reject(origin, "not valid JSON");
+  }
   if (!j.is_object()) reject(origin, "top level must be a JSON object");
 
   Meta m;
