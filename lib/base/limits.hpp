@@ -43,7 +43,7 @@ inline constexpr std::size_t kMaxPathDepth = 64;
 // bounded number of values on top of its own bytes, never 16x its size.
 // A tree entry is an object of at most 3 values ({"path","size","exec"}): 4 values.
 inline constexpr std::uint64_t kMaxMetaJsonValues = kMaxPieces + 4 * kMaxTreeEntries + 64;
-inline constexpr int kMaxMetaJsonDepth = 3;
+inline constexpr int kMaxMetaJsonDepth = 3;  // containers inside each other: the meta, its lists, a list entry
 inline constexpr std::size_t kMaxNameBytes = 255;  // one path component on ext4
 inline constexpr std::size_t kMaxTrackers = 16;
 

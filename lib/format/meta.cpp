@@ -17,6 +17,7 @@
 #include "base/file_io.hpp"
 #include "base/limits.hpp"
 #include "base/piece_hasher.hpp"
+#include "format/bounded_json.hpp"
 
 namespace p2p {
 
@@ -157,40 +158,6 @@ Digest digest_field(const json& v, std::string_view what, std::string_view origi
   return d;
 }
 
-// Counts values and nesting without building anything (see parse_meta).
-struct BoundCounter final : nlohmann::json_sax<json> {
-  std::uint64_t values = 0;
-  int depth = 0;
-  bool too_deep = false, too_many = false;
-  bool value() {
-    too_many = ++values > limits::kMaxMetaJsonValues;
-    return !too_many;
-  }
-  bool open() {
-    too_deep = ++depth > limits::kMaxMetaJsonDepth;
-    return !too_deep && value();
-  }
-  bool null() override { return value(); }
-  bool boolean(bool) override { return value(); }
-  bool number_integer(number_integer_t) override { return value(); }
-  bool number_unsigned(number_unsigned_t) override { return value(); }
-  bool number_float(number_float_t, const string_t&) override { return value(); }
-  bool string(string_t&) override { return value(); }
-  bool binary(binary_t&) override { return value(); }
-  bool start_object(std::size_t) override { return open(); }
-  bool key(string_t&) override { return true; }
-  bool end_object() override {
-    --depth;
-    return true;
-  }
-  bool start_array(std::size_t) override { return open(); }
-  bool end_array() override {
-    --depth;
-    return true;
-  }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
-};
-
 // The file list and empty folders of a tree: validated (safe paths, sorted, no
 // duplicates, no file under a file, no listed folder that holds anything), the
 // piece layout derived (each file starts on a piece boundary). Returns the number
@@ -283,20 +250,16 @@ std::uint64_t parse_tree(const json& j, Meta& m, std::string_view origin) {
 }  // namespace
 
 Meta parse_meta(std::string_view json_text, std::string_view origin) {
-  // Bounded memory per byte of input: a first pass that builds nothing stops at
-  // the first value past what any meta can hold, or at nesting no meta has; only
-  // then is the document built. (nlohmann's parser callback would do this in one
-  // pass, but it rescans the enclosing array at every object's end: quadratic in a
-  // tree's file list, minutes for a million entries.)
-  BoundCounter bound;
-  if (!json::sax_parse(json_text, &bound, json::input_format_t::json, /*strict=*/true)) {
-    if (bound.too_deep) reject(origin, "nested deeper than a meta can be");
-    if (bound.too_many)
+  // Bounded memory per byte of input: the parse stops at the first value past
+  // what any meta can hold, or at nesting no meta has.
+  json j;
+  BoundedJsonProblem problem{};
+  if (!parse_bounded_json(json_text, {limits::kMaxMetaJsonValues, limits::kMaxMetaJsonDepth}, j, problem)) {
+    if (problem == BoundedJsonProblem::too_deep) reject(origin, "nested deeper than a meta can be");
+    if (problem == BoundedJsonProblem::too_many_values)
       reject(origin, fmt::format("more than {} JSON values: larger than any meta can be", limits::kMaxMetaJsonValues));
     reject(origin, "not valid JSON");
   }
-  json j = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) reject(origin, "not valid JSON");
   if (!j.is_object()) reject(origin, "top level must be a JSON object");
 
   Meta m;
