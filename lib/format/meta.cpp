@@ -158,6 +158,40 @@ Digest digest_field(const json& v, std::string_view what, std::string_view origi
   return d;
 }
 
+// Counts values and nesting without building anything (see parse_meta).
+struct BoundCounter final : nlohmann::json_sax<json> {
+  std::uint64_t values = 0;
+  int depth = 0;
+  bool too_deep = false, too_many = false;
+  bool value() {
+    too_many = ++values > limits::kMaxMetaJsonValues;
+    return !too_many;
+  }
+  bool open() {
+    too_deep = ++depth > limits::kMaxMetaJsonDepth;
+    return !too_deep && value();
+  }
+  bool null() override { return value(); }
+  bool boolean(bool) override { return value(); }
+  bool number_integer(number_integer_t) override { return value(); }
+  bool number_unsigned(number_unsigned_t) override { return value(); }
+  bool number_float(number_float_t, const string_t&) override { return value(); }
+  bool string(string_t&) override { return value(); }
+  bool binary(binary_t&) override { return value(); }
+  bool start_object(std::size_t) override { return open(); }
+  bool key(string_t&) override { return true; }
+  bool end_object() override {
+    --depth;
+    return true;
+  }
+  bool start_array(std::size_t) override { return open(); }
+  bool end_array() override {
+    --depth;
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+};
+
 // The file list and empty folders of a tree: validated (safe paths, sorted, no
 // duplicates, no file under a file, no listed folder that holds anything), the
 // piece layout derived (each file starts on a piece boundary). Returns the number
@@ -251,7 +285,17 @@ std::uint64_t parse_tree(const json& j, Meta& m, std::string_view origin) {
 
 Meta parse_meta(std::string_view json_text, std::string_view origin) {
   // Bounded memory per byte of input: the parse stops at the first value past
-  // what any meta can hold, or at nesting no meta has.
+  // what any meta can hold, or at nesting no meta has. A tree meta may hold
+  // millions of values, so a first pass counts them without building anything:
+  // a hostile meta of tiny values ("0,0,0,...": 2 bytes each, ~50 bytes each in a
+  // document) is refused before any of it is built.
+  BoundCounter count;
+  if (!json::sax_parse(json_text, &count, json::input_format_t::json, /*strict=*/true)) {
+    if (count.too_deep) reject(origin, "nested deeper than a meta can be");
+    if (count.too_many)
+      reject(origin, fmt::format("more than {} JSON values: larger than any meta can be", limits::kMaxMetaJsonValues));
+    reject(origin, "not valid JSON");
+  }
   json j;
   BoundedJsonProblem problem{};
   if (!parse_bounded_json(json_text, {limits::kMaxMetaJsonValues, limits::kMaxMetaJsonDepth}, j, problem)) {
