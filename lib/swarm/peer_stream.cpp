@@ -97,7 +97,10 @@ struct PeerStream::Impl {
     // Whole writes (one SSL_write_ex sends every record of a block), retried with the same
     // arguments after WANT_WRITE; keep record buffers: no malloc per record.
     SSL_clear_mode(s, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_RELEASE_BUFFERS);
-    SSL_set_mode(s, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    // AUTO_RETRY (OpenSSL's default, stated here because drive() relies on it): WANT_READ
+    // only once the socket is drained, never after a non-data record with more already
+    // buffered; Asio's epoll is edge-triggered, so a wait then could never end.
+    SSL_set_mode(s, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_AUTO_RETRY);
     SSL_set_read_ahead(s, 1);
     SSL_set_default_read_buffer_len(s, kTlsReadBuffer);
     std::error_code ec;
