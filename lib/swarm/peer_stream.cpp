@@ -1,13 +1,20 @@
-// PeerStream: plaintext or TLS under one interface. TLS is asio::ssl::stream over the
-// same socket; the PSK callbacks (tls_context.cpp) meet this connection's TlsPeerState.
+// PeerStream: plaintext or TLS under one interface. TLS is OpenSSL driven directly on the
+// socket's descriptor (SSL_set_fd, non-blocking): SSL_read_ex / SSL_write_ex move bytes
+// between the kernel and our buffers with no BIO pair in between, and a call that would
+// block waits for readiness (socket.async_wait) and is retried. The SSL object comes from
+// TlsContext's asio::ssl::context, so its configuration and PSK callbacks are unchanged;
+// the callbacks meet this connection's TlsPeerState (ex_data).
 #include "swarm/peer_stream.hpp"
 
+#include <asio/post.hpp>
 #include <asio/read.hpp>
+#include <asio/ssl/context.hpp>
 #include <asio/ssl/error.hpp>
-#include <asio/ssl/stream.hpp>
+#include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <fmt/core.h>
 #include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -15,6 +22,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <stdexcept>
 
 #include "net/use_tuple.hpp"
 #include "swarm/tls_peer_state.hpp"
@@ -33,6 +41,41 @@ bool hung_up(const std::error_code& ec) {
   return ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
          ec == asio::ssl::error::stream_truncated || ec == asio::error::operation_aborted;
 }
+
+// The record buffer for incoming TLS: with read-ahead, one recv takes up to this much
+// (several 16 KiB records) instead of one record's header, then its body.
+constexpr std::size_t kTlsReadBuffer = 64 * 1024;
+
+struct SslFree {
+  void operator()(SSL* ssl) const { SSL_free(ssl); }
+};
+
+// Why an SSL call failed, as asio::ssl::stream reported it: OpenSSL's error code in
+// asio's ssl category (so ssl_reason() reads the same reasons), asio::error::eof for a
+// close_notify, and stream_truncated for a transport EOF without one; a failed syscall
+// (reset, broken pipe) as its errno. `ssl_error` is SSL_get_error's answer, `saved_errno`
+// errno right after the call. Drains the error queue.
+std::error_code ssl_failure(int ssl_error, int saved_errno) {
+  unsigned long code = ERR_get_error();  // the earliest error: the cause, as asio reported it
+  ERR_clear_error();
+  switch (ssl_error) {
+    case SSL_ERROR_ZERO_RETURN:
+      return asio::error::eof;
+    case SSL_ERROR_SSL:
+      if (ERR_GET_LIB(code) == ERR_LIB_SSL && ERR_GET_REASON(code) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+        return asio::ssl::error::stream_truncated;
+      if (code != 0) return {static_cast<int>(code), asio::error::get_ssl_category()};
+      return asio::ssl::error::unexpected_result;
+    case SSL_ERROR_SYSCALL:
+      if (code != 0 && ERR_GET_LIB(code) == ERR_LIB_SYS)
+        return {ERR_GET_REASON(code), asio::error::get_system_category()};
+      if (code != 0) return {static_cast<int>(code), asio::error::get_ssl_category()};
+      if (saved_errno != 0) return {saved_errno, asio::error::get_system_category()};
+      return asio::ssl::error::stream_truncated;  // EOF without close_notify (the OpenSSL 1.1 way)
+    default:
+      return asio::ssl::error::unexpected_result;
+  }
+}
 }  // namespace
 
 struct PeerStream::Impl {
@@ -40,17 +83,79 @@ struct PeerStream::Impl {
   tcp::socket socket;
   TlsContext* tls_ctx = nullptr;
   TlsPeerState state;
-  std::optional<asio::ssl::stream<tcp::socket&>> tls;
-  std::vector<std::uint8_t> out;  // TLS: frames gathered, or a header and a block read from disk
+  std::unique_ptr<SSL, SslFree> ssl;  // TLS connections: OpenSSL on socket's descriptor
+  std::vector<std::uint8_t> out;      // TLS: frames gathered, or a header and a block read from disk
 
   Impl(Mode m, tcp::socket s, TlsContext* ctx) : mode(m), socket(std::move(s)), tls_ctx(ctx) {}
 
-  void make_tls(asio::ssl::context& ctx) {
-    tls.emplace(socket, ctx);
-    SSL* ssl = tls->native_handle();
-    SSL_set_ex_data(ssl, tls_peer_state_index(), &state);
-    SSL_clear_mode(ssl, SSL_MODE_RELEASE_BUFFERS);  // keep record buffers: no malloc per record
+  void make_tls(asio::ssl::context& ctx, bool server) {
+    ERR_clear_error();
+    SSL* s = SSL_new(ctx.native_handle());
+    if (!s) throw std::runtime_error(fmt::format("OpenSSL: SSL_new failed: {}", ERR_get_error()));
+    ssl.reset(s);
+    SSL_set_ex_data(s, tls_peer_state_index(), &state);
+    // Whole writes (one SSL_write_ex sends every record of a block), retried with the same
+    // arguments after WANT_WRITE; keep record buffers: no malloc per record.
+    SSL_clear_mode(s, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_RELEASE_BUFFERS);
+    // AUTO_RETRY (OpenSSL's default, stated here because drive() relies on it): WANT_READ
+    // only once the socket is drained, never after a non-data record with more already
+    // buffered; Asio's epoll is edge-triggered, so a wait then could never end.
+    SSL_set_mode(s, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_AUTO_RETRY);
+    SSL_set_read_ahead(s, 1);
+    SSL_set_default_read_buffer_len(s, kTlsReadBuffer);
+    std::error_code ec;
+    socket.native_non_blocking(true, ec);  // the SSL calls below must never block the io thread
+    if (ec) throw std::system_error(ec, "making the socket non-blocking");
+    if (SSL_set_fd(s, socket.native_handle()) != 1)  // a socket BIO that never closes the descriptor
+      throw std::runtime_error("OpenSSL: SSL_set_fd failed");
+    if (server)
+      SSL_set_accept_state(s);
+    else
+      SSL_set_connect_state(s);
   }
+
+  // Runs `op` (an SSL call on `ssl`, 1 on success) until it succeeds, waiting for the
+  // socket whenever OpenSSL wants to read or write it; the reader and the writer are two
+  // coroutines on one thread, so each waits for what its own call asked for. Sets
+  // `suspended` if it waited. Never calls OpenSSL on a closed socket (its descriptor
+  // number may already belong to another file).
+  template <class Op>
+  asio::awaitable<std::error_code> drive(Op op, bool& suspended) {
+    for (;;) {
+      if (!socket.is_open()) co_return asio::error::bad_descriptor;
+      ERR_clear_error();  // a stale error from the other coroutine's call must not be misread
+      errno = 0;
+      int r = op();
+      int saved_errno = errno;
+      if (r == 1) co_return std::error_code();
+      int e = SSL_get_error(ssl.get(), r);
+      tcp::socket::wait_type w;
+      if (e == SSL_ERROR_WANT_READ)
+        w = tcp::socket::wait_read;
+      else if (e == SSL_ERROR_WANT_WRITE)
+        w = tcp::socket::wait_write;
+      else
+        co_return ssl_failure(e, saved_errno);
+      suspended = true;
+      auto [wec] = co_await socket.async_wait(w, kUseTuple);
+      if (wec) co_return wec;
+    }
+  }
+
+  // One whole SSL_write_ex of `data` (every record of it), retried with the same buffer.
+  asio::awaitable<std::error_code> tls_write(const std::uint8_t* data, std::size_t len) {
+    if (len == 0) co_return std::error_code();
+    bool suspended = false;
+    std::size_t written = 0;
+    std::error_code ec = co_await drive([&] { return SSL_write_ex(ssl.get(), data, len, &written); }, suspended);
+    if (!ec && !suspended) co_await yield();
+    co_return ec;
+  }
+
+  // Like an asio operation, a TLS call that completed without waiting still lets the other
+  // coroutines run before its caller continues (a peer that keeps the socket full must
+  // not starve this connection's writer, timers, or other connections).
+  asio::awaitable<void> yield() { co_await asio::post(socket.get_executor(), asio::use_awaitable); }
 };
 
 PeerStream::PeerStream(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -74,10 +179,10 @@ PeerStream PeerStream::incoming(tcp::socket socket, TlsContext* tls) {
 
 tcp::socket& PeerStream::socket() { return impl_->socket; }
 asio::any_io_executor PeerStream::get_executor() { return impl_->socket.get_executor(); }
-bool PeerStream::encrypted() const { return impl_->tls.has_value(); }
+bool PeerStream::encrypted() const { return impl_->ssl != nullptr; }
 
 std::optional<Digest> PeerStream::proven_swarm() const {
-  if (!impl_->tls) return std::nullopt;
+  if (!impl_->ssl) return std::nullopt;
   if (impl_->state.matched) return impl_->state.matched->info_hash;
   if (impl_->state.offered) return impl_->state.offered->info_hash;
   return std::nullopt;
@@ -102,8 +207,9 @@ asio::awaitable<PeerStream::Started> PeerStream::start() {
     while (n < 0 && errno == EINTR);
     if (n <= 0) co_return Started{StreamRefusal::closed, "hung up before saying anything"};
     if (first != kTlsHandshakeRecord || !s.tls_ctx) co_return Started{};  // plaintext: frames as before
-    s.make_tls(s.tls_ctx->server());
-    auto [ec] = co_await s.tls->async_handshake(asio::ssl::stream_base::server, kUseTuple);
+    s.make_tls(s.tls_ctx->server(), true);
+    bool suspended = false;
+    std::error_code ec = co_await s.drive([&] { return SSL_do_handshake(s.ssl.get()); }, suspended);
     if (!ec && s.state.matched) co_return Started{};
     if (!s.state.identity_seen)
       co_return Started{StreamRefusal::unknown_key, "a TLS client offering no swarm key: refused (private swarms only "
@@ -117,8 +223,9 @@ asio::awaitable<PeerStream::Started> PeerStream::start() {
                                   ec.message())};
   }
   // Dialling a private swarm: TLS or nothing.
-  s.make_tls(s.tls_ctx->client());
-  auto [ec] = co_await s.tls->async_handshake(asio::ssl::stream_base::client, kUseTuple);
+  s.make_tls(s.tls_ctx->client(), false);
+  bool suspended = false;
+  std::error_code ec = co_await s.drive([&] { return SSL_do_handshake(s.ssl.get()); }, suspended);
   if (!ec) co_return Started{};
   int reason = ssl_reason(ec);
   if (reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_PACKET_LENGTH_TOO_LONG ||
@@ -138,9 +245,13 @@ asio::awaitable<PeerStream::Started> PeerStream::start() {
 
 asio::awaitable<std::pair<std::error_code, std::size_t>> PeerStream::read_some(asio::mutable_buffer b) {
   auto& s = *impl_;
-  if (s.tls) {
-    auto [ec, n] = co_await s.tls->async_read_some(b, kUseTuple);
-    co_return std::pair{ec, n};
+  if (s.ssl) {
+    if (b.size() == 0) co_return std::pair{std::error_code(), std::size_t{0}};
+    bool suspended = false;
+    std::size_t n = 0;
+    std::error_code ec = co_await s.drive([&] { return SSL_read_ex(s.ssl.get(), b.data(), b.size(), &n); }, suspended);
+    if (!ec && !suspended) co_await s.yield();
+    co_return std::pair{ec, ec ? std::size_t{0} : n};
   }
   auto [ec, n] = co_await s.socket.async_read_some(b, kUseTuple);
   co_return std::pair{ec, n};
@@ -148,9 +259,21 @@ asio::awaitable<std::pair<std::error_code, std::size_t>> PeerStream::read_some(a
 
 asio::awaitable<std::error_code> PeerStream::read(asio::mutable_buffer b) {
   auto& s = *impl_;
-  if (s.tls) {
-    auto [ec, n] = co_await asio::async_read(*s.tls, b, kUseTuple);
-    co_return ec;
+  if (s.ssl) {
+    // Record after record straight into b: OpenSSL decrypts in its read-ahead buffer and
+    // copies the plaintext here; only an empty socket makes us wait.
+    auto* p = static_cast<std::uint8_t*>(b.data());
+    std::size_t got = 0;
+    bool suspended = false;
+    while (got < b.size()) {
+      std::size_t n = 0;
+      std::error_code ec =
+          co_await s.drive([&] { return SSL_read_ex(s.ssl.get(), p + got, b.size() - got, &n); }, suspended);
+      if (ec) co_return ec;
+      got += n;
+    }
+    if (!suspended) co_await s.yield();
+    co_return std::error_code();
   }
   auto [ec, n] = co_await asio::async_read(s.socket, b, kUseTuple);
   co_return ec;
@@ -158,16 +281,14 @@ asio::awaitable<std::error_code> PeerStream::read(asio::mutable_buffer b) {
 
 asio::awaitable<std::error_code> PeerStream::write(const std::vector<asio::const_buffer>& bufs) {
   auto& s = *impl_;
-  if (!s.tls) {
+  if (!s.ssl) {
     auto [ec, n] = co_await asio::async_write(s.socket, bufs, kUseTuple);
     co_return ec;
   }
-  if (bufs.size() == 1) {
-    auto [ec, n] = co_await asio::async_write(*s.tls, bufs.front(), kUseTuple);
-    co_return ec;
-  }
-  // asio::ssl writes one buffer per SSL_write: gather small frames into one, so they
-  // leave as few full records rather than a record each.
+  if (bufs.size() == 1)
+    co_return co_await s.tls_write(static_cast<const std::uint8_t*>(bufs.front().data()), bufs.front().size());
+  // One SSL_write per buffer would be a record each: gather small frames into one, so they
+  // leave as few full records.
   std::size_t total = 0;
   for (const auto& b : bufs) total += b.size();
   s.out.resize(total);
@@ -176,14 +297,13 @@ asio::awaitable<std::error_code> PeerStream::write(const std::vector<asio::const
     std::memcpy(s.out.data() + at, b.data(), b.size());
     at += b.size();
   }
-  auto [ec, n] = co_await asio::async_write(*s.tls, asio::buffer(s.out), kUseTuple);
-  co_return ec;
+  co_return co_await s.tls_write(s.out.data(), s.out.size());
 }
 
 asio::awaitable<std::string> PeerStream::send_file(const std::string& head, int fd, std::uint64_t offset,
                                                    std::size_t len, std::uint64_t& sent) {
   auto& s = *impl_;
-  if (s.tls) {
+  if (s.ssl) {
     s.out.resize(head.size() + len);
     std::memcpy(s.out.data(), head.data(), head.size());
     std::size_t got = 0;
@@ -194,8 +314,7 @@ asio::awaitable<std::string> PeerStream::send_file(const std::string& head, int 
       if (r == 0) co_return fmt::format("source file ended early at offset {}", offset + got);
       got += static_cast<std::size_t>(r);
     }
-    auto [ec, n] = co_await asio::async_write(*s.tls, asio::buffer(s.out), kUseTuple);
-    if (ec) co_return "send failed: " + ec.message();
+    if (auto ec = co_await s.tls_write(s.out.data(), s.out.size())) co_return "send failed: " + ec.message();
     sent += len;
     co_return std::string();
   }

@@ -116,6 +116,19 @@ TEST_CASE("a private swarm downloads over TLS between two sessions, byte-identic
   CHECK(read_small_file(dir / "dl" / "secret.bin", 1u << 24) == read_small_file(f.path, 1u << 24));
 }
 
+TEST_CASE("a private download of many blocks over TLS fills the sockets and stays byte-identical", "[session][private]") {
+  // Big enough that both sides' TLS calls find the socket full or empty many times over
+  // (waits on readiness and retried writes, reads and writes interleaved on one thread).
+  test::TempDir dir;
+  auto f = make_file(dir, "big.bin", 24 * 1024 * 1024 + 7, 6, true);
+  SeederThread seeder(f);
+  Recorder rec;
+  auto out = download(f.meta, dir / "dl", seeder.port(), rec);
+  CHECK(out.complete);
+  CHECK_FALSE(out.error);
+  CHECK(read_small_file(dir / "dl" / "big.bin", 1u << 26) == read_small_file(f.path, 1u << 26));
+}
+
 TEST_CASE("a plaintext handshake naming a private swarm is refused with encryption_required, nothing else",
           "[session][private]") {
   test::TempDir dir;
