@@ -1,5 +1,6 @@
-// p2p-create FILE: writes FILE.p2pmeta (sizes, piece hashes and their Merkle root,
-// info hash; the whole-file SHA-256 too with --sha256).
+// p2p-create FILE|DIR: writes FILE.p2pmeta (sizes, piece hashes and their Merkle root,
+// info hash; the whole-file SHA-256 too with --sha256), or for a folder a tree meta
+// (format 3: every file and empty folder; links and special files skipped with a warning).
 #include "cli_parse.hpp"
 #include <fmt/core.h>
 
@@ -14,7 +15,7 @@ int main(int argc, char** argv) {
   std::uint64_t piece_size = 0;
   std::vector<std::string> trackers;
   bool quiet = false, whole_file_hash = false, private_swarm = false;
-  app.add_option("FILE", file, "file to describe")->required();
+  app.add_option("FILE", file, "file or folder to describe")->required();
   app.add_option("-o,--output", out, "where to write the meta (default: FILE.p2pmeta)");
   app.add_option("--piece-size", piece_size, "bytes per piece: a power of two, 16 KiB-16 MiB (default: automatic)");
   app.add_option("--tracker", trackers, "HOST:PORT of a tracker to record in the meta (repeatable)");
@@ -28,12 +29,26 @@ int main(int argc, char** argv) {
   P2P_PARSE(app, argc, argv);
 
   return p2p::guarded_main("p2p-create", [&] {
-    p2p::Meta meta = p2p::create_meta(file, piece_size, trackers, whole_file_hash, private_swarm);
+    std::error_code ec;
+    bool is_dir = std::filesystem::is_directory(file, ec);
+    while (is_dir && file.size() > 1 && file.back() == '/') file.pop_back();
+    if (is_dir && whole_file_hash)
+      throw p2p::Error(p2p::ExitCode::usage, fmt::format("--sha256 is for a single file; {} is a folder, whose identity is "
+                                                         "its piece hashes (every file is checked piece by piece)",
+                                                         file));
+    p2p::Meta meta = is_dir ? p2p::create_tree_meta(file, piece_size, trackers, private_swarm,
+                                                    [&](const std::string& w) { fmt::print(stderr, "p2p-create: {}\n", w); })
+                            : p2p::create_meta(file, piece_size, trackers, whole_file_hash, private_swarm);
     std::string path = out.empty() ? file + ".p2pmeta" : out;
     p2p::write_file_atomically(path, p2p::meta_to_json(meta), p2p::meta_file_mode(meta));
     if (!quiet) {
-      fmt::print("{}: {} bytes, {} pieces of {} bytes, info hash {}\n", path, meta.size, meta.piece_count(),
-                 meta.piece_size, meta.info_hash_hex());
+      if (meta.is_tree())
+        fmt::print("{}: {} files, {} empty folders, {} bytes, {} pieces of {} bytes, info hash {}\n", path,
+                   meta.files.size(), meta.empty_dirs.size(), meta.size, meta.piece_count(), meta.piece_size,
+                   meta.info_hash_hex());
+      else
+        fmt::print("{}: {} bytes, {} pieces of {} bytes, info hash {}\n", path, meta.size, meta.piece_count(),
+                   meta.piece_size, meta.info_hash_hex());
       if (meta.is_private)
         fmt::print("private swarm: {} holds the swarm key (mode 0600); give it only to the machines that may "
                    "take part, over a channel you trust\n",

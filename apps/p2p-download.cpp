@@ -27,6 +27,10 @@ int main(int argc, char** argv) {
   app.add_option("--peer", o.peers, "HOST:PORT of a peer (repeatable)");
   app.add_option("--tracker", o.trackers, "HOST:PORT of a tracker (repeatable; adds to the meta's)");
   app.add_option("--workdir", workdir, "where the file is assembled (default: downloads)");
+  app.add_option("--only", o.only,
+                 "a folder's meta: fetch only the files whose relative path matches this fnmatch(3) pattern "
+                 "('*' also matches '/'; repeatable); they are verified in WORKDIR/<name>.partial/, and a run "
+                 "without --only completes the rest");
   // One connection per peer: its request pipeline follows the connection's rate (up to 4 MiB),
   // which fills a fast link alone; extra connections are used only while that peer is the only
   // one (measured: docs/ARCHITECTURE.md, "Swarm defaults").
@@ -73,6 +77,6 @@ int main(int argc, char** argv) {
     auto result = p2p::download(o, reporter);
     reporter.summary(result.torrent, result.path);
     if (result.interrupted && !result.torrent.complete) return static_cast<int>(p2p::ExitCode::interrupted);
-    return result.torrent.complete ? 0 : static_cast<int>(p2p::ExitCode::peers_failed);
+    return result.torrent.complete || result.torrent.selection_complete ? 0 : static_cast<int>(p2p::ExitCode::peers_failed);
   }, [&](const std::string& message, int code) { reporter.error(message, code); });
 }

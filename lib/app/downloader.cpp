@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <fnmatch.h>
 
 #include "base/error.hpp"
 #include "format/meta.hpp"
@@ -59,10 +60,36 @@ Meta fetch_meta(const std::vector<std::string>& trackers, const std::string& nam
                                              info_hash.empty() ? fmt::format("{:?}", name) : info_hash, errors));
 }
 
+// The pieces of the files that --only selects; Error(usage) naming any pattern that matches nothing.
+static Bitfield select_files(const Meta& meta, const std::vector<std::string>& only, std::size_t& files) {
+  if (!meta.is_tree())
+    throw Error(ExitCode::usage, fmt::format("--only selects files of a folder's meta; {} is a single file", meta.name));
+  Bitfield selection(meta.piece_count());
+  std::vector<bool> used(only.size());
+  files = 0;
+  for (const auto& f : meta.files) {
+    bool hit = false;
+    for (std::size_t g = 0; g < only.size(); ++g)
+      if (::fnmatch(only[g].c_str(), f.path.c_str(), 0) == 0) hit = used[g] = true;
+    if (!hit) continue;
+    ++files;
+    for (std::uint32_t p = f.first_piece; p < f.first_piece + f.piece_count; ++p) selection.set(p);
+  }
+  std::string unmatched;
+  for (std::size_t g = 0; g < only.size(); ++g)
+    if (!used[g]) unmatched += fmt::format("{}{:?}", unmatched.empty() ? "" : ", ", only[g]);
+  if (!unmatched.empty())
+    throw Error(ExitCode::usage, fmt::format("--only {} matches none of the {} files of {}; nothing fetched", unmatched,
+                                             meta.files.size(), meta.name));
+  return selection;
+}
+
 DownloadResult download(const DownloadOptions& o, ProgressReporter& reporter) {
   auto meta = std::make_shared<const Meta>(o.meta_path.empty() ? fetch_meta(o.trackers, o.name, o.info_hash, o.workdir, reporter)
                                                                 : load_meta(o.meta_path));
   TorrentOptions to;
+  std::size_t selected_files = 0;
+  if (!o.only.empty()) to.selection = select_files(*meta, o.only, selected_files);
   to.trackers = merge_trackers(meta->trackers, o.trackers);
   if (o.peers.empty() && to.trackers.empty())
     throw Error(ExitCode::usage,
@@ -92,19 +119,23 @@ DownloadResult download(const DownloadOptions& o, ProgressReporter& reporter) {
   layout.adopt_legacy_partial(*meta);
   std::error_code ec;
   bool final_taken = fs::symlink_status(final_path, ec).type() != fs::file_type::not_found;
-  bool has_partial = fs::exists(partial, ec);
+  // A tree's <name>.partial is ours only if our state file says so (open_partial refuses it otherwise).
+  bool has_partial = meta->is_tree() ? fs::symlink_status(layout.state_path(*meta), ec).type() != fs::file_type::not_found
+                                     : fs::exists(partial, ec);
   DownloadResult result;
   if (final_taken && !has_partial) {
     // Already downloaded? Check it rather than trust it; never overwrite someone's file.
-    if (fs::is_symlink(final_path, ec) || !fs::is_regular_file(final_path, ec))
-      throw Error(ExitCode::file_exists, fmt::format("{} is in the way (not a regular file); not replacing it: move it "
+    if (fs::is_symlink(final_path, ec) ||
+        (meta->is_tree() ? !fs::is_directory(final_path, ec) : !fs::is_regular_file(final_path, ec)))
+      throw Error(ExitCode::file_exists, fmt::format("{} is in the way (not a {}); not replacing it: move it "
                                                      "away or download into another --workdir",
-                                                     final_path.string()));
+                                                     final_path.string(), meta->is_tree() ? "folder" : "regular file"));
     std::optional<PieceStore> existing;
     try {
       existing.emplace(PieceStore::open_complete(*meta, final_path));
     } catch (const Error& e) {
-      if (e.code() != ExitCode::source_mismatch) throw;
+      // A folder in the way of a tree may lack its files (input_file): not ours either way.
+      if (e.code() != ExitCode::source_mismatch && !(meta->is_tree() && e.code() == ExitCode::input_file)) throw;
       throw Error(ExitCode::file_exists,
                   fmt::format("{} already exists and is not the file this meta describes ({}); not overwriting it: "
                               "move it away or download into another --workdir",
@@ -126,6 +157,7 @@ DownloadResult download(const DownloadOptions& o, ProgressReporter& reporter) {
     auto& st = result.torrent.stats;
     st.total_bytes = st.verified_bytes = st.resumed_bytes = meta->size;
     st.pieces_total = st.pieces_verified = meta->piece_count();
+    st.files_total = st.files_done = static_cast<std::uint32_t>(meta->files.size());
     return result;
   }
   if (final_taken)
@@ -134,7 +166,7 @@ DownloadResult download(const DownloadOptions& o, ProgressReporter& reporter) {
                             final_path.string(), partial.string()));
 
   PieceStore::ResumeReport rr;
-  if (fs::exists(partial)) reporter.info(fmt::format("checking {} to resume", partial.string()));
+  if (has_partial && fs::exists(partial, ec)) reporter.info(fmt::format("checking {} to resume", partial.string()));
   PieceStore store = PieceStore::open_partial(*meta, layout, rr);
   if (!rr.state_problem.empty()) reporter.info(fmt::format("not trusting the saved state: {}; re-verified the data instead", rr.state_problem));
   if (rr.from_state + rr.recovered > 0)
@@ -150,6 +182,9 @@ DownloadResult download(const DownloadOptions& o, ProgressReporter& reporter) {
   result.torrent = out.torrents.at(0);
   if (result.torrent.error) throw *result.torrent.error;
   result.path = result.torrent.complete ? final_path.string() : partial.string();
+  if (result.torrent.selection_complete)
+    reporter.info(fmt::format("{} of {} files selected by --only are verified in {}; run again without --only for the rest",
+                              selected_files, meta->files.size(), partial.string()));
   return result;
 }
 

@@ -23,6 +23,9 @@ struct DownloadOptions {
   std::string listen_host = "0.0.0.0";
   bool keep_seeding = false;
   std::optional<std::chrono::seconds> seed_time;
+  // A tree's files to fetch (fnmatch(3) patterns on the relative path, flags 0: `*` also
+  // matches '/'); empty: all. The run ends once they are verified, in <name>.partial/.
+  std::vector<std::string> only;
   std::optional<std::string> http;  // HOST:PORT of the node's page and API (--http)
   std::chrono::seconds give_up_after = std::chrono::duration_cast<std::chrono::seconds>(limits::kDefaultGiveUpAfter);
 };

@@ -3,6 +3,8 @@
 
 #include <fmt/core.h>
 
+#include <sys/stat.h>
+
 #include <memory>
 
 #include "app/tracker_list.hpp"
@@ -21,6 +23,37 @@ constexpr auto kPublishTimeout = std::chrono::milliseconds(5000);
 
 bool ends_with(const std::string& s, std::string_view tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// A folder's identity for the stability check: its own device and inode, the total
+// size of its files, and a fold of every entry's path, size, inode and times (links
+// not followed), so that any file written, added, removed or renamed changes it.
+std::optional<SourceIdentity> tree_identity(const fs::path& dir) {
+  struct stat st{};
+  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return std::nullopt;
+  SourceIdentity id;
+  id.device = st.st_dev;
+  id.inode = st.st_ino;
+  std::uint64_t fold = 1469598103934665603ull;  // FNV-1a
+  auto mix = [&](const void* data, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) fold = (fold ^ static_cast<const unsigned char*>(data)[i]) * 1099511628211ull;
+  };
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, fs::directory_options::none, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string rel = it->path().lexically_relative(dir).generic_string();
+    struct stat e{};
+    if (::lstat(it->path().c_str(), &e) != 0) continue;
+    mix(rel.data(), rel.size() + 1);
+    std::int64_t v[] = {static_cast<std::int64_t>(e.st_size), static_cast<std::int64_t>(e.st_ino),
+                        e.st_mtim.tv_sec * 1000000000ll + e.st_mtim.tv_nsec, e.st_ctim.tv_sec * 1000000000ll + e.st_ctim.tv_nsec,
+                        static_cast<std::int64_t>(e.st_mode)};
+    mix(v, sizeof v);
+    if (S_ISREG(e.st_mode)) id.size += static_cast<std::uint64_t>(e.st_size);
+    id.mtime_ns = std::max<std::int64_t>(id.mtime_ns, v[2]);
+  }
+  if (ec) return std::nullopt;
+  id.ctime_ns = static_cast<std::int64_t>(fold);
+  return id;
 }
 }  // namespace
 
@@ -48,6 +81,8 @@ void FolderShare::scan() {
     std::string name = it->path().filename().string();
     if (ignored_name(name)) continue;
     if (auto id = SourceIdentity::of_path(it->path())) present[it->path()] = *id;  // regular files only, links not followed
+    else if (it->is_directory(ec) && !it->is_symlink(ec))
+      if (auto tid = tree_identity(it->path())) present[it->path()] = *tid;  // a sub-folder is shared as a tree
   }
   for (auto it = entries_.begin(); it != entries_.end();) {
     if (!present.count(it->first) && !it->second.busy) {
@@ -88,24 +123,45 @@ void FolderShare::share(const fs::path& path, Entry& e) {
       [this, path, job] {
         try {
           std::string name = path.filename().string();
-          fs::path beside = opt_.dir / (name + ".p2pmeta"), kept = opt_.meta_dir / (name + ".p2pmeta");
           std::error_code ec;
+          const bool folder = fs::is_directory(path, ec) && !fs::is_symlink(path, ec);
+          fs::path beside = opt_.dir / (name + ".p2pmeta"), kept = opt_.meta_dir / (name + ".p2pmeta");
           for (const auto& candidate : {beside, kept}) {
             if (!fs::exists(candidate, ec)) continue;
             Meta m = load_meta(candidate);
-            if (m.name == name && m.size == fs::file_size(path, ec)) {
+            bool same = folder ? m.is_tree() && same_listing(m, scan_tree(path, [](const std::string&) {}))
+                               : !m.is_tree() && m.size == fs::file_size(path, ec);
+            if (m.name == name && same) {
               job->meta = std::make_shared<const Meta>(std::move(m));
               job->meta_path = candidate;
               break;
             }
           }
-          if (!job->meta) {
+          auto create_tree = [&] {
+            std::string skipped;
+            job->meta = std::make_shared<const Meta>(create_tree_meta(path, 0, opt_.trackers, false, [&](const std::string& w) {
+              skipped += (skipped.empty() ? "" : "; ") + w;
+            }));
+            write_file_atomically(kept, meta_to_json(*job->meta));
+            job->notice = fmt::format("created {}{}{}", kept.string(), skipped.empty() ? "" : ": ", skipped);
+          };
+          bool found = job->meta != nullptr;
+          if (!job->meta && folder) {
+            create_tree();
+          } else if (!job->meta) {
             job->meta = std::make_shared<const Meta>(create_meta(path, 0, opt_.trackers));
             write_file_atomically(kept, meta_to_json(*job->meta));
             job->meta_path = kept;
             job->notice = fmt::format("created {}", kept.string());
           }
-          job->store.emplace(opener_.open(*job->meta, path, job->rehashed));
+          try {
+            job->store.emplace(opener_.open(*job->meta, path, job->rehashed));
+          } catch (const Error& e) {
+            // A folder changed since its meta was made (files added, removed or edited): describe it anew.
+            if (!folder || !found || (e.code() != ExitCode::source_mismatch && e.code() != ExitCode::input_file)) throw;
+            create_tree();
+            job->store.emplace(opener_.open(*job->meta, path, job->rehashed));
+          }
           opener_.save();
           if (opt_.publish && job->meta->is_private) {
             job->notice = fmt::format("{} is private: never published to a tracker", name);

@@ -20,6 +20,7 @@ class ProgressReporter : public SessionObserver {
   void on_listening(const std::string& host, std::uint16_t port) override;
   void on_event(const std::string& torrent, EventKind kind, const std::string& text) override;
   void on_progress(const TorrentStats& stats) override;
+  void on_file_complete(const std::string& torrent, const std::string& path, std::uint64_t size) override;
   // Final lines: summary of one torrent's finished (or interrupted) run.
   void summary(const TorrentOutcome& outcome, const std::string& where);
   void error(const std::string& message, int exit_code);  // JSON event (stderr has the line already)

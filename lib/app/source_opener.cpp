@@ -6,6 +6,11 @@ namespace p2p {
 SourceOpener::SourceOpener(const WorkdirLayout& layout) : cache_(layout.verified_sources()) {}
 
 PieceStore SourceOpener::open(const Meta& meta, const std::filesystem::path& source, bool& rehashed) {
+  if (meta.is_tree()) {
+    // A folder's identity (inode, mtime) says nothing of its files' contents: a tree is hashed every time.
+    rehashed = true;
+    return PieceStore::open_complete(meta, source);
+  }
   auto before = SourceIdentity::of_path(source);
   bool vouched = false;
   if (before) {

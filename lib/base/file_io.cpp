@@ -19,14 +19,14 @@ std::string errno_text(int err) { return std::strerror(err); }
 }  // namespace
 
 File::File(const std::filesystem::path& path, Mode mode) : path_(path) {
-  int flags = mode == Mode::read ? O_RDONLY : (O_RDWR | O_CREAT | O_NOFOLLOW);
+  int flags = mode == Mode::read ? O_RDONLY : mode == Mode::read_no_follow ? (O_RDONLY | O_NOFOLLOW) : (O_RDWR | O_CREAT | O_NOFOLLOW);
   fd_ = ::open(path.c_str(), flags | O_CLOEXEC, 0644);
   if (fd_ < 0) {
     int err = errno;
-    if (err == ELOOP && mode != Mode::read)
+    if (err == ELOOP && mode == Mode::read_write_create)
       throw Error(ExitCode::disk, fmt::format("{} is a symbolic link; refusing to write through it (remove it)",
                                               path.string()));
-    throw Error(mode == Mode::read ? ExitCode::input_file : ExitCode::disk,
+    throw Error(mode != Mode::read_write_create ? ExitCode::input_file : ExitCode::disk,
                 fmt::format("cannot open {}: {}", path.string(), errno_text(err)));
   }
   struct stat st{};
@@ -35,6 +35,13 @@ File::File(const std::filesystem::path& path, Mode mode) : path_(path) {
     fd_ = -1;
     throw Error(ExitCode::input_file, fmt::format("{} is a directory, not a file", path.string()));
   }
+}
+
+File File::adopt(int fd, std::filesystem::path path) {
+  File f;
+  f.fd_ = fd;
+  f.path_ = std::move(path);
+  return f;
 }
 
 File::~File() {

@@ -14,9 +14,12 @@ class File {
   // read: a file the user named (links followed, as any tool does).
   // read_write_create: one of our own files; a symbolic link in its place is
   // refused (O_NOFOLLOW), never written through.
-  enum class Mode { read, read_write_create };
+  // read_no_follow: a file inside a shared tree; a link in its place is refused.
+  enum class Mode { read, read_write_create, read_no_follow };
   File() = default;
   File(const std::filesystem::path& path, Mode mode);
+  // Takes ownership of an open descriptor (opened relative to a folder: openat).
+  static File adopt(int fd, std::filesystem::path path);
   ~File();
   File(File&& other) noexcept;
   File& operator=(File&& other) noexcept;

@@ -26,13 +26,23 @@ inline constexpr std::uint64_t kMaxAutoPieceSize = 4 * 1024 * 1024;
 // 2^20 pieces (16 TiB at 16 MiB pieces) keeps a bitfield at 128 KiB and a meta
 // file under ~70 MiB of hex.
 inline constexpr std::uint64_t kMaxPieces = std::uint64_t{1} << 20;
+// A tree meta (format 3) also lists its files and empty folders: at most
+// kMaxTreeEntries of them (a million-file dataset must fit; one entry costs a
+// JSON object of ~40 bytes plus its path).
+inline constexpr std::uint64_t kMaxTreeEntries = std::uint64_t{1} << 20;
 // A meta file larger than this cannot be valid (kMaxPieces * 67 bytes of JSON +
-// slack); it is refused by its size before a byte is read.
-inline constexpr std::uint64_t kMaxMetaFileBytes = 72ull * 1024 * 1024;
+// slack, plus ~256 bytes per tree entry); it is refused by its size before a byte
+// is read.
+inline constexpr std::uint64_t kMaxMetaFileBytes = 72ull * 1024 * 1024 + kMaxTreeEntries * 256;
+// A path inside a tree: PATH_MAX on Linux, and at most this many components
+// (bounds the folder walk per file and the prefix checks at parse).
+inline constexpr std::size_t kMaxPathBytes = 4096;
+inline constexpr std::size_t kMaxPathDepth = 64;
 // JSON values a meta may contain (its pieces plus a few fields): counted while
 // parsing, so hostile input (say, millions of tiny values) costs at most a
 // bounded number of values on top of its own bytes, never 16x its size.
-inline constexpr std::uint64_t kMaxMetaJsonValues = kMaxPieces + 64;
+// A tree entry is an object of at most 3 values ({"path","size","exec"}): 4 values.
+inline constexpr std::uint64_t kMaxMetaJsonValues = kMaxPieces + 4 * kMaxTreeEntries + 64;
 inline constexpr int kMaxMetaJsonDepth = 3;  // containers inside each other: the meta, its lists, a list entry
 inline constexpr std::size_t kMaxNameBytes = 255;  // one path component on ext4
 inline constexpr std::size_t kMaxTrackers = 16;
@@ -76,5 +86,8 @@ inline constexpr std::uint64_t kMaxStateFileBytes = 64ull * 1024 * 1024;
 // Pieces held in memory while their blocks arrive and while they are hashed,
 // per download: bounds the downloader's memory whatever the file size.
 inline constexpr std::size_t kMaxPiecesInFlightBytes = 8ull * 1024 * 1024;
+// Files of a tree held open at once by one torrent (an LRU): a 20,000-file tree
+// must not take 20,000 descriptors of the process's budget (base/fd_limit).
+inline constexpr std::size_t kMaxOpenTreeFiles = 64;
 
 }  // namespace p2p::limits

@@ -20,4 +20,21 @@ namespace p2p {
 std::vector<Digest> hash_pieces(const File& file, std::uint64_t size, std::uint64_t piece_size,
                                 const std::function<bool(std::uint32_t)>& wanted = {}, unsigned threads = 0);
 
+// Pieces of many files laid out one after another (a tree: each file starts on a
+// piece boundary, its pieces consecutive from first_piece). `open(i)` opens file i
+// (it may throw, or return a closed File: then its pieces stay all-zero). Workers
+// claim groups of ~1 MiB of one file's pieces, so each file is opened by one worker
+// at a time, and a worker holds one descriptor: 20,000 small files cost 20,000
+// opens spread over the pool, never 20,000 descriptors or threads. With
+// `read_errors_mismatch` a read error (a short file) leaves that group all-zero
+// (resume: not verified) instead of failing the whole pass.
+struct HashedFile {
+  std::uint64_t size = 0;
+  std::uint32_t first_piece = 0;
+};
+std::vector<Digest> hash_file_pieces(const std::vector<HashedFile>& files, std::uint64_t piece_size,
+                                     std::uint32_t total_pieces, const std::function<File(std::size_t)>& open,
+                                     const std::function<bool(std::uint32_t)>& wanted = {},
+                                     bool read_errors_mismatch = false);
+
 }  // namespace p2p

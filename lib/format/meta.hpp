@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,8 +19,23 @@ namespace p2p {
 // Format 2: the identity is the piece hashes and their Merkle root (hashed on all
 // cores); a whole-file SHA-256 is optional (p2p-create --sha256). Both are read;
 // p2p-create writes format 2.
+// Format 3: a tree (p2p-create DIR): files with relative paths, each starting on
+// a piece boundary, and empty folders. Single files stay format 2 (same info hash
+// as before); releases that read 1-2 refuse a tree as an unknown format.
 inline constexpr int kMetaFormatVersion = 2;
+inline constexpr int kTreeMetaFormatVersion = 3;
 inline constexpr int kOldestMetaFormatVersion = 1;
+
+// One file of a tree. `path` is relative ("a/b.txt"), validated component by
+// component; first_piece and piece_count are derived at parse (files are laid
+// out in path order, each starting on a piece boundary; an empty file has none).
+struct MetaFile {
+  std::string path;
+  std::uint64_t size = 0;
+  bool executable = false;
+  std::uint32_t first_piece = 0;
+  std::uint32_t piece_count = 0;
+};
 
 struct Meta {
   int version = kMetaFormatVersion;
@@ -38,9 +54,17 @@ struct Meta {
   // a tracker or the wire). Peers talk TLS 1.3 with a PSK derived from it, never plaintext.
   bool is_private = false;
   SwarmKey swarm_key{};         // meaningful only if is_private
+  // Format 3 only: the tree's files sorted by path (bytewise), and the folders
+  // that no file implies (empty ones), sorted. `size` is the sum of file sizes.
+  std::vector<MetaFile> files;
+  std::vector<std::string> empty_dirs;
 
+  bool is_tree() const { return version >= kTreeMetaFormatVersion; }
   std::uint32_t piece_count() const { return static_cast<std::uint32_t>(pieces.size()); }
-  std::uint64_t piece_offset(std::uint32_t index) const { return std::uint64_t{index} * piece_size; }
+  // The file holding a piece (trees; binary search over first_piece). Single file: 0.
+  std::uint32_t file_of_piece(std::uint32_t index) const;
+  // Offset of a piece within its file (the one file, or file_of_piece for a tree).
+  std::uint64_t piece_offset(std::uint32_t index) const;
   std::uint32_t piece_length(std::uint32_t index) const;
   std::string info_hash_hex() const { return to_hex(info_hash); }
 };
@@ -53,6 +77,10 @@ std::uint64_t auto_piece_size(std::uint64_t file_size);
 // Throws Error(bad_meta) if name is not a safe single path component:
 // empty, ".", "..", contains '/', '\\', NUL or control characters, or too long.
 void validate_file_name(std::string_view name);
+// Throws Error(bad_meta) unless path is a safe relative path inside a tree: every
+// component passes validate_file_name, at most kMaxPathDepth components and
+// kMaxPathBytes bytes (so no leading or doubled '/', no "..", no ".p2p").
+void validate_tree_path(std::string_view path);
 // Throws Error(usage) unless "host:port" with a port in 1..65535.
 void validate_tracker(std::string_view tracker);
 
@@ -81,6 +109,19 @@ FileHashes hash_file(const std::filesystem::path& path, std::uint64_t piece_size
 // meta_file_mode()).
 Meta create_meta(const std::filesystem::path& path, std::uint64_t piece_size,
                  const std::vector<std::string>& trackers, bool whole_file_hash = false, bool private_swarm = false);
+
+// Builds a format-3 Meta for the folder at dir: every regular file and empty
+// folder under it, walked without following symbolic links. Links and special
+// files (fifos, sockets, devices) are skipped; each skip is passed to `warn`
+// (one line naming it). Files are hashed on the process's hashing pool, one
+// descriptor per worker. Error(input_file) naming an unreadable file or folder.
+// The listing part of create_tree_meta (files, sizes, exec bits, empty folders, total
+// size; no pieces): what a folder holds now, to compare with a meta made earlier.
+Meta scan_tree(const std::filesystem::path& dir, const std::function<void(const std::string&)>& warn);
+bool same_listing(const Meta& a, const Meta& b);  // files (path, size, exec) and empty folders equal
+Meta create_tree_meta(const std::filesystem::path& dir, std::uint64_t piece_size,
+                      const std::vector<std::string>& trackers, bool private_swarm,
+                      const std::function<void(const std::string&)>& warn);
 
 // The mode a meta file is written with: 0600 for a private meta (it holds the key), else 0644.
 unsigned meta_file_mode(const Meta& meta);

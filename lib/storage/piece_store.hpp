@@ -5,11 +5,15 @@
 // Piece states: missing -> (bytes in flight, owned by the session) -> verified.
 // A piece is written to disk only after its SHA-256 matched, so the .partial
 // never holds unverified bytes at a verified index.
+// A tree (format-3 meta) is stored through TreeFiles: each file's pieces go to
+// .p2p/<info hash>.files/<index>, and the file moves to <name>.partial/<path> once
+// all of them are verified; <name>.partial becomes <name> when every file has.
 #pragma once
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -19,6 +23,7 @@
 #include "format/meta.hpp"
 #include "storage/workdir_layout.hpp"
 #include "storage/piece_writer.hpp"
+#include "storage/tree_files.hpp"
 
 namespace p2p {
 
@@ -38,7 +43,7 @@ class PieceStore {
   static PieceStore open_partial(const Meta& meta, const std::filesystem::path& workdir, ResumeReport& report) {
     return open_partial(meta, WorkdirLayout::prepare(workdir), report);
   }
-  // Seed side: a complete file, used in place. Verifies every piece.
+  // Seed side: a complete file (or a tree's folder), used in place. Verifies every piece.
   static PieceStore open_complete(const Meta& meta, const std::filesystem::path& source);
   // Seed side, for a source verified before whose identity (size, mtime, inode,
   // ctime) has not changed since (see VerifiedSources): checks the size only.
@@ -53,16 +58,29 @@ class PieceStore {
   bool complete() const { return verified_.all(); }
   bool is_source() const { return is_source_; }
   std::uint64_t verified_bytes() const;
+  // Trees: files whose every piece is verified (empty files count as done), of meta().files.size().
+  std::uint32_t files_done() const { return files_done_; }
 
   // Thread-safe: may run on a disk/hash thread. Writes a piece that has been verified;
   // when it returns the bytes are in the kernel (page cache or on their way to disk),
   // so the caller may reuse its buffer and mark the piece verified. See PieceWriter.
   void write_piece(std::uint32_t piece, std::span<const std::uint8_t> data) const;
   // Network thread: record the piece as verified (call after write_piece returned).
-  void mark_verified(std::uint32_t piece);
+  // For a tree, returns the file this piece completed, now at its path in
+  // <name>.partial/ (Error(file_exists) if a link is in its way).
+  std::optional<std::uint32_t> mark_verified(std::uint32_t piece);
   // Thread-safe read of part of a verified piece, for serving it.
   void read_block(std::uint32_t piece, std::uint32_t begin, std::span<std::uint8_t> out) const;
+  // The single file (not open for a tree: see block_file).
   const File& file() const { return file_; }
+  // Where a block of a verified piece is, for sendfile: the file (kept open by
+  // `keep` while it is sent, for a tree's LRU) and the offset in it.
+  struct BlockFile {
+    int fd = -1;
+    std::uint64_t offset = 0;
+    std::shared_ptr<const void> keep;
+  };
+  BlockFile block_file(std::uint32_t piece, std::uint32_t begin) const;
 
   // Flushes the data, then atomically replaces the state file. No-op for a complete source.
   void save_state() const;
@@ -81,6 +99,9 @@ class PieceStore {
  private:
   PieceStore(const Meta& meta, WorkdirLayout layout, File file, bool is_source);
   bool piece_matches(std::uint32_t piece, std::vector<std::uint8_t>& buf) const;
+  static PieceStore open_partial_tree(const Meta& meta, const WorkdirLayout& layout, ResumeReport& report);
+  static PieceStore open_tree_source(const Meta& meta, const std::filesystem::path& source, bool verify);
+  void count_files();
 
   const Meta* meta_;
   WorkdirLayout layout_;  // downloads only
@@ -88,7 +109,15 @@ class PieceStore {
   std::unique_ptr<PieceWriter> writer_;  // downloads only
   bool is_source_ = false;
   Bitfield verified_;
+  std::unique_ptr<TreeFiles> tree_;        // trees only
+  std::vector<std::uint32_t> file_pieces_;  // trees: verified pieces per file
+  std::uint32_t files_done_ = 0;
+  std::uint64_t tree_verified_bytes_ = 0;
 };
+
+// Hashes the listed pieces of a tree's files (through `tree`, files that are
+// missing or short count as not matching); returns those that match the meta.
+Bitfield verify_tree_pieces(const Meta& meta, TreeFiles& tree, const Bitfield& candidates, bool read_errors_mismatch);
 
 // Parses a state file's text: on success returns "" and sets `claimed` (pieces it says
 // are verified: still to be hash-checked); otherwise says why the state is unusable.

@@ -33,7 +33,11 @@ WorkdirLayout WorkdirLayout::prepare(const fs::path& workdir) {
   return l;
 }
 
-fs::path WorkdirLayout::partial_path(const Meta& m) const { return own_dir / (m.info_hash_hex() + ".partial"); }
+fs::path WorkdirLayout::partial_path(const Meta& m) const {
+  if (m.is_tree()) return workdir / (m.name + ".partial");
+  return own_dir / (m.info_hash_hex() + ".partial");
+}
+fs::path WorkdirLayout::tree_data_dir(const Meta& m) const { return own_dir / (m.info_hash_hex() + ".files"); }
 fs::path WorkdirLayout::state_path(const Meta& m) const { return own_dir / (m.info_hash_hex() + ".state.json"); }
 fs::path WorkdirLayout::lock_path(std::string_view name) const {
   return own_dir / (to_hex(sha256(name)).substr(0, 32) + ".lock");
@@ -52,6 +56,7 @@ std::optional<std::pair<std::string, std::uint64_t>> state_identity(const fs::pa
 }  // namespace
 
 void WorkdirLayout::adopt_legacy_partial(const Meta& m) const {
+  if (m.is_tree()) return;  // trees are new: nothing to adopt
   std::error_code ec;
   if (!fs::exists(partial_path(m), ec)) {
     for (fs::directory_iterator it(own_dir, ec), end; !ec && it != end; it.increment(ec)) {

@@ -8,6 +8,8 @@
 //   WORKDIR/<name>                      the finished download (the user's)
 //   WORKDIR/.p2p/<info hash>.partial    data being downloaded
 //   WORKDIR/.p2p/<info hash>.state.json verified pieces (temp, fsync, rename)
+//   WORKDIR/<name>.partial/             a tree being downloaded: its verified files only
+//   WORKDIR/.p2p/<info hash>.files/<i>  a tree's file i while its pieces arrive
 //   WORKDIR/.p2p/<sha256(name)>.lock    one writer per final name (flock)
 //   WORKDIR/.p2p/reputation.db          peer scores and bans (SQLite, + -wal/-shm)
 //   WORKDIR/.p2p/verified-sources.json  seeded sources verified (p2p-seed)
@@ -30,7 +32,10 @@ struct WorkdirLayout {
   static WorkdirLayout prepare(const std::filesystem::path& workdir);
 
   std::filesystem::path final_path(const Meta& m) const { return workdir / m.name; }
+  // The .partial file; for a tree, the folder WORKDIR/<name>.partial.
   std::filesystem::path partial_path(const Meta& m) const;
+  // A tree's files being downloaded, by index (WORKDIR/.p2p/<info hash>.files).
+  std::filesystem::path tree_data_dir(const Meta& m) const;
   std::filesystem::path state_path(const Meta& m) const;
   std::filesystem::path lock_path(std::string_view name) const;
   std::filesystem::path reputation_db() const { return own_dir / "reputation.db"; }

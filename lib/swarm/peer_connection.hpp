@@ -47,6 +47,7 @@ class ConnectionHandler {
   struct BlockSource {
     int fd = -1;
     std::uint64_t offset = 0;
+    std::shared_ptr<const void> keep;  // keeps fd open while the block is sent (a tree's file LRU)
   };
   virtual BlockSource block_source(PeerConnection& c, const wire::Request& r) = 0;
   virtual void on_closed(PeerConnection& c, CloseReason reason, const std::string& detail) = 0;

@@ -46,6 +46,9 @@ struct TorrentOptions {
   int parallel = 1;
   std::vector<std::string> trackers;      // "host:port": announce to these, take peers from them
   bool keep_seeding = false;              // once complete, keep serving
+  // p2p-download --only: the pieces to fetch (a tree's selected files); the torrent
+  // stops, its state saved, once they are verified. Empty: every piece.
+  std::optional<Bitfield> selection;
   std::optional<std::chrono::seconds> seed_time;
   // With no peer connected and none left to try soon, how long to keep retrying
   // before failing with ExitCode::peers_failed.
@@ -69,6 +72,7 @@ struct TorrentStats {
   std::uint64_t uploaded_bytes = 0;
   std::uint64_t wasted_bytes = 0;      // duplicates and pieces that failed their hash
   std::uint32_t pieces_total = 0, pieces_verified = 0, bad_pieces = 0;
+  std::uint32_t files_total = 0, files_done = 0;  // trees only (0 for a single file)
   std::size_t peers = 0;               // connections past the handshake
   double download_rate = 0, upload_rate = 0;  // bytes/s, recent
   double elapsed = 0;                  // seconds since the torrent started
@@ -82,11 +86,16 @@ class SessionObserver {
   // `torrent` is the file's name ("" for the session itself).
   virtual void on_event(const std::string& torrent, EventKind kind, const std::string& text) = 0;
   virtual void on_progress(const TorrentStats& stats) = 0;
+  // A tree's file whose every piece is verified is now at its path (relative to the tree).
+  virtual void on_file_complete(const std::string& torrent, const std::string& path, std::uint64_t size) {
+    (void)torrent, (void)path, (void)size;
+  }
 };
 
 struct TorrentOutcome {
   std::string name;
   bool complete = false;            // file verified and in its final place
+  bool selection_complete = false;  // --only: every selected file verified (in <name>.partial/)
   TorrentStats stats;
   std::vector<std::string> banned;  // peers banned this run, with reasons
   std::optional<Error> error;       // why it stopped, if it failed

@@ -34,6 +34,7 @@ Torrent::Torrent(Session::Impl& session, std::shared_ptr<const Meta> meta, Piece
       picker_(piece_lengths(*meta_), limits::kBlockSize, std::random_device{}()), dir_(opt_.parallel) {
   for (std::uint32_t i = 0; i < meta_->piece_count(); ++i)
     if (store_.has(i)) picker_.mark_have(i);
+  if (opt_.selection) picker_.restrict_to(*opt_.selection);
   if (meta_->is_private)
     psk_ = PskMaterial{swarm_psk_identity(meta_->swarm_key, meta_->info_hash),
                        swarm_psk(meta_->swarm_key, meta_->info_hash), meta_->info_hash};
@@ -43,7 +44,8 @@ Torrent::Torrent(Session::Impl& session, std::shared_ptr<const Meta> meta, Piece
   stats_.pieces_total = meta_->piece_count();
   stats_.resumed_bytes = store_.verified_bytes();
   for (const auto& p : opt_.peers) dir_.add(p, PeerDirectory::Source::command_line);
-  if (store_.is_source()) {
+  stats_.files_total = static_cast<std::uint32_t>(meta_->files.size());
+  if (store_.is_source() && !meta_->is_tree()) {  // a tree is checked by its pieces' hashes at the other end
     bool linked = true;
     source_identity_ = SourceIdentity::of_fd(store_.file().fd(), linked);
   }
@@ -85,12 +87,16 @@ void Torrent::start() {
         [this](const std::string& tracker) { withdrawn_by(tracker); });
     announcer_->start();
   }
-  if (!store_.is_source()) verifier_ = std::make_unique<WholeFileVerifier>(*meta_, store_.file(), store_.verified());
+  if (!store_.is_source() && !meta_->is_tree()) verifier_ = std::make_unique<WholeFileVerifier>(*meta_, store_.file(), store_.verified());
   if (store_.complete()) {
     if (store_.is_source()) state_ = State::complete;
     else on_all_pieces();  // resumed with every piece: only the final check and rename remain
-    if (state_ == State::complete)
+    // A folder is offered whole: a peer fetching part of it (--only) never takes the pieces
+    // of files it did not select, and initial seeding would wait for them to spread.
+    if (state_ == State::complete && !meta_->is_tree())
       initial_seeding_ = std::make_unique<InitialSeeding>(meta_->piece_count(), static_cast<std::uint32_t>(meta_->piece_size));
+  } else if (opt_.selection && picker_.selection_complete()) {
+    on_selection_complete();  // the selected files were verified by an earlier run
   }
   if (state_ == State::running) maintain_dials();
 }
@@ -127,6 +133,7 @@ TorrentOutcome Torrent::outcome() {
     }
   }
   out.complete = finished_file && !error_;
+  out.selection_complete = selection_done_ && !error_;
   out.error = error_;
   fill_stats();
   stats_.download_rate = stats_.elapsed > 0 ? static_cast<double>(stats_.downloaded_bytes) / stats_.elapsed : 0;
@@ -412,6 +419,7 @@ void Torrent::report_progress() {
 void Torrent::fill_stats() {
   stats_.verified_bytes = store_.verified_bytes();
   stats_.pieces_verified = store_.verified().count();
+  stats_.files_done = store_.files_done();
   stats_.peers = 0;
   for (auto& [id, p] : peers_) stats_.peers += p.conn->handshaken();
   stats_.elapsed = std::chrono::duration<double>(Clock::now() - started_).count();

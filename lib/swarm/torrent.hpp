@@ -130,6 +130,7 @@ class Torrent final : public ConnectionHandler {
   void ban(const std::string& key, const std::string& reason);
   void score_close(const Peer& p, CloseReason reason, const std::string& detail);
   void on_all_pieces();
+  void on_selection_complete();  // --only: the selected files are verified
   // Initial seeding (policy/initial_seeding.hpp): `have`s for what it shows each peer.
   void show(const std::vector<InitialSeeding::Reveal>& reveals);
 
@@ -159,6 +160,7 @@ class Torrent final : public ConnectionHandler {
   Clock::time_point started_ = Clock::now(), last_progress_{}, last_save_ = Clock::now(), completed_at_{},
                     hopeless_since_{}, last_source_check_{}, last_waiting_report_{};
   bool state_dirty_ = false;
+  bool selection_done_ = false;
   bool paused_ = false;
 };
 

@@ -118,7 +118,7 @@ void Torrent::refresh_parallel_interest() {
 void Torrent::set_interest(Peer& p) {
   bool want = false;
   if (state_ == State::running && carries_requests(p))
-    for (std::uint32_t i = 0; i < meta_->piece_count() && !want; ++i) want = p.has.test(i) && !picker_.have(i);
+    for (std::uint32_t i = 0; i < meta_->piece_count() && !want; ++i) want = p.has.test(i) && picker_.wants(i);
   if (want != p.am_interested) {
     p.am_interested = want;
     if (want) p.conn->send(wire::Interested{});
@@ -144,7 +144,7 @@ void Torrent::handle(Peer& p, const wire::Have& h, std::span<const std::uint8_t>
   p.has.set(h.piece);
   picker_.peer_has(h.piece);
   if (initial_seeding_) show(initial_seeding_->have(p.key, h.piece));
-  if (!p.am_interested && !picker_.have(h.piece) && state_ == State::running) set_interest(p);
+  if (!p.am_interested && picker_.wants(h.piece) && state_ == State::running) set_interest(p);
   request_more(p);
 }
 
@@ -280,9 +280,16 @@ ConnectionHandler::BlockSource Torrent::block_source(PeerConnection&, const wire
       return {};
     }
   }
+  PieceStore::BlockFile where;
+  try {
+    where = store_.block_file(r.piece, r.begin);
+  } catch (const Error& e) {
+    fail(e);  // a tree's file vanished or was replaced by a link: this torrent stops
+    return {};
+  }
   stats_.uploaded_bytes += r.length;
   s_.counters.sent_payload_bytes += r.length;
-  return BlockSource{store_.file().fd(), meta_->piece_offset(r.piece) + r.begin};
+  return BlockSource{where.fd, where.offset, std::move(where.keep)};
 }
 
 void Torrent::on_closed(PeerConnection& c, CloseReason reason, const std::string& detail) {
@@ -423,7 +430,13 @@ void Torrent::piece_checked(std::uint32_t piece, InFlight job, bool ok, std::exc
   s_.buffers.give_back(std::move(job.data));
   if (state_ == State::failed || state_ == State::stopped) {
     // Stopped meanwhile: still record a piece that reached the disk, so the final save has it.
-    if (ok && !err) store_.mark_verified(piece);
+    if (ok && !err) {
+      try {
+        store_.mark_verified(piece);
+      } catch (const Error&) {
+        // already stopping: the piece is recorded; the file moves on the next run
+      }
+    }
     return;
   }
   if (err) {
@@ -451,7 +464,14 @@ void Torrent::piece_checked(std::uint32_t piece, InFlight job, bool ok, std::exc
     }
   } else {
     ++s_.counters.num_piece_passed;
-    store_.mark_verified(piece);
+    try {
+      if (auto done = store_.mark_verified(piece)) {
+        const MetaFile& f = meta_->files[*done];
+        s_.observer.on_file_complete(meta_->name, f.path, f.size);
+      }
+    } catch (const Error& e) {
+      return fail(e);  // a link or a file of the user's in the way inside <name>.partial/
+    }
     picker_.piece_verified(piece);
     if (verifier_) verifier_->piece_verified(piece);
     state_dirty_ = true;
@@ -463,6 +483,7 @@ void Torrent::piece_checked(std::uint32_t piece, InFlight job, bool ok, std::exc
       if (p.conn->handshaken() && (!p.has.test(piece) || job.sources.count(p.reputation_key)))
         p.conn->send_soon(wire::Have{piece});
     if (picker_.complete()) on_all_pieces();
+    else if (opt_.selection && picker_.selection_complete()) on_selection_complete();
   }
   // By id (request_more may close a connection); not over a copy of peers_, which costs a
   // copy of every peer's state per verified piece.
@@ -475,6 +496,18 @@ void Torrent::piece_checked(std::uint32_t piece, InFlight job, bool ok, std::exc
     if (ok && it->second.am_interested && it->second.has.test(piece)) set_interest(it->second);
     request_more(it->second);
   }
+}
+
+void Torrent::on_selection_complete() {
+  if (state_ != State::running) return;
+  try {
+    store_.save_state();
+  } catch (const Error& e) {
+    return fail(e);
+  }
+  selection_done_ = true;
+  // Seeding a partial tree is not offered (--seed serves a finished one): the run ends here.
+  stop("the selected files are complete");
 }
 
 void Torrent::show(const std::vector<InitialSeeding::Reveal>& reveals) {

@@ -81,6 +81,9 @@ class NodeWeb final : public SessionObserver {
   void on_listening(const std::string& host, std::uint16_t port) override { next_.on_listening(host, port); }
   void on_event(const std::string& torrent, EventKind kind, const std::string& text) override;
   void on_progress(const TorrentStats& stats) override { next_.on_progress(stats); }
+  void on_file_complete(const std::string& torrent, const std::string& path, std::uint64_t size) override {
+    next_.on_file_complete(torrent, path, size);
+  }
 
   // ---- for NodeApi (io thread) ----
   SessionSnapshot snapshot() const;

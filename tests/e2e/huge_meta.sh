@@ -1,9 +1,9 @@
-# Huge or hostile metas cost bounded memory: a 200 MB "meta" is refused by its
+# Huge or hostile metas cost bounded memory: a 400 MB "meta" is refused by its
 # size before a byte is read, and a 60 MB meta made of millions of tiny JSON
 # values (16x amplification in a naive parse) is refused once it holds more
 # values than any meta can, with a peak RSS far below its parse cost.
 source "$(dirname "$0")/lib.sh"
-truncate -s 200M "$T/huge.p2pmeta"
+truncate -s 400M "$T/huge.p2pmeta"  # past kMaxMetaFileBytes (328 MiB: a tree meta lists up to 2^20 entries)
 python3 - "$T/tiny_values.p2pmeta" <<'PY'
 import sys
 with open(sys.argv[1], "w") as f:
@@ -18,9 +18,9 @@ rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode
 print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$@"
 }
 read -r rc peak < <(peak_of "$BIN/p2p-download" --meta "$T/huge.p2pmeta" --peer 127.0.0.1:1 --workdir "$T/dl" 2>"$T/huge.err")
-[ "$rc" -eq 3 ] || { cat "$T/huge.err"; fail "a 200 MB meta: exit $rc, expected 3"; }
-grep -q "more than the" "$T/huge.err" || fail "a 200 MB meta: unclear message"
-under_sanitizer || [ "$peak" -lt 30000 ] || fail "a 200 MB meta was read before being refused (peak $peak KiB)"
+[ "$rc" -eq 3 ] || { cat "$T/huge.err"; fail "a 400 MB meta: exit $rc, expected 3"; }
+grep -q "more than the" "$T/huge.err" || fail "a 400 MB meta: unclear message"
+under_sanitizer || [ "$peak" -lt 30000 ] || fail "a 400 MB meta was read before being refused (peak $peak KiB)"
 read -r rc peak < <(peak_of "$BIN/p2p-download" --meta "$T/tiny_values.p2pmeta" --peer 127.0.0.1:1 --workdir "$T/dl" 2>"$T/tiny.err")
 [ "$rc" -eq 4 ] || { cat "$T/tiny.err"; fail "a meta of 30 million tiny values: exit $rc, expected 4"; }
 grep -q "JSON values" "$T/tiny.err" || fail "tiny values: unclear message: $(cat "$T/tiny.err")"

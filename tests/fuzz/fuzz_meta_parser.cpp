@@ -21,6 +21,38 @@ using namespace p2p;
 
 namespace {
 
+// A tree that parsed: every path safe, sorted and unique, no file under a file, pieces
+// laid out file after file, each file's pieces inside it.
+void check_tree(const Meta& m) {
+  std::uint64_t total = 0;
+  std::uint32_t next = 0;
+  for (std::size_t i = 0; i < m.files.size(); ++i) {
+    const MetaFile& f = m.files[i];
+    try {
+      validate_tree_path(f.path);
+    } catch (const Error&) {
+      __builtin_trap();
+    }
+    if (i > 0 && !(m.files[i - 1].path < f.path)) __builtin_trap();
+    if (i > 0 && f.path.rfind(m.files[i - 1].path + "/", 0) == 0) __builtin_trap();
+    if (f.first_piece != next) __builtin_trap();
+    next += f.piece_count;
+    total += f.size;
+    for (std::uint32_t p = f.first_piece; p < f.first_piece + f.piece_count; ++p) {
+      if (m.file_of_piece(p) != i) __builtin_trap();
+      if (m.piece_length(p) == 0 || m.piece_offset(p) + m.piece_length(p) > f.size) __builtin_trap();
+    }
+  }
+  if (next != m.piece_count() || total != m.size || m.has_file_hash) __builtin_trap();
+  for (const auto& d : m.empty_dirs) {
+    try {
+      validate_tree_path(d);
+    } catch (const Error&) {
+      __builtin_trap();
+    }
+  }
+}
+
 void check_accepted(const Meta& m) {
   try {
     validate_file_name(m.name);
@@ -28,16 +60,17 @@ void check_accepted(const Meta& m) {
     __builtin_trap();
   }
   if (m.piece_size == 0) __builtin_trap();
+  if (m.is_tree()) check_tree(m);
   const std::uint64_t want = m.size / m.piece_size + (m.size % m.piece_size != 0);  // ceil, no overflow
-  if (m.pieces.size() != want) __builtin_trap();
-  if (!m.pieces.empty()) {
+  if (!m.is_tree() && m.pieces.size() != want) __builtin_trap();
+  if (!m.pieces.empty() && !m.is_tree()) {
     std::uint32_t last = m.piece_count() - 1;
     if (m.piece_length(last) == 0 || m.piece_length(last) > m.piece_size) __builtin_trap();
     if (m.piece_offset(last) + m.piece_length(last) != m.size) __builtin_trap();
   }
-  if (m.version != 1 && m.version != 2) __builtin_trap();
+  if (m.version < 1 || m.version > 3) __builtin_trap();
   if (m.version == 1 && (!m.has_file_hash || m.root != Digest{})) __builtin_trap();
-  if (m.version == 2 && m.root != merkle_root(m.pieces)) __builtin_trap();
+  if (m.version >= 2 && m.root != merkle_root(m.pieces)) __builtin_trap();
   if (!m.has_file_hash && m.file_hash != Digest{}) __builtin_trap();
   Meta again;
   try {

@@ -117,6 +117,40 @@ meta_items = [
     ("v2_no_root.p2pmeta", meta("r", 40000, 16384, version=2, file_hash=False, extra={"root": None})),
     ("v3.p2pmeta", meta("r", 40000, 16384, version=3, file_hash=False)),
 ]
+def tree(files, dirs=(), piece_size=16384, name="tree", size=None, extra=None):
+    """Format 3: files in path order, each starting on a piece boundary; `dirs` lists empty folders."""
+    pieces = []
+    for path, fsize, *_ in files:
+        pieces += [sha(path + str(i)) for i in range(-(-fsize // piece_size))]
+    entries = []
+    for path, fsize, *rest in files:
+        e = {"path": path, "size": fsize}
+        if rest and rest[0]: e["exec"] = True
+        entries.append(e)
+    info = {"version": 3, "name": name, "size": sum(f[1] for f in files) if size is None else size,
+            "piece_size": piece_size, "files": entries, "pieces": pieces, "root": merkle(pieces)}
+    if dirs: info["dirs"] = list(dirs)
+    m = dict(info, info_hash=sha(canon(info)), trackers=[], created=1700000000)
+    if extra: m.update(extra)
+    return json.dumps(m, indent=1, ensure_ascii=False) + "\n"
+
+meta_items += [
+    ("tree_ok.p2pmeta", tree([("a/b.txt", 20000), ("a/c", 0), ("bin/run", 100, True), ("z", 16384)], ["empty/deeper"])),
+    ("tree_empty.p2pmeta", tree([])),
+    ("tree_dotdot.p2pmeta", tree([("../evil", 10)])),
+    ("tree_absolute.p2pmeta", tree([("/etc/passwd", 10)])),
+    ("tree_dup.p2pmeta", tree([("a", 10), ("a", 10)])),
+    ("tree_file_dir.p2pmeta", tree([("a", 10), ("a.txt", 1), ("a/b", 10)])),
+    ("tree_unsorted.p2pmeta", tree([("b", 1), ("a", 1)])),
+    ("tree_dir_holds.p2pmeta", tree([("d/f", 1)], ["d"])),
+    ("tree_dir_is_file.p2pmeta", tree([("d", 1)], ["d"])),
+    ("tree_empty_component.p2pmeta", tree([("a//b", 1)])),
+    ("tree_own_dir.p2pmeta", tree([(".p2p/x", 1)])),
+    ("tree_backslash.p2pmeta", tree([("a\\b", 1)])),
+    ("tree_bad_size.p2pmeta", tree([("a", 10)], size=11)),
+    ("tree_deep.p2pmeta", tree([("/".join(["d"] * 70), 1)])),
+    ("tree_with_sha.p2pmeta", tree([("a", 1)], extra={"file_sha256": sha("x")})),
+]
 write("fuzz_meta_parser", meta_items)
 
 # --- state files (metas built in fuzz_state_loader.cpp) ------------------------

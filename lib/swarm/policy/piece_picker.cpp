@@ -18,6 +18,16 @@ void PiecePicker::mark_have(std::uint32_t piece) {
   update_endgame();
 }
 
+void PiecePicker::restrict_to(const Bitfield& selection) {
+  for (std::uint32_t i = 0; i < state_.size(); ++i) {
+    if (selection.test(i) || state_[i] != State::wanted) continue;
+    state_[i] = State::unwanted;
+    --wanted_count_;
+    ++unwanted_count_;
+  }
+  update_endgame();
+}
+
 void PiecePicker::add_peer(const Bitfield& peer_has) {
   ++peers_;
   for (std::uint32_t i = 0; i < peer_has.size() && i < availability_.size(); ++i)
@@ -172,7 +182,7 @@ void PiecePicker::request_dropped(const BlockRef& block, PeerKey who) {
 }
 
 void PiecePicker::piece_failed(std::uint32_t piece) {
-  if (state_[piece] == State::have) return;
+  if (state_[piece] == State::have || state_[piece] == State::unwanted) return;
   if (state_[piece] != State::wanted) ++wanted_count_;
   partial_.erase(piece);
   state_[piece] = State::wanted;
@@ -182,7 +192,7 @@ void PiecePicker::piece_failed(std::uint32_t piece) {
 void PiecePicker::piece_verified(std::uint32_t piece) { mark_have(piece); }
 
 void PiecePicker::update_endgame() {
-  if (wanted_count_ > 0 || complete()) {
+  if (wanted_count_ > 0 || selection_complete()) {
     endgame_ = false;
     return;
   }

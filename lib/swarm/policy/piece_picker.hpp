@@ -5,6 +5,7 @@
 //   in_progress - some blocks requested or received (tracked in Partial)
 //   received    - every block arrived; waiting for its hash check
 //   have        - verified and written
+//   unwanted    - outside the selection (p2p-download --only): never requested
 // A failed hash check sends a received piece back to wanted.
 //
 // Order: a few random pieces first (to have something to trade), then rarest
@@ -48,6 +49,12 @@ class PiecePicker {
   bool have(std::uint32_t piece) const { return state_[piece] == State::have; }
   std::uint32_t have_count() const { return have_count_; }
   bool complete() const { return have_count_ == state_.size(); }
+  // --only: pieces outside `selection` become unwanted (call before any pick).
+  void restrict_to(const Bitfield& selection);
+  // Every piece of the selection is verified (the whole file without a selection).
+  bool selection_complete() const { return have_count_ + unwanted_count_ == state_.size(); }
+  // Still to fetch: neither verified nor outside the selection.
+  bool wants(std::uint32_t piece) const { return state_[piece] != State::have && state_[piece] != State::unwanted; }
 
   // Availability: peers' bitfields and have messages.
   void add_peer(const Bitfield& peer_has);
@@ -75,7 +82,7 @@ class PiecePicker {
   bool in_endgame() const { return endgame_; }
 
  private:
-  enum class State : std::uint8_t { wanted, in_progress, received, have };
+  enum class State : std::uint8_t { wanted, in_progress, received, have, unwanted };
   struct Block {
     std::vector<PeerKey> requested_by;
     bool received = false;
@@ -98,6 +105,7 @@ class PiecePicker {
   std::uint32_t have_count_ = 0;
   std::uint32_t peers_ = 0;  // bitfields added and not removed
   std::uint32_t wanted_count_ = 0;
+  std::uint32_t unwanted_count_ = 0;
   bool endgame_ = false;
   std::mt19937_64 rng_;
 };

@@ -201,7 +201,8 @@ TEST_CASE("meta rejections", "[meta]") {
   CHECK(code_of(edited(m, [](json& j) { j["version"] = 0; })) == ExitCode::bad_meta);
   CHECK(code_of(edited(m, [](json& j) { j["version"] = 3; })) == ExitCode::bad_meta);
   CHECK(code_of(edited(m, [](json& j) { j["version"] = "2"; })) == ExitCode::bad_meta);
-  CHECK_THAT(message_of(edited(m, [](json& j) { j["version"] = 3; })), Catch::Contains("format version 3 is not supported"));
+  CHECK_THAT(message_of(edited(m, [](json& j) { j["version"] = 3; })), Catch::Contains("missing field \"files\""));
+  CHECK_THAT(message_of(edited(m, [](json& j) { j["version"] = 4; })), Catch::Contains("format version 4 is not supported"));
   // Format 2: the root must be there, well formed, and the root of the listed pieces.
   CHECK_THAT(message_of(edited(m, [](json& j) { j.erase("root"); })), Catch::Contains("missing field \"root\""));
   CHECK_THAT(message_of(edited(m, [](json& j) { j["root"] = "xyz"; })), Catch::Contains("\"root\" must be 64 hex digits"));

@@ -123,3 +123,30 @@ TEST_CASE("verified pieces are never picked and complete() follows", "[picker]")
   CHECK(p.complete());
   CHECK(p.pick(all(3), 10, 1).empty());
 }
+
+TEST_CASE("a selection (--only): pieces outside it are never requested", "[picker]") {
+  auto p = picker_with(12);
+  Bitfield selection(12);
+  for (std::uint32_t i : {2u, 3u, 7u}) selection.set(i);
+  p.mark_have(3);
+  p.restrict_to(selection);
+  CHECK_FALSE(p.selection_complete());
+  CHECK(p.wants(2));
+  CHECK_FALSE(p.wants(3));  // have
+  CHECK_FALSE(p.wants(5));  // outside
+  p.add_peer(all(12));
+  std::set<std::uint32_t> asked;
+  for (int round = 0; round < 10; ++round) {
+    auto blocks = p.pick(all(12), 100, 1);
+    std::vector<std::uint32_t> done;
+    for (const auto& b : blocks) asked.insert(b.piece);
+    receive_all(p, blocks, 1, &done);
+    for (auto piece : done) p.piece_verified(piece);
+  }
+  CHECK(asked == std::set<std::uint32_t>{2, 7});
+  CHECK(p.selection_complete());
+  CHECK_FALSE(p.complete());
+  CHECK_FALSE(p.in_endgame());
+  p.piece_failed(5);  // not wanted: stays out
+  CHECK(p.pick(all(12), 100, 1).empty());
+}

@@ -1,0 +1,295 @@
+// TreeFiles: a tree's files opened beneath its root folder, never through a link.
+#include "storage/tree_files.hpp"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fmt/core.h>
+
+#include "base/error.hpp"
+#include "base/limits.hpp"
+
+namespace p2p {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f) : fd(f) {}
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int release() {
+    int f = fd;
+    fd = -1;
+    return f;
+  }
+};
+
+[[noreturn]] void in_the_way(const fs::path& where, const char* what) {
+  throw Error(ExitCode::file_exists,
+              fmt::format("{} is {}; p2p-share opens a tree's files only beneath its folder and never through a "
+                          "symbolic link: nothing was written through it (remove it and rerun)",
+                          where.string(), what));
+}
+
+int open_root(const fs::path& root, bool create) {
+  if (create && ::mkdir(root.c_str(), 0755) != 0 && errno != EEXIST)
+    throw Error(ExitCode::disk, fmt::format("cannot create folder {}: {}", root.string(), errno_text(errno)));
+  int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | (create ? O_NOFOLLOW : 0));
+  if (fd < 0) {
+    int err = errno;
+    if (err == ELOOP || err == ENOTDIR) in_the_way(root, "a symbolic link or not a folder");
+    throw Error(create ? ExitCode::disk : ExitCode::input_file,
+                fmt::format("cannot open folder {}: {}", root.string(), errno_text(err)));
+  }
+  return fd;
+}
+
+}  // namespace
+
+TreeFiles::TreeFiles(const Meta& meta, fs::path root, int root_fd, fs::path data, int data_fd)
+    : meta_(meta), root_path_(std::move(root)), data_path_(std::move(data)), root_fd_(root_fd), data_fd_(data_fd),
+      in_tree_(meta.files.size(), 0) {}
+
+TreeFiles::~TreeFiles() {
+  open_.clear();
+  if (root_fd_ >= 0) ::close(root_fd_);
+  if (data_fd_ >= 0) ::close(data_fd_);
+}
+
+std::unique_ptr<TreeFiles> TreeFiles::open_source(const Meta& meta, const fs::path& root) {
+  int fd = open_root(root, false);
+  std::unique_ptr<TreeFiles> t(new TreeFiles(meta, root, fd, {}, -1));
+  std::fill(t->in_tree_.begin(), t->in_tree_.end(), 1);
+  return t;
+}
+
+std::unique_ptr<TreeFiles> TreeFiles::open_download(const Meta& meta, const fs::path& root, const fs::path& data) {
+  Fd root_fd(open_root(root, true));
+  Fd data_fd(open_root(data, true));
+  std::unique_ptr<TreeFiles> t(new TreeFiles(meta, root, root_fd.release(), data, data_fd.release()));
+  // Where each file is now: finished in the tree, or (if anything) in its data file.
+  for (std::uint32_t i = 0; i < meta.files.size(); ++i) {
+    std::string leaf;
+    int dir = t->open_parent(meta.files[i].path, false, leaf);
+    if (dir < 0) continue;
+    Fd parent(dir);
+    struct stat st{};
+    if (::fstatat(dir, leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    if (!S_ISREG(st.st_mode)) in_the_way(root / meta.files[i].path, "a symbolic link or not a regular file");
+    t->in_tree_[i] = 1;
+  }
+  return t;
+}
+
+std::string TreeFiles::describe(std::uint32_t file) const { return (root_path_ / meta_.files[file].path).string(); }
+
+bool TreeFiles::in_tree(std::uint32_t file) const {
+  std::lock_guard lock(mu_);
+  return in_tree_[file] != 0;
+}
+
+int TreeFiles::open_parent(const std::string& path, bool create, std::string& leaf) const {
+  std::size_t slash = path.rfind('/');
+  leaf = slash == std::string::npos ? path : path.substr(slash + 1);
+  int dir = ::dup(root_fd_);
+  if (dir < 0) throw Error(ExitCode::disk, fmt::format("cannot open folder {}: {}", root_path_.string(), errno_text(errno)));
+  if (slash == std::string::npos) return dir;
+  Fd cur(dir);
+  for (std::size_t at = 0; at < slash;) {
+    std::size_t next = path.find('/', at);
+    std::string part = path.substr(at, next - at);
+    int fd = ::openat(cur.fd, part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT && create) {
+      if (::mkdirat(cur.fd, part.c_str(), 0755) != 0 && errno != EEXIST)
+        throw Error(ExitCode::disk, fmt::format("cannot create folder {}: {}", (root_path_ / path.substr(0, next)).string(),
+                                                errno_text(errno)));
+      fd = ::openat(cur.fd, part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+    if (fd < 0) {
+      int err = errno;
+      if (err == ENOENT && !create) return -1;
+      if (err == ELOOP || err == ENOTDIR) in_the_way(root_path_ / path.substr(0, next), "a symbolic link or not a folder");
+      throw Error(ExitCode::disk,
+                  fmt::format("cannot open folder {}: {}", (root_path_ / path.substr(0, next)).string(), errno_text(err)));
+    }
+    ::close(cur.release());
+    cur.fd = fd;
+    at = next + 1;
+  }
+  return cur.release();
+}
+
+void TreeFiles::remember(std::uint32_t file, OpenFile f) {
+  lru_.push_front(file);
+  open_[file] = {std::move(f), lru_.begin()};
+  while (open_.size() > limits::kMaxOpenTreeFiles) {
+    open_.erase(lru_.back());
+    lru_.pop_back();
+  }
+}
+
+TreeFiles::OpenFile TreeFiles::open_locked(std::uint32_t file, bool create) {
+  if (auto it = open_.find(file); it != open_.end()) {
+    lru_.splice(lru_.begin(), lru_, it->second.second);
+    return it->second.first;
+  }
+  const MetaFile& mf = meta_.files[file];
+  int fd = -1;
+  fs::path where;
+  if (in_tree_[file]) {
+    where = root_path_ / mf.path;
+    std::string leaf;
+    int dir = open_parent(mf.path, false, leaf);
+    if (dir < 0) {
+      if (!create) return nullptr;
+      throw Error(ExitCode::input_file, fmt::format("cannot open {}: a folder on its path is missing", where.string()));
+    }
+    Fd parent(dir);
+    fd = ::openat(dir, leaf.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+      int err = errno;
+      if (err == ELOOP) in_the_way(where, "a symbolic link");
+      if (err == ENOENT && !create) return nullptr;
+      throw Error(ExitCode::input_file, fmt::format("cannot open {}: {}", where.string(), errno_text(err)));
+    }
+  } else {
+    where = data_path_ / std::to_string(file);
+    fd = ::openat(data_fd_, std::to_string(file).c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
+    if (fd < 0) {
+      int err = errno;
+      if (err == ENOENT && !create) return nullptr;
+      if (err == ELOOP) in_the_way(where, "a symbolic link");
+      throw Error(ExitCode::disk, fmt::format("cannot open {}: {}", where.string(), errno_text(err)));
+    }
+  }
+  auto f = std::make_shared<const File>(File::adopt(fd, where));
+  struct stat st{};
+  if (::fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) in_the_way(where, "not a regular file");
+  if (!in_tree_[file] && create && static_cast<std::uint64_t>(st.st_size) < mf.size)
+    f->preallocate(mf.size);  // writing into reserved blocks, and ENOSPC now rather than mid-file
+  remember(file, f);
+  return f;
+}
+
+TreeFiles::OpenFile TreeFiles::open(std::uint32_t file) {
+  std::lock_guard lock(mu_);
+  return open_locked(file, true);
+}
+
+TreeFiles::OpenFile TreeFiles::open_existing(std::uint32_t file) {
+  std::lock_guard lock(mu_);
+  return open_locked(file, false);
+}
+
+void TreeFiles::write_piece(std::uint32_t piece, std::span<const std::uint8_t> data) {
+  auto f = open(meta_.file_of_piece(piece));
+  f->write_at(meta_.piece_offset(piece), data);
+}
+
+void TreeFiles::read(std::uint32_t piece, std::uint64_t begin, std::span<std::uint8_t> out) {
+  auto f = open(meta_.file_of_piece(piece));
+  f->read_at(meta_.piece_offset(piece) + begin, out);
+}
+
+void TreeFiles::move_into_tree(std::uint32_t file) {
+  std::lock_guard lock(mu_);
+  if (in_tree_[file]) return;
+  const MetaFile& mf = meta_.files[file];
+  std::string name = std::to_string(file), leaf;
+  {
+    // The mode is set on the data file before it takes its name: it appears whole.
+    int fd = ::openat(data_fd_, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+      throw Error(ExitCode::disk, fmt::format("cannot open {}: {}", (data_path_ / name).string(), errno_text(errno)));
+    Fd f(fd);
+    if (::fchmod(fd, mf.executable ? 0755 : 0644) != 0)
+      throw Error(ExitCode::disk, fmt::format("cannot set the mode of {}: {}", (data_path_ / name).string(), errno_text(errno)));
+  }
+  Fd parent(open_parent(mf.path, true, leaf));
+  if (::renameat2(data_fd_, name.c_str(), parent.fd, leaf.c_str(), RENAME_NOREPLACE) != 0) {
+    int err = errno;
+    if (err == EEXIST) in_the_way(root_path_ / mf.path, "already there (not put there by this download)");
+    throw Error(ExitCode::disk, fmt::format("cannot move {} to {}: {}", (data_path_ / name).string(),
+                                            (root_path_ / mf.path).string(), errno_text(err)));
+  }
+  in_tree_[file] = 1;  // an open descriptor follows the file: the cache stays valid
+}
+
+void TreeFiles::move_out_of_tree(std::uint32_t file) {
+  std::lock_guard lock(mu_);
+  if (!in_tree_[file]) return;
+  if (auto it = open_.find(file); it != open_.end()) {
+    lru_.erase(it->second.second);
+    open_.erase(it);
+  }
+  const MetaFile& mf = meta_.files[file];
+  std::string name = std::to_string(file), leaf;
+  Fd parent(open_parent(mf.path, false, leaf));
+  if (parent.fd < 0 || ::renameat2(parent.fd, leaf.c_str(), data_fd_, name.c_str(), RENAME_NOREPLACE) != 0)
+    throw Error(ExitCode::disk, fmt::format("cannot move {} back to {}: {}", (root_path_ / mf.path).string(),
+                                            (data_path_ / name).string(), errno_text(errno)));
+  in_tree_[file] = 0;
+}
+
+void TreeFiles::create_empty_file(std::uint32_t file) {
+  std::lock_guard lock(mu_);
+  const MetaFile& mf = meta_.files[file];
+  std::string leaf;
+  Fd parent(open_parent(mf.path, true, leaf));
+  int fd = ::openat(parent.fd, leaf.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    int err = errno;
+    if (err == ELOOP || err == EISDIR) in_the_way(root_path_ / mf.path, "a symbolic link or a folder");
+    throw Error(ExitCode::disk, fmt::format("cannot create {}: {}", (root_path_ / mf.path).string(), errno_text(err)));
+  }
+  Fd f(fd);
+  ::fchmod(fd, mf.executable ? 0755 : 0644);
+  in_tree_[file] = 1;
+}
+
+void TreeFiles::create_folder(const std::string& path) {
+  std::lock_guard lock(mu_);
+  std::string leaf;
+  Fd parent(open_parent(path + "/x", true, leaf));  // walks and creates every component of path
+}
+
+void TreeFiles::check_complete() {
+  std::lock_guard lock(mu_);
+  for (std::uint32_t i = 0; i < meta_.files.size(); ++i)
+    if (!in_tree_[i]) throw Error(ExitCode::internal, fmt::format("{} is not finished", describe(i)));
+  for (const auto& d : meta_.empty_dirs) {
+    std::string leaf;
+    int fd = open_parent(d + "/x", false, leaf);
+    if (fd < 0) throw Error(ExitCode::disk, fmt::format("folder {} is missing", (root_path_ / d).string()));
+    ::close(fd);
+  }
+}
+
+void TreeFiles::sync() const {
+  if (::syncfs(root_fd_) != 0)
+    throw Error(ExitCode::disk, fmt::format("cannot flush {} to disk: {}", root_path_.string(), errno_text(errno)));
+  struct stat a{}, b{};
+  if (data_fd_ >= 0 && ::fstat(root_fd_, &a) == 0 && ::fstat(data_fd_, &b) == 0 && a.st_dev != b.st_dev &&
+      ::syncfs(data_fd_) != 0)
+    throw Error(ExitCode::disk, fmt::format("cannot flush {} to disk: {}", data_path_.string(), errno_text(errno)));
+}
+
+void TreeFiles::remove_data_dir() {
+  if (data_fd_ < 0) return;
+  std::error_code ec;
+  fs::remove(data_path_, ec);  // empty by now; left in place if not
+}
+
+}  // namespace p2p

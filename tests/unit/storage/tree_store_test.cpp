@@ -1,0 +1,206 @@
+// PieceStore over a tree: per-file data files, files moved into <name>.partial/ when
+// verified, resume, the final rename, refusals (a planted link, a folder of the
+// user's), seeding from a folder in place, and the bounded descriptor cache.
+#include <catch2/catch.hpp>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/core.h>
+
+#include "base/error.hpp"
+#include "base/limits.hpp"
+#include "storage/piece_store.hpp"
+#include "test_support.hpp"
+
+using namespace p2p;
+namespace fs = std::filesystem;
+
+namespace {
+struct TreeFixture {
+  test::TempDir dir;
+  fs::path src = dir / "src" / "tree";
+  Meta meta;
+  TreeFixture() {
+    fs::create_directories(src / "sub" / "deep");
+    fs::create_directories(src / "void");
+    test::write_file(src / "a.bin", test::random_bytes(40000, 1));  // 3 pieces
+    test::write_file(src / "sub" / "b.bin", test::random_bytes(100, 2));  // 1 piece
+    test::write_file(src / "sub" / "deep" / "run", test::random_bytes(16384, 3));  // 1 piece
+    test::write_file(src / "sub" / "empty", "");
+    ::chmod((src / "sub" / "deep" / "run").c_str(), 0755);
+    meta = create_tree_meta(src, 16384, {}, false, [](const std::string&) {});
+    fs::create_directories(dir / "dl");
+  }
+  std::string piece(std::uint32_t i) const {
+    const MetaFile& f = meta.files[meta.file_of_piece(i)];
+    std::string all = read_small_file(src / f.path, 1 << 20);
+    return all.substr(meta.piece_offset(i), meta.piece_length(i));
+  }
+  void deliver(PieceStore& s, std::uint32_t i) const {
+    std::string p = piece(i);
+    s.write_piece(i, std::span(reinterpret_cast<const std::uint8_t*>(p.data()), p.size()));
+    s.mark_verified(i);
+  }
+  fs::path partial() const { return dir / "dl" / "tree.partial"; }
+};
+
+std::size_t open_fds() {
+  std::size_t n = 0;
+  for (auto it = fs::directory_iterator("/proc/self/fd"); it != fs::directory_iterator(); ++it) ++n;
+  return n;
+}
+}  // namespace
+
+TEST_CASE("a tree downloads file by file into <name>.partial, then becomes <name>", "[piece_store][tree]") {
+  TreeFixture f;
+  REQUIRE(f.meta.piece_count() == 5);  // a.bin 0-2, sub/b.bin 3, sub/deep/run 4 (sorted: a.bin, sub/b.bin, sub/deep/run, sub/empty)
+  PieceStore::ResumeReport r;
+  PieceStore s = PieceStore::open_partial(f.meta, f.dir / "dl", r);
+  CHECK(s.partial_path() == f.partial());
+  // Empty files and empty folders exist from the start; nothing else is at a final path.
+  CHECK(fs::is_regular_file(f.partial() / "sub" / "empty"));
+  CHECK(fs::is_directory(f.partial() / "void"));
+  CHECK_FALSE(fs::exists(f.partial() / "a.bin"));
+  CHECK(s.files_done() == 1);
+
+  f.deliver(s, 0);
+  f.deliver(s, 2);
+  CHECK_FALSE(fs::exists(f.partial() / "a.bin"));  // not all of its pieces yet
+  CHECK(s.verified_bytes() == 16384 + (40000 - 32768));
+  std::vector<std::uint8_t> out(100);
+  s.read_block(2, 0, out);  // served from the data file while incomplete
+  CHECK(std::string(out.begin(), out.end()) == f.piece(2).substr(0, 100));
+  std::string p1 = f.piece(1);
+  s.write_piece(1, std::span(reinterpret_cast<const std::uint8_t*>(p1.data()), p1.size()));
+  auto done = s.mark_verified(1);
+  REQUIRE(done);
+  CHECK(f.meta.files[*done].path == "a.bin");
+  CHECK(fs::file_size(f.partial() / "a.bin") == 40000);
+  CHECK(read_small_file(f.partial() / "a.bin", 1 << 20) == read_small_file(f.src / "a.bin", 1 << 20));
+  s.read_block(2, 0, out);  // and from its final place once moved
+  CHECK(std::string(out.begin(), out.end()) == f.piece(2).substr(0, 100));
+  f.deliver(s, 3);
+  f.deliver(s, 4);
+  CHECK(s.complete());
+  CHECK(s.files_done() == 4);
+  CHECK((fs::status(f.partial() / "sub" / "deep" / "run").permissions() & fs::perms::owner_exec) != fs::perms::none);
+  CHECK((fs::status(f.partial() / "a.bin").permissions() & fs::perms::owner_exec) == fs::perms::none);
+  s.save_state();
+  auto final_path = s.finish();
+  CHECK(final_path == f.dir / "dl" / "tree");
+  CHECK_FALSE(fs::exists(f.partial()));
+  CHECK_FALSE(fs::exists(s.state_path()));
+  CHECK_FALSE(fs::exists(WorkdirLayout{f.dir / "dl", f.dir / "dl" / ".p2p"}.tree_data_dir(f.meta)));
+  CHECK(fs::is_directory(final_path / "void"));
+  CHECK(read_small_file(final_path / "sub" / "b.bin", 1 << 20) == read_small_file(f.src / "sub" / "b.bin", 1 << 20));
+}
+
+TEST_CASE("a tree resumes: saved pieces, unsaved ones on disk, and finished files", "[piece_store][tree]") {
+  TreeFixture f;
+  {
+    PieceStore::ResumeReport r;
+    PieceStore s = PieceStore::open_partial(f.meta, f.dir / "dl", r);
+    f.deliver(s, 3);  // sub/b.bin complete and moved
+    f.deliver(s, 0);
+    s.save_state();
+    f.deliver(s, 1);  // written after the last save
+  }
+  PieceStore::ResumeReport r;
+  PieceStore s = PieceStore::open_partial(f.meta, f.dir / "dl", r);
+  CHECK(s.has(0));
+  CHECK(s.has(1));
+  CHECK(s.has(3));
+  CHECK_FALSE(s.has(2));
+  CHECK(r.from_state == 2);
+  CHECK(r.recovered == 1);
+  CHECK(fs::exists(f.partial() / "sub" / "b.bin"));
+  CHECK(s.files_done() == 2);  // b.bin and the empty file
+
+  // A finished file damaged while we were away goes back to its data file, never stays at its final path.
+  {
+    std::string bad = read_small_file(f.partial() / "sub" / "b.bin", 1 << 20);
+    bad[0] ^= 1;
+    test::write_file(f.partial() / "sub" / "b.bin", bad);
+  }
+  PieceStore::ResumeReport r2;
+  PieceStore s2 = PieceStore::open_partial(f.meta, f.dir / "dl", r2);
+  CHECK_FALSE(s2.has(3));
+  CHECK_FALSE(fs::exists(f.partial() / "sub" / "b.bin"));
+}
+
+TEST_CASE("a symbolic link planted inside <name>.partial stops the download; nothing goes through it", "[piece_store][tree]") {
+  TreeFixture f;
+  PieceStore::ResumeReport r;
+  PieceStore s = PieceStore::open_partial(f.meta, f.dir / "dl", r);
+  fs::create_directories(f.dir / "outside");
+  fs::remove_all(f.partial() / "sub");  // held the empty file
+  fs::create_directory_symlink(f.dir / "outside", f.partial() / "sub");
+  f.deliver(s, 0);
+  f.deliver(s, 1);
+  f.deliver(s, 2);  // a.bin is at the root: fine
+  try {
+    f.deliver(s, 3);  // sub/b.bin would go through the link
+    FAIL("wrote through a planted link");
+  } catch (const Error& e) {
+    CHECK(e.code() == ExitCode::file_exists);
+    CHECK_THAT(std::string(e.what()), Catch::Contains("symbolic link"));
+  }
+  CHECK(fs::is_empty(f.dir / "outside"));
+}
+
+TEST_CASE("a link as <name>.partial itself, or a folder of the user's there, is refused", "[piece_store][tree]") {
+  TreeFixture f;
+  fs::create_directories(f.partial());
+  PieceStore::ResumeReport r;
+  try {
+    PieceStore::open_partial(f.meta, f.dir / "dl", r);
+    FAIL("took over the user's folder");
+  } catch (const Error& e) {
+    CHECK(e.code() == ExitCode::file_exists);
+  }
+  fs::remove(f.partial());
+  fs::create_directories(f.dir / "outside");
+  fs::create_directory_symlink(f.dir / "outside", f.partial());
+  CHECK_THROWS_AS(PieceStore::open_partial(f.meta, f.dir / "dl", r), Error);
+  CHECK(fs::is_empty(f.dir / "outside"));
+}
+
+TEST_CASE("a tree is seeded in place and checked piece by piece", "[piece_store][tree]") {
+  TreeFixture f;
+  PieceStore s = PieceStore::open_complete(f.meta, f.src);
+  CHECK(s.complete());
+  CHECK(s.is_source());
+  std::vector<std::uint8_t> out(50);
+  s.read_block(4, 10, out);
+  CHECK(std::string(out.begin(), out.end()) == f.piece(4).substr(10, 50));
+  auto where = s.block_file(4, 10);
+  CHECK(where.fd >= 0);
+  CHECK(where.offset == 10);
+
+  std::string b = read_small_file(f.src / "sub" / "b.bin", 1 << 20);
+  b[5] ^= 1;
+  test::write_file(f.src / "sub" / "b.bin", b);
+  try {
+    PieceStore::open_complete(f.meta, f.src);
+    FAIL("a corrupt source was accepted");
+  } catch (const Error& e) {
+    CHECK(e.code() == ExitCode::source_mismatch);
+    CHECK_THAT(std::string(e.what()), Catch::Contains("sub/b.bin"));
+  }
+  fs::remove(f.src / "sub" / "b.bin");
+  fs::create_symlink(f.dir / "dl", f.src / "sub" / "b.bin");
+  CHECK_THROWS_AS(PieceStore::open_complete(f.meta, f.src), Error);
+}
+
+TEST_CASE("a tree of many files holds a bounded number of descriptors", "[piece_store][tree]") {
+  test::TempDir dir;
+  auto root = dir / "many";
+  fs::create_directories(root);
+  for (int i = 0; i < 300; ++i) test::write_file(root / fmt::format("f{:03}", i), test::random_bytes(10, i));
+  Meta m = create_tree_meta(root, 16384, {}, false, [](const std::string&) {});
+  std::size_t before = open_fds();
+  PieceStore s = PieceStore::open_complete(m, root);
+  std::vector<std::uint8_t> out(10);
+  for (std::uint32_t i = 0; i < m.piece_count(); ++i) s.read_block(i, 0, out);
+  CHECK(open_fds() <= before + limits::kMaxOpenTreeFiles + 2);
+}
