@@ -26,7 +26,7 @@
   gen_tree.py stat DIR
       "files bytes" of DIR (a cheap check of a timed copy).
 
-Format 3 info (hashed): {"version":3,"name":ROOT,"piece_size":P,
+Format 3 info (hashed): {"version":3,"name":ROOT,"piece_size":P,"size":SUM OF FILE SIZES,
   "files":[{"path":"a/b","size":N,"exec":true},...] (sorted bytewise by path; "exec" only
   when true), "dirs":["empty/folder",...] (sorted), "pieces":[hex...] (each file's pieces in
   file order, every file starting on a piece boundary, an empty file has none),
@@ -228,7 +228,7 @@ def write_meta(out, name, piece_size, files, dirs, pieces):
     """files: [(path, size, exec)]; pieces: [digest bytes]. Writes the meta, returns the info hash."""
     files = sorted(files, key=lambda f: f[0].encode())
     info = {
-        "version": 3, "name": name, "piece_size": piece_size,
+        "version": 3, "name": name, "piece_size": piece_size, "size": sum(s for _, s, _ in files),
         "files": [dict({"path": p, "size": s}, **({"exec": True} if x else {})) for p, s, x in files],
         "dirs": sorted(dirs, key=lambda d: d.encode()),
         "pieces": [d.hex() for d in pieces],
