@@ -24,6 +24,20 @@ PieceStore::PieceStore(const Meta& meta, WorkdirLayout layout, File file, bool i
 PieceStore::PieceStore(PieceStore&&) noexcept = default;
 PieceStore::~PieceStore() = default;
 
+// Resume: the pieces that passed their hash check become verified; the report says
+// which the state file vouched for and which were found on disk without it.
+void PieceStore::adopt_verified(const Bitfield& good, const Bitfield& claimed, ResumeReport& report) {
+  for (std::uint32_t i = 0; i < meta_->piece_count(); ++i) {
+    if (!good.test(i)) continue;
+    verified_.set(i);
+    if (claimed.test(i)) ++report.from_state;
+    else ++report.recovered;
+  }
+  if (report.state_problem.empty() && claimed.count() != report.from_state)
+    report.state_problem = fmt::format("{} claimed {} pieces that failed their hash check", state_path().string(),
+                                       claimed.count() - report.from_state);
+}
+
 fs::path PieceStore::partial_path() const { return layout_.partial_path(*meta_); }
 fs::path PieceStore::state_path() const { return layout_.state_path(*meta_); }
 fs::path PieceStore::final_path() const {
@@ -158,15 +172,7 @@ PieceStore PieceStore::open_partial_tree(const Meta& meta, const WorkdirLayout& 
     }
   }
   Bitfield good = verify_tree_pieces(meta, tree, candidates, /*read_errors_mismatch=*/true);
-  for (std::uint32_t i = 0; i < meta.piece_count(); ++i) {
-    if (!good.test(i)) continue;
-    store.verified_.set(i);
-    if (claimed.test(i)) ++report.from_state;
-    else ++report.recovered;
-  }
-  if (report.state_problem.empty() && claimed.count() != report.from_state)
-    report.state_problem = fmt::format("{} claimed {} pieces that failed their hash check", store.state_path().string(),
-                                       claimed.count() - report.from_state);
+  store.adopt_verified(good, claimed, report);
   store.count_files();
   for (std::uint32_t i = 0; i < meta.files.size(); ++i) {
     const MetaFile& mf = meta.files[i];
@@ -233,15 +239,7 @@ PieceStore PieceStore::open_partial(const Meta& meta, const WorkdirLayout& layou
       candidates.set(i);
   }
   Bitfield good = verify_pieces(meta, store.file_, candidates);
-  for (std::uint32_t i = 0; i < meta.piece_count(); ++i) {
-    if (!good.test(i)) continue;
-    store.verified_.set(i);
-    if (claimed.test(i)) ++report.from_state;
-    else ++report.recovered;
-  }
-  if (report.state_problem.empty() && claimed.count() != report.from_state)
-    report.state_problem = fmt::format("{} claimed {} pieces that failed their hash check", store.state_path().string(),
-                                       claimed.count() - report.from_state);
+  store.adopt_verified(good, claimed, report);
   // Writing into a sparse file's holes ran ~14x slower here than into reserved blocks.
   store.file_.preallocate(meta.size);
   store.writer_ = std::make_unique<PieceWriter>(store.file_.fd(), store.partial_path());

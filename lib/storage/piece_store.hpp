@@ -99,6 +99,7 @@ class PieceStore {
  private:
   PieceStore(const Meta& meta, WorkdirLayout layout, File file, bool is_source);
   bool piece_matches(std::uint32_t piece, std::vector<std::uint8_t>& buf) const;
+  void adopt_verified(const Bitfield& good, const Bitfield& claimed, ResumeReport& report);
   static PieceStore open_partial_tree(const Meta& meta, const WorkdirLayout& layout, ResumeReport& report);
   static PieceStore open_tree_source(const Meta& meta, const std::filesystem::path& source, bool verify);
   void count_files();
