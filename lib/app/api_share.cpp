@@ -17,10 +17,6 @@ namespace p2p {
 
 namespace fs = std::filesystem;
 
-namespace {
-constexpr auto kPublishTimeout = std::chrono::milliseconds(5000);
-}
-
 web::AddHandler api_share_handler(Session& session, SourceOpener& opener, ApiShareOptions options) {
   return [&session, &opener, o = std::move(options)](const web::AddRequest& request,
                                                      std::function<void(web::ActionResult)> done) {
@@ -59,7 +55,7 @@ web::AddHandler api_share_handler(Session& session, SourceOpener& opener, ApiSha
             if (o.publish) {
               std::string text = meta_to_json(*job->meta);
               for (const auto& t : merge_trackers(job->meta->trackers, o.trackers))
-                if (auto token = tracker_client::publish_meta(t, text, kPublishTimeout))
+                if (auto token = tracker_client::publish_meta(t, text))
                   save_owner_token(owner_token_file_for(meta_path), t, *token);
             }
           } catch (const Error& e) {

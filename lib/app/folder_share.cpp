@@ -19,11 +19,6 @@ namespace p2p {
 namespace fs = std::filesystem;
 
 namespace {
-constexpr auto kPublishTimeout = std::chrono::milliseconds(5000);
-
-bool ends_with(const std::string& s, std::string_view tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
 
 // A folder's identity for the stability check: its own device and inode, the total
 // size of its files, and a fold of every entry's path, size, inode and times (links
@@ -61,8 +56,8 @@ FolderShare::FolderShare(Session& session, SourceOpener& opener, Options options
     : session_(session), opener_(opener), opt_(std::move(options)) {}
 
 bool FolderShare::ignored_name(const std::string& name) {
-  return name.empty() || name[0] == '.' || ends_with(name, ".p2pmeta") || ends_with(name, ".partial") ||
-         ends_with(name, ".state.json") || name.find(".state.json.tmp") != std::string::npos ||
+  return name.empty() || name[0] == '.' || name.ends_with(".p2pmeta") || name.ends_with(".partial") ||
+         name.ends_with(".state.json") || name.find(".state.json.tmp") != std::string::npos ||
          name.rfind("reputation.db", 0) == 0 || name == "verified-sources.json";
 }
 
@@ -168,7 +163,7 @@ void FolderShare::share(const fs::path& path, Entry& e) {
           } else if (opt_.publish) {
             job->meta_text = meta_to_json(*job->meta);
             for (const auto& t : merge_trackers(job->meta->trackers, opt_.trackers))
-              if (auto token = tracker_client::publish_meta(t, job->meta_text, kPublishTimeout))
+              if (auto token = tracker_client::publish_meta(t, job->meta_text))
                 save_owner_token(owner_token_file_for(job->meta_path), t, *token);
           }
         } catch (const std::exception& ex) {

@@ -19,10 +19,6 @@
 
 namespace p2p {
 
-namespace {
-constexpr auto kPublishTimeout = std::chrono::milliseconds(5000);
-}
-
 SeedResult seed(const SeedOptions& o, ProgressReporter& reporter) {
   if (o.metas.empty() && !o.dir) throw Error(ExitCode::usage, "say what to serve: --meta FILE (repeatable) or --dir FOLDER");
   if (!o.sources.empty() && o.sources.size() != o.metas.size())
@@ -68,7 +64,7 @@ SeedResult seed(const SeedOptions& o, ProgressReporter& reporter) {
                                              source.string(), meta->info_hash_hex().substr(0, 16)));
     if (o.publish) {
       for (const auto& t : to.trackers) {
-        auto token = tracker_client::publish_meta(t, meta_text, kPublishTimeout);
+        auto token = tracker_client::publish_meta(t, meta_text);
         if (token) {
           auto file = owner_token_file_for(o.metas[i]);
           save_owner_token(file, t, *token);

@@ -3,6 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "format/json_text.hpp"
+
 namespace p2p::net {
 
 std::string_view status_reason(int status) {
@@ -29,7 +31,7 @@ void error_response(HttpResponse& out, int status, std::string_view message) {
   out.status = status;
   out.content_type = kJsonType;
   // Client-supplied text may be any bytes; never let JSON encoding throw on it.
-  out.body = json{{"error", message}}.dump(-1, ' ', false, json::error_handler_t::replace);
+  out.body = json_text(json{{"error", message}});
 }
 
 }  // namespace p2p::net

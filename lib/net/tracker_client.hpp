@@ -43,8 +43,10 @@ std::string lookup_info_hash_by_name(const std::string& tracker, const std::stri
                                      std::chrono::milliseconds timeout);
 // Publishes meta JSON; succeeds if the tracker stored it or already had it. Returns
 // the owner token (64 hex: the right to withdraw it) when this call stored it.
+// How long a seeder waits for a publish before it goes on without the catalog entry.
+inline constexpr std::chrono::milliseconds kPublishTimeout{5000};
 std::optional<std::string> publish_meta(const std::string& tracker, const std::string& meta_json,
-                                        std::chrono::milliseconds timeout);
+                                        std::chrono::milliseconds timeout = kPublishTimeout);
 // GET /files?q=substring: the tracker's JSON answer (checked to be an object).
 std::string list_files_json(const std::string& tracker, const std::string& substring, std::chrono::milliseconds timeout);
 // POST /withdraw with the owner token; throws Error(tracker) naming the refusal (403, 404).

@@ -13,6 +13,8 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
+#include "format/json_text.hpp"
+
 #include "base/error.hpp"
 #include "tracker/dashboard.hpp"
 #include "tracker/owner_token.hpp"
@@ -28,9 +30,6 @@ namespace {
 
 constexpr std::string_view kGet = "GET";
 constexpr std::string_view kPost = "POST";
-
-// Client-supplied text may be any bytes; never let JSON encoding throw on it.
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 // Signals a 4xx/5xx from deep inside a handler; caught in Api::serve.
 struct HttpError {
@@ -231,7 +230,7 @@ Task<void> Api::scrape(HttpResponse& out) {
                                     {"leechers", c.leechers},
                                     {"completed", completed.at(i).value_or(c.completed)}};
   }
-  out.body = dump(json{{"files", std::move(files)}});
+  out.body = json_text(json{{"files", std::move(files)}});
 }
 
 Task<void> Api::files(HttpResponse& out) {
@@ -249,7 +248,7 @@ Task<void> Api::files(HttpResponse& out) {
   std::vector<SwarmCounts> counts = co_await swarms_.counts(hashes);
   json list = json::array();
   for (std::size_t i = 0; i < records.size(); ++i) list.push_back(file_json(records[i], counts.at(i)));
-  out.body = dump(json{{"files", std::move(list)}, {"count", records.size()}, {"truncated", truncated}});
+  out.body = json_text(json{{"files", std::move(list)}, {"count", records.size()}, {"truncated", truncated}});
 }
 
 Task<void> Api::lookup(HttpResponse& out) {
@@ -286,7 +285,7 @@ Task<void> Api::lookup(HttpResponse& out) {
     if (p.last_announce_ms > 0) e["last_announce_ms"] = p.last_announce_ms;
     list.push_back(std::move(e));
   }
-  out.body = dump(json{{"file", file_json(*r, counts.at(0))}, {"peers", std::move(list)}});
+  out.body = json_text(json{{"file", file_json(*r, counts.at(0))}, {"peers", std::move(list)}});
 }
 
 Task<void> Api::publish(const HttpRequest& request, HttpResponse& out) {
@@ -318,7 +317,7 @@ Task<void> Api::publish(const HttpRequest& request, HttpResponse& out) {
     answer["owner_token"] = token.hex;
     withdrawn_.erase(result->record.info_hash);  // published again after a withdrawal
   }
-  out.body = dump(answer);
+  out.body = json_text(answer);
 }
 
 Task<void> Api::withdraw(const HttpRequest& request, HttpResponse& out) {
@@ -339,7 +338,7 @@ Task<void> Api::withdraw(const HttpRequest& request, HttpResponse& out) {
     case WithdrawStatus::wrong_token: refuse(403, fmt::format("withdraw: wrong owner token for {}", to_hex(d)));
   }
   withdrawn_.insert(d);
-  out.body = dump(json{{"withdrawn", true}, {"info_hash", to_hex(d)}});
+  out.body = json_text(json{{"withdrawn", true}, {"info_hash", to_hex(d)}});
 }
 
 Task<void> Api::meta(std::string_view hash_hex, HttpResponse& out) {
@@ -365,7 +364,7 @@ Task<Gauges> Api::gauges() {
 Task<void> Api::stats(HttpResponse& out) {
   Gauges g = co_await gauges();
   Counters totals = co_await counters_.totals(pending_);
-  out.body = dump(json{{"swarms", g.swarms},
+  out.body = json_text(json{{"swarms", g.swarms},
                        {"peers", g.peers},
                        {"seeders", g.seeders},
                        {"leechers", g.peers - g.seeders},

@@ -6,6 +6,8 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "format/json_text.hpp"
+
 #include "web/assets.hpp"
 #include "web/node_metrics.hpp"
 #include "web/node_web.hpp"
@@ -21,14 +23,12 @@ namespace {
 
 constexpr std::size_t kMaxAddBodyBytes = 8 * 1024;  // {"meta": "<a path>"}; PATH_MAX is 4 KiB
 
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
 void answer(HttpResponse& out, const ActionResult& r) {
   if (r.status >= 400) return net::error_response(out, r.status, r.message);
   out.status = r.status;
   json j{{"ok", true}, {"message", r.message}};
   if (!r.info_hash.empty()) j["info_hash"] = r.info_hash;
-  out.body = dump(j);
+  out.body = json_text(j);
 }
 
 bool numeric_host(std::string_view h) {

@@ -4,13 +4,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "format/json_text.hpp"
+
 namespace p2p::web {
 
 using nlohmann::json;
 
 namespace {
-
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 std::string hex_cells(const std::vector<std::uint8_t>& cells) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -132,23 +132,23 @@ std::string status_json(const SessionSnapshot& s, const NodeIdentity& id, const 
                 {"num_piece_passed", c.num_piece_passed},
                 {"num_piece_failed", c.num_piece_failed},
                 {"peers_banned", c.peers_banned}};
-  return dump(json{{"node", std::move(node)}, {"files", std::move(files)}, {"counters", std::move(counters)}});
+  return json_text(json{{"node", std::move(node)}, {"files", std::move(files)}, {"counters", std::move(counters)}});
 }
 
 std::string peers_json(const TorrentSnapshot& t) {
   json peers = json::array();
   for (const auto& p : t.peers) peers.push_back(peer_json(p));
-  return dump(json{{"info_hash", t.stats.info_hash_hex}, {"peers", std::move(peers)}, {"banned", banned_json(t)}});
+  return json_text(json{{"info_hash", t.stats.info_hash_hex}, {"peers", std::move(peers)}, {"banned", banned_json(t)}});
 }
 
 std::string event_json(const LoggedEvent& e) {
-  return dump(json{{"seq", e.seq}, {"time_ms", e.unix_ms}, {"file", e.torrent}, {"kind", event_kind_name(e.kind)}, {"text", e.text}});
+  return json_text(json{{"seq", e.seq}, {"time_ms", e.unix_ms}, {"file", e.torrent}, {"kind", event_kind_name(e.kind)}, {"text", e.text}});
 }
 
 std::string history_json(const RateHistory& h) {
   json list = json::array();
   for (const auto& r : h.samples()) list.push_back(json::array({r.unix_ms, r.down, r.up}));
-  return dump(json{{"samples", std::move(list)}});
+  return json_text(json{{"samples", std::move(list)}});
 }
 
 }  // namespace p2p::web

@@ -45,7 +45,7 @@ std::string rehashed(json j) {
   return j.dump();
 }
 
-std::string message_of(const std::string& text) {
+std::string tree_error_of(const std::string& text) {
   try {
     parse_meta(text, "tree.p2pmeta");
   } catch (const Error& e) {
@@ -137,7 +137,7 @@ TEST_CASE("a tree of only an empty folder and an empty tree are valid", "[meta][
 TEST_CASE("hostile file lists are refused at parse", "[meta][tree]") {
   auto refused = [](const json& files, const json& dirs, const std::string& why) {
     INFO(files.dump() << " " << dirs.dump());
-    CHECK_THAT(message_of(rehashed(tree_json(files, dirs))), Catch::Contains(why));
+    CHECK_THAT(tree_error_of(rehashed(tree_json(files, dirs))), Catch::Contains(why));
   };
   auto files = [](std::initializer_list<const char*> paths) {
     json a = json::array();
@@ -159,7 +159,7 @@ TEST_CASE("hostile file lists are refused at parse", "[meta][tree]") {
   {
     std::string text = rehashed(tree_json(files({"aZZ"})));
     text.replace(text.find("aZZ"), 3, "a\xff");  // not valid UTF-8: the JSON parser already refuses it
-    CHECK_FALSE(message_of(text).empty());
+    CHECK_FALSE(tree_error_of(text).empty());
   }
   refused(files({"a", "a"}), none, "listed twice");
   refused(files({"b", "a"}), none, "sorted");
@@ -190,23 +190,23 @@ TEST_CASE("tree sizes and piece counts must agree with the file list", "[meta][t
   json j = json::parse(meta_to_json(m));
   json bad = j;
   bad["size"] = m.size + 1;
-  CHECK_THAT(message_of(rehashed(bad)), Catch::Contains("not the sum"));
+  CHECK_THAT(tree_error_of(rehashed(bad)), Catch::Contains("not the sum"));
   bad = j;
   bad["files"][2]["size"] = 16384;  // a.txt now needs 1 piece, not 2
   bad["size"] = m.size - (20000 - 16384);
-  CHECK_THAT(message_of(rehashed(bad)), Catch::Contains("pieces"));
+  CHECK_THAT(tree_error_of(rehashed(bad)), Catch::Contains("pieces"));
   bad = j;
   bad["file_sha256"] = std::string(64, 'a');
-  CHECK_THAT(message_of(rehashed(bad)), Catch::Contains("file_sha256"));
+  CHECK_THAT(tree_error_of(rehashed(bad)), Catch::Contains("file_sha256"));
   bad = j;
   bad["files"][3].erase("exec");  // the info hash commits to the exec bit
-  CHECK_THAT(message_of(bad.dump()), Catch::Contains("does not match"));
+  CHECK_THAT(tree_error_of(bad.dump()), Catch::Contains("does not match"));
   bad = j;
   bad["version"] = 4;
-  CHECK_THAT(message_of(rehashed(bad)), Catch::Contains("not supported"));
+  CHECK_THAT(tree_error_of(rehashed(bad)), Catch::Contains("not supported"));
   bad = j;
   bad["version"] = 2;  // a tree read as a single file: its files are ignored, its size/pieces disagree
-  CHECK_FALSE(message_of(rehashed(bad)).empty());
+  CHECK_FALSE(tree_error_of(rehashed(bad)).empty());
 }
 
 TEST_CASE("the entry count is bounded; a million entries parse", "[meta][tree][.slow]") {
@@ -223,7 +223,7 @@ TEST_CASE("the entry count is bounded; a million entries parse", "[meta][tree][.
 TEST_CASE("more than kMaxTreeEntries entries are refused", "[meta][tree]") {
   json files = json::array();
   for (std::uint64_t i = 0; i <= limits::kMaxTreeEntries; ++i) files.push_back(0);  // counted before anything else
-  CHECK_THAT(message_of(rehashed(tree_json(files))), Catch::Contains("allowed"));
+  CHECK_THAT(tree_error_of(rehashed(tree_json(files))), Catch::Contains("allowed"));
 }
 
 TEST_CASE("creating a tree: --sha256-free, unreadable files named", "[meta][tree]") {

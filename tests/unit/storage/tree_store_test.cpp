@@ -202,5 +202,5 @@ TEST_CASE("a tree of many files holds a bounded number of descriptors", "[piece_
   PieceStore s = PieceStore::open_complete(m, root);
   std::vector<std::uint8_t> out(10);
   for (std::uint32_t i = 0; i < m.piece_count(); ++i) s.read_block(i, 0, out);
-  CHECK(open_fds() <= before + limits::kMaxOpenTreeFiles + 2);
+  CHECK(open_fds() <= before + p2p::limits::kMaxOpenTreeFiles + 2);
 }

@@ -14,69 +14,16 @@
 #include "base/limits.hpp"
 #include "format/wire.hpp"
 #include "swarm/session.hpp"
+#include "session_harness.hpp"
 #include "test_support.hpp"
 
 using namespace p2p;
+using test::dial;
+using test::make_file;
+using test::Recorder;
+using test::SeederThread;
 
 namespace {
-
-class Recorder : public SessionObserver {
- public:
-  std::atomic<int> port{0};
-  void on_listening(const std::string&, std::uint16_t p) override { port = p; }
-  void on_event(const std::string&, EventKind, const std::string& text) override {
-    std::lock_guard lock(mutex);
-    events += text + "\n";
-  }
-  void on_progress(const TorrentStats&) override {}
-  std::string all() {
-    std::lock_guard lock(mutex);
-    return events;
-  }
-
- private:
-  std::mutex mutex;
-  std::string events;
-};
-
-struct SharedFile {
-  std::filesystem::path path;
-  std::shared_ptr<const Meta> meta;
-};
-
-SharedFile make_file(const test::TempDir& dir, const std::string& name, std::size_t size, std::uint64_t seed,
-                     bool private_swarm) {
-  auto path = dir / name;
-  test::write_file(path, test::random_bytes(size, seed));
-  return {path, std::make_shared<const Meta>(create_meta(path, 16 * 1024, {}, false, private_swarm))};
-}
-
-class SeederThread {
- public:
-  explicit SeederThread(const SharedFile& f) {
-    SessionOptions so;
-    so.listen_port = 0;
-    so.listen_host = "127.0.0.1";
-    so.run_until_signal = true;
-    session_ = std::make_unique<Session>(so, rec);
-    TorrentOptions to;
-    to.keep_seeding = true;
-    session_->add_torrent(f.meta, PieceStore::open_complete(*f.meta, f.path), to);
-    thread_ = std::thread([this] { session_->run(); });
-    for (int i = 0; i < 500 && rec.port == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    REQUIRE(rec.port != 0);
-  }
-  ~SeederThread() {
-    session_->stop();
-    thread_.join();
-  }
-  std::uint16_t port() const { return static_cast<std::uint16_t>(rec.port.load()); }
-  Recorder rec;
-
- private:
-  std::unique_ptr<Session> session_;
-  std::thread thread_;
-};
 
 TorrentOutcome download(std::shared_ptr<const Meta> meta, const std::filesystem::path& dir, std::uint16_t port,
                         Recorder& rec) {
@@ -91,24 +38,12 @@ TorrentOutcome download(std::shared_ptr<const Meta> meta, const std::filesystem:
   return out.torrents[0];
 }
 
-int dial(std::uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  return fd;
-}
-
 }  // namespace
 
 TEST_CASE("a private swarm downloads over TLS between two sessions, byte-identical", "[session][private]") {
   test::TempDir dir;
   auto f = make_file(dir, "secret.bin", 700 * 1024 + 11, 1, true);
-  SeederThread seeder(f);
+  SeederThread seeder({f});
   Recorder rec;
   auto out = download(f.meta, dir / "dl", seeder.port(), rec);
   CHECK(out.complete);
@@ -121,7 +56,7 @@ TEST_CASE("a private download of many blocks over TLS fills the sockets and stay
   // (waits on readiness and retried writes, reads and writes interleaved on one thread).
   test::TempDir dir;
   auto f = make_file(dir, "big.bin", 24 * 1024 * 1024 + 7, 6, true);
-  SeederThread seeder(f);
+  SeederThread seeder({f});
   Recorder rec;
   auto out = download(f.meta, dir / "dl", seeder.port(), rec);
   CHECK(out.complete);
@@ -133,7 +68,7 @@ TEST_CASE("a plaintext handshake naming a private swarm is refused with encrypti
           "[session][private]") {
   test::TempDir dir;
   auto f = make_file(dir, "secret.bin", 64 * 1024, 2, true);
-  SeederThread seeder(f);
+  SeederThread seeder({f});
   int fd = dial(seeder.port());
   std::string hs = wire::encode(wire::Handshake{wire::kProtocolVersion, f.meta->info_hash, std::string(40, 'c'), 0});
   REQUIRE(::send(fd, hs.data(), hs.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(hs.size()));
@@ -157,7 +92,7 @@ TEST_CASE("a plaintext handshake naming a private swarm is refused with encrypti
 TEST_CASE("a downloader with the wrong swarm key is refused on both sides and writes nothing", "[session][private]") {
   test::TempDir dir;
   auto f = make_file(dir, "secret.bin", 200 * 1024, 3, true);
-  SeederThread seeder(f);
+  SeederThread seeder({f});
   Meta wrong = *f.meta;
   wrong.swarm_key[5] ^= 0x40;  // same info hash, another key
   Recorder rec;
@@ -177,7 +112,7 @@ TEST_CASE("no key: a public seeder of the same bytes and a private downloader ne
   test::TempDir dir;
   auto pub = make_file(dir, "same.bin", 100 * 1024, 4, false);
   auto priv = std::make_shared<const Meta>(create_meta(pub.path, 16 * 1024, {}, false, true));
-  SeederThread seeder(pub);
+  SeederThread seeder({pub});
   Recorder rec;
   auto out = download(priv, dir / "dl", seeder.port(), rec);
   CHECK_FALSE(out.complete);

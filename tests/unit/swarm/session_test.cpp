@@ -14,71 +14,16 @@
 #include "format/wire.hpp"
 #include "swarm/session.hpp"
 #include "swarm/session_snapshot.hpp"
+#include "session_harness.hpp"
 #include "test_support.hpp"
 
 using namespace p2p;
+using test::dial;
+using test::make_file;
+using test::Recorder;
+using test::SeederThread;
 
 namespace {
-
-class Recorder : public SessionObserver {
- public:
-  std::atomic<int> port{0};
-  void on_listening(const std::string&, std::uint16_t p) override { port = p; }
-  void on_event(const std::string&, EventKind, const std::string&) override {}
-  void on_progress(const TorrentStats&) override {}
-};
-
-struct SharedFile {
-  std::filesystem::path path;
-  std::shared_ptr<const Meta> meta;
-};
-
-SharedFile make_file(const test::TempDir& dir, const std::string& name, std::size_t size, std::uint64_t seed) {
-  auto path = dir / name;
-  test::write_file(path, test::random_bytes(size, seed));
-  return {path, std::make_shared<const Meta>(create_meta(path, 16 * 1024, {}))};
-}
-
-// A seeder session serving `files` on 127.0.0.1, on its own thread.
-class SeederThread {
- public:
-  explicit SeederThread(const std::vector<SharedFile>& files) {
-    SessionOptions so;
-    so.listen_port = 0;
-    so.listen_host = "127.0.0.1";
-    so.run_until_signal = true;
-    session_ = std::make_unique<Session>(so, rec_);
-    TorrentOptions to;
-    to.keep_seeding = true;
-    for (const auto& f : files) session_->add_torrent(f.meta, PieceStore::open_complete(*f.meta, f.path), to);
-    thread_ = std::thread([this] { outcome_ = session_->run(); });
-    for (int i = 0; i < 500 && rec_.port == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    REQUIRE(rec_.port != 0);
-  }
-  ~SeederThread() {
-    session_->stop();
-    thread_.join();
-  }
-  std::uint16_t port() const { return static_cast<std::uint16_t>(rec_.port.load()); }
-
- private:
-  Recorder rec_;
-  std::unique_ptr<Session> session_;
-  SessionOutcome outcome_;
-  std::thread thread_;
-};
-
-int dial(std::uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  return fd;
-}
 
 void send_handshake(int fd, const Digest& info_hash) {
   std::string out = wire::encode(wire::Handshake{wire::kProtocolVersion, info_hash, std::string(40, 'c'), 0});

@@ -3,12 +3,14 @@
 #include <nlohmann/json.hpp>
 
 #include "format/meta.hpp"
+#include "published_meta.hpp"
 #include "test_support.hpp"
 #include "tracker/api.hpp"
 #include "tracker/embedded_store.hpp"
 #include "tracker/tracker_limits.hpp"
 
 using namespace p2p;
+using test::meta_json_for;
 using namespace p2p::tracker;
 using p2p::net::HttpHeader;
 using p2p::net::HttpRequest;
@@ -17,12 +19,6 @@ using p2p::net::kJsonType;
 using nlohmann::json;
 
 namespace {
-
-std::string meta_json_for(test::TempDir& dir, const std::string& name, std::size_t size, std::uint64_t seed) {
-  auto path = dir / name;
-  test::write_file(path, test::random_bytes(size, seed));
-  return meta_to_json(create_meta(path, 0, {}));
-}
 
 const std::string H(64, 'a');
 const std::string P1(40, '1'), P2(40, '2');
@@ -292,10 +288,10 @@ TEST_CASE("publish answers an owner token once; withdraw needs it", "[tracker]")
 
 TEST_CASE("body limits are per target", "[tracker]") {
   Fixture f;
-  CHECK(f.api.body_limit("POST", "/publish") == limits::kMaxPublishBytes);
-  CHECK(f.api.body_limit("POST", "/publish?x=1") == limits::kMaxPublishBytes);
-  CHECK(f.api.body_limit("POST", "/files") == limits::kMaxOtherBodyBytes);
-  CHECK(f.api.body_limit("POST", "/publishing") == limits::kMaxOtherBodyBytes);
+  CHECK(f.api.body_limit("POST", "/publish") == tracker::limits::kMaxPublishBytes);
+  CHECK(f.api.body_limit("POST", "/publish?x=1") == tracker::limits::kMaxPublishBytes);
+  CHECK(f.api.body_limit("POST", "/files") == tracker::limits::kMaxOtherBodyBytes);
+  CHECK(f.api.body_limit("POST", "/publishing") == tracker::limits::kMaxOtherBodyBytes);
 }
 
 TEST_CASE("a withdrawn file's announces answer withdrawn (nobody is added) until it is published again", "[tracker]") {

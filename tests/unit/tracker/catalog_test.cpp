@@ -5,22 +5,14 @@
 
 #include "base/error.hpp"
 #include "format/meta.hpp"
+#include "published_meta.hpp"
 #include "test_support.hpp"
 #include "storage/sqlite_db.hpp"
 #include "tracker/catalog.hpp"
 
 using namespace p2p;
+using test::meta_json_for;
 using namespace p2p::tracker;
-
-namespace {
-
-std::string meta_json_for(test::TempDir& dir, const std::string& name, std::size_t size, std::uint64_t seed) {
-  auto path = dir / name;
-  test::write_file(path, test::random_bytes(size, seed));
-  return meta_to_json(create_meta(path, 0, {"127.0.0.1:7000"}));
-}
-
-}  // namespace
 
 TEST_CASE("catalog stores a valid meta once and finds it by hash and name", "[tracker]") {
   test::TempDir dir;
