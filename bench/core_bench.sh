@@ -59,12 +59,7 @@ free=$(($(df -P -B1 "$BENCH_DIR" | awk 'NR == 2 {print $4}')))
 
 START_TS=$(date +%s)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-if [ "${P2P_BENCH_SKIP_BUILD:-0}" != 1 ]; then
-  log "building (scripts/build.sh: RelWithDebInfo into build/)"
-  "$ROOT/scripts/build.sh" >/dev/null
-fi
-BIN=$ROOT/build/bin
-for b in p2p-create p2p-seed p2p-download; do [ -x "$BIN/$b" ] || die "$BIN/$b is missing (run scripts/build.sh)"; done
+build_binaries
 
 # Wait (polling every 30 s, at most QUIET_WAIT s) for the 1-minute load to fall below 1.0:
 # other jobs on this 2-core machine would otherwise be measured with us.

@@ -1,11 +1,23 @@
-# Shell helpers for bench/core_bench.sh (sourced, not run).
+# Shell helpers for the bench scripts (sourced, not run; they set ROOT first).
 # Every background process goes through bg_start so the EXIT trap can stop it.
 
 BG_PIDS=()
 BG_SESSIONS=()
 
 log() { printf '== %s\n' "$*" >&2; }
-die() { printf 'core_bench: %s\n' "$*" >&2; exit 1; }
+die() { printf '%s: %s\n' "${0##*/}" "$*" >&2; exit 1; }
+
+# build_binaries: scripts/build.sh (RelWithDebInfo into build/) unless P2P_BENCH_SKIP_BUILD=1;
+# sets BIN and checks that the programs are there.
+build_binaries() {
+  if [ "${P2P_BENCH_SKIP_BUILD:-0}" != 1 ]; then
+    log "building (scripts/build.sh: RelWithDebInfo into build/)"
+    "$ROOT/scripts/build.sh" >/dev/null
+  fi
+  BIN=$ROOT/build/bin
+  local b
+  for b in p2p-create p2p-seed p2p-download; do [ -x "$BIN/$b" ] || die "$BIN/$b is missing (run scripts/build.sh)"; done
+}
 
 # bg_start LOGFILE CMD...: runs CMD in the background (stdout+stderr to LOGFILE), sets BG_PID.
 bg_start() {
@@ -30,7 +42,7 @@ stop_pid() {
     kill -TERM "$pid" 2>/dev/null || true
     for ((i = 0; i < grace * 10; i++)); do is_running "$pid" || break; sleep 0.1; done
     if is_running "$pid"; then
-      echo "core_bench: pid $pid ignored SIGTERM for ${grace}s; sending SIGKILL" >&2
+      echo "${0##*/}: pid $pid ignored SIGTERM for ${grace}s; sending SIGKILL" >&2
       kill -KILL "$pid" 2>/dev/null || true
     fi
   fi
@@ -61,7 +73,7 @@ run_bounded() {
   BG_SESSIONS+=("$pid")
   for ((i = 0; i < timeout * 10; i++)); do is_running "$pid" || break; sleep 0.1; done
   if is_running "$pid"; then
-    echo "core_bench: '$*' still running after ${timeout}s; killing it" >&2
+    echo "${0##*/}: '$*' still running after ${timeout}s; killing it" >&2
     kill_session "$pid"
   fi
   wait "$pid" || rc=$?

@@ -20,7 +20,6 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 HERE=$ROOT/bench
 # shellcheck source=bench/lib.sh
 source "$HERE/lib.sh"
-die() { printf 'tls_bench: %s\n' "$*" >&2; exit 1; }
 
 BENCH_DIR=${BENCH_DIR:-/tmp/p2p-tls-bench}
 SIZE=${SIZE:-$((1 << 30))}
@@ -36,12 +35,7 @@ done
 PERF=1
 { [ "${SKIP_PERF:-0}" = 1 ] || ! command -v perf >/dev/null; } && PERF=0
 
-if [ "${P2P_BENCH_SKIP_BUILD:-0}" != 1 ]; then
-  log "building (scripts/build.sh)"
-  "$ROOT/scripts/build.sh" >/dev/null
-fi
-BIN=$ROOT/build/bin
-for b in p2p-create p2p-seed p2p-download; do [ -x "$BIN/$b" ] || die "$BIN/$b is missing (run scripts/build.sh)"; done
+build_binaries
 
 trap stop_all EXIT
 trap 'exit 130' INT TERM

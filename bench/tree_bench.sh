@@ -37,7 +37,6 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 HERE=$ROOT/bench
 # shellcheck source=bench/lib.sh
 source "$HERE/lib.sh"
-die() { printf 'tree_bench: %s\n' "$*" >&2; exit 1; }
 gen() { python3 "$HERE/gen_tree.py" "$@"; }
 
 # The command as given (the settings that were set, then the script), for the results file.
@@ -93,12 +92,7 @@ free=$(($(df -P -B1 "$BENCH_DIR" | awk 'NR == 2 {print $4}')))
 
 START_TS=$(date +%s)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-if [ "${P2P_BENCH_SKIP_BUILD:-0}" != 1 ]; then
-  log "building (scripts/build.sh: RelWithDebInfo into build/)"
-  "$ROOT/scripts/build.sh" >/dev/null
-fi
-BIN=$ROOT/build/bin
-for b in p2p-create p2p-seed p2p-download; do [ -x "$BIN/$b" ] || die "$BIN/$b is missing (run scripts/build.sh)"; done
+build_binaries
 
 trap stop_all EXIT
 trap 'exit 130' INT TERM
