@@ -1,12 +1,14 @@
 // TreeFiles: a tree's files opened beneath its root folder, never through a link.
 #include "storage/tree_files.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <fmt/core.h>
 
@@ -43,6 +45,26 @@ struct Fd {
                           where.string(), what));
 }
 
+// The names in the folder open as dir_fd ("." and ".." left out), read once; the
+// descriptor itself stays open and unmoved.
+std::vector<std::string> folder_names(int dir_fd, const fs::path& where) {
+  int fd = ::dup(dir_fd);
+  DIR* d = fd < 0 ? nullptr : ::fdopendir(fd);
+  if (!d) {
+    int err = errno;
+    if (fd >= 0) ::close(fd);
+    throw Error(ExitCode::disk, fmt::format("cannot list folder {}: {}", where.string(), errno_text(err)));
+  }
+  ::rewinddir(d);  // a dup shares its offset with dir_fd: read from the start
+  std::vector<std::string> names;
+  while (const dirent* e = ::readdir(d)) {
+    std::string_view n = e->d_name;
+    if (n != "." && n != "..") names.emplace_back(n);
+  }
+  ::closedir(d);
+  return names;
+}
+
 int open_root(const fs::path& root, bool create) {
   if (create && ::mkdir(root.c_str(), 0755) != 0 && errno != EEXIST)
     throw Error(ExitCode::disk, fmt::format("cannot create folder {}: {}", root.string(), errno_text(errno)));
@@ -60,7 +82,7 @@ int open_root(const fs::path& root, bool create) {
 
 TreeFiles::TreeFiles(const Meta& meta, fs::path root, int root_fd, fs::path data, int data_fd)
     : meta_(meta), root_path_(std::move(root)), data_path_(std::move(data)), root_fd_(root_fd), data_fd_(data_fd),
-      in_tree_(meta.files.size(), 0) {}
+      in_tree_(meta.files.size(), 0), in_data_(meta.files.size(), 0) {}
 
 TreeFiles::~TreeFiles() {
   open_.clear();
@@ -80,6 +102,15 @@ std::unique_ptr<TreeFiles> TreeFiles::open_download(const Meta& meta, const fs::
   Fd data_fd(open_root(data, true));
   std::unique_ptr<TreeFiles> t(new TreeFiles(meta, root, root_fd.release(), data, data_fd.release()));
   // Where each file is now: finished in the tree, or (if anything) in its data file.
+  // Each folder is listed once, so that a fresh download of a tree of a million
+  // files does not probe a million paths that cannot exist yet.
+  for (const auto& name : folder_names(t->data_fd_, data)) {
+    std::uint32_t i = 0;
+    auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), i);
+    if (ec == std::errc() && end == name.data() + name.size() && i < meta.files.size() && name == std::to_string(i))
+      t->in_data_[i] = 1;
+  }
+  if (folder_names(t->root_fd_, root).empty()) return t;  // nothing finished yet
   for (std::uint32_t i = 0; i < meta.files.size(); ++i) {
     std::string leaf;
     int dir = t->open_parent(meta.files[i].path, false, leaf);
@@ -165,6 +196,7 @@ TreeFiles::OpenFile TreeFiles::open_locked(std::uint32_t file, bool create) {
       throw Error(ExitCode::input_file, fmt::format("cannot open {}: {}", where.string(), errno_text(err)));
     }
   } else {
+    if (!in_data_[file] && !create) return nullptr;  // never written: no data file (see open_download)
     where = data_path_ / std::to_string(file);
     fd = ::openat(data_fd_, std::to_string(file).c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
     if (fd < 0) {
@@ -173,6 +205,7 @@ TreeFiles::OpenFile TreeFiles::open_locked(std::uint32_t file, bool create) {
       if (err == ELOOP) in_the_way(where, "a symbolic link");
       throw Error(ExitCode::disk, fmt::format("cannot open {}: {}", where.string(), errno_text(err)));
     }
+    in_data_[file] = 1;
   }
   auto f = std::make_shared<const File>(File::adopt(fd, where));
   struct stat st{};
@@ -225,6 +258,7 @@ void TreeFiles::move_into_tree(std::uint32_t file) {
                                             (root_path_ / mf.path).string(), errno_text(err)));
   }
   in_tree_[file] = 1;  // an open descriptor follows the file: the cache stays valid
+  in_data_[file] = 0;
 }
 
 void TreeFiles::move_out_of_tree(std::uint32_t file) {
@@ -241,6 +275,7 @@ void TreeFiles::move_out_of_tree(std::uint32_t file) {
     throw Error(ExitCode::disk, fmt::format("cannot move {} back to {}: {}", (root_path_ / mf.path).string(),
                                             (data_path_ / name).string(), errno_text(errno)));
   in_tree_[file] = 0;
+  in_data_[file] = 1;
 }
 
 void TreeFiles::create_empty_file(std::uint32_t file) {

@@ -78,7 +78,8 @@ class TreeFiles {
   std::filesystem::path root_path_, data_path_;
   int root_fd_ = -1, data_fd_ = -1;
   mutable std::mutex mu_;
-  std::vector<std::uint8_t> in_tree_;  // per file
+  std::vector<std::uint8_t> in_tree_;  // per file: at its final path in the tree
+  std::vector<std::uint8_t> in_data_;  // per file: has a data file DATA/<index> (listed once, then kept)
   std::list<std::uint32_t> lru_;       // most recent first
   std::unordered_map<std::uint32_t, std::pair<OpenFile, std::list<std::uint32_t>::iterator>> open_;
 };
