@@ -207,13 +207,14 @@ std::uint64_t parse_tree(const json& j, Meta& m, std::string_view origin) {
   std::uint64_t entries = files.size() + (dirs ? dirs->size() : 0);
   if (entries > limits::kMaxTreeEntries)
     reject(origin, fmt::format("{} files and folders is more than the {} allowed", entries, limits::kMaxTreeEntries));
-  auto checked_path = [&](const json& v, std::string_view what) {
-    if (!v.is_string()) reject(origin, fmt::format("{} must be a string", what));
+  // `what` names the entry in a refusal ("files[3].path"); it is only formatted then.
+  auto checked_path = [&](const json& v, const auto& what) {
+    if (!v.is_string()) reject(origin, fmt::format("{} must be a string", what()));
     const auto& p = v.get_ref<const std::string&>();
     try {
       validate_tree_path(p);
     } catch (const Error& e) {
-      reject(origin, fmt::format("{}: {}", what, e.what()));
+      reject(origin, fmt::format("{}: {}", what(), e.what()));
     }
     return p;
   };
@@ -221,21 +222,21 @@ std::uint64_t parse_tree(const json& j, Meta& m, std::string_view origin) {
   std::uint64_t total = 0, pieces = 0;
   for (std::size_t i = 0; i < files.size(); ++i) {
     const json& e = files[i];
-    std::string what = fmt::format("files[{}]", i);
-    if (!e.is_object()) reject(origin, fmt::format("{} must be an object", what));
+    auto what = [i] { return fmt::format("files[{}]", i); };
+    if (!e.is_object()) reject(origin, fmt::format("{} must be an object", what()));
     for (const auto& [k, v] : e.items())
-      if (k != "path" && k != "size" && k != "exec") reject(origin, fmt::format("{} has an unknown field {:?}", what, k));
+      if (k != "path" && k != "size" && k != "exec") reject(origin, fmt::format("{} has an unknown field {:?}", what(), k));
     MetaFile f;
-    f.path = checked_path(field(e, "path", origin), what + ".path");
+    f.path = checked_path(field(e, "path", origin), [&] { return what() + ".path"; });
     f.size = uint_field(e, "size", origin);
     if (auto x = e.find("exec"); x != e.end()) {
-      if (!x->is_boolean()) reject(origin, fmt::format("{}.exec must be true or false", what));
+      if (!x->is_boolean()) reject(origin, fmt::format("{}.exec must be true or false", what()));
       f.executable = x->get<bool>();
     }
     if (!m.files.empty()) {
       const std::string& prev = m.files.back().path;
-      if (prev == f.path) reject(origin, fmt::format("{}: {:?} is listed twice", what, f.path));
-      if (prev > f.path) reject(origin, fmt::format("{}: {:?} comes after {:?}: files must be sorted by path", what, f.path, prev));
+      if (prev == f.path) reject(origin, fmt::format("{}: {:?} is listed twice", what(), f.path));
+      if (prev > f.path) reject(origin, fmt::format("{}: {:?} comes after {:?}: files must be sorted by path", what(), f.path, prev));
     }
     std::uint64_t n = piece_count_for(f.size, m.piece_size);
     if (f.size > std::numeric_limits<std::uint64_t>::max() - total || pieces + n > limits::kMaxPieces)
@@ -249,11 +250,11 @@ std::uint64_t parse_tree(const json& j, Meta& m, std::string_view origin) {
   if (dirs) {
     m.empty_dirs.reserve(dirs->size());
     for (std::size_t i = 0; i < dirs->size(); ++i) {
-      std::string what = fmt::format("dirs[{}]", i);
+      auto what = [i] { return fmt::format("dirs[{}]", i); };
       std::string d = checked_path((*dirs)[i], what);
       if (!m.empty_dirs.empty()) {
-        if (m.empty_dirs.back() == d) reject(origin, fmt::format("{}: {:?} is listed twice", what, d));
-        if (m.empty_dirs.back() > d) reject(origin, fmt::format("{}: {:?} comes after {:?}: folders must be sorted", what, d, m.empty_dirs.back()));
+        if (m.empty_dirs.back() == d) reject(origin, fmt::format("{}: {:?} is listed twice", what(), d));
+        if (m.empty_dirs.back() > d) reject(origin, fmt::format("{}: {:?} comes after {:?}: folders must be sorted", what(), d, m.empty_dirs.back()));
       }
       m.empty_dirs.push_back(std::move(d));
     }
@@ -332,8 +333,12 @@ Meta parse_meta(std::string_view json_text, std::string_view origin) {
     reject(origin, fmt::format("size {} with piece_size {} needs {} pieces, but {} are listed", m.size, m.piece_size,
                                expected, pieces.size()));
   m.pieces.reserve(pieces.size());
-  for (std::size_t i = 0; i < pieces.size(); ++i)
-    m.pieces.push_back(digest_field(pieces[i], fmt::format("pieces[{}]", i), origin));
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    Digest d{};
+    if (!pieces[i].is_string() || !digest_from_hex(pieces[i].get_ref<const std::string&>(), d))
+      reject(origin, fmt::format("pieces[{}] must be 64 hex digits", i));
+    m.pieces.push_back(d);
+  }
   if (m.is_tree() && j.contains("file_sha256"))
     reject(origin, "a tree (format 3) has no \"file_sha256\": its identity is the piece hashes");
   if (m.version == 1 || j.contains("file_sha256")) {  // format 1 requires it, format 2 may have it
