@@ -3,7 +3,10 @@ source "$(dirname "$0")/lib.sh"
 SIZE=$((64 * 1024 * 1024))
 random_file "$T/f.bin" $SIZE
 "$BIN/p2p-create" -q --piece-size 65536 "$T/f.bin"
-start seed "$BIN/p2p-seed" --meta "$T/f.bin.p2pmeta" --source "$T/f.bin" --host 127.0.0.1 --port 0
+# A capped seeder (64 MiB take 4 s), so that the kill lands mid-way: uncapped, an idle machine
+# moves the whole file over loopback before the loop below sees 64 verified pieces.
+start seed "$BIN/p2p-seed" --meta "$T/f.bin.p2pmeta" --source "$T/f.bin" --host 127.0.0.1 --port 0 \
+  --max-upload-rate 16M
 DL=(--meta "$T/f.bin.p2pmeta" --peer 127.0.0.1:$PORT --workdir "$T/dl" --parallel 2 --json)
 P=$(partial_of "$T/f.bin.p2pmeta" "$T/dl")
 
