@@ -41,10 +41,10 @@ std::string fetch_meta_json(const std::string& tracker, const std::string& info_
 // newest if several). Throws if the tracker knows no such name.
 std::string lookup_info_hash_by_name(const std::string& tracker, const std::string& name,
                                      std::chrono::milliseconds timeout);
-// Publishes meta JSON; succeeds if the tracker stored it or already had it. Returns
-// the owner token (64 hex: the right to withdraw it) when this call stored it.
 // How long a seeder waits for a publish before it goes on without the catalog entry.
 inline constexpr std::chrono::milliseconds kPublishTimeout{5000};
+// Publishes meta JSON; succeeds if the tracker stored it or already had it. Returns
+// the owner token (64 hex: the right to withdraw it) when this call stored it.
 std::optional<std::string> publish_meta(const std::string& tracker, const std::string& meta_json,
                                         std::chrono::milliseconds timeout = kPublishTimeout);
 // GET /files?q=substring: the tracker's JSON answer (checked to be an object).

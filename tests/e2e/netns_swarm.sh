@@ -8,7 +8,8 @@
 # Initial seeding sends each piece about once, so "one copy sent" comes shortly before the
 # downloaders finish: the leave is decided on the seeder's live counter (polled every 0.1 s),
 # not on its once-a-second progress line, and the downloaders' links are slow enough that
-# passing the last pieces around takes about a second. Needs root for `ip netns`; skips with 77 where namespaces cannot be created.
+# passing the last pieces around takes about a second.
+# Needs root for `ip netns`; skips with 77 where namespaces cannot be created.
 # Uses only the addresses scripts/netns/harness.sh assigns inside the namespaces it creates,
 # and checks at the end that no namespace of this run is left.
 set -euo pipefail
