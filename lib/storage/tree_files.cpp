@@ -106,8 +106,9 @@ std::unique_ptr<TreeFiles> TreeFiles::open_download(const Meta& meta, const fs::
   // files does not probe a million paths that cannot exist yet.
   for (const auto& name : folder_names(t->data_fd_, data)) {
     std::uint32_t i = 0;
-    auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), i);
-    if (ec == std::errc() && end == name.data() + name.size() && i < meta.files.size() && name == std::to_string(i))
+    // Our names only: the index in plain decimal (name == to_string(i) also refuses "007", "7x").
+    if (std::from_chars(name.data(), name.data() + name.size(), i).ec == std::errc() && i < meta.files.size() &&
+        name == std::to_string(i))
       t->in_data_[i] = 1;
   }
   if (folder_names(t->root_fd_, root).empty()) return t;  // nothing finished yet
