@@ -1,6 +1,9 @@
 # Shell helpers for the bench scripts (sourced, not run; they set ROOT first).
 # Every background process goes through bg_start so the EXIT trap can stop it.
 
+# No port mapping requests or LAN announces leave this run (docs: README "Across networks").
+export P2P_NO_DISCOVERY=1
+
 BG_PIDS=()
 BG_SESSIONS=()
 

@@ -24,6 +24,8 @@
 #      path prefix), P2P_DL_ARGS (extra p2p-download flags, for experiments only: the table is
 #      meant to be measured with defaults), P2P_PIECE_SIZE (bytes, likewise).
 set -euo pipefail
+# No port mapping requests or LAN announces leave this run (docs: README "Across networks").
+export P2P_NO_DISCOVERY=1
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RESULTS_DIR=$ROOT/bench/results
 F_MIB=${F_MIB:-32}

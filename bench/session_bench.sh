@@ -12,6 +12,8 @@
 # Env: BENCH_DIR (scratch, default /tmp/p2p-session-bench), N_SMALL (1000), BIG_MIB (128),
 #      RUNS (3), P2P_BENCH_SKIP_BUILD=1 (use build/bin as is).
 set -euo pipefail
+# No port mapping requests or LAN announces leave this run (docs: README "Across networks").
+export P2P_NO_DISCOVERY=1
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=$ROOT/build/bin
 BENCH_DIR=${BENCH_DIR:-/tmp/p2p-session-bench}

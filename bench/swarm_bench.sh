@@ -18,6 +18,8 @@
 #      P2P_BENCH_SKIP_BUILD=1 (use build/bin as is instead of running scripts/build.sh),
 #      KEEP_SCRATCH=1 (keep the runs' JSON logs in the scratch dir; copies are deleted).
 set -euo pipefail
+# No port mapping requests or LAN announces leave this run (docs: README "Across networks").
+export P2P_NO_DISCOVERY=1
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RESULTS_DIR=$ROOT/bench/results
 F_MIB=${F_MIB:-64}

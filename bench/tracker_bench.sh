@@ -13,6 +13,8 @@
 #      MAX_LOAD (1.0) and LOAD_WAIT (600 s): wait until the 1-minute load average
 #      is below MAX_LOAD before measuring, polling every 30 s, at most LOAD_WAIT.
 set -euo pipefail
+# No port mapping requests or LAN announces leave this run (docs: README "Across networks").
+export P2P_NO_DISCOVERY=1
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DURATION=${DURATION:-10}
 ROUNDS=${ROUNDS:-3}

@@ -2,6 +2,8 @@
 # The main job on samples/: build, create samples/demo.txt.p2pmeta, seed it on
 # loopback, download it into downloads/, and check the copy is byte-identical.
 set -euo pipefail
+# No port mapping requests or LAN announces leave this run (docs: README "Across networks").
+export P2P_NO_DISCOVERY=1
 cd "$(dirname "$0")/.."
 scripts/build.sh
 BIN=build/bin

@@ -4,6 +4,8 @@
 # rate-capped downloader on loopback) and saves one screenshot of each page at
 # 1280x900. Not run by CI; needs a build (scripts/build.sh) and chromium.
 set -euo pipefail
+# No port mapping requests or LAN announces leave this run (docs: README "Across networks").
+export P2P_NO_DISCOVERY=1
 cd "$(dirname "$0")/.."
 mkdir -p docs/screenshots
 P2P_SCREENSHOTS="$PWD/docs/screenshots" bash tests/e2e/browser_pages.sh build/bin

@@ -10,6 +10,8 @@
 # Any sanitizer report fails the run, including one from a process an e2e test
 # started in the background: reports go to files that are checked afterwards.
 set -euo pipefail
+# No port mapping requests or LAN announces leave this run (docs: README "Across networks").
+export P2P_NO_DISCOVERY=1
 cd "$(dirname "$0")/.."
 root=$PWD
 modes="${P2P_TEST_MODES:-plain asan tsan}"

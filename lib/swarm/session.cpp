@@ -35,7 +35,11 @@ std::string_view peer_origin_name(PeerOrigin origin) {
     case PeerOrigin::command_line: return "command line";
     case PeerOrigin::tracker: return "tracker";
     case PeerOrigin::gossip: return "gossip";
+    case PeerOrigin::lan: return "lan";
+    case PeerOrigin::punched: return "punched";
+    case PeerOrigin::relay: return "relay";
     case PeerOrigin::incoming: return "incoming";
+    case PeerOrigin::mapped: return "mapped";
   }
   return "incoming";
 }
@@ -94,6 +98,12 @@ Session::Impl::~Impl() {
 Torrent* Session::Impl::find(const Digest& info_hash) const {
   for (const auto& t : torrents)
     if (t->meta().info_hash == info_hash) return t.get();
+  return nullptr;
+}
+
+Torrent* Session::Impl::find_public(const Digest& public_id) const {
+  for (const auto& t : torrents)
+    if (t->public_id() == public_id) return t.get();
   return nullptr;
 }
 

@@ -37,6 +37,12 @@ struct SessionOptions {
   // A seeder keeps running when no torrent is left (until SIGINT/SIGTERM);
   // otherwise the session ends once every torrent is finished or failed.
   bool run_until_signal = false;
+  // Map the listen port on the gateway (UPnP-IGD, NAT-PMP) and announce the mapped
+  // address; announce our swarms on the LAN by multicast and dial who answers.
+  // Both are off, whatever these say, when discovery_allowed(listen_host) is false
+  // (P2P_NO_DISCOVERY=1, or a loopback listen address).
+  bool port_mapping = true;
+  bool lan_discovery = true;
 };
 
 struct TorrentOptions {

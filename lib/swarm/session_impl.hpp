@@ -71,6 +71,8 @@ struct Session::Impl final : ConnectionHandler {
   ~Impl() override;
 
   Torrent* find(const Digest& info_hash) const;
+  // The torrent known outside its handshakes by this id (Torrent::public_id()).
+  Torrent* find_public(const Digest& public_id) const;
 
   // ---- connections -------------------------------------------------------------
   std::shared_ptr<PeerConnection> open_connection(PeerStream stream, ConnectionHandler& handler,

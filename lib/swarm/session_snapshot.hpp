@@ -43,8 +43,11 @@ struct SessionCounters {
   LatencyHistogram write_seconds;          // disk.disk_write_time, as a histogram
 };
 
-// How a peer came to us: the peer directory's sources, or it dialled us.
-enum class PeerOrigin { command_line, tracker, gossip, incoming };
+// How a peer was reached: we dialled an address from the command line, a tracker,
+// gossip or a LAN announce; we dialled it at a tracker's rendezvous (both ends dial
+// at once: a hole punched through two NATs); through a relay; it dialled us (from
+// our network, or through the port mapping on our gateway).
+enum class PeerOrigin { command_line, tracker, gossip, lan, punched, relay, incoming, mapped };
 std::string_view peer_origin_name(PeerOrigin origin);
 
 struct PeerSnapshot {

@@ -66,11 +66,21 @@ bool Torrent::finished() const {
   return state_ == State::complete && !opt_.keep_seeding;
 }
 
+Digest Torrent::public_id() const {
+  return meta_->is_private ? tracker_swarm_id(meta_->swarm_key, meta_->info_hash) : meta_->info_hash;
+}
+
+void Torrent::learn_peers(const std::vector<wire::PeerAddress>& peers, PeerDirectory::Source source,
+                          const std::string& advertiser_ip) {
+  if (state_ == State::failed || state_ == State::stopped || paused_) return;
+  add_peers(peers, source, {}, advertiser_ip);
+}
+
 void Torrent::start() {
   if (!opt_.trackers.empty()) {
     // A private swarm announces an id derived from its key, never its info hash, and
     // reports no byte counts: only whether it is complete (docs/SECURITY.md, "Private swarms").
-    Digest announced = meta_->is_private ? tracker_swarm_id(meta_->swarm_key, meta_->info_hash) : meta_->info_hash;
+    Digest announced = public_id();
     announcer_ = std::make_shared<Announcer>(
         s_.io, opt_.trackers, announced, s_.peer_id, s_.listen_port,
         [this](const std::string& tracker, std::vector<wire::PeerAddress> peers) {

@@ -53,6 +53,13 @@ class Torrent final : public ConnectionHandler {
   void set_paused(bool paused);
   bool paused() const { return paused_; }
   TorrentSnapshot snapshot() const;
+  // Addresses found by the session's own discovery (LAN announces): dialled as the
+  // directory's rules say for `source`. `advertiser_ip`: where the hint came from.
+  void learn_peers(const std::vector<wire::PeerAddress>& peers, PeerDirectory::Source source,
+                   const std::string& advertiser_ip);
+  // The id this torrent is known by outside its swarm's handshakes (trackers, LAN
+  // announces): the info hash, or for a private swarm the id derived from its key.
+  Digest public_id() const;
 
   // ---- ConnectionHandler (after the handshake) ---------------------------------------
   HandshakeAnswer on_handshake(PeerConnection& c, const wire::Handshake& theirs) override;

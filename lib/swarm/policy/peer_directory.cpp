@@ -55,13 +55,14 @@ int PeerDirectory::wanted_connections(const Record& r) const {
 }
 
 bool PeerDirectory::out_of_attempts(const Record& r) const {
-  return r.dead || (r.source == Source::pex && r.failures >= kMaxPexDialAttempts);
+  return r.dead || ((r.source == Source::pex || r.source == Source::lan) && r.failures >= kMaxPexDialAttempts);
 }
 
 int PeerDirectory::rank(const Record& r) const {
   switch (r.source) {
     case Source::command_line: return 0;
     case Source::tracker: return 1;
+    case Source::lan: return 2;
     case Source::pex: return r.advertisers.size() >= 2 ? 2 : 3;
   }
   return 3;

@@ -36,7 +36,9 @@ bool dialable(const wire::PeerAddress& a, std::string_view advertiser_ip);
 class PeerDirectory {
  public:
   using Clock = std::chrono::steady_clock;
-  enum class Source { command_line, tracker, pex };
+  // Best vouched first. A LAN announce is a hint anyone on the LAN can forge: tried
+  // kMaxPexDialAttempts times, as gossip is.
+  enum class Source { command_line, tracker, lan, pex };
   static constexpr std::size_t kMaxKnownPeers = 500;
   static constexpr std::size_t kMaxAddsPerAdvertiser = 50;
   static constexpr int kMaxPexDialAttempts = 3;
