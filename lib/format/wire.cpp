@@ -89,6 +89,7 @@ constexpr std::pair<ErrorCode, std::string_view> kErrorCodes[] = {
     {ErrorCode::info_hash_mismatch, "info_hash_mismatch"}, {ErrorCode::self_connection, "self_connection"},
     {ErrorCode::banned, "banned"},                       {ErrorCode::too_many_connections, "too_many_connections"},
     {ErrorCode::protocol_error, "protocol_error"},       {ErrorCode::encryption_required, "encryption_required"},
+    {ErrorCode::seeding_too, "seeding_too"},
 };
 }  // namespace
 
@@ -108,8 +109,10 @@ std::string encode(const Message& message, std::uint32_t payload_len) {
   json j = std::visit(
       Overloaded{
           [](const Handshake& h) {
-            return json{{"protocol", kProtocolName}, {"version", h.version}, {"info_hash", to_hex(h.info_hash)},
-                        {"peer_id", h.peer_id},       {"listen_port", h.listen_port}};
+            json j{{"protocol", kProtocolName}, {"version", h.version}, {"info_hash", to_hex(h.info_hash)},
+                   {"peer_id", h.peer_id},       {"listen_port", h.listen_port}};
+            if (h.seed) j["seed"] = true;
+            return j;
           },
           [](const Have& h) { return json{{"piece", h.piece}}; },
           [](const Request& r) { return json{{"piece", r.piece}, {"begin", r.begin}, {"length", r.length}}; },
@@ -162,6 +165,10 @@ Header decode_header(std::string_view text) {
     std::uint32_t port = u32(j, "listen_port");
     if (port > 65535) fail("handshake listen_port is above 65535");
     hs.listen_port = static_cast<std::uint16_t>(port);
+    if (auto it = j.find("seed"); it != j.end()) {
+      if (!it->is_boolean()) fail("handshake seed is not true or false");
+      hs.seed = it->get<bool>();
+    }
     h.message = std::move(hs);
   } else if (type == "bitfield") {
     h.message = BitfieldMsg{};

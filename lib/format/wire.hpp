@@ -37,6 +37,9 @@ struct Handshake {
   Digest info_hash{};
   std::string peer_id;          // 40 hex digits, random per process
   std::uint16_t listen_port = 0;// 0: does not accept connections
+  // The sender has every piece and only seeds: two seeders part at once (both ends dial,
+  // so they meet). Optional on the wire ("seed": true); absent means false.
+  bool seed = false;
   bool operator==(const Handshake&) const = default;
 };
 struct BitfieldMsg {   // payload: the bitfield bytes
@@ -74,6 +77,7 @@ enum class ErrorCode {
   too_many_connections,// handshake: over a connection limit; try later
   protocol_error,      // anything malformed or out of bounds; the connection ends
   encryption_required, // handshake: a plaintext handshake for a private swarm (it talks TLS only)
+  seeding_too,         // handshake: both sides seed (handshake "seed"): nothing to exchange
   unknown,             // a code this version does not know (newer peer)
 };
 std::string_view error_code_name(ErrorCode code);

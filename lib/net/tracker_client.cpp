@@ -264,6 +264,59 @@ AnnounceResponse parse_announce_answer(const std::string& tracker, const std::st
     if (ec) fail(tracker, fmt::format("malformed answer to announce: peer ip {:?} is not a numeric address",
                                       ip->get<std::string>().substr(0, 64)));
     r.peers.push_back(wire::PeerAddress{addr.to_string(), static_cast<std::uint16_t>(port->get<std::uint64_t>())});
+    if (auto told = p.find("rendezvous"); told != p.end() && told->is_boolean() && told->get<bool>())
+      r.told.push_back(r.peers.back());
+  }
+  if (auto rv = j.find("rendezvous"); rv != j.end() && rv->is_boolean()) r.rendezvous = rv->get<bool>();
+  if (j.contains("relay_port")) r.relay_port = static_cast<std::uint16_t>(int_field(tracker, j, "relay_port", 1, 65535));
+  return r;
+}
+
+// A numeric address from an answer's field, or a failure naming it.
+wire::PeerAddress address_field(const std::string& tracker, std::string_view what, const json& j) {
+  auto ip = j.find("ip");
+  auto port = j.find("port");
+  asio::error_code ec;
+  if (ip == j.end() || !ip->is_string() || port == j.end() || !port->is_number_unsigned() ||
+      port->get<std::uint64_t>() == 0 || port->get<std::uint64_t>() > 65535)
+    fail(tracker, fmt::format("malformed answer to {}: needs \"ip\" (string) and \"port\" (1-65535)", what));
+  auto addr = asio::ip::make_address(ip->get<std::string>(), ec);
+  if (ec) fail(tracker, fmt::format("malformed answer to {}: {:?} is not a numeric address", what,
+                                    ip->get<std::string>().substr(0, 64)));
+  return wire::PeerAddress{addr.to_string(), static_cast<std::uint16_t>(port->get<std::uint64_t>())};
+}
+
+std::string ticket_field(const std::string& tracker, std::string_view what, const json& j) {
+  auto t = j.find("ticket");
+  if (t == j.end() || !t->is_string() || !is_hex(t->get_ref<const std::string&>(), 64))
+    fail(tracker, fmt::format("malformed answer to {}: \"ticket\" must be 64 hex digits", what));
+  return t->get<std::string>();
+}
+
+// Notes in one poll answer: the tracker queues at most 32 per member.
+constexpr std::size_t kMaxRendezvousNotes = 64;
+
+RendezvousAnswer parse_rendezvous_answer(const std::string& tracker, const std::string& body) {
+  json j = parse_json_object(tracker, "rendezvous", body);
+  RendezvousAnswer r;
+  r.seen_as = address_field(tracker, "rendezvous", j);
+  if (auto reach = j.find("reachable"); reach != j.end() && reach->is_boolean()) r.reachable = reach->get<bool>();
+  auto notes = j.find("notes");
+  if (notes == j.end() || !notes->is_array() || notes->size() > kMaxRendezvousNotes)
+    fail(tracker, fmt::format("malformed answer to rendezvous: \"notes\" must be an array of at most {}", kMaxRendezvousNotes));
+  for (const json& n : *notes) {
+    if (!n.is_object()) fail(tracker, "malformed answer to rendezvous: a note is not an object");
+    RendezvousNote note;
+    auto swarm = n.find("swarm");
+    if (swarm == n.end() || !swarm->is_string() || !digest_from_hex(swarm->get_ref<const std::string&>(), note.swarm))
+      fail(tracker, "malformed answer to rendezvous: \"swarm\" must be 64 hex digits");
+    note.from = address_field(tracker, "rendezvous", n);
+    if (auto relay = n.find("relay"); relay != n.end()) {
+      if (!relay->is_object()) fail(tracker, "malformed answer to rendezvous: \"relay\" is not an object");
+      note.relay_ticket = ticket_field(tracker, "rendezvous", *relay);
+      note.relay_port = static_cast<std::uint16_t>(int_field(tracker, *relay, "port", 1, 65535));
+    }
+    r.notes.push_back(std::move(note));
   }
   return r;
 }
@@ -280,6 +333,25 @@ asio::awaitable<AnnounceResponse> announce_async(std::string tracker, AnnounceRe
   std::string target = announce_target(tracker, req);
   HttpAnswer a = co_await http_exchange_async(tracker, "GET", target, {}, timeout);
   co_return parse_announce_answer(tracker, a.body);
+}
+
+asio::awaitable<RendezvousAnswer> rendezvous_poll_async(std::string tracker, std::uint16_t port,
+                                                        std::chrono::milliseconds timeout) {
+  if (port == 0) fail(tracker, "cannot poll for rendezvous: port 0");
+  HttpAnswer a = co_await http_exchange_async(tracker, "GET", fmt::format("/rendezvous?port={}", port), {}, timeout);
+  co_return parse_rendezvous_answer(tracker, a.body);
+}
+
+asio::awaitable<RelayOffer> request_relay_async(std::string tracker, Digest swarm, std::uint16_t port,
+                                                wire::PeerAddress to, std::chrono::milliseconds timeout) {
+  std::string target = fmt::format("/relay?swarm={}&port={}&to_ip={}&to_port={}", to_hex(swarm), port,
+                                   url_encode(to.host), to.port);
+  HttpAnswer a = co_await http_exchange_async(tracker, "GET", target, {}, timeout);
+  json j = parse_json_object(tracker, "relay", a.body);
+  RelayOffer offer;
+  offer.ticket = ticket_field(tracker, "relay", j);
+  offer.relay_port = static_cast<std::uint16_t>(int_field(tracker, j, "relay_port", 1, 65535));
+  co_return offer;
 }
 
 std::string fetch_meta_json(const std::string& tracker, const std::string& info_hash_hex,

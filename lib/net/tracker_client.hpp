@@ -29,6 +29,29 @@ struct AnnounceResponse {
   int seeders = 0, leechers = 0;
   // The file was published there and its publisher withdrew it: seeders stop serving it.
   bool withdrawn = false;
+  // The tracker takes rendezvous polls (GET /rendezvous); relay_port != 0: it relays too.
+  bool rendezvous = false;
+  std::uint16_t relay_port = 0;
+  // Peers in `peers` that the tracker told to dial us now (they wait behind a NAT): we
+  // dial them at once too, so that both SYNs cross (a punched hole).
+  std::vector<wire::PeerAddress> told;
+};
+
+// One answer to a rendezvous poll (docs/TRACKER.md, "Across NATs").
+struct RendezvousNote {
+  Digest swarm{};            // the id we announced: info hash, or a private swarm's id
+  wire::PeerAddress from;    // who wants to connect, as the tracker saw it
+  std::string relay_ticket;  // non-empty: meet it at the tracker's relay, at relay_port
+  std::uint16_t relay_port = 0;
+};
+struct RendezvousAnswer {
+  std::vector<RendezvousNote> notes;
+  std::optional<bool> reachable;  // the tracker's connect-back probe to `seen_as`, once done
+  wire::PeerAddress seen_as;      // our address as the tracker sees it (ip) and as we announce it (port)
+};
+struct RelayOffer {
+  std::string ticket;  // 64 hex
+  std::uint16_t relay_port = 0;
 };
 
 AnnounceResponse announce(const std::string& tracker, const AnnounceRequest& request,

@@ -23,8 +23,8 @@ constexpr int kMinInterval = 5, kMaxInterval = 3600;  // seconds, whatever the t
 }  // namespace
 
 Announcer::Announcer(asio::io_context& io, std::vector<std::string> trackers, Digest info_hash, std::string peer_id,
-                     std::uint16_t port, PeersFound on_peers, Notice on_notice, Progress progress, Withdrawn on_withdrawn)
-    : io_(io), info_hash_(info_hash), peer_id_(std::move(peer_id)), port_(port), on_peers_(std::move(on_peers)),
+                     std::uint16_t port, Answered on_answer, Notice on_notice, Progress progress, Withdrawn on_withdrawn)
+    : io_(io), info_hash_(info_hash), peer_id_(std::move(peer_id)), port_(port), on_answer_(std::move(on_answer)),
       on_notice_(std::move(on_notice)), progress_(std::move(progress)), on_withdrawn_(std::move(on_withdrawn)) {
   for (auto& t : trackers) trackers_.push_back(Tracker{std::move(t), std::make_unique<asio::steady_timer>(io_)});
 }
@@ -95,7 +95,7 @@ asio::awaitable<void> Announcer::announce(Tracker& t, std::string event) {
     t.reported_down = false;
     t.started = event != "stopped";
     t.timer->expires_after(std::chrono::seconds(std::clamp(res.interval, kMinInterval, kMaxInterval)));
-    if (!res.peers.empty() && !stopped_) on_peers_(t.address, std::move(res.peers));
+    if (!stopped_) on_answer_(t.address, res);
     if (res.withdrawn && !stopped_ && on_withdrawn_) on_withdrawn_(t.address);
   } catch (const std::exception& e) {
     ++t.failures;

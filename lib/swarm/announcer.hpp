@@ -15,6 +15,7 @@
 
 #include "base/sha256.hpp"
 #include "format/wire.hpp"
+#include "net/tracker_client.hpp"
 
 namespace p2p {
 
@@ -24,14 +25,15 @@ class Announcer : public std::enable_shared_from_this<Announcer> {
     std::uint64_t left = 0, uploaded = 0, downloaded = 0;
   };
   // All callbacks run on the io thread.
-  using PeersFound = std::function<void(const std::string& tracker, std::vector<wire::PeerAddress>)>;
+  // Every answer (its peers, which of them the tracker told to dial us, rendezvous support).
+  using Answered = std::function<void(const std::string& tracker, tracker_client::AnnounceResponse& answer)>;
   using Notice = std::function<void(const std::string&)>;
   using Progress = std::function<Numbers()>;
   // A tracker answered that the file's publisher withdrew it.
   using Withdrawn = std::function<void(const std::string& tracker)>;
 
   Announcer(asio::io_context& io, std::vector<std::string> trackers, Digest info_hash, std::string peer_id,
-            std::uint16_t port, PeersFound on_peers, Notice on_notice, Progress progress, Withdrawn on_withdrawn = {});
+            std::uint16_t port, Answered on_answer, Notice on_notice, Progress progress, Withdrawn on_withdrawn = {});
 
   void start();
   void completed();  // announce "completed" now (once)
@@ -55,7 +57,7 @@ class Announcer : public std::enable_shared_from_this<Announcer> {
   Digest info_hash_;
   std::string peer_id_;
   std::uint16_t port_;
-  PeersFound on_peers_;
+  Answered on_answer_;
   Notice on_notice_;
   Progress progress_;
   Withdrawn on_withdrawn_;

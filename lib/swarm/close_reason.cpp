@@ -18,6 +18,7 @@ std::string_view close_reason_name(CloseReason reason) {
     case CloseReason::idle: return "idle for too long";
     case CloseReason::banned: return "banned";
     case CloseReason::source_lost: return "source lost";
+    case CloseReason::both_complete: return "both complete";
     case CloseReason::internal_error: return "internal error";
   }
   return "closed";

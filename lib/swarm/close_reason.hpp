@@ -19,6 +19,7 @@ enum class CloseReason {
   idle,                // nothing received for kIdleTimeout
   banned,              // we banned them
   source_lost,         // the file we serve from can no longer be read
+  both_complete,       // we seed and so does the peer: nothing to exchange
   internal_error,
 };
 

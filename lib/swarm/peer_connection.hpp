@@ -93,7 +93,16 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   std::optional<Digest> proven_swarm() const { return stream_.proven_swarm(); }
   const wire::Handshake& theirs() const { return theirs_; }
   const std::string& label() const { return label_; }  // "127.0.0.1:5000"
-  const std::string& remote_ip() const { return remote_ip_; }
+  const std::string& remote_ip() const { return remote_ip_; }  // the socket's peer (a relay, for a relayed one)
+  // A connection through a tracker's relay: `peer_ip` is the member at the other end.
+  void set_relayed(std::string peer_ip) {
+    relayed_ = true;
+    peer_ip_ = std::move(peer_ip);
+    label_ = peer_ip_ + " via relay " + remote_ip_;
+  }
+  bool relayed() const { return relayed_; }
+  // Who the peer is: its own address, also when relayed (keys, reputation, gossip).
+  const std::string& peer_ip() const { return relayed_ ? peer_ip_ : remote_ip_; }
   Clock::time_point created() const { return created_; }
   Clock::time_point last_received() const { return last_received_; }
   Clock::time_point last_block() const { return last_block_; }
@@ -123,7 +132,8 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   bool outgoing_;
   std::optional<wire::Handshake> ours_;
   wire::Handshake theirs_;
-  std::string label_, remote_ip_;
+  std::string label_, remote_ip_, peer_ip_;
+  bool relayed_ = false;
   bool open_ = true, handshaken_ = false, closed_notified_ = false;
   CloseReason close_reason_ = CloseReason::shutting_down;
   std::string close_detail_;

@@ -19,6 +19,7 @@
 #include "base/fd_limit.hpp"
 #include "base/limits.hpp"
 #include "net/tracker_client.hpp"
+#include "swarm/outgoing_socket.hpp"
 #include "swarm/session_snapshot.hpp"
 #include "swarm/torrent.hpp"
 
@@ -143,6 +144,14 @@ std::size_t Session::Impl::dial_budget() const {
   return connection_cap() > connections.size() ? connection_cap() - connections.size() : 0;
 }
 
+std::optional<tcp::endpoint> Session::Impl::outgoing_endpoint() const {
+  if (!acceptor || !acceptor->is_open()) return std::nullopt;
+  std::error_code ec;
+  auto ep = acceptor->local_endpoint(ec);
+  if (ec) return std::nullopt;
+  return ep;
+}
+
 bool Session::Impl::shed_idlest_pending() {
   std::shared_ptr<PeerConnection> oldest;
   for (auto& [id, c] : connections)
@@ -165,10 +174,11 @@ void Session::Impl::listen() {
   if (ec) throw Error(ExitCode::usage, fmt::format("--host {:?} is not a numeric IP address", opt.listen_host));
   tcp::endpoint ep(addr, *opt.listen_port);
   acceptor.emplace(io);
-  acceptor->open(ep.protocol(), ec);
-  if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor->bind(ep, ec);
-  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  try {
+    open_shared_listener(*acceptor, ep);  // outgoing dials leave from this port too (outgoing_socket.hpp)
+  } catch (const std::system_error& e) {
+    ec = e.code();
+  }
   if (ec)
     throw Error(ExitCode::bind_failed,
                 fmt::format("cannot listen on {}: {}", format_host_port(opt.listen_host, *opt.listen_port), ec.message()));
@@ -231,7 +241,7 @@ HandshakeAnswer Session::Impl::on_handshake(PeerConnection& c, const wire::Hands
   if (t->psk() && !c.encrypted()) {
     // A private swarm never answers in plaintext: the refusal carries no data.
     refuse.refusal = wire::ErrorCode::encryption_required;
-    note_refusal(fmt::format("{}#{}", c.remote_ip(), theirs.peer_id.substr(0, 16)),
+    note_refusal(fmt::format("{}#{}", c.peer_ip(), theirs.peer_id.substr(0, 16)),
                  fmt::format("{}: refused a plaintext handshake for private swarm {} (it talks TLS only)", c.label(),
                              t->meta().name));
     return refuse;
@@ -244,7 +254,11 @@ void Session::Impl::on_closed(PeerConnection& c, CloseReason reason, const std::
   // A TLS client that could not prove a key of ours cannot be named by more than its
   // address; that is scored (and listed), but not banned by address: a NAT shares it.
   if (reason == CloseReason::tls_refused && !stopping)
-    note_refusal(c.remote_ip() + "#tls", fmt::format("{}: {}", c.label(), detail));
+    note_refusal(c.peer_ip() + "#tls", fmt::format("{}: {}", c.label(), detail));
+}
+
+void Session::Impl::rendezvous_note(const std::string& tracker, const tracker_client::RendezvousNote& note) {
+  if (Torrent* t = find_public(note.swarm)) t->rendezvous_note(tracker, note);
 }
 
 void Session::Impl::note_refusal(const std::string& key, const std::string& text) {
@@ -366,6 +380,7 @@ SessionSnapshot Session::snapshot() const {
   out.max_download_rate = s.opt.max_download_rate;
   out.piece_buffer_bytes = s.buffers.in_use();
   out.piece_buffer_budget = limits::kMaxPiecesInFlightBytes;
+  out.reachability = s.rendezvous.reachability();
   return out;
 }
 

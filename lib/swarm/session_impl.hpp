@@ -14,6 +14,7 @@
 #include "swarm/peer_connection.hpp"
 #include "swarm/piece_buffer_pool.hpp"
 #include "swarm/policy/rate_limiter.hpp"
+#include "swarm/rendezvous_client.hpp"
 #include "swarm/reputation.hpp"
 #include "swarm/session.hpp"
 #include "swarm/session_snapshot.hpp"
@@ -26,7 +27,7 @@ using Clock = std::chrono::steady_clock;
 
 class Torrent;
 
-struct Session::Impl final : ConnectionHandler {
+struct Session::Impl final : ConnectionHandler, RendezvousClient::Host {
   SessionOptions opt;
   SessionObserver& observer;
   asio::io_context io;
@@ -47,6 +48,9 @@ struct Session::Impl final : ConnectionHandler {
   std::vector<std::unique_ptr<Torrent>> torrents;   // in the order added
   std::vector<std::unique_ptr<Torrent>> retired;    // removed, destroyed at the next tick
   std::size_t background_jobs = 0;
+  RendezvousClient rendezvous{*this};
+  // The port trackers and rendezvous polls are told we accept connections on.
+  std::uint16_t announce_port() const { return listen_port; }
   SessionCounters counters;
   // Per verified piece, smoothed: time to hash it, time to write it (pool threads measure, the io thread keeps).
   double avg_hash_seconds = 0, avg_write_seconds = 0;
@@ -84,6 +88,8 @@ struct Session::Impl final : ConnectionHandler {
   void note_refusal(const std::string& key, const std::string& text);
   void forget_connection(PeerConnection& c);  // its handler calls this from on_closed
   std::size_t dial_budget() const;
+  // Where outgoing connections leave from: the listen endpoint (outgoing_socket.hpp), if listening.
+  std::optional<tcp::endpoint> outgoing_endpoint() const;
   // Connections the process may hold: the per-process limit, lowered to what the
   // open-file limit leaves after a reserve for files, the database and dials.
   std::size_t connection_cap() const;
@@ -112,6 +118,13 @@ struct Session::Impl final : ConnectionHandler {
   void on_block(PeerConnection&, const BlockRef&, bool) override {}
   BlockSource block_source(PeerConnection&, const wire::Request&) override { return {}; }
   void on_closed(PeerConnection& c, CloseReason reason, const std::string& detail) override;
+
+  // ---- RendezvousClient::Host ----------------------------------------------------------
+  asio::io_context& rendezvous_io() override { return io; }
+  bool rendezvous_stopping() const override { return stopping; }
+  std::uint16_t rendezvous_port() const override { return announce_port(); }
+  void rendezvous_report(const std::string& line) override { observer.on_event("", EventKind::notice, line); }
+  void rendezvous_note(const std::string& tracker, const tracker_client::RendezvousNote& note) override;
 };
 
 }  // namespace p2p

@@ -96,6 +96,9 @@ struct SessionSnapshot {
   double avg_hash_seconds = 0, avg_write_seconds = 0;  // recent, per piece
   std::uint64_t max_upload_rate = 0, max_download_rate = 0;  // 0 = unlimited
   std::size_t piece_buffer_bytes = 0, piece_buffer_budget = 0;
+  // Whether this node can be dialled from outside, and why not: one line per tracker
+  // whose connect-back probe answered (rendezvous_client.hpp).
+  std::vector<std::string> reachability;
 };
 
 }  // namespace p2p

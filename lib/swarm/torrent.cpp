@@ -10,6 +10,7 @@
 
 #include "base/address.hpp"
 #include "base/limits.hpp"
+#include "swarm/outgoing_socket.hpp"
 #include "swarm/torrent.hpp"
 
 #include <algorithm>
@@ -56,7 +57,8 @@ Torrent::~Torrent() {
 }
 
 wire::Handshake Torrent::our_handshake() const {
-  return wire::Handshake{wire::kProtocolVersion, meta_->info_hash, s_.peer_id, s_.listen_port};
+  return wire::Handshake{wire::kProtocolVersion, meta_->info_hash, s_.peer_id, s_.listen_port,
+                         state_ == State::complete && opt_.keep_seeding};
 }
 
 void Torrent::event(EventKind kind, const std::string& text) { s_.observer.on_event(meta_->name, kind, text); }
@@ -83,11 +85,7 @@ void Torrent::start() {
     Digest announced = public_id();
     announcer_ = std::make_shared<Announcer>(
         s_.io, opt_.trackers, announced, s_.peer_id, s_.listen_port,
-        [this](const std::string& tracker, std::vector<wire::PeerAddress> peers) {
-          std::string why;
-          auto hp = parse_host_port(tracker, why);
-          if (state_ == State::running) add_peers(peers, PeerDirectory::Source::tracker, {}, hp ? hp->host : tracker);
-        },
+        [this](const std::string& tracker, tracker_client::AnnounceResponse& answer) { tracker_answered(tracker, answer); },
         [this](const std::string& text) { event(EventKind::tracker, text); },
         [this] {
           std::uint64_t left = meta_->size - store_.verified_bytes();
@@ -108,7 +106,7 @@ void Torrent::start() {
   } else if (opt_.selection && picker_.selection_complete()) {
     on_selection_complete();  // the selected files were verified by an earlier run
   }
-  if (state_ == State::running) maintain_dials();
+  maintain_dials();
 }
 
 void Torrent::fail(const Error& e) {
@@ -164,25 +162,14 @@ asio::awaitable<void> Torrent::connect(wire::PeerAddress addr) {
   auto [rec_ec, results] = co_await resolver.async_resolve(addr.host, std::to_string(addr.port), kUseTuple);
   tcp::socket socket(s_.io);
   std::error_code ec = rec_ec;
-  if (!ec) {
-    asio::steady_timer deadline(s_.io, limits::kConnectTimeout);
-    // The timer's handler may already be queued when the connect completes (a loaded
-    // machine): it must then neither close the socket we now own nor touch this frame.
-    auto target = std::make_shared<tcp::socket*>(&socket);
-    deadline.async_wait([target](std::error_code e) {
-      std::error_code ignored;
-      if (!e && *target) (*target)->close(ignored);
-    });
-    auto [cec, ep] = co_await asio::async_connect(socket, results, kUseTuple);
-    *target = nullptr;
-    deadline.cancel();
-    ec = cec;
-    if (!ec && !socket.is_open()) ec = asio::error::timed_out;
-  }
-  if (s_.stopping || state_ != State::running) co_return;
+  if (!ec)
+    ec = co_await connect_outgoing(socket, results, s_.outgoing_endpoint(),
+                                   std::chrono::duration_cast<std::chrono::milliseconds>(limits::kConnectTimeout));
+  if (!dials()) co_return;
   if (ec) {
-    dir_.dial_failed(addr, ec == asio::error::operation_aborted ? "connection timed out" : ec.message(), Clock::now());
+    dir_.dial_failed(addr, ec == asio::error::timed_out ? "connection timed out" : ec.message(), Clock::now());
     report_failure(addr);
+    maybe_relay(addr);
     co_return;
   }
   dir_.connected(addr);
@@ -201,7 +188,7 @@ Peer& Torrent::attach(const std::shared_ptr<PeerConnection>& c, std::optional<wi
     p.listen_address = dialled;
     p.key = address_label(*dialled);
   } else {
-    p.key = c->remote_ip();
+    p.key = c->peer_ip();
   }
   p.reputation_key = p.key;
   return p;
@@ -214,7 +201,7 @@ void Torrent::report_failure(const wire::PeerAddress& addr) {
 }
 
 void Torrent::maintain_dials() {
-  if (state_ != State::running || s_.stopping || paused_) return;
+  if (!dials()) return;
   auto plan = dir_.to_dial(Clock::now(), std::min(s_.dial_budget(), limits::kMaxDialsPerTick));
   // Prefer peers with a better record; never dial one that is banned.
   std::stable_sort(plan.begin(), plan.end(), [&](const auto& a, const auto& b) {
@@ -464,6 +451,22 @@ void Torrent::set_paused(bool paused) {
   }
 }
 
+PeerOrigin Torrent::origin_of(const Peer& p) const {
+  if (p.conn->relayed()) return PeerOrigin::relay;
+  if (!p.dialled()) return PeerOrigin::incoming;
+  if (p.listen_address && dir_.met_by_rendezvous(*p.listen_address))
+    return PeerOrigin::punched;  // dialled at a tracker's rendezvous, while it dialled us
+  auto src = p.listen_address ? dir_.source(*p.listen_address) : std::nullopt;
+  if (!src) return PeerOrigin::incoming;
+  switch (*src) {
+    case PeerDirectory::Source::command_line: return PeerOrigin::command_line;
+    case PeerDirectory::Source::tracker: return PeerOrigin::tracker;
+    case PeerDirectory::Source::lan: return PeerOrigin::lan;
+    case PeerDirectory::Source::pex: return PeerOrigin::gossip;
+  }
+  return PeerOrigin::incoming;
+}
+
 TorrentSnapshot Torrent::snapshot() const {
   TorrentSnapshot t;
   t.stats = stats_;
@@ -495,13 +498,7 @@ TorrentSnapshot Torrent::snapshot() const {
     if (!p.conn->handshaken()) continue;
     PeerSnapshot ps;
     ps.address = p.key;
-    if (!p.dialled()) {
-      ps.origin = PeerOrigin::incoming;
-    } else if (auto src = p.listen_address ? dir_.source(*p.listen_address) : std::nullopt) {
-      ps.origin = *src == PeerDirectory::Source::command_line ? PeerOrigin::command_line
-                  : *src == PeerDirectory::Source::tracker    ? PeerOrigin::tracker
-                                                              : PeerOrigin::gossip;
-    }
+    ps.origin = origin_of(p);
     ps.download_rate = p.download_rate;
     ps.upload_rate = p.upload_rate;
     ps.downloaded = p.conn->payload_received();

@@ -35,6 +35,11 @@ class Torrent final : public ConnectionHandler {
   // Done for the session's purposes: failed, stopped, or complete and not seeding.
   bool finished() const;
   bool accepts_peers() const { return !paused_ && (state_ == State::running || state_ == State::complete); }
+  // Whether it dials the peers it learns of. A seeder dials too (both ends dial): a
+  // seeder behind a NAT cannot be dialled, so it must reach the downloaders itself.
+  bool dials() const {
+    return !paused_ && !s_.stopping && (state_ == State::running || (state_ == State::complete && opt_.keep_seeding));
+  }
 
   void start();
   // A routed incoming connection: decides on its handshake and, if accepted, adopts it.
@@ -57,6 +62,8 @@ class Torrent final : public ConnectionHandler {
   // directory's rules say for `source`. `advertiser_ip`: where the hint came from.
   void learn_peers(const std::vector<wire::PeerAddress>& peers, PeerDirectory::Source source,
                    const std::string& advertiser_ip);
+  // A tracker's rendezvous note for this torrent: dial that peer now, or meet it at the relay.
+  void rendezvous_note(const std::string& tracker, const tracker_client::RendezvousNote& note);
   // The id this torrent is known by outside its swarm's handshakes (trackers, LAN
   // announces): the info hash, or for a private swarm the id derived from its key.
   Digest public_id() const;
@@ -84,6 +91,7 @@ class Torrent final : public ConnectionHandler {
   // A tracker says the publisher withdrew the file: a seeder stops serving it.
   void withdrawn_by(const std::string& tracker);
   Peer* peer_of(PeerConnection& c);
+  PeerOrigin origin_of(const Peer& p) const;  // how it was reached (session_snapshot.hpp)
   void welcome(Peer& p);  // handshake accepted: send our bitfield, report it
 
   // ---- dialling (torrent.cpp) ---------------------------------------------------------
@@ -95,6 +103,13 @@ class Torrent final : public ConnectionHandler {
   void add_peers(const std::vector<wire::PeerAddress>& peers, PeerDirectory::Source source,
                  const std::string& advertiser, const std::string& advertiser_ip);
   Peer& attach(const std::shared_ptr<PeerConnection>& c, std::optional<wire::PeerAddress> dialled);
+
+  // ---- across NATs (torrent_reach.cpp) -----------------------------------------------------
+  void tracker_answered(const std::string& tracker, tracker_client::AnnounceResponse& answer);
+  // After failed direct dials to an address a relaying tracker gave us: ask it for a relay.
+  void maybe_relay(const wire::PeerAddress& addr);
+  asio::awaitable<void> relay_dial(wire::PeerAddress addr, std::string tracker, std::uint16_t relay_port);
+  asio::awaitable<void> relay_accept(std::string tracker, tracker_client::RendezvousNote note);
 
   // ---- housekeeping (torrent.cpp) ------------------------------------------------------
   void check_timeouts(Clock::time_point now);
@@ -122,6 +137,7 @@ class Torrent final : public ConnectionHandler {
   void handle(Peer&, const wire::Piece&, std::span<const std::uint8_t>) {}
   void check_block_bounds(std::uint32_t piece, std::uint32_t begin, std::uint32_t length, const char* what);
   void set_interest(Peer& p);
+  void close_if_both_complete(Peer& p);
   bool carries_requests(const Peer& p) const;  // false for an extra connection to a peer, in a swarm
   void refresh_parallel_interest();
 
@@ -166,6 +182,10 @@ class Torrent final : public ConnectionHandler {
   std::uint64_t last_down_ = 0, last_up_ = 0;
   Clock::time_point started_ = Clock::now(), last_progress_{}, last_save_ = Clock::now(), completed_at_{},
                     hopeless_since_{}, last_source_check_{}, last_waiting_report_{};
+  // Which tracker gave us an address (the one to ask for a relay to it), and when we last
+  // tried a relay to it; both bounded by the directory's size.
+  std::map<wire::PeerAddress, std::string> tracker_of_;
+  std::map<wire::PeerAddress, Clock::time_point> relay_tried_;
   bool state_dirty_ = false;
   bool selection_done_ = false;
   bool paused_ = false;

@@ -20,13 +20,17 @@ HandshakeAnswer Torrent::adopt(const std::shared_ptr<PeerConnection>& c, const w
     answer.refusal = wire::ErrorCode::self_connection;
     return answer;
   }
+  if (theirs.seed && state_ == State::complete) {  // two seeders: nothing to exchange
+    answer.refusal = wire::ErrorCode::seeding_too;
+    return answer;
+  }
   // An incoming peer that listens is known by ip + the port it says it listens on
   // (for choking and gossip); it is scored as ip + peer id, which another process
   // on that IP cannot take over by claiming the same port.
-  std::string key = theirs.listen_port != 0 ? format_host_port(c->remote_ip(), theirs.listen_port) : c->remote_ip();
-  std::string reputation_key = fmt::format("{}#{}", c->remote_ip(), theirs.peer_id.substr(0, 16));
+  std::string key = theirs.listen_port != 0 ? format_host_port(c->peer_ip(), theirs.listen_port) : c->peer_ip();
+  std::string reputation_key = fmt::format("{}#{}", c->peer_ip(), theirs.peer_id.substr(0, 16));
   if (banned_.count(reputation_key) || s_.reputation.banned(reputation_key, std::chrono::system_clock::now()) ||
-      s_.inbound_refused(c->remote_ip())) {
+      s_.inbound_refused(c->peer_ip())) {
     note_ban(reputation_key, s_.reputation.find(reputation_key) ? s_.reputation.find(reputation_key)->reason
                                                                 : "too many banned peers from this address");
     answer.refusal = wire::ErrorCode::banned;
@@ -38,7 +42,7 @@ HandshakeAnswer Torrent::adopt(const std::shared_ptr<PeerConnection>& c, const w
   p.reputation_key = reputation_key;
   if (theirs.listen_port != 0) {
     // Remember where it listens, for peer exchange and to avoid dialling it too.
-    wire::PeerAddress a{c->remote_ip(), theirs.listen_port};
+    wire::PeerAddress a{c->peer_ip(), theirs.listen_port};
     p.listen_address = a;
     dir_.add(a, PeerDirectory::Source::pex);
     dir_.incoming(a);
@@ -60,6 +64,7 @@ HandshakeAnswer Torrent::on_handshake(PeerConnection& c, const wire::Handshake& 
   else if (h.version != wire::kProtocolVersion) answer.refusal = wire::ErrorCode::version_mismatch;
   else if (h.info_hash != meta_->info_hash) answer.refusal = wire::ErrorCode::info_hash_mismatch;
   else if (h.peer_id == s_.peer_id) answer.refusal = wire::ErrorCode::self_connection;
+  else if (h.seed && state_ == State::complete) answer.refusal = wire::ErrorCode::seeding_too;
   else if (banned_.count(p->key) || s_.reputation.banned(p->key, std::chrono::system_clock::now())) {
     note_ban(p->key, s_.reputation.find(p->key) ? s_.reputation.find(p->key)->reason : "banned");
     answer.refusal = wire::ErrorCode::banned;
@@ -83,7 +88,11 @@ void Torrent::welcome(Peer& p) {
   }
   p.conn->send_with_payload(wire::BitfieldMsg{}, std::vector<std::uint8_t>(told.bytes().begin(), told.bytes().end()));
   refresh_parallel_interest();  // a second peer: extra connections to the first go idle
-  event(EventKind::peer_connected, fmt::format("{} ({})", p.conn->label(), p.dialled() ? "outgoing" : "incoming"));
+  // "(outgoing, tracker)", "(incoming, relay)": the direction, then how the peer was reached.
+  PeerOrigin origin = origin_of(p);
+  std::string_view how = origin == PeerOrigin::incoming ? std::string_view() : peer_origin_name(origin);
+  event(EventKind::peer_connected, fmt::format("{} ({}{}{})", p.conn->label(), p.dialled() ? "outgoing" : "incoming",
+                                               how.empty() ? "" : ", ", how));
 }
 
 // ---- messages ------------------------------------------------------------------------------------
@@ -135,6 +144,16 @@ void Torrent::handle(Peer& p, const wire::BitfieldMsg&, std::span<const std::uin
   picker_.add_peer(p.has);
   set_interest(p);
   if (initial_seeding_) show(initial_seeding_->bitfield(p.key, p.has));
+  close_if_both_complete(p);
+}
+
+void Torrent::close_if_both_complete(Peer& p) {
+  // Two seeders have nothing to exchange; now that both ends dial they would otherwise
+  // meet at every announce and keep an idle connection each. (Seeders say so in their
+  // handshake and part at once, "seeding_too"; this catches a peer that completed since.)
+  if (state_ != State::complete || meta_->piece_count() == 0 || p.has.count() != meta_->piece_count()) return;
+  if (p.dialled() && p.listen_address) dir_.refuse_forever(*p.listen_address, "a seeder too: nothing to exchange");
+  p.conn->close(CloseReason::both_complete);
 }
 
 void Torrent::handle(Peer& p, const wire::Have& h, std::span<const std::uint8_t>) {
@@ -146,6 +165,7 @@ void Torrent::handle(Peer& p, const wire::Have& h, std::span<const std::uint8_t>
   if (initial_seeding_) show(initial_seeding_->have(p.key, h.piece));
   if (!p.am_interested && picker_.wants(h.piece) && state_ == State::running) set_interest(p);
   request_more(p);
+  close_if_both_complete(p);
 }
 
 void Torrent::handle(Peer& p, const wire::Request& r, std::span<const std::uint8_t>) {
@@ -196,7 +216,7 @@ void Torrent::handle(Peer& p, const wire::ErrorMsg& e, std::span<const std::uint
   auto code = wire::parse_error_code(e.code);
   bool never_again = code == wire::ErrorCode::unknown_info_hash || code == wire::ErrorCode::info_hash_mismatch ||
                      code == wire::ErrorCode::version_mismatch || code == wire::ErrorCode::self_connection ||
-                     code == wire::ErrorCode::encryption_required;
+                     code == wire::ErrorCode::encryption_required || code == wire::ErrorCode::seeding_too;
   if (never_again && p.dialled() && p.listen_address)
     dir_.refuse_forever(*p.listen_address, fmt::format("peer reported {}: {}", e.code, e.message));
   p.conn->close(CloseReason::peer_refused, fmt::format("{}: {}", e.code, e.message));
@@ -204,7 +224,7 @@ void Torrent::handle(Peer& p, const wire::ErrorMsg& e, std::span<const std::uint
 
 void Torrent::handle(Peer& p, const wire::Pex& x, std::span<const std::uint8_t>) {
   if (!p.pex.accept_incoming(Clock::now())) return;  // too frequent: ignored
-  if (state_ == State::running) add_peers(x.added, PeerDirectory::Source::pex, p.key, p.conn->remote_ip());
+  if (dials()) add_peers(x.added, PeerDirectory::Source::pex, p.key, p.conn->peer_ip());
 }
 
 void Torrent::check_block_bounds(std::uint32_t piece, std::uint32_t begin, std::uint32_t length, const char* what) {
@@ -533,7 +553,7 @@ void Torrent::ban(const std::string& key, const std::string& reason) {
   note_ban(key, reason);
   for (auto& [id, p] : std::map(peers_))
     if (p.reputation_key == key) {
-      if (!p.dialled()) s_.note_inbound_ban(p.conn->remote_ip());
+      if (!p.dialled()) s_.note_inbound_ban(p.conn->peer_ip());
       p.conn->close(CloseReason::banned, reason);
     }
 }
@@ -546,7 +566,7 @@ void Torrent::score_close(const Peer& p, CloseReason reason, const std::string& 
   else return;
   std::string why = fmt::format("{}: {}", close_reason_name(reason), detail);
   if (s_.reputation.record(p.reputation_key, e, why, std::chrono::system_clock::now())) {
-    if (!p.dialled()) s_.note_inbound_ban(p.conn->remote_ip());
+    if (!p.dialled()) s_.note_inbound_ban(p.conn->peer_ip());
     note_ban(p.reputation_key, s_.reputation.find(p.reputation_key)->reason);
   }
 }
@@ -577,7 +597,12 @@ void Torrent::on_all_pieces() {
   if (!opt_.keep_seeding) {
     for (auto& [id, p] : std::map(peers_)) p.conn->close(CloseReason::shutting_down, "download complete");
     if (s_.running && s_.finished()) s_.shutdown();
+    return;
   }
+  std::vector<std::uint64_t> ids;
+  for (auto& [id, p] : peers_) ids.push_back(id);
+  for (auto id : ids)
+    if (auto it = peers_.find(id); it != peers_.end() && it->second.conn->handshaken()) close_if_both_complete(it->second);
 }
 
 }  // namespace p2p

@@ -82,6 +82,8 @@ std::size_t Api::body_limit(std::string_view, std::string_view target) const {
 }
 
 void Api::handle(const HttpRequest& request, HttpResponse& response, net::HttpDone done) {
+  if (rendezvous_on_ && request.method == kGet && split_target(request.target).first == "/rendezvous")
+    return rendezvous(request, response, done);
   start_detached(serve(request, Clock::now(), response), [done, &response](std::exception_ptr e) {
     if (e) net::error_response(response, 500, "internal error while answering");  // serve() itself failed
     done();
@@ -134,6 +136,8 @@ Task<void> Api::route(const HttpRequest& request, Clock::time_point now, HttpRes
   else if (path == "/stats") allow_only(Endpoint::stats, kGet);
   else if (path == "/metrics") allow_only(Endpoint::metrics, kGet);
   else if (path == "/" || path == "/index.html") allow_only(Endpoint::dashboard, kGet);
+  else if (path == "/relay" && rendezvous_on_) allow_only(Endpoint::relay, kGet);
+  else if (path == "/rendezvous" && rendezvous_on_) allow_only(Endpoint::rendezvous, kGet);  // not GET: 405
   else refuse(404, fmt::format("no such endpoint: {} {:?}", std::string(request.method),
                                std::string(path.substr(0, 200))));
 
@@ -148,6 +152,7 @@ Task<void> Api::route(const HttpRequest& request, Clock::time_point now, HttpRes
     case Endpoint::meta: return meta(path.substr(6), out);
     case Endpoint::stats: return stats(out);
     case Endpoint::metrics: return metrics(out);
+    case Endpoint::relay: relay(request, out); return Task<void>::ready();
     case Endpoint::dashboard:
       out.content_type = "text/html; charset=utf-8";
       out.body = dashboard_html();
@@ -204,11 +209,100 @@ Task<void> Api::announce(const HttpRequest& request, Clock::time_point now, Http
   auto o = std::back_inserter(out.body);
   fmt::format_to(o, "{{\"interval\":{},\"peers\":[", options_.interval_seconds);
   bool first = true;
+  std::string swarm_hex;
   for (const PeerEntry& p : reply.peers) {
-    fmt::format_to(o, "{}{{\"ip\":\"{}\",\"port\":{}}}", first ? "" : ",", p.ip, p.port);
+    // A member that waits for rendezvous (it cannot be dialled: behind a NAT) is told to
+    // dial this announcer now, while this announcer dials it: both ends at once. Two
+    // seeders have nothing to exchange.
+    bool told = false;
+    if (rendezvous_on_ && in.event != Event::stopped && !(in.left == 0 && p.seeder) &&
+        board_.polling(p.ip, p.port, now)) {
+      if (swarm_hex.empty()) swarm_hex = to_hex(in.info_hash);
+      told = board_.post(p.ip, p.port, RendezvousNote{swarm_hex, std::string(in.ip), in.port, {}}, now);
+    }
+    fmt::format_to(o, "{}{{\"ip\":\"{}\",\"port\":{}{}}}", first ? "" : ",", p.ip, p.port,
+                   told ? ",\"rendezvous\":true" : "");
     first = false;
   }
-  fmt::format_to(o, "],\"seeders\":{},\"leechers\":{}}}", r.seeders, r.leechers);
+  fmt::format_to(o, "],\"seeders\":{},\"leechers\":{}", r.seeders, r.leechers);
+  if (rendezvous_on_) {
+    fmt::format_to(o, ",\"rendezvous\":true");
+    if (rendezvous_.issue_relay_ticket) fmt::format_to(o, ",\"relay_port\":{}", rendezvous_.relay_port);
+  }
+  out.body += '}';
+}
+
+// --- rendezvous and relay (docs/TRACKER.md "Across NATs") ---------------------------------------
+
+void Api::fill_poll_answer(HttpResponse& out, const std::string& ip, std::uint16_t port,
+                           const std::vector<RendezvousNote>& notes) {
+  json list = json::array();
+  for (const auto& n : notes) {
+    json e{{"swarm", n.swarm}, {"ip", n.ip}, {"port", n.port}};
+    if (!n.relay_ticket.empty()) e["relay"] = json{{"ticket", n.relay_ticket}, {"port", rendezvous_.relay_port}};
+    list.push_back(std::move(e));
+  }
+  json answer{{"notes", std::move(list)}, {"ip", ip}, {"port", port}};
+  auto reachable = board_.reachable(ip, port);
+  answer["reachable"] = reachable ? json(*reachable) : json(nullptr);
+  out.body = answer.dump();
+}
+
+void Api::rendezvous(const HttpRequest& request, HttpResponse& out, net::HttpDone done) {
+  out.reset();
+  constexpr std::string_view ep = "rendezvous";
+  auto now = Clock::now();
+  std::string ip(request.remote_ip);
+  std::uint16_t port = 0;
+  try {
+    if (!query_.parse(split_target(request.target).second)) refuse(400, fmt::format("{}: {}", ep, query_.error()));
+    port = static_cast<std::uint16_t>(parse_uint(ep, "port", required(query_, ep, "port"), 65535));
+    if (port == 0) refuse(400, "rendezvous: port must be in 1-65535, got 0");
+  } catch (const HttpError& e) {
+    net::error_response(out, e.status, e.message);
+    pending_.count_request(Endpoint::rendezvous, out.status);
+    return done();
+  }
+  // The first poll of a member (and one every kProbeInterval) makes the tracker try to
+  // connect back: the answer says whether the member can be dialled from outside.
+  if (rendezvous_.probe && board_.probe_due(ip, port, now)) {
+    board_.probe_started(ip, port, now);
+    rendezvous_.probe(ip, port, [this, ip, port](bool ok) {
+      bool first = !board_.reachable(ip, port).has_value();
+      board_.set_reachable(ip, port, ok, Clock::now());
+      if (first) board_.wake(ip, port);  // the member learns it now, not in kHold
+    });
+  }
+  auto answered = [this, &out, done, ip, port](std::vector<RendezvousNote> notes) {
+    fill_poll_answer(out, ip, port, notes);
+    pending_.count_request(Endpoint::rendezvous, out.status);
+    done();
+  };
+  if (board_.wait(ip, port, answered, now) == RendezvousBoard::WaitResult::refused) {
+    net::error_response(out, 503, fmt::format("rendezvous: too many open polls from {} or in all; retry later", ip));
+    pending_.count_request(Endpoint::rendezvous, out.status);
+    done();
+  }
+}
+
+void Api::relay(const HttpRequest& request, HttpResponse& out) {
+  constexpr std::string_view ep = "relay";
+  if (!rendezvous_.issue_relay_ticket) refuse(404, "relay: this tracker runs no relay (p2p-tracker --relay)");
+  Digest swarm = parse_hash(ep, "swarm", required(query_, ep, "swarm"));
+  auto port = static_cast<std::uint16_t>(parse_uint(ep, "port", required(query_, ep, "port"), 65535));
+  std::string to_ip(required(query_, ep, "to_ip"));
+  auto to_port = static_cast<std::uint16_t>(parse_uint(ep, "to_port", required(query_, ep, "to_port"), 65535));
+  if (port == 0 || to_port == 0) refuse(400, "relay: port and to_port must be in 1-65535");
+  auto now = Clock::now();
+  if (to_ip.size() > 64 || !board_.polling(to_ip, to_port, now))
+    refuse(404, fmt::format("relay: {}:{} is not waiting for rendezvous at this tracker", to_ip.substr(0, 64), to_port));
+  std::string swarm_hex = to_hex(swarm);
+  std::string ticket = rendezvous_.issue_relay_ticket(swarm_hex);
+  if (!board_.post(to_ip, to_port, RendezvousNote{swarm_hex, std::string(request.remote_ip), port, ticket}, now))
+    refuse(429, fmt::format("relay: {}:{} was told about {}:{} less than {} s ago", to_ip, to_port,
+                            std::string(request.remote_ip), port,
+                            std::chrono::duration_cast<std::chrono::seconds>(RendezvousBoard::kPairInterval).count()));
+  out.body = json{{"ticket", ticket}, {"relay_port", rendezvous_.relay_port}}.dump();
 }
 
 Task<void> Api::scrape(HttpResponse& out) {

@@ -13,12 +13,23 @@
 #include "net/http_handler.hpp"
 #include "tracker/metrics.hpp"
 #include "tracker/query.hpp"
+#include "tracker/rendezvous_board.hpp"
 #include "tracker/tracker_store.hpp"
 
 namespace p2p::tracker {
 
 struct ApiOptions {
   int interval_seconds = 60;
+};
+
+// Rendezvous and relay (docs/TRACKER.md "Across NATs"): the edge supplies what needs sockets.
+struct RendezvousOptions {
+  // Connects to ip:port and reports whether it accepted (the connect-back probe that
+  // tells a member whether it can be dialled from outside). Empty: no probes.
+  std::function<void(const std::string& ip, std::uint16_t port, std::function<void(bool)> done)> probe;
+  // The relay (p2p-tracker --relay): a fresh ticket for a swarm, and the relay's port.
+  std::function<std::string(const std::string& swarm_hex)> issue_relay_ticket;
+  std::uint16_t relay_port = 0;
 };
 
 class Api final : public net::HttpHandler {
@@ -45,6 +56,18 @@ class Api final : public net::HttpHandler {
   Task<void> refresh_withdrawn();
   Task<Gauges> gauges();
 
+  // Turns on GET /rendezvous (long polls) and the notes announces post to them;
+  // with a ticket issuer, GET /relay too.
+  void enable_rendezvous(RendezvousOptions options) {
+    rendezvous_ = std::move(options);
+    rendezvous_on_ = true;
+  }
+  // Every 1 s or so: answers polls held for RendezvousBoard::kHold.
+  void expire_polls(Clock::time_point now) { board_.expire(now); }
+  // At stop: answers every open poll (the server waits for every answer).
+  void close_polls() { board_.close_all(); }
+  const RendezvousBoard& rendezvous_board() const { return board_; }
+
   void set_connection_count(std::function<std::size_t()> open_connections) {
     open_connections_ = std::move(open_connections);
   }
@@ -62,6 +85,11 @@ class Api final : public net::HttpHandler {
   Task<void> meta(std::string_view hash_hex, net::HttpResponse& out);
   Task<void> stats(net::HttpResponse& out);
   Task<void> metrics(net::HttpResponse& out);
+  // GET /rendezvous: answered later, outside serve() (a long poll).
+  void rendezvous(const net::HttpRequest& request, net::HttpResponse& out, net::HttpDone done);
+  void relay(const net::HttpRequest& request, net::HttpResponse& out);
+  void fill_poll_answer(net::HttpResponse& out, const std::string& ip, std::uint16_t port,
+                        const std::vector<RendezvousNote>& notes);
 
   SwarmStore& swarms_;
   CatalogStore& catalog_;
@@ -76,6 +104,9 @@ class Api final : public net::HttpHandler {
   Query query_;
   // Info hashes withdrawn by their owner: announces for them answer "withdrawn".
   std::set<Digest> withdrawn_;
+  bool rendezvous_on_ = false;
+  RendezvousOptions rendezvous_;
+  RendezvousBoard board_;
 };
 
 }  // namespace p2p::tracker

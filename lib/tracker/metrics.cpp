@@ -20,6 +20,8 @@ std::string_view endpoint_name(Endpoint e) {
     case Endpoint::stats: return "stats";
     case Endpoint::metrics: return "metrics";
     case Endpoint::dashboard: return "dashboard";
+    case Endpoint::rendezvous: return "rendezvous";
+    case Endpoint::relay: return "relay";
     default: return "other";
   }
 }

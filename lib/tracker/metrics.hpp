@@ -10,7 +10,7 @@
 
 namespace p2p::tracker {
 
-enum class Endpoint { announce, scrape, files, lookup, publish, withdraw, meta, stats, metrics, dashboard, other, count_ };
+enum class Endpoint { announce, scrape, files, lookup, publish, withdraw, meta, stats, metrics, dashboard, rendezvous, relay, other, count_ };
 std::string_view endpoint_name(Endpoint e);
 
 // Point-in-time values the stores supply when rendering.

@@ -12,8 +12,11 @@
 #include <memory>
 #include <random>
 
+#include <asio/experimental/awaitable_operators.hpp>
+
 #include "base/error.hpp"
 #include "net/http_server.hpp"
+#include "net/use_tuple.hpp"
 #include "tracker/api.hpp"
 #include "tracker/embedded_store.hpp"
 #include "tracker/redis_catalog_store.hpp"
@@ -75,6 +78,35 @@ class Job {
 
 Task<void> expire_task(Api& api) { co_await api.expire(Clock::now()); }
 
+// The connect-back probe behind GET /rendezvous: can the member be dialled at the
+// address it announced? A connect that completes within kProbeTimeout says yes; the
+// connection is closed at once (the member sees a connection that never speaks).
+// At most kMaxProbes run at once; beyond that a member's reachability stays unknown.
+constexpr auto kProbeTimeout = std::chrono::seconds(3);
+constexpr std::size_t kMaxProbes = 256;
+
+void probe(asio::io_context& io, std::shared_ptr<std::size_t> running, const std::string& ip, std::uint16_t port,
+           std::function<void(bool)> done) {
+  std::error_code ec;
+  auto address = asio::ip::make_address(ip, ec);
+  if (ec || *running >= kMaxProbes) return;
+  ++*running;
+  asio::co_spawn(
+      io,
+      [&io, running, endpoint = asio::ip::tcp::endpoint(address, port), done = std::move(done)]() -> asio::awaitable<void> {
+        using namespace asio::experimental::awaitable_operators;
+        asio::ip::tcp::socket socket(io);
+        asio::steady_timer deadline(io, kProbeTimeout);
+        auto result = co_await (socket.async_connect(endpoint, kUseTuple) || deadline.async_wait(kUseTuple));
+        bool ok = result.index() == 0 && !std::get<0>(std::get<0>(result));
+        std::error_code ignored;
+        socket.close(ignored);
+        --*running;
+        done(ok);
+      },
+      asio::detached);
+}
+
 // The three stores and, for Redis, the connection they share.
 struct Stores {
   std::unique_ptr<RedisClient> redis;
@@ -127,12 +159,19 @@ void run_tracker(const TrackerConfig& config, const std::function<void(const std
   http.max_connections = net::limits::kMaxConnections;
   net::HttpServer server(io, api, http);
   api.set_connection_count([&server] { return server.open_connections(); });
+  RendezvousOptions rendezvous;
+  auto probes = std::make_shared<std::size_t>(0);
+  rendezvous.probe = [&io, probes](const std::string& ip, std::uint16_t port, std::function<void(bool)> done) {
+    probe(io, probes, ip, port, std::move(done));
+  };
+  api.enable_rendezvous(std::move(rendezvous));
   if (stores.redis) stores.redis->start();  // Redis down at start: serve 503 until it comes
   if (!stores.redis) run_now(api.refresh_withdrawn());  // Redis: with the first flush
   server.start();
 
   // Sweep often enough that a peer is gone within ~2.5 intervals of its last announce.
-  asio::steady_timer expiry(io), flush(io);
+  asio::steady_timer expiry(io), flush(io), polls(io);
+  every(polls, std::chrono::milliseconds(1000), [&] { api.expire_polls(Clock::now()); });
   Job expire_job("dead-peer sweep"), flush_job("flush");
   auto sweep_period = std::chrono::milliseconds(std::max(250, config.interval_seconds * 1000 / 2));
   every(expiry, sweep_period, [&] { expire_job.run(expire_task(api)); });
@@ -144,6 +183,8 @@ void run_tracker(const TrackerConfig& config, const std::function<void(const std
     server.stop();
     expiry.cancel();
     flush.cancel();
+    polls.cancel();
+    api.close_polls();  // held long polls: the server waits for every answer
     // A shared store gets this process's last counters, then the connection
     // closes (a down Redis fails the flush at once, a stuck one within the
     // command timeout), which ends io.run().

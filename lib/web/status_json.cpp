@@ -124,7 +124,8 @@ std::string status_json(const SessionSnapshot& s, const NodeIdentity& id, const 
             {"avg_hash_seconds", s.avg_hash_seconds},
             {"avg_write_seconds", s.avg_write_seconds},
             {"piece_buffer_bytes", s.piece_buffer_bytes},
-            {"piece_buffer_budget", s.piece_buffer_budget}};
+            {"piece_buffer_budget", s.piece_buffer_budget},
+            {"reachability", s.reachability}};
   json counters{{"recv_payload_bytes", c.recv_payload_bytes},
                 {"sent_payload_bytes", c.sent_payload_bytes},
                 {"recv_redundant_bytes", c.recv_redundant_bytes},

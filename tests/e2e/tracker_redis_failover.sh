@@ -39,7 +39,9 @@ kill -9 "$TRACKER_A"
 wait "$TRACKER_A" 2>/dev/null || true
 pass "tracker A killed at ${v} of $SIZE bytes"
 # A seeder that only B can introduce (A is gone), then the first seeder goes away.
-start seed2 "$BIN/p2p-seed" --meta "$M" --source "$T/s2/f.bin" --host 127.0.0.1 --port 0 --json
+# Capped too: seed2 dials the download as soon as B names it (both ends dial), and the
+# download must still be running at its next announce to A (interval 5 s) to notice A is gone.
+start seed2 "$BIN/p2p-seed" --meta "$M" --source "$T/s2/f.bin" --host 127.0.0.1 --port 0 --max-upload-rate 1M --json
 SEED2_PORT=$PORT
 kill -9 "$SEED1"
 wait "$DL" || fail "download failed after tracker A died: $(tail -n 3 "$T/dl.err")"

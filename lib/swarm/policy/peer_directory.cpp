@@ -124,6 +124,18 @@ void PeerDirectory::refuse_forever(const wire::PeerAddress& a, const std::string
 
 void PeerDirectory::ban(const wire::PeerAddress& a, const std::string& why) { refuse_forever(a, "banned: " + why); }
 
+void PeerDirectory::rendezvous(const wire::PeerAddress& a, Clock::time_point now) {
+  auto it = peers_.find(a);
+  if (it == peers_.end()) return;  // add() it first (it may have been refused: directory full)
+  it->second.rendezvous = true;
+  if (!it->second.dead) it->second.next_try = now;
+}
+
+bool PeerDirectory::met_by_rendezvous(const wire::PeerAddress& a) const {
+  auto it = peers_.find(a);
+  return it != peers_.end() && it->second.rendezvous;
+}
+
 void PeerDirectory::incoming(const wire::PeerAddress& a) {
   if (!peers_.count(a) && peers_.size() >= kMaxKnownPeers) return;
   ++peers_[a].incoming;

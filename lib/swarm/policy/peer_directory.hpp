@@ -65,6 +65,11 @@ class PeerDirectory {
   void incoming(const wire::PeerAddress& a);
   void incoming_closed(const wire::PeerAddress& a);
   void ban(const wire::PeerAddress& a, const std::string& why);
+  // A tracker's rendezvous: that peer dials us now (it waits behind a NAT, or we do), so
+  // we dial it now too, whatever its back-off says, so that both SYNs cross. Not for a
+  // dead address. Remembered: a connection it gives was punched (session_snapshot.hpp).
+  void rendezvous(const wire::PeerAddress& a, Clock::time_point now);
+  bool met_by_rendezvous(const wire::PeerAddress& a) const;
 
   // True while some peer may still be reached (connected, connecting, or retries left).
   bool any_hope() const;
@@ -88,6 +93,7 @@ class PeerDirectory {
     int open = 0, connecting = 0, incoming = 0;
     Clock::time_point next_try{};
     bool dead = false;
+    bool rendezvous = false;
     std::string last_error;
   };
   void backoff(Record& r, const std::string& why, Clock::time_point now);

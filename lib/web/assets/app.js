@@ -74,6 +74,9 @@ function renderStatus(st) {
   $("hashq").textContent = st.node.hash_queue_depth;
   $("wlat").textContent = (st.node.avg_write_seconds * 1000).toFixed(1) + " ms";
   $("add").hidden = !st.node.can_add;
+  const reach = st.node.reachability || [];
+  $("reach").hidden = reach.length === 0;
+  $("reach").textContent = reach.join(" · ");
   const tb = $("files").tBodies[0]; tb.replaceChildren();
   if (!state.selected && st.files.length) state.selected = st.files[0].info_hash;
   for (const f of st.files) {
