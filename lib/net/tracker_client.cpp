@@ -335,10 +335,11 @@ asio::awaitable<AnnounceResponse> announce_async(std::string tracker, AnnounceRe
   co_return parse_announce_answer(tracker, a.body);
 }
 
-asio::awaitable<RendezvousAnswer> rendezvous_poll_async(std::string tracker, std::uint16_t port,
+asio::awaitable<RendezvousAnswer> rendezvous_poll_async(std::string tracker, std::uint16_t port, bool reachability_known,
                                                         std::chrono::milliseconds timeout) {
   if (port == 0) fail(tracker, "cannot poll for rendezvous: port 0");
-  HttpAnswer a = co_await http_exchange_async(tracker, "GET", fmt::format("/rendezvous?port={}", port), {}, timeout);
+  std::string target = fmt::format("/rendezvous?port={}{}", port, reachability_known ? "" : "&reachable=unknown");
+  HttpAnswer a = co_await http_exchange_async(tracker, "GET", target, {}, timeout);
   co_return parse_rendezvous_answer(tracker, a.body);
 }
 

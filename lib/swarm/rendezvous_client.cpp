@@ -63,7 +63,8 @@ asio::awaitable<void> RendezvousClient::poll(std::string tracker) {
     int wait_seconds = 0;
     try {
       auto answer = co_await tracker_client::rendezvous_poll_async(
-          tracker, host_.rendezvous_port(), std::chrono::duration_cast<std::chrono::milliseconds>(kPollTimeout));
+          tracker, host_.rendezvous_port(), trackers_[tracker].reachable.has_value(),
+          std::chrono::duration_cast<std::chrono::milliseconds>(kPollTimeout));
       failures = 0;
       if (host_.rendezvous_stopping()) break;
       note_reachability(tracker, answer);

@@ -278,6 +278,10 @@ void Api::rendezvous(const HttpRequest& request, HttpResponse& out, net::HttpDon
     pending_.count_request(Endpoint::rendezvous, out.status);
     done();
   };
+  // A member that does not know yet whether it can be dialled (it just started) learns
+  // what an earlier probe found at once, not after kHold.
+  if (query_.get("reachable") == std::string_view("unknown") && board_.reachable(ip, port).has_value())
+    return answered({});
   if (board_.wait(ip, port, answered, now) == RendezvousBoard::WaitResult::refused) {
     net::error_response(out, 503, fmt::format("rendezvous: too many open polls from {} or in all; retry later", ip));
     pending_.count_request(Endpoint::rendezvous, out.status);
