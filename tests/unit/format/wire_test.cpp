@@ -142,3 +142,22 @@ TEST_CASE("error codes round-trip by name; unknown names stay unknown", "[wire]"
     CHECK(wire::parse_error_code(wire::error_code_name(c)) == c);
   CHECK(wire::parse_error_code("handshake refused") == wire::ErrorCode::unknown);
 }
+
+TEST_CASE("a seeder's handshake says so; absent means not a seeder; a non-boolean is refused", "[wire]") {
+  Handshake hs;
+  hs.info_hash.fill(0x01);
+  hs.peer_id = std::string(40, 'd');
+  hs.listen_port = 6881;
+  CHECK(encode(hs).find("\"seed\"") == std::string::npos);  // old peers see what they always saw
+  hs.seed = true;
+  auto m = decode_one(encode(hs));
+  REQUIRE(std::holds_alternative<Handshake>(m));
+  CHECK(std::get<Handshake>(m).seed);
+  std::string base = "{\"type\":\"handshake\",\"protocol\":\"p2p-share\",\"version\":1,\"info_hash\":\"" +
+                     std::string(64, 'a') + "\",\"peer_id\":\"" + std::string(40, 'b') + "\",\"listen_port\":1";
+  CHECK_FALSE(std::get<Handshake>(decode_one(frame(base + "}"))).seed);
+  FrameDecoder d;
+  d.feed(bytes(frame(base + ",\"seed\":\"yes\"}")));
+  CHECK_THROWS_AS(d.next(), ProtocolError);
+  CHECK(parse_error_code("seeding_too") == ErrorCode::seeding_too);
+}

@@ -331,3 +331,95 @@ TEST_CASE("two files with one name: both listed, a lookup by the name is 409 nam
   CHECK(text.find(parse_meta(m2, "t").info_hash_hex()) != std::string::npos);
   CHECK(f.get_json("/lookup?info_hash=" + parse_meta(m1, "t").info_hash_hex())["file"]["name"] == "same.txt");
 }
+
+TEST_CASE("rendezvous: a polling member is told to dial an announcer; relay tickets reach it", "[tracker][rendezvous]") {
+  Fixture f;
+  std::vector<std::string> probed;
+  std::function<void(bool)> probe_done;
+  RendezvousOptions options;
+  options.probe = [&](const std::string& ip, std::uint16_t port, std::function<void(bool)> done) {
+    probed.push_back(ip + ":" + std::to_string(port));
+    probe_done = std::move(done);
+  };
+  int tickets = 0;
+  options.issue_relay_ticket = [&](const std::string& swarm) {
+    CHECK(swarm == H);
+    ++tickets;
+    return std::string(64, 'c');
+  };
+  options.relay_port = 6970;
+  f.api.enable_rendezvous(options);
+
+  // Member A (behind a NAT at 10.0.0.1) announces, then polls.
+  f.call("GET", f.announce_url(P1, 6881, 0, "&event=started"), {}, "10.0.0.1");
+  REQUIRE(f.res.status == 200);
+  auto announced = json::parse(f.res.body);
+  CHECK(announced["rendezvous"] == true);
+  CHECK(announced["relay_port"] == 6970);
+  HttpResponse poll;
+  bool answered = false;
+  auto done_fn = +[](void* flag) { *static_cast<bool*>(flag) = true; };
+  std::string_view target = "/rendezvous?port=6881";
+  f.api.handle(HttpRequest{"GET", target, {}, "10.0.0.1", {}}, poll, net::HttpDone(done_fn, &answered));
+  CHECK_FALSE(answered);  // held
+  REQUIRE(probed == std::vector<std::string>{"10.0.0.1:6881"});
+  probe_done(false);  // the probe found it cannot be dialled: the poll learns it at once
+  REQUIRE(answered);
+  auto first = json::parse(poll.body);
+  CHECK(first["reachable"] == false);
+  CHECK(first["ip"] == "10.0.0.1");
+  CHECK(first["notes"].empty());
+
+  // A polls again; B (10.0.0.2) announces and gets A flagged, A's poll gets B's address.
+  answered = false;
+  f.api.handle(HttpRequest{"GET", target, {}, "10.0.0.1", {}}, poll, net::HttpDone(done_fn, &answered));
+  CHECK_FALSE(answered);
+  f.call("GET", f.announce_url(P2, 7000, 100, "&event=started"), {}, "10.0.0.2");
+  auto b = json::parse(f.res.body);
+  REQUIRE(b["peers"].size() == 1);
+  CHECK(b["peers"][0]["ip"] == "10.0.0.1");
+  CHECK(b["peers"][0]["rendezvous"] == true);
+  REQUIRE(answered);
+  auto note = json::parse(poll.body);
+  REQUIRE(note["notes"].size() == 1);
+  CHECK(note["notes"][0]["swarm"] == H);
+  CHECK(note["notes"][0]["ip"] == "10.0.0.2");
+  CHECK(note["notes"][0]["port"] == 7000);
+  CHECK_FALSE(note["notes"][0].contains("relay"));
+
+  // B asks for a relay to A (A polls again meanwhile): both get the same ticket.
+  answered = false;
+  f.api.handle(HttpRequest{"GET", target, {}, "10.0.0.1", {}}, poll, net::HttpDone(done_fn, &answered));
+  auto offer = f.get_json("/relay?swarm=" + H + "&port=7000&to_ip=10.0.0.1&to_port=6881");
+  CHECK(offer["ticket"] == std::string(64, 'c'));
+  CHECK(offer["relay_port"] == 6970);
+  REQUIRE(answered);
+  auto relayed = json::parse(poll.body);
+  REQUIRE(relayed["notes"].size() == 1);
+  CHECK(relayed["notes"][0]["relay"]["ticket"] == std::string(64, 'c'));
+  CHECK(relayed["notes"][0]["relay"]["port"] == 6970);
+  CHECK(tickets == 1);
+  // Nobody waits at 10.0.0.9: no ticket is issued for it.
+  f.call("GET", "/relay?swarm=" + H + "&port=7000&to_ip=10.0.0.9&to_port=1");
+  CHECK(f.res.status == 404);
+  CHECK(tickets == 1);
+  f.call("GET", "/relay?swarm=nothex&port=7000&to_ip=10.0.0.1&to_port=6881");
+  CHECK(f.res.status == 400);
+  // Two seeders are never told about each other.
+  answered = false;
+  f.api.handle(HttpRequest{"GET", target, {}, "10.0.0.1", {}}, poll, net::HttpDone(done_fn, &answered));
+  f.call("GET", f.announce_url(std::string(40, '3'), 7001, 0, "&event=started"), {}, "10.0.0.3");
+  CHECK_FALSE(answered);
+  f.api.close_polls();
+  CHECK(answered);
+}
+
+TEST_CASE("rendezvous endpoints are off unless enabled", "[tracker][rendezvous]") {
+  Fixture f;
+  f.call("GET", "/rendezvous?port=6881");
+  CHECK(f.res.status == 404);
+  f.call("GET", "/relay?swarm=" + H + "&port=1&to_ip=10.0.0.1&to_port=1");
+  CHECK(f.res.status == 404);
+  auto a = f.get_json(f.announce_url(P1, 6881, 0, "&event=started"));
+  CHECK_FALSE(a.contains("rendezvous"));
+}

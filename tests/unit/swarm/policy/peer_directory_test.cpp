@@ -102,3 +102,39 @@ TEST_CASE("the directory is bounded", "[directory]") {
     d.add({"10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250), 1000}, Src::pex);
   CHECK(d.size() == PeerDirectory::kMaxKnownPeers);
 }
+
+TEST_CASE("a rendezvous dials at once whatever the back-off, never a dead address", "[directory]") {
+  PeerDirectory d(1);
+  wire::PeerAddress a{"10.0.0.1", 1}, dead{"10.0.0.2", 2};
+  auto t = Clock::now();
+  d.add(a, Src::tracker);
+  d.add(dead, Src::tracker);
+  for (auto& p : d.to_dial(t, 10)) d.dialling(p);
+  d.dial_failed(a, "connection timed out", t);
+  d.dial_failed(a, "connection timed out", t);  // second failure: a back-off of a second
+  d.refuse_forever(dead, "unknown_info_hash");
+  CHECK(d.to_dial(t, 10).empty());
+  CHECK_FALSE(d.met_by_rendezvous(a));
+  d.rendezvous(a, t);
+  d.rendezvous(dead, t);
+  auto plan = d.to_dial(t, 10);
+  REQUIRE(plan.size() == 1);
+  CHECK(plan[0] == a);
+  CHECK(d.met_by_rendezvous(a));
+  // Unknown addresses are not added by a rendezvous (add() decides, with its limits).
+  d.rendezvous(wire::PeerAddress{"10.0.0.3", 3}, t);
+  CHECK(d.size() == 2);
+}
+
+TEST_CASE("LAN hints are tried a few times, like gossip", "[directory]") {
+  PeerDirectory d(1);
+  wire::PeerAddress l{"192.168.1.7", 6881};
+  d.add(l, Src::lan);
+  auto t = Clock::now();
+  for (int i = 0; i < PeerDirectory::kMaxPexDialAttempts; ++i) {
+    CHECK_FALSE(d.gave_up(l));
+    d.dialling(l);
+    d.dial_failed(l, "connection refused", t);
+  }
+  CHECK(d.gave_up(l));
+}
