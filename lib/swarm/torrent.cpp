@@ -372,6 +372,8 @@ void Torrent::send_pex(Clock::time_point now) {
   std::set<wire::PeerAddress> known;
   for (auto& [id, p] : peers_)
     if (p.listen_address && p.conn->handshaken()) known.insert(*p.listen_address);
+  std::erase_if(seeders_parted_, [&](const auto& s) { return now - s.second > kSeederGossipTime; });
+  for (const auto& [addr, when] : seeders_parted_) known.insert(addr);
   for (auto& [id, p] : peers_) {
     if (!p.conn->handshaken()) continue;
     auto others = known;

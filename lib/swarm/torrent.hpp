@@ -138,6 +138,7 @@ class Torrent final : public ConnectionHandler {
   void check_block_bounds(std::uint32_t piece, std::uint32_t begin, std::uint32_t length, const char* what);
   void set_interest(Peer& p);
   void close_if_both_complete(Peer& p);
+  void note_seeder(const wire::PeerAddress& a);  // a seeder we parted from (seeding_too)
   bool carries_requests(const Peer& p) const;  // false for an extra connection to a peer, in a swarm
   void refresh_parallel_interest();
 
@@ -186,6 +187,11 @@ class Torrent final : public ConnectionHandler {
   // tried a relay to it; both bounded by the directory's size.
   std::map<wire::PeerAddress, std::string> tracker_of_;
   std::map<wire::PeerAddress, Clock::time_point> relay_tried_;
+  // Seeders we parted from because we seed too: still alive and serving, so they stay in
+  // what we gossip for kSeederGossipTime (when seeders part, gossip would lose them).
+  std::map<wire::PeerAddress, Clock::time_point> seeders_parted_;
+  static constexpr std::size_t kMaxSeedersParted = limits::kMaxPexPeersPerMessage;
+  static constexpr auto kSeederGossipTime = std::chrono::minutes(10);
   bool state_dirty_ = false;
   bool selection_done_ = false;
   bool paused_ = false;

@@ -21,6 +21,7 @@ HandshakeAnswer Torrent::adopt(const std::shared_ptr<PeerConnection>& c, const w
     return answer;
   }
   if (theirs.seed && state_ == State::complete) {  // two seeders: nothing to exchange
+    if (theirs.listen_port != 0) note_seeder(wire::PeerAddress{c->peer_ip(), theirs.listen_port});
     answer.refusal = wire::ErrorCode::seeding_too;
     return answer;
   }
@@ -72,6 +73,7 @@ HandshakeAnswer Torrent::on_handshake(PeerConnection& c, const wire::Handshake& 
   if (answer.refusal) {
     if (p->listen_address && *answer.refusal != wire::ErrorCode::banned)
       dir_.refuse_forever(*p->listen_address, std::string(wire::error_code_name(*answer.refusal)));
+    if (p->listen_address && *answer.refusal == wire::ErrorCode::seeding_too) note_seeder(*p->listen_address);
     return answer;
   }
   welcome(*p);
@@ -147,12 +149,23 @@ void Torrent::handle(Peer& p, const wire::BitfieldMsg&, std::span<const std::uin
   close_if_both_complete(p);
 }
 
+void Torrent::note_seeder(const wire::PeerAddress& a) {
+  // Kept for gossip: a downloader we talk to should still hear of the seeders we parted from.
+  if (seeders_parted_.size() >= kMaxSeedersParted && !seeders_parted_.count(a)) {
+    auto oldest = std::min_element(seeders_parted_.begin(), seeders_parted_.end(),
+                                   [](const auto& x, const auto& y) { return x.second < y.second; });
+    seeders_parted_.erase(oldest);
+  }
+  seeders_parted_[a] = Clock::now();
+}
+
 void Torrent::close_if_both_complete(Peer& p) {
   // Two seeders have nothing to exchange; now that both ends dial they would otherwise
   // meet at every announce and keep an idle connection each. (Seeders say so in their
   // handshake and part at once, "seeding_too"; this catches a peer that completed since.)
   if (state_ != State::complete || meta_->piece_count() == 0 || p.has.count() != meta_->piece_count()) return;
   if (p.dialled() && p.listen_address) dir_.refuse_forever(*p.listen_address, "a seeder too: nothing to exchange");
+  if (p.listen_address) note_seeder(*p.listen_address);
   p.conn->close(CloseReason::both_complete);
 }
 
@@ -219,6 +232,7 @@ void Torrent::handle(Peer& p, const wire::ErrorMsg& e, std::span<const std::uint
                      code == wire::ErrorCode::encryption_required || code == wire::ErrorCode::seeding_too;
   if (never_again && p.dialled() && p.listen_address)
     dir_.refuse_forever(*p.listen_address, fmt::format("peer reported {}: {}", e.code, e.message));
+  if (code == wire::ErrorCode::seeding_too && p.listen_address) note_seeder(*p.listen_address);
   p.conn->close(CloseReason::peer_refused, fmt::format("{}: {}", e.code, e.message));
 }
 

@@ -9,7 +9,8 @@
 #   B  a public seeder serves a downloader behind a NAT;
 #   C  two port-preserving NATs: both ends dial at once (a punched hole), not relayed;
 #      time to the first verified piece <= 10 s with the tracker's default interval;
-#   D  two symmetric NATs: direct dials fail, both meet at the tracker's relay.
+#   D  two symmetric NATs: direct dials fail, both meet at the tracker's relay;
+#   E  the same for a private swarm: its TLS runs end to end through the relay.
 # Each case compares bytes and prints the time to the first connection, to the first
 # verified piece and the throughput ("figure:" lines, read by bench/nat_bench.sh).
 # NAT_TEST_BYTES sets the file size (default 8 MiB); NAT_CASES a subset ("C D").
@@ -22,7 +23,7 @@ source "$ROOT/scripts/netns/nat.sh"
 export P2P_NO_DISCOVERY=1
 
 SIZE=${NAT_TEST_BYTES:-$((8 * 1024 * 1024))}
-CASES=${NAT_CASES:-A B C D}
+CASES=${NAT_CASES:-A B C D E}
 RELAY_RATE=${NAT_RELAY_RATE:-16M}
 WAIT=${NAT_WAIT:-60}   # seconds a download may take
 T=$(mktemp -d "${TMPDIR:-/tmp}/p2p-nat.XXXXXX")
@@ -72,7 +73,7 @@ first_match() {
 run_case() {
   local name=$1 seed_node=$2 dl_node=$3 seed_pid dl_pid t_end
   head -c "$SIZE" /dev/urandom >"$T/$name.bin"
-  "$BIN/p2p-create" -q --tracker "$TR" "$T/$name.bin"
+  "$BIN/p2p-create" -q --tracker "$TR" ${CREATE_FLAGS:-} "$T/$name.bin"
   nsh_spawn "$seed_node" "$T/$name.seed.json" "$BIN/p2p-seed" --meta "$T/$name.bin.p2pmeta" --source "$T/$name.bin" \
     --port 6881 --workdir "$T/$name.seedwd" --json
   seed_pid=$NSH_PID
@@ -123,6 +124,11 @@ for c in $CASES; do
       stats=$(nsh_exec tracker curl -s --max-time 5 "http://127.0.0.1:6969/metrics" | grep '^p2p_tracker_relay_bytes' || true)
       [ -n "$stats" ] || fail "D: the tracker's metrics show no relayed bytes"
       pass "D: two symmetric NATs met at the relay (first piece in ${FIRST_PIECE}s)"
+      ;;
+    E)
+      CREATE_FLAGS=--private run_case E sym1 sym2
+      grep -Eq '"(outgoing|incoming), relay\)"' "$T/E.dl.json" || fail "E: the private swarm did not go through the relay"
+      pass "E: a private swarm crossed two symmetric NATs through the relay (TLS end to end)"
       ;;
     *) fail "unknown case $c" ;;
   esac
