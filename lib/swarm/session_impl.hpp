@@ -13,7 +13,7 @@
 #include "net/use_tuple.hpp"
 #include "swarm/peer_connection.hpp"
 #include "swarm/piece_buffer_pool.hpp"
-#include "swarm/policy/rate_limiter.hpp"
+#include "base/rate_limiter.hpp"
 #include "swarm/reputation.hpp"
 #include "swarm/session.hpp"
 #include "swarm/session_snapshot.hpp"
