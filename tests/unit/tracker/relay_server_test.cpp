@@ -431,3 +431,62 @@ TEST_CASE("relay: stop() closes waiting members and relayed pairs, and the loop 
   std::string rest = waiting.read_to_end();  // at most the best-effort refusal, then the end
   CHECK(rest.find("relay_ready") == std::string::npos);
 }
+
+TEST_CASE("relay: a waiting member that hangs up gives its pair slot back at once", "[relay]") {
+  RelayOptions o;
+  o.caps = RelayCaps{0, 0, 1, 8};
+  RelayFixture f(o);  // the default 15 s partner wait: the slot must come back long before
+  auto t1 = f.issue();
+  {
+    Client gone(f.port());
+    gone.hello(t1, Role::dialler);
+    for (int i = 0; i < 100 && f.counters().waiting == 0; ++i) std::this_thread::sleep_for(10ms);
+    REQUIRE(f.counters().waiting == 1);
+  }  // closed here
+  for (int i = 0; i < 200 && f.counters().waiting != 0; ++i) std::this_thread::sleep_for(10ms);
+  CHECK(f.counters().waiting == 0);
+  auto t2 = f.issue();
+  Client a(f.port()), b(f.port());
+  a.hello(t2, Role::dialler);
+  b.hello(t2, Role::acceptor);
+  CHECK(a.answer().ready);
+  CHECK(b.answer().ready);
+}
+
+TEST_CASE("relay: bytes a member sends before relay_ready are forwarded, not lost", "[relay]") {
+  RelayFixture f;
+  auto ticket = f.issue();
+  Client a(f.port()), b(f.port());
+  REQUIRE(a.send(relay::encode_hello({ticket, Role::dialler}) + "early bytes"));
+  std::this_thread::sleep_for(100ms);  // a waits with its early bytes unread by the relay
+  b.hello(ticket, Role::acceptor);
+  CHECK(a.answer().ready);
+  CHECK(b.answer().ready);
+  CHECK(b.read(11) == "early bytes");
+}
+
+TEST_CASE("relay: a pair with no byte either way for the idle timeout is closed; traffic keeps it open", "[relay]") {
+  REQUIRE(RelayOptions{}.idle_timeout == 120s);  // the documented timeout
+  RelayOptions o;
+  o.idle_timeout = 600ms;
+  RelayFixture f(o);
+  auto ticket = f.issue();
+  Client a(f.port()), b(f.port());
+  a.hello(ticket, Role::dialler);
+  b.hello(ticket, Role::acceptor);
+  REQUIRE(a.answer().ready);
+  REQUIRE(b.answer().ready);
+  auto t0 = SteadyClock::now();
+  for (int i = 0; i < 5; ++i) {  // 1.5 s of a byte every 300 ms: more than twice the timeout, still open
+    std::this_thread::sleep_for(300ms);
+    REQUIRE(a.send("x"));
+    CHECK(b.read(1) == "x");
+  }
+  auto quiet = SteadyClock::now();
+  CHECK(b.at_end());  // then silence: closed
+  CHECK(a.at_end());
+  double waited = seconds_since(quiet);
+  CHECK(waited >= 0.55);
+  CHECK(waited < 1.5);
+  CHECK(seconds_since(t0) > 1.4);
+}
