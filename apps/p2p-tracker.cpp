@@ -38,18 +38,22 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.05, 3600.0));
   std::string relay_rate = std::to_string(config.relay_caps.bytes_per_second),
               relay_swarm_rate = std::to_string(config.relay_caps.swarm_bytes_per_second);
-  app.add_flag("--relay", config.relay,
+  auto* relay_flag = app.add_flag("--relay", config.relay,
                "forward connections between swarm members that cannot reach each other (off by default: a relay "
                "carries anyone's traffic)");
   app.add_option("--relay-port", config.relay_port, "TCP port of the relay (0 = any free port, printed on start)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->needs(relay_flag);
   app.add_option("--relay-rate", relay_rate, "relay cap over all pairs in bytes/s, e.g. 500k, 8M (0 = unlimited)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->needs(relay_flag);
   app.add_option("--relay-swarm-rate", relay_swarm_rate, "relay cap per swarm in bytes/s (0 = unlimited)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->needs(relay_flag);
   app.add_option("--relay-max-pairs", config.relay_caps.max_pairs, "pairs relayed (or waiting for their partner) at once")
       ->capture_default_str()
-      ->check(CLI::Range(1, 100'000));
+      ->check(CLI::Range(1, 100'000))
+      ->needs(relay_flag);
 
   constexpr auto kClientTimeout = std::chrono::milliseconds(10'000);
   std::string client_tracker, query, info_hash, token, token_file;

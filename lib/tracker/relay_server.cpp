@@ -134,7 +134,8 @@ struct RelayServer::Impl {
 };
 
 asio::awaitable<void> RelayServer::Impl::accept_loop() {
-  const std::size_t cap = limits::kMaxRelayConnections + 2 * options.caps.max_pairs;
+  const std::size_t cap = options.max_connections != 0 ? options.max_connections
+                                                       : limits::kMaxRelayConnections + 2 * options.caps.max_pairs;
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(kUseTuple);
     if (stopping || !acceptor.is_open()) co_return;
@@ -146,11 +147,16 @@ asio::awaitable<void> RelayServer::Impl::accept_loop() {
     auto remote = socket.remote_endpoint(e2);
     if (e2) continue;  // already gone
     socket.set_option(tcp::no_delay(true), e2);  // relayed TLS records should not wait for Nagle
+    if (live.size() >= cap) {  // refused without a linger: a flood must not hold descriptors
+      counters.refuse(RelayRefusal::connections);
+      const std::string frame = relay::encode_refusal("the relay has too many connections; retry later");
+      socket.non_blocking(true, e2);
+      socket.write_some(asio::buffer(frame), e2);
+      socket.close(e2);
+      continue;
+    }
     auto c = std::make_shared<Conn>(std::move(socket), normalized_ip(remote));
-    asio::co_spawn(io, [this, c, full = live.size() >= cap]() -> asio::awaitable<void> {
-      if (full) co_return co_await refuse(*c, RelayRefusal::connections, "the relay has too many connections; retry later");
-      co_await serve(c);
-    }, [](std::exception_ptr e) {
+    asio::co_spawn(io, serve(c), [](std::exception_ptr e) {
       if (!e) return;
       try {
         std::rethrow_exception(e);

@@ -27,6 +27,8 @@ struct RelayOptions {
   std::chrono::milliseconds hello_timeout = limits::kRelayHelloTimeout;
   std::chrono::milliseconds partner_timeout = limits::kRelayPartnerTimeout;
   std::chrono::milliseconds idle_timeout = limits::kRelayIdleTimeout;
+  // Open connections at most; 0: kMaxRelayConnections + 2 per pair of the pair cap.
+  std::size_t max_connections = 0;
 };
 
 class RelayServer {

@@ -129,7 +129,7 @@ void run_tracker(const TrackerConfig& config, const std::function<void(const std
   std::optional<RelayService> relay_service;
   if (config.relay) {
     RelayOptions ro;
-    ro.host = config.relay_host.empty() ? config.host : config.relay_host;
+    ro.host = config.host;
     ro.port = config.relay_port;
     ro.caps = config.relay_caps;
     relay = std::make_unique<RelayServer>(io, relay_tickets, ro);

@@ -22,9 +22,8 @@ struct TrackerConfig {
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds idle_timeout{30'000};
   // The relay (docs/TRACKER.md "Relay"): off unless asked, since it carries
-  // anyone's traffic. relay_port 0 = any free port.
+  // anyone's traffic. It listens on `host` too; relay_port 0 = any free port.
   bool relay = false;
-  std::string relay_host;  // empty: the same as host
   std::uint16_t relay_port = limits::kDefaultRelayPort;
   RelayCaps relay_caps;
 };

@@ -78,7 +78,9 @@ for bad in "--relay-rate bogus" "--relay-swarm-rate -5" "--relay-rate 12X" "--re
   [ "$(wc -l <"$T/last.err")" -le 2 ] || fail "$bad: the usage error is not short: $(cat "$T/last.err")"
   grep -q -- "${bad%% *}" "$T/last.err" || fail "$bad: the message does not name the option: $(cat "$T/last.err")"
 done
-pass "invalid relay options: exit 2 naming the option"
+expect_exit 2 "$BIN/p2p-tracker" --host 127.0.0.1 --port 0 --db "$T/other.db" --relay-port 7000
+grep -q -- "--relay" "$T/last.err" || fail "--relay-port without --relay: $(cat "$T/last.err")"
+pass "invalid relay options (or one without --relay): exit 2 naming the option"
 
 # Without --relay there is no relay line (and nothing listens for one).
 start plain "$BIN/p2p-tracker" --host 127.0.0.1 --port 0 --db "$T/plain.db"

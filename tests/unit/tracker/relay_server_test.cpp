@@ -41,6 +41,7 @@ class RelayFixture {
     o.port = 0;
     server_ = std::make_unique<RelayServer>(io_, tickets_, o);
     server_->start();
+    port_ = server_->port();  // read before the io thread runs: the acceptor is that thread's
     thread_ = std::thread([this] { io_.run(); });
   }
   ~RelayFixture() { stop(); }
@@ -65,12 +66,13 @@ class RelayFixture {
   RelayCounters counters() {
     return on_io([this] { return server_->counters(); });
   }
-  std::uint16_t port() const { return server_->port(); }
+  std::uint16_t port() const { return port_; }
 
  private:
   asio::io_context io_{1};
   RelayTickets tickets_;
   std::unique_ptr<RelayServer> server_;
+  std::uint16_t port_ = 0;
   std::thread thread_;
 };
 
@@ -489,4 +491,17 @@ TEST_CASE("relay: a pair with no byte either way for the idle timeout is closed;
   CHECK(waited >= 0.55);
   CHECK(waited < 1.5);
   CHECK(seconds_since(t0) > 1.4);
+}
+
+TEST_CASE("relay: over the connection cap a connection is refused at once", "[relay]") {
+  RelayOptions o;
+  o.max_connections = 2;
+  RelayFixture f(o);
+  Client one(f.port()), two(f.port());
+  std::this_thread::sleep_for(100ms);  // both accepted, waiting for their hello, before the third comes
+  auto t0 = SteadyClock::now();
+  Client third(f.port());
+  CHECK(third.refusal().find("too many connections") != std::string::npos);
+  CHECK(seconds_since(t0) < 1.0);
+  CHECK(f.counters().refused(RelayRefusal::connections) == 1);
 }
