@@ -39,6 +39,7 @@ struct Conn {
   std::string address;  // the peer's IP (IPv4-mapped shown as IPv4)
   asio::steady_timer wake;  // the first member waits here; its partner (or stop()) cancels it
   std::shared_ptr<Conn> partner;  // set by the partner when it takes this waiting member
+  std::string partner_refused;    // set instead when the partner came but was over a cap
 };
 
 // A relayed pair's shared state.
@@ -197,12 +198,15 @@ asio::awaitable<void> RelayServer::Impl::admit(std::shared_ptr<Conn> c) {
   auto found = waiting.find(r.hello->ticket);
   if (found != waiting.end()) {  // the partner is waiting: take it and relay the pair here
     std::shared_ptr<Conn> first = found->second;
-    if (quota.join_pair(c->address, first->address) != RelayLimit::none)
-      co_return co_await refuse(*c, RelayRefusal::pairs_per_address,
-                                fmt::format("{} takes part in {} relayed pairs already", c->address,
-                                            quota.pairs_of(c->address)));
     waiting.erase(found);
     --counters.waiting;
+    if (quota.join_pair(c->address, first->address) != RelayLimit::none) {
+      // Both are told at once, rather than the first waiting out its timeout.
+      std::string why = fmt::format("{} takes part in {} relayed pairs already", c->address, quota.pairs_of(c->address));
+      first->partner_refused = "the other member was refused: " + why;
+      first->wake.cancel();
+      co_return co_await refuse(*c, RelayRefusal::pairs_per_address, why);
+    }
     first->partner = c;
     first->wake.cancel();
     Pair pair{*swarm, first, c, Clock::now()};
@@ -234,6 +238,8 @@ asio::awaitable<void> RelayServer::Impl::admit(std::shared_ptr<Conn> c) {
     --counters.waiting;
   }
   quota.close_pair(*swarm, c->address);
+  if (!c->partner_refused.empty())
+    co_return co_await refuse(*c, RelayRefusal::pairs_per_address, c->partner_refused);
   if (ended.index() == 1 && std::get<1>(ended)) {
     asio::error_code ignored;
     c->socket.close(ignored);
