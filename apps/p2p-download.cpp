@@ -7,7 +7,7 @@
 #include "app/downloader.hpp"
 #include "base/error.hpp"
 #include "base/limits.hpp"
-#include "swarm/policy/rate_limiter.hpp"
+#include "base/rate_limiter.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"Download a file from peers, verifying every piece; rerun the same command to resume."};

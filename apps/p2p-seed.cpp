@@ -8,7 +8,7 @@
 #include "base/error.hpp"
 #include "app/seeder.hpp"
 #include "cli_parse.hpp"
-#include "swarm/policy/rate_limiter.hpp"
+#include "base/rate_limiter.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"Serve files' pieces to downloaders. Prints 'listening HOST:PORT' once ready."};

@@ -8,6 +8,7 @@
 
 #include "app/app_main.hpp"
 #include "base/error.hpp"
+#include "base/rate_limiter.hpp"
 #include "cli_parse.hpp"
 #include "net/owner_token_file.hpp"
 #include "net/tracker_client.hpp"
@@ -35,6 +36,24 @@ int main(int argc, char** argv) {
   app.add_option("--idle-timeout", idle_timeout, "seconds an idle keep-alive connection stays open")
       ->capture_default_str()
       ->check(CLI::Range(0.05, 3600.0));
+  std::string relay_rate = std::to_string(config.relay_caps.bytes_per_second),
+              relay_swarm_rate = std::to_string(config.relay_caps.swarm_bytes_per_second);
+  auto* relay_flag = app.add_flag("--relay", config.relay,
+               "forward connections between swarm members that cannot reach each other (off by default: a relay "
+               "carries anyone's traffic)");
+  app.add_option("--relay-port", config.relay_port, "TCP port of the relay (0 = any free port, printed on start)")
+      ->capture_default_str()
+      ->needs(relay_flag);
+  app.add_option("--relay-rate", relay_rate, "relay cap over all pairs in bytes/s, e.g. 500k, 8M (0 = unlimited)")
+      ->capture_default_str()
+      ->needs(relay_flag);
+  app.add_option("--relay-swarm-rate", relay_swarm_rate, "relay cap per swarm in bytes/s (0 = unlimited)")
+      ->capture_default_str()
+      ->needs(relay_flag);
+  app.add_option("--relay-max-pairs", config.relay_caps.max_pairs, "pairs relayed (or waiting for their partner) at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100'000))
+      ->needs(relay_flag);
 
   constexpr auto kClientTimeout = std::chrono::milliseconds(10'000);
   std::string client_tracker, query, info_hash, token, token_file;
@@ -88,13 +107,28 @@ int main(int argc, char** argv) {
   config.idle_timeout = std::chrono::milliseconds(static_cast<long>(idle_timeout * 1000));
 
   return p2p::guarded_main("p2p-tracker", [&] {
+    auto rate_option = [](const char* name, const std::string& text) {
+      try {
+        return p2p::parse_rate(text);
+      } catch (const p2p::Error& e) {
+        throw p2p::Error(p2p::ExitCode::usage, fmt::format("{}: {}", name, e.what()));
+      }
+    };
+    config.relay_caps.bytes_per_second = rate_option("--relay-rate", relay_rate);
+    config.relay_caps.swarm_bytes_per_second = rate_option("--relay-swarm-rate", relay_swarm_rate);
     if (config.store != "embedded" && db->count() > 0)
       throw p2p::Error(p2p::ExitCode::usage, "--db is the embedded store's file; with --store " + config.store +
                                                  " the catalog lives in Redis");
-    p2p::tracker::run_tracker(config, [](const std::string& address) {
-      std::printf("listening %s\n", address.c_str());
-      std::fflush(stdout);
-    });
+    p2p::tracker::run_tracker(
+        config,
+        [](const std::string& address) {
+          std::printf("listening %s\n", address.c_str());
+          std::fflush(stdout);
+        },
+        [](const std::string& address) {
+          std::printf("relay listening %s\n", address.c_str());
+          std::fflush(stdout);
+        });
     return 0;
   });
 }

@@ -19,7 +19,7 @@
 #include "swarm/close_reason.hpp"
 #include "swarm/peer_stream.hpp"
 #include "swarm/policy/piece_picker.hpp"
-#include "swarm/policy/rate_limiter.hpp"
+#include "base/rate_limiter.hpp"
 
 namespace p2p {
 

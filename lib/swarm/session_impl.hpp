@@ -10,10 +10,10 @@
 #include <memory>
 
 #include "base/hash_pool.hpp"
+#include "base/rate_limiter.hpp"
 #include "net/use_tuple.hpp"
 #include "swarm/peer_connection.hpp"
 #include "swarm/piece_buffer_pool.hpp"
-#include "swarm/policy/rate_limiter.hpp"
 #include "swarm/rendezvous_client.hpp"
 #include "swarm/reputation.hpp"
 #include "swarm/session.hpp"

@@ -472,6 +472,14 @@ Task<void> Api::stats(HttpResponse& out) {
                        {"expired_peers", g.expired_peers},
                        {"interval", options_.interval_seconds},
                        {"uptime_seconds", std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started_).count()}});
+  if (rendezvous_on_) {
+    json rv{{"open_polls", board_.open_polls()}, {"notes_posted", board_.notes_posted()}};
+    out.body.pop_back();  // the closing brace: the object goes on
+    out.body += ",\"rendezvous\":" + rv.dump();
+    if (rendezvous_.relay_counters)
+      out.body += ",\"relay\":" + relay_stats_json(*rendezvous_.relay_counters, rendezvous_.relay_port).dump();
+    out.body += '}';
+  }
 }
 
 Task<void> Api::metrics(HttpResponse& out) {
@@ -479,6 +487,14 @@ Task<void> Api::metrics(HttpResponse& out) {
   Counters totals = co_await counters_.totals(pending_);
   out.content_type = "text/plain; version=0.0.4; charset=utf-8";
   out.body = render_metrics(totals, g);
+  if (rendezvous_on_)
+    out.body += fmt::format(
+        "# HELP p2p_tracker_rendezvous_polls Rendezvous polls held open now.\n"
+        "# TYPE p2p_tracker_rendezvous_polls gauge\np2p_tracker_rendezvous_polls {}\n"
+        "# HELP p2p_tracker_rendezvous_notes_total Notes sent to polling members (dial now, or meet at the relay).\n"
+        "# TYPE p2p_tracker_rendezvous_notes_total counter\np2p_tracker_rendezvous_notes_total {}\n",
+        board_.open_polls(), board_.notes_posted());
+  if (rendezvous_.relay_counters) out.body += render_relay_metrics(*rendezvous_.relay_counters);
 }
 
 Task<std::size_t> Api::expire(Clock::time_point now) { return swarms_.expire(now); }

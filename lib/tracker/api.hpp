@@ -13,6 +13,7 @@
 #include "net/http_handler.hpp"
 #include "tracker/metrics.hpp"
 #include "tracker/query.hpp"
+#include "tracker/relay_counters.hpp"
 #include "tracker/rendezvous_board.hpp"
 #include "tracker/tracker_store.hpp"
 
@@ -30,6 +31,7 @@ struct RendezvousOptions {
   // The relay (p2p-tracker --relay): a fresh ticket for a swarm, and the relay's port.
   std::function<std::string(const std::string& swarm_hex)> issue_relay_ticket;
   std::uint16_t relay_port = 0;
+  const RelayCounters* relay_counters = nullptr;  // shown in /stats and /metrics
 };
 
 class Api final : public net::HttpHandler {

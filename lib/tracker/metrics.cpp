@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <iterator>
 
+#include "tracker/relay_counters.hpp"
+
 namespace p2p::tracker {
 
 std::string_view endpoint_name(Endpoint e) {
@@ -128,6 +130,24 @@ std::string render_metrics(const Counters& c, const Gauges& g) {
   counter("p2p_tracker_expired_peers_total", "Peers dropped for missing two announce intervals.", g.expired_peers);
   counter("p2p_tracker_connections_refused_total", "Connections refused at the connection cap.", c.connections_refused);
   counter("p2p_tracker_timeouts_total", "Connections closed for a header, body or write timeout.", c.timeouts);
+  return out;
+}
+
+std::string render_relay_metrics(const RelayCounters& r) {
+  std::string out;
+  auto o = std::back_inserter(out);
+  auto line = [&](std::string_view name, std::string_view type, std::string_view help, auto value) {
+    fmt::format_to(o, "# HELP {0} {1}\n# TYPE {0} {2}\n{0} {3}\n", name, help, type, value);
+  };
+  line("p2p_tracker_relay_pairs_active", "gauge", "Pairs being relayed now.", r.pairs_active);
+  line("p2p_tracker_relay_waiting", "gauge", "Relay connections with a valid ticket waiting for their partner.", r.waiting);
+  line("p2p_tracker_relay_pairs_total", "counter", "Pairs that were relayed (reached relay_ready).", r.pairs_total);
+  line("p2p_tracker_relay_bytes_total", "counter", "Bytes forwarded by the relay, both directions.", r.bytes_relayed);
+  fmt::format_to(o, "# HELP p2p_tracker_relay_refusals_total Relay connections refused, by reason.\n"
+                    "# TYPE p2p_tracker_relay_refusals_total counter\n");
+  for (std::size_t i = 0; i < r.refusals.size(); ++i)
+    fmt::format_to(o, "p2p_tracker_relay_refusals_total{{reason=\"{}\"}} {}\n",
+                   relay_refusal_name(static_cast<RelayRefusal>(i)), r.refusals[i]);
   return out;
 }
 

@@ -60,4 +60,9 @@ struct Counters {
 
 std::string render_metrics(const Counters& counters, const Gauges& gauges);
 
+// The relay's lines (p2p_tracker_relay_*), appended to render_metrics' text when
+// the tracker runs a relay (relay_counters.hpp). This process's figures only.
+struct RelayCounters;
+std::string render_relay_metrics(const RelayCounters& relay);
+
 }  // namespace p2p::tracker

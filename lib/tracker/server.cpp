@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <fmt/core.h>
 #include <memory>
+#include <optional>
 #include <random>
 
 #include <asio/experimental/awaitable_operators.hpp>
@@ -24,6 +25,8 @@
 #include "tracker/redis_counter_store.hpp"
 #include "tracker/redis_layout.hpp"
 #include "tracker/redis_swarm_store.hpp"
+#include "tracker/relay_server.hpp"
+#include "tracker/relay_tickets.hpp"
 #include "tracker/tracker_limits.hpp"
 
 namespace p2p::tracker {
@@ -136,7 +139,8 @@ Stores open_stores(const TrackerConfig& config, asio::io_context& io) {
 
 }  // namespace
 
-void run_tracker(const TrackerConfig& config, const std::function<void(const std::string&)>& on_listening) {
+void run_tracker(const TrackerConfig& config, const std::function<void(const std::string&)>& on_listening,
+                 const std::function<void(const std::string&)>& on_relay_listening) {
   if (config.interval_seconds < limits::kMinIntervalSeconds || config.interval_seconds > limits::kMaxIntervalSeconds)
     throw Error(ExitCode::usage, fmt::format("--interval {} is outside {}-{} seconds", config.interval_seconds,
                                              limits::kMinIntervalSeconds, limits::kMaxIntervalSeconds));
@@ -149,6 +153,19 @@ void run_tracker(const TrackerConfig& config, const std::function<void(const std
   ::mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   asio::io_context io(1);
   Stores stores = open_stores(config, io);
+
+  // The relay (--relay), bound before the API exists so the API can be told its port.
+  RelayTickets relay_tickets;
+  std::unique_ptr<RelayServer> relay;
+  std::optional<RelayService> relay_service;
+  if (config.relay) {
+    RelayOptions ro;
+    ro.host = config.host;
+    ro.port = config.relay_port;
+    ro.caps = config.relay_caps;
+    relay = std::make_unique<RelayServer>(io, relay_tickets, ro);
+    relay_service.emplace(RelayService{relay_tickets, relay->port(), relay->caps(), relay->counters()});
+  }
   Api api(*stores.swarms, *stores.catalog, *stores.counters, ApiOptions{config.interval_seconds});
 
   net::HttpOptions http;
@@ -164,23 +181,35 @@ void run_tracker(const TrackerConfig& config, const std::function<void(const std
   rendezvous.probe = [&io, probes](const std::string& ip, std::uint16_t port, std::function<void(bool)> done) {
     probe(io, probes, ip, port, std::move(done));
   };
+  if (relay_service) {
+    rendezvous.issue_relay_ticket = [&relay_tickets](const std::string& swarm) {
+      return relay_tickets.issue(swarm, Clock::now());
+    };
+    rendezvous.relay_port = relay_service->port;
+    rendezvous.relay_counters = &relay_service->counters;
+  }
   api.enable_rendezvous(std::move(rendezvous));
   if (stores.redis) stores.redis->start();  // Redis down at start: serve 503 until it comes
   if (!stores.redis) run_now(api.refresh_withdrawn());  // Redis: with the first flush
   server.start();
+  if (relay) relay->start();
 
   // Sweep often enough that a peer is gone within ~2.5 intervals of its last announce.
   asio::steady_timer expiry(io), flush(io), polls(io);
   every(polls, std::chrono::milliseconds(1000), [&] { api.expire_polls(Clock::now()); });
   Job expire_job("dead-peer sweep"), flush_job("flush");
   auto sweep_period = std::chrono::milliseconds(std::max(250, config.interval_seconds * 1000 / 2));
-  every(expiry, sweep_period, [&] { expire_job.run(expire_task(api)); });
+  every(expiry, sweep_period, [&] {
+    expire_job.run(expire_task(api));
+    relay_tickets.sweep(Clock::now());
+  });
   every(flush, stores.flush_period, [&] { flush_job.run(api.flush()); });
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](asio::error_code ec, int) {
     if (ec) return;
     server.stop();
+    if (relay) relay->stop();
     expiry.cancel();
     flush.cancel();
     polls.cancel();
@@ -193,6 +222,7 @@ void run_tracker(const TrackerConfig& config, const std::function<void(const std
   });
 
   on_listening(server.local_address());
+  if (relay && on_relay_listening) on_relay_listening(relay->local_address());
   io.run();  // returns once the server, timers, signal wait and store connection have all finished
   signals.cancel();
   if (!stores.redis) run_now(api.flush());  // embedded: counters to SQLite

@@ -8,6 +8,8 @@
 #include <functional>
 #include <string>
 
+#include "tracker/relay_quota.hpp"
+
 namespace p2p::tracker {
 
 struct TrackerConfig {
@@ -19,12 +21,20 @@ struct TrackerConfig {
   int interval_seconds = 60;
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds idle_timeout{30'000};
+  // The relay (docs/TRACKER.md "Relay"): off unless asked, since it carries
+  // anyone's traffic. It listens on `host` too; relay_port 0 = any free port.
+  bool relay = false;
+  std::uint16_t relay_port = limits::kDefaultRelayPort;
+  RelayCaps relay_caps;
 };
 
 // Validates the config (Error(usage), e.g. a malformed --store), opens the
 // store (embedded: Error(disk); Redis: connects in the background and answers
 // 503 until it can), binds (Error(bind_failed)), calls on_listening("HOST:PORT"),
 // then serves until SIGINT or SIGTERM and returns normally after a last flush.
-void run_tracker(const TrackerConfig& config, const std::function<void(const std::string&)>& on_listening);
+// With config.relay the relay is bound too (Error(bind_failed) naming it) and
+// on_relay_listening("HOST:PORT") is called right after on_listening.
+void run_tracker(const TrackerConfig& config, const std::function<void(const std::string&)>& on_listening,
+                 const std::function<void(const std::string&)>& on_relay_listening = {});
 
 }  // namespace p2p::tracker

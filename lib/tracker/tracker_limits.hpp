@@ -72,6 +72,43 @@ inline constexpr std::size_t kRedisListScanPerCall = 5000;
 // How often each process adds its request counters to the shared totals.
 inline constexpr auto kCounterFlushInterval = std::chrono::seconds(1);
 
+// --- Relay (p2p-tracker --relay; docs/TRACKER.md "Relay") -------------------------------
+// A ticket names one pair of members of one swarm. 30 s covers the round trip
+// that tells both members (an announce interval is not needed: they ask when a
+// direct dial has failed) while a leaked ticket is soon worthless.
+inline constexpr auto kRelayTicketTtl = std::chrono::seconds(30);
+// Outstanding tickets (~200 bytes each: 2 MiB); the oldest is dropped first.
+inline constexpr std::size_t kMaxRelayTickets = 10'000;
+// A connection must send its hello this soon, or it is refused: a silent
+// socket costs a descriptor and nothing else for at most this long.
+inline constexpr auto kRelayHelloTimeout = std::chrono::seconds(5);
+// The first member of a pair waits this long for the second (both were told
+// the ticket in the same answer; 15 s allows for a slow dial and a retry).
+inline constexpr auto kRelayPartnerTimeout = std::chrono::seconds(15);
+// A relayed pair with no byte in either direction for this long is closed:
+// the peer protocol sends a keep-alive after 30 s of quiet and gives up at 120 s.
+inline constexpr auto kRelayIdleTimeout = std::chrono::seconds(120);
+// Open relay connections beyond the 2 per pair its pair cap allows: a hello
+// costs a descriptor for up to 5 s before it shows a ticket, and the HTTP
+// server shares the process's descriptors.
+inline constexpr std::size_t kMaxRelayConnections = 1024;
+// One read, one write, per direction of a pair: 128 KiB per pair, so 64 pairs cost 8 MiB.
+inline constexpr std::size_t kRelayBufferBytes = 64 * 1024;
+// Defaults of the caps (--relay-rate, --relay-swarm-rate, --relay-max-pairs):
+// a relay is the last resort and carries anyone's traffic, so it is capped well
+// below a small server's link (100 Mbit/s = 12 MiB/s): 8 MiB/s in total leaves
+// the tracker's own HTTP room, 2 MiB/s per swarm lets no one swarm take more
+// than a quarter, 64 pairs at 128 KiB of buffers each is 8 MiB of memory.
+inline constexpr std::uint64_t kDefaultRelayBytesPerSecond = 8ull << 20;
+inline constexpr std::uint64_t kDefaultRelaySwarmBytesPerSecond = 2ull << 20;
+inline constexpr std::size_t kDefaultRelayMaxPairs = 64;
+// One address may take part in this many pairs at once (waiting or relaying):
+// a member needs one per unreachable peer it trades with; a host behind one
+// NAT address with several members needs a few.
+inline constexpr std::size_t kDefaultRelayMaxPairsPerAddress = 8;
+// The default relay port: next to the tracker's HTTP 6969.
+inline constexpr std::uint16_t kDefaultRelayPort = 6970;
+
 // --- Client -------------------------------------------------------------------------
 // A tracker answer is JSON: a meta (publish limit) plus headers.
 inline constexpr std::size_t kMaxClientResponseBytes = kMaxPublishBytes + 64 * 1024;

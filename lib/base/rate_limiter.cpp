@@ -1,5 +1,5 @@
 // RateLimiter: token bucket with debt; parse_rate for the command line.
-#include "swarm/policy/rate_limiter.hpp"
+#include "base/rate_limiter.hpp"
 
 #include <fmt/core.h>
 

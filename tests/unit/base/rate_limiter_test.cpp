@@ -2,7 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "base/error.hpp"
-#include "swarm/policy/rate_limiter.hpp"
+#include "base/rate_limiter.hpp"
 
 using namespace p2p;
 
