@@ -14,8 +14,10 @@
 namespace p2p {
 
 namespace {
-// Direct dials (the plain one and the one a rendezvous timed) that fail before a relay is tried.
+// Direct dials that fail before a relay is tried: one when a rendezvous timed it (both ends
+// dialled at once and still did not meet: a NAT that changes ports), else two.
 constexpr int kDialsBeforeRelay = 2;
+constexpr int kPunchesBeforeRelay = 1;
 // A relay to the same peer is asked for at most this often.
 constexpr auto kRelayRetry = std::chrono::seconds(60);
 // Asking the tracker, and waiting at the relay for the other member.
@@ -55,7 +57,9 @@ void Torrent::rendezvous_note(const std::string& tracker, const tracker_client::
 }
 
 void Torrent::maybe_relay(const wire::PeerAddress& addr) {
-  if (!dials() || dir_.failures(addr) < kDialsBeforeRelay || dir_.gave_up(addr)) return;
+  // The downloader asks; a seeder waits for it (both asking would make two relayed connections).
+  if (!dials() || state_ != State::running || dir_.gave_up(addr)) return;
+  if (dir_.failures(addr) < (dir_.met_by_rendezvous(addr) ? kPunchesBeforeRelay : kDialsBeforeRelay)) return;
   auto from = tracker_of_.find(addr);
   if (from == tracker_of_.end()) return;
   std::uint16_t relay_port = s_.rendezvous.relay_port(from->second);

@@ -120,14 +120,14 @@ for c in $CASES; do
       ;;
     D)
       run_case D sym1 sym2
-      grep -Eq '"(outgoing|incoming), relay\)"' "$T/D.dl.json" || fail "D: the connection did not go through the relay"
+      grep -Eq '\((outgoing|incoming), relay\)' "$T/D.dl.json" || fail "D: the connection did not go through the relay"
       stats=$(nsh_exec tracker curl -s --max-time 5 "http://127.0.0.1:6969/metrics" | grep '^p2p_tracker_relay_bytes' || true)
       [ -n "$stats" ] || fail "D: the tracker's metrics show no relayed bytes"
       pass "D: two symmetric NATs met at the relay (first piece in ${FIRST_PIECE}s)"
       ;;
     E)
       CREATE_FLAGS=--private run_case E sym1 sym2
-      grep -Eq '"(outgoing|incoming), relay\)"' "$T/E.dl.json" || fail "E: the private swarm did not go through the relay"
+      grep -Eq '\((outgoing|incoming), relay\)' "$T/E.dl.json" || fail "E: the private swarm did not go through the relay"
       pass "E: a private swarm crossed two symmetric NATs through the relay (TLS end to end)"
       ;;
     *) fail "unknown case $c" ;;
