@@ -10,9 +10,11 @@
 #include <cstdint>
 #include <string>
 
+#include "format/relay_frames.hpp"
+
 namespace p2p {
 
-enum class RelayRole { dialler, acceptor };
+using RelayRole = relay::Role;
 
 // Connects `socket` to host:port and runs the hello. Returns "" when the relay paired
 // us with the other member, or one line saying why not (refused, timed out, closed).
