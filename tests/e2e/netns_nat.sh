@@ -10,7 +10,9 @@
 #   C  two port-preserving NATs: both ends dial at once (a punched hole), not relayed;
 #      time to the first verified piece <= 10 s with the tracker's default interval;
 #   D  two symmetric NATs: direct dials fail, both meet at the tracker's relay;
-#   E  the same for a private swarm: its TLS runs end to end through the relay.
+#   E  the same for a private swarm: its TLS runs end to end through the relay;
+#   L  two machines on one home LAN, no tracker in the meta, no --peer: LAN discovery
+#      (on, in these namespaces only) finds the seeder.
 # Each case compares bytes and prints the time to the first connection, to the first
 # verified piece and the throughput ("figure:" lines, read by bench/nat_bench.sh).
 # NAT_TEST_BYTES sets the file size (default 8 MiB); NAT_CASES a subset ("C D").
@@ -23,7 +25,7 @@ source "$ROOT/scripts/netns/nat.sh"
 export P2P_NO_DISCOVERY=1
 
 SIZE=${NAT_TEST_BYTES:-$((8 * 1024 * 1024))}
-CASES=${NAT_CASES:-A B C D E}
+CASES=${NAT_CASES:-A B C D E L}
 RELAY_RATE=${NAT_RELAY_RATE:-16M}
 WAIT=${NAT_WAIT:-60}   # seconds a download may take
 T=$(mktemp -d "${TMPDIR:-/tmp}/p2p-nat.XXXXXX")
@@ -46,7 +48,7 @@ rc=0; nat_init || rc=$?
 
 nat_public tracker
 nat_public pub1
-nat_gateway gw1 keep;   nat_host home1 gw1
+nat_gateway gw1 keep;   nat_host home1 gw1; nat_host home1b gw1
 nat_gateway gw2 keep;   nat_host home2 gw2
 nat_gateway gw3 random; nat_host sym1 gw3
 nat_gateway gw4 random; nat_host sym2 gw4
@@ -70,18 +72,28 @@ first_match() {
 
 # run_case NAME SEED_NODE DL_NODE: a fresh file (its own swarm), the seeder on SEED_NODE
 # with its default flags, the downloader on DL_NODE; sets FIRST_PEER, FIRST_PIECE, RATE.
+# LAN=1: no tracker in the meta, and the programs run with discovery on (inside our namespaces).
 run_case() {
-  local name=$1 seed_node=$2 dl_node=$3 seed_pid dl_pid t_end
+  local name=$1 seed_node=$2 dl_node=$3 seed_pid dl_pid t_end run=()
   head -c "$SIZE" /dev/urandom >"$T/$name.bin"
-  "$BIN/p2p-create" -q --tracker "$TR" ${CREATE_FLAGS:-} "$T/$name.bin"
-  nsh_spawn "$seed_node" "$T/$name.seed.json" "$BIN/p2p-seed" --meta "$T/$name.bin.p2pmeta" --source "$T/$name.bin" \
+  if [ "${LAN:-0}" = 1 ]; then
+    "$BIN/p2p-create" -q ${CREATE_FLAGS:-} "$T/$name.bin"
+    run=(env -u P2P_NO_DISCOVERY)
+  else
+    "$BIN/p2p-create" -q --tracker "$TR" ${CREATE_FLAGS:-} "$T/$name.bin"
+  fi
+  nsh_spawn "$seed_node" "$T/$name.seed.json" "${run[@]}" "$BIN/p2p-seed" --meta "$T/$name.bin.p2pmeta" --source "$T/$name.bin" \
     --port 6881 --workdir "$T/$name.seedwd" --json
   seed_pid=$NSH_PID
-  # The seeder has announced and, behind a NAT, learnt from the probe that nobody can dial it.
-  first_match "$T/$name.seed.json" "reachable from outside" 15 >/dev/null ||
-    fail "$name: the seeder never heard from the tracker's probe"
+  if [ "${LAN:-0}" = 1 ]; then
+    first_match "$T/$name.seed.json" '"listening"' 15 >/dev/null || fail "$name: the seeder did not start"
+  else
+    # The seeder has announced and, behind a NAT, learnt from the probe that nobody can dial it.
+    first_match "$T/$name.seed.json" "reachable from outside" 15 >/dev/null ||
+      fail "$name: the seeder never heard from the tracker's probe"
+  fi
   START=$(now)
-  nsh_spawn "$dl_node" "$T/$name.dl.json" "$BIN/p2p-download" --meta "$T/$name.bin.p2pmeta" --workdir "$T/$name.dl" --json
+  nsh_spawn "$dl_node" "$T/$name.dl.json" "${run[@]}" "$BIN/p2p-download" --meta "$T/$name.bin.p2pmeta" --workdir "$T/$name.dl" --json
   dl_pid=$NSH_PID
   FIRST_PEER=$(first_match "$T/$name.dl.json" '"peer_connected"' "$WAIT") || fail "$name: the downloader never connected"
   FIRST_PIECE=$(first_match "$T/$name.dl.json" '"pieces_verified":[1-9]' "$WAIT") || fail "$name: no piece verified"
@@ -129,6 +141,12 @@ for c in $CASES; do
       CREATE_FLAGS=--private run_case E sym1 sym2
       grep -Eq '\((outgoing|incoming), relay\)' "$T/E.dl.json" || fail "E: the private swarm did not go through the relay"
       pass "E: a private swarm crossed two symmetric NATs through the relay (TLS end to end)"
+      ;;
+    L)
+      LAN=1 run_case L home1 home1b
+      grep -q "\"${NSH_ADDR[home1]}:6881 (outgoing, lan)" "$T/L.dl.json" || fail "L: the seeder was not found by a LAN announce"
+      awk -v x="$FIRST_PEER" 'BEGIN { exit !(x <= 2) }' || fail "L: first peer after $FIRST_PEER s (> 2 s)"
+      pass "L: found the seeder on the LAN with no tracker in ${FIRST_PEER}s"
       ;;
     *) fail "unknown case $c" ;;
   esac
