@@ -10,6 +10,8 @@
 #include <memory>
 
 #include "base/hash_pool.hpp"
+#include "net/local_subnets.hpp"
+#include "net/port_mapping.hpp"
 #include "net/use_tuple.hpp"
 #include "swarm/peer_connection.hpp"
 #include "swarm/piece_buffer_pool.hpp"
@@ -64,6 +66,15 @@ struct Session::Impl final : ConnectionHandler {
     auto it = inbound_bans_by_ip.find(ip);
     return it != inbound_bans_by_ip.end() && it->second >= kInboundBansBeforeRefusal;
   }
+  // Port mapping (session_port_mapping.cpp): the mapper's thread posts each round's status here.
+  PortMappingStatus mapping;
+  std::vector<Subnet> own_subnets;  // our interfaces' subnets, read when a mapping is granted
+  std::unique_ptr<PortMapper> mapper;
+  void start_port_mapping();
+  void on_mapping(const PortMappingStatus& status);
+  // The port trackers are told: the gateway's external port while mapped, else ours.
+  std::uint16_t announced_port() const { return mapping.mapped() ? mapping.external_port : listen_port; }
+  bool came_through_mapping(const std::string& ip) const { return mapping.mapped() && !in_subnets(ip, own_subnets); }
   bool stopping = false, interrupted = false, running = false;
   std::exception_ptr fatal;
 

@@ -82,7 +82,7 @@ void Torrent::start() {
     // reports no byte counts: only whether it is complete (docs/SECURITY.md, "Private swarms").
     Digest announced = public_id();
     announcer_ = std::make_shared<Announcer>(
-        s_.io, opt_.trackers, announced, s_.peer_id, s_.listen_port,
+        s_.io, opt_.trackers, announced, s_.peer_id, [&s = s_] { return s.announced_port(); },
         [this](const std::string& tracker, std::vector<wire::PeerAddress> peers) {
           std::string why;
           auto hp = parse_host_port(tracker, why);
@@ -496,7 +496,7 @@ TorrentSnapshot Torrent::snapshot() const {
     PeerSnapshot ps;
     ps.address = p.key;
     if (!p.dialled()) {
-      ps.origin = PeerOrigin::incoming;
+      ps.origin = p.mapped_in ? PeerOrigin::mapped : PeerOrigin::incoming;
     } else if (auto src = p.listen_address ? dir_.source(*p.listen_address) : std::nullopt) {
       ps.origin = *src == PeerDirectory::Source::command_line ? PeerOrigin::command_line
                   : *src == PeerDirectory::Source::tracker    ? PeerOrigin::tracker

@@ -36,6 +36,7 @@ HandshakeAnswer Torrent::adopt(const std::shared_ptr<PeerConnection>& c, const w
   Peer& p = attach(c, std::nullopt);
   p.key = key;
   p.reputation_key = reputation_key;
+  p.mapped_in = s_.came_through_mapping(c->remote_ip());
   if (theirs.listen_port != 0) {
     // Remember where it listens, for peer exchange and to avoid dialling it too.
     wire::PeerAddress a{c->remote_ip(), theirs.listen_port};
@@ -83,7 +84,9 @@ void Torrent::welcome(Peer& p) {
   }
   p.conn->send_with_payload(wire::BitfieldMsg{}, std::vector<std::uint8_t>(told.bytes().begin(), told.bytes().end()));
   refresh_parallel_interest();  // a second peer: extra connections to the first go idle
-  event(EventKind::peer_connected, fmt::format("{} ({})", p.conn->label(), p.dialled() ? "outgoing" : "incoming"));
+  event(EventKind::peer_connected, fmt::format("{} ({})", p.conn->label(), p.dialled()    ? "outgoing"
+                                                                        : p.mapped_in ? "incoming, mapped"
+                                                                                      : "incoming"));
 }
 
 // ---- messages ------------------------------------------------------------------------------------
