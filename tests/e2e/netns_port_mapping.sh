@@ -9,7 +9,10 @@
 #       --json events and its page's peer table), and the mapping is gone within 5 s of
 #       SIGTERM to the seeder;
 #   (c) --no-port-mapping: no mapping appears, no mapping line, and the downloader cannot
-#       reach the seeder (the gateway drops what nobody asked for).
+#       reach the seeder (the gateway drops what nobody asked for);
+#   (d) another LAN host holds outside port 6881 (mapped with natpmpc first): NAT-PMP grants
+#       the seeder another outside port, the seeder announces that one, and the downloader,
+#       which learns the seeder only from the tracker, dials the gateway at that port.
 # Only the seeder runs with discovery allowed (P2P_NO_DISCOVERY unset inside its own
 # namespace, on a LAN that exists only in this run). Needs root, nft, miniupnpd-nftables;
 # skips with 77 otherwise. Checks at the end that no namespace of this run is left.
@@ -42,6 +45,7 @@ nat_public tracker
 nat_public dl
 nat_gateway gw keep
 nat_host home gw
+nat_host neighbour gw
 GW=${NSH_ADDR[gw]}
 TR=${NSH_ADDR[tracker]}:7000
 
@@ -125,6 +129,30 @@ if nsh_exec dl timeout 3 bash -c "exec 3<>/dev/tcp/$GW/6881" 2>/dev/null; then
 fi
 pass "c: --no-port-mapping: no mapping, no line, $GW:6881 unreachable from outside"
 nsh_stop 10 "$SEED_PID"
+
+# (d) NAT-PMP grants another outside port: what is announced and dialled is that one.
+if ! command -v natpmpc >/dev/null; then
+  echo "skipped (d): natpmpc is not installed" >&2
+else
+  dir=$T/d
+  nat_upnp gw natpmp || fail "d: miniupnpd did not start"
+  nsh_exec neighbour natpmpc -g "${NAT_LAN_ADDR[gw]}" -a 6881 6881 tcp 600 >"$T/natpmpc.log" 2>&1 ||
+    fail "d: natpmpc could not map 6881 for the neighbour: $(tail -n 3 "$T/natpmpc.log")"
+  start_seed "$dir"
+  wait_for 15 grep -q 'port mapping: ' "$dir/seed.log" || fail "d: no port mapping line"
+  ext=$(grep -m1 'port mapping: ' "$dir/seed.log" | sed -n "s/.*port mapping: $GW:\([0-9]*\) via NAT-PMP.*/\1/p")
+  [ -n "$ext" ] || fail "d: expected a NAT-PMP mapping on $GW: $(grep -m1 'port mapping: ' "$dir/seed.log")"
+  [ "$ext" != 6881 ] || fail "d: granted 6881, which the neighbour holds"
+  nsh_exec dl "$BIN/p2p-download" --meta "$M" --workdir "$dir/dl" --listen-port 6882 --json --give-up-after 30 \
+    >"$dir/dl.log" 2>&1 || fail "d: download failed"
+  cmp "$T/f.bin" "$dir/dl/f.bin" || fail "d: downloaded file differs"
+  grep -q "\"text\":\"$GW:$ext (outgoing)\"" "$dir/dl.log" ||
+    fail "d: downloader did not dial the granted port $GW:$ext: $(grep peer_connected "$dir/dl.log" | head -3)"
+  grep -q '(incoming, mapped)' "$dir/seed.log" || fail "d: seeder did not see the connection as mapped"
+  pass "d: NAT-PMP granted $GW:$ext (6881 taken): announced, dialled, file fetched"
+  nsh_stop 10 "$SEED_PID"
+  nsh_stop 3 "${NAT_UPNP_PID[gw]}"
+fi
 
 nsh_teardown
 [ -z "$(nsh_leftovers "$PREFIX")" ] || fail "namespaces left behind: $(nsh_leftovers "$PREFIX")"
