@@ -8,6 +8,7 @@
 #   nat_gateway gw1 keep                # a home router: WAN 198.20.0.x, LAN 192.168.1.0/24
 #   nat_host home1 gw1                  # 192.168.1.2, default route via gw1
 #   nat_upnp gw1 both || exit $?        # miniupnpd on gw1's LAN: natpmp | upnp | both
+#   nat_upnp gw1 upnp deny              # ... refusing every mapping (a router with UPnP locked)
 #   nsh_spawn home1 LOG CMD...          # the harness's calls work on these nodes too
 #   echo "${NSH_ADDR[gw1]} ${NAT_LAN_ADDR[gw1]}"   # 198.20.0.x (WAN), 192.168.1.1 (LAN)
 #
@@ -151,18 +152,34 @@ nat_host() {
   NAT_GW_OF[$name]=$gw
 }
 
-# nat_upnp GW PROTOCOLS: Debian's miniupnpd (nftables build) on GW's LAN, PROTOCOLS natpmp,
-# upnp or both; outside address = GW's WAN address. Returns 77 when it is not installed.
+# nat_upnp GW PROTOCOLS [POLICY]: Debian's miniupnpd (nftables build) on GW's LAN, PROTOCOLS
+# natpmp, upnp or both; outside address = GW's WAN address. POLICY allow (default: LAN hosts
+# may map ports 1024-65535 to themselves) or deny (every request refused; UPnP answers with an
+# error at once, but miniupnpd's NAT-PMP tries every other port before it answers — minutes,
+# during which it serves nothing else — so use deny with upnp). Returns 77 when miniupnpd is
+# not installed.
 # Sets NAT_UPNP_PID[GW]. Waits until it listens (NAT-PMP: udp 5351; UPnP: its HTTP port).
 nat_upnp() {
-  local gw=$1 protos=$2 ns conf natpmp=no upnp=no i
+  local gw=$1 protos=$2 policy=${3:-allow} ns conf natpmp=no upnp=no i allow
   command -v miniupnpd >/dev/null ||
     { nsh_log "skipped: 'miniupnpd' (miniupnpd-nftables) is not installed"; return 77; }
   case $protos in
     natpmp) natpmp=yes ;; upnp) upnp=yes ;; both) natpmp=yes; upnp=yes ;;
     *) nsh_log "nat_upnp $gw: PROTOCOLS must be natpmp, upnp or both, not '$protos'"; return 1 ;;
   esac
+  case $policy in
+    allow) allow="allow 1024-65535 ${NAT_LAN_NET[$gw]}.0/24 1024-65535" ;;
+    deny) allow="" ;;
+    *) nsh_log "nat_upnp $gw: POLICY must be allow or deny, not '$policy'"; return 1 ;;
+  esac
   ns=${NSH_NS[$gw]}
+  # A gateway runs one miniupnpd: a new one replaces the old, and starts with no mappings
+  # (as a router does after a restart; miniupnpd leaves its rules behind when it stops).
+  [ -n "${NAT_UPNP_PID[$gw]:-}" ] && nsh_stop 3 "${NAT_UPNP_PID[$gw]}"
+  unset "NAT_UPNP_PID[$gw]"
+  ip netns exec "$ns" nft flush chain inet filter miniupnpd &&
+    ip netns exec "$ns" nft flush chain inet filter prerouting_miniupnpd &&
+    ip netns exec "$ns" nft flush chain inet filter postrouting_miniupnpd || return 1
   conf=$NAT_DIR/miniupnpd-$gw.conf
   # secure_mode: a LAN host may map only to itself. The uuid only has to be unique per run.
   cat >"$conf" <<EOF
@@ -182,7 +199,7 @@ upnp_nat_table_name=filter
 upnp_forward_chain=miniupnpd
 upnp_nat_chain=prerouting_miniupnpd
 upnp_nat_postrouting_chain=postrouting_miniupnpd
-allow 1024-65535 ${NAT_LAN_NET[$gw]}.0/24 1024-65535
+$allow
 deny 0-65535 0.0.0.0/0 0-65535
 EOF
   # -d: foreground, log to stderr; -P: a pid file of our own, so parallel runs never share one.
@@ -199,6 +216,12 @@ EOF
   done
   nsh_log "nat_upnp $gw: miniupnpd did not start: $(tail -n 3 "$NAT_DIR/miniupnpd-$gw.log" 2>/dev/null | tr '\n' ' ')"
   return 1
+}
+
+# nat_upnp_stop GW: stops GW's miniupnpd (its mappings stay in nft until the next nat_upnp).
+nat_upnp_stop() {
+  [ -n "${NAT_UPNP_PID[$1]:-}" ] && nsh_stop 3 "${NAT_UPNP_PID[$1]}"
+  unset "NAT_UPNP_PID[$1]"
 }
 
 # nat_upnp_log GW: miniupnpd's log on GW (for a failing test's output).

@@ -12,7 +12,8 @@
 #       reach the seeder (the gateway drops what nobody asked for);
 #   (d) another LAN host holds outside port 6881 (mapped with natpmpc first): NAT-PMP grants
 #       the seeder another outside port, the seeder announces that one, and the downloader,
-#       which learns the seeder only from the tracker, dials the gateway at that port.
+#       which learns the seeder only from the tracker, dials the gateway at that port;
+#   (e) a gateway (UPnP only) that refuses every mapping: the line says so, in the router's words.
 # Only the seeder runs with discovery allowed (P2P_NO_DISCOVERY unset inside its own
 # namespace, on a LAN that exists only in this run). Needs root, nft, miniupnpd-nftables;
 # skips with 77 otherwise. Checks at the end that no namespace of this run is left.
@@ -110,7 +111,7 @@ run_mapped() {
   wait_for 5 not_mapped || fail "$name: mapping still held 5 s after SIGTERM: $(nat_mappings gw)"
   dt=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
   pass "$name: mapping removed ${dt} s after SIGTERM to the seeder"
-  nsh_stop 3 "${NAT_UPNP_PID[gw]}"
+  nat_upnp_stop gw
 }
 
 run_mapped a natpmp NAT-PMP
@@ -129,6 +130,7 @@ if nsh_exec dl timeout 3 bash -c "exec 3<>/dev/tcp/$GW/6881" 2>/dev/null; then
 fi
 pass "c: --no-port-mapping: no mapping, no line, $GW:6881 unreachable from outside"
 nsh_stop 10 "$SEED_PID"
+nat_upnp_stop gw
 
 # (d) NAT-PMP grants another outside port: what is announced and dialled is that one.
 if ! command -v natpmpc >/dev/null; then
@@ -151,8 +153,23 @@ else
   grep -q '(incoming, mapped)' "$dir/seed.log" || fail "d: seeder did not see the connection as mapped"
   pass "d: NAT-PMP granted $GW:$ext (6881 taken): announced, dialled, file fetched"
   nsh_stop 10 "$SEED_PID"
-  nsh_stop 3 "${NAT_UPNP_PID[gw]}"
+  nat_upnp_stop gw
 fi
+
+# (e) the gateway refuses: one line with the router's words for each protocol.
+dir=$T/e
+nat_upnp gw upnp deny || fail "e: miniupnpd did not start"
+start_seed "$dir"
+wait_for 15 grep -q 'port mapping: ' "$dir/seed.log" || fail "e: no port mapping line"
+line=$(grep -m1 'port mapping: ' "$dir/seed.log")
+echo "$line" | grep -q '"text":"port mapping: refused by the gateway (UPnP: AddPortMapping 6881: [0-9][0-9]* [^)]*)"' ||
+  fail "e: expected a UPnP refusal with its error code, got $line"
+not_mapped || fail "e: a mapping appeared on a refusing gateway"
+nsh_exec home curl -sf --max-time 3 "http://$(grep -m1 '"event":"http"' "$dir/seed.log" | sed -n 's/.*"address":"\([^"]*\)".*/\1/p')/api/status" \
+  | grep -q '"reachable":false' || fail "e: status JSON does not say unreachable"
+line=${line#*port mapping: }; pass "e: ${line%\"}}"
+nsh_stop 10 "$SEED_PID"
+nat_upnp_stop gw
 
 nsh_teardown
 [ -z "$(nsh_leftovers "$PREFIX")" ] || fail "namespaces left behind: $(nsh_leftovers "$PREFIX")"
