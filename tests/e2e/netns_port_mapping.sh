@@ -167,7 +167,7 @@ echo "$line" | grep -q '"text":"port mapping: refused by the gateway (UPnP: AddP
 not_mapped || fail "e: a mapping appeared on a refusing gateway"
 nsh_exec home curl -sf --max-time 3 "http://$(grep -m1 '"event":"http"' "$dir/seed.log" | sed -n 's/.*"address":"\([^"]*\)".*/\1/p')/api/status" \
   | grep -q '"reachable":false' || fail "e: status JSON does not say unreachable"
-line=${line#*port mapping: }; pass "e: ${line%\"}}"
+line=${line#*port mapping: }; line=${line%\"*}; pass "e: $line"
 nsh_stop 10 "$SEED_PID"
 nat_upnp_stop gw
 
