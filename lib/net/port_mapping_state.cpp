@@ -66,7 +66,7 @@ std::string describe_mapping(const PortMappingStatus& status) {
 
 std::chrono::seconds renew_after(std::chrono::seconds lifetime) {
   if (lifetime.count() <= 0) return kPermanentRecheck;
-  return std::max(std::chrono::seconds(60), lifetime / 2);
+  return std::max(std::chrono::seconds(1), lifetime / 2);
 }
 
 std::chrono::seconds retry_after(int failures) {

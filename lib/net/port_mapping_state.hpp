@@ -53,9 +53,10 @@ PortMappingStatus summarize_attempts(const std::vector<MappingAttempt>& attempts
 // "refused by the gateway (UPnP: 718 ConflictInMappingEntry)", "off (P2P_NO_DISCOVERY)".
 std::string describe_mapping(const PortMappingStatus& status);
 
-// When to refresh a mapping granted for `lifetime`: at half of it (RFC 6886 §3.3), never
-// sooner than a minute; a permanent one is re-asserted every kPermanentRecheck (a router
-// that restarted has forgotten it).
+// When to refresh a mapping granted for `lifetime`: at half of it (RFC 6886 §3.3), at least
+// 1 s apart (a router granting seconds gets what it asked for: renewing late would lose the
+// mapping); a permanent one is re-asserted every kPermanentRecheck (a router that restarted
+// has forgotten it).
 inline constexpr std::chrono::seconds kPermanentRecheck{30 * 60};
 std::chrono::seconds renew_after(std::chrono::seconds lifetime);
 // After `failures` rounds in a row without a mapping (>= 1): 1 min, doubling, at most 30 min —
