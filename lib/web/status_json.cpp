@@ -47,8 +47,8 @@ json port_mapping_json(const PortMappingStatus& m) {
     j["external"] = format_host_port(m.external_ip, m.external_port);
     j["method"] = mapping_method_name(m.method);
     j["lifetime"] = m.lifetime.count();  // seconds, 0 = permanent
-  } else {
-    j["why_not"] = describe_mapping(m);
+  } else if (!m.why_not.empty()) {
+    j["why_not"] = m.why_not;  // the reason alone ("--no-port-mapping"); "text" has the whole line
   }
   return j;
 }

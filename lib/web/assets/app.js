@@ -77,8 +77,8 @@ function renderStatus(st) {
   // Reachable from outside our network only through a mapping on the gateway; else say why not.
   const pm = st.node.port_mapping;
   if (pm) {
-    $("reach").textContent = pm.reachable ? pm.external : pm.state === "trying" ? "asking…" : "not mapped";
-    $("reachwhy").textContent = pm.reachable ? " via " + pm.method : " " + pm.why_not;
+    $("reach").textContent = pm.reachable ? pm.external : pm.state === "trying" ? "asking…" : pm.state === "off" ? "off" : "no";
+    $("reachwhy").textContent = pm.reachable ? " via " + pm.method : pm.why_not ? " " + pm.why_not : "";
   }
   const tb = $("files").tBodies[0]; tb.replaceChildren();
   if (!state.selected && st.files.length) state.selected = st.files[0].info_hash;

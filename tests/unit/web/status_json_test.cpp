@@ -114,4 +114,10 @@ TEST_CASE("status JSON: the port mapping says whether the node is reachable from
   CHECK(pm["state"] == "unmapped");
   CHECK(pm["why_not"] == "no gateway answered (NAT-PMP, UPnP)");
   CHECK_FALSE(pm.contains("external"));
+  s.port_mapping = PortMappingStatus{};
+  s.port_mapping.why_not = "--no-port-mapping";
+  pm = nlohmann::json::parse(status_json(s, NodeIdentity{"seed", true}, RateSample{}, false))["node"]["port_mapping"];
+  CHECK(pm["state"] == "off");
+  CHECK(pm["why_not"] == "--no-port-mapping");
+  CHECK(pm["text"] == "off (--no-port-mapping)");
 }
