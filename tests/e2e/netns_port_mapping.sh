@@ -13,7 +13,9 @@
 #   (d) another LAN host holds outside port 6881 (mapped with natpmpc first): NAT-PMP grants
 #       the seeder another outside port, the seeder announces that one, and the downloader,
 #       which learns the seeder only from the tracker, dials the gateway at that port;
-#   (e) a gateway (UPnP only) that refuses every mapping: the line says so, in the router's words.
+#   (e) a gateway (UPnP only) that refuses every mapping: the line says so, in the router's words;
+#   (f) as (a), behind a symmetric NAT (`masquerade random`): the mapping does not depend on
+#       how the gateway rewrites outgoing connections.
 # Only the seeder runs with discovery allowed (P2P_NO_DISCOVERY unset inside its own
 # namespace, on a LAN that exists only in this run). Needs root, nft, miniupnpd-nftables;
 # skips with 77 otherwise. Checks at the end that no namespace of this run is left.
@@ -47,7 +49,8 @@ nat_public dl
 nat_gateway gw keep
 nat_host home gw
 nat_host neighbour gw
-GW=${NSH_ADDR[gw]}
+G=gw H=home          # the gateway and the seeder's host of the case at hand
+GW=${NSH_ADDR[gw]}   # that gateway's outside address
 TR=${NSH_ADDR[tracker]}:7000
 
 nsh_spawn tracker "$T/tracker.log" "$BIN/p2p-tracker" --host 0.0.0.0 --port 7000 --db "$T/tracker.db" --interval 2
@@ -62,14 +65,14 @@ wait_for() {
   for ((i = 0; i < n; i++)); do "$@" && return 0; sleep 0.1; done
   return 1
 }
-mapped_6881() { nat_mappings gw | grep -q 'dport 6881 '; }
-not_mapped() { ! nat_mappings gw | grep -q 'dport '; }
+mapped_6881() { nat_mappings "$G" | grep -q 'dport 6881 '; }
+not_mapped() { ! nat_mappings "$G" | grep -q 'dport '; }
 
 # start_seed DIR ARGS...: the seeder on the home host, discovery allowed; sets SEED_PID.
 start_seed() {
   local dir=$1; shift
   mkdir -p "$dir"
-  nsh_spawn home "$dir/seed.log" env -u P2P_NO_DISCOVERY "$BIN/p2p-seed" --meta "$M" --source "$T/f.bin" --port 6881 \
+  nsh_spawn "$H" "$dir/seed.log" env -u P2P_NO_DISCOVERY "$BIN/p2p-seed" --meta "$M" --source "$T/f.bin" --port 6881 \
     --workdir "$dir/seed" --json --http 127.0.0.1:0 "$@"
   SEED_PID=$NSH_PID
   wait_for 10 grep -q '"event":"listening"' "$dir/seed.log" || fail "seeder did not listen: $(tail -n 3 "$dir/seed.log")"
@@ -78,14 +81,14 @@ start_seed() {
 # run_mapped CASE PROTOCOLS METHOD: cases (a) and (b).
 run_mapped() {
   local name=$1 protos=$2 method=$3 dir=$T/$1 line http ih peers t0 dt
-  nat_upnp gw "$protos" || fail "$name: miniupnpd did not start"
+  nat_upnp "$G" "$protos" || fail "$name: miniupnpd did not start"
   start_seed "$dir"
   wait_for 15 grep -q 'port mapping: ' "$dir/seed.log" || fail "$name: no port mapping line"
   line=$(grep -m1 'port mapping: ' "$dir/seed.log")
   echo "$line" | grep -qF "\"text\":\"port mapping: $GW:6881 via $method\"" ||
     fail "$name: expected 'port mapping: $GW:6881 via $method', got $line"
   [ "$(grep -c 'port mapping: ' "$dir/seed.log")" = 1 ] || fail "$name: more than one mapping line"
-  mapped_6881 || fail "$name: miniupnpd holds no mapping of port 6881: $(nat_mappings gw)"
+  mapped_6881 || fail "$name: miniupnpd holds no mapping of port 6881: $(nat_mappings "$G")"
   pass "$name: seeder mapped $GW:6881 via $method, miniupnpd holds it"
 
   # The downloader knows only the tracker: it gets the gateway's address and dials it.
@@ -101,17 +104,17 @@ run_mapped() {
   # The seeder's page shows the mapping (node.port_mapping) and the peer's origin while the
   # connection lasts; the downloader has gone, so the origin check is on the event above.
   http=$(grep -m1 '"event":"http"' "$dir/seed.log" | sed -n 's/.*"address":"\([^"]*\)".*/\1/p')
-  nsh_exec home curl -sf --max-time 3 "http://$http/api/status" >"$dir/status.json" || fail "$name: /api/status failed"
+  nsh_exec "$H" curl -sf --max-time 3 "http://$http/api/status" >"$dir/status.json" || fail "$name: /api/status failed"
   grep -q "\"external\":\"$GW:6881\"" "$dir/status.json" || fail "$name: status JSON lacks the mapping: $(head -c 400 "$dir/status.json")"
   grep -q '"reachable":true' "$dir/status.json" || fail "$name: status JSON does not say reachable"
   pass "$name: the node's status JSON shows $GW:6881 via $method, reachable"
 
   t0=$EPOCHREALTIME
   nsh_stop 10 "$SEED_PID"
-  wait_for 5 not_mapped || fail "$name: mapping still held 5 s after SIGTERM: $(nat_mappings gw)"
+  wait_for 5 not_mapped || fail "$name: mapping still held 5 s after SIGTERM: $(nat_mappings "$G")"
   dt=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
   pass "$name: mapping removed ${dt} s after SIGTERM to the seeder"
-  nat_upnp_stop gw
+  nat_upnp_stop "$G"
 }
 
 run_mapped a natpmp NAT-PMP
@@ -170,6 +173,12 @@ nsh_exec home curl -sf --max-time 3 "http://$(grep -m1 '"event":"http"' "$dir/se
 line=${line#*port mapping: }; line=${line%\"*}; pass "e: $line"
 nsh_stop 10 "$SEED_PID"
 nat_upnp_stop gw
+
+# (f) behind a gateway that randomizes outgoing ports.
+nat_gateway gw2 random
+nat_host home2 gw2
+G=gw2 H=home2 GW=${NSH_ADDR[gw2]}
+run_mapped f natpmp NAT-PMP
 
 nsh_teardown
 [ -z "$(nsh_leftovers "$PREFIX")" ] || fail "namespaces left behind: $(nsh_leftovers "$PREFIX")"
