@@ -77,6 +77,7 @@ struct PortMapper::Worker {
   asio::io_context& session_io;
   std::uint16_t port;
   OnStatus on_status;
+  Lifetimes asked;
   asio::io_context own;
   asio::executor_work_guard<asio::io_context::executor_type> guard{own.get_executor()};
   asio::steady_timer timer{own};
@@ -84,7 +85,8 @@ struct PortMapper::Worker {
   std::optional<Held> held;
   int failures = 0;
 
-  Worker(asio::io_context& io, std::uint16_t p, OnStatus cb) : session_io(io), port(p), on_status(std::move(cb)) {}
+  Worker(asio::io_context& io, std::uint16_t p, OnStatus cb, Lifetimes l)
+      : session_io(io), port(p), on_status(std::move(cb)), asked(l) {}
 
   MappingAttempt try_natpmp(std::uint16_t want_external) {
     MappingAttempt a;
@@ -102,7 +104,7 @@ struct PortMapper::Worker {
       ::inet_ntop(AF_INET, &resp.pnu.publicaddress.addr, ip, sizeof ip);
       a.external_ip = ip;
       r = sendnewportmappingrequest(&n, NATPMP_PROTOCOL_TCP, port, want_external,
-                                    static_cast<std::uint32_t>(kNatPmpLifetime.count()));
+                                    static_cast<std::uint32_t>(asked.natpmp.count()));
       if (r >= 0) r = natpmp_wait(n, resp, Clock::now() + kNatPmpWait);
     }
     closenatpmp(&n);
@@ -110,7 +112,7 @@ struct PortMapper::Worker {
       a.outcome = MappingAttempt::Outcome::mapped;
       a.external_port = resp.pnu.newportmapping.mappedpublicport;
       a.lifetime = std::chrono::seconds(resp.pnu.newportmapping.lifetime);
-      if (a.lifetime.count() == 0) a.lifetime = kNatPmpLifetime;  // 0 would mean "deleted": never from a grant
+      if (a.lifetime.count() == 0) a.lifetime = asked.natpmp;  // 0 would mean "deleted": never from a grant
     } else if (r >= 0) {
       a.outcome = MappingAttempt::Outcome::refused;
       a.detail = "answer for another request";
@@ -150,7 +152,7 @@ struct PortMapper::Worker {
     }
     auto in_port = std::to_string(port);
     std::uint16_t ext = want_external;
-    auto lease = kUpnpLease;
+    auto lease = asked.upnp_lease;
     for (int conflicts = 0;;) {
       auto ext_port = std::to_string(ext);
       auto lease_text = std::to_string(lease.count());
@@ -225,8 +227,8 @@ struct PortMapper::Worker {
   }
 };
 
-PortMapper::PortMapper(asio::io_context& session_io, std::uint16_t listen_port, OnStatus on_status)
-    : worker_(std::make_shared<Worker>(session_io, listen_port, std::move(on_status))) {}
+PortMapper::PortMapper(asio::io_context& session_io, std::uint16_t listen_port, OnStatus on_status, Lifetimes asked)
+    : worker_(std::make_shared<Worker>(session_io, listen_port, std::move(on_status), asked)) {}
 
 PortMapper::~PortMapper() { finish(); }
 

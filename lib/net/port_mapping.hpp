@@ -4,6 +4,7 @@
 // (with an io_context of its own for its schedule); results are posted to the
 // session's io_context, which therefore never locks or waits, but in finish().
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -17,13 +18,21 @@ class io_context;
 
 namespace p2p {
 
+// What is asked of the gateway. The defaults are what a node uses; the renewal test asks
+// for seconds, so that renewals happen while it watches (tests/tools/port_mapper_probe).
+struct PortMappingLifetimes {
+  std::chrono::seconds natpmp = kNatPmpLifetime;
+  std::chrono::seconds upnp_lease = kUpnpLease;
+};
+
 class PortMapper {
  public:
   // Called on the session's io thread after every round of attempts (first mapping,
   // each renewal, each retry), with what the mapping is now.
   using OnStatus = std::function<void(const PortMappingStatus&)>;
+  using Lifetimes = PortMappingLifetimes;
 
-  PortMapper(asio::io_context& session_io, std::uint16_t listen_port, OnStatus on_status);
+  PortMapper(asio::io_context& session_io, std::uint16_t listen_port, OnStatus on_status, Lifetimes asked = {});
   ~PortMapper();  // finish()
   PortMapper(const PortMapper&) = delete;
   PortMapper& operator=(const PortMapper&) = delete;

@@ -15,7 +15,10 @@
 #       which learns the seeder only from the tracker, dials the gateway at that port;
 #   (e) a gateway (UPnP only) that refuses every mapping: the line says so, in the router's words;
 #   (f) as (a), behind a symmetric NAT (`masquerade random`): the mapping does not depend on
-#       how the gateway rewrites outgoing connections.
+#       how the gateway rewrites outgoing connections;
+#   (g) renewal: the library's PortMapper (tests/tools/port_mapper_probe) asks for a lifetime
+#       of seconds; the mapping is still held well past that lifetime, by NAT-PMP and by UPnP,
+#       while a mapping made once with natpmpc for as long is gone (so the check can fail).
 # Only the seeder runs with discovery allowed (P2P_NO_DISCOVERY unset inside its own
 # namespace, on a LAN that exists only in this run). Needs root, nft, miniupnpd-nftables;
 # skips with 77 otherwise. Checks at the end that no namespace of this run is left.
@@ -179,6 +182,37 @@ nat_gateway gw2 random
 nat_host home2 gw2
 G=gw2 H=home2 GW=${NSH_ADDR[gw2]}
 run_mapped f natpmp NAT-PMP
+
+# (g) renewal, with lifetimes of seconds (a node asks for 2 h / 1 h; the schedule is the same).
+if [ ! -x "$BIN/port_mapper_probe" ] || ! command -v natpmpc >/dev/null || ! command -v upnpc >/dev/null; then
+  echo "skipped (g): port_mapper_probe, natpmpc or upnpc (miniupnpc) is not there" >&2
+else
+  G=gw H=home GW=${NSH_ADDR[gw]}
+  for proto in natpmp upnp; do
+    nat_upnp gw "$proto" || fail "g: miniupnpd did not start"
+    # The control: asked once for 4 s, never renewed, gone once miniupnpd's timer expires it.
+    if [ "$proto" = natpmp ]; then
+      nsh_exec neighbour natpmpc -g "${NAT_LAN_ADDR[gw]}" -a 7001 7001 tcp 4 >"$T/control-g.log" 2>&1
+    else
+      nsh_exec neighbour upnpc -e control -a "${NSH_ADDR[neighbour]}" 7001 7001 TCP 4 >"$T/control-g.log" 2>&1
+    fi || fail "g ($proto): the control mapping of 7001 failed: $(tail -n 2 "$T/control-g.log")"
+    nat_mappings gw | grep -q 'dport 7001 ' || fail "g ($proto): the control mapping of 7001 is not in miniupnpd's chain"
+    nsh_spawn home "$T/probe-$proto.log" env -u P2P_NO_DISCOVERY "$BIN/port_mapper_probe" --port 7000 --seconds 16 \
+      --natpmp-lifetime 6 --upnp-lease 8
+    probe=$NSH_PID
+    sleep 12  # 2x NAT-PMP's 6 s, 1.5x the 8 s lease: held now only if renewed
+    nat_mappings gw | grep -q 'dport 7000 ' || fail "g ($proto): mapping not renewed: gone after 12 s: $(cat "$T/probe-$proto.log")"
+    nat_mappings gw | grep -q 'dport 7001 ' && fail "g ($proto): the 4 s control mapping is still there after 12 s"
+    wait_for 25 bash -c "! kill -0 $probe 2>/dev/null" || fail "g ($proto): the probe did not end"
+    nsh_stop 1 "$probe"
+    n=$(grep -c "^status: $GW:7000 via" "$T/probe-$proto.log" || true)
+    [ "$n" -ge 3 ] || fail "g ($proto): expected the first mapping and >= 2 renewals, saw $n: $(cat "$T/probe-$proto.log")"
+    grep -q '^removed$' "$T/probe-$proto.log" || fail "g ($proto): probe did not finish"
+    not_mapped || fail "g ($proto): mapping left after the probe removed it: $(nat_mappings gw)"
+    pass "g ($proto): mapped, renewed $((n - 1)) times in 16 s (lifetime of seconds), held past its lifetime, removed"
+    nat_upnp_stop gw
+  done
+fi
 
 nsh_teardown
 [ -z "$(nsh_leftovers "$PREFIX")" ] || fail "namespaces left behind: $(nsh_leftovers "$PREFIX")"
