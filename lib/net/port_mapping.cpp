@@ -41,7 +41,7 @@ constexpr int kUpnpConflictRetries = 3;  // other external ports to try when our
 struct Held {  // the mapping we hold on the gateway, to renew and remove
   MappingMethod method = MappingMethod::natpmp;
   std::uint16_t external_port = 0;
-  std::string control_url, service_type;  // UPnP
+  std::string control_url, service_type, lan_addr;  // UPnP: where we asked, and for which address
 };
 
 // Reads a NAT-PMP answer, letting libnatpmp retransmit, until `deadline`.
@@ -123,7 +123,14 @@ struct PortMapper::Worker {
     return a;
   }
 
+  // Renewals go straight to the control URL we used last time (no 2 s search); a gateway
+  // that no longer answers there (it restarted on another port, we moved) is searched anew.
   MappingAttempt try_upnp(std::uint16_t want_external) {
+    if (held && held->method == MappingMethod::upnp) {
+      auto known = *held;
+      auto a = upnp_map(known.control_url, known.service_type, known.lan_addr, want_external);
+      if (a.outcome == MappingAttempt::Outcome::mapped) return a;
+    }
     MappingAttempt a;
     a.method = MappingMethod::upnp;
     int err = 0;
@@ -143,10 +150,18 @@ struct PortMapper::Worker {
     }
     std::string control = urls.controlURL ? urls.controlURL : "", service = data.first.servicetype;
     FreeUPNPUrls(&urls);
+    return upnp_map(control, service, lan_addr, want_external);
+  }
+
+  // GetExternalIPAddress and AddPortMapping at a known IGD control URL.
+  MappingAttempt upnp_map(const std::string& control, const std::string& service, const std::string& lan_addr,
+                          std::uint16_t want_external) {
+    MappingAttempt a;
+    a.method = MappingMethod::upnp;
+    a.outcome = MappingAttempt::Outcome::refused;
     char ext_ip[40] = {};
     int r = UPNP_GetExternalIPAddress(control.c_str(), service.c_str(), ext_ip);
     if (r != UPNPCOMMAND_SUCCESS) {
-      a.outcome = MappingAttempt::Outcome::refused;
       a.detail = fmt::format("GetExternalIPAddress: {}", upnp_error(r));
       return a;
     }
@@ -156,7 +171,7 @@ struct PortMapper::Worker {
     for (int conflicts = 0;;) {
       auto ext_port = std::to_string(ext);
       auto lease_text = std::to_string(lease.count());
-      r = UPNP_AddPortMapping(control.c_str(), service.c_str(), ext_port.c_str(), in_port.c_str(), lan_addr,
+      r = UPNP_AddPortMapping(control.c_str(), service.c_str(), ext_port.c_str(), in_port.c_str(), lan_addr.c_str(),
                               kUpnpDescription, "TCP", nullptr, lease_text.c_str());
       if (r == kUpnpOnlyPermanentLeases && lease.count() != 0) {
         lease = std::chrono::seconds(0);  // this router keeps mappings until removed or it restarts
@@ -170,7 +185,6 @@ struct PortMapper::Worker {
       break;
     }
     if (r != UPNPCOMMAND_SUCCESS) {
-      a.outcome = MappingAttempt::Outcome::refused;
       a.detail = fmt::format("AddPortMapping {}: {}", ext, upnp_error(r));
       return a;
     }
@@ -178,7 +192,7 @@ struct PortMapper::Worker {
     a.external_ip = ext_ip;
     a.external_port = ext;
     a.lifetime = lease;
-    held = Held{MappingMethod::upnp, ext, control, service};
+    held = Held{MappingMethod::upnp, ext, control, service, lan_addr};
     return a;
   }
 
@@ -193,7 +207,7 @@ struct PortMapper::Worker {
       auto a = m == MappingMethod::natpmp ? try_natpmp(want) : try_upnp(want);
       attempts.push_back(a);
       if (a.outcome == MappingAttempt::Outcome::mapped) {
-        if (m == MappingMethod::natpmp) held = Held{m, a.external_port, {}, {}};
+        if (m == MappingMethod::natpmp) held = Held{m, a.external_port, {}, {}, {}};
         break;
       }
     }
