@@ -99,16 +99,25 @@ struct PortMapper::Worker {
     natpmpresp_t resp{};
     int r = sendpublicaddressrequest(&n);
     if (r >= 0) r = natpmp_wait(n, resp, Clock::now() + kNatPmpWait);
+    bool no_outside_address = false;
     if (r >= 0) {
       char ip[INET_ADDRSTRLEN] = {};
       ::inet_ntop(AF_INET, &resp.pnu.publicaddress.addr, ip, sizeof ip);
       a.external_ip = ip;
-      r = sendnewportmappingrequest(&n, NATPMP_PROTOCOL_TCP, port, want_external,
-                                    static_cast<std::uint32_t>(asked.natpmp.count()));
-      if (r >= 0) r = natpmp_wait(n, resp, Clock::now() + kNatPmpWait);
+      // RFC 6886 §3.2: a gateway without an outside address yet says 0.0.0.0; a mapping there
+      // reaches nobody, so none is asked for (nothing to remove later either).
+      no_outside_address = resp.pnu.publicaddress.addr.s_addr == 0;
+      if (!no_outside_address) {
+        r = sendnewportmappingrequest(&n, NATPMP_PROTOCOL_TCP, port, want_external,
+                                      static_cast<std::uint32_t>(asked.natpmp.count()));
+        if (r >= 0) r = natpmp_wait(n, resp, Clock::now() + kNatPmpWait);
+      }
     }
     closenatpmp(&n);
-    if (r >= 0 && resp.type == NATPMP_RESPTYPE_TCPPORTMAPPING && resp.pnu.newportmapping.mappedpublicport != 0) {
+    if (r >= 0 && no_outside_address) {
+      a.outcome = MappingAttempt::Outcome::refused;
+      a.detail = "the gateway has no outside address";
+    } else if (r >= 0 && resp.type == NATPMP_RESPTYPE_TCPPORTMAPPING && resp.pnu.newportmapping.mappedpublicport != 0) {
       a.outcome = MappingAttempt::Outcome::mapped;
       a.external_port = resp.pnu.newportmapping.mappedpublicport;
       a.lifetime = std::chrono::seconds(resp.pnu.newportmapping.lifetime);
@@ -163,6 +172,10 @@ struct PortMapper::Worker {
     int r = UPNP_GetExternalIPAddress(control.c_str(), service.c_str(), ext_ip);
     if (r != UPNPCOMMAND_SUCCESS) {
       a.detail = fmt::format("GetExternalIPAddress: {}", upnp_error(r));
+      return a;
+    }
+    if (ext_ip[0] == '\0' || std::string_view(ext_ip) == "0.0.0.0") {
+      a.detail = "the gateway has no outside address";
       return a;
     }
     auto in_port = std::to_string(port);
