@@ -150,15 +150,14 @@ struct PortMapper::Worker {
     char lan_addr[64] = {};
     int igd = UPNP_GetValidIGD(devices, &urls, &data, lan_addr, sizeof lan_addr);
     freeUPNPDevlist(devices);
+    std::string control = urls.controlURL ? urls.controlURL : "", service = data.first.servicetype;
+    FreeUPNPUrls(&urls);  // whatever it returned (free(NULL) on fields it did not fill)
     if (igd == 0) return a;  // devices answered, none of them a gateway
     if (igd != 1) {
-      FreeUPNPUrls(&urls);
       a.outcome = MappingAttempt::Outcome::refused;
       a.detail = igd == 2 ? "the gateway says it is not connected" : "no Internet gateway among the UPnP devices";
       return a;
     }
-    std::string control = urls.controlURL ? urls.controlURL : "", service = data.first.servicetype;
-    FreeUPNPUrls(&urls);
     return upnp_map(control, service, lan_addr, want_external);
   }
 
