@@ -6,9 +6,14 @@ set -euo pipefail
 # libhiredis-dev: the tracker's Redis store; redis-server: its tests (they skip without it).
 # chromium + python3-websocket: the page tests in a real browser (tests/e2e/browser_pages.sh; they skip without them).
 # iproute2: ip and tc for the network-namespace swarm test (it skips without them or root).
+# libminiupnpc-dev, libnatpmp-dev: port mapping (UPnP-IGD, NAT-PMP) on the home gateway.
+# nftables, miniupnpd-nftables, natpmpc, miniupnpc: the NAT gateway tests (scripts/netns/nat.sh;
+# they skip without them). miniupnpd-nftables is only the daemon: no service, no debconf question
+# (that is the `miniupnpd` package, not installed), so it installs quietly on a fresh container.
 pkgs=(build-essential cmake ccache pkg-config libasio-dev libcli11-dev nlohmann-json3-dev
-      libssl-dev libfmt-dev catch2 libsqlite3-dev libhttp-parser-dev libhiredis-dev curl python3
-      redis-server chromium python3-websocket iproute2 "$@")
+      libssl-dev libfmt-dev catch2 libsqlite3-dev libhttp-parser-dev libhiredis-dev
+      libminiupnpc-dev libnatpmp-dev curl python3
+      redis-server chromium python3-websocket iproute2 nftables miniupnpd-nftables natpmpc miniupnpc "$@")
 if [ "${P2P_BENCH_DEPS:-0}" = 1 ]; then
   pkgs+=(aria2 opentracker mktorrent hyperfine wrk gnuplot-nox time python3-libtorrent linux-perf rsync)
 fi

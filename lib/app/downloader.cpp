@@ -106,6 +106,7 @@ DownloadResult download(const DownloadOptions& o, ProgressReporter& reporter) {
   SessionOptions so;
   so.listen_port = o.listen_port;
   so.listen_host = o.listen_host;
+  so.port_mapping = o.port_mapping;
   so.max_upload_rate = o.max_upload_rate;
   so.max_download_rate = o.max_download_rate;
 

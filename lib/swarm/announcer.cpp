@@ -23,8 +23,8 @@ constexpr int kMinInterval = 5, kMaxInterval = 3600;  // seconds, whatever the t
 }  // namespace
 
 Announcer::Announcer(asio::io_context& io, std::vector<std::string> trackers, Digest info_hash, std::string peer_id,
-                     std::uint16_t port, Answered on_answer, Notice on_notice, Progress progress, Withdrawn on_withdrawn)
-    : io_(io), info_hash_(info_hash), peer_id_(std::move(peer_id)), port_(port), on_answer_(std::move(on_answer)),
+                     Port port, Answered on_answer, Notice on_notice, Progress progress, Withdrawn on_withdrawn)
+    : io_(io), info_hash_(info_hash), peer_id_(std::move(peer_id)), port_(std::move(port)), on_answer_(std::move(on_answer)),
       on_notice_(std::move(on_notice)), progress_(std::move(progress)), on_withdrawn_(std::move(on_withdrawn)) {
   for (auto& t : trackers) trackers_.push_back(Tracker{std::move(t), std::make_unique<asio::steady_timer>(io_)});
 }
@@ -37,6 +37,11 @@ void Announcer::start() {
 void Announcer::completed() {
   completed_ = true;
   for (auto& t : trackers_) t.timer->cancel();  // wakes each loop, which sends "completed"
+}
+
+void Announcer::announce_now() {
+  // An expiry in the past wakes each loop (expires_at cancels its wait), which then announces.
+  for (auto& t : trackers_) t.timer->expires_at(Clock::now());
 }
 
 void Announcer::cancel() {
@@ -82,7 +87,7 @@ asio::awaitable<void> Announcer::announce(Tracker& t, std::string event) {
   tracker_client::AnnounceRequest req;
   req.info_hash = info_hash_;
   req.peer_id = peer_id_;
-  req.port = port_;
+  req.port = port_();
   req.event = event;
   Numbers n = progress_();
   req.left = n.left;
@@ -95,6 +100,8 @@ asio::awaitable<void> Announcer::announce(Tracker& t, std::string event) {
     t.reported_down = false;
     t.started = event != "stopped";
     t.timer->expires_after(std::chrono::seconds(std::clamp(res.interval, kMinInterval, kMaxInterval)));
+    // The port changed while this announce was on its way (announce_now was overridden above).
+    if (req.port != port_() && !stopped_) t.timer->expires_at(Clock::now());
     if (!stopped_) on_answer_(t.address, res);
     if (res.withdrawn && !stopped_ && on_withdrawn_) on_withdrawn_(t.address);
   } catch (const std::exception& e) {

@@ -31,12 +31,17 @@ class Announcer : public std::enable_shared_from_this<Announcer> {
   using Progress = std::function<Numbers()>;
   // A tracker answered that the file's publisher withdrew it.
   using Withdrawn = std::function<void(const std::string& tracker)>;
+  // The port to announce, read at each announce: the session's listen port, or the
+  // external port its gateway mapped (which may differ, and may come later).
+  using Port = std::function<std::uint16_t()>;
 
   Announcer(asio::io_context& io, std::vector<std::string> trackers, Digest info_hash, std::string peer_id,
-            std::uint16_t port, Answered on_answer, Notice on_notice, Progress progress, Withdrawn on_withdrawn = {});
+            Port port, Answered on_answer, Notice on_notice, Progress progress, Withdrawn on_withdrawn = {});
 
   void start();
   void completed();  // announce "completed" now (once)
+  // Announce now to every tracker (the port we are reached at changed); the schedule goes on from there.
+  void announce_now();
   // Stops the schedule and announces "stopped" to every tracker that knows us, each bounded.
   asio::awaitable<void> stop();
   // Stops the schedule without telling the trackers (the torrent failed or is being removed in a hurry).
@@ -56,7 +61,7 @@ class Announcer : public std::enable_shared_from_this<Announcer> {
   std::vector<Tracker> trackers_;
   Digest info_hash_;
   std::string peer_id_;
-  std::uint16_t port_;
+  Port port_;
   Answered on_answer_;
   Notice on_notice_;
   Progress progress_;

@@ -32,6 +32,9 @@ struct Peer {
   // Where it accepts connections (what we dialled, or what it claimed), for gossip.
   std::optional<wire::PeerAddress> listen_address;
   Bitfield has;
+  // Incoming, from outside our interfaces' subnets while a port mapping was active:
+  // it reached us through the gateway's mapping (PeerOrigin::mapped).
+  bool mapped_in = false;
   bool am_choking = true, peer_choking = true;
   bool am_interested = false, peer_interested = false;
   std::vector<BlockRef> outstanding;  // our requests to them, oldest first

@@ -21,7 +21,7 @@ constexpr int kMaxBackoffSeconds = 60;
 }  // namespace
 
 void RendezvousClient::tracker_answered(const std::string& tracker, const tracker_client::AnnounceResponse& answer) {
-  if (!answer.rendezvous) return;
+  if (!answer.rendezvous || host_.rendezvous_port() == 0) return;  // not listening: nobody to bring to us
   auto& st = trackers_[tracker];
   st.relay_port = answer.relay_port;
   if (st.polling || st.reachable == true || host_.rendezvous_stopping()) return;

@@ -312,6 +312,7 @@ void Session::Impl::shutdown() {
   if (stopping) return;
   stopping = true;
   if (acceptor) acceptor->close();
+  if (mapper) mapper->request_stop();  // removed on its thread while the trackers hear "stopped"
   for (auto& t : torrents) t->stop("shutting down");
   for (auto& [id, c] : std::map(connections)) c->close(CloseReason::shutting_down);
   // Tell the trackers we are gone, bounded, then end the loop.
@@ -371,6 +372,7 @@ SessionSnapshot Session::snapshot() const {
   for (const auto& t : s.torrents) out.torrents.push_back(t->snapshot());
   out.counters = s.counters;
   out.listen_port = s.acceptor ? s.listen_port : 0;
+  out.port_mapping = s.mapping;
   out.connections = s.connections.size();
   for (const auto& t : s.torrents) out.hash_queue_depth += t->hashing();
   out.hash_threads = std::max(1u, s.hashers.size());
@@ -447,6 +449,7 @@ SessionOutcome Session::run() {
     s.shutdown();
   });
   if (s.opt.listen_port) s.listen();
+  s.start_port_mapping();
   s.running = true;
   for (std::size_t i = 0; i < s.torrents.size(); ++i) s.torrents[i]->start();
   if (!s.stopping && !s.finished()) {
@@ -468,6 +471,7 @@ SessionOutcome Session::run() {
     if (!busy()) break;
     s.io.run_one_for(std::chrono::milliseconds(50));  // a hashing job will post back
   }
+  if (s.mapper) s.mapper->finish();  // the mapping is gone from the gateway (bounded: port_mapping.hpp)
   s.reputation.flush();
   SessionOutcome out;
   out.interrupted = s.interrupted;

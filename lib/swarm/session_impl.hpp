@@ -11,6 +11,8 @@
 
 #include "base/hash_pool.hpp"
 #include "base/rate_limiter.hpp"
+#include "net/local_subnets.hpp"
+#include "net/port_mapping.hpp"
 #include "net/use_tuple.hpp"
 #include "swarm/peer_connection.hpp"
 #include "swarm/piece_buffer_pool.hpp"
@@ -49,8 +51,6 @@ struct Session::Impl final : ConnectionHandler, RendezvousClient::Host {
   std::vector<std::unique_ptr<Torrent>> retired;    // removed, destroyed at the next tick
   std::size_t background_jobs = 0;
   RendezvousClient rendezvous{*this};
-  // The port trackers and rendezvous polls are told we accept connections on.
-  std::uint16_t announce_port() const { return listen_port; }
   SessionCounters counters;
   // Per verified piece, smoothed: time to hash it, time to write it (pool threads measure, the io thread keeps).
   double avg_hash_seconds = 0, avg_write_seconds = 0;
@@ -68,6 +68,15 @@ struct Session::Impl final : ConnectionHandler, RendezvousClient::Host {
     auto it = inbound_bans_by_ip.find(ip);
     return it != inbound_bans_by_ip.end() && it->second >= kInboundBansBeforeRefusal;
   }
+  // Port mapping (session_port_mapping.cpp): the mapper's thread posts each round's status here.
+  PortMappingStatus mapping;
+  std::vector<Subnet> own_subnets;  // our interfaces' subnets, read when a mapping is granted
+  std::unique_ptr<PortMapper> mapper;
+  void start_port_mapping();
+  void on_mapping(const PortMappingStatus& status);
+  // The port trackers are told: the gateway's external port while mapped, else ours.
+  std::uint16_t announced_port() const { return mapping.mapped() ? mapping.external_port : listen_port; }
+  bool came_through_mapping(const std::string& ip) const { return mapping.mapped() && !in_subnets(ip, own_subnets); }
   bool stopping = false, interrupted = false, running = false;
   std::exception_ptr fatal;
 
@@ -122,7 +131,7 @@ struct Session::Impl final : ConnectionHandler, RendezvousClient::Host {
   // ---- RendezvousClient::Host ----------------------------------------------------------
   asio::io_context& rendezvous_io() override { return io; }
   bool rendezvous_stopping() const override { return stopping; }
-  std::uint16_t rendezvous_port() const override { return announce_port(); }
+  std::uint16_t rendezvous_port() const override { return announced_port(); }
   void rendezvous_report(const std::string& line) override { observer.on_event("", EventKind::notice, line); }
   void rendezvous_note(const std::string& tracker, const tracker_client::RendezvousNote& note) override;
 };

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "net/port_mapping_state.hpp"
 #include "swarm/session.hpp"
 
 namespace p2p {
@@ -90,6 +91,7 @@ struct SessionSnapshot {
   std::vector<TorrentSnapshot> torrents;
   SessionCounters counters;
   std::uint16_t listen_port = 0;         // 0: not listening
+  PortMappingStatus port_mapping;        // the listen port on the gateway, or why not
   std::size_t connections = 0;           // every open connection, handshaken or not
   std::size_t hash_queue_depth = 0;      // pieces on the hashing pool, all torrents
   unsigned hash_threads = 1;

@@ -84,7 +84,7 @@ void Torrent::start() {
     // reports no byte counts: only whether it is complete (docs/SECURITY.md, "Private swarms").
     Digest announced = public_id();
     announcer_ = std::make_shared<Announcer>(
-        s_.io, opt_.trackers, announced, s_.peer_id, s_.listen_port,
+        s_.io, opt_.trackers, announced, s_.peer_id, [&s = s_] { return s.announced_port(); },
         [this](const std::string& tracker, tracker_client::AnnounceResponse& answer) { tracker_answered(tracker, answer); },
         [this](const std::string& text) { event(EventKind::tracker, text); },
         [this] {
@@ -455,7 +455,7 @@ void Torrent::set_paused(bool paused) {
 
 PeerOrigin Torrent::origin_of(const Peer& p) const {
   if (p.conn->relayed()) return PeerOrigin::relay;
-  if (!p.dialled()) return PeerOrigin::incoming;
+  if (!p.dialled()) return p.mapped_in ? PeerOrigin::mapped : PeerOrigin::incoming;
   if (p.listen_address && dir_.met_by_rendezvous(*p.listen_address))
     return PeerOrigin::punched;  // dialled at a tracker's rendezvous, while it dialled us
   auto src = p.listen_address ? dir_.source(*p.listen_address) : std::nullopt;

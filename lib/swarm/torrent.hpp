@@ -51,6 +51,10 @@ class Torrent final : public ConnectionHandler {
   asio::awaitable<void> stop_announcing();
   std::size_t hashing() const { return hashing_; }
   bool announcing() const { return announcer_ != nullptr; }
+  // The port we are reached at changed (a port mapping came or went): tell the trackers now.
+  void announce_now() {
+    if (announcer_) announcer_->announce_now();
+  }
   // After the hash pool drained: saves what is verified (unless complete) and reports.
   TorrentOutcome outcome();
   std::size_t peer_count() const { return peers_.size(); }

@@ -41,6 +41,7 @@ HandshakeAnswer Torrent::adopt(const std::shared_ptr<PeerConnection>& c, const w
   Peer& p = attach(c, std::nullopt);
   p.key = key;
   p.reputation_key = reputation_key;
+  p.mapped_in = s_.came_through_mapping(c->remote_ip());
   if (theirs.listen_port != 0) {
     // Remember where it listens, for peer exchange and to avoid dialling it too.
     wire::PeerAddress a{c->peer_ip(), theirs.listen_port};

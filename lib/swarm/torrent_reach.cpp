@@ -76,7 +76,7 @@ asio::awaitable<void> Torrent::relay_dial(wire::PeerAddress addr, std::string tr
   std::string why;
   tcp::socket socket(s_.io);
   try {
-    auto offer = co_await tracker_client::request_relay_async(tracker, public_id(), s_.announce_port(), addr,
+    auto offer = co_await tracker_client::request_relay_async(tracker, public_id(), s_.announced_port(), addr,
                                                               kRelayRequestTimeout);
     relay_port = offer.relay_port;
     why = co_await open_relay_link(socket, host_of(tracker), relay_port, offer.ticket, RelayRole::dialler,

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/address.hpp"
 #include "format/json_text.hpp"
 
 namespace p2p::web {
@@ -37,6 +38,19 @@ json peer_json(const PeerSnapshot& p) {
               {"peer_interested", p.peer_interested},
               {"reputation", p.reputation},
               {"requests", p.requests}};
+}
+
+// Whether peers outside our network can dial us through a mapping on the gateway, and why not.
+json port_mapping_json(const PortMappingStatus& m) {
+  json j{{"state", mapping_state_name(m.state)}, {"reachable", m.mapped()}, {"text", describe_mapping(m)}};
+  if (m.mapped()) {
+    j["external"] = format_host_port(m.external_ip, m.external_port);
+    j["method"] = mapping_method_name(m.method);
+    j["lifetime"] = m.lifetime.count();  // seconds, 0 = permanent
+  } else if (!m.why_not.empty()) {
+    j["why_not"] = m.why_not;  // the reason alone ("--no-port-mapping"); "text" has the whole line
+  }
+  return j;
 }
 
 json banned_json(const TorrentSnapshot& t) {
@@ -114,6 +128,7 @@ std::string status_json(const SessionSnapshot& s, const NodeIdentity& id, const 
   json node{{"kind", id.kind},
             {"can_add", id.can_add},
             {"listen_port", s.listen_port},
+            {"port_mapping", port_mapping_json(s.port_mapping)},
             {"connections", s.connections},
             {"download_rate", rates.down},
             {"upload_rate", rates.up},

@@ -11,6 +11,8 @@
 #   nat_upnp gw1 upnp deny              # ... refusing every mapping (a router with UPnP locked)
 #   nsh_spawn home1 LOG CMD...          # the harness's calls work on these nodes too
 #   echo "${NSH_ADDR[gw1]} ${NAT_LAN_ADDR[gw1]}"   # 198.20.0.x (WAN), 192.168.1.1 (LAN)
+#   nsh_shape home1 $((2 << 20))        # upload cap of a host (public or home: its link is eth0)
+#   nat_shape_wan gw1 $((1 << 20))      # a home's uplink: cap on what leaves the gateway's WAN
 #
 # The public network is a second bridge (pub0) in the harness's hub namespace, so nothing is
 # added outside the namespaces of this run. Its range, 198.20.0.0/24, looks public on
@@ -150,6 +152,14 @@ nat_host() {
   ip -n "$ns" route add default via "${NAT_LAN_ADDR[$gw]}" || return 1
   NSH_ADDR[$name]=$addr
   NAT_GW_OF[$name]=$gw
+}
+
+# nat_shape_wan GW RATE_BYTES_PER_S: caps what leaves GW's WAN leg (the home's upload), with
+# the same tbf parameters as the harness's nsh_shape.
+nat_shape_wan() {
+  local gw=$1 rate=$2 burst
+  burst=$((rate / 100 + 65536 + 1514))
+  tc -n "${NSH_NS[$gw]}" qdisc replace dev wan root tbf rate "$((rate * 8))bit" burst "$burst" latency 100ms
 }
 
 # nat_upnp GW PROTOCOLS [POLICY]: Debian's miniupnpd (nftables build) on GW's LAN, PROTOCOLS

@@ -74,9 +74,15 @@ function renderStatus(st) {
   $("hashq").textContent = st.node.hash_queue_depth;
   $("wlat").textContent = (st.node.avg_write_seconds * 1000).toFixed(1) + " ms";
   $("add").hidden = !st.node.can_add;
+  // Reachable from outside our network only through a mapping on the gateway; else say why not.
+  const pm = st.node.port_mapping;
+  if (pm) {
+    $("reach").textContent = pm.reachable ? pm.external : pm.state === "trying" ? "asking…" : pm.state === "off" ? "off" : "no";
+    $("reachwhy").textContent = pm.reachable ? " via " + pm.method : pm.why_not ? " " + pm.why_not : "";
+  }
   const reach = st.node.reachability || [];
-  $("reach").hidden = reach.length === 0;
-  $("reach").textContent = reach.join(" · ");
+  $("reachlines").hidden = reach.length === 0;
+  $("reachlines").textContent = reach.join(" · ");
   const tb = $("files").tBodies[0]; tb.replaceChildren();
   if (!state.selected && st.files.length) state.selected = st.files[0].info_hash;
   for (const f of st.files) {

@@ -91,3 +91,33 @@ TEST_CASE("event log keeps the newest events, numbered; rate history gives exact
   CHECK(r->down == Approx(2000));
   CHECK(r->up == Approx(200));
 }
+
+TEST_CASE("status JSON: the port mapping says whether the node is reachable from outside, and why not", "[web][port_mapping]") {
+  SessionSnapshot s;
+  s.port_mapping.state = PortMappingStatus::State::mapped;
+  s.port_mapping.method = MappingMethod::upnp;
+  s.port_mapping.external_ip = "198.20.0.1";
+  s.port_mapping.external_port = 40001;
+  s.port_mapping.lifetime = std::chrono::seconds(3600);
+  auto j = nlohmann::json::parse(status_json(s, NodeIdentity{"seed", true}, RateSample{}, false));
+  auto pm = j["node"]["port_mapping"];
+  CHECK(pm["reachable"] == true);
+  CHECK(pm["external"] == "198.20.0.1:40001");
+  CHECK(pm["method"] == "UPnP");
+  CHECK(pm["lifetime"] == 3600);
+  s.port_mapping = PortMappingStatus{};
+  s.port_mapping.state = PortMappingStatus::State::unmapped;
+  s.port_mapping.why_not = "no gateway answered (NAT-PMP, UPnP)";
+  j = nlohmann::json::parse(status_json(s, NodeIdentity{"seed", true}, RateSample{}, false));
+  pm = j["node"]["port_mapping"];
+  CHECK(pm["reachable"] == false);
+  CHECK(pm["state"] == "unmapped");
+  CHECK(pm["why_not"] == "no gateway answered (NAT-PMP, UPnP)");
+  CHECK_FALSE(pm.contains("external"));
+  s.port_mapping = PortMappingStatus{};
+  s.port_mapping.why_not = "--no-port-mapping";
+  pm = nlohmann::json::parse(status_json(s, NodeIdentity{"seed", true}, RateSample{}, false))["node"]["port_mapping"];
+  CHECK(pm["state"] == "off");
+  CHECK(pm["why_not"] == "--no-port-mapping");
+  CHECK(pm["text"] == "off (--no-port-mapping)");
+}
