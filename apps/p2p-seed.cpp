@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   app.add_option("--dir", dir, "share every complete file of this folder, following additions and removals");
   auto* port_opt = app.add_option("--port", o.port, "TCP port to listen on; 0 lets the OS choose");
   app.add_option("--host", o.host, "address to listen on (default 0.0.0.0)");
+  bool no_lan = false;
+  app.add_flag("--no-lan", no_lan, "do not announce the files on the local network (multicast)");
   app.add_option("--workdir", workdir,
                  "working folder: reputation, verified sources, metas created for --dir (default: data)");
   app.add_option("--tracker", o.trackers, "HOST:PORT of a tracker to announce to (repeatable; adds to the meta's)");
@@ -45,6 +47,7 @@ int main(int argc, char** argv) {
     if (!dir.empty()) o.dir = dir;
     if (!http.empty()) o.http = http;
     o.workdir = workdir;
+    o.lan_discovery = !no_lan;
     o.max_upload_rate = p2p::parse_rate(up_rate);
     auto result = p2p::seed(o, reporter);
     for (const auto& t : result.session.torrents) reporter.summary(t, t.name);

@@ -33,6 +33,7 @@ SeedResult seed(const SeedOptions& o, ProgressReporter& reporter) {
   SessionOptions so;
   so.listen_port = o.port;
   so.listen_host = o.host;
+  so.lan_discovery = o.lan_discovery;
   so.max_upload_rate = o.max_upload_rate;
   so.reputation_db = layout.reputation_db();
   so.run_until_signal = o.dir.has_value();

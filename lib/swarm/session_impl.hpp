@@ -11,6 +11,7 @@
 
 #include "base/hash_pool.hpp"
 #include "net/use_tuple.hpp"
+#include "swarm/lan_discovery.hpp"
 #include "swarm/peer_connection.hpp"
 #include "swarm/piece_buffer_pool.hpp"
 #include "swarm/policy/rate_limiter.hpp"
@@ -64,6 +65,9 @@ struct Session::Impl final : ConnectionHandler {
     auto it = inbound_bans_by_ip.find(ip);
     return it != inbound_bans_by_ip.end() && it->second >= kInboundBansBeforeRefusal;
   }
+  // LAN announces (lan_discovery.hpp): on while a listener runs, unless switched off.
+  std::unique_ptr<LanDiscovery> lan;
+  void start_lan();
   bool stopping = false, interrupted = false, running = false;
   std::exception_ptr fatal;
 
