@@ -226,7 +226,8 @@ void LanDiscovery::handle(std::string_view datagram, const asio::ip::address& fr
   auto now = Clock::now();
   // The only address we ever dial is where the datagram came from: the payload names a
   // port, never a host, so a forged datagram can point us only at its (claimed) sender.
-  std::string ip = from.is_v6() && from.to_v6().is_v4_mapped() ? from.to_v6().to_v4().to_string() : from.to_string();
+  // (The IPv6 socket is v6-only: no v4-mapped sources. A link-local source keeps its scope.)
+  std::string ip = from.to_string();
   if (!intake_.admit(ip, now)) {
     counters_.dropped_per_source = intake_.counters().dropped_per_source;
     counters_.dropped_total = intake_.counters().dropped_total;

@@ -28,7 +28,7 @@ bool LanIntake::admit(const std::string& source_ip, Clock::time_point now) {
       // Forget sources quiet long enough that their bucket refilled: they lose nothing.
       // At most once a second, so a flood of new forged sources costs no scan per packet.
       last_purge_ = now;
-      std::erase_if(sources_, [now](auto& entry) { return entry.second.full(now); });
+      for (auto i = sources_.begin(); i != sources_.end();) i = i->second.full(now) ? sources_.erase(i) : std::next(i);
     }
     if (sources_.size() >= kMaxTrackedSources) {
       ++counters_.dropped_per_source;
