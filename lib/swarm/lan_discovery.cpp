@@ -245,9 +245,15 @@ void LanDiscovery::handle(std::string_view datagram, const asio::ip::address& fr
     return;
   }
   std::vector<Digest> ours;
-  for (const auto& id : a->swarms) {
-    if (!hooks_.in_swarm(id)) continue;
-    ours.push_back(id);
+  for (const auto& id : a->swarms)
+    if (hooks_.in_swarm(id)) ours.push_back(id);
+  if (ours.empty()) return;
+  // Only announces naming our swarms claim a port: others cannot fill a source's slots.
+  if (!claims_.claim(ip, a->port)) {
+    counters_.ports_refused = claims_.refused();
+    return;
+  }
+  for (const auto& id : ours) {
     ++counters_.hints;
     hooks_.learned(id, ip, a->port);
     if (stopped_) return;  // the hint ended the session (cannot today; cheap to be sure)
@@ -255,7 +261,7 @@ void LanDiscovery::handle(std::string_view datagram, const asio::ip::address& fr
   // Answer an announce (never an answer) naming swarms we are in, so a newcomer finds us
   // at once; paced per swarm and in all (lan_pacing), so forged announces cannot make us
   // send more than lan_limits::kMaxAnsweredSwarmsPerSecond ids a second.
-  if (a->kind != lan::Kind::announce || ours.empty()) return;
+  if (a->kind != lan::Kind::announce) return;
   auto answer = answers_.take(ours, now);
   counters_.answers_suppressed = answers_.suppressed();
   if (answer.empty()) return;

@@ -37,6 +37,7 @@ struct LanCounters {
   std::uint64_t refused = 0;     // not a valid announce of ours (format/lan_announce Refusal)
   std::uint64_t own = 0;         // our own, looped back
   std::uint64_t hints = 0;       // (swarm, address) pairs handed to the session
+  std::uint64_t ports_refused = 0;  // announces claiming one port too many for their source
   std::uint64_t answers_sent = 0, answers_suppressed = 0;
 };
 
@@ -88,6 +89,7 @@ class LanDiscovery {
   std::vector<Iface> ifaces_;
   std::set<std::string> joined4_, joined6_;  // interface names whose group membership is ours
   LanIntake intake_;
+  LanClaims claims_;
   LanAnswers answers_;
   LanAnnouncePlan plan_;
   LanCounters counters_;

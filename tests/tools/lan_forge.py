@@ -11,6 +11,7 @@ ap.add_argument("--src", required=True)
 ap.add_argument("--dev", default="eth0")
 ap.add_argument("--swarm", required=True, help="64 hex digits")
 ap.add_argument("--claim-port", type=int, required=True)
+ap.add_argument("--claim-ports", type=int, default=1, help="cycle through this many ports from --claim-port")
 ap.add_argument("--count", type=int, default=500)
 ap.add_argument("--per-second", type=float, default=100)
 ap.add_argument("--group", default="239.192.112.50")
@@ -23,7 +24,7 @@ src, dst = socket.inet_aton(a.src), socket.inet_aton(a.group)
 sent = 0
 for i in range(a.count):
     body = json.dumps({"protocol": "p2p-share-lan", "version": 1, "type": "announce", "node": os.urandom(16).hex(),
-                       "port": a.claim_port, "swarms": [a.swarm]}, separators=(",", ":")).encode()
+                       "port": a.claim_port + i % a.claim_ports, "swarms": [a.swarm]}, separators=(",", ":")).encode()
     udp = struct.pack("!HHHH", a.port, a.port, 8 + len(body), 0) + body  # UDP checksum 0: none (IPv4)
     # version/IHL, TOS, total length, id, fragment, TTL 1, UDP, checksum (the kernel fills it), src, dst
     ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), i & 0xFFFF, 0, 1, socket.IPPROTO_UDP, 0, src, dst)

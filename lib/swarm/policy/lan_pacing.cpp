@@ -50,6 +50,26 @@ bool LanIntake::admit(const std::string& source_ip, Clock::time_point now) {
   return true;
 }
 
+// ---- claimed ports ----------------------------------------------------------------------------
+
+bool LanClaims::claim(const std::string& source_ip, std::uint16_t port) {
+  auto it = ports_.find(source_ip);
+  if (it == ports_.end()) {
+    // Full: forget one source (the lowest address). A flood of forged sources can so reset
+    // a victim's entry, but only at the intake's total rate, and PeerDirectory still caps
+    // what one advertiser may add to a torrent (kMaxAddsPerAdvertiser).
+    if (ports_.size() >= kMaxTrackedSources) ports_.erase(ports_.begin());
+    it = ports_.emplace(source_ip, std::set<std::uint16_t>{}).first;
+  }
+  if (it->second.contains(port)) return true;
+  if (it->second.size() >= kMaxPortsPerSource) {
+    ++refused_;
+    return false;
+  }
+  it->second.insert(port);
+  return true;
+}
+
 // ---- answers ------------------------------------------------------------------------------
 
 LanAnswers::LanAnswers(Clock::time_point now)

@@ -41,6 +41,10 @@ inline constexpr std::size_t kMaxAnsweredSwarmsPerSecond = 64;
 // An honest node sends a few datagrams per round; the excess is dropped unparsed.
 inline constexpr double kPerSourceBurst = 16, kPerSourceRate = 4;
 inline constexpr double kTotalBurst = 128, kTotalRate = 64;
+// Distinct TCP ports one source address may claim: a host runs one node, rarely a few.
+// Forged announces carrying a third party's address can then point us at no more than
+// this many of its ports (each dialled at most PeerDirectory::kMaxPexDialAttempts times).
+inline constexpr std::size_t kMaxPortsPerSource = 4;
 // Sources remembered for their limit; a flood from many forged addresses is held by the
 // total limit, and the table never grows past this.
 inline constexpr std::size_t kMaxTrackedSources = 1024;
@@ -78,6 +82,17 @@ class LanIntake {
   std::map<std::string, PacingBucket> sources_;
   Clock::time_point last_purge_{};
   Counters counters_;
+};
+
+// Which ports each source has claimed: claim() is false for a fifth distinct port.
+class LanClaims {
+ public:
+  bool claim(const std::string& source_ip, std::uint16_t port);
+  std::uint64_t refused() const { return refused_; }
+
+ private:
+  std::map<std::string, std::set<std::uint16_t>> ports_;
+  std::uint64_t refused_ = 0;
 };
 
 // Which of the swarms an announce named (and we are in) we answer now.

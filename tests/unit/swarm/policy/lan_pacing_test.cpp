@@ -117,3 +117,12 @@ TEST_CASE("announce rounds: more swarms than a round carries rotate", "[lan_paci
   seen.insert(third.begin(), third.end());
   CHECK(seen.size() == 300);  // everyone announced within three rounds
 }
+
+TEST_CASE("claims: a source may name a few ports, not every port", "[lan_pacing]") {
+  LanClaims c;
+  for (std::uint16_t p = 7000; p < 7000 + kMaxPortsPerSource; ++p) CHECK(c.claim("10.0.0.5", p));
+  CHECK(c.claim("10.0.0.5", 7000));  // the same port again is no new claim
+  CHECK_FALSE(c.claim("10.0.0.5", 8000));
+  CHECK(c.refused() == 1);
+  CHECK(c.claim("10.0.0.6", 8000));  // another source has its own
+}
