@@ -15,6 +15,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <array>
 #include <map>
 #include <random>
@@ -146,6 +147,7 @@ bool LanDiscovery::start() {
   if (scope_.v4) {
     tx4_.emplace(io_);
     tx4_->open(udp::v4(), ec);
+    if (!ec) tx4_->bind(udp::endpoint(udp::v4(), 0), ec);  // its port now: our looped-back datagrams are known by it
     if (!ec) tx4_->set_option(asio::ip::multicast::hops(1), ec);
     if (!ec) tx4_->non_blocking(true, ec);
     if (ec) tx4_.reset(), note("IPv4 send socket");
@@ -153,6 +155,8 @@ bool LanDiscovery::start() {
   if (scope_.v6) {
     tx6_.emplace(io_);
     tx6_->open(udp::v6(), ec);
+    if (!ec) tx6_->set_option(asio::ip::v6_only(true), ec);
+    if (!ec) tx6_->bind(udp::endpoint(udp::v6(), 0), ec);
     if (!ec) tx6_->set_option(asio::ip::multicast::hops(1), ec);
     if (!ec) tx6_->non_blocking(true, ec);
     if (ec) tx6_.reset(), note("IPv6 send socket");
@@ -203,7 +207,7 @@ asio::awaitable<void> LanDiscovery::receive_loop(udp::socket& socket) {
       co_await pause.async_wait(kUseTuple);
       continue;
     }
-    handle(std::string_view(buf.data(), n), from.address());
+    handle(std::string_view(buf.data(), n), from);
   }
 }
 
@@ -221,8 +225,26 @@ asio::awaitable<void> LanDiscovery::announce_loop() {
   }
 }
 
-void LanDiscovery::handle(std::string_view datagram, const asio::ip::address& from) {
+// Our own datagram, looped back (loopback stays on so two nodes on one host hear each
+// other): from our sending socket's port at one of our addresses. Known before the intake,
+// so our own rounds never spend the limits of our address. (Spoofing this only hides a
+// datagram from us; the node id check below catches the rest.)
+bool LanDiscovery::from_us(const udp::endpoint& from) const {
+  // IPv4 only: our interfaces' IPv6 addresses are not listed (the group is joined by index);
+  // a looped-back IPv6 datagram is recognised by its node id instead, after the intake.
+  if (!from.address().is_v4() || !tx4_) return false;
+  std::error_code ec;
+  if (tx4_->local_endpoint(ec).port() != from.port() || ec) return false;
+  return std::any_of(ifaces_.begin(), ifaces_.end(), [&](const Iface& i) { return i.v4 && *i.v4 == from.address().to_v4(); });
+}
+
+void LanDiscovery::handle(std::string_view datagram, const udp::endpoint& from_endpoint) {
   ++counters_.datagrams_received;
+  if (from_us(from_endpoint)) {
+    ++counters_.own;
+    return;
+  }
+  const auto from = from_endpoint.address();
   auto now = Clock::now();
   // The only address we ever dial is where the datagram came from: the payload names a
   // port, never a host, so a forged datagram can point us only at its (claimed) sender.

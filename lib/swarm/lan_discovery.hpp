@@ -76,7 +76,8 @@ class LanDiscovery {
   void refresh_interfaces();
   asio::awaitable<void> receive_loop(asio::ip::udp::socket& socket);
   asio::awaitable<void> announce_loop();
-  void handle(std::string_view datagram, const asio::ip::address& from);
+  bool from_us(const asio::ip::udp::endpoint& from) const;
+  void handle(std::string_view datagram, const asio::ip::udp::endpoint& from);
   void send(lan::Kind kind, const std::vector<Digest>& ids);
 
   asio::io_context& io_;
