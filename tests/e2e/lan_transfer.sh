@@ -3,7 +3,10 @@
 # bridge (one LAN), no tracker and no --peer. Asserts that (1) the downloader's first peer
 # is connected within 2 s of its start (measured from just before it is spawned; printed),
 # (2) its peer table (--http /api/status) shows that peer with origin "lan" at the seeder's
-# address and port, and (3) the download completes with identical bytes.
+# address and port, and (3) the download completes with identical bytes. Then (4) a file
+# shared later (p2p-seed --dir, the downloader already waiting) is announced when it is
+# added: the waiting downloader connects within 2 s of the seeder's torrent_added event
+# (its own announces repeat only every 45 s, so only the seeder's can explain that).
 # Discovery is on only inside the namespaces this test creates (P2P_NO_DISCOVERY unset for
 # those commands alone). Needs root for `ip netns`; skips with 77 where it cannot run.
 set -euo pipefail
@@ -64,3 +67,34 @@ rc=0; wait "$DL_PID" || rc=$?
 cmp "$T/f.bin" "$T/dlwd/f.bin" || fail "the downloaded file differs"
 pass "download over LAN discovery complete, bytes identical"
 nsh_stop 5 "$SEED_PID"
+
+# (4) A downloader waits (its start announces unanswered); then the file appears in the
+# folder a p2p-seed --dir shares.
+mkdir -p "$T/share"
+nsh_spawn seed "$T/dirseed.log" env -u P2P_NO_DISCOVERY "$BIN/p2p-seed" --dir "$T/share" --port 6881 \
+  --workdir "$T/dirseedwd" --json
+DIRSEED_PID=$NSH_PID
+wait_for "$T/dirseed.log" '"LAN discovery on ' 10 "$DIRSEED_PID" "p2p-seed --dir"
+nsh_spawn dl "$T/dl2.log" env -u P2P_NO_DISCOVERY "$BIN/p2p-download" --meta "$M" --workdir "$T/dlwd2" --json
+DL2_PID=$NSH_PID
+wait_for "$T/dl2.log" '"LAN discovery on ' 10 "$DL2_PID" "p2p-download (waiting)"
+sleep 2   # past the downloader's start and repeat announces: from now on it only listens
+cp "$M" "$T/share/f.bin.p2pmeta"   # the meta beside the file: the same swarm
+cp "$T/f.bin" "$T/share/f.bin"
+wait_for "$T/dirseed.log" '"event":"torrent_added"' 30 "$DIRSEED_PID" "p2p-seed --dir"
+t0=$EPOCHREALTIME
+for ((i = 0; i < 500; i++)); do
+  grep -q '"event":"peer_connected"' "$T/dl2.log" && break
+  sleep 0.01
+done
+t1=$EPOCHREALTIME
+grep -q '"event":"peer_connected"' "$T/dl2.log" || fail "the waiting downloader found no peer within 5 s of the file being shared"
+ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%d", (b - a) * 1000 }')
+echo "time from the seeder's torrent_added to the waiting downloader's first peer: ${ms} ms (limit ${MAX_FIRST_PEER_MS} ms)"
+[ "$ms" -le "$MAX_FIRST_PEER_MS" ] || fail "a file added to p2p-seed --dir was found after ${ms} ms"
+for ((i = 0; i < 60 * 20; i++)); do nsh_running "$DL2_PID" || break; sleep 0.05; done
+rc=0; wait "$DL2_PID" || rc=$?
+[ "$rc" = 0 ] || fail "the second p2p-download exited with $rc: $(tail -n 3 "$T/dl2.log")"
+cmp "$T/f.bin" "$T/dlwd2/f.bin" || fail "the second downloaded file differs"
+pass "a file added to p2p-seed --dir is announced at once (${ms} ms to the waiting downloader's first peer)"
+nsh_stop 5 "$DIRSEED_PID"

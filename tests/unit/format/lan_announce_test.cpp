@@ -136,7 +136,10 @@ TEST_CASE("every refusal", "[lan]") {
         Refusal::bad_field);
   auto seventeen = nlohmann::json::array();
   for (int i = 0; i < 17; ++i) seventeen.push_back(to_hex(id_of(i)));
-  CHECK(refusal_of(with("swarms", seventeen)) == Refusal::bad_field);
+  CHECK(refusal_of(with("swarms", seventeen)) == Refusal::too_large);  // 17 ids cannot fit 1,200 bytes
+  auto seventeen_short = nlohmann::json::array();
+  for (int i = 0; i < 17; ++i) seventeen_short.push_back("a");
+  CHECK(refusal_of(with("swarms", seventeen_short)) == Refusal::bad_field);  // the count, before the entries
   auto j = nlohmann::json::parse(valid_json());
   j.erase("node");
   CHECK(refusal_of(j.dump()) == Refusal::bad_field);
