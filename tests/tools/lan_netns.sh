@@ -27,6 +27,10 @@ lan_init() {
   [ "$rc" = 0 ] || exit "$rc"
   command -v python3 >/dev/null || { nsh_log "skipped: python3 is not installed"; exit 77; }
   ip -n "$NSH_HUB" link set br0 type bridge mcast_snooping 0 || fail "cannot switch off multicast snooping on the bridge"
+  # nsh_init's probe node is deleted with its namespace, and the kernel removes its veth end
+  # in the hub (v1) asynchronously: the first node would then fail with "File exists".
+  local i
+  for ((i = 0; i < 100; i++)); do ip -n "$NSH_HUB" link show v1 >/dev/null 2>&1 || break; sleep 0.05; done
 }
 
 # wait_for LOG PATTERN SECONDS PID WHAT: until grep -q PATTERN LOG; fails if PID exits or time runs out.
