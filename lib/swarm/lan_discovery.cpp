@@ -172,6 +172,7 @@ bool LanDiscovery::start() {
   hooks_.notice(fmt::format("LAN discovery on {}:{}{} via {}", lan::kGroupV4, lan::kPort,
                             tx6_ ? fmt::format(" and [{}]:{}", lan::kGroupV6, lan::kPort) : std::string(),
                             names.empty() ? "no interface yet" : names));
+  counters_.on = true;
   if (rx4_) asio::co_spawn(io_, receive_loop(*rx4_), asio::detached);
   if (rx6_) asio::co_spawn(io_, receive_loop(*rx6_), asio::detached);
   plan_.start(Clock::now());
@@ -182,6 +183,7 @@ bool LanDiscovery::start() {
 void LanDiscovery::stop() {
   if (stopped_) return;
   stopped_ = true;
+  counters_.on = false;
   std::error_code ec;
   for (auto* s : {&rx4_, &rx6_, &tx4_, &tx6_})
     if (*s) (*s)->close(ec);  // pending receives complete with operation_aborted; leaving closes memberships

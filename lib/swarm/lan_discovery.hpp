@@ -18,6 +18,7 @@
 #include "base/sha256.hpp"
 #include "format/lan_announce.hpp"
 #include "swarm/policy/lan_pacing.hpp"
+#include "swarm/session_snapshot.hpp"  // LanCounters
 
 namespace p2p {
 
@@ -29,16 +30,6 @@ struct LanHooks {
   // serves swarm `id` on TCP `port`: a hint to dial, the handshake decides.
   std::function<void(const Digest& id, const std::string& ip, std::uint16_t port)> learned;
   std::function<void(const std::string&)> notice;   // one line: what happened and where
-};
-
-struct LanCounters {
-  std::uint64_t datagrams_sent = 0, send_errors = 0, datagrams_received = 0;
-  std::uint64_t dropped_per_source = 0, dropped_total = 0;  // over the intake limits, unparsed
-  std::uint64_t refused = 0;     // not a valid announce of ours (format/lan_announce Refusal)
-  std::uint64_t own = 0;         // our own, looped back
-  std::uint64_t hints = 0;       // (swarm, address) pairs handed to the session
-  std::uint64_t ports_refused = 0;  // announces claiming one port too many for their source
-  std::uint64_t answers_sent = 0, answers_suppressed = 0;
 };
 
 // Which families to announce on, from the TCP listen address: a peer dials the source

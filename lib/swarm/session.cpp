@@ -382,6 +382,7 @@ SessionSnapshot Session::snapshot() const {
   SessionSnapshot out;
   for (const auto& t : s.torrents) out.torrents.push_back(t->snapshot());
   out.counters = s.counters;
+  if (s.lan) out.lan = s.lan->counters();
   out.listen_port = s.acceptor ? s.listen_port : 0;
   out.connections = s.connections.size();
   for (const auto& t : s.torrents) out.hash_queue_depth += t->hashing();

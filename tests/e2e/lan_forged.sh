@@ -31,7 +31,8 @@ nsh_spawn third "$T/count.log" python3 "$ROOT/tests/tools/tcp_count.py" --addr "
   --port "$CLAIM_PORT" --ports $((MANY_PORTS + 1)) --out "$T/count"
 COUNTER_PID=$NSH_PID
 wait_for "$T/count.log" ready 10 "$COUNTER_PID" "connection counter"
-nsh_spawn dl "$T/dl.log" env -u P2P_NO_DISCOVERY "$BIN/p2p-download" --meta "$M" --workdir "$T/dlwd" --json
+nsh_spawn dl "$T/dl.log" env -u P2P_NO_DISCOVERY "$BIN/p2p-download" --meta "$M" --workdir "$T/dlwd" --json \
+  --http 127.0.0.1:0
 DL_PID=$NSH_PID
 wait_for "$T/dl.log" '"LAN discovery on ' 10 "$DL_PID" "p2p-download"
 
@@ -45,6 +46,14 @@ echo "forged announces sent: $(sed -n 's/^sent //p' "$T/forge.log"); connections
 [ "$dials" -le "$MAX_DIALS" ] || fail "the node dialled the third party $dials times (at most $MAX_DIALS allowed)"
 nsh_running "$DL_PID" || fail "p2p-download exited: $(tail -n 3 "$T/dl.log")"
 pass "1,000 forged announces: the third party was dialled $dials times (<= $MAX_DIALS)"
+# The intake limit held: from one source at 100/s for 10 s, 16 + 4/s pass, the rest is dropped and counted.
+http=$(grep -m1 '"event":"http"' "$T/dl.log" | sed -n 's/.*"address":"\([^"]*\)".*/\1/p' || true)
+metrics=$(nsh_exec dl curl -s --max-time 2 "http://$http/metrics" || true)
+received=$(awk '$1 == "p2p_lan_datagrams_received_total" { printf "%d", $2 }' <<<"$metrics")
+dropped=$(awk '$1 == "p2p_lan_datagrams_dropped_total{reason=\"per_source_limit\"}" { printf "%d", $2 }' <<<"$metrics")
+echo "the node received ${received:-?} datagrams and dropped ${dropped:-?} over the per-source limit"
+[ "${dropped:-0}" -ge 500 ] || fail "the per-source limit dropped ${dropped:-nothing} of 1,000 forged datagrams (expected >= 500)"
+pass "per-source intake limit: ${dropped} of ${received} datagrams dropped unparsed, counted"
 
 # Phase 2: the same forged source claims ports CLAIM_PORT+1 .. CLAIM_PORT+MANY_PORTS in turn.
 nsh_exec forger python3 "$ROOT/tests/tools/lan_forge.py" --src "${NSH_ADDR[third]}" --swarm "$IH" \
