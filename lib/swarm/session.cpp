@@ -374,6 +374,7 @@ bool Session::set_paused(const Digest& info_hash, bool paused) {
   Torrent* t = impl_->find(info_hash);
   if (!t || t->state() == Torrent::State::stopped || t->state() == Torrent::State::failed) return false;
   t->set_paused(paused);
+  if (!paused && impl_->lan) impl_->lan->swarm_added(t->public_id());  // back on the LAN: say so now
   return true;
 }
 
