@@ -18,9 +18,11 @@ nsh_on_teardown() {
 }
 
 # lan_init: the namespaces' hub, with multicast snooping off on its bridge. With snooping
-# on and no IGMP querier on the segment, whether a group reaches a port depends on
-# unsolicited membership reports having been seen; an unmanaged switch (and this bridge
-# with snooping off) floods multicast to every port, which is the LAN we test for.
+# on (the default) and no IGMP querier on the segment, a group reaches a port only once the
+# bridge has seen that port's unsolicited membership report; lan_transfer.sh passes that way
+# too (measured: every receiver's join is reported at once), but off, the bridge floods
+# multicast to every port as an unmanaged switch does, and no test depends on a report
+# having been seen in time.
 lan_init() {
   local rc=0
   nsh_init || rc=$?

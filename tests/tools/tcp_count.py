@@ -2,7 +2,7 @@
 """A TCP listener that counts connections: on --ports consecutive ports from --port it
 accepts, writes the running counts to --out ("total distinct_ports"), and closes at once
 (it speaks no protocol). The third party of a forged-announce test."""
-import argparse, selectors, socket
+import argparse, os, selectors, socket
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--addr", required=True)
@@ -19,9 +19,8 @@ for p in range(a.port, a.port + a.ports):
     sel.register(s, selectors.EVENT_READ, p)
 
 def write(total, ports):
-    with open(a.out + ".tmp", "w") as f:
+    with open(a.out + ".tmp", "w") as f:  # replaced whole: a reader never sees half a line
         f.write(f"{total} {len(ports)}\n")
-    import os
     os.replace(a.out + ".tmp", a.out)
 
 total, ports = 0, set()
