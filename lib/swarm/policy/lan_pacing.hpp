@@ -20,8 +20,10 @@ using namespace std::chrono_literals;
 // Full rounds: at start, again 1 s later (a datagram lost while the group was being
 // joined on a switch costs a second, not a period), then every 45 s. A newcomer does not
 // wait for the period: its own start announce is answered at once, so the period only
-// repairs lost datagrams and nodes that joined while we were paused. BEP 14 asks for at
-// most one announce a minute per torrent; 45 s keeps two misses under two minutes.
+// repairs what answers miss (a lost datagram, an answer held back by its limit, a node
+// that was paused): 45 s repairs a loss in under a minute, at ≤ 8 datagrams per
+// interface a round. (BEP 14 recommends one a minute per torrent: there, announces are
+// the only mechanism.)
 inline constexpr auto kRepeatAfterStart = 1s;
 inline constexpr auto kAnnounceInterval = 45s;
 // A swarm added later (p2p-seed --dir) goes out this soon, coalesced with others added
