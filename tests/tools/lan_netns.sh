@@ -26,7 +26,7 @@ nsh_on_teardown() {
 lan_init() {
   local rc=0
   nsh_init || rc=$?
-  [ "$rc" = 0 ] || exit "$rc"
+  [ "$rc" = 0 ] || { rm -rf "$T"; exit "$rc"; }   # (no teardown trap when nsh_init refused early)
   command -v python3 >/dev/null || { nsh_log "skipped: python3 is not installed"; exit 77; }
   ip -n "$NSH_HUB" link set br0 type bridge mcast_snooping 0 || fail "cannot switch off multicast snooping on the bridge"
   # nsh_init's probe node is deleted with its namespace, and the kernel removes its veth end
