@@ -51,7 +51,8 @@ class LanDiscovery {
   // could be used. Announces at once, then as lan_pacing says.
   bool start();
   void stop();
-  // A torrent was added while running: its swarm goes out within lan_limits::kAddedDelay.
+  // A torrent was added (or resumed) while running: its swarm goes out within
+  // lan_limits::kAddedDelay, coalesced with others (lan_pacing).
   void swarm_added(const Digest& id);
   const LanCounters& counters() const { return counters_; }
   const lan::NodeId& node_id() const { return node_; }
