@@ -40,10 +40,12 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, p2p::limits::kMaxParallel));
   app.add_option("--listen-port", listen_port, "port to serve verified pieces to other peers on (default 0: any)");
   app.add_option("--listen-host", o.listen_host, "address to listen on (default 0.0.0.0)");
-  app.add_flag("--no-listen", no_listen, "do not serve other peers while downloading");
+  app.add_flag("--no-listen", no_listen, "do not serve other peers while downloading (also no LAN discovery)");
   bool no_port_mapping = false;
   app.add_flag("--no-port-mapping", no_port_mapping,
                "do not map the listen port on the home gateway (NAT-PMP, UPnP); mapping is on by default");
+  bool no_lan = false;
+  app.add_flag("--no-lan", no_lan, "do not announce or look for peers on the local network (multicast)");
   std::string http;
   app.add_option("--http", http, "serve a live page, JSON API and /metrics on [HOST:]PORT (HOST defaults to 127.0.0.1; port 0: any free one)");
   app.add_flag("--seed", seed, "keep serving the file once complete, until Ctrl-C");
@@ -71,6 +73,7 @@ int main(int argc, char** argv) {
     o.workdir = workdir;
     if (!host.empty()) o.peers.insert(o.peers.begin(), fmt::format("{}:{}", host, port));
     if (!no_listen) o.listen_port = listen_port;
+    o.lan_discovery = !no_lan;
     o.keep_seeding = seed;
     o.port_mapping = !no_port_mapping;
     if (!http.empty()) o.http = http;

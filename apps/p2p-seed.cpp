@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
   bool no_port_mapping = false;
   app.add_flag("--no-port-mapping", no_port_mapping,
                "do not map the port on the home gateway (NAT-PMP, UPnP); mapping is on by default");
+  bool no_lan = false;
+  app.add_flag("--no-lan", no_lan, "do not announce the files on the local network (multicast)");
   app.add_option("--workdir", workdir,
                  "working folder: reputation, verified sources, metas created for --dir (default: data)");
   app.add_option("--tracker", o.trackers, "HOST:PORT of a tracker to announce to (repeatable; adds to the meta's)");
@@ -49,6 +51,7 @@ int main(int argc, char** argv) {
     if (!http.empty()) o.http = http;
     o.workdir = workdir;
     o.port_mapping = !no_port_mapping;
+    o.lan_discovery = !no_lan;
     o.max_upload_rate = p2p::parse_rate(up_rate);
     auto result = p2p::seed(o, reporter);
     for (const auto& t : result.session.torrents) reporter.summary(t, t.name);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <fnmatch.h>
 
+#include "base/discovery_switch.hpp"
 #include "base/error.hpp"
 #include "format/meta.hpp"
 #include "base/file_io.hpp"
@@ -91,9 +92,11 @@ DownloadResult download(const DownloadOptions& o, ProgressReporter& reporter) {
   std::size_t selected_files = 0;
   if (!o.only.empty()) to.selection = select_files(*meta, o.only, selected_files);
   to.trackers = merge_trackers(meta->trackers, o.trackers);
-  if (o.peers.empty() && to.trackers.empty())
+  bool lan = o.lan_discovery && o.listen_port && discovery_allowed(o.listen_host);
+  if (o.peers.empty() && to.trackers.empty() && !lan)
     throw Error(ExitCode::usage,
-                "no peers to download from: give --host and --port, --peer HOST:PORT, or --tracker HOST:PORT");
+                "no peers to download from: give --host and --port, --peer HOST:PORT, or --tracker HOST:PORT "
+                "(LAN discovery is off: --no-lan, --no-listen, a loopback --listen-host or P2P_NO_DISCOVERY=1)");
   if (!to.trackers.empty() && !o.listen_port)
     throw Error(ExitCode::usage, "--no-listen cannot be used with a tracker: trackers only list peers that listen");
   if (o.parallel < 1 || o.parallel > limits::kMaxParallel)
@@ -107,6 +110,7 @@ DownloadResult download(const DownloadOptions& o, ProgressReporter& reporter) {
   so.listen_port = o.listen_port;
   so.listen_host = o.listen_host;
   so.port_mapping = o.port_mapping;
+  so.lan_discovery = o.lan_discovery;
   so.max_upload_rate = o.max_upload_rate;
   so.max_download_rate = o.max_download_rate;
 

@@ -22,6 +22,7 @@ struct DownloadOptions {
   std::optional<std::uint16_t> listen_port;  // serve verified pieces to others while downloading
   std::string listen_host = "0.0.0.0";
   bool port_mapping = true;           // map the listen port on the gateway (--no-port-mapping turns it off)
+  bool lan_discovery = true;  // announce and find peers on the LAN (--no-lan: off)
   bool keep_seeding = false;
   std::optional<std::chrono::seconds> seed_time;
   // A tree's files to fetch (fnmatch(3) patterns on the relative path, flags 0: `*` also

@@ -34,6 +34,7 @@ SeedResult seed(const SeedOptions& o, ProgressReporter& reporter) {
   so.listen_port = o.port;
   so.listen_host = o.host;
   so.port_mapping = o.port_mapping;
+  so.lan_discovery = o.lan_discovery;
   so.max_upload_rate = o.max_upload_rate;
   so.reputation_db = layout.reputation_db();
   so.run_until_signal = o.dir.has_value();

@@ -20,6 +20,7 @@ struct SeedOptions {
   std::string host = "0.0.0.0";
   std::uint16_t port = 0;
   bool port_mapping = true;           // map the port on the gateway (--no-port-mapping turns it off)
+  bool lan_discovery = true;          // announce our files on the LAN (--no-lan: off)
   std::vector<std::string> trackers;  // added to each meta's own
   bool publish = false;               // publish each meta to the trackers first
   std::uint64_t max_upload_rate = 0;

@@ -21,6 +21,10 @@
 
 #define ENABLE_STRNATPMPERR  // natpmp.h declares strnatpmperr() only then; libnatpmp has it
 #include <natpmp.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
 #include <miniupnpc/miniupnpc.h>
 #include <miniupnpc/upnpcommands.h>
 #include <miniupnpc/upnperrors.h>
@@ -33,6 +37,13 @@ using Clock = std::chrono::steady_clock;
 // the first three. Removal at exit gets less: the process is on its way out.
 constexpr auto kNatPmpWait = std::chrono::milliseconds(2000);
 constexpr auto kNatPmpRemoveWait = std::chrono::milliseconds(1000);
+constexpr auto kAbortCheck = std::chrono::milliseconds(100);
+// At exit, how long finish() waits for the mapper's thread: long enough to remove a mapping
+// we hold; short when we hold none (a silent gateway would otherwise hold up the exit for a
+// whole round: NAT-PMP retransmissions, then UPnP's searches, ~8 s). Past it the thread is
+// left to end on its own: it posts nothing more and touches nothing of the session.
+constexpr auto kFinishWaitHolding = std::chrono::milliseconds(3000);
+constexpr auto kFinishWaitIdle = std::chrono::milliseconds(300);
 constexpr int kUpnpDiscoverMs = 2000;  // how long to collect SSDP answers
 constexpr unsigned char kUpnpTtl = 2;  // the gateway is the first hop; 2 as miniupnpc's default
 constexpr const char* kUpnpDescription = "p2p-share";
@@ -44,19 +55,20 @@ struct Held {  // the mapping we hold on the gateway, to renew and remove
   std::string control_url, service_type, lan_addr;  // UPnP: where we asked, and for which address
 };
 
-// Reads a NAT-PMP answer, letting libnatpmp retransmit, until `deadline`.
-int natpmp_wait(natpmp_t& n, natpmpresp_t& resp, Clock::time_point deadline) {
+// Reads a NAT-PMP answer, letting libnatpmp retransmit, until `deadline` or until `abort`
+// is set (checked every 100 ms: the process is stopping and nothing is held yet).
+int natpmp_wait(natpmp_t& n, natpmpresp_t& resp, Clock::time_point deadline, const std::atomic<bool>* abort = nullptr) {
   for (;;) {
     int r = readnatpmpresponseorretry(&n, &resp);
     if (r != NATPMP_TRYAGAIN) return r;
     auto now = Clock::now();
-    if (now >= deadline) return NATPMP_TRYAGAIN;
+    if (now >= deadline || (abort && *abort)) return NATPMP_TRYAGAIN;
     timeval tv{};
     getnatpmprequesttimeout(&n, &tv);
     auto lib_ms = std::chrono::milliseconds(tv.tv_sec * 1000 + tv.tv_usec / 1000);
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
     pollfd pfd{n.s, POLLIN, 0};
-    ::poll(&pfd, 1, static_cast<int>(std::clamp(lib_ms, std::chrono::milliseconds(1), left).count()));
+    ::poll(&pfd, 1, static_cast<int>(std::clamp(lib_ms, std::chrono::milliseconds(1), std::min(left, kAbortCheck)).count()));
   }
 }
 
@@ -82,6 +94,9 @@ struct PortMapper::Worker {
   asio::executor_work_guard<asio::io_context::executor_type> guard{own.get_executor()};
   asio::steady_timer timer{own};
   std::atomic<bool> stopping{false};
+  std::atomic<bool> holds{false};  // `held` is set (read by finish() on the session's thread)
+  std::atomic<bool> ended{false};  // the thread returned
+  std::mutex post_mutex;           // a status is posted only while not stopping (the session may go)
   std::optional<Held> held;
   int failures = 0;
 
@@ -98,7 +113,7 @@ struct PortMapper::Worker {
     }
     natpmpresp_t resp{};
     int r = sendpublicaddressrequest(&n);
-    if (r >= 0) r = natpmp_wait(n, resp, Clock::now() + kNatPmpWait);
+    if (r >= 0) r = natpmp_wait(n, resp, Clock::now() + kNatPmpWait, &stopping);
     bool no_outside_address = false;
     if (r >= 0) {
       char ip[INET_ADDRSTRLEN] = {};
@@ -110,7 +125,7 @@ struct PortMapper::Worker {
       if (!no_outside_address) {
         r = sendnewportmappingrequest(&n, NATPMP_PROTOCOL_TCP, port, want_external,
                                       static_cast<std::uint32_t>(asked.natpmp.count()));
-        if (r >= 0) r = natpmp_wait(n, resp, Clock::now() + kNatPmpWait);
+        if (r >= 0) r = natpmp_wait(n, resp, Clock::now() + kNatPmpWait, &stopping);
       }
     }
     closenatpmp(&n);
@@ -226,12 +241,14 @@ struct PortMapper::Worker {
     if (attempts.empty()) return;
     auto status = summarize_attempts(attempts);
     if (!status.mapped()) held.reset();  // what the gateway had is gone or was never there
+    holds = held.has_value();
     failures = status.mapped() ? 0 : failures + 1;
     timer.expires_after(status.mapped() ? renew_after(status.lifetime) : retry_after(failures));
     timer.async_wait([this](std::error_code ec) {
       if (!ec) round();
     });
-    asio::post(session_io, [cb = on_status, status] { cb(status); });
+    std::lock_guard lock(post_mutex);
+    if (!stopping) asio::post(session_io, [cb = on_status, status] { cb(status); });
   }
 
   void remove() {
@@ -250,6 +267,7 @@ struct PortMapper::Worker {
       UPNP_DeletePortMapping(held->control_url.c_str(), held->service_type.c_str(), ext.c_str(), "TCP", nullptr);
     }
     held.reset();
+    holds = false;
   }
 };
 
@@ -261,11 +279,17 @@ PortMapper::~PortMapper() { finish(); }
 void PortMapper::start() {
   if (thread_.joinable()) return;
   asio::post(worker_->own, [w = worker_.get()] { w->round(); });
-  thread_ = std::thread([w = worker_] { w->own.run(); });
+  thread_ = std::thread([w = worker_] {
+    w->own.run();
+    w->ended = true;
+  });
 }
 
 void PortMapper::request_stop() {
-  if (worker_->stopping.exchange(true)) return;
+  {
+    std::lock_guard lock(worker_->post_mutex);  // after this, the worker posts nothing
+    if (worker_->stopping.exchange(true)) return;
+  }
   asio::post(worker_->own, [w = worker_.get()] {
     w->timer.cancel();
     w->remove();
@@ -276,7 +300,11 @@ void PortMapper::request_stop() {
 
 void PortMapper::finish() {
   request_stop();
-  if (thread_.joinable()) thread_.join();
+  if (!thread_.joinable()) return;
+  auto deadline = Clock::now() + (worker_->holds ? kFinishWaitHolding : kFinishWaitIdle);
+  while (!worker_->ended && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (worker_->ended) thread_.join();
+  else thread_.detach();  // it owns a share of the worker; ends after its library call returns
 }
 
 }  // namespace p2p

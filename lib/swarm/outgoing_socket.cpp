@@ -4,6 +4,8 @@
 #include <asio/steady_timer.hpp>
 #include <sys/socket.h>
 
+#include <cerrno>
+
 #include <memory>
 
 #include "net/use_tuple.hpp"
@@ -85,7 +87,7 @@ asio::awaitable<std::error_code> connect_outgoing(tcp::socket& socket, const tcp
     socket.close(ignored);
     if (!open_bound(socket, remote, local)) continue;
     ec = co_await connect_one(socket, remote, timeout);
-    if (ec == std::errc::address_in_use || ec == std::errc::address_not_available) {
+    if (ec.category() == asio::system_category() && (ec.value() == EADDRINUSE || ec.value() == EADDRNOTAVAIL)) {
       // This four-tuple is taken (another connection from our listen port to the same
       // peer, or one in TIME_WAIT): the same destination from an ephemeral port.
       socket.close(ignored);

@@ -24,7 +24,7 @@ void RendezvousClient::tracker_answered(const std::string& tracker, const tracke
   if (!answer.rendezvous || host_.rendezvous_port() == 0) return;  // not listening: nobody to bring to us
   auto& st = trackers_[tracker];
   st.relay_port = answer.relay_port;
-  if (st.polling || st.reachable == true || host_.rendezvous_stopping()) return;
+  if (st.polling || st.reachable == true || host_.rendezvous_stopping() || host_.rendezvous_unneeded()) return;
   st.polling = true;
   // The session drains its io_context before it is destroyed, so `this` outlives the loop.
   asio::co_spawn(host_.rendezvous_io(), poll(tracker), asio::detached);
@@ -66,7 +66,7 @@ asio::awaitable<void> RendezvousClient::poll(std::string tracker) {
           tracker, host_.rendezvous_port(), trackers_[tracker].reachable.has_value(),
           std::chrono::duration_cast<std::chrono::milliseconds>(kPollTimeout));
       failures = 0;
-      if (host_.rendezvous_stopping()) break;
+      if (host_.rendezvous_stopping() || host_.rendezvous_unneeded()) break;  // mapped meanwhile: dialled directly
       note_reachability(tracker, answer);
       for (const auto& note : answer.notes) host_.rendezvous_note(tracker, note);
       if (answer.reachable == true) break;  // dialled directly from now on: no need to wait here

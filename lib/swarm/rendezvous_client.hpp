@@ -51,6 +51,8 @@ struct RendezvousClient::Host {
   virtual ~Host() = default;
   virtual asio::io_context& rendezvous_io() = 0;
   virtual bool rendezvous_stopping() const = 0;
+  // True while outsiders can dial us anyway (a port mapping on our gateway): no polls then.
+  virtual bool rendezvous_unneeded() const = 0;
   virtual std::uint16_t rendezvous_port() const = 0;  // the port we announce (listen or mapped)
   virtual void rendezvous_report(const std::string& line) = 0;
   // Routes one note to the torrent with that public id (ignored if none).

@@ -16,6 +16,7 @@
 #include <csignal>
 
 #include "base/address.hpp"
+#include "base/discovery_switch.hpp"
 #include "base/fd_limit.hpp"
 #include "base/limits.hpp"
 #include "net/tracker_client.hpp"
@@ -313,6 +314,7 @@ void Session::Impl::shutdown() {
   stopping = true;
   if (acceptor) acceptor->close();
   if (mapper) mapper->request_stop();  // removed on its thread while the trackers hear "stopped"
+  if (lan) lan->stop();
   for (auto& t : torrents) t->stop("shutting down");
   for (auto& [id, c] : std::map(connections)) c->close(CloseReason::shutting_down);
   // Tell the trackers we are gone, bounded, then end the loop.
@@ -329,6 +331,29 @@ void Session::Impl::shutdown() {
                      });
 }
 
+// LAN discovery hears announces and asks only this much of the session: which swarms we
+// serve, whether we are in one, and to pass a (source IP, claimed port) hint to its torrent.
+void Session::Impl::start_lan() {
+  if (!acceptor || !opt.lan_discovery || !discovery_allowed(opt.listen_host)) return;
+  LanHooks hooks;
+  hooks.our_swarms = [this] {
+    std::vector<Digest> ids;
+    for (const auto& t : torrents)
+      if (t->accepts_peers()) ids.push_back(t->public_id());
+    return ids;
+  };
+  hooks.in_swarm = [this](const Digest& id) {
+    Torrent* t = find_public(id);
+    return t && t->accepts_peers();
+  };
+  hooks.learned = [this](const Digest& id, const std::string& ip, std::uint16_t port) {
+    if (Torrent* t = find_public(id)) t->learn_peers({wire::PeerAddress{ip, port}}, PeerDirectory::Source::lan, ip);
+  };
+  hooks.notice = [this](const std::string& text) { observer.on_event("", EventKind::notice, text); };
+  lan = std::make_unique<LanDiscovery>(io, listen_port, LanScope::for_listen_host(opt.listen_host), std::move(hooks));
+  if (!lan->start()) lan.reset();
+}
+
 // ---- Session ---------------------------------------------------------------------------------
 
 Session::Session(SessionOptions options, SessionObserver& observer)
@@ -341,6 +366,7 @@ void Session::add_torrent(std::shared_ptr<const Meta> meta, PieceStore store, To
                                              meta->info_hash_hex().substr(0, 16)));
   impl_->torrents.push_back(std::make_unique<Torrent>(*impl_, std::move(meta), std::move(store), std::move(options)));
   if (impl_->running) impl_->torrents.back()->start();
+  if (impl_->lan) impl_->lan->swarm_added(impl_->torrents.back()->public_id());
 }
 
 void Session::remove_torrent(const Digest& info_hash, const std::string& why) {
@@ -363,6 +389,7 @@ bool Session::set_paused(const Digest& info_hash, bool paused) {
   Torrent* t = impl_->find(info_hash);
   if (!t || t->state() == Torrent::State::stopped || t->state() == Torrent::State::failed) return false;
   t->set_paused(paused);
+  if (!paused && impl_->lan) impl_->lan->swarm_added(t->public_id());  // back on the LAN: say so now
   return true;
 }
 
@@ -371,6 +398,7 @@ SessionSnapshot Session::snapshot() const {
   SessionSnapshot out;
   for (const auto& t : s.torrents) out.torrents.push_back(t->snapshot());
   out.counters = s.counters;
+  if (s.lan) out.lan = s.lan->counters();
   out.listen_port = s.acceptor ? s.listen_port : 0;
   out.port_mapping = s.mapping;
   out.connections = s.connections.size();
@@ -452,6 +480,7 @@ SessionOutcome Session::run() {
   s.start_port_mapping();
   s.running = true;
   for (std::size_t i = 0; i < s.torrents.size(); ++i) s.torrents[i]->start();
+  if (!s.stopping && !s.finished()) s.start_lan();
   if (!s.stopping && !s.finished()) {
     asio::co_spawn(s.io, s.ticker(), asio::detached);
     s.io.run();

@@ -14,6 +14,7 @@
 #include "net/local_subnets.hpp"
 #include "net/port_mapping.hpp"
 #include "net/use_tuple.hpp"
+#include "swarm/lan_discovery.hpp"
 #include "swarm/peer_connection.hpp"
 #include "swarm/piece_buffer_pool.hpp"
 #include "swarm/rendezvous_client.hpp"
@@ -77,6 +78,9 @@ struct Session::Impl final : ConnectionHandler, RendezvousClient::Host {
   // The port trackers are told: the gateway's external port while mapped, else ours.
   std::uint16_t announced_port() const { return mapping.mapped() ? mapping.external_port : listen_port; }
   bool came_through_mapping(const std::string& ip) const { return mapping.mapped() && !in_subnets(ip, own_subnets); }
+  // LAN announces (lan_discovery.hpp): on while a listener runs, unless switched off.
+  std::unique_ptr<LanDiscovery> lan;
+  void start_lan();
   bool stopping = false, interrupted = false, running = false;
   std::exception_ptr fatal;
 
@@ -131,6 +135,7 @@ struct Session::Impl final : ConnectionHandler, RendezvousClient::Host {
   // ---- RendezvousClient::Host ----------------------------------------------------------
   asio::io_context& rendezvous_io() override { return io; }
   bool rendezvous_stopping() const override { return stopping; }
+  bool rendezvous_unneeded() const override { return mapping.mapped(); }
   std::uint16_t rendezvous_port() const override { return announced_port(); }
   void rendezvous_report(const std::string& line) override { observer.on_event("", EventKind::notice, line); }
   void rendezvous_note(const std::string& tracker, const tracker_client::RendezvousNote& note) override;

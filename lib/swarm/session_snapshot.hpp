@@ -44,6 +44,19 @@ struct SessionCounters {
   LatencyHistogram write_seconds;          // disk.disk_write_time, as a histogram
 };
 
+// LAN discovery (swarm/lan_discovery.hpp): what it sent, heard, dropped and passed on.
+// All zero while it is off.
+struct LanCounters {
+  bool on = false;
+  std::uint64_t datagrams_sent = 0, send_errors = 0, datagrams_received = 0;
+  std::uint64_t dropped_per_source = 0, dropped_total = 0;  // over the intake limits, unparsed
+  std::uint64_t refused = 0;        // not a valid announce (format/lan_announce Refusal)
+  std::uint64_t own = 0;            // our own, looped back
+  std::uint64_t ports_refused = 0;  // a source claiming one port too many (kMaxPortsPerSource)
+  std::uint64_t hints = 0;          // (swarm, address) pairs handed to torrents
+  std::uint64_t answers_sent = 0, answers_suppressed = 0;
+};
+
 // How a peer was reached: we dialled an address from the command line, a tracker,
 // gossip or a LAN announce; we dialled it at a tracker's rendezvous (both ends dial
 // at once: a hole punched through two NATs); through a relay; it dialled us (from
@@ -90,6 +103,7 @@ struct TorrentSnapshot {
 struct SessionSnapshot {
   std::vector<TorrentSnapshot> torrents;
   SessionCounters counters;
+  LanCounters lan;
   std::uint16_t listen_port = 0;         // 0: not listening
   PortMappingStatus port_mapping;        // the listen port on the gateway, or why not
   std::size_t connections = 0;           // every open connection, handshaken or not

@@ -311,7 +311,8 @@ void Torrent::check_hope(Clock::time_point now) {
   if (hopeless_since_ == Clock::time_point{}) hopeless_since_ = now;
   auto waited = now - hopeless_since_;
   // Every address refused us for good (wrong file, banned, ourselves) and no tracker may offer more: fail now.
-  bool nothing_to_try = !dir_.any_hope() && !announcer_;
+  // LAN announces may still bring a peer while LAN discovery runs.
+  bool nothing_to_try = !dir_.any_hope() && !announcer_ && !s_.lan;
   if (!nothing_to_try && waited < opt_.give_up_after) {
     if (waited >= std::chrono::seconds(3) &&
         (last_waiting_report_ == Clock::time_point{} || now - last_waiting_report_ >= std::chrono::seconds(15))) {
@@ -321,7 +322,9 @@ void Torrent::check_hope(Clock::time_point now) {
       event(EventKind::waiting,
             fmt::format("no peer connected ({}); {}; giving up in {} s (--give-up-after)", dir_.failure_summary(),
                         next == Clock::time_point::max()
-                            ? std::string(announcer_ ? "waiting for the tracker to offer peers" : "nothing to retry")
+                            ? std::string(announcer_ ? "waiting for the tracker to offer peers"
+                                       : s_.lan  ? "waiting for LAN announces"
+                                                 : "nothing to retry")
                             : fmt::format("next try in {} s",
                                           std::max<long>(0, std::chrono::duration_cast<std::chrono::seconds>(next - now).count())),
                         left));

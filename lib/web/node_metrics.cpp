@@ -38,6 +38,21 @@ std::string render_node_metrics(const SessionSnapshot& s) {
   metric(out, "p2p_disk_queued_hash_jobs", "gauge", "Pieces waiting for or being hashed and written (hash-queue depth).",
          d(s.hash_queue_depth));
   metric(out, "p2p_torrents", "gauge", "Files in this process.", d(s.torrents.size()));
+  const LanCounters& lan = s.lan;
+  metric(out, "p2p_lan_datagrams_sent_total", "counter", "LAN announce datagrams sent (one per interface).", d(lan.datagrams_sent));
+  metric(out, "p2p_lan_datagrams_received_total", "counter", "LAN announce datagrams received, our own included.",
+         d(lan.datagrams_received));
+  out += "# HELP p2p_lan_datagrams_dropped_total LAN datagrams not acted on, by why.\n"
+         "# TYPE p2p_lan_datagrams_dropped_total counter\n";
+  const std::pair<std::string_view, std::uint64_t> dropped[] = {{"per_source_limit", lan.dropped_per_source},
+                                                                {"total_limit", lan.dropped_total},
+                                                                {"invalid", lan.refused},
+                                                                {"own", lan.own},
+                                                                {"ports_per_source", lan.ports_refused}};
+  for (const auto& [why, n] : dropped)
+    fmt::format_to(std::back_inserter(out), "p2p_lan_datagrams_dropped_total{{reason=\"{}\"}} {}\n", why, n);
+  metric(out, "p2p_lan_hints_total", "counter", "Peer addresses learned from LAN announces (swarm, source IP, port).", d(lan.hints));
+  metric(out, "p2p_lan_answers_sent_total", "counter", "Answers sent to LAN announces naming our swarms.", d(lan.answers_sent));
   const auto& h = c.write_seconds;
   out += "# HELP p2p_disk_write_seconds Time to write one verified piece to disk (libtorrent disk.disk_write_time).\n"
          "# TYPE p2p_disk_write_seconds histogram\n";

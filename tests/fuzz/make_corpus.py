@@ -209,3 +209,27 @@ tracker_items = [
     ("http_garbage", "h\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"),
 ]
 write("fuzz_tracker_request", tracker_items)
+
+# --- LAN announces ----------------------------------------------------------
+NODE = "5c" * 16
+def lan(kind="announce", swarms=(H,), port=6881, **over):
+    o = {"protocol": "p2p-share-lan", "version": 1, "type": kind, "node": NODE, "port": port, "swarms": list(swarms)}
+    o.update(over)
+    return json.dumps(o, separators=(",", ":"))
+lan_items = [
+    ("announce", lan()),
+    ("answer", lan("answer")),
+    ("sixteen", lan(swarms=[sha(str(i)) for i in range(16)], port=65535)),
+    ("seventeen", lan(swarms=[sha(str(i)) for i in range(17)])),
+    ("duplicate_id", lan(swarms=[H, H])),
+    ("upper_hex", lan(swarms=[H.upper()])),
+    ("port_zero", lan(port=0)),
+    ("port_big", lan(port=65536)),
+    ("version2", lan(version=2)),
+    ("other_protocol", lan(protocol="p2p-share")),
+    ("unknown_field", lan(hint="x")),
+    ("nested", lan(swarms=[[H]])),
+    ("empty", "{}"),
+    ("bep14", "BT-SEARCH * HTTP/1.1\r\nHost: 239.192.152.143:6771\r\nPort: 6881\r\nInfohash: %s\r\n\r\n\r\n" % H[:40]),
+]
+write("fuzz_lan_announce", lan_items)

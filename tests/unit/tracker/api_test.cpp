@@ -332,7 +332,7 @@ TEST_CASE("two files with one name: both listed, a lookup by the name is 409 nam
   CHECK(f.get_json("/lookup?info_hash=" + parse_meta(m1, "t").info_hash_hex())["file"]["name"] == "same.txt");
 }
 
-TEST_CASE("rendezvous: a polling member is told to dial an announcer; relay tickets reach it", "[tracker][rendezvous]") {
+TEST_CASE("rendezvous: a polling member is told to dial an announcer, and relay tickets reach it", "[tracker][rendezvous]") {
   Fixture f;
   std::vector<std::string> probed;
   std::function<void(bool)> probe_done;

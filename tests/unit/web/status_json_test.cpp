@@ -34,6 +34,9 @@ SessionSnapshot sample() {
   s.torrents.push_back(t);
   s.counters.recv_payload_bytes = 12345;
   s.counters.num_piece_failed = 2;
+  s.lan.on = true;
+  s.lan.dropped_per_source = 7;
+  s.lan.hints = 3;
   s.counters.write_seconds.observe(0.0007);
   s.counters.write_seconds.observe(0.2);
   s.hash_threads = 2;
@@ -76,6 +79,8 @@ TEST_CASE("metrics: libtorrent-named counters and a cumulative write-latency his
   CHECK(m.find("p2p_disk_write_seconds_bucket{le=\"0.25\"} 2\n") != std::string::npos);
   CHECK(m.find("p2p_disk_write_seconds_bucket{le=\"+Inf\"} 2\n") != std::string::npos);
   CHECK(m.find("p2p_disk_write_seconds_count 2\n") != std::string::npos);
+  CHECK(m.find("p2p_lan_datagrams_dropped_total{reason=\"per_source_limit\"} 7\n") != std::string::npos);
+  CHECK(m.find("p2p_lan_hints_total 3\n") != std::string::npos);
 }
 
 TEST_CASE("event log keeps the newest events, numbered; rate history gives exact rates from counters", "[web]") {
