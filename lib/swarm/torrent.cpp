@@ -53,6 +53,7 @@ Torrent::Torrent(Session::Impl& session, std::shared_ptr<const Meta> meta, Piece
 }
 
 Torrent::~Torrent() {
+  *alive_ = false;
   if (announcer_) announcer_->cancel();
 }
 
@@ -158,14 +159,16 @@ Peer* Torrent::peer_of(PeerConnection& c) {
 // ---- dialling ----------------------------------------------------------------------------
 
 asio::awaitable<void> Torrent::connect(wire::PeerAddress addr) {
+  auto alive = alive_;
   tcp::resolver resolver(s_.io);
   auto [rec_ec, results] = co_await resolver.async_resolve(addr.host, std::to_string(addr.port), kUseTuple);
+  if (!*alive) co_return;
   tcp::socket socket(s_.io);
   std::error_code ec = rec_ec;
   if (!ec)
     ec = co_await connect_outgoing(socket, results, s_.outgoing_endpoint(),
                                    std::chrono::duration_cast<std::chrono::milliseconds>(limits::kConnectTimeout));
-  if (!dials()) co_return;
+  if (!*alive || !dials()) co_return;
   if (ec) {
     dir_.dial_failed(addr, ec == asio::error::timed_out ? "connection timed out" : ec.message(), Clock::now());
     report_failure(addr);

@@ -196,6 +196,9 @@ class Torrent final : public ConnectionHandler {
   std::map<wire::PeerAddress, Clock::time_point> seeders_parted_;
   static constexpr std::size_t kMaxSeedersParted = limits::kMaxPexPeersPerMessage;
   static constexpr auto kSeederGossipTime = std::chrono::minutes(10);
+  // False once this torrent is destroyed: coroutines of its own that outlive it (a dial, a
+  // relay being set up: up to ~25 s) check it after every wait before touching the torrent.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool state_dirty_ = false;
   bool selection_done_ = false;
   bool paused_ = false;

@@ -73,18 +73,20 @@ void Torrent::maybe_relay(const wire::PeerAddress& addr) {
 }
 
 asio::awaitable<void> Torrent::relay_dial(wire::PeerAddress addr, std::string tracker, std::uint16_t relay_port) {
+  auto alive = alive_;
   std::string why;
   tcp::socket socket(s_.io);
   try {
     auto offer = co_await tracker_client::request_relay_async(tracker, public_id(), s_.announced_port(), addr,
                                                               kRelayRequestTimeout);
+    if (!*alive) co_return;
     relay_port = offer.relay_port;
     why = co_await open_relay_link(socket, host_of(tracker), relay_port, offer.ticket, RelayRole::dialler,
                                    kRelayPairTimeout);
   } catch (const std::exception& e) {
     why = e.what();
   }
-  if (!dials()) co_return;
+  if (!*alive || !dials()) co_return;
   if (!why.empty()) {
     dir_.dial_failed(addr, fmt::format("through the relay: {}", why), Clock::now());
     report_failure(addr);
@@ -100,10 +102,11 @@ asio::awaitable<void> Torrent::relay_dial(wire::PeerAddress addr, std::string tr
 }
 
 asio::awaitable<void> Torrent::relay_accept(std::string tracker, tracker_client::RendezvousNote note) {
+  auto alive = alive_;
   tcp::socket socket(s_.io);
   std::string why = co_await open_relay_link(socket, host_of(tracker), note.relay_port, note.relay_ticket,
                                              RelayRole::acceptor, kRelayPairTimeout);
-  if (s_.stopping || !accepts_peers()) co_return;
+  if (!*alive || s_.stopping || !accepts_peers()) co_return;
   if (!why.empty()) {
     event(EventKind::notice, fmt::format("{} asked to meet at the relay: {}", address_label(note.from), why));
     co_return;
