@@ -80,6 +80,8 @@ class Api final : public net::HttpHandler {
     open_connections_ = std::move(open_connections);
   }
   const Counters& pending_counters() const { return pending_; }
+  // Requests served outside this class (the UDP tracker) are counted here too.
+  void count_request(Endpoint endpoint, int status) { pending_.count_request(endpoint, status); }
   int interval_seconds() const { return options_.interval_seconds; }
 
  private:

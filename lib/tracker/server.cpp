@@ -29,6 +29,7 @@
 #include "tracker/relay_server.hpp"
 #include "tracker/relay_tickets.hpp"
 #include "tracker/tracker_limits.hpp"
+#include "tracker/udp_tracker.hpp"
 
 namespace p2p::tracker {
 
@@ -197,6 +198,15 @@ void run_tracker(const TrackerConfig& config, const std::function<void(const std
   if (stores.redis) stores.redis->start();  // Redis down at start: serve 503 until it comes
   if (!stores.redis) run_now(api.refresh_withdrawn());  // Redis: with the first flush
   server.start();
+  // BEP 15 on the TCP port's number (the one the kernel picked for --port 0).
+  std::unique_ptr<UdpTracker> udp;
+  if (bt_policy.enabled() && config.udp) {
+    std::string bound = server.local_address();
+    auto udp_port = static_cast<std::uint16_t>(std::stoul(bound.substr(bound.rfind(':') + 1)));
+    udp = std::make_unique<UdpTracker>(io, *stores.swarms, bt_policy, config.interval_seconds,
+                                       [&api](Endpoint e, int status) { api.count_request(e, status); });
+    udp->start(config.host, udp_port);
+  }
   if (relay) relay->start();
 
   // Sweep often enough that a peer is gone within ~2.5 intervals of its last announce.
@@ -228,6 +238,7 @@ void run_tracker(const TrackerConfig& config, const std::function<void(const std
     if (ec) return;
     server.stop();
     hangup.cancel();
+    if (udp) udp->stop();
     if (relay) relay->stop();
     expiry.cancel();
     flush.cancel();
