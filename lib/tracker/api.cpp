@@ -137,6 +137,7 @@ Task<void> Api::route(const HttpRequest& request, Clock::time_point now, HttpRes
   else if (path == "/stats") allow_only(Endpoint::stats, kGet);
   else if (path == "/metrics") allow_only(Endpoint::metrics, kGet);
   else if (path == "/" || path == "/index.html") allow_only(Endpoint::dashboard, kGet);
+  else if (path == "/bittorrent") allow_only(Endpoint::bt_swarms, kGet);
   else if (path == "/relay" && rendezvous_on_) allow_only(Endpoint::relay, kGet);
   else if (path == "/rendezvous" && rendezvous_on_) allow_only(Endpoint::rendezvous, kGet);  // not GET: 405
   else refuse(404, fmt::format("no such endpoint: {} {:?}", std::string(request.method),
@@ -159,6 +160,12 @@ Task<void> Api::route(const HttpRequest& request, Clock::time_point now, HttpRes
     case Endpoint::stats: return stats(out);
     case Endpoint::metrics: return metrics(out);
     case Endpoint::relay: relay(request, out); return Task<void>::ready();
+    case Endpoint::bt_swarms:
+      if (!bt_) {
+        out.body = R"({"mode":"off","swarms":[],"truncated":false})";
+        return Task<void>::ready();
+      }
+      return bt_->swarms_json(out);
     case Endpoint::dashboard:
       out.content_type = "text/html; charset=utf-8";
       out.body = dashboard_html();

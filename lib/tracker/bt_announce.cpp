@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "format/bencode.hpp"
 #include "tracker/tracker_limits.hpp"
@@ -178,6 +179,24 @@ Task<void> BtAnnounce::scrape(const Query& query, net::HttpResponse& out) {
     b += 'e';
   }
   b += "ee";
+}
+
+Task<void> BtAnnounce::swarms_json(net::HttpResponse& out) {
+  BtHash zero{};
+  Digest tagged = bt_swarm_key(zero);
+  std::span<const std::uint8_t> tag(tagged.data() + zero.size(), tagged.size() - zero.size());
+  std::vector<Digest> keys = co_await swarms_.swarms_with_suffix(tag, kMaxListed);
+  std::vector<SwarmCounts> counts = co_await swarms_.counts(keys);
+  nlohmann::json list = nlohmann::json::array();
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    auto hash = bt_hash_of_key(keys[i]);
+    if (!hash) continue;
+    const SwarmCounts& c = counts.at(i);
+    list.push_back({{"info_hash", to_hex(*hash)}, {"seeders", c.seeders}, {"leechers", c.leechers},
+                    {"completed", c.completed}});
+  }
+  const char* mode = policy_.mode() == BtPolicy::Mode::whitelist ? "whitelist" : "open";
+  out.body = nlohmann::json{{"mode", mode}, {"swarms", std::move(list)}, {"truncated", keys.size() >= kMaxListed}}.dump();
 }
 
 }  // namespace p2p::tracker

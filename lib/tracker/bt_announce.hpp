@@ -36,6 +36,9 @@ class BtAnnounce {
   // `remote_ip` must outlive the task. Refusals are thrown as BtRefusal.
   Task<void> announce(const Query& query, std::string_view remote_ip, Clock::time_point now, net::HttpResponse& out);
   Task<void> scrape(const Query& query, net::HttpResponse& out);
+  // GET /bittorrent (JSON, for the dashboard): up to kMaxListed swarms with their counts.
+  static constexpr std::size_t kMaxListed = 200;
+  Task<void> swarms_json(net::HttpResponse& out);
 
  private:
   SwarmStore& swarms_;

@@ -26,6 +26,7 @@ std::string_view endpoint_name(Endpoint e) {
     case Endpoint::relay: return "relay";
     case Endpoint::bt_announce: return "bt_announce";
     case Endpoint::bt_scrape: return "bt_scrape";
+    case Endpoint::bt_swarms: return "bt_swarms";
     case Endpoint::udp_connect: return "udp_connect";
     case Endpoint::udp_announce: return "udp_announce";
     case Endpoint::udp_scrape: return "udp_scrape";

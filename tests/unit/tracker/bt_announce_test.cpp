@@ -193,3 +193,18 @@ TEST_CASE("udp rate limit: per address, per window, bounded table", "[bt]") {
   CHECK(limit.allow(b, now));
   CHECK(limit.allow(a, now + UdpRateLimit::kWindow));
 }
+
+TEST_CASE("GET /bittorrent lists BitTorrent swarms only, with counts", "[bt]") {
+  Fixture f;
+  f.get("/bittorrent");
+  CHECK(f.res.body == R"({"mode":"off","swarms":[],"truncated":false})");
+  f.api.enable_bittorrent(f.policy);
+  f.bget(f.announce(PA, 6881, 0));
+  f.get("/announce?info_hash=" + std::string(64, 'a') + "&peer_id=" + std::string(40, '1') + "&port=1&left=0");
+  REQUIRE(f.res.status == 200);  // a p2p-share swarm beside it
+  auto j = nlohmann::json::parse(f.get("/bittorrent").body);
+  REQUIRE(j["swarms"].size() == 1);
+  CHECK(j["mode"] == "open");
+  CHECK(j["swarms"][0]["info_hash"] == "000102030405060708090a0b0c0d0e0f101112ff");
+  CHECK(j["swarms"][0]["seeders"] == 1);
+}
