@@ -183,13 +183,9 @@ void UdpTracker::handle(std::span<const std::uint8_t> datagram, const asio::ip::
   if (!policy_.allows(hash))
     return refuse(Endpoint::udp_announce, fmt::format("announce: info_hash {} is not served by this tracker", to_hex(hash)));
   // ip is the sender's address; another one would point a swarm at a third party.
-  if (req.ip != 0 && !(address.size() == 4 && std::equal(address.begin(), address.end(),
-                                                         std::array<std::uint8_t, 4>{
-                                                             static_cast<std::uint8_t>(req.ip >> 24),
-                                                             static_cast<std::uint8_t>(req.ip >> 16),
-                                                             static_cast<std::uint8_t>(req.ip >> 8),
-                                                             static_cast<std::uint8_t>(req.ip)}
-                                                             .begin())))
+  const std::array<std::uint8_t, 4> claimed{static_cast<std::uint8_t>(req.ip >> 24), static_cast<std::uint8_t>(req.ip >> 16),
+                                            static_cast<std::uint8_t>(req.ip >> 8), static_cast<std::uint8_t>(req.ip)};
+  if (req.ip != 0 && !(address.size() == 4 && std::equal(claimed.begin(), claimed.end(), address.begin())))
     return refuse(Endpoint::udp_announce, "announce: the ip field differs from the sender's address");
   if (req.port == 0) return refuse(Endpoint::udp_announce, "announce: port must be in 1-65535, got 0");
   AnnounceInput in;
@@ -204,11 +200,11 @@ void UdpTracker::handle(std::span<const std::uint8_t> datagram, const asio::ip::
   int fit = static_cast<int>((kMaxAnswerBytes - 20) / per_peer);
   int want = req.num_want < 0 ? limits::kDefaultNumwant : req.num_want;
   in.numwant = std::min({want, limits::kMaxNumwant, fit});
-  start_detached(announce(req.transaction_id, in, std::move(ip), from, hash), [](std::exception_ptr) {});
+  start_detached(announce(req.transaction_id, in, std::move(ip), from), [](std::exception_ptr) {});
 }
 
 Task<void> UdpTracker::announce(std::uint32_t transaction_id, AnnounceInput in, std::string ip,
-                                asio::ip::udp::endpoint to, BtHash) {
+                                asio::ip::udp::endpoint to) {
   in.ip = ip;  // the frame owns it for the store call
   try {
     AnnounceReply reply = co_await swarms_.announce(in, Clock::now());

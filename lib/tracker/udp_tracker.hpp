@@ -66,8 +66,7 @@ class UdpTracker {
  private:
   asio::awaitable<void> receive_loop();
   void handle(std::span<const std::uint8_t> datagram, const asio::ip::udp::endpoint& from);
-  Task<void> announce(std::uint32_t transaction_id, AnnounceInput in, std::string ip, asio::ip::udp::endpoint to,
-                      BtHash hash);
+  Task<void> announce(std::uint32_t transaction_id, AnnounceInput in, std::string ip, asio::ip::udp::endpoint to);
   Task<void> scrape(std::uint32_t transaction_id, std::vector<BtHash> hashes, asio::ip::udp::endpoint to);
   void send(std::string datagram, const asio::ip::udp::endpoint& to);
 
