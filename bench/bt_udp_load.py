@@ -20,6 +20,9 @@ addr = ("127.0.0.1", port)
 socks, cids, sent = [], {}, {}
 for i in range(nsock):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.setblocking(False); socks.append(s)
+    # Each socket from its own loopback address (127.0.0.0/8 is all local): many clients,
+    # as a tracker sees them, not one address (whose per-address limit would be measured).
+    s.bind((f"127.0.{i // 250}.{i % 250 + 1}", 0))
     s.sendto(struct.pack(">QII", 0x41727101980, 0, i), addr)
 deadline = time.time() + 5
 while len(cids) < nsock and time.time() < deadline:

@@ -91,7 +91,7 @@ bool UdpRateLimit::allow(std::span<const std::uint8_t> address, Clock::time_poin
     if (counts_.size() >= kMaxAddresses) return false;
     it = counts_.emplace(std::move(key), 0).first;
   }
-  return ++it->second <= kMaxPerWindow;
+  return ++it->second <= max_;
 }
 
 // --- the edge ---
@@ -144,10 +144,12 @@ void UdpTracker::send(std::string datagram, const asio::ip::udp::endpoint& to) {
 
 void UdpTracker::handle(std::span<const std::uint8_t> datagram, const asio::ip::udp::endpoint& from) {
   std::vector<std::uint8_t> address = address_bytes(from.address());
-  if (!rate_.allow(address, std::chrono::steady_clock::now())) return;  // dropped: no answer at all
   std::int64_t now_s = unix_seconds();
   bt_udp::Request req;
   std::string error = bt_udp::parse_request(datagram, req);
+  // Beyond its address's limit a datagram is dropped: no answer at all.
+  bool verified = error.empty() && req.action != bt_udp::Action::connect && ids_.valid(req.connection_id, address, now_s);
+  if (!(verified ? verified_ : unverified_).allow(address, std::chrono::steady_clock::now())) return;
   auto endpoint_of = [](bt_udp::Action a) {
     return a == bt_udp::Action::connect ? Endpoint::udp_connect
            : a == bt_udp::Action::scrape ? Endpoint::udp_scrape : Endpoint::udp_announce;
@@ -164,7 +166,7 @@ void UdpTracker::handle(std::span<const std::uint8_t> datagram, const asio::ip::
     count_(Endpoint::udp_connect, 200);
     return send(bt_udp::connect_reply(req.transaction_id, ids_.issue(address, now_s)), from);
   }
-  if (!ids_.valid(req.connection_id, address, now_s)) return refuse_unconnected("udp: unknown or expired connection id");
+  if (!verified) return refuse_unconnected("udp: unknown or expired connection id");
 
   // From here the sender has proven it receives at its address: full answers.
   auto refuse = [&](Endpoint e, std::string message) {

@@ -44,11 +44,18 @@ class UdpRateLimit {
  public:
   using Clock = std::chrono::steady_clock;
   static constexpr auto kWindow = std::chrono::seconds(10);
-  static constexpr std::uint32_t kMaxPerWindow = 100;  // a client with many torrents, one announce each
+  // Connects and datagrams without a valid connection id: what a spoofed flood is made
+  // of. A client connects once a minute or so; 100 per 10 s is a site of many behind a NAT.
+  static constexpr std::uint32_t kMaxUnverified = 100;
+  // Announces and scrapes from an address that proved it receives: a large NAT's worth
+  // of clients with many torrents each, far below what one core answers.
+  static constexpr std::uint32_t kMaxVerified = 20'000;
   static constexpr std::size_t kMaxAddresses = 200'000;
+  explicit UdpRateLimit(std::uint32_t max_per_window) : max_(max_per_window) {}
   bool allow(std::span<const std::uint8_t> address, Clock::time_point now);
 
  private:
+  std::uint32_t max_;
   Clock::time_point window_start_{};
   std::unordered_map<std::string, std::uint32_t> counts_;
 };
@@ -77,7 +84,7 @@ class UdpTracker {
   int interval_;
   std::function<void(Endpoint, int)> count_;
   UdpConnectionIds ids_;
-  UdpRateLimit rate_;
+  UdpRateLimit unverified_{UdpRateLimit::kMaxUnverified}, verified_{UdpRateLimit::kMaxVerified};
 };
 
 }  // namespace p2p::tracker

@@ -52,6 +52,20 @@ s.sendto(ann, ("127.0.0.1", port)); r = s.recv(4096)
 assert struct.unpack(">II", r[:8]) == (1, 10), r
 s.sendto(ann[:97], ("127.0.0.1", port)); r = s.recv(4096)
 assert struct.unpack(">I", r[:4])[0] == 3 and b"needs 98" in r, r
+# A connect flood from one address: at most 100 unverified datagrams per 10 s are answered
+# (this one already sent 3), the rest dropped; a verified announce still gets through.
+for i in range(150):
+    s.sendto(struct.pack(">QII", 0x41727101980, 0, 1000 + i), ("127.0.0.1", port))
+got = 0
+s.settimeout(0.5)
+try:
+    while True:
+        s.recv(100); got += 1
+except socket.timeout:
+    pass
+assert 90 <= got <= 97, got
+s.sendto(ann, ("127.0.0.1", port)); r = s.recv(4096)
+assert struct.unpack(">II", r[:8]) == (1, 10), r
 PY
 pass "whitelist, SIGHUP reload, refusals over HTTP and UDP"
 stop "$WPID"

@@ -185,10 +185,10 @@ TEST_CASE("udp connection ids: bound to address and time, not forgeable", "[bt]"
 }
 
 TEST_CASE("udp rate limit: per address, per window, bounded table", "[bt]") {
-  UdpRateLimit limit;
+  UdpRateLimit limit(UdpRateLimit::kMaxUnverified);
   auto now = UdpRateLimit::Clock::now();
   std::array<std::uint8_t, 4> a{10, 0, 0, 1}, b{10, 0, 0, 2};
-  for (std::uint32_t i = 0; i < UdpRateLimit::kMaxPerWindow; ++i) REQUIRE(limit.allow(a, now));
+  for (std::uint32_t i = 0; i < UdpRateLimit::kMaxUnverified; ++i) REQUIRE(limit.allow(a, now));
   CHECK_FALSE(limit.allow(a, now));
   CHECK(limit.allow(b, now));
   CHECK(limit.allow(a, now + UdpRateLimit::kWindow));
