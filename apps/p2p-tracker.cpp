@@ -55,6 +55,16 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 100'000))
       ->needs(relay_flag);
 
+  auto* bt_flag = app.add_flag("--bittorrent", config.bittorrent,
+                               "also serve BitTorrent clients (HTTP and UDP) for any info hash (off by default: an "
+                               "open tracker serves anyone's swarms)");
+  auto* bt_list = app.add_option("--bt-whitelist", config.bt_whitelist,
+                                 "serve BitTorrent clients only for the info hashes in this file (40 or 64 hex digits "
+                                 "a line; SIGHUP re-reads it)");
+  bt_list->excludes(bt_flag);
+  bool no_udp = false;
+  app.add_flag("--no-udp", no_udp, "no UDP tracker (BEP 15) beside the BitTorrent HTTP dialect");
+
   constexpr auto kClientTimeout = std::chrono::milliseconds(10'000);
   std::string client_tracker, query, info_hash, token, token_file;
   bool list_json = false;
@@ -103,6 +113,7 @@ int main(int argc, char** argv) {
       std::printf("withdrawn %s from %s\n", info_hash.c_str(), client_tracker.c_str());
       return 0;
     });
+  config.udp = !no_udp;
   config.header_timeout = std::chrono::milliseconds(static_cast<long>(header_timeout * 1000));
   config.idle_timeout = std::chrono::milliseconds(static_cast<long>(idle_timeout * 1000));
 

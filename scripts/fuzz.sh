@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-600}
 [ $# -gt 0 ] && shift
-all=(fuzz_frame_decoder fuzz_message_parser fuzz_meta_parser fuzz_state_loader fuzz_tracker_request fuzz_lan_announce)
+all=(fuzz_bencode fuzz_frame_decoder fuzz_message_parser fuzz_meta_parser fuzz_state_loader fuzz_tracker_request fuzz_lan_announce)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
 

@@ -6,6 +6,8 @@ set -euo pipefail
 # libhiredis-dev: the tracker's Redis store; redis-server: its tests (they skip without it).
 # chromium + python3-websocket: the page tests in a real browser (tests/e2e/browser_pages.sh; they skip without them).
 # iproute2: ip and tc for the network-namespace swarm test (it skips without them or root).
+# aria2 + mktorrent + python3-libtorrent: real BitTorrent clients against p2p-tracker
+# (tests/e2e/bt_clients.sh; it skips without them).
 # libminiupnpc-dev, libnatpmp-dev: port mapping (UPnP-IGD, NAT-PMP) on the home gateway.
 # nftables, miniupnpd-nftables, natpmpc, miniupnpc: the NAT gateway tests (scripts/netns/nat.sh;
 # they skip without them). miniupnpd-nftables is only the daemon: no service, no debconf question
@@ -13,7 +15,8 @@ set -euo pipefail
 pkgs=(build-essential cmake ccache pkg-config libasio-dev libcli11-dev nlohmann-json3-dev
       libssl-dev libfmt-dev catch2 libsqlite3-dev libhttp-parser-dev libhiredis-dev
       libminiupnpc-dev libnatpmp-dev curl python3
-      redis-server chromium python3-websocket iproute2 nftables miniupnpd-nftables natpmpc miniupnpc "$@")
+      redis-server chromium python3-websocket iproute2 nftables miniupnpd-nftables natpmpc miniupnpc
+      aria2 mktorrent python3-libtorrent "$@")
 if [ "${P2P_BENCH_DEPS:-0}" = 1 ]; then
   pkgs+=(aria2 opentracker mktorrent hyperfine wrk gnuplot-nox time python3-libtorrent linux-perf rsync)
 fi

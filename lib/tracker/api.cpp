@@ -108,7 +108,8 @@ Task<void> Api::serve(const HttpRequest& request, Clock::time_point now, HttpRes
     // A bug or an exhausted resource: answer, keep serving, and say what failed.
     net::error_response(out, 500, fmt::format("internal error in {}: {}", endpoint_name(endpoint), e.what()));
   }
-  pending_.count_request(endpoint, out.status);
+  if (endpoint != Endpoint::bt_announce && endpoint != Endpoint::bt_scrape)  // bt_serve counts its own
+    pending_.count_request(endpoint, out.status);
   if (endpoint == Endpoint::announce) pending_.observe_announce(Clock::now() - now);
 }
 
@@ -136,12 +137,18 @@ Task<void> Api::route(const HttpRequest& request, Clock::time_point now, HttpRes
   else if (path == "/stats") allow_only(Endpoint::stats, kGet);
   else if (path == "/metrics") allow_only(Endpoint::metrics, kGet);
   else if (path == "/" || path == "/index.html") allow_only(Endpoint::dashboard, kGet);
+  else if (path == "/bittorrent") allow_only(Endpoint::bt_swarms, kGet);
   else if (path == "/relay" && rendezvous_on_) allow_only(Endpoint::relay, kGet);
   else if (path == "/rendezvous" && rendezvous_on_) allow_only(Endpoint::rendezvous, kGet);  // not GET: 405
   else refuse(404, fmt::format("no such endpoint: {} {:?}", std::string(request.method),
                                std::string(path.substr(0, 200))));
 
   if (!query_.parse(raw_query)) refuse(400, fmt::format("{}: {}", endpoint_name(endpoint), query_.error()));
+  // The request tells its dialect: a 20-byte info_hash is a BitTorrent client's.
+  if (bt_ && (endpoint == Endpoint::announce || endpoint == Endpoint::scrape) && is_bt_request(query_)) {
+    endpoint = endpoint == Endpoint::announce ? Endpoint::bt_announce : Endpoint::bt_scrape;
+    return bt_serve(request, now, out, endpoint);
+  }
   switch (endpoint) {
     case Endpoint::announce: return announce(request, now, out);
     case Endpoint::scrape: return scrape(out);
@@ -153,6 +160,12 @@ Task<void> Api::route(const HttpRequest& request, Clock::time_point now, HttpRes
     case Endpoint::stats: return stats(out);
     case Endpoint::metrics: return metrics(out);
     case Endpoint::relay: relay(request, out); return Task<void>::ready();
+    case Endpoint::bt_swarms:
+      if (!bt_) {
+        out.body = R"({"mode":"off","swarms":[],"truncated":false})";
+        return Task<void>::ready();
+      }
+      return bt_->swarms_json(out);
     case Endpoint::dashboard:
       out.content_type = "text/html; charset=utf-8";
       out.body = dashboard_html();
@@ -167,6 +180,8 @@ Task<void> Api::announce(const HttpRequest& request, Clock::time_point now, Http
   constexpr std::string_view ep = "announce";
   AnnounceInput in;
   in.info_hash = parse_hash(ep, "info_hash", required(query_, ep, "info_hash"));
+  if (is_bt_swarm_key(in.info_hash))
+    refuse(400, "announce: this info_hash is reserved for BitTorrent swarms (it ends in the tag of bt_swarm.hpp)");
   std::string_view peer_id = required(query_, ep, "peer_id");
   if (!peer_id_from_hex(peer_id, in.peer_id))
     refuse(400, fmt::format("announce: peer_id must be 40 hex digits, got {} characters", peer_id.size()));
@@ -230,6 +245,29 @@ Task<void> Api::announce(const HttpRequest& request, Clock::time_point now, Http
     if (rendezvous_.issue_relay_ticket) fmt::format_to(o, ",\"relay_port\":{}", rendezvous_.relay_port);
   }
   out.body += '}';
+}
+
+// --- the BitTorrent dialect (bt_announce.*) ---
+
+Task<void> Api::bt_serve(const HttpRequest& request, Clock::time_point now, HttpResponse& out, Endpoint endpoint) {
+  int status = 200;
+  try {
+    if (endpoint == Endpoint::bt_announce) co_await bt_->announce(query_, request.remote_ip, now, out);
+    else co_await bt_->scrape(query_, out);
+  } catch (const BtRefusal& e) {
+    status = e.status;
+    out.body = bt_failure(e.reason);
+  } catch (const StoreUnavailable& e) {
+    status = 503;
+    out.body = bt_failure(e.what());
+   } catch (const std::exception& e) {
+    status = 500;
+    out.body = bt_failure(fmt::format("internal error in {}: {}", endpoint_name(endpoint), e.what()));
+  }
+  // Clients read "failure reason" only from a 200 answer; /metrics keeps the real outcome.
+  out.status = 200;
+  out.content_type = "text/plain";
+  pending_.count_request(endpoint, status);
 }
 
 // --- rendezvous and relay (docs/TRACKER.md "Across NATs") ---------------------------------------

@@ -5,12 +5,14 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 
 #include "base/task.hpp"
 #include "net/http_handler.hpp"
+#include "tracker/bt_announce.hpp"
 #include "tracker/metrics.hpp"
 #include "tracker/query.hpp"
 #include "tracker/relay_counters.hpp"
@@ -64,6 +66,10 @@ class Api final : public net::HttpHandler {
     rendezvous_ = std::move(options);
     rendezvous_on_ = true;
   }
+  // Turns on the BitTorrent dialect of /announce and /scrape (a 20-byte info_hash);
+  // `policy` (open or whitelist, reloaded on SIGHUP) must outlive the Api.
+  void enable_bittorrent(const BtPolicy& policy) { bt_.emplace(swarms_, policy, options_.interval_seconds); }
+
   // Every 1 s or so: answers polls held for RendezvousBoard::kHold.
   void expire_polls(Clock::time_point now) { board_.expire(now); }
   // At stop: answers every open poll (the server waits for every answer).
@@ -74,6 +80,8 @@ class Api final : public net::HttpHandler {
     open_connections_ = std::move(open_connections);
   }
   const Counters& pending_counters() const { return pending_; }
+  // Requests served outside this class (the UDP tracker) are counted here too.
+  void count_request(Endpoint endpoint, int status) { pending_.count_request(endpoint, status); }
   int interval_seconds() const { return options_.interval_seconds; }
 
  private:
@@ -90,6 +98,8 @@ class Api final : public net::HttpHandler {
   // GET /rendezvous: answered later, outside serve() (a long poll).
   void rendezvous(const net::HttpRequest& request, net::HttpResponse& out, net::HttpDone done);
   void relay(const net::HttpRequest& request, net::HttpResponse& out);
+  // The BitTorrent dialect: refusals and store outages become a bencoded failure reason.
+  Task<void> bt_serve(const net::HttpRequest& request, Clock::time_point now, net::HttpResponse& out, Endpoint endpoint);
   void fill_poll_answer(net::HttpResponse& out, const std::string& ip, std::uint16_t port,
                         const std::vector<RendezvousNote>& notes);
 
@@ -109,6 +119,7 @@ class Api final : public net::HttpHandler {
   bool rendezvous_on_ = false;
   RendezvousOptions rendezvous_;
   RendezvousBoard board_;
+  std::optional<BtAnnounce> bt_;
 };
 
 }  // namespace p2p::tracker

@@ -77,6 +77,15 @@ constexpr std::string_view kPage = R"HTML(<!doctype html>
  <tbody id="rows"></tbody>
 </table>
 </div>
+<section id="bt" hidden>
+<h2>BitTorrent swarms <span id="btmode" class="muted"></span></h2>
+<div class="scroll">
+<table>
+ <thead><tr><th>info hash</th><th>seeders</th><th>leechers</th><th>completed</th></tr></thead>
+ <tbody id="btrows"></tbody>
+</table>
+</div>
+</section>
 <script>
 "use strict";
 const $ = id => document.getElementById(id);
@@ -145,6 +154,18 @@ async function refresh() {
       cell(tr, "").appendChild(code);
       tr.onclick = () => { selected = f.info_hash; refresh(); };
       rows.appendChild(tr);
+    }
+    // BitTorrent swarms (p2p-tracker --bittorrent): no meta to download, only their counts.
+    const bt = await fetch("/bittorrent").then(r => r.json());
+    $("bt").hidden = bt.mode === "off";
+    $("btmode").textContent = "(" + bt.mode + (bt.truncated ? ", first " + bt.swarms.length + " shown" : "") + ")";
+    const btrows = $("btrows"); btrows.replaceChildren();
+    for (const b of bt.swarms) {
+      const tr = document.createElement("tr");
+      const code = document.createElement("code"); code.textContent = b.info_hash;
+      cell(tr, "").appendChild(code);
+      cell(tr, b.seeders, "num"); cell(tr, b.leechers, "num"); cell(tr, b.completed, "num");
+      btrows.appendChild(tr);
     }
     $("status").textContent = "updated " + new Date().toLocaleTimeString() +
         (files.truncated ? " (first " + files.count + " shown)" : "");

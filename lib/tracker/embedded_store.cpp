@@ -2,6 +2,8 @@
 // in-memory registry and the SQLite catalog, answering synchronously.
 #include "tracker/embedded_store.hpp"
 
+#include <algorithm>
+
 #include "tracker/tracker_limits.hpp"
 
 namespace p2p::tracker {
@@ -29,6 +31,19 @@ Task<std::vector<SwarmCounts>> EmbeddedSwarmStore::counts(std::span<const Digest
     out.push_back(s ? SwarmCounts{s->seeders(), s->leechers(), s->completed()} : SwarmCounts{});
   }
   return Task<std::vector<SwarmCounts>>::ready(std::move(out));
+}
+
+Task<std::vector<Digest>> EmbeddedSwarmStore::swarms_with_suffix(std::span<const std::uint8_t> suffix,
+                                                                 std::size_t max) {
+  std::vector<Digest> out;
+  if (suffix.size() > Digest().size()) return Task<std::vector<Digest>>::ready(std::move(out));
+  registry_.for_each_swarm([&](const Digest& key, const Swarm&) {
+    if (out.size() >= max) return false;
+    if (std::equal(suffix.begin(), suffix.end(), key.end() - static_cast<std::ptrdiff_t>(suffix.size())))
+      out.push_back(key);
+    return true;
+  });
+  return Task<std::vector<Digest>>::ready(std::move(out));
 }
 
 Task<std::vector<PeerEntry>> EmbeddedSwarmStore::peers(const Digest& info_hash, std::size_t max) {

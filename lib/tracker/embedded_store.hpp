@@ -22,6 +22,7 @@ class EmbeddedSwarmStore final : public SwarmStore {
   Task<std::vector<PeerEntry>> peers(const Digest& info_hash, std::size_t max) override;
   Task<std::size_t> expire(Clock::time_point now) override;
   Task<SwarmTotals> totals() override;
+  Task<std::vector<Digest>> swarms_with_suffix(std::span<const std::uint8_t> suffix, std::size_t max) override;
 
   SwarmRegistry& registry() { return registry_; }
 

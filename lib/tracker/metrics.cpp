@@ -24,6 +24,12 @@ std::string_view endpoint_name(Endpoint e) {
     case Endpoint::dashboard: return "dashboard";
     case Endpoint::rendezvous: return "rendezvous";
     case Endpoint::relay: return "relay";
+    case Endpoint::bt_announce: return "bt_announce";
+    case Endpoint::bt_scrape: return "bt_scrape";
+    case Endpoint::bt_swarms: return "bt_swarms";
+    case Endpoint::udp_connect: return "udp_connect";
+    case Endpoint::udp_announce: return "udp_announce";
+    case Endpoint::udp_scrape: return "udp_scrape";
     default: return "other";
   }
 }

@@ -10,7 +10,9 @@
 
 namespace p2p::tracker {
 
-enum class Endpoint { announce, scrape, files, lookup, publish, withdraw, meta, stats, metrics, dashboard, rendezvous, relay, other, count_ };
+enum class Endpoint { announce, scrape, files, lookup, publish, withdraw, meta, stats, metrics, dashboard, rendezvous, relay,
+                      // The BitTorrent dialects (bt_announce.*, udp_tracker.*), counted apart from the JSON one.
+                      bt_announce, bt_scrape, bt_swarms, udp_connect, udp_announce, udp_scrape, other, count_ };
 std::string_view endpoint_name(Endpoint e);
 
 // Point-in-time values the stores supply when rendering.

@@ -196,6 +196,26 @@ Task<std::size_t> RedisSwarmStore::expire(Clock::time_point) {
   co_return dropped;
 }
 
+Task<std::vector<Digest>> RedisSwarmStore::swarms_with_suffix(std::span<const std::uint8_t> suffix, std::size_t max) {
+  // A page of the dashboard, not a full walk: 16 calls of 1,000 members.
+  constexpr std::size_t kScanCalls = 16;
+  std::vector<Digest> out;
+  std::string cursor = "0", pattern = "*" + to_hex(suffix);
+  for (std::size_t calls = 0; calls < kScanCalls && out.size() < max; ++calls) {
+    RedisCommand scan{std::string_view("SSCAN"), layout::swarms_key(), cursor, std::string_view("MATCH"), pattern,
+                      std::string_view("COUNT"), std::string_view("1000")};
+    RedisValue v = co_await redis_.command(std::move(scan));
+    const auto& a = v.as_array("swarm scan", 2, 2);
+    cursor = a[0].as_string("swarm scan cursor", 20);
+    for (const RedisValue& m : a[1].as_array("swarm scan members", 0, 100'000)) {
+      Digest d{};
+      if (digest_from_hex(m.as_string("a swarm key", 64), d) && out.size() < max) out.push_back(d);
+    }
+    if (cursor == "0") break;
+  }
+  co_return out;
+}
+
 Task<SwarmTotals> RedisSwarmStore::totals() {
   std::vector<RedisCommand> cmds;
   cmds.push_back({"SCARD", layout::swarms_key()});

@@ -19,6 +19,8 @@ class RedisSwarmStore final : public SwarmStore {
   // the others return 0 at once.
   Task<std::size_t> expire(Clock::time_point now) override;
   Task<SwarmTotals> totals() override;
+  // SSCAN ... MATCH *<hex suffix>: at most kScanCalls round trips.
+  Task<std::vector<Digest>> swarms_with_suffix(std::span<const std::uint8_t> suffix, std::size_t max) override;
 
  private:
   RedisClient& redis_;

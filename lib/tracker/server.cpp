@@ -19,6 +19,7 @@
 #include "net/http_server.hpp"
 #include "net/use_tuple.hpp"
 #include "tracker/api.hpp"
+#include "tracker/bt_swarm.hpp"
 #include "tracker/embedded_store.hpp"
 #include "tracker/redis_catalog_store.hpp"
 #include "tracker/redis_client.hpp"
@@ -28,6 +29,7 @@
 #include "tracker/relay_server.hpp"
 #include "tracker/relay_tickets.hpp"
 #include "tracker/tracker_limits.hpp"
+#include "tracker/udp_tracker.hpp"
 
 namespace p2p::tracker {
 
@@ -189,9 +191,22 @@ void run_tracker(const TrackerConfig& config, const std::function<void(const std
     rendezvous.relay_counters = &relay_service->counters;
   }
   api.enable_rendezvous(std::move(rendezvous));
+  BtPolicy bt_policy;
+  if (!config.bt_whitelist.empty()) bt_policy = BtPolicy::whitelist(config.bt_whitelist);
+  else if (config.bittorrent) bt_policy = BtPolicy::open();
+  if (bt_policy.enabled()) api.enable_bittorrent(bt_policy);
   if (stores.redis) stores.redis->start();  // Redis down at start: serve 503 until it comes
   if (!stores.redis) run_now(api.refresh_withdrawn());  // Redis: with the first flush
   server.start();
+  // BEP 15 on the TCP port's number (the one the kernel picked for --port 0).
+  std::unique_ptr<UdpTracker> udp;
+  if (bt_policy.enabled() && config.udp) {
+    std::string bound = server.local_address();
+    auto udp_port = static_cast<std::uint16_t>(std::stoul(bound.substr(bound.rfind(':') + 1)));
+    udp = std::make_unique<UdpTracker>(io, *stores.swarms, bt_policy, config.interval_seconds,
+                                       [&api](Endpoint e, int status) { api.count_request(e, status); });
+    udp->start(config.host, udp_port);
+  }
   if (relay) relay->start();
 
   // Sweep often enough that a peer is gone within ~2.5 intervals of its last announce.
@@ -205,10 +220,25 @@ void run_tracker(const TrackerConfig& config, const std::function<void(const std
   });
   every(flush, stores.flush_period, [&] { flush_job.run(api.flush()); });
 
+  // SIGHUP: re-read the BitTorrent whitelist; a bad file keeps the old list.
+  asio::signal_set hangup(io, SIGHUP);
+  std::function<void()> wait_hangup = [&] {
+    hangup.async_wait([&](asio::error_code ec, int) {
+      if (ec) return;
+      if (auto error = bt_policy.reload()) log_line(fmt::format("{} (kept the previous list)", *error));
+      else if (bt_policy.mode() == BtPolicy::Mode::whitelist)
+        log_line(fmt::format("re-read --bt-whitelist: {} info hashes", bt_policy.listed()));
+      wait_hangup();
+    });
+  };
+  wait_hangup();
+
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](asio::error_code ec, int) {
     if (ec) return;
     server.stop();
+    hangup.cancel();
+    if (udp) udp->stop();
     if (relay) relay->stop();
     expiry.cancel();
     flush.cancel();

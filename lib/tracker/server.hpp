@@ -1,6 +1,7 @@
 // The whole tracker process minus argument parsing: the store (embedded or
 // Redis), API, HTTP server, periodic dead-peer cleanup and counter flushes,
-// and a clean stop on SIGINT/SIGTERM. p2p-tracker is a thin CLI over run_tracker().
+// a clean stop on SIGINT/SIGTERM,
+// and SIGHUP re-reading the BitTorrent whitelist. p2p-tracker is a thin CLI over run_tracker().
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -26,6 +27,12 @@ struct TrackerConfig {
   bool relay = false;
   std::uint16_t relay_port = limits::kDefaultRelayPort;
   RelayCaps relay_caps;
+  // The BitTorrent dialects (docs/TRACKER.md "BitTorrent clients"): off unless asked,
+  // since an open tracker serves anyone's swarms. bt_whitelist non-empty: only the
+  // hashes it lists (re-read on SIGHUP). udp: BEP 15 on the same port number.
+  bool bittorrent = false;
+  std::filesystem::path bt_whitelist;
+  bool udp = true;
 };
 
 // Validates the config (Error(usage), e.g. a malformed --store), opens the

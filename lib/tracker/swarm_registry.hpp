@@ -98,6 +98,11 @@ class SwarmRegistry {
   AnnounceResult announce(const AnnounceInput& in, Clock::time_point now, std::vector<const Peer*>& out);
 
   const Swarm* find(const Digest& info_hash) const;
+  template <typename F>
+  void for_each_swarm(F&& f) const {
+    for (const auto& [key, swarm] : swarms_)
+      if (!f(key, swarm)) return;  // f returns false to stop
+  }
   // Drops peers last seen before `cutoff` and swarms left empty; returns peers dropped.
   std::size_t expire(Clock::time_point cutoff);
 

@@ -64,6 +64,9 @@ class SwarmStore {
   // Drops peers silent for kExpiryIntervals intervals; returns how many this call dropped.
   virtual Task<std::size_t> expire(Clock::time_point now) = 0;
   virtual Task<SwarmTotals> totals() = 0;
+  // Up to `max` swarm keys ending in `suffix` (the BitTorrent swarms' tag, for the
+  // dashboard), in no particular order; a bounded walk, so possibly not all of them.
+  virtual Task<std::vector<Digest>> swarms_with_suffix(std::span<const std::uint8_t> suffix, std::size_t max) = 0;
 };
 
 struct FileRecord {
