@@ -1,7 +1,8 @@
 // Argument parsing shared by the four executables: any CLI11 parse or
-// validation error is a usage error (exit 2); --help exits 0.
+// validation error is a usage error (exit 2); --help and --version exit 0.
 #pragma once
 #include <CLI/CLI.hpp>
+#include <string>
 
 #define P2P_PARSE(app, argc, argv)                 \
   try {                                            \
@@ -10,6 +11,18 @@
     int rc_ = (app).exit(e);                       \
     return rc_ == 0 ? 0 : 2;                       \
   }
+
+namespace p2p_cli {
+
+// What every executable's command line has besides its own options:
+// --version; --config FILE (CLI11's reader: INI or TOML, keys are the long
+// option names, the command line wins); and two hidden flags the build runs
+// to generate the man page and the bash completion from these very
+// definitions (cli_docs.cpp), so neither can drift from the program.
+// Call after every option and subcommand is added, before P2P_PARSE.
+void set_up(CLI::App& app, const std::string& program);
+
+}  // namespace p2p_cli
 
 // --list-bans / --forget-bans, shared by p2p-seed and p2p-download.
 struct BanFlags {

@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
   bans.add_to(app);
   app.add_flag("-q,--quiet", quiet, "print only errors");
   app.add_flag("--json", json, "one JSON event per line on stdout");
+  p2p_cli::set_up(app, "p2p-download");
   P2P_PARSE(app, argc, argv);
 
   p2p::ProgressReporter reporter(json ? p2p::OutputMode::json : quiet ? p2p::OutputMode::quiet : p2p::OutputMode::automatic,

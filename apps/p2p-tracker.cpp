@@ -69,6 +69,7 @@ int main(int argc, char** argv) {
   auto* file_opt = withdraw_cmd->add_option(
       "--token-file", token_file, "a <meta>.owner-tokens.json written by p2p-seed --publish (its entry for --tracker)");
   token_opt->excludes(file_opt);
+  p2p_cli::set_up(app, "p2p-tracker");
   P2P_PARSE(app, argc, argv);
 
   if (*files_cmd)

@@ -1,0 +1,36 @@
+// --version, --config and the hidden doc generators shared by the executables (cli_parse.hpp).
+#include <iostream>
+
+#include "cli_docs.hpp"
+#include "cli_parse.hpp"
+#include "version.hpp"
+
+namespace p2p_cli {
+
+void set_up(CLI::App& app, const std::string& program) {
+  app.name(program);
+  app.set_version_flag("--version", program + " " + p2p_version_text(), "print the version and exit");
+  app.set_config("--config", "",
+                 "read options from FILE (INI or TOML: `name = value` with the long option names, a [section] per "
+                 "subcommand); options on the command line win");
+  // Run by the build (apps/CMakeLists.txt), not meant for users: hidden (empty group).
+  // Their callbacks run before required options are checked, so they work with none given.
+  app.add_flag_callback(
+         "--help-man",
+         [&app, program] {
+           std::cout << man_page(app, program);
+           throw CLI::Success();
+         },
+         "print the man page (roff) and exit")
+      ->group("");
+  app.add_flag_callback(
+         "--help-bash-completion",
+         [&app, program] {
+           std::cout << bash_completion(app, program);
+           throw CLI::Success();
+         },
+         "print the bash completion script and exit")
+      ->group("");
+}
+
+}  // namespace p2p_cli
