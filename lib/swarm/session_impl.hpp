@@ -69,6 +69,7 @@ struct Session::Impl final : ConnectionHandler, RendezvousClient::Host {
     return it != inbound_bans_by_ip.end() && it->second >= kInboundBansBeforeRefusal;
   }
   bool stopping = false, interrupted = false, running = false;
+  std::function<void()> on_hangup;  // Session::on_hangup
   std::exception_ptr fatal;
 
   Impl(SessionOptions o, SessionObserver& obs);
