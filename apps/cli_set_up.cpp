@@ -13,6 +13,8 @@ void set_up(CLI::App& app, const std::string& program) {
   app.set_config("--config", "",
                  "read options from FILE (INI or TOML: `name = value` with the long option names, a [section] per "
                  "subcommand); options on the command line win");
+  // A misspelt key in a config file is an error (exit 2), not silently ignored.
+  app.allow_config_extras(CLI::config_extras_mode::error);
   // Run by the build (apps/CMakeLists.txt), not meant for users: hidden (empty group).
   // Their callbacks run before required options are checked, so they work with none given.
   app.add_flag_callback(

@@ -41,8 +41,10 @@ start tracker "$P/bin/p2p-tracker" --config "$T/tracker.conf" --port 0
 grep -q "^listening 127.0.0.1:" "$T/tracker.log" || fail "the config's host was not used"
 [ -f "$T/tracker.db" ] || fail "the config's db was not used"
 stop $LAST_PID
-echo 'no-such-option = 1' >"$T/bad.conf"
-expect_exit 2 "$P/bin/p2p-seed" --config "$T/bad.conf" --port 0
+# A misspelt key is an error, not ignored (the same config works without it).
+{ cat "$T/tracker.conf"; echo 'no-such-option = 1'; } >"$T/bad.conf"
+expect_exit 2 "$P/bin/p2p-tracker" --config "$T/bad.conf" --port 0
+grep -q "no-such-option" "$T/last.err" || fail "the config error does not name the key: $(cat "$T/last.err")"
 expect_exit 2 "$P/bin/p2p-download" --config "$T/missing.conf"
 pass "--config read (host, db), command line won (port), bad or missing config: exit 2"
 
