@@ -24,6 +24,12 @@ cmp "$T/f.bin" "$T/d2/f.bin" || fail "download with --log-level warning differs"
 JOURNAL_STREAM=$(stat -c '%d:%i' "$T/journal.err") download "$T/d3" "$T/journal.err"
 grep -q "^<6>\[download\] complete: " "$T/journal.err" || fail "no <6> prefix for the journal: $(head -1 "$T/journal.err")"
 expect_exit 2 "$BIN/p2p-download" --meta "$T/f.bin.p2pmeta" --peer "127.0.0.1:$PORT" --workdir "$T/d4" --log-level loud
+# An error line under the journal carries the error priority.
+: >"$T/journal2.err"
+set +e
+JOURNAL_STREAM=$(stat -c '%d:%i' "$T/journal2.err") "$BIN/p2p-download" --meta "$T/missing.p2pmeta" 2>"$T/journal2.err"
+set -e
+grep -q "^<3>p2p-download: error: " "$T/journal2.err" || fail "the error line has no <3>: $(head -1 "$T/journal2.err")"
 stop $LAST_PID
 grep -q "^info: \[f.bin\] verifying: " "$T/seed.log" || fail "seeder lines carry no level"
 pass "leveled plain lines off a terminal, <N> for the journal, --log-level filters"
