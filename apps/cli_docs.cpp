@@ -90,6 +90,12 @@ std::string man_page(const CLI::App& app, const std::string& program) {
          "per line with the long option names (without dashes), \\fBtrue\\fR for a flag, "
          "[\\fIa, b\\fR] for a repeatable option. Options given on the command line win. "
          "The services read \\fI/etc/p2p\\-share/*.conf\\fR.\n";
+  out << ".SH SIGNALS\n"
+         ".TP\n.B SIGINT, SIGTERM\nstop cleanly: downloads save their state (rerun to resume), seeders and the tracker "
+         "say goodbye to the trackers and flush what they keep.\n"
+         ".TP\n.B SIGHUP\n(\\fBsystemctl reload\\fR) \\fBp2p\\-seed \\-\\-dir\\fR re\\-scans its folder (without \\-\\-dir it has nothing to reload); "
+         "\\fBp2p\\-tracker\\fR re\\-reads its \\fB\\-\\-config\\fR file and applies the relay's caps "
+         "(other changes need a restart); each says so in one line. p2p\\-download and p2p\\-create stop.\n";
   out << ".SH EXIT STATUS\n";
   for (const auto& doc : p2p::exit_code_docs())
     out << ".TP\n.B " << static_cast<int>(doc.code) << "\n" << roff(doc.meaning) << "\n";

@@ -12,7 +12,8 @@ void set_up(CLI::App& app, const std::string& program) {
   app.set_version_flag("--version", program + " " + p2p_version_text(), "print the version and exit");
   app.set_config("--config", "",
                  "read options from FILE (INI or TOML: `name = value` with the long option names, a [section] per "
-                 "subcommand); options on the command line win");
+                 "subcommand); options on the command line win")
+      ->type_name("FILE");
   // A misspelt key in a config file is an error (exit 2), not silently ignored.
   app.allow_config_extras(CLI::config_extras_mode::error);
   // Run by the build (apps/CMakeLists.txt), not meant for users: hidden (empty group).

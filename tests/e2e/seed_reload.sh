@@ -21,4 +21,11 @@ kill -0 $SEED || fail "SIGHUP ended the seeder"
   fail "download after SIGHUP failed"
 cmp "$T/share/a.bin" "$T/dl/a.bin" || fail "downloaded file differs"
 stop $SEED
+# Without --dir there is nothing to reload, and SIGHUP must not end the seeder either.
+start plain "$BIN/p2p-seed" --meta "$T/a.p2pmeta" --source "$T/share/a.bin" --workdir "$T/wd2" --host 127.0.0.1 --port 0
+kill -HUP $LAST_PID
+for i in $(seq 1 100); do grep -q "SIGHUP: nothing to reload" "$T/plain.log" && break; sleep 0.05; done
+grep -q "SIGHUP: nothing to reload without --dir" "$T/plain.log" || fail "no line after SIGHUP without --dir"
+kill -0 $LAST_PID || fail "SIGHUP ended a seeder without --dir"
+stop $LAST_PID
 pass "SIGHUP re-scanned the folder, said so, and the seeder kept serving"
