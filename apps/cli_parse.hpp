@@ -7,6 +7,9 @@
 #define P2P_PARSE(app, argc, argv)                 \
   try {                                            \
     (app).parse((argc), (argv));                   \
+  } catch (const CLI::ConfigError& e) {            \
+    p2p_cli::config_error((app), e);               \
+    return 2;                                      \
   } catch (const CLI::ParseError& e) {             \
     int rc_ = (app).exit(e);                       \
     return rc_ == 0 ? 0 : 2;                       \
@@ -21,6 +24,8 @@ namespace p2p_cli {
 // definitions (cli_docs.cpp), so neither can drift from the program.
 // Call after every option and subcommand is added, before P2P_PARSE.
 void set_up(CLI::App& app, const std::string& program);
+// A bad --config file, in one line that names it: "PROGRAM: error: FILE: what".
+void config_error(const CLI::App& app, const CLI::ConfigError& e);
 
 }  // namespace p2p_cli
 

@@ -36,4 +36,10 @@ void set_up(CLI::App& app, const std::string& program) {
       ->group("");
 }
 
+void config_error(const CLI::App& app, const CLI::ConfigError& e) {
+  const CLI::Option* config = app.get_config_ptr();
+  std::string file = config && config->count() > 0 ? config->as<std::string>() : "--config";
+  std::cerr << app.get_name() << ": error: " << file << ": " << e.what() << "\n";
+}
+
 }  // namespace p2p_cli
