@@ -1,15 +1,33 @@
 // Argument parsing shared by the four executables: any CLI11 parse or
-// validation error is a usage error (exit 2); --help exits 0.
+// validation error is a usage error (exit 2); --help and --version exit 0.
 #pragma once
 #include <CLI/CLI.hpp>
+#include <string>
 
 #define P2P_PARSE(app, argc, argv)                 \
   try {                                            \
     (app).parse((argc), (argv));                   \
+  } catch (const CLI::ConfigError& e) {            \
+    p2p_cli::config_error((app), e);               \
+    return 2;                                      \
   } catch (const CLI::ParseError& e) {             \
     int rc_ = (app).exit(e);                       \
     return rc_ == 0 ? 0 : 2;                       \
   }
+
+namespace p2p_cli {
+
+// What every executable's command line has besides its own options:
+// --version; --config FILE (CLI11's reader: INI or TOML, keys are the long
+// option names, the command line wins); and two hidden flags the build runs
+// to generate the man page and the bash completion from these very
+// definitions (cli_docs.cpp), so neither can drift from the program.
+// Call after every option and subcommand is added, before P2P_PARSE.
+void set_up(CLI::App& app, const std::string& program);
+// A bad --config file, in one line that names it: "PROGRAM: error: FILE: what".
+void config_error(const CLI::App& app, const CLI::ConfigError& e);
+
+}  // namespace p2p_cli
 
 // --list-bans / --forget-bans, shared by p2p-seed and p2p-download.
 struct BanFlags {
@@ -17,5 +35,17 @@ struct BanFlags {
   void add_to(CLI::App& app) {
     app.add_flag("--list-bans", list, "print the peers banned in WORKDIR (address, until, why) and exit");
     app.add_flag("--forget-bans", forget, "lift every ban kept in WORKDIR first, then go on");
+  }
+};
+
+// --log-level, shared by p2p-seed and p2p-download: the lowest level of line printed;
+// given, every line carries its level (as it does off a terminal) and progress is plain.
+struct LogLevelFlag {
+  std::string level;
+  void add_to(CLI::App& app) {
+    app.add_option("--log-level", level,
+                   "print lines of this level and above: error, warning, info (default) or debug; each line "
+                   "starts with its level (also whenever stderr is not a terminal; <N> for the systemd journal)")
+        ->check(CLI::IsMember({"error", "warning", "info", "debug"}));
   }
 };

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
                "a private swarm: a random 256-bit swarm key is kept in the meta (written with mode 0600); peers "
                "talk TLS 1.3 authenticated by it, never plaintext, and the meta is never published to a tracker");
   app.add_flag("-q,--quiet", quiet, "print nothing on success");
+  p2p_cli::set_up(app, "p2p-create");
   P2P_PARSE(app, argc, argv);
 
   return p2p::guarded_main("p2p-create", [&] {

@@ -58,12 +58,16 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1L, 30L * 24 * 3600));
   BanFlags bans;
   bans.add_to(app);
+  LogLevelFlag log_level;
+  log_level.add_to(app);
   app.add_flag("-q,--quiet", quiet, "print only errors");
   app.add_flag("--json", json, "one JSON event per line on stdout");
+  p2p_cli::set_up(app, "p2p-download");
   P2P_PARSE(app, argc, argv);
 
   p2p::ProgressReporter reporter(json ? p2p::OutputMode::json : quiet ? p2p::OutputMode::quiet : p2p::OutputMode::automatic,
                                  "download");
+  if (!log_level.level.empty()) reporter.set_log_level(p2p::parse_log_level(log_level.level));
   return p2p::guarded_main("p2p-download", [&] {
     if (p2p::apply_ban_flags(bans.list, bans.forget, workdir, reporter)) return 0;
     if (bans.forget && meta.empty() && o.name.empty() && o.info_hash.empty()) return 0;

@@ -36,12 +36,16 @@ int main(int argc, char** argv) {
   app.add_option("--max-upload-rate", up_rate, "upload limit over all files in bytes/s, e.g. 500k, 20M (default: unlimited)");
   BanFlags bans;
   bans.add_to(app);
+  LogLevelFlag log_level;
+  log_level.add_to(app);
   app.add_flag("-q,--quiet", quiet, "only errors");
   app.add_flag("--json", json, "one JSON event per line on stdout");
+  p2p_cli::set_up(app, "p2p-seed");
   P2P_PARSE(app, argc, argv);
 
   p2p::ProgressReporter reporter(json ? p2p::OutputMode::json : quiet ? p2p::OutputMode::quiet : p2p::OutputMode::plain,
                                  "seed", /*seeding=*/true);
+  if (!log_level.level.empty()) reporter.set_log_level(p2p::parse_log_level(log_level.level));
   return p2p::guarded_main("p2p-seed", [&] {
     if (p2p::apply_ban_flags(bans.list, bans.forget, workdir, reporter)) return 0;
     if (port_opt->count() == 0) throw p2p::Error(p2p::ExitCode::usage, "--port is required (0 lets the OS choose)");

@@ -79,6 +79,7 @@ int main(int argc, char** argv) {
   auto* file_opt = withdraw_cmd->add_option(
       "--token-file", token_file, "a <meta>.owner-tokens.json written by p2p-seed --publish (its entry for --tracker)");
   token_opt->excludes(file_opt);
+  p2p_cli::set_up(app, "p2p-tracker");
   P2P_PARSE(app, argc, argv);
 
   if (*files_cmd)
@@ -113,11 +114,8 @@ int main(int argc, char** argv) {
       std::printf("withdrawn %s from %s\n", info_hash.c_str(), client_tracker.c_str());
       return 0;
     });
-  config.udp = !no_udp;
-  config.header_timeout = std::chrono::milliseconds(static_cast<long>(header_timeout * 1000));
-  config.idle_timeout = std::chrono::milliseconds(static_cast<long>(idle_timeout * 1000));
-
-  return p2p::guarded_main("p2p-tracker", [&] {
+  auto apply_parsed = [&] {  // what the options hold -> config (throws Error(usage))
+    config.udp = !no_udp;
     auto rate_option = [](const char* name, const std::string& text) {
       try {
         return p2p::parse_rate(text);
@@ -125,8 +123,33 @@ int main(int argc, char** argv) {
         throw p2p::Error(p2p::ExitCode::usage, fmt::format("{}: {}", name, e.what()));
       }
     };
+    config.header_timeout = std::chrono::milliseconds(static_cast<long>(header_timeout * 1000));
+    config.idle_timeout = std::chrono::milliseconds(static_cast<long>(idle_timeout * 1000));
     config.relay_caps.bytes_per_second = rate_option("--relay-rate", relay_rate);
     config.relay_caps.swarm_bytes_per_second = rate_option("--relay-swarm-rate", relay_swarm_rate);
+  };
+  // SIGHUP: the same command line parsed again re-reads --config FILE (the command
+  // line still wins); run_tracker applies what can change while it runs. A key
+  // removed from the file keeps the value it had.
+  auto reload = [&] {
+    p2p::tracker::TrackerConfig running = config;
+    try {
+      app.parse(argc, argv);
+      apply_parsed();
+    } catch (const CLI::ParseError& e) {
+      config = running;
+      throw p2p::Error(p2p::ExitCode::usage, e.what());
+    } catch (...) {
+      config = running;
+      throw;
+    }
+    p2p::tracker::TrackerConfig fresh = config;
+    config = running;
+    return fresh;
+  };
+
+  return p2p::guarded_main("p2p-tracker", [&] {
+    apply_parsed();
     if (config.store != "embedded" && db->count() > 0)
       throw p2p::Error(p2p::ExitCode::usage, "--db is the embedded store's file; with --store " + config.store +
                                                  " the catalog lives in Redis");
@@ -139,7 +162,8 @@ int main(int argc, char** argv) {
         [](const std::string& address) {
           std::printf("relay listening %s\n", address.c_str());
           std::fflush(stdout);
-        });
+        },
+        reload);
     return 0;
   });
 }

@@ -8,6 +8,8 @@ set -euo pipefail
 # iproute2: ip and tc for the network-namespace swarm test (it skips without them or root).
 # aria2 + mktorrent + python3-libtorrent: real BitTorrent clients against p2p-tracker
 # (tests/e2e/bt_clients.sh; it skips without them).
+# dpkg-dev (dpkg-shlibdeps), man-db, systemd (systemd-analyze), lintian: the Debian package
+# (scripts/package.sh) and its tests (tests/e2e/install.sh, package.sh; they skip without them).
 # libminiupnpc-dev, libnatpmp-dev: port mapping (UPnP-IGD, NAT-PMP) on the home gateway.
 # nftables, miniupnpd-nftables, natpmpc, miniupnpc: the NAT gateway tests (scripts/netns/nat.sh;
 # they skip without them). miniupnpd-nftables is only the daemon: no service, no debconf question
@@ -16,7 +18,7 @@ pkgs=(build-essential cmake ccache pkg-config libasio-dev libcli11-dev nlohmann-
       libssl-dev libfmt-dev catch2 libsqlite3-dev libhttp-parser-dev libhiredis-dev
       libminiupnpc-dev libnatpmp-dev curl python3
       redis-server chromium python3-websocket iproute2 nftables miniupnpd-nftables natpmpc miniupnpc
-      aria2 mktorrent python3-libtorrent "$@")
+      aria2 mktorrent python3-libtorrent dpkg-dev man-db systemd lintian "$@")
 if [ "${P2P_BENCH_DEPS:-0}" = 1 ]; then
   pkgs+=(aria2 opentracker mktorrent hyperfine wrk gnuplot-nox time python3-libtorrent linux-perf rsync)
 fi

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <new>
 
+#include "app/log_level.hpp"
 #include "base/error.hpp"
 
 namespace p2p {
@@ -24,7 +25,8 @@ int guarded_main(const char* program, const std::function<int()>& body,
     message = std::string("internal error: ") + e.what();
     code = static_cast<int>(ExitCode::internal);
   }
-  std::fprintf(stderr, "%s: error: %s\n", program, message.c_str());
+  // The journal files it as an error ("<3>"); elsewhere the line reads as it always did.
+  std::fprintf(stderr, "%s%s: error: %s\n", stderr_is_journal() ? "<3>" : "", program, message.c_str());
   if (on_error) on_error(message, code);
   return code;
 }

@@ -67,6 +67,15 @@ void FolderShare::start() {
     throw Error(ExitCode::input_file, fmt::format("--dir {}: not a folder", opt_.dir.string()));
   ensure_writable_dir(opt_.meta_dir);
   session_.every(std::chrono::duration_cast<std::chrono::milliseconds>(kScanInterval), [this] { scan(); });
+  // `systemctl reload`: the folder list is what a seeder can reload; re-read it now and say so.
+  session_.on_hangup([this] {
+    scan();
+    std::size_t shared = 0;
+    for (const auto& [path, e] : entries_) shared += e.info_hash.has_value();
+    session_.report("", EventKind::notice,
+                    fmt::format("SIGHUP: re-scanned {}: {} shared, {} waiting or refused", opt_.dir.string(), shared,
+                                entries_.size() - shared));
+  });
 }
 
 void FolderShare::scan() {

@@ -29,7 +29,7 @@ class FolderShare {
   };
 
   FolderShare(Session& session, SourceOpener& opener, Options options);
-  void start();  // scans now and every kScanInterval while the session runs
+  void start();  // scans now and every kScanInterval while the session runs, and at each SIGHUP
 
   // Whether a folder entry is one of ours or a download in progress, never shared.
   static bool ignored_name(const std::string& name);

@@ -29,8 +29,32 @@ std::string human_duration(double s) {
 
 ProgressReporter::ProgressReporter(OutputMode mode, std::string name, bool seeding)
     : mode_(mode), name_(std::move(name)), seeding_(seeding) {
-  if (mode_ == OutputMode::automatic) mode_ = ::isatty(STDERR_FILENO) ? OutputMode::automatic : OutputMode::plain;
+  bool tty = ::isatty(STDERR_FILENO);
+  if (mode_ == OutputMode::automatic && !tty) mode_ = OutputMode::plain;
+  leveled_ = !tty;
 }
+
+void ProgressReporter::set_log_level(LogLevel level) {
+  threshold_ = level;
+  leveled_ = true;
+  if (mode_ == OutputMode::automatic) mode_ = OutputMode::plain;
+}
+
+void ProgressReporter::line(LogLevel level, const std::string& text) {
+  if (level > threshold_) return;
+  clear_bar();
+  std::string out = leveled_ ? log_prefix(level) + text : text;
+  out += '\n';
+  std::fputs(out.c_str(), stderr);
+}
+
+namespace {
+LogLevel event_level(EventKind kind) {
+  return kind == EventKind::banned || kind == EventKind::bad_piece || kind == EventKind::torrent_stopped
+             ? LogLevel::warning
+             : LogLevel::info;
+}
+}  // namespace
 
 void ProgressReporter::clear_bar() {
   if (bar_shown_) {
@@ -54,8 +78,7 @@ void ProgressReporter::on_event(const std::string& torrent, EventKind kind, cons
   const std::string& who = torrent.empty() ? name_ : torrent;
   switch (mode_) {
     case OutputMode::quiet:
-      if (kind == EventKind::banned || kind == EventKind::bad_piece || kind == EventKind::torrent_stopped)
-        std::fprintf(stderr, "[%s] %s: %s\n", who.c_str(), name.c_str(), text.c_str());
+      if (event_level(kind) <= LogLevel::warning) line(event_level(kind), fmt::format("[{}] {}: {}", who, name, text));
       return;
     case OutputMode::json: {
       Json j{{"event", name}, {"text", text}};
@@ -65,8 +88,7 @@ void ProgressReporter::on_event(const std::string& torrent, EventKind kind, cons
       return;
     }
     default:
-      clear_bar();
-      std::fprintf(stderr, "[%s] %s: %s\n", who.c_str(), name.c_str(), text.c_str());
+      line(event_level(kind), fmt::format("[{}] {}: {}", who, name, text));
   }
 }
 
@@ -120,16 +142,16 @@ void ProgressReporter::on_progress(const TorrentStats& s) {
         if (now - last_plain_ < std::chrono::seconds(3) && s.peers == seen.second) return;
         last_plain_ = now;
         seen = {s.uploaded_bytes, s.peers};
-        std::fprintf(stderr, "[%s] serving %zu peers  up %s/s  uploaded %s\n", s.name.c_str(), s.peers,
-                     human_bytes(s.upload_rate).c_str(), human_bytes(static_cast<double>(s.uploaded_bytes)).c_str());
+        line(LogLevel::info, fmt::format("[{}] serving {} peers  up {}/s  uploaded {}", s.name, s.peers,
+                                         human_bytes(s.upload_rate), human_bytes(static_cast<double>(s.uploaded_bytes))));
         return;
       }
       if (now - last_plain_ < std::chrono::seconds(3)) return;
       last_plain_ = now;
-      std::fprintf(stderr, "[%s] %5.1f%%  %s / %s%s  down %s/s  up %s/s  ETA %s  peers %zu\n", name_.c_str(),
-                   frac * 100, human_bytes(static_cast<double>(s.verified_bytes)).c_str(),
-                   human_bytes(static_cast<double>(s.total_bytes)).c_str(), files.c_str(),
-                   human_bytes(s.download_rate).c_str(), human_bytes(s.upload_rate).c_str(), eta.c_str(), s.peers);
+      line(LogLevel::info, fmt::format("[{}] {:5.1f}%  {} / {}{}  down {}/s  up {}/s  ETA {}  peers {}", name_, frac * 100,
+                                       human_bytes(static_cast<double>(s.verified_bytes)),
+                                       human_bytes(static_cast<double>(s.total_bytes)), files,
+                                       human_bytes(s.download_rate), human_bytes(s.upload_rate), eta, s.peers));
       return;
     }
     default: {
@@ -173,28 +195,23 @@ void ProgressReporter::summary(const TorrentOutcome& o, const std::string& where
   }
   clear_bar();
   if (mode_ == OutputMode::quiet) return;
+  auto hb = [](std::uint64_t b) { return human_bytes(static_cast<double>(b)); };
   if (seeding_) {
-    std::fprintf(stderr, "[%s] stopped: uploaded %s in %s\n", name_.c_str(),
-                 human_bytes(static_cast<double>(s.uploaded_bytes)).c_str(), human_duration(s.elapsed).c_str());
+    line(LogLevel::info, fmt::format("[{}] stopped: uploaded {} in {}", name_, hb(s.uploaded_bytes), human_duration(s.elapsed)));
   } else if (o.complete) {
-    std::fprintf(stderr, "[%s] complete: %s, %s in %s (%s/s average); fetched %s, resumed %s, uploaded %s, %u bad pieces\n",
-                 name_.c_str(), where.c_str(), human_bytes(static_cast<double>(s.total_bytes)).c_str(),
-                 human_duration(s.elapsed).c_str(), human_bytes(fetched_rate).c_str(),
-                 human_bytes(static_cast<double>(s.downloaded_bytes)).c_str(),
-                 human_bytes(static_cast<double>(s.resumed_bytes)).c_str(),
-                 human_bytes(static_cast<double>(s.uploaded_bytes)).c_str(), s.bad_pieces);
+    line(LogLevel::info,
+         fmt::format("[{}] complete: {}, {} in {} ({}/s average); fetched {}, resumed {}, uploaded {}, {} bad pieces", name_,
+                     where, hb(s.total_bytes), human_duration(s.elapsed), human_bytes(fetched_rate),
+                     hb(s.downloaded_bytes), hb(s.resumed_bytes), hb(s.uploaded_bytes), s.bad_pieces));
   } else if (o.selection_complete) {
-    std::fprintf(stderr, "[%s] selected files complete: %s; fetched %s, resumed %s, uploaded %s\n", name_.c_str(),
-                 where.c_str(), human_bytes(static_cast<double>(s.downloaded_bytes)).c_str(),
-                 human_bytes(static_cast<double>(s.resumed_bytes)).c_str(),
-                 human_bytes(static_cast<double>(s.uploaded_bytes)).c_str());
+    line(LogLevel::info, fmt::format("[{}] selected files complete: {}; fetched {}, resumed {}, uploaded {}", name_, where,
+                                     hb(s.downloaded_bytes), hb(s.resumed_bytes), hb(s.uploaded_bytes)));
   } else {
-    std::fprintf(stderr, "[%s] stopped: %u of %u pieces verified and saved (%s); uploaded %s. Rerun to resume.\n",
-                 name_.c_str(), s.pieces_verified, s.pieces_total,
-                 human_bytes(static_cast<double>(s.verified_bytes)).c_str(),
-                 human_bytes(static_cast<double>(s.uploaded_bytes)).c_str());
+    line(LogLevel::warning,
+         fmt::format("[{}] stopped: {} of {} pieces verified and saved ({}); uploaded {}. Rerun to resume.", name_,
+                     s.pieces_verified, s.pieces_total, hb(s.verified_bytes), hb(s.uploaded_bytes)));
   }
-  for (const auto& b : o.banned) std::fprintf(stderr, "[%s] banned peer: %s\n", name_.c_str(), b.c_str());
+  for (const auto& b : o.banned) line(LogLevel::warning, fmt::format("[{}] banned peer: {}", name_, b));
 }
 
 void ProgressReporter::error(const std::string& message, int exit_code) {

@@ -1,12 +1,15 @@
 // Shows what a swarm is doing: a live bar on a terminal, a plain line every few
 // seconds off one, one JSON object per line with --json, nothing with --quiet.
 // The "listening HOST:PORT" line always goes to stdout: scripts read it.
+// Off a terminal (a service, a pipe) or with --log-level, every line on stderr
+// starts with its level (log_level.hpp) and progress is never redrawn.
 #pragma once
 #include <chrono>
 #include <cstdio>
 #include <map>
 #include <string>
 
+#include "app/log_level.hpp"
 #include "swarm/session.hpp"
 
 namespace p2p {
@@ -29,13 +32,18 @@ class ProgressReporter : public SessionObserver {
   // ("page http://HOST:PORT/#token=T", or a JSON "http" event).
   void http_ready(const std::string& address, const std::string& token);  // a one-off human line (stderr), or a JSON "notice"
   bool json() const { return mode_ == OutputMode::json; }
+  // --log-level: lines below `level` are dropped; lines carry their level, plain (no bar).
+  void set_log_level(LogLevel level);
 
  private:
   void clear_bar();
+  void line(LogLevel level, const std::string& text);  // one line on stderr, with its level when leveled_
   OutputMode mode_;
   std::string name_;
   bool seeding_ = false;
   bool bar_shown_ = false;
+  bool leveled_ = false;
+  LogLevel threshold_ = LogLevel::info;
   // A seeder reports a torrent's progress only when it changed.
   std::map<std::string, std::pair<std::uint64_t, std::size_t>> last_seen_;  // info hash -> (uploaded, peers)
   std::chrono::steady_clock::time_point last_plain_{};

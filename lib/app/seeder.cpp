@@ -85,6 +85,9 @@ SeedResult seed(const SeedOptions& o, ProgressReporter& reporter) {
   if (o.dir) {
     share.emplace(session, opener, FolderShare::Options{*o.dir, layout.meta_dir(), o.trackers, o.publish});
     share->start();
+  } else {
+    // A reload sent to every seeder (`systemctl reload`) must not end this one.
+    session.on_hangup([&session] { session.report("", EventKind::notice, "SIGHUP: nothing to reload without --dir"); });
   }
   SeedResult result;
   result.session = session.run();

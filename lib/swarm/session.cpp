@@ -461,6 +461,19 @@ void Session::stop() {
   asio::post(impl_->io, [impl = impl_.get()] { impl->shutdown(); });
 }
 
+void Session::on_hangup(std::function<void()> fn) { impl_->on_hangup = std::move(fn); }
+
+namespace {
+// SIGHUP, again and again, until the session stops (the set is cancelled).
+void wait_for_hangups(asio::signal_set& set, const std::function<void()>& fn) {
+  set.async_wait([&set, &fn](std::error_code ec, int) {
+    if (ec) return;
+    fn();
+    wait_for_hangups(set, fn);
+  });
+}
+}  // namespace
+
 void Session::report(const std::string& torrent, EventKind kind, const std::string& text) {
   impl_->observer.on_event(torrent, kind, text);
 }
@@ -476,6 +489,11 @@ SessionOutcome Session::run() {
     s.interrupted = true;
     s.shutdown();
   });
+  asio::signal_set hangups(s.io);
+  if (s.on_hangup) {
+    hangups.add(SIGHUP);
+    wait_for_hangups(hangups, s.on_hangup);
+  }
   if (s.opt.listen_port) s.listen();
   s.start_port_mapping();
   s.running = true;
@@ -487,6 +505,7 @@ SessionOutcome Session::run() {
   }
   s.shutdown();
   signals.cancel();
+  hangups.cancel();
   // Drain background work and the hash pool so no piece is half-recorded.
   auto busy = [&s] {
     std::size_t n = s.background_jobs;

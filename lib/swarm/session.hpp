@@ -142,6 +142,9 @@ class Session {
   // Runs work on the session's hashing pool, then done on the io thread.
   void in_background(std::function<void()> work, std::function<void()> done);
   void report(const std::string& torrent, EventKind kind, const std::string& text);
+  // Calls fn on the io thread at each SIGHUP while run() runs (`systemctl reload`):
+  // what can be reloaded is. Before run(). Without one, SIGHUP keeps its default action.
+  void on_hangup(std::function<void()> fn);
 
   // Listens (if asked), runs until finished or interrupted. Errors that end the
   // whole session (a busy port) throw Error; a torrent's own failure is in its outcome.

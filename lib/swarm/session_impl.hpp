@@ -82,6 +82,7 @@ struct Session::Impl final : ConnectionHandler, RendezvousClient::Host {
   std::unique_ptr<LanDiscovery> lan;
   void start_lan();
   bool stopping = false, interrupted = false, running = false;
+  std::function<void()> on_hangup;  // Session::on_hangup
   std::exception_ptr fatal;
 
   Impl(SessionOptions o, SessionObserver& obs);

@@ -7,6 +7,12 @@ namespace p2p::tracker {
 
 RelayQuota::RelayQuota(const RelayCaps& caps) : caps_(caps), total_(caps.bytes_per_second) {}
 
+void RelayQuota::set_caps(const RelayCaps& caps) {
+  caps_ = caps;
+  total_ = RateLimiter(caps.bytes_per_second);
+  for (auto& [name, s] : swarms_) s.limiter = RateLimiter(caps.swarm_bytes_per_second);
+}
+
 RelayLimit RelayQuota::open_pair(std::string_view swarm, const std::string& address) {
   if (pairs_ >= caps_.max_pairs) return RelayLimit::pairs;
   if (pairs_of(address) >= caps_.max_pairs_per_address) return RelayLimit::pairs_per_address;

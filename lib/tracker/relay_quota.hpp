@@ -48,6 +48,9 @@ class RelayQuota {
   std::size_t pairs_of(const std::string& address) const;
   std::size_t swarms() const { return swarms_.size(); }
   const RelayCaps& caps() const { return caps_; }
+  // New caps (the tracker's SIGHUP): buckets restart at the new rates; pairs
+  // already admitted stay, new ones are held to the new counts.
+  void set_caps(const RelayCaps& caps);
 
  private:
   struct Swarm {

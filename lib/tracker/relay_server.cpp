@@ -370,5 +370,9 @@ void RelayServer::stop() {
 
 const RelayCounters& RelayServer::counters() const { return impl_->counters; }
 const RelayCaps& RelayServer::caps() const { return impl_->options.caps; }
+void RelayServer::set_caps(const RelayCaps& caps) {
+  impl_->options.caps = caps;
+  impl_->quota.set_caps(caps);
+}
 
 }  // namespace p2p::tracker

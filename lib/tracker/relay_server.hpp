@@ -49,6 +49,8 @@ class RelayServer {
 
   const RelayCounters& counters() const;
   const RelayCaps& caps() const;
+  // The tracker's SIGHUP: new caps from now on (RelayQuota::set_caps). On the io thread.
+  void set_caps(const RelayCaps& caps);
 
   struct Impl;  // opaque: keeps Asio out of this header
 

@@ -12,6 +12,8 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <string>
+#include <vector>
 
 #include <asio/experimental/awaitable_operators.hpp>
 
@@ -139,10 +141,38 @@ Stores open_stores(const TrackerConfig& config, asio::io_context& io) {
   return s;
 }
 
+// SIGHUP: the settings asked for again, the relay's caps applied, one line on what happened.
+std::string reload_line(const TrackerConfig& running, const ReloadConfig& reload, RelayServer* relay) {
+  TrackerConfig fresh;
+  try {
+    fresh = reload();
+  } catch (const Error& e) {
+    return fmt::format("SIGHUP: not reloaded, still running as before: {}", e.what());
+  }
+  std::vector<std::string> restart;
+  if (fresh.host != running.host || fresh.port != running.port) restart.push_back("host/port");
+  if (fresh.store != running.store || fresh.db != running.db) restart.push_back("store/db");
+  if (fresh.interval_seconds != running.interval_seconds) restart.push_back("interval");
+  if (fresh.header_timeout != running.header_timeout || fresh.idle_timeout != running.idle_timeout)
+    restart.push_back("timeouts");
+  if (fresh.relay != running.relay || fresh.relay_port != running.relay_port) restart.push_back("relay/relay-port");
+  std::string applied = "nothing to apply";
+  if (relay) {
+    const RelayCaps& caps = fresh.relay_caps;
+    relay->set_caps(caps);
+    applied = fmt::format("relay caps {} B/s total, {} B/s per swarm, {} pairs (0 = unlimited)", caps.bytes_per_second,
+                          caps.swarm_bytes_per_second, caps.max_pairs);
+  }
+  std::string needs;
+  for (const auto& r : restart) needs += (needs.empty() ? "" : ", ") + r;
+  return fmt::format("SIGHUP: reloaded: {}{}", applied,
+                     needs.empty() ? std::string() : "; changed but applied only on restart: " + needs);
+}
+
 }  // namespace
 
 void run_tracker(const TrackerConfig& config, const std::function<void(const std::string&)>& on_listening,
-                 const std::function<void(const std::string&)>& on_relay_listening) {
+                 const std::function<void(const std::string&)>& on_relay_listening, const ReloadConfig& reload) {
   if (config.interval_seconds < limits::kMinIntervalSeconds || config.interval_seconds > limits::kMaxIntervalSeconds)
     throw Error(ExitCode::usage, fmt::format("--interval {} is outside {}-{} seconds", config.interval_seconds,
                                              limits::kMinIntervalSeconds, limits::kMaxIntervalSeconds));
@@ -232,10 +262,25 @@ void run_tracker(const TrackerConfig& config, const std::function<void(const std
     });
   };
   wait_hangup();
+  asio::signal_set hangups(io);
+  std::function<void()> wait_for_hangup = [&] {
+    hangups.async_wait([&](asio::error_code ec, int) {
+      if (ec) return;
+      std::string line = reload_line(config, reload, relay.get());
+      std::fprintf(stdout, "%s\n", line.c_str());
+      std::fflush(stdout);
+      wait_for_hangup();
+    });
+  };
+  if (reload) {
+    hangups.add(SIGHUP);
+    wait_for_hangup();
+  }
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](asio::error_code ec, int) {
     if (ec) return;
+    hangups.cancel();  // still registered: a late SIGHUP is queued, never the default action
     server.stop();
     hangup.cancel();
     if (udp) udp->stop();
@@ -255,6 +300,7 @@ void run_tracker(const TrackerConfig& config, const std::function<void(const std
   if (relay && on_relay_listening) on_relay_listening(relay->local_address());
   io.run();  // returns once the server, timers, signal wait and store connection have all finished
   signals.cancel();
+  hangups.cancel();
   if (!stores.redis) run_now(api.flush());  // embedded: counters to SQLite
 }
 

@@ -41,7 +41,13 @@ struct TrackerConfig {
 // then serves until SIGINT or SIGTERM and returns normally after a last flush.
 // With config.relay the relay is bound too (Error(bind_failed) naming it) and
 // on_relay_listening("HOST:PORT") is called right after on_listening.
+// With `reload`, SIGHUP (`systemctl reload`) asks it for the settings again
+// (p2p-tracker re-reads its --config file), applies what can change while the
+// tracker runs (the relay's caps) and prints one line saying what was reloaded
+// and what needs a restart; a reload that throws Error changes nothing and says why.
+using ReloadConfig = std::function<TrackerConfig()>;
 void run_tracker(const TrackerConfig& config, const std::function<void(const std::string&)>& on_listening,
-                 const std::function<void(const std::string&)>& on_relay_listening = {});
+                 const std::function<void(const std::string&)>& on_relay_listening = {},
+                 const ReloadConfig& reload = {});
 
 }  // namespace p2p::tracker

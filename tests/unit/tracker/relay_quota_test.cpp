@@ -119,3 +119,16 @@ TEST_CASE("no caps: no waiting", "[relay]") {
   q.open_pair(kA, "10.0.0.1");
   CHECK(q.reserve_bytes(kA, 1 << 30, RelayQuota::Clock::now()).count() == 0);
 }
+
+TEST_CASE("new caps (the tracker's SIGHUP) hold open swarms and new pairs", "[relay]") {
+  RelayQuota q(RelayCaps{0, 4 << 20, 1, 10});
+  q.open_pair(kA, "10.0.0.1");
+  CHECK(q.open_pair(kB, "10.0.0.2") == RelayLimit::pairs);
+  const std::uint64_t slower = 1 << 20;
+  q.set_caps(RelayCaps{0, slower, 2, 10});
+  CHECK(q.caps().swarm_bytes_per_second == slower);
+  auto rates = obeyed_rates(q, {kA}, 10);  // the swarm open before the change
+  CHECK(rates[0] >= slower * 0.95);
+  CHECK(rates[0] <= slower * 1.05);
+  CHECK(q.open_pair(kB, "10.0.0.2") == RelayLimit::none);  // the larger pair cap admits it
+}
