@@ -166,7 +166,11 @@ asio::awaitable<void> Torrent::connect(wire::PeerAddress addr) {
   tcp::socket socket(s_.io);
   std::error_code ec = rec_ec;
   if (!ec)
-    ec = co_await connect_outgoing(socket, results, s_.outgoing_endpoint(),
+    // From the listen port only when a rendezvous timed this dial (a hole to punch: the NAT
+    // must map it to the announced address); otherwise an ephemeral port, so that redialling
+    // a peer never reuses the four-tuple of a connection that just closed (TIME_WAIT).
+    ec = co_await connect_outgoing(socket, results,
+                                   dir_.met_by_rendezvous(addr) ? s_.outgoing_endpoint() : std::nullopt,
                                    std::chrono::duration_cast<std::chrono::milliseconds>(limits::kConnectTimeout));
   if (!*alive || !dials()) co_return;
   if (ec) {

@@ -94,7 +94,9 @@ void Torrent::welcome(Peer& p) {
   // "(outgoing, tracker)", "(incoming, relay)": the direction, then how the peer was reached.
   PeerOrigin origin = origin_of(p);
   std::string_view how = origin == PeerOrigin::incoming ? std::string_view() : peer_origin_name(origin);
-  event(EventKind::peer_connected, fmt::format("{} ({}{}{})", p.conn->label(), p.dialled() ? "outgoing" : "incoming",
+  // An incoming peer is named by where it listens (its key), not by the port it dialled from.
+  const std::string& who = p.dialled() || p.conn->relayed() ? p.conn->label() : p.key;
+  event(EventKind::peer_connected, fmt::format("{} ({}{}{})", who, p.dialled() ? "outgoing" : "incoming",
                                                how.empty() ? "" : ", ", how));
 }
 
