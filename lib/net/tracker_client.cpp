@@ -206,10 +206,11 @@ json parse_json_object(const std::string& tracker, std::string_view what, const 
   return j;
 }
 
-std::int64_t int_field(const std::string& tracker, const json& j, const char* key, std::int64_t lo, std::int64_t hi) {
+std::int64_t int_field(const std::string& tracker, const json& j, const char* key, std::int64_t lo, std::int64_t hi,
+                       std::string_view what = "announce") {
   auto it = j.find(key);
   if (it == j.end() || !it->is_number_integer() || it->get<std::int64_t>() < lo || it->get<std::int64_t>() > hi)
-    fail(tracker, fmt::format("malformed answer to announce: \"{}\" must be an integer in {}-{}", key, lo, hi));
+    fail(tracker, fmt::format("malformed answer to {}: \"{}\" must be an integer in {}-{}", what, key, lo, hi));
   return it->get<std::int64_t>();
 }
 
@@ -314,7 +315,7 @@ RendezvousAnswer parse_rendezvous_answer(const std::string& tracker, const std::
     if (auto relay = n.find("relay"); relay != n.end()) {
       if (!relay->is_object()) fail(tracker, "malformed answer to rendezvous: \"relay\" is not an object");
       note.relay_ticket = ticket_field(tracker, "rendezvous", *relay);
-      note.relay_port = static_cast<std::uint16_t>(int_field(tracker, *relay, "port", 1, 65535));
+      note.relay_port = static_cast<std::uint16_t>(int_field(tracker, *relay, "port", 1, 65535, "rendezvous"));
     }
     r.notes.push_back(std::move(note));
   }
@@ -351,7 +352,7 @@ asio::awaitable<RelayOffer> request_relay_async(std::string tracker, Digest swar
   json j = parse_json_object(tracker, "relay", a.body);
   RelayOffer offer;
   offer.ticket = ticket_field(tracker, "relay", j);
-  offer.relay_port = static_cast<std::uint16_t>(int_field(tracker, j, "relay_port", 1, 65535));
+  offer.relay_port = static_cast<std::uint16_t>(int_field(tracker, j, "relay_port", 1, 65535, "relay"));
   co_return offer;
 }
 
