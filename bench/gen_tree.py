@@ -15,6 +15,13 @@
       A valid tree meta (format 3, as the brief for issue 11 describes it) with N files in
       nested folders, made without any data: every file empty (no pieces, root = 64 zeros),
       or with --tiny 1 byte each (one piece per file). For size and parse-time figures.
+  gen_tree.py costly OUT.p2pmeta [--entries N] [--max-file-bytes B]
+      The costliest meta the limits of lib/base/limits.hpp allow (issue 22): kMaxTreeEntries
+      files of 1 byte (kMaxPieces pieces), paths of 8 components and 63 bytes (kMaxTreePathBytes,
+      kMaxTreePathComponents), ~230,000 folders (kMaxTreeFolders 262,144), every file "exec",
+      and as many path letters written as \\u00XX escapes as kMaxMetaFileBytes (B) holds. Valid:
+      its info hash is right, so a reader does all the work before it can say anything. With
+      --entries 40000 --max-file-bytes 8388608: the costliest meta a tracker takes.
   gen_tree.py tree-meta TREE OUT.p2pmeta --piece-size P
       The format-3 meta of a real tree computed here (reference implementation: compare its
       info hash with p2p-create's once p2p-create makes tree metas).
@@ -261,6 +268,55 @@ def cmd_meta(a):
     print(f"{a.out}\t{os.path.getsize(a.out)}\t{ih}")
 
 
+def cmd_costly(a):
+    entries = a.entries                     # kMaxTreeEntries (and kMaxPieces: one piece each)
+    per_leaf = 5                            # files a leaf folder holds
+    names = []
+    for i in range(entries):
+        j = i // per_leaf                   # leaf folder: d1 / d2 / c3..c6 (one child each) / d3
+        d3, d2, d1 = j % 52, (j // 52) % 64, j // (52 * 64)
+        names.append(f"a{d1:02x}aaaa/b{d2:02x}bbbb/cccccc3/cccccc4/cccccc5/cccccc6/d{d3:02x}dddd/f{i % per_leaf}fffff")
+    assert all(len(n) == 63 for n in names[:10]) and names == sorted(names)
+    cache = [hashlib.sha256(bytes([b])).digest() for b in range(256)]
+    pieces = [cache[i % 256] for i in range(entries)]
+    root = merkle_root(pieces).hex()
+    piece_hex = [d.hex() for d in pieces]
+    info = hashlib.sha256()
+    chunk = []
+    def flush():
+        info.update("".join(chunk).encode())
+        chunk.clear()
+    chunk.append('{"files":[')
+    for i, n in enumerate(names):
+        chunk.append(('' if i == 0 else ',') + '{"exec":true,"path":"' + n + '","size":1}')
+        if len(chunk) > 4096:
+            flush()
+    chunk.append('],"name":"costly","piece_size":16384,"pieces":[')
+    chunk.append(",".join('"' + h + '"' for h in piece_hex))
+    chunk.append('],"root":"' + root + '","size":' + str(entries) + ',"version":3}')
+    flush()
+    ih = info.hexdigest()
+    head = '{\n "created": 0,\n "files": [\n'
+    tail_parts = ['\n ],\n "info_hash": "' + ih + '",\n "name": "costly",\n "piece_size": 16384,\n "pieces": [\n']
+    tail_parts.append(",\n".join('  "' + h + '"' for h in piece_hex))
+    tail_parts.append('\n ],\n "root": "' + root + '",\n "size": ' + str(entries) + ',\n "trackers": [],\n "version": 3\n}\n')
+    tail = "".join(tail_parts)
+    entry = '  {{\n   "exec": true,\n   "path": "{}",\n   "size": 1\n  }}'
+    plain = len(head) + len(tail) + sum(len(entry.format(n)) for n in names) + 2 * (entries - 1)
+    room = a.max_file_bytes - plain - 4096
+    escapes = max(0, room // 5)             # "a" -> "\u0061": 5 bytes more
+    with open(a.out, "w", encoding="ascii") as f:
+        f.write(head)
+        for i, n in enumerate(names):
+            if escapes > 0:
+                k = min(escapes, len(n))
+                n = "".join(f"\\u{ord(c):04x}" if c != "/" else c for c in n[:k]) + n[k:]
+                escapes -= sum(1 for c in names[i][:k] if c != "/")
+            f.write(("" if i == 0 else ",\n") + entry.format(n))
+        f.write(tail)
+    print(f"{a.out}\t{os.path.getsize(a.out)}\t{ih}")
+
+
 def cmd_tree_meta(a):
     root = os.path.abspath(a.tree)
     files, dirs = [], []
@@ -352,6 +408,10 @@ def main():
     m.add_argument("--name", default="million")
     m.add_argument("--seed", type=int, default=1)
     m.add_argument("--tiny", action="store_true")
+    c = sub.add_parser("costly")
+    c.add_argument("out")
+    c.add_argument("--entries", type=int, default=1 << 20)
+    c.add_argument("--max-file-bytes", type=int, default=72 * (1 << 20) + (1 << 20) * 80 + 2 * (64 << 20) + (1 << 20))
     tm = sub.add_parser("tree-meta")
     tm.add_argument("tree")
     tm.add_argument("out")
@@ -363,7 +423,7 @@ def main():
     s = sub.add_parser("stat")
     s.add_argument("dir")
     a = ap.parse_args()
-    {"tree": cmd_tree, "meta": cmd_meta, "tree-meta": cmd_tree_meta, "verify": cmd_verify, "stat": cmd_stat}[a.cmd](a)
+    {"tree": cmd_tree, "meta": cmd_meta, "costly": cmd_costly, "tree-meta": cmd_tree_meta, "verify": cmd_verify, "stat": cmd_stat}[a.cmd](a)
 
 
 if __name__ == "__main__":

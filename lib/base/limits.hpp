@@ -30,17 +30,46 @@ inline constexpr std::uint64_t kMaxPieces = std::uint64_t{1} << 20;
 // kMaxTreeEntries of them (a million-file dataset must fit; one entry costs a
 // JSON object of ~40 bytes plus its path).
 inline constexpr std::uint64_t kMaxTreeEntries = std::uint64_t{1} << 20;
-// A meta file larger than this cannot be valid (kMaxPieces * 67 bytes of JSON +
-// slack, plus ~256 bytes per tree entry); it is refused by its size before a byte
-// is read.
-inline constexpr std::uint64_t kMaxMetaFileBytes = 72ull * 1024 * 1024 + kMaxTreeEntries * 256;
+// What reading a tree meta and laying the tree out costs grows with these, not with
+// its bytes alone, so each has a bound of its own (a meta over any is refused while it
+// is read, naming the bound):
+// - the bytes of all its paths, files and empty folders together: kept in memory
+//   (64 bytes a path on average at kMaxTreeEntries; a million-file dataset such as
+//   ImageNet's train set averages ~37);
+inline constexpr std::uint64_t kMaxTreePathBytes = std::uint64_t{64} << 20;
+// - the components of all its paths together (depth x entries): every one is a
+//   folder walked (openat) when a file moves into the tree (8 on average at
+//   kMaxTreeEntries; a tree of 131,072 entries may be 64 deep throughout);
+inline constexpr std::uint64_t kMaxTreePathComponents = std::uint64_t{1} << 23;
+// - the folders it makes the downloader create (those holding its files, its empty
+//   folders and those holding them): one mkdir each, ~1-2 s for all of them here
+//   (4 files a folder on average at kMaxTreeEntries). Created when the tree is
+//   finished, never before a piece has arrived.
+inline constexpr std::uint64_t kMaxTreeFolders = std::uint64_t{1} << 18;
 // A path inside a tree: PATH_MAX on Linux, and at most this many components
 // (bounds the folder walk per file and the prefix checks at parse).
 inline constexpr std::size_t kMaxPathBytes = 4096;
 inline constexpr std::size_t kMaxPathDepth = 64;
+// A meta file larger than this cannot be valid: every piece as written (`  "<64 hex>",`
+// on a line: 70 bytes, 72 with slack), every tree entry's JSON around its path (at most
+// ~75 bytes with "exec"), every path byte twice (a '"' in a name is written \"), and
+// 1 MiB for the rest. It is refused by its size before a byte is read; a meta is read
+// from its file in chunks, never whole.
+inline constexpr std::uint64_t kMaxMetaFileBytes =
+    kMaxPieces * 72 + kMaxTreeEntries * 80 + 2 * kMaxTreePathBytes + (std::uint64_t{1} << 20);
+// A meta as published to a tracker and fetched from one (--name, --id): the tracker
+// refuses a bigger upload (413), keeps the bytes as they came and serves them back,
+// and the downloader refuses a bigger answer. ~120,000 pieces, or a tree of ~60,000
+// files in this much JSON.
+inline constexpr std::uint64_t kMaxPublishedMetaBytes = std::uint64_t{8} << 20;
+// One JSON token (a string as written, escapes included, or a number) in a meta: the
+// longest a valid meta has is a path of kMaxPathBytes written with \u escapes (6 bytes
+// a byte). Checked on the bytes before the JSON lexer buffers a token, so a hostile
+// string of hundreds of MiB costs nothing.
+inline constexpr std::uint64_t kMaxMetaTokenBytes = 6 * kMaxPathBytes + 64;
 // JSON values a meta may contain (its pieces plus a few fields): counted while
-// parsing, so hostile input (say, millions of tiny values) costs at most a
-// bounded number of values on top of its own bytes, never 16x its size.
+// parsing, so hostile input (say, millions of tiny values in a field no meta has)
+// costs at most a bounded number of values on top of its own bytes.
 // A tree entry is an object of at most 3 values ({"path","size","exec"}): 4 values.
 inline constexpr std::uint64_t kMaxMetaJsonValues = kMaxPieces + 4 * kMaxTreeEntries + 64;
 inline constexpr int kMaxMetaJsonDepth = 3;  // containers inside each other: the meta, its lists, a list entry

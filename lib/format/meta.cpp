@@ -6,7 +6,6 @@
 #include <bit>
 #include <chrono>
 #include <fmt/core.h>
-#include <nlohmann/json.hpp>
 #include <limits>
 #include <thread>
 #include <unordered_set>
@@ -17,11 +16,9 @@
 #include "base/file_io.hpp"
 #include "base/limits.hpp"
 #include "base/piece_hasher.hpp"
-#include "format/bounded_json.hpp"
+#include "format/tree_listing.hpp"
 
 namespace p2p {
-
-using nlohmann::json;
 
 std::uint32_t Meta::file_of_piece(std::uint32_t index) const {
   if (!is_tree()) return 0;
@@ -104,308 +101,6 @@ void validate_tracker(std::string_view tracker) {
     throw Error(ExitCode::usage, fmt::format("tracker {:?}: {}", std::string(tracker), why));
 }
 
-static json info_json(const Meta& m) {
-  json pieces = json::array();
-  for (const auto& d : m.pieces) pieces.push_back(to_hex(d));
-  json info{{"version", m.version}, {"name", m.name}, {"size", m.size}, {"piece_size", m.piece_size},
-            {"pieces", std::move(pieces)}};
-  if (m.is_tree()) {
-    json files = json::array();
-    for (const auto& f : m.files) {
-      json e{{"path", f.path}, {"size", f.size}};
-      if (f.executable) e["exec"] = true;
-      files.push_back(std::move(e));
-    }
-    info["files"] = std::move(files);
-    if (!m.empty_dirs.empty()) info["dirs"] = m.empty_dirs;
-  }
-  if (m.version >= 2) info["root"] = to_hex(m.root);
-  if (m.has_file_hash) info["file_sha256"] = to_hex(m.file_hash);
-  if (m.is_private) info["private"] = true;  // committed to: a stripped copy is another swarm
-  return info;
-}
-
-std::string canonical_info(const Meta& meta) { return info_json(meta).dump(); }
-
-namespace {
-
-[[noreturn]] void reject(std::string_view origin, std::string_view what) {
-  throw Error(ExitCode::bad_meta, fmt::format("invalid meta {}: {}", origin, what));
-}
-
-const json& field(const json& j, const char* key, std::string_view origin) {
-  auto it = j.find(key);
-  if (it == j.end()) reject(origin, fmt::format("missing field \"{}\"", key));
-  return *it;
-}
-
-std::uint64_t uint_field(const json& j, const char* key, std::string_view origin) {
-  const json& v = field(j, key, origin);
-  if (!v.is_number_unsigned()) reject(origin, fmt::format("\"{}\" must be a non-negative integer", key));
-  return v.get<std::uint64_t>();
-}
-
-std::string string_field(const json& j, const char* key, std::string_view origin) {
-  const json& v = field(j, key, origin);
-  if (!v.is_string()) reject(origin, fmt::format("\"{}\" must be a string", key));
-  return v.get<std::string>();
-}
-
-Digest digest_field(const json& v, std::string_view what, std::string_view origin) {
-  Digest d{};
-  if (!v.is_string() || !digest_from_hex(v.get_ref<const std::string&>(), d))
-    reject(origin, fmt::format("{} must be 64 hex digits", what));
-  return d;
-}
-
-// Counts values and nesting without building anything (see parse_meta).
-struct BoundCounter final : nlohmann::json_sax<json> {
-  std::uint64_t values = 0;
-  int depth = 0;
-  bool too_deep = false, too_many = false;
-  bool value() {
-    too_many = ++values > limits::kMaxMetaJsonValues;
-    return !too_many;
-  }
-  bool open() {
-    too_deep = ++depth > limits::kMaxMetaJsonDepth;
-    return !too_deep && value();
-  }
-  bool null() override { return value(); }
-  bool boolean(bool) override { return value(); }
-  bool number_integer(number_integer_t) override { return value(); }
-  bool number_unsigned(number_unsigned_t) override { return value(); }
-  bool number_float(number_float_t, const string_t&) override { return value(); }
-  bool string(string_t&) override { return value(); }
-  bool binary(binary_t&) override { return value(); }
-  bool start_object(std::size_t) override { return open(); }
-  bool key(string_t&) override { return true; }
-  bool end_object() override {
-    --depth;
-    return true;
-  }
-  bool start_array(std::size_t) override { return open(); }
-  bool end_array() override {
-    --depth;
-    return true;
-  }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
-};
-
-// The file list and empty folders of a tree: validated (safe paths, sorted, no
-// duplicates, no file under a file, no listed folder that holds anything), the
-// piece layout derived (each file starts on a piece boundary). Returns the number
-// of pieces the files need. O(n log n) in the entries, memory linear in the input.
-std::uint64_t parse_tree(const json& j, Meta& m, std::string_view origin) {
-  const json& files = field(j, "files", origin);
-  if (!files.is_array()) reject(origin, "\"files\" must be an array");
-  const json* dirs = nullptr;
-  if (auto it = j.find("dirs"); it != j.end()) {
-    if (!it->is_array()) reject(origin, "\"dirs\" must be an array of paths");
-    dirs = &*it;
-  }
-  std::uint64_t entries = files.size() + (dirs ? dirs->size() : 0);
-  if (entries > limits::kMaxTreeEntries)
-    reject(origin, fmt::format("{} files and folders is more than the {} allowed", entries, limits::kMaxTreeEntries));
-  // `what` names the entry in a refusal ("files[3].path"); it is only formatted then.
-  auto checked_path = [&](const json& v, const auto& what) {
-    if (!v.is_string()) reject(origin, fmt::format("{} must be a string", what()));
-    const auto& p = v.get_ref<const std::string&>();
-    try {
-      validate_tree_path(p);
-    } catch (const Error& e) {
-      reject(origin, fmt::format("{}: {}", what(), e.what()));
-    }
-    return p;
-  };
-  m.files.reserve(files.size());
-  std::uint64_t total = 0, pieces = 0;
-  for (std::size_t i = 0; i < files.size(); ++i) {
-    const json& e = files[i];
-    auto what = [i] { return fmt::format("files[{}]", i); };
-    if (!e.is_object()) reject(origin, fmt::format("{} must be an object", what()));
-    for (const auto& [k, v] : e.items())
-      if (k != "path" && k != "size" && k != "exec") reject(origin, fmt::format("{} has an unknown field {:?}", what(), k));
-    MetaFile f;
-    f.path = checked_path(field(e, "path", origin), [&] { return what() + ".path"; });
-    f.size = uint_field(e, "size", origin);
-    if (auto x = e.find("exec"); x != e.end()) {
-      if (!x->is_boolean()) reject(origin, fmt::format("{}.exec must be true or false", what()));
-      f.executable = x->get<bool>();
-    }
-    if (!m.files.empty()) {
-      const std::string& prev = m.files.back().path;
-      if (prev == f.path) reject(origin, fmt::format("{}: {:?} is listed twice", what(), f.path));
-      if (prev > f.path) reject(origin, fmt::format("{}: {:?} comes after {:?}: files must be sorted by path", what(), f.path, prev));
-    }
-    std::uint64_t n = piece_count_for(f.size, m.piece_size);
-    if (f.size > std::numeric_limits<std::uint64_t>::max() - total || pieces + n > limits::kMaxPieces)
-      reject(origin, fmt::format("the files need more than the {} pieces allowed", limits::kMaxPieces));
-    f.first_piece = static_cast<std::uint32_t>(pieces);
-    f.piece_count = static_cast<std::uint32_t>(n);
-    total += f.size;
-    pieces += n;
-    m.files.push_back(std::move(f));
-  }
-  if (dirs) {
-    m.empty_dirs.reserve(dirs->size());
-    for (std::size_t i = 0; i < dirs->size(); ++i) {
-      auto what = [i] { return fmt::format("dirs[{}]", i); };
-      std::string d = checked_path((*dirs)[i], what);
-      if (!m.empty_dirs.empty()) {
-        if (m.empty_dirs.back() == d) reject(origin, fmt::format("{}: {:?} is listed twice", what(), d));
-        if (m.empty_dirs.back() > d) reject(origin, fmt::format("{}: {:?} comes after {:?}: folders must be sorted", what(), d, m.empty_dirs.back()));
-      }
-      m.empty_dirs.push_back(std::move(d));
-    }
-  }
-  // Every folder a file or a listed folder implies. A file may not be one of them
-  // ("a" and "a/b"), and a listed folder may not be a file or one of them (it would
-  // not be empty, or would exist anyway: one canonical form).
-  std::unordered_set<std::string_view> file_set, implied;
-  file_set.reserve(m.files.size());
-  for (const auto& f : m.files) file_set.insert(f.path);
-  auto add_parents = [&](std::string_view p) {
-    for (std::size_t slash = p.rfind('/'); slash != std::string_view::npos && slash > 0; slash = p.rfind('/', slash - 1)) {
-      if (!implied.insert(p.substr(0, slash)).second) break;  // its own parents are in already
-    }
-  };
-  for (const auto& f : m.files) add_parents(f.path);
-  for (const auto& d : m.empty_dirs) add_parents(d);
-  for (const auto& f : m.files)
-    if (implied.count(f.path)) reject(origin, fmt::format("{:?} is both a file and a folder", f.path));
-  for (const auto& d : m.empty_dirs) {
-    if (file_set.count(d)) reject(origin, fmt::format("{:?} is listed both as a file and as an empty folder", d));
-    if (implied.count(d)) reject(origin, fmt::format("{:?} is listed as an empty folder but holds files or folders", d));
-  }
-  if (m.size != total) reject(origin, fmt::format("size {} is not the sum of the file sizes, {}", m.size, total));
-  return pieces;
-}
-
-}  // namespace
-
-Meta parse_meta(std::string_view json_text, std::string_view origin) {
-  // Bounded memory per byte of input: the parse stops at the first value past
-  // what any meta can hold, or at nesting no meta has. A tree meta may hold
-  // millions of values, so a first pass counts them without building anything:
-  // a hostile meta of tiny values ("0,0,0,...": 2 bytes each, ~50 bytes each in a
-  // document) is refused before any of it is built.
-  BoundCounter count;
-  if (!json::sax_parse(json_text, &count, json::input_format_t::json, /*strict=*/true)) {
-    if (count.too_deep) reject(origin, "nested deeper than a meta can be");
-    if (count.too_many)
-      reject(origin, fmt::format("more than {} JSON values: larger than any meta can be", limits::kMaxMetaJsonValues));
-    reject(origin, "not valid JSON");
-  }
-  json j;
-  BoundedJsonProblem problem{};
-  if (!parse_bounded_json(json_text, {limits::kMaxMetaJsonValues, limits::kMaxMetaJsonDepth}, j, problem)) {
-    if (problem == BoundedJsonProblem::too_deep) reject(origin, "nested deeper than a meta can be");
-    if (problem == BoundedJsonProblem::too_many_values)
-      reject(origin, fmt::format("more than {} JSON values: larger than any meta can be", limits::kMaxMetaJsonValues));
-    reject(origin, "not valid JSON");
-  }
-  if (!j.is_object()) reject(origin, "top level must be a JSON object");
-
-  Meta m;
-  std::uint64_t version = uint_field(j, "version", origin);
-  if (version < kOldestMetaFormatVersion || version > kTreeMetaFormatVersion)
-    reject(origin, fmt::format("format version {} is not supported (this build reads {} to {})", version,
-                               kOldestMetaFormatVersion, kTreeMetaFormatVersion));
-  m.version = static_cast<int>(version);
-  m.name = string_field(j, "name", origin);
-  try {
-    validate_file_name(m.name);
-  } catch (const Error& e) {
-    reject(origin, e.what());
-  }
-  m.size = uint_field(j, "size", origin);
-  m.piece_size = uint_field(j, "piece_size", origin);
-  if (!std::has_single_bit(m.piece_size) || m.piece_size < limits::kMinPieceSize || m.piece_size > limits::kMaxPieceSize)
-    reject(origin, fmt::format("piece_size {} is not a power of two between {} and {}", m.piece_size,
-                               limits::kMinPieceSize, limits::kMaxPieceSize));
-  std::uint64_t expected = m.is_tree() ? parse_tree(j, m, origin) : piece_count_for(m.size, m.piece_size);
-  if (expected > limits::kMaxPieces)
-    reject(origin, fmt::format("{} pieces is more than the {} allowed", expected, limits::kMaxPieces));
-  const json& pieces = field(j, "pieces", origin);
-  if (!pieces.is_array()) reject(origin, "\"pieces\" must be an array");
-  if (pieces.size() != expected)
-    reject(origin, fmt::format("size {} with piece_size {} needs {} pieces, but {} are listed", m.size, m.piece_size,
-                               expected, pieces.size()));
-  m.pieces.reserve(pieces.size());
-  for (std::size_t i = 0; i < pieces.size(); ++i) {
-    Digest d{};
-    if (!pieces[i].is_string() || !digest_from_hex(pieces[i].get_ref<const std::string&>(), d))
-      reject(origin, fmt::format("pieces[{}] must be 64 hex digits", i));
-    m.pieces.push_back(d);
-  }
-  if (m.is_tree() && j.contains("file_sha256"))
-    reject(origin, "a tree (format 3) has no \"file_sha256\": its identity is the piece hashes");
-  if (m.version == 1 || j.contains("file_sha256")) {  // format 1 requires it, format 2 may have it
-    m.file_hash = digest_field(field(j, "file_sha256", origin), "\"file_sha256\"", origin);
-    m.has_file_hash = true;
-  }
-  if (m.version >= 2) {
-    // Redundant with the pieces by design: a short, name-free identity of the content.
-    // A root that disagrees with the pieces is a broken or forged meta.
-    m.root = digest_field(field(j, "root", origin), "\"root\"", origin);
-    Digest computed = merkle_root(m.pieces);
-    if (computed != m.root)
-      reject(origin, fmt::format("root {} is not the Merkle root of the listed pieces, which is {}", to_hex(m.root),
-                                 to_hex(computed)));
-  }
-
-  if (auto it = j.find("private"); it != j.end()) {
-    if (!it->is_boolean()) reject(origin, "\"private\" must be true or false");
-    m.is_private = it->get<bool>();
-  }
-  if (auto it = j.find("swarm_key"); it != j.end()) {
-    if (!m.is_private) reject(origin, "\"swarm_key\" in a meta that is not \"private\"");
-    m.swarm_key = digest_field(*it, "\"swarm_key\"", origin);
-  } else if (m.is_private) {
-    reject(origin, "a private meta needs its \"swarm_key\" (64 hex digits); ask whoever shared it for the full meta");
-  }
-
-  if (auto it = j.find("trackers"); it != j.end()) {
-    if (!it->is_array()) reject(origin, "\"trackers\" must be an array of \"host:port\" strings");
-    if (it->size() > limits::kMaxTrackers) reject(origin, fmt::format("more than {} trackers", limits::kMaxTrackers));
-    for (const auto& t : *it) {
-      if (!t.is_string()) reject(origin, "\"trackers\" must be an array of \"host:port\" strings");
-      try {
-        validate_tracker(t.get_ref<const std::string&>());
-      } catch (const Error& e) {
-        reject(origin, e.what());
-      }
-      m.trackers.push_back(t.get<std::string>());
-    }
-  }
-  if (auto it = j.find("created"); it != j.end()) {
-    if (!it->is_number_integer()) reject(origin, "\"created\" must be an integer (unix seconds)");
-    m.created = it->get<std::int64_t>();
-  }
-
-  m.info_hash = sha256(canonical_info(m));
-  Digest stated = digest_field(field(j, "info_hash", origin), "\"info_hash\"", origin);
-  if (stated != m.info_hash)
-    reject(origin, fmt::format("info_hash {} does not match its contents (computed {})", to_hex(stated),
-                               to_hex(m.info_hash)));
-  return m;
-}
-
-Meta load_meta(const std::filesystem::path& path) {
-  std::string text = read_small_file(path, limits::kMaxMetaFileBytes);
-  return parse_meta(text, path.string());
-}
-
-std::string meta_to_json(const Meta& meta) {
-  json j = info_json(meta);
-  j["info_hash"] = meta.info_hash_hex();
-  j["trackers"] = meta.trackers;
-  j["created"] = meta.created;
-  if (meta.is_private) j["swarm_key"] = to_hex(meta.swarm_key);
-  return j.dump(1) + "\n";
-}
-
 unsigned meta_file_mode(const Meta& meta) { return meta.is_private ? 0600 : 0644; }
 
 FileHashes hash_file(const std::filesystem::path& path, std::uint64_t piece_size, bool want_file_hash) {
@@ -482,7 +177,7 @@ Meta create_meta(const std::filesystem::path& path, std::uint64_t piece_size,
   m.is_private = private_swarm;
   if (private_swarm) m.swarm_key = generate_swarm_key();
   m.created = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  m.info_hash = sha256(canonical_info(m));
+  m.info_hash = info_hash_of(m);
   return m;
 }
 
@@ -543,6 +238,11 @@ Meta scan_tree(const std::filesystem::path& dir, const std::function<void(const 
   for (const auto& d : dirs)
     if (!implied.count(d)) m.empty_dirs.push_back(d);
   std::sort(m.empty_dirs.begin(), m.empty_dirs.end());
+  // The bounds a downloader reads the meta with (limits.hpp): a tree past them would
+  // make a meta no one can use.
+  TreeCost cost;
+  if (auto problem = check_tree_listing(m.files, m.empty_dirs, cost))
+    throw Error(ExitCode::usage, fmt::format("{}: {}", root.string(), *problem));
 
   for (const auto& f : m.files) m.size += f.size;
   return m;
@@ -596,7 +296,7 @@ Meta create_tree_meta(const std::filesystem::path& dir, std::uint64_t piece_size
   m.is_private = private_swarm;
   if (private_swarm) m.swarm_key = generate_swarm_key();
   m.created = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  m.info_hash = sha256(canonical_info(m));
+  m.info_hash = info_hash_of(m);
   return m;
 }
 

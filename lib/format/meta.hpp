@@ -86,12 +86,20 @@ void validate_tracker(std::string_view tracker);
 
 // The immutable part in canonical form (sorted keys, no spaces); its SHA-256 is the info hash.
 std::string canonical_info(const Meta& meta);
+// SHA-256 of canonical_info(meta), hashed as it is written (never held whole).
+Digest info_hash_of(const Meta& meta);
 
-// Parses and validates meta JSON; `origin` names the source in error messages.
-// Recomputes the info hash and refuses a file whose stated hash differs.
+// Parses and validates meta JSON in one streaming pass (format/meta_reader.cpp);
+// `origin` names the source in error messages. Recomputes the info hash and refuses
+// a file whose stated hash differs. Its cost is bounded by the limits of limits.hpp
+// (pieces, tree entries, path bytes, path components, folders, token length), each
+// checked as the list grows.
 Meta parse_meta(std::string_view json_text, std::string_view origin);
+// The same from a file read in 1 MiB slices: Error(input_file) for a file over
+// kMaxMetaFileBytes, before a byte is read.
 Meta load_meta(const std::filesystem::path& path);
-std::string meta_to_json(const Meta& meta);  // pretty, ends in newline
+std::string meta_to_json(const Meta& meta);  // pretty (indent 1), ends in newline
+std::string meta_to_compact_json(const Meta& meta);  // the same fields without spaces or newline
 
 struct FileHashes {
   std::uint64_t size = 0;

@@ -361,6 +361,10 @@ std::string fetch_meta_json(const std::string& tracker, const std::string& info_
   if (!is_hex(info_hash_hex, 64)) fail(tracker, fmt::format("cannot fetch meta: {:?} is not 64 hex digits", info_hash_hex.substr(0, 80)));
   HttpAnswer a = http_exchange(tracker, "GET", "/meta/" + info_hash_hex, {}, timeout);
   if (a.body.empty()) fail(tracker, fmt::format("empty meta for {}", info_hash_hex));
+  // The tracker serves metas as they were published, and takes none larger: the same constant.
+  if (a.body.size() > limits::kMaxPublishBytes)
+    fail(tracker, fmt::format("the meta of {} is {} bytes, more than the {} a published meta may be", info_hash_hex,
+                              a.body.size(), limits::kMaxPublishBytes));
   return std::move(a.body);
 }
 

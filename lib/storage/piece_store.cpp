@@ -178,14 +178,13 @@ PieceStore PieceStore::open_partial_tree(const Meta& meta, const WorkdirLayout& 
     const MetaFile& mf = meta.files[i];
     bool all = store.file_pieces_[i] == mf.piece_count;
     if (mf.piece_count == 0) {
-      if (!tree.in_tree(i)) tree.create_empty_file(i);
+      continue;  // empty files and folders are made by finish(): nothing on disk before a piece
     } else if (tree.in_tree(i) && !all) {
       tree.move_out_of_tree(i);  // never unverified bytes at a final path; its good pieces stay
     } else if (!tree.in_tree(i) && all) {
       tree.move_into_tree(i);  // verified before a crash, not moved yet
     }
   }
-  for (const auto& d : meta.empty_dirs) tree.create_folder(d);
   return store;
 }
 
@@ -340,6 +339,12 @@ void PieceStore::save_state() const {
 
 fs::path PieceStore::finish() {
   if (tree_) {
+    // What holds no data is made last, once every piece is verified: a meta's empty
+    // files and folders (bounded: kMaxTreeEntries, kMaxTreeFolders) cost nothing on
+    // disk before then, whatever it lists.
+    for (std::uint32_t i = 0; i < meta_->files.size(); ++i)
+      if (meta_->files[i].piece_count == 0 && !tree_->in_tree(i)) tree_->create_empty_file(i);
+    for (const auto& d : meta_->empty_dirs) tree_->create_folder(d);
     tree_->check_complete();
     tree_->sync();
     if (!rename_no_replace(partial_path(), final_path()))

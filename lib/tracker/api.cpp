@@ -424,24 +424,78 @@ Task<void> Api::lookup(HttpResponse& out) {
   out.body = json_text(json{{"file", file_json(*r, counts.at(0))}, {"peers", std::move(list)}});
 }
 
+namespace {
+
+// Suspends a publish until the checker hands its verdict back on the loop.
+struct CheckAwaiter {
+  const Api::MetaChecker& checker;
+  std::string text;
+  std::optional<MetaCheck> result;
+  bool queued = false;
+
+  bool await_ready() const noexcept { return false; }
+  bool await_suspend(std::coroutine_handle<> h) {
+    queued = checker(std::move(text), [this, h](MetaCheck r) {
+      result = std::move(r);
+      h.resume();
+    });
+    return queued;  // not queued: go on at once (503)
+  }
+  bool await_resume() const noexcept { return queued; }
+};
+
+// Gives an address's check back to its budget however the publish ends.
+struct BudgetRelease {
+  PublishBudget& budget;
+  std::string ip;
+  ~BudgetRelease() { budget.done(ip); }
+};
+
+}  // namespace
+
 Task<void> Api::publish(const HttpRequest& request, HttpResponse& out) {
   if (request.body.empty()) refuse(400, "publish: empty body; POST the .p2pmeta JSON");
   if (request.body.size() > limits::kMaxPublishBytes)
     refuse(413, fmt::format("publish: meta is {} bytes, more than the {} allowed", request.body.size(),
                             limits::kMaxPublishBytes));
-  std::optional<Meta> meta;
-  try {
-    meta = parse_meta(request.body, "published meta");  // the same validation every tool uses
-  } catch (const Error& e) {
-    refuse(e.code() == ExitCode::bad_meta ? 400 : 500, e.what());
+  // What one address may make the tracker check (tracker_limits.hpp), before any of it is.
+  std::string ip(request.remote_ip);
+  PublishBudget::Answer budget = publish_budget_.take(ip, request.body.size(), Clock::now());
+  switch (budget.verdict) {
+    case PublishBudget::Verdict::ok: break;
+    case PublishBudget::Verdict::busy:
+      refuse(429, fmt::format("publish: {} publishes from {} are being checked already; wait for their answers",
+                              limits::kMaxPublishChecksPerAddress, ip));
+    case PublishBudget::Verdict::over_budget:
+      refuse(429, fmt::format("publish: {} has published more meta bytes than the tracker checks for one address "
+                              "({} MiB at once, then {} KiB/s); retry in {:.1f} s",
+                              ip, limits::kPublishBurstBytes >> 20, limits::kPublishBytesPerSecond >> 10,
+                              static_cast<double>(budget.retry_after.count()) / 1000));
+    case PublishBudget::Verdict::too_many_addresses:
+      refuse(503, "publish: too many addresses are publishing at once; retry shortly");
   }
+  BudgetRelease release{publish_budget_, ip};
+  // Checked on the server's worker threads, never on this loop (an 8 MiB meta is
+  // tens of milliseconds of parsing that announces would otherwise wait behind).
+  MetaCheck check;
+  if (meta_checker_) {
+    CheckAwaiter wait{meta_checker_, std::string(request.body)};
+    if (!co_await wait)
+      refuse(503, fmt::format("publish: {} metas are being checked already; retry shortly", limits::kMaxMetaChecksQueued));
+    check = std::move(*wait.result);
+  } else {
+    check = check_published_meta(std::string(request.body));
+  }
+  if (check.internal) refuse(500, fmt::format("publish: {}", check.error));
+  if (!check.meta) refuse(400, check.error);
   // A private meta holds its swarm key: a catalog would hand it to anyone. Refused, not stored.
-  if (meta->is_private)
+  if (check.is_private)
     refuse(403, "publish: this meta is private (it holds a swarm key); private swarms are never published");
+  const PublishedMeta& meta = *check.meta;
   OwnerToken token = new_owner_token();
   std::optional<PublishOutcome> result;
   try {
-    result = co_await catalog_.publish(*meta, token.hash);
+    result = co_await catalog_.publish(meta, token.hash);
   } catch (const Error& e) {
     if (e.code() == ExitCode::tracker) refuse(503, fmt::format("publish: {}", e.what()));
     refuse(500, fmt::format("publish: {}", e.what()));

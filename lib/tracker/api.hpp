@@ -13,7 +13,9 @@
 #include "base/task.hpp"
 #include "net/http_handler.hpp"
 #include "tracker/bt_announce.hpp"
+#include "tracker/meta_check.hpp"
 #include "tracker/metrics.hpp"
+#include "tracker/publish_budget.hpp"
 #include "tracker/query.hpp"
 #include "tracker/relay_counters.hpp"
 #include "tracker/rendezvous_board.hpp"
@@ -76,6 +78,12 @@ class Api final : public net::HttpHandler {
   void close_polls() { board_.close_all(); }
   const RendezvousBoard& rendezvous_board() const { return board_; }
 
+  // Where POST /publish has its meta checked: starts the check of `text` elsewhere
+  // (the server's MetaCheckPool) and calls `done` on the loop with the verdict;
+  // false when there is no room for it now (503). Unset: checked inline (tests).
+  using MetaChecker = std::function<bool(std::string text, std::function<void(MetaCheck)> done)>;
+  void set_meta_checker(MetaChecker checker) { meta_checker_ = std::move(checker); }
+
   void set_connection_count(std::function<std::size_t()> open_connections) {
     open_connections_ = std::move(open_connections);
   }
@@ -120,6 +128,8 @@ class Api final : public net::HttpHandler {
   RendezvousOptions rendezvous_;
   RendezvousBoard board_;
   std::optional<BtAnnounce> bt_;
+  MetaChecker meta_checker_;
+  PublishBudget publish_budget_;  // per address: checks at once, bytes checked over time
 };
 
 }  // namespace p2p::tracker

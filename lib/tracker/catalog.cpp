@@ -68,6 +68,36 @@ void Catalog::migrate() {
       db_.set_user_version(1);
     });
   }
+  if (version < 2) {
+    // Version 1 stored metas re-indented (up to ~1.2x what was published): more
+    // than a downloader fetches (kMaxPublishBytes). Those are written again
+    // without spaces; from version 2 a meta is kept as it was published.
+    db_.transaction([&] {
+      std::vector<std::string> oversized;
+      auto rows = db_.prepare("SELECT info_hash FROM files WHERE length(CAST(meta AS BLOB)) > ?");
+      rows.bind(1, static_cast<std::int64_t>(limits::kMaxPublishBytes));
+      while (rows.step()) oversized.emplace_back(rows.text(0));
+      auto read = db_.prepare("SELECT meta FROM files WHERE info_hash = ?");
+      auto update = db_.prepare("UPDATE files SET meta = ? WHERE info_hash = ?");
+      for (const auto& hash : oversized) {  // one at a time: each is ~10 MB
+        read.bind(1, hash);
+        if (!read.step()) {
+          read.reset();
+          continue;
+        }
+        std::string text;
+        try {
+          text = meta_to_compact_json(parse_meta(read.text(0), "stored meta"));
+        } catch (const Error& e) {
+          throw Error(ExitCode::disk, fmt::format("tracker database {}: row {}: {}", db_.path().string(), hash, e.what()));
+        }
+        read.reset();
+        update.bind(1, text).bind(2, hash);
+        update.run();
+      }
+      db_.set_user_version(2);
+    });
+  }
 }
 
 void Catalog::load() {
@@ -89,10 +119,11 @@ void Catalog::load() {
 }
 
 Catalog::PublishResult Catalog::publish(std::string_view meta_json_text, const Digest& owner_token_hash) {
-  return publish(parse_meta(meta_json_text, "published meta"), owner_token_hash);
+  return publish(PublishedMeta::of(parse_meta(meta_json_text, "published meta"), std::string(meta_json_text)),
+                 owner_token_hash);
 }
 
-Catalog::PublishResult Catalog::publish(const Meta& meta, const Digest& owner_token_hash) {
+Catalog::PublishResult Catalog::publish(const PublishedMeta& meta, const Digest& owner_token_hash) {
   if (auto it = records_.find(meta.info_hash); it != records_.end()) return {false, &it->second};
   if (records_.size() >= limits::kMaxCatalogFiles)
     throw Error(ExitCode::tracker, fmt::format("catalog is full ({} files)", limits::kMaxCatalogFiles));
@@ -112,7 +143,7 @@ Catalog::PublishResult Catalog::publish(const Meta& meta, const Digest& owner_to
       .bind(2, r.name)
       .bind(3, static_cast<std::int64_t>(r.size))
       .bind(4, static_cast<std::int64_t>(r.piece_size))
-      .bind(5, meta_to_json(meta))
+      .bind(5, meta.text)
       .bind(6, r.published)
       .bind(7, is_zero(owner_token_hash) ? std::string() : to_hex(owner_token_hash));
   st.run();

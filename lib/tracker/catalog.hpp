@@ -23,7 +23,7 @@ namespace p2p::tracker {
 class Catalog {
  public:
   // The schema this program writes (PRAGMA user_version); older files are migrated on open.
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   // Opens (creating if needed) the SQLite file; ":memory:" for tests.
   // Throws Error(disk) if the folder is not writable, the file is not a
@@ -37,10 +37,10 @@ class Catalog {
     bool created = false;  // false: the same info hash was already stored
     const FileRecord* record = nullptr;
   };
-  // Stores a validated meta's normalised JSON with its owner's token hash
+  // Stores a validated meta's JSON as published with its owner's token hash
   // (all zero: no owner). Throws Error(tracker) when the catalog is full,
   // Error(disk) when SQLite fails.
-  PublishResult publish(const Meta& meta, const Digest& owner_token_hash);
+  PublishResult publish(const PublishedMeta& meta, const Digest& owner_token_hash);
   // Validates with parse_meta first (throws Error(bad_meta) with its message);
   // nothing invalid is ever stored.
   PublishResult publish(std::string_view meta_json, const Digest& owner_token_hash = {});

@@ -76,7 +76,7 @@ Task<SwarmTotals> EmbeddedSwarmStore::totals() {
 
 // --- catalog ----------------------------------------------------------------------------
 
-Task<PublishOutcome> EmbeddedCatalogStore::publish(const Meta& meta, const Digest& owner_token_hash) {
+Task<PublishOutcome> EmbeddedCatalogStore::publish(const PublishedMeta& meta, const Digest& owner_token_hash) {
   auto r = catalog_.publish(meta, owner_token_hash);
   return Task<PublishOutcome>::ready(PublishOutcome{r.created, *r.record});
 }

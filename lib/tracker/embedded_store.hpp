@@ -37,7 +37,7 @@ class EmbeddedCatalogStore final : public CatalogStore {
  public:
   explicit EmbeddedCatalogStore(const std::filesystem::path& db_path) : catalog_(db_path) {}
 
-  Task<PublishOutcome> publish(const Meta& meta, const Digest& owner_token_hash) override;
+  Task<PublishOutcome> publish(const PublishedMeta& meta, const Digest& owner_token_hash) override;
   Task<std::optional<FileRecord>> find(const Digest& info_hash) override;
   Task<std::optional<FileRecord>> find_by_name(const std::string& name) override;
   Task<std::vector<FileRecord>> list(const std::string& substring, std::size_t limit) override;

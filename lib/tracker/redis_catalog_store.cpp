@@ -44,11 +44,11 @@ std::string unix_now() {
 
 }  // namespace
 
-Task<PublishOutcome> RedisCatalogStore::publish(const Meta& meta, const Digest& owner_token_hash) {
+Task<PublishOutcome> RedisCatalogStore::publish(const PublishedMeta& meta, const Digest& owner_token_hash) {
   const std::string ih = meta.info_hash_hex();
   RedisCommand cmd = redis_.script_call(
       layout::kPublish, {std::string(layout::kPrefix), ih, meta.name, std::to_string(meta.size),
-                         std::to_string(meta.piece_size), unix_now(), meta_to_json(meta), to_hex(owner_token_hash),
+                         std::to_string(meta.piece_size), unix_now(), meta.text, to_hex(owner_token_hash),
                          std::to_string(limits::kMaxCatalogFiles)});
   RedisValue v = co_await redis_.command(std::move(cmd));
   const auto& a = v.as_array("publish", 1, 6);
@@ -112,6 +112,7 @@ Task<std::vector<FileRecord>> RedisCatalogStore::list(const std::string& substri
 Task<std::optional<std::string>> RedisCatalogStore::meta_json(const Digest& info_hash) {
   RedisCommand cmd{"HGET", layout::catalog_key(to_hex(info_hash)), "meta"};
   RedisValue v = co_await redis_.command(std::move(cmd));
+  // Metas stored before they were kept as published were re-indented: up to ~1.2x.
   co_return v.as_optional_string("a stored meta", limits::kMaxPublishBytes * 2);
 }
 

@@ -12,7 +12,7 @@ class RedisCatalogStore final : public CatalogStore {
  public:
   explicit RedisCatalogStore(RedisClient& redis) : redis_(redis) {}
 
-  Task<PublishOutcome> publish(const Meta& meta, const Digest& owner_token_hash) override;
+  Task<PublishOutcome> publish(const PublishedMeta& meta, const Digest& owner_token_hash) override;
   Task<std::optional<FileRecord>> find(const Digest& info_hash) override;
   Task<std::optional<FileRecord>> find_by_name(const std::string& name) override;
   Task<std::vector<FileRecord>> list(const std::string& substring, std::size_t limit) override;

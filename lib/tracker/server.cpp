@@ -23,6 +23,7 @@
 #include "tracker/api.hpp"
 #include "tracker/bt_swarm.hpp"
 #include "tracker/embedded_store.hpp"
+#include "tracker/meta_check_pool.hpp"
 #include "tracker/redis_catalog_store.hpp"
 #include "tracker/redis_client.hpp"
 #include "tracker/redis_counter_store.hpp"
@@ -198,7 +199,18 @@ void run_tracker(const TrackerConfig& config, const std::function<void(const std
     relay = std::make_unique<RelayServer>(io, relay_tickets, ro);
     relay_service.emplace(RelayService{relay_tickets, relay->port(), relay->caps(), relay->counters()});
   }
+  // Published metas are validated on worker threads; each verdict comes back to this
+  // loop. A check in flight holds the loop open (io.run() waits for its answer).
+  MetaCheckPool meta_checks(limits::kMetaCheckThreads, limits::kMaxMetaChecksQueued, limits::kMetaCheckCacheEntries,
+                            [&io](std::function<void()> fn) { asio::post(io, std::move(fn)); });
   Api api(*stores.swarms, *stores.catalog, *stores.counters, ApiOptions{config.interval_seconds});
+  api.set_meta_checker([&io, &meta_checks](std::string text, std::function<void(MetaCheck)> done) {
+    auto hold = std::make_shared<asio::executor_work_guard<asio::io_context::executor_type>>(io.get_executor());
+    return meta_checks.submit(std::move(text), [hold, done = std::move(done)](MetaCheck verdict) mutable {
+      done(std::move(verdict));
+      hold.reset();
+    });
+  });
 
   net::HttpOptions http;
   http.host = config.host;

@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "base/limits.hpp"
+
 namespace p2p::tracker::limits {
 
 // --- Swarms (memory bounds: anyone may announce any info hash, as with opentracker) ---
@@ -24,8 +26,26 @@ inline constexpr int kExpiryIntervals = 2;
 
 // --- Catalog ------------------------------------------------------------------
 // A published meta: 8 MiB of JSON is ~120,000 pieces (2 TB at 16 MiB pieces);
-// bigger bodies are refused with 413 before they are read.
-inline constexpr std::size_t kMaxPublishBytes = 8 * 1024 * 1024;
+// bigger bodies are refused with 413 before they are read. The one constant of
+// base/limits.hpp that a downloader also fetches metas with (--name, --id): the
+// tracker serves the bytes as published, so it never serves one it would refuse.
+inline constexpr std::size_t kMaxPublishBytes = p2p::limits::kMaxPublishedMetaBytes;
+// Publishing costs the tracker a validation (on its worker threads, never on the
+// event loop): per address, at most this many at once and, over time, this many
+// bytes of meta checked (a token bucket: a burst of 4 of the largest metas, then
+// 1 MiB/s: a seeder publishing a thousand ordinary metas at start never notices,
+// a client looping on 8 MiB metas gets one checked every 8 s). Beyond: 429.
+inline constexpr std::size_t kMaxPublishChecksPerAddress = 2;
+inline constexpr std::uint64_t kPublishBurstBytes = 4 * kMaxPublishBytes;
+inline constexpr std::uint64_t kPublishBytesPerSecond = 1 << 20;
+// Addresses whose budget is remembered; a full one is forgotten first.
+inline constexpr std::size_t kMaxPublishAddresses = 10'000;
+// Validation threads (at nice +10: the event loop wins any contention) and the
+// publishes waiting for one; beyond: 503. A republished meta whose bytes were
+// checked recently is recognised by their SHA-256 and not checked again.
+inline constexpr std::size_t kMetaCheckThreads = 1;
+inline constexpr std::size_t kMaxMetaChecksQueued = 8;
+inline constexpr std::size_t kMetaCheckCacheEntries = 1024;
 inline constexpr std::size_t kMaxCatalogFiles = 1'000'000;
 // Withdrawn files remembered (so their seeders learn it), newest kept: every
 // announce checks an in-memory set of them; 100,000 digests are ~10 MiB.

@@ -78,6 +78,22 @@ struct FileRecord {
   std::uint64_t completed = 0;  // downloads reported complete
 };
 
+// What the catalog keeps of a validated meta: the fields it lists and the JSON
+// exactly as it was published (served back by GET /meta, so never larger than
+// what a downloader accepts: limits::kMaxPublishBytes).
+struct PublishedMeta {
+  Digest info_hash{};
+  std::string name;
+  std::uint64_t size = 0;
+  std::uint64_t piece_size = 0;
+  std::string text;
+
+  static PublishedMeta of(const Meta& meta, std::string text) {
+    return PublishedMeta{meta.info_hash, meta.name, meta.size, meta.piece_size, std::move(text)};
+  }
+  std::string info_hash_hex() const { return to_hex(info_hash); }
+};
+
 struct PublishOutcome {
   bool created = false;  // false: the same info hash was already stored (its owner stays)
   FileRecord record;
@@ -93,15 +109,15 @@ enum class WithdrawStatus {
 class CatalogStore {
  public:
   virtual ~CatalogStore() = default;
-  // Stores a meta the caller has validated, with the SHA-256 of its owner
-  // token. Throws Error(tracker) when the catalog is full.
-  virtual Task<PublishOutcome> publish(const Meta& meta, const Digest& owner_token_hash) = 0;
+  // Stores a meta the caller has validated (its bytes as published), with the
+  // SHA-256 of its owner token. Throws Error(tracker) when the catalog is full.
+  virtual Task<PublishOutcome> publish(const PublishedMeta& meta, const Digest& owner_token_hash) = 0;
   virtual Task<std::optional<FileRecord>> find(const Digest& info_hash) = 0;
   // Exact name; when several files share it, the most recently published.
   virtual Task<std::optional<FileRecord>> find_by_name(const std::string& name) = 0;
   // Files whose name contains `substring` (case-sensitive; empty = all), sorted by name.
   virtual Task<std::vector<FileRecord>> list(const std::string& substring, std::size_t limit) = 0;
-  // The stored (normalised) meta JSON.
+  // The stored meta JSON, as it was published.
   virtual Task<std::optional<std::string>> meta_json(const Digest& info_hash) = 0;
   // Removes the file if owner_token_hash matches the one stored at publish.
   virtual Task<WithdrawStatus> withdraw(const Digest& info_hash, const Digest& owner_token_hash) = 0;

@@ -220,12 +220,6 @@ TEST_CASE("the entry count is bounded; a million entries parse", "[meta][tree][.
        << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() << " s");
 }
 
-TEST_CASE("more than kMaxTreeEntries entries are refused", "[meta][tree]") {
-  json files = json::array();
-  for (std::uint64_t i = 0; i <= limits::kMaxTreeEntries; ++i) files.push_back(0);  // counted before anything else
-  CHECK_THAT(tree_error_of(rehashed(tree_json(files))), Catch::Contains("allowed"));
-}
-
 TEST_CASE("creating a tree: --sha256-free, unreadable files named", "[meta][tree]") {
   test::TempDir dir;
   auto root = make_tree(dir);

@@ -9,6 +9,9 @@
 #include "test_support.hpp"
 #include "storage/sqlite_db.hpp"
 #include "tracker/catalog.hpp"
+#include "tracker/tracker_limits.hpp"
+
+#include <fmt/core.h>
 
 using namespace p2p;
 using test::meta_json_for;
@@ -115,7 +118,7 @@ TEST_CASE("catalog withdraw needs the owner's token and removes every trace", "[
   Digest hash{};
   {
     Catalog cat(db);
-    hash = cat.publish(parse_meta(meta_json_for(dir, "gone.bin", 20000, 9), "t"), owner).record->info_hash;
+    hash = cat.publish(meta_json_for(dir, "gone.bin", 20000, 9), owner).record->info_hash;
     cat.note_completed(hash);
     CHECK(cat.withdraw(hash, other) == WithdrawStatus::wrong_token);
     CHECK(cat.withdraw(Digest{}, owner) == WithdrawStatus::not_found);
@@ -161,4 +164,54 @@ TEST_CASE("a catalog from before owner tokens is migrated; its files cannot be w
   CHECK(check.user_version() == Catalog::kSchemaVersion);
   check.set_user_version(Catalog::kSchemaVersion + 1);
   CHECK_THROWS_WITH(Catalog(db), Catch::Contains("newer than this program"));
+}
+
+TEST_CASE("the catalog keeps a meta's bytes as they were published", "[tracker]") {
+  test::TempDir dir;
+  Catalog cat(":memory:");
+  Meta m = parse_meta(meta_json_for(dir, "asis.bin", 70000, 12), "t");
+  // Compact, and with a field no meta has: served back byte for byte, never re-indented.
+  auto j = nlohmann::json::parse(meta_to_json(m));
+  j["comment"] = "kept";
+  std::string published = j.dump();
+  REQUIRE(cat.publish(published).created);
+  auto stored = cat.meta_json(m.info_hash);
+  REQUIRE(stored);
+  CHECK(*stored == published);
+}
+
+TEST_CASE("metas stored re-indented by schema 1 and larger than a fetch takes are compacted once", "[tracker]") {
+  test::TempDir dir;
+  auto db = dir / "v1.db";
+  // A tree meta whose re-indented form is over kMaxPublishBytes, its compact form under.
+  Meta m;
+  m.version = kTreeMetaFormatVersion;
+  m.name = "wide";
+  m.piece_size = 16384;
+  for (int i = 0; i < 200000; ++i) {
+    MetaFile f;
+    f.path = fmt::format("d{:03}/f{:06}", i / 1000, i);
+    m.files.push_back(f);
+  }
+  m.root = merkle_root(m.pieces);
+  m.info_hash = info_hash_of(m);
+  std::string pretty = meta_to_json(m), compact = meta_to_compact_json(m);
+  REQUIRE(pretty.size() > tracker::limits::kMaxPublishBytes);
+  REQUIRE(compact.size() <= tracker::limits::kMaxPublishBytes);
+  {
+    Catalog cat(db);  // schema 2 ...
+  }
+  {
+    SqliteDb old(db, SqliteDb::Options{});  // ... set back to 1 with a row as version 1 stored it
+    old.set_user_version(1);
+    old.prepare("INSERT INTO files(info_hash, name, size, piece_size, meta, published) VALUES (?, 'wide', 0, 16384, ?, 1)")
+        .bind(1, m.info_hash_hex())
+        .bind(2, pretty)
+        .run();
+  }
+  Catalog cat(db);
+  auto stored = cat.meta_json(m.info_hash);
+  REQUIRE(stored);
+  CHECK(*stored == compact);
+  CHECK(parse_meta(*stored, "stored").info_hash == m.info_hash);
 }

@@ -1,0 +1,94 @@
+// JsonByteSource: slices of JSON bytes, each scanned for tokens too long to buffer.
+#include "format/json_byte_source.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace p2p {
+
+namespace {
+constexpr std::size_t kSliceBytes = 1 << 20;
+}
+
+JsonByteSource::JsonByteSource(std::string_view text, std::uint64_t max_token)
+    : text_(text), size_(text.size()), max_token_(max_token) {}
+
+JsonByteSource::JsonByteSource(const File& file, std::uint64_t size, std::uint64_t max_token)
+    : file_(&file), size_(size), max_token_(max_token) {}
+
+JsonByteSource::Iterator JsonByteSource::begin() {
+  Iterator it;
+  it.source_ = this;
+  next(it.p_, it.end_);
+  return it;
+}
+
+void JsonByteSource::next(const char*& p, const char*& end) {
+  p = end = nullptr;
+  if (stopped_ || offset_ >= size_) return;
+  std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(kSliceBytes, size_ - offset_));
+  const char* data = nullptr;
+  if (file_) {
+    buffer_.resize(n);
+    file_->read_at(offset_, std::span(reinterpret_cast<std::uint8_t*>(buffer_.data()), n));
+    data = buffer_.data();
+  } else {
+    data = text_.data() + offset_;
+  }
+  std::size_t usable = scan(data, n);
+  offset_ += n;
+  if (usable < n) stopped_ = true;
+  if (usable == 0) return;
+  p = data;
+  end = data + usable;
+}
+
+std::size_t JsonByteSource::scan(const char* d, std::size_t n) {
+  std::size_t i = 0;
+  // Past the bound: the bytes of the run beyond max_token_ (all in this slice, since
+  // the run was within it at the slice's start) are not handed out.
+  auto too_long = [&]() -> std::size_t {
+    long_token_ = LongToken{run_start_, in_string_};
+    return i - static_cast<std::size_t>(run_ - max_token_);
+  };
+  while (i < n) {
+    if (in_string_) {
+      if (escaped_) {  // the byte after a backslash, whatever it is
+        escaped_ = false;
+        ++i;
+        if (++run_ > max_token_) return too_long();
+        continue;
+      }
+      std::size_t k = i;
+      while (k < n && d[k] != '"' && d[k] != '\\') ++k;
+      run_ += k - i;
+      i = k;
+      if (run_ > max_token_) return too_long();
+      if (i == n) break;
+      ++run_;
+      if (d[i] == '\\') {
+        escaped_ = true;
+      } else {
+        in_string_ = false;
+        run_ = 0;
+        run_start_ = offset_ + i + 1;
+      }
+      ++i;
+      if (run_ > max_token_) return too_long();
+      continue;
+    }
+    const void* quote = std::memchr(d + i, '"', n - i);
+    std::size_t k = quote ? static_cast<std::size_t>(static_cast<const char*>(quote) - d) : n;
+    run_ += k - i;
+    i = k;
+    if (run_ > max_token_) return too_long();
+    if (i == n) break;
+    in_string_ = true;
+    run_ = 1;
+    run_start_ = offset_ + i;
+    ++i;
+  }
+  return n;
+}
+
+}  // namespace p2p

@@ -1,0 +1,51 @@
+// What one address may make the tracker spend on publishing: checks at once and
+// bytes of meta checked over time (a token bucket per address), limits in
+// tracker_limits.hpp. A plain class: no clock of its own, no sockets.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "tracker/swarm_registry.hpp"  // Clock
+
+namespace p2p::tracker {
+
+class PublishBudget {
+ public:
+  struct Limits {
+    std::size_t checks_at_once;
+    std::uint64_t burst_bytes;
+    std::uint64_t bytes_per_second;
+    std::size_t max_addresses;
+  };
+  PublishBudget();  // the limits of tracker_limits.hpp
+  explicit PublishBudget(Limits limits) : limits_(limits) {}
+
+  enum class Verdict { ok, busy, over_budget, too_many_addresses };
+  struct Answer {
+    Verdict verdict = Verdict::ok;
+    std::chrono::milliseconds retry_after{0};  // over_budget: when `bytes` will fit
+  };
+  // A publish of `bytes` from `ip`: ok takes the bytes and counts one check at
+  // once, to be given back with done(ip) when the check ends.
+  Answer take(std::string_view ip, std::uint64_t bytes, Clock::time_point now);
+  void done(std::string_view ip);
+  std::size_t addresses() const { return buckets_.size(); }
+
+ private:
+  struct Bucket {
+    double bytes = 0;  // what may be checked now
+    Clock::time_point at{};
+    std::size_t checks = 0;
+  };
+  void refill(Bucket& b, Clock::time_point now) const;
+  // Forgets the addresses with a full bucket and no check running.
+  void forget_idle(Clock::time_point now);
+
+  Limits limits_;
+  std::unordered_map<std::string, Bucket> buckets_;
+};
+
+}  // namespace p2p::tracker
