@@ -14,14 +14,14 @@ std::uint64_t path_components(std::string_view path) {
 
 std::optional<std::string> tree_cost_problem(const TreeCost& c) {
   if (c.entries > limits::kMaxTreeEntries)
-    return fmt::format("more than {} files and folders (kMaxTreeEntries)", limits::kMaxTreeEntries);
+    return fmt::format("the tree lists more than {} files and folders (kMaxTreeEntries)", limits::kMaxTreeEntries);
   if (c.path_bytes > limits::kMaxTreePathBytes)
-    return fmt::format("its paths add up to more than {} bytes (kMaxTreePathBytes)", limits::kMaxTreePathBytes);
+    return fmt::format("the tree's paths add up to more than {} bytes (kMaxTreePathBytes)", limits::kMaxTreePathBytes);
   if (c.components > limits::kMaxTreePathComponents)
-    return fmt::format("its paths add up to more than {} components (kMaxTreePathComponents: depth x entries)",
+    return fmt::format("the tree's paths add up to more than {} components (kMaxTreePathComponents: depth x entries)",
                        limits::kMaxTreePathComponents);
   if (c.folders > limits::kMaxTreeFolders)
-    return fmt::format("it needs more than {} folders (kMaxTreeFolders)", limits::kMaxTreeFolders);
+    return fmt::format("the tree needs more than {} folders (kMaxTreeFolders)", limits::kMaxTreeFolders);
   return std::nullopt;
 }
 

@@ -4,6 +4,8 @@
 // what the server answered on its own (408, 413, 503 ...) so it can count it.
 #pragma once
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "net/http_types.hpp"
@@ -34,6 +36,12 @@ class HttpHandler {
   // Largest body accepted for this request; checked against Content-Length
   // before the body is read (413), and again while it arrives.
   virtual std::size_t body_limit(std::string_view method, std::string_view target) const = 0;
+  // A refusal of a body of `declared` bytes from `remote_ip` before any of it is
+  // read (answered with its status, then the connection closes); nullopt to read it.
+  virtual std::optional<HttpRefusal> refuse_body(std::string_view /*method*/, std::string_view /*target*/,
+                                                 std::string_view /*remote_ip*/, std::uint64_t /*declared*/) {
+    return std::nullopt;
+  }
 
   // Answers `request` into `response` and then calls done(), either before
   // returning or later. The request's views and the response stay valid until

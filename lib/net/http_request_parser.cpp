@@ -97,6 +97,10 @@ int HttpRequestParser::on_headers_complete(http_parser* p) {
     return c.reject(413, fmt::format("request body of {} bytes is larger than the {} allowed for {}",
                                      p->content_length, c.body_limit_, c.url_.substr(0, 64)));
   bool has_body = (p->flags & F_CHUNKED) || (sized && p->content_length > 0);
+  if (has_body) {
+    if (auto refusal = c.refuse_body(c.method(), c.url_, sized ? p->content_length : c.body_limit_))
+      return c.reject(refusal->status, std::move(refusal->message));
+  }
   if (has_body && !c.admit_body(sized ? p->content_length : c.body_limit_))
     return c.reject(503, "too many uploads in progress from this address or in all; retry shortly");
   for (const auto& h : c.header_views_) {

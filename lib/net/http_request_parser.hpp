@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,6 +59,12 @@ class HttpRequestParser {
   virtual void headers_complete() {}
   // The body size allowed for this request, asked once its headers are in.
   virtual std::size_t body_limit(std::string_view method, std::string_view url) const;
+  // The handler's own refusal of a body of `declared` bytes before any of it is
+  // read (the tracker: an address over its publish budget gets 429), if any.
+  virtual std::optional<HttpRefusal> refuse_body(std::string_view /*method*/, std::string_view /*url*/,
+                                                 std::uint64_t /*declared*/) {
+    return std::nullopt;
+  }
   // Whether a body of `declared` bytes (the limit, if the length is not declared)
   // may start now; false answers 503 before any of it is read.
   virtual bool admit_body(std::uint64_t /*declared*/) { return true; }

@@ -125,6 +125,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::size_t body_limit(std::string_view method, std::string_view url) const override {
       return c_.server_.handler.body_limit(method, url);
     }
+    std::optional<HttpRefusal> refuse_body(std::string_view method, std::string_view url,
+                                           std::uint64_t declared) override {
+      return c_.server_.handler.refuse_body(method, url, c_.remote_ip_, declared);
+    }
     bool admit_body(std::uint64_t declared) override {
       auto& srv = c_.server_;
       if (declared < limits::kLargeBodyBytes) return true;

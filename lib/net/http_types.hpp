@@ -89,6 +89,12 @@ struct HttpResponse {
   }
 };
 
+// A request refused before its body is read: the status and the error message.
+struct HttpRefusal {
+  int status = 0;
+  std::string message;
+};
+
 // Fills `out` with {"error": message} (JSON-escaped, any bytes) and the status.
 void error_response(HttpResponse& out, int status, std::string_view message);
 // "OK", "Not Found", ... ; "Unknown" for statuses this server never sends.

@@ -49,6 +49,9 @@ class Api final : public net::HttpHandler {
 
   // net::HttpHandler: serve() started on the server's loop, done() when answered.
   std::size_t body_limit(std::string_view method, std::string_view target) const override;
+  // A publish from an address over its budget is refused (429) before its body is read.
+  std::optional<net::HttpRefusal> refuse_body(std::string_view method, std::string_view target,
+                                              std::string_view remote_ip, std::uint64_t declared) override;
   void handle(const net::HttpRequest& request, net::HttpResponse& response, net::HttpDone done) override;
   void on_server_answer(int status) override { pending_.count_request(Endpoint::other, status); }
   void on_event(net::HttpEvent event) override;

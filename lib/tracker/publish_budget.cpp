@@ -38,6 +38,22 @@ PublishBudget::Answer PublishBudget::take(std::string_view ip, std::uint64_t byt
   }
   Bucket& b = it->second;
   refill(b, now);
+  Answer a = verdict(b, bytes);
+  if (a.verdict != Verdict::ok) return a;
+  b.bytes -= static_cast<double>(std::min(bytes, limits_.burst_bytes));
+  ++b.checks;
+  return a;
+}
+
+PublishBudget::Answer PublishBudget::peek(std::string_view ip, std::uint64_t bytes, Clock::time_point now) const {
+  auto it = buckets_.find(std::string(ip));
+  if (it == buckets_.end()) return {};  // a new address starts with a full bucket
+  Bucket b = it->second;
+  refill(b, now);
+  return verdict(b, bytes);
+}
+
+PublishBudget::Answer PublishBudget::verdict(const Bucket& b, std::uint64_t bytes) const {
   if (b.checks >= limits_.checks_at_once) return {Verdict::busy};
   // A body larger than the burst could never fit: it is charged the whole burst.
   double cost = static_cast<double>(std::min(bytes, limits_.burst_bytes));
@@ -45,8 +61,6 @@ PublishBudget::Answer PublishBudget::take(std::string_view ip, std::uint64_t byt
     double wait = (cost - b.bytes) / static_cast<double>(std::max<std::uint64_t>(1, limits_.bytes_per_second));
     return {Verdict::over_budget, std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(wait * 1000)))};
   }
-  b.bytes -= cost;
-  ++b.checks;
   return {};
 }
 

@@ -31,6 +31,9 @@ class PublishBudget {
   // A publish of `bytes` from `ip`: ok takes the bytes and counts one check at
   // once, to be given back with done(ip) when the check ends.
   Answer take(std::string_view ip, std::uint64_t bytes, Clock::time_point now);
+  // What take() would answer, taking nothing: asked before a body is read, so an
+  // address over its budget does not even send it.
+  Answer peek(std::string_view ip, std::uint64_t bytes, Clock::time_point now) const;
   void done(std::string_view ip);
   std::size_t addresses() const { return buckets_.size(); }
 
@@ -41,6 +44,7 @@ class PublishBudget {
     std::size_t checks = 0;
   };
   void refill(Bucket& b, Clock::time_point now) const;
+  Answer verdict(const Bucket& b, std::uint64_t bytes) const;
   // Forgets the addresses with a full bucket and no check running.
   void forget_idle(Clock::time_point now);
 

@@ -1,7 +1,7 @@
 # Folders are made when needed (issue 22): a meta's empty files and folders are made
 # in the download's last step, after every piece is verified, never before a peer is
 # seen; and a meta asking for more folders than kMaxTreeFolders is refused before
-# anything is made. The tree: one file and 256 empty folders 64 deep (16,386 folders
+# anything is made. The tree: one file and 256 empty folders 64 deep (16,385 folders
 # from a ~36 KiB meta).
 source "$(dirname "$0")/lib.sh"
 S=$T/src/deep
@@ -33,7 +33,7 @@ set -e
 n=$(folders_in "$T/dl")
 [ "$n" -lt 20 ] || fail "with no peer, $n folders were made in the workdir (a meta of $bytes bytes)"
 [ ! -e "$T/dl/deep.partial/empty.txt" ] || fail "an empty file was made before any piece arrived"
-pass "no peer: $n folders in the workdir (the .p2p state), none of the meta's 16,386"
+pass "no peer: $n folders in the workdir (the .p2p state), none of the meta's 16,385"
 
 # 2. With a seeder: every folder, the empty file and the data arrive in the last step.
 start seed "$BIN/p2p-seed" --meta "$T/deep.p2pmeta" --source "$S" --host 127.0.0.1 --port 0 --workdir "$T/seedwd"

@@ -177,3 +177,24 @@ TEST_CASE("publish: checked by the checker off the loop; busy, over budget and f
   CHECK(done6);
   CHECK(r6.status == 200);  // already published: created false
 }
+
+TEST_CASE("publish: an address over its budget is refused before its body is read", "[tracker][publish]") {
+  EmbeddedSwarmStore swarm_store{11, 30};
+  EmbeddedCatalogStore catalog_store{":memory:"};
+  EmbeddedCounterStore counter_store;
+  Api api{swarm_store, catalog_store, counter_store, ApiOptions{30}};
+  const std::uint64_t big = tracker::limits::kMaxPublishBytes;
+  CHECK_FALSE(api.refuse_body("POST", "/publish", "10.0.0.5", big));
+  std::string body(big, ' ');
+  for (std::uint64_t spent = 0; spent + big <= tracker::limits::kPublishBurstBytes; spent += big) {
+    HttpResponse r;
+    run_now(api.serve(HttpRequest{"POST", "/publish", body, "10.0.0.5", {}}, Clock::now(), r));
+    CHECK(r.status == 400);  // checked (whitespace is no meta), and charged
+  }
+  auto refusal = api.refuse_body("POST", "/publish", "10.0.0.5", big);
+  REQUIRE(refusal);
+  CHECK(refusal->status == 429);
+  CHECK_THAT(refusal->message, Catch::Contains("retry in"));
+  CHECK_FALSE(api.refuse_body("POST", "/publish", "10.0.0.6", big));   // another address
+  CHECK_FALSE(api.refuse_body("GET", "/announce", "10.0.0.5", 0));     // not a publish
+}
