@@ -9,13 +9,31 @@
 
 namespace p2p {
 
+namespace {
+
+// SHA-256 fetched from OpenSSL's provider once: EVP_sha256() is fetched again on
+// every EVP_DigestInit_ex (a lock and a lookup each time), which dominated hashing
+// many small inputs (a Merkle root over a million pieces).
+const EVP_MD* sha256_md() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md ? md : EVP_sha256();
+}
+
+// One context per thread for one-shot hashes: no allocation per call.
+struct OneShot {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ~OneShot() { EVP_MD_CTX_free(ctx); }
+};
+
+}  // namespace
+
 struct Sha256::Impl {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   ~Impl() { EVP_MD_CTX_free(ctx); }
 };
 
 Sha256::Sha256() : impl_(std::make_unique<Impl>()) {
-  if (!impl_->ctx || EVP_DigestInit_ex(impl_->ctx, EVP_sha256(), nullptr) != 1)
+  if (!impl_->ctx || EVP_DigestInit_ex2(impl_->ctx, sha256_md(), nullptr) != 1)
     throw std::runtime_error("OpenSSL: cannot initialise SHA-256");
 }
 Sha256::~Sha256() = default;
@@ -31,14 +49,17 @@ Digest Sha256::finish() {
   Digest d{};
   unsigned int len = 0;
   EVP_DigestFinal_ex(impl_->ctx, d.data(), &len);
-  EVP_DigestInit_ex(impl_->ctx, EVP_sha256(), nullptr);
+  EVP_DigestInit_ex2(impl_->ctx, sha256_md(), nullptr);
   return d;
 }
 
 Digest sha256(std::span<const std::uint8_t> data) {
+  thread_local OneShot one;
   Digest d{};
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), d.data(), &len, EVP_sha256(), nullptr);
+  if (!one.ctx || EVP_DigestInit_ex2(one.ctx, sha256_md(), nullptr) != 1 ||
+      EVP_DigestUpdate(one.ctx, data.data(), data.size()) != 1 || EVP_DigestFinal_ex(one.ctx, d.data(), &len) != 1)
+    throw std::runtime_error("OpenSSL: SHA-256 failed");
   return d;
 }
 Digest sha256(std::string_view data) {
@@ -72,21 +93,26 @@ std::string to_hex(std::span<const std::uint8_t> bytes) {
   return out;
 }
 
-static int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+namespace {
+// Hex digit values, 0xff for anything else (a table: a meta holds a million digests).
+constexpr std::array<std::uint8_t, 256> kHexValue = [] {
+  std::array<std::uint8_t, 256> t{};
+  t.fill(0xff);
+  for (int c = 0; c < 10; ++c) t['0' + c] = static_cast<std::uint8_t>(c);
+  for (int c = 0; c < 6; ++c) t['a' + c] = t['A' + c] = static_cast<std::uint8_t>(10 + c);
+  return t;
+}();
+}  // namespace
 
 bool from_hex(std::string_view hex, std::span<std::uint8_t> out) {
   if (hex.size() != out.size() * 2) return false;
+  std::uint8_t bad = 0;
   for (std::size_t i = 0; i < out.size(); ++i) {
-    int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+    std::uint8_t hi = kHexValue[static_cast<unsigned char>(hex[2 * i])], lo = kHexValue[static_cast<unsigned char>(hex[2 * i + 1])];
+    bad |= (hi | lo) & 0xf0;
+    out[i] = static_cast<std::uint8_t>(hi << 4 | (lo & 0x0f));
   }
-  return true;
+  return bad == 0;
 }
 
 bool digest_from_hex(std::string_view hex, Digest& out) { return from_hex(hex, out); }

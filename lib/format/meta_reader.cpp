@@ -7,6 +7,7 @@
 #include <bit>
 #include <fmt/core.h>
 #include <limits>
+#include <type_traits>
 #include <nlohmann/json.hpp>
 
 #include "base/error.hpp"
@@ -89,9 +90,17 @@ class MetaSax {
   void entry_field(const Scalar& v);
   void finish_entry();
   void add_dir(const std::string& d);
-  void add_cost(std::string_view path, std::string_view where);
-  Digest digest(const Scalar& v, std::string_view what) const;
-  std::uint64_t unsigned_value(const Scalar& v, std::string_view what) const;
+  void add_cost(std::string_view path, const char* list, std::size_t index);
+  // `what` names the value in a refusal: a string, or a function making one (only then).
+  template <typename What>
+  Digest digest(const Scalar& v, const What& what) const;
+  template <typename What>
+  std::uint64_t unsigned_value(const Scalar& v, const What& what) const;
+  template <typename What>
+  static std::string name_of(const What& what) {
+    if constexpr (std::is_invocable_v<What>) return what();
+    else return std::string(what);
+  }
   std::string_view field_name() const { return kFieldNames[static_cast<std::size_t>(field_)]; }
 
   std::string_view origin_;
@@ -190,21 +199,24 @@ bool MetaSax::value(const Scalar& v) {
   return true;
 }
 
-Digest MetaSax::digest(const Scalar& v, std::string_view what) const {
+template <typename What>
+Digest MetaSax::digest(const Scalar& v, const What& what) const {
   Digest d{};
-  if (v.type != Scalar::Type::string || !digest_from_hex(*v.s, d)) fail(fmt::format("{} must be 64 hex digits", what));
+  if (v.type != Scalar::Type::string || !digest_from_hex(*v.s, d))
+    fail(fmt::format("{} must be 64 hex digits", name_of(what)));
   return d;
 }
 
-std::uint64_t MetaSax::unsigned_value(const Scalar& v, std::string_view what) const {
-  if (v.type != Scalar::Type::unsigned_) fail(fmt::format("{} must be a non-negative integer", what));
+template <typename What>
+std::uint64_t MetaSax::unsigned_value(const Scalar& v, const What& what) const {
+  if (v.type != Scalar::Type::unsigned_) fail(fmt::format("{} must be a non-negative integer", name_of(what)));
   return v.u;
 }
 
 void MetaSax::top_field(const Scalar& v) {
   using T = Scalar::Type;
   if (field_ == Field::unknown) return;  // a field no meta has: skipped
-  auto quoted = fmt::format("\"{}\"", field_name());
+  auto quoted = [this] { return fmt::format("\"{}\"", field_name()); };
   switch (field_) {
     case Field::version: version_ = unsigned_value(v, quoted); break;
     case Field::size: size_ = unsigned_value(v, quoted); break;
@@ -239,7 +251,7 @@ void MetaSax::list_element(const Scalar& v) {
     case Field::pieces:
       if (pieces_.size() >= limits::kMaxPieces)
         fail(fmt::format("more than the {} pieces allowed are listed", limits::kMaxPieces));
-      pieces_.push_back(digest(v, fmt::format("pieces[{}]", pieces_.size())));
+      pieces_.push_back(digest(v, [&] { return fmt::format("pieces[{}]", pieces_.size()); }));
       break;
     case Field::files: fail(fmt::format("files[{}] must be an object", files_.size()));
     case Field::dirs:
@@ -267,7 +279,7 @@ void MetaSax::entry_field(const Scalar& v) {
       if (v.type != Scalar::Type::string) fail(fmt::format("files[{}].path must be a string", i));
       entry_path_.assign(*v.s);
       break;
-    case EntryKey::size: entry_size_ = unsigned_value(v, fmt::format("files[{}].size", i)); break;
+    case EntryKey::size: entry_size_ = unsigned_value(v, [i] { return fmt::format("files[{}].size", i); }); break;
     case EntryKey::exec:
       if (v.type != Scalar::Type::boolean) fail(fmt::format("files[{}].exec must be true or false", i));
       entry_exec_ = v.b;
@@ -276,12 +288,12 @@ void MetaSax::entry_field(const Scalar& v) {
 }
 
 // The bounds that grow with each entry, checked as it arrives (where: "files[3]").
-void MetaSax::add_cost(std::string_view path, std::string_view where) {
+void MetaSax::add_cost(std::string_view path, const char* list, std::size_t index) {
   ++cost_.entries;
   cost_.path_bytes += path.size();
   cost_.components += path_components(path);
   cost_.folders = std::max(file_folders_.folders(), dir_folders_.folders());
-  if (auto problem = tree_cost_problem(cost_)) fail(fmt::format("{}: {}", where, *problem));
+  if (auto problem = tree_cost_problem(cost_)) fail(fmt::format("{}[{}]: {}", list, index, *problem));
 }
 
 void MetaSax::finish_entry() {
@@ -300,7 +312,7 @@ void MetaSax::finish_entry() {
       fail(fmt::format("files[{}]: {:?} comes after {:?}: files must be sorted by path", i, entry_path_, prev));
   }
   file_folders_.add(entry_path_, false);
-  add_cost(entry_path_, fmt::format("files[{}]", i));
+  add_cost(entry_path_, "files", i);
   MetaFile f;
   f.path = std::string(entry_path_);  // sized to the path, not to the parser's buffer
   f.size = entry_size_;
@@ -320,7 +332,7 @@ void MetaSax::add_dir(const std::string& d) {
     if (dirs_.back() > d) fail(fmt::format("dirs[{}]: {:?} comes after {:?}: folders must be sorted", i, d, dirs_.back()));
   }
   dir_folders_.add(d, true);
-  add_cost(d, fmt::format("dirs[{}]", i));
+  add_cost(d, "dirs", i);
   dirs_.push_back(d);
 }
 
