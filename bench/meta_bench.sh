@@ -12,7 +12,7 @@
 #   4. the tracker: announce latency (wrk -t1 -c16 -d10s --latency, one announce URL) alone,
 #      then while 3 addresses (127.0.0.2-4) publish the costliest 8 MiB meta a tracker takes
 #      (gen_tree.py costly --entries 40000 --max-file-bytes 8388608, different bytes each time)
-#      in a loop; p50 / p99 and their ratio.
+#      in a loop (the publishers at nice 19: they stand for other machines); p50 / p99, ratio.
 # Env: P2P_BENCH_BIN (binaries to use; default: a Release build into build-release/), RUNS (3),
 # ONLY_RUNS (10), WORK (scratch folder, default /tmp/p2p-meta-bench; metas and the tree are kept
 # there between runs). Prints a table; writes bench/results/meta_bench-latest.txt.
@@ -49,38 +49,45 @@ row() { ROWS+=("$(printf '| %s | %s | %s | %s |' "$@")"); }
 head -c 1000 /dev/urandom >"$WORK/one.bin"
 "$BIN/p2p-create" -q -o "$WORK/one.p2pmeta" "$WORK/one.bin"
 
-# read_cost META: "SECONDS PEAK_KIB EXIT MESSAGE" of p2p-download --meta META with no peer (median time, max RSS).
+# read_cost META: "SECONDS CPU_SECONDS PEAK_KIB EXIT MESSAGE" of p2p-download --meta META with no peer
+# (medians of wall and user+system time, the highest peak RSS).
 read_cost() {
-  local m=$1 i times=() peak=0 rc msg
+  local m=$1 i times=() cpus=() peak=0 rc msg kib
   for ((i = 0; i < RUNS; i++)); do
     rm -rf "$WORK/parse"
     rc=0
     /usr/bin/time -v "$BIN/p2p-download" --meta "$m" --workdir "$WORK/parse" --quiet >"$WORK/parse.out" 2>"$WORK/parse.err" || rc=$?
     times+=("$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0; for (k = 1; k <= n; k++) s = s * 60 + p[k]; print s}' "$WORK/parse.err")")
-    local kib; kib=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$WORK/parse.err")
+    cpus+=("$(awk -F': ' '/User time/ {u = $2} /System time/ {s = $2} END {print u + s}' "$WORK/parse.err")")
+    kib=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$WORK/parse.err")
     [ "$kib" -gt "$peak" ] && peak=$kib
   done
   msg=$(grep -v -e '^\s' -e '^$' "$WORK/parse.err" | head -1 | cut -c1-160)
-  printf '%s %s %s %s\n' "$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')" "$peak" "$rc" "$msg"
+  printf '%s %s %s %s %s\n' "$(median "${times[@]}")" "$(median "${cpus[@]}")" "$peak" "$rc" "$msg"
 }
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
 log "1-2. reading metas ($RUNS runs each)"
-read -r base_s base_kib _ _ < <(read_cost "$WORK/one.p2pmeta")
+read -r base_s base_cpu base_kib _ _ < <(read_cost "$WORK/one.p2pmeta")
 for label in million costly; do
   m=$WORK/$label.p2pmeta
-  read -r s kib rc msg < <(read_cost "$m")
+  read -r s cpu kib rc msg < <(read_cost "$m")
   [ "$rc" = 2 ] || log "$label: exit $rc (expected 2, no peers): $msg"
   mib=$(( $(stat -c %s "$m") >> 20 ))
-  row "read + validate: $label meta ($mib MiB)" "$(calc "$s - $base_s") s ($s s process, one-file meta $base_s s)" \
-      "$((kib / 1024)) MiB" "exit $rc: $msg"
+  row "read + validate: $label meta ($mib MiB)" "$(calc "$s - $base_s" | cut -c1-5) s wall, $(calc "$cpu - $base_cpu" | cut -c1-5) s CPU" \
+      "$((kib / 1024)) MiB" "p2p-download with no peer: $s s process (one-file meta: $base_s s); exit $rc: $msg"
 done
 
 # --- 3. --only ----------------------------------------------------------------------------
 log "3. --only one 1 MiB file of the 20,000-file tree ($ONLY_RUNS runs)"
-python3 "$GEN" tree "$WORK/tree" --files 20000 --total 1g --seed 1 >"$WORK/params.json"
-TREE=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["root"])' "$WORK/params.json")
-ONLY=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["only"])' "$WORK/params.json")
+python3 "$GEN" tree "$WORK/tree" --files 20000 --total 1g --seed 1 >/dev/null
+TREE=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["root"])' "$WORK/tree/params.json")
+ONLY=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["only"])' "$WORK/tree/params.json")
 [ -s "$WORK/tree.p2pmeta" ] || "$BIN/p2p-create" -q -o "$WORK/tree.p2pmeta" "$TREE"
+read -r tree_s tree_cpu tree_kib _ _ < <(read_cost "$WORK/tree.p2pmeta")
+row "read + validate: the 20,000-file tree's meta ($(stat -c %s "$WORK/tree.p2pmeta") B)" \
+    "$(calc "$tree_s - $base_s" | cut -c1-5) s wall, $(calc "$tree_cpu - $base_cpu" | cut -c1-5) s CPU" "$((tree_kib / 1024)) MiB" \
+    "the part of the --only run below that reads the meta"
 bg_start "$WORK/seed.log" "$BIN/p2p-seed" --meta "$WORK/tree.p2pmeta" --source "$TREE" --host 127.0.0.1 --port 0 --workdir "$WORK/seedwd"
 SEED=$BG_PID
 wait_until 120 "the seeder" grep -q '^listening ' "$WORK/seed.log"
@@ -96,7 +103,7 @@ for ((i = 0; i <= ONLY_RUNS; i++)); do
   [ "$i" -gt 0 ] && ms+=($(( (t1 - t0) / 1000000 )))  # the first run warms the caches
 done
 stop_pid "$SEED"
-only_med=$(printf '%s\n' "${ms[@]}" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
+only_med=$(median "${ms[@]}")
 only_rng=$(printf '%s\n' "${ms[@]}" | sort -n | awk 'NR == 1 {lo = $1} {hi = $1} END {print lo "-" hi}')
 row "\`--only\` one 1 MiB file of the 20,000-file tree ($(stat -c %s "$WORK/tree.p2pmeta") B meta)" \
     "$only_med ms (range $only_rng ms, median of ${#ms[@]})" "—" "start to verified file, cmp ok"
@@ -119,7 +126,8 @@ read -r alone50 alone99 < <(wrk_lat)
 for k in 2 3 4; do
   for v in 1 2 3; do { cat "$WORK/costly8m.p2pmeta"; head -c $((k * 10 + v)) /dev/zero | tr '\0' ' '; } >"$WORK/pub$k-$v.json"; done
   : >"$WORK/codes$k.txt"
-  bg_start "$WORK/publisher$k.log" bash -c "while :; do for v in 1 2 3; do
+  # At nice 19: the publishers stand for other machines; here they share the tracker's 2 cores.
+  bg_start "$WORK/publisher$k.log" nice -n 19 bash -c "while :; do for v in 1 2 3; do
       curl -s -o /dev/null -w '%{http_code}\n' --interface 127.0.0.$k --data-binary @'$WORK/pub$k-$v.json' \
         'http://127.0.0.1:$TPORT/publish' >>'$WORK/codes$k.txt' || true; done; done"
 done
@@ -133,7 +141,8 @@ row "announce p50 / p99, while 3 addresses publish the costliest 8 MiB meta in a
     "p99 ratio $(calc "$busy99 / $alone99" | cut -c1-4)×" "publish answers: $codes"
 
 {
-  echo "meta_bench $(date -u +%FT%TZ) $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?') load $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "meta_bench $(date -u +%FT%TZ) $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?') load $(cut -d' ' -f1-3 /proc/loadavg)" \
+       "cpu pressure: $(head -1 /proc/pressure/cpu 2>/dev/null || echo n/a)"
   echo "| measure | time | peak RSS | notes |"
   echo "| --- | --- | --- | --- |"
   printf '%s\n' "${ROWS[@]}"
