@@ -33,6 +33,9 @@ int main(int argc, char** argv) {
                "publish each meta to the trackers before seeding it (owner tokens go to <meta>.owner-tokens.json)");
   std::string http;
   app.add_option("--http", http, "serve a live page, JSON API and /metrics on [HOST:]PORT (HOST defaults to 127.0.0.1; port 0: any free one)");
+  app.add_option("--max-active-downloads", o.max_active_downloads,
+                 "a node (--http): downloads fetched at once; the others wait in line (default 3)")
+      ->check(CLI::Range(1, 100));
   app.add_option("--max-upload-rate", up_rate, "upload limit over all files in bytes/s, e.g. 500k, 20M (default: unlimited)");
   BanFlags bans;
   bans.add_to(app);
