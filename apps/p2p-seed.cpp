@@ -36,8 +36,12 @@ int main(int argc, char** argv) {
   std::string http;
   app.add_option("--http", http, "serve a live page, JSON API and /metrics on [HOST:]PORT (HOST defaults to 127.0.0.1; port 0: any free one)");
   app.add_option("--max-active-downloads", o.max_active_downloads,
-                 "a node (--http): downloads fetched at once; the others wait in line (default 3)")
+                 "a node (--http, --watch): downloads fetched at once; the others wait in line (default 3)")
       ->check(CLI::Range(1, 100));
+  std::string watch;
+  app.add_option("--watch", watch,
+                 "download every .p2pmeta that appears in this folder (once it stops changing), then move it to "
+                 "FOLDER/.added/ (or .failed/, with the reason beside it)");
   app.add_option("--max-upload-rate", up_rate, "upload limit over all files in bytes/s, e.g. 500k, 20M (default: unlimited)");
   BanFlags bans;
   bans.add_to(app);
@@ -90,6 +94,7 @@ int main(int argc, char** argv) {
     for (auto& s : sources) o.sources.emplace_back(s);
     if (!dir.empty()) o.dir = dir;
     if (!http.empty()) o.http = http;
+    if (!watch.empty()) o.watch = watch;
     o.workdir = workdir;
     o.port_mapping = !no_port_mapping;
     o.lan_discovery = !no_lan;

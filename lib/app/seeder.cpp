@@ -10,6 +10,7 @@
 #include "app/node_page.hpp"
 #include "app/source_opener.hpp"
 #include "app/tracker_list.hpp"
+#include "app/watch_folder.hpp"
 #include "base/error.hpp"
 #include "base/file_io.hpp"
 #include "base/limits.hpp"
@@ -23,10 +24,10 @@ namespace p2p {
 SeedResult seed(const SeedOptions& o, ProgressReporter& reporter) {
   std::error_code ec;
   // A node takes downloads: asked over its API, from a watched folder, or kept from its last run.
-  const bool node = o.http || std::filesystem::exists(o.workdir / std::string(kOwnDirName) / "downloads.json", ec);
+  const bool node = o.http || o.watch || std::filesystem::exists(o.workdir / std::string(kOwnDirName) / "downloads.json", ec);
   if (o.metas.empty() && !o.dir && !node)
     throw Error(ExitCode::usage, "say what to serve: --meta FILE (repeatable) or --dir FOLDER, or run a node that "
-                                 "downloads on request: --http [HOST:]PORT");
+                                 "downloads on request: --http [HOST:]PORT and/or --watch FOLDER");
   if (!o.sources.empty() && o.sources.size() != o.metas.size())
     throw Error(ExitCode::usage, fmt::format("{} --source for {} --meta: give one source per meta, in the same order, "
                                              "or none (then each is WORKDIR/<name>)",
@@ -93,6 +94,11 @@ SeedResult seed(const SeedOptions& o, ProgressReporter& reporter) {
   opener.save();
 
   if (downloads) downloads->start();
+  std::optional<WatchFolder> watch;
+  if (o.watch) {
+    watch.emplace(session, *downloads, *o.watch);
+    watch->start();
+  }
 
   std::optional<FolderShare> share;
   if (o.dir) {
