@@ -155,7 +155,8 @@ TEST_CASE("POST /api/downloads: malformed requests are refused before the queue 
   auto serving = web.attach(session);
   NodeApi api(web);
   std::string host = web.address();
-  std::vector<net::HttpHeader> h{{"host", host}, {"authorization", "Bearer " + web.token().hex()}};
+  std::string auth = "Bearer " + web.token().hex();  // headers are views: the strings must outlive them
+  std::vector<net::HttpHeader> h{{"host", host}, {"authorization", auth}};
 
   // Without a queue (p2p-download): 409.
   CHECK(call(api, "POST", "/api/downloads", h, R"({"info_hash": ")" + std::string(64, 'a') + "\"}").status == 409);
