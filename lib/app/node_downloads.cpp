@@ -51,7 +51,12 @@ fs::path NodeDownloads::meta_file(const std::string& id) const { return metas_di
 
 fs::path NodeDownloads::shown_path(const QueuedDownload& d) const {
   if (d.state != DownloadState::complete) return {};
-  return d.only.empty() ? shown_workdir_ / d.name : shown_workdir_ / (d.name + ".partial");
+  if (d.only.empty()) return shown_workdir_ / d.name;
+  // The selected files of a folder: in <name>.partial/ while the rest is missing (or at
+  // <name>/ if this release puts them at their final path).
+  std::error_code ec;
+  fs::path at = shown_workdir_ / d.name;
+  return fs::is_directory(at, ec) && !fs::is_symlink(at, ec) ? at : shown_workdir_ / (d.name + ".partial");
 }
 
 ActionResult NodeDownloads::result(int status, std::string message, const std::string& id) const {

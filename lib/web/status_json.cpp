@@ -105,6 +105,8 @@ json waiting_file_json(const DownloadView& d) {
                      : d.state == "checking" ? std::string("opening its files")
                      : d.state == "paused"   ? std::string("paused")
                      : d.state == "failed"   ? std::string("failed")
+                     : d.state == "complete" ? std::string(d.only.empty() ? "complete; being opened to seed"
+                                                                          : "the selected files are verified")
                                              : std::string("not in the session");
   json f{{"info_hash", d.info_hash},
          {"name", d.name},
