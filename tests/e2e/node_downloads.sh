@@ -172,3 +172,13 @@ rm -rf "$T/check" && mkdir "$T/check"
 cmp "$T/src/big.bin" "$T/check/big.bin" || fail "bytes from the node differ"
 pass "the restarted node seeds what it downloaded (fetched back from it, bytes equal)"
 stop "$NODE_PID"
+
+# A damaged queue file is not trusted: moved aside, said so, the node starts with an empty queue.
+printf '{"version": 1, "downloads": [{"info_hash": ' >"$T/node/.p2p/downloads.json"
+start_node
+grep -q "downloads.json is not usable.*moved to .*downloads.json.damaged" "$T/node.log" || fail "the damaged queue file was not reported"
+[ -f "$T/node/.p2p/downloads.json.damaged" ] || fail "the damaged queue file was not kept aside"
+[ -z "$(names)" ] || fail "entries from a damaged queue file: $(names)"
+cmp "$T/src/big.bin" "$T/node/big.bin" || fail "big.bin changed"
+pass "a damaged downloads.json is moved aside and reported; the downloaded files stay"
+stop "$NODE_PID"
