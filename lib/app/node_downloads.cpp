@@ -50,7 +50,6 @@ NodeDownloads::NodeDownloads(Session& session, SourceOpener& opener, Options opt
 fs::path NodeDownloads::meta_file(const std::string& id) const { return metas_dir_ / (id + ".p2pmeta"); }
 
 fs::path NodeDownloads::shown_path(const QueuedDownload& d) const {
-  if (d.state != DownloadState::complete) return {};
   if (d.only.empty()) return shown_workdir_ / d.name;
   // The selected files of a folder: in <name>.partial/ while the rest is missing (or at
   // <name>/ if this release puts them at their final path).

@@ -63,7 +63,7 @@ class NodeDownloads final : public web::DownloadControl {
   void seed_finished(const std::string& id);  // a restarted node serves what it downloaded
   TorrentOptions torrent_options(const QueuedDownload& d) const;
   std::filesystem::path meta_file(const std::string& id) const;
-  std::filesystem::path shown_path(const QueuedDownload& d) const;
+  std::filesystem::path shown_path(const QueuedDownload& d) const;  // where it is (once complete), absolute
   bool persist();  // the queue file, temp + fsync + rename; a failure is reported (false), not fatal
   web::ActionResult result(int status, std::string message, const std::string& id) const;
 

@@ -35,7 +35,7 @@ struct DownloadView {
   std::string state;      // queued, checking, running, paused, complete, failed
   std::size_t position = 0;  // 1-based place in the queue
   std::string error;
-  std::string path;       // where it is on disk (complete: the final name)
+  std::string path;       // where it is on disk once complete (shown only then)
   std::vector<std::string> only;
   std::uint64_t verified_bytes = 0;  // last known (the session's figure when it is there)
 };

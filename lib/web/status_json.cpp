@@ -95,7 +95,7 @@ json download_json(const DownloadView& d) {
          {"state", d.state},         {"position", d.position}, {"verified_bytes", d.verified_bytes},
          {"only", d.only}};
   if (!d.error.empty()) j["error"] = d.error;
-  if (!d.path.empty()) j["path"] = d.path;
+  if (!d.path.empty() && d.state == "complete") j["path"] = d.path;
   return j;
 }
 
@@ -132,7 +132,7 @@ json waiting_file_json(const DownloadView& d) {
          {"banned", json::array()},
          {"download", json{{"state", d.state}, {"position", d.position}}}};
   if (!d.error.empty()) f["error"] = d.error;
-  if (!d.path.empty()) f["path"] = d.path;
+  if (!d.path.empty() && d.state == "complete") f["path"] = d.path;
   return f;
 }
 
@@ -166,7 +166,9 @@ std::string status_json(const SessionSnapshot& s, const NodeIdentity& id, const 
       if (downloads[i].info_hash != t.stats.info_hash_hex) continue;
       shown[i] = true;
       f["download"] = json{{"state", downloads[i].state}, {"position", downloads[i].position}};
-      if (!downloads[i].path.empty()) f["path"] = downloads[i].path;
+      // Where it is, once it is there (the session may know a moment before the queue does).
+      if (!downloads[i].path.empty() && (t.phase == TorrentPhase::complete || downloads[i].state == "complete"))
+        f["path"] = downloads[i].path;
     }
     if (with_peers) {
       json peers = json::array();

@@ -171,7 +171,20 @@ TEST_CASE("status: downloads merged with the session's files", "[web]") {
   CHECK(j["files"][1]["progress"] == 0.25);
   CHECK(j["files"][1]["limited_by"]["kind"] == "queue");
   CHECK_FALSE(j["files"][1].contains("path"));
+  // Not complete yet: where it will be is not shown.
+  running.state = "running";
+  s.torrents[0].phase = TorrentPhase::running;
+  waiting.path = "/srv/p2p/next.iso";
+  j = nlohmann::json::parse(status_json(s, NodeIdentity{"seed", true}, {}, false, kMaxPeerRows, {running, waiting}));
+  CHECK_FALSE(j["files"][0].contains("path"));
+  CHECK_FALSE(j["files"][1].contains("path"));
+  s.torrents[0].phase = TorrentPhase::complete;  // the session knows before the queue's next look
+  j = nlohmann::json::parse(status_json(s, NodeIdentity{"seed", true}, {}, false, kMaxPeerRows, {running, waiting}));
+  CHECK(j["files"][0]["path"] == "/srv/p2p/film.mkv");
   auto list = nlohmann::json::parse(downloads_json({running, waiting}));
   CHECK(list["downloads"][1]["state"] == "paused");
+  CHECK_FALSE(list["downloads"][0].contains("path"));  // running: not there yet
+  running.state = "complete";
+  list = nlohmann::json::parse(downloads_json({running, waiting}));
   CHECK(list["downloads"][0]["path"] == "/srv/p2p/film.mkv");
 }
