@@ -62,8 +62,8 @@ TEST_CASE("unknown, malformed and expired tickets are refused", "[relay]") {
   CHECK_FALSE(t.redeem("", Role::dialler, now));
   CHECK_FALSE(t.redeem(ticket.substr(1), Role::dialler, now));
   // Valid until just before issue + ttl, refused from then on.
-  CHECK(t.redeem(ticket, Role::dialler, now + limits::kRelayTicketTtl - std::chrono::milliseconds(1)));
-  CHECK_FALSE(t.redeem(ticket, Role::acceptor, now + limits::kRelayTicketTtl));
+  CHECK(t.redeem(ticket, Role::dialler, now + tracker::limits::kRelayTicketTtl - std::chrono::milliseconds(1)));
+  CHECK_FALSE(t.redeem(ticket, Role::acceptor, now + tracker::limits::kRelayTicketTtl));
   CHECK(t.outstanding() == 0);  // the expired one was swept
 }
 
@@ -102,8 +102,8 @@ TEST_CASE("the store stays bounded under a flood of issues", "[relay]") {
   RelayTickets t;
   auto now = RelayTickets::Clock::now();
   std::string first = t.issue(kTicketSwarm, now);
-  for (std::size_t i = 0; i < limits::kMaxRelayTickets + 500; ++i) t.issue(kTicketSwarm, now);
-  CHECK(t.outstanding() == limits::kMaxRelayTickets);
+  for (std::size_t i = 0; i < tracker::limits::kMaxRelayTickets + 500; ++i) t.issue(kTicketSwarm, now);
+  CHECK(t.outstanding() == tracker::limits::kMaxRelayTickets);
   CHECK_FALSE(t.redeem(first, Role::dialler, now));
 }
 
