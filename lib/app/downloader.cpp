@@ -33,6 +33,7 @@ Meta fetch_meta(const std::vector<std::string>& trackers, const std::string& nam
   Digest wanted{};
   if (!info_hash.empty() && !digest_from_hex(info_hash, wanted))
     throw Error(ExitCode::usage, fmt::format("--id {:?} is not a 64-digit hex info hash", info_hash));
+  auto layout = WorkdirLayout::prepare(workdir);  // a .p2p in the way fails here, not per tracker
   std::string errors;
   for (const auto& t : trackers) {
     try {
@@ -45,8 +46,8 @@ Meta fetch_meta(const std::vector<std::string>& trackers, const std::string& nam
       if (!name.empty() && meta.name != name)
         throw Error(ExitCode::bad_meta, fmt::format("tracker {} sent a meta named {:?} when asked for {:?}", t,
                                                     meta.name, name));
-      ensure_writable_dir(workdir);
-      auto saved = workdir / (meta.name + ".p2pmeta");
+      // Kept in WORKDIR/.p2p/ under its info hash: WORKDIR/<name>.p2pmeta may be the user's.
+      auto saved = layout.fetched_meta_path(meta);
       write_file_atomically(saved, text, meta_file_mode(meta));
       reporter.info(fmt::format("got the meta of {} ({}) from tracker {}; saved as {}", meta.name,
                                 meta.info_hash_hex().substr(0, 16), t, saved.string()));
