@@ -9,8 +9,8 @@
 //   or a short outage must not end a long download); addresses learned by gossip or
 //   a LAN announce wait 60 s after a failure, doubling, and are tried
 //   kMaxPexDialAttempts times.
-// * Gossip is not an amplifier: each advertising peer may introduce at most
-//   kMaxAddsPerAdvertiser addresses, unroutable or self-pointing ones are never
+// * Gossip is not an amplifier: each advertiser (a peer's IP: its connections share
+//   it) may introduce at most kMaxAddsPerAdvertiser addresses, unroutable or self-pointing ones are never
 //   accepted (dialable()), and addresses confirmed by several sources (or by a
 //   tracker) are dialled first.
 #pragma once
@@ -49,7 +49,7 @@ class PeerDirectory {
 
   explicit PeerDirectory(int parallel) : parallel_(parallel) {}
 
-  // `advertiser`: who told us (peer key) for gossip; a second advertiser confirms it.
+  // `advertiser`: who told us (the peer's IP) for gossip; a second advertiser confirms it.
   // False if not added (known already, directory full, or that advertiser's quota is spent).
   bool add(const wire::PeerAddress& a, Source source, const std::string& advertiser = {});
   std::size_t size() const { return peers_.size(); }
