@@ -3,9 +3,9 @@
 // connection when its deadline passes (header, body, write or idle timeout),
 // so a silent client costs one timer and never blocks anyone else. While the
 // handler prepares an answer there is no deadline: the handler owns that wait.
-// At the connection cap a newcomer displaces the connection that has waited
-// longest for a request (idle keep-alive, or headers still coming), else the
-// oldest streamed answer: sockets held open by someone else never lock out a
+// At the connection cap a newcomer displaces the connection that has held its
+// slot longest without a request in hand (idle keep-alive, headers or a body
+// still coming, or a streamed answer): sockets held open by someone else never lock out a
 // person loading the page (displace_idlest).
 #include "net/http_server.hpp"
 
@@ -18,6 +18,7 @@
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 #include "base/address.hpp"
 #include "base/error.hpp"
@@ -55,8 +56,8 @@ struct HttpServer::Impl {
       : io(io), acceptor(io), handler(handler), options(std::move(options)) {}
 
   asio::awaitable<void> accept_loop();
-  // Closes the connection that has waited longest for a request, else the oldest
-  // streamed answer; false if every connection is busy with a request.
+  // Closes the connection that has held its slot longest without a request in hand
+  // (Connection::holding_since); false if every connection has one.
   bool displace_idlest();
 
   asio::io_context& io;
@@ -97,14 +98,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
   }
 
-  // Waiting for a request (idle keep-alive, or its headers still coming): since when.
-  std::optional<Clock::time_point> waiting_since() const {
-    if (phase_ == Phase::idle || phase_ == Phase::headers) return idle_since_;
-    return std::nullopt;
-  }
-  // A streamed answer (a live page's events): since when.
-  std::optional<Clock::time_point> streaming_since() const {
+  // Since when it holds its slot without a request in hand: waiting for one (idle
+  // keep-alive, or its headers or body still coming: since it went idle) or streaming
+  // an answer (a live page's events, which reconnect: since the stream began). nullopt
+  // while a request is being answered or written: never displaced. One order for all,
+  // the oldest first: ranking kinds first would let someone fill the slots with the
+  // kind ranked last and make every newcomer displace the one before (a person's
+  // page load among them) before its request is read.
+  std::optional<Clock::time_point> holding_since() const {
     if (response_.stream) return stream_since_;
+    if (phase_ == Phase::idle || phase_ == Phase::headers || phase_ == Phase::body) return idle_since_;
     return std::nullopt;
   }
   // Closed for a newcomer: its slot is given up now (the coroutine ends later).
@@ -383,10 +386,7 @@ bool HttpServer::Impl::displace_idlest() {
   Connection* victim = nullptr;
   Clock::time_point oldest = Clock::time_point::max();
   for (Connection* c : live)
-    if (auto since = c->waiting_since(); since && *since < oldest) victim = c, oldest = *since;
-  if (!victim)
-    for (Connection* c : live)
-      if (auto since = c->streaming_since(); since && *since < oldest) victim = c, oldest = *since;
+    if (auto since = c->holding_since(); since && *since < oldest) victim = c, oldest = *since;
   if (!victim) return false;
   handler.on_event(HttpEvent::displaced);
   victim->displace();
