@@ -157,8 +157,11 @@ std::optional<tcp::endpoint> Session::Impl::outgoing_endpoint() const {
 bool Session::Impl::displace_idlest() {
   std::vector<IdleEviction::Candidate> candidates;
   candidates.reserve(connections.size());
-  for (auto& [id, c] : connections)
-    if (c->open()) candidates.push_back({id, c->last_payload(), c->moved_payload()});
+  for (auto& [id, c] : connections) {
+    if (!c->open()) continue;
+    auto from = connections_per_ip.find(c->remote_ip());
+    candidates.push_back({id, c->last_payload(), c->moved_payload(), from == connections_per_ip.end() ? 1 : from->second});
+  }
   auto victim = IdleEviction::pick(candidates, Clock::now());
   if (!victim) return false;
   auto c = connections.at(*victim);  // alive while it closes

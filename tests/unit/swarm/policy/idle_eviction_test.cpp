@@ -30,6 +30,17 @@ TEST_CASE("peers moving payload are never displaced; ones idle past the protecti
   CHECK(IdleEviction::pick(cs, now) == 4u);
 }
 
+TEST_CASE("the address holding the most connections gives way first", "[idle_eviction]") {
+  Clock::time_point t0{};
+  auto now = t0 + 100s;
+  // A lone peer idle since t0 stays; one of the 6 from a busy address goes, its oldest.
+  std::vector<C> cs{{1, t0, false, 1}, {2, t0 + 50s, false, 6}, {3, t0 + 40s, false, 6}, {4, t0 + 10s, false, 2}};
+  CHECK(IdleEviction::pick(cs, now) == 3u);
+  // Payload protection comes before address: the busy address's only unprotected one is older.
+  std::vector<C> ps{{1, t0, true, 1}, {2, now - 1s, true, 6}};
+  CHECK(IdleEviction::pick(ps, now) == 1u);
+}
+
 TEST_CASE("600 silent connections and one real peer: the flood churns through itself", "[idle_eviction]") {
   // A cap of 175 full of silent connections; a real peer arrives and starts moving payload;
   // 600 more silent newcomers each displace one: the real peer is never picked.
