@@ -93,7 +93,7 @@ void NodeWeb::broadcast(std::string_view message) {
   for (auto& s : streams_) s->send(message);
 }
 
-bool NodeWeb::subscribe(const std::shared_ptr<net::HttpStream>& stream) {
+void NodeWeb::subscribe(const std::shared_ptr<net::HttpStream>& stream) {
   std::erase_if(streams_, [](const auto& s) { return s->closed(); });
   // At the cap the oldest stream ends (its page reconnects in 2 s, "retry" below): streams
   // held open by someone else never keep the owner's page from going live.
@@ -106,7 +106,6 @@ bool NodeWeb::subscribe(const std::shared_ptr<net::HttpStream>& stream) {
   for (const auto& e : events_.events()) stream->send(sse_message("log", event_json(e)));
   stream->send(sse_message("status", status(true)));
   streams_.push_back(stream);
-  return true;
 }
 
 std::vector<DownloadView> NodeWeb::downloads() const { return downloads_ ? downloads_->list() : std::vector<DownloadView>{}; }

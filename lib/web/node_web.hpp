@@ -100,7 +100,7 @@ class NodeWeb final : public SessionObserver {
   const RateHistory& history() const { return history_; }
   // The stream gets the history, the events kept and a status now, then live
   // updates; at kMaxStreams the oldest open stream is ended to make room.
-  bool subscribe(const std::shared_ptr<net::HttpStream>& stream);
+  void subscribe(const std::shared_ptr<net::HttpStream>& stream);
   // A download of the queue is paused, resumed or removed there; other files in the session.
   ActionResult set_paused(const Digest& info_hash, bool paused);
   ActionResult remove(const Digest& info_hash);

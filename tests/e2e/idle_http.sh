@@ -40,8 +40,41 @@ check "held" "$out"
 # again once, as a browser does for a GET, every load is answered.
 out=$(python3 "$ROOT/tests/tools/idle_sockets.py" --port "$HP" --idle 2000 --slow 200 --slow-body 100 --churn 8 "${LOADS[@]}")
 check "held and reopened" "$out" 32 3
+# Live pages: 40 /events streams held open (the page feeds 32); one more still goes live,
+# and the oldest were ended to make room.
+python3 - "$HP" <<'PY' || fail "a live page could not open its event stream while 40 were held"
+import socket, sys, time
+port = int(sys.argv[1])
+def stream():
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    data = b""
+    while b"event: status" not in data:
+        chunk = s.recv(65536)
+        assert chunk, "closed before its first status"
+        data += chunk
+    assert data.startswith(b"HTTP/1.1 200"), data[:80]
+    s.setblocking(False)
+    return s
+held = []
+for _ in range(40):
+    held.append(stream())
+    time.sleep(0.01)
+mine = stream()
+time.sleep(0.3)
+def ended(s):
+    try:
+        while True:
+            if not s.recv(65536):
+                return True
+    except BlockingIOError:
+        return False
+gone = sum(ended(s) for s in held)
+print(f"streams: 40 held, one more went live; {gone} of the held ones were ended (oldest first: {[ended(s) for s in held[:3]]})")
+assert gone >= 8 and not ended(mine)
+PY
 kill -0 "${PIDS[0]}" || fail "seeder died"
-pass "2,300 idle, slowloris and slow-POST sockets on a 64-connection page: 10 of 10 loads answered, twice"
+pass "2,300 idle, slowloris and slow-POST sockets on a 64-connection page: 10 of 10 loads answered, twice; a live page goes live past 40 held streams"
 
 start tracker prlimit --nofile=256:256 "$BIN/p2p-tracker" --host 127.0.0.1 --port 0 --db "$T/tracker.db"
 TP=$PORT
