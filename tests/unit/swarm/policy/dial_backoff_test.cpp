@@ -31,7 +31,7 @@ TEST_CASE("vouched addresses retry fast, capped at 30 s, and are never given up 
 
 namespace {
 // Drives a directory as the torrent does every tick: dial what is due, all of it fails.
-struct Driver {
+struct BackoffDriver {
   PeerDirectory d{1};
   Clock::time_point now{};
   std::map<wire::PeerAddress, int> dials;
@@ -47,7 +47,7 @@ struct Driver {
 }  // namespace
 
 TEST_CASE("500 dead gossiped addresses: each dialled once in the first minute, 3 times in all", "[dial_backoff][directory]") {
-  Driver drv;
+  BackoffDriver drv;
   for (int i = 0; i < 500; ++i)
     drv.d.add({"10.9." + std::to_string(i / 250) + "." + std::to_string(i % 250), 6881}, PeerDirectory::Source::pex,
               "10.0.0.66:6881");
@@ -60,7 +60,7 @@ TEST_CASE("500 dead gossiped addresses: each dialled once in the first minute, 3
 }
 
 TEST_CASE("a command-line peer or a tracker's keeps being retried within 30 s (a seeder restarting)", "[dial_backoff][directory]") {
-  Driver drv;
+  BackoffDriver drv;
   wire::PeerAddress user{"10.0.0.1", 1}, listed{"10.0.0.2", 2};
   drv.d.add(user, PeerDirectory::Source::command_line);
   drv.d.add(listed, PeerDirectory::Source::tracker);
@@ -73,7 +73,7 @@ TEST_CASE("a command-line peer or a tracker's keeps being retried within 30 s (a
 }
 
 TEST_CASE("a gossiped address a tracker then lists leaves the hint's long wait", "[dial_backoff][directory]") {
-  Driver drv;
+  BackoffDriver drv;
   wire::PeerAddress a{"10.0.0.7", 7};
   drv.d.add(a, PeerDirectory::Source::pex, "10.0.0.66:6881");
   drv.run_for(1s);
