@@ -20,15 +20,17 @@ HP=$(sed -n 's|^page http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$T/seed.log" | head -
 LOADS=()
 for i in 1 2 3 4 5; do LOADS+=(--load / --load /api/status); done
 
+SLOWEST=2.0  # seconds a load may take; more under a sanitizer (scripts/test.sh)
+if under_sanitizer; then SLOWEST=10.0; fi
 check() {  # check NAME JSON [MIN_STILL_OPEN [MAX_RETRIES]]
   local name=$1 out=$2 min=${3:-32} retries=${4:-0}
   echo "$name: $out"
-  python3 - "$out" "$min" "$retries" <<'PY' || fail "$name: the page was not answered every time"
+  python3 - "$out" "$min" "$retries" "$SLOWEST" <<'PY' || fail "$name: the page was not answered every time"
 import json, sys
 r = json.loads(sys.argv[1])
 assert r["retries"] <= int(sys.argv[3]), r   # loads closed before their request was read
 assert r["answered"] == r["loads"] == 10, r
-assert r["slowest"] < 2.0, r                 # each load within 2 s
+assert r["slowest"] < float(sys.argv[4]), r   # each load within 2 s
 assert r["still_open"] >= int(sys.argv[2]), r  # the idle sockets still held most of the slots
 PY
 }

@@ -11,6 +11,9 @@ SIZE=$((4 * 1024 * 1024))
 random_file "$T/f.bin" $SIZE
 "$BIN/p2p-create" -q --piece-size 65536 "$T/f.bin"
 M="$T/f.bin.p2pmeta"
+# Time bounds: the goal (in within a second) here; 5x under a sanitizer (scripts/test.sh).
+IN_MAX=1500 DONE_MAX=5000
+if under_sanitizer; then IN_MAX=7500 DONE_MAX=25000; fi
 start seed prlimit --nofile=256:256 "$BIN/p2p-seed" --meta "$M" --source "$T/f.bin" --host 127.0.0.1 --port 0 \
   --workdir "$T/seed" --json
 SEED_PID=$LAST_PID
@@ -31,9 +34,9 @@ t0=$EPOCHREALTIME
   >"$T/dl.json" 2>"$T/dl.err" &
 DL=$!
 PIDS+=($DL)
-for i in $(seq 1 400); do grep -q '"event":"peer_connected"' "$T/dl.json" && break; sleep 0.02; done
+for i in $(seq 1 1500); do grep -q '"event":"peer_connected"' "$T/dl.json" && break; sleep 0.02; done
 t1=$EPOCHREALTIME
-grep -q '"event":"peer_connected"' "$T/dl.json" || fail "the downloader did not get in within 8 s"
+grep -q '"event":"peer_connected"' "$T/dl.json" || fail "the downloader did not get in within 30 s"
 wait $DL || fail "download failed while idle peers held the cap: $(tail -n2 "$T/dl.err")"
 t2=$EPOCHREALTIME
 cmp "$T/f.bin" "$T/dl/f.bin" || fail "file differs"
@@ -42,7 +45,7 @@ done_ms=$(python3 -c "print(round(($t2 - $t0) * 1000))")
 wait $IDLE || true
 still=$(sed -n 's/^still open \([0-9]*\)$/\1/p' "$T/idle.out")
 echo "downloader connected after $in_ms ms, complete after $done_ms ms; idle connections still held at the end: $still"
-[ "$in_ms" -lt 1500 ] || fail "the downloader took $in_ms ms to get in (want < 1 s, 1.5 s allowed for a loaded machine)"
+[ "$in_ms" -lt $IN_MAX ] || fail "the downloader took $in_ms ms to get in (want < 1 s; $IN_MAX ms allowed for a loaded machine)"
 [ "${still:-0}" -ge 100 ] || fail "only ${still:-0} idle connections were still held: the test did not keep the cap full"
 grep -q 'displaced by a newcomer' "$T/seed.log" || fail "the seeder never reported a displaced connection"
 kill -0 $SEED_PID || fail "seeder died"
@@ -65,5 +68,5 @@ still=$(sed -n 's/^still open \([0-9]*\)$/\1/p' "$T/churn.out")
 done_ms=$(python3 -c "print(round(($t2 - $t0) * 1000))")
 echo "churn: the attacker made $made handshaken connections ($still open at the end); download complete after $done_ms ms"
 [ "${made:-0}" -gt 700 ] || fail "the attacker reopened only $((${made:-0} - 600)) connections: the churn leg did not churn"
-[ "$done_ms" -lt 5000 ] || fail "the download took $done_ms ms under churn"
+[ "$done_ms" -lt $DONE_MAX ] || fail "the download took $done_ms ms under churn"
 pass "with every displaced idle connection reopened at once ($made in all), a real download completed in $done_ms ms"
