@@ -5,6 +5,7 @@
 #include "app/ban_list.hpp"
 #include "cli_parse.hpp"
 #include "app/downloader.hpp"
+#include "base/address.hpp"
 #include "base/error.hpp"
 #include "base/limits.hpp"
 #include "base/rate_limiter.hpp"
@@ -21,7 +22,7 @@ int main(int argc, char** argv) {
   auto* id_opt = app.add_option("--id", o.info_hash, "find the file by info hash on the tracker (instead of --meta)");
   meta_opt->excludes(name_opt)->excludes(id_opt);
   name_opt->excludes(id_opt);
-  auto* host_opt = app.add_option("--host", host, "a peer's address (with --port)");
+  auto* host_opt = app.add_option("--host", host, "a peer's host name or address, IPv6 bare or in brackets (with --port)");
   auto* port_opt = app.add_option("--port", port, "that peer's port")->needs(host_opt);
   host_opt->needs(port_opt);
   app.add_option("--peer", o.peers, "HOST:PORT of a peer (repeatable)");
@@ -75,7 +76,13 @@ int main(int argc, char** argv) {
       throw p2p::Error(p2p::ExitCode::usage, "say which file: --meta FILE, or --name NAME / --id HASH with --tracker");
     o.meta_path = meta;
     o.workdir = workdir;
-    if (!host.empty()) o.peers.insert(o.peers.begin(), fmt::format("{}:{}", host, port));
+    if (!host.empty()) {
+      // --host takes a host alone (a bare IPv6 address too: "::1", "fe80::1%eth0"); --peer takes HOST:PORT.
+      std::string why;
+      auto h = p2p::parse_host(host, why);
+      if (!h) throw p2p::Error(p2p::ExitCode::usage, fmt::format("--host {:?} {}", host, why));
+      o.peers.insert(o.peers.begin(), p2p::format_host_port(*h, port));
+    }
     if (!no_listen) o.listen_port = listen_port;
     o.lan_discovery = !no_lan;
     o.keep_seeding = seed;

@@ -59,8 +59,8 @@ FetchedMeta fetch_meta_from_trackers(const std::vector<std::string>& trackers, c
 Meta fetch_meta(const std::vector<std::string>& trackers, const std::string& name, const std::string& info_hash,
                 const fs::path& workdir, ProgressReporter& reporter) {
   FetchedMeta f = fetch_meta_from_trackers(trackers, name, info_hash);
-  ensure_writable_dir(workdir);
-  auto saved = workdir / (f.meta.name + ".p2pmeta");
+  // Kept in WORKDIR/.p2p/ under its info hash: WORKDIR/<name>.p2pmeta may be the user's.
+  auto saved = WorkdirLayout::prepare(workdir).fetched_meta_path(f.meta);
   write_file_atomically(saved, f.text, meta_file_mode(f.meta));
   reporter.info(fmt::format("got the meta of {} ({}) from tracker {}; saved as {}", f.meta.name,
                             f.meta.info_hash_hex().substr(0, 16), f.tracker, saved.string()));

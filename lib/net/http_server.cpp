@@ -3,6 +3,10 @@
 // connection when its deadline passes (header, body, write or idle timeout),
 // so a silent client costs one timer and never blocks anyone else. While the
 // handler prepares an answer there is no deadline: the handler owns that wait.
+// At the connection cap a newcomer displaces the connection that has held its
+// slot longest without a request in hand (idle keep-alive, headers or a body
+// still coming, or a streamed answer): sockets held open by someone else never lock out a
+// person loading the page (displace_idlest).
 #include "net/http_server.hpp"
 
 
@@ -11,8 +15,10 @@
 #include <asio/experimental/awaitable_operators.hpp>
 #include <cstdio>
 #include <fmt/format.h>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 #include "base/address.hpp"
 #include "base/error.hpp"
@@ -50,6 +56,9 @@ struct HttpServer::Impl {
       : io(io), acceptor(io), handler(handler), options(std::move(options)) {}
 
   asio::awaitable<void> accept_loop();
+  // Closes the connection that has held its slot longest without a request in hand
+  // (Connection::holding_since); false if every connection has one.
+  bool displace_idlest();
 
   asio::io_context& io;
   tcp::acceptor acceptor;
@@ -78,12 +87,36 @@ class Connection : public std::enable_shared_from_this<Connection> {
     server_.live.insert(this);
     ++server_.open_connections;
     phase_ = Phase::headers;  // a client that connects and sends nothing gets 408
-    deadline_ = Clock::now() + server_.options.header_timeout;
+    idle_since_ = Clock::now();
+    deadline_ = idle_since_ + server_.options.header_timeout;
     co_await (serve() || watchdog());
     release_body();
     close();
+    if (!displaced_) {
+      server_.live.erase(this);
+      --server_.open_connections;
+    }
+  }
+
+  // Since when it holds its slot without a request in hand: waiting for one (idle
+  // keep-alive, or its headers or body still coming: since it went idle) or streaming
+  // an answer (a live page's events, which reconnect: since the stream began). nullopt
+  // while a request is being answered or written: never displaced. One order for all,
+  // the oldest first: ranking kinds first would let someone fill the slots with the
+  // kind ranked last and make every newcomer displace the one before (a person's
+  // page load among them) before its request is read.
+  std::optional<Clock::time_point> holding_since() const {
+    if (response_.stream) return stream_since_;
+    if (phase_ == Phase::idle || phase_ == Phase::headers || phase_ == Phase::body) return idle_since_;
+    return std::nullopt;
+  }
+  // Closed for a newcomer: its slot is given up now (the coroutine ends later).
+  void displace() {
+    if (displaced_) return;
+    displaced_ = true;
     server_.live.erase(this);
     --server_.open_connections;
+    close();
   }
 
   void close() {
@@ -169,6 +202,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::size_t body_reserved_ = 0;
   bool large_upload_ = false;
   Clock::time_point deadline_;
+  Clock::time_point idle_since_, stream_since_;
+  bool displaced_ = false;
   asio::steady_timer wake_;  // parked at max while the handler works; cancel() = answered
   bool answered_ = false;
 
@@ -194,7 +229,8 @@ asio::awaitable<void> Connection::serve() {
       if (!written || !keep_alive || server_.stopping) co_return;
       parser_.next_request();
       phase_ = Phase::idle;
-      deadline_ = Clock::now() + server_.options.idle_timeout;
+      idle_since_ = Clock::now();
+      deadline_ = idle_since_ + server_.options.idle_timeout;
       continue;
     }
     if (status == HttpRequestParser::Status::failed) {
@@ -245,6 +281,7 @@ asio::awaitable<bool> Connection::respond(bool keep_alive) {
 // has the write deadline; between writes there is none (the stream may be quiet).
 asio::awaitable<bool> Connection::stream_answer() {
   auto stream = response_.stream;
+  stream_since_ = Clock::now();
   fmt::format_to(std::back_inserter(head_), "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nConnection: close\r\n"
                  "Cache-Control: no-store\r\nX-Accel-Buffering: no\r\n\r\n",
                  response_.status, status_reason(response_.status), response_.content_type);
@@ -310,12 +347,15 @@ asio::awaitable<void> HttpServer::Impl::accept_loop() {
     auto [ec, socket] = co_await acceptor.async_accept(kUseTuple);
     if (stopping || !acceptor.is_open()) co_return;
     if (ec) {
-      // Out of descriptors or a connection reset before accept: pause briefly, keep serving.
+      // Out of descriptors: free the idlest connection's so the pending one gets in next
+      // time round. Else (or a connection reset before accept) pause briefly, keep serving.
+      if ((ec == asio::error::no_descriptors || ec == std::errc::too_many_files_open_in_system) && displace_idlest())
+        continue;
       asio::steady_timer pause(io, std::chrono::milliseconds(50));
       co_await pause.async_wait(kUseTuple);
       continue;
     }
-    if (open_connections >= cap) {
+    if (open_connections >= cap && !displace_idlest()) {
       handler.on_event(HttpEvent::connection_refused);
       asio::error_code ignored;
       socket.non_blocking(true, ignored);
@@ -340,6 +380,17 @@ asio::awaitable<void> HttpServer::Impl::accept_loop() {
                      }
                    });
   }
+}
+
+bool HttpServer::Impl::displace_idlest() {
+  Connection* victim = nullptr;
+  Clock::time_point oldest = Clock::time_point::max();
+  for (Connection* c : live)
+    if (auto since = c->holding_since(); since && *since < oldest) victim = c, oldest = *since;
+  if (!victim) return false;
+  handler.on_event(HttpEvent::displaced);
+  victim->displace();
+  return true;
 }
 
 HttpServer::HttpServer(asio::io_context& io, HttpHandler& handler, HttpOptions options)

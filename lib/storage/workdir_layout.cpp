@@ -38,6 +38,7 @@ fs::path WorkdirLayout::partial_path(const Meta& m) const {
   return own_dir / (m.info_hash_hex() + ".partial");
 }
 fs::path WorkdirLayout::tree_data_dir(const Meta& m) const { return own_dir / (m.info_hash_hex() + ".files"); }
+fs::path WorkdirLayout::fetched_meta_path(const Meta& m) const { return own_dir / (m.info_hash_hex() + ".p2pmeta"); }
 fs::path WorkdirLayout::state_path(const Meta& m) const { return own_dir / (m.info_hash_hex() + ".state.json"); }
 fs::path WorkdirLayout::lock_path(std::string_view name) const {
   return own_dir / (to_hex(sha256(name)).substr(0, 32) + ".lock");

@@ -14,6 +14,7 @@
 //   WORKDIR/.p2p/reputation.db          peer scores and bans (SQLite, + -wal/-shm)
 //   WORKDIR/.p2p/verified-sources.json  seeded sources verified (p2p-seed)
 //   WORKDIR/.p2p/metas/                 metas created for p2p-seed --dir
+//   WORKDIR/.p2p/<info hash>.p2pmeta    a meta fetched from a tracker (--name / --id)
 #pragma once
 #include <filesystem>
 #include <string_view>
@@ -41,6 +42,9 @@ struct WorkdirLayout {
   std::filesystem::path reputation_db() const { return own_dir / "reputation.db"; }
   std::filesystem::path verified_sources() const { return own_dir / "verified-sources.json"; }
   std::filesystem::path meta_dir() const { return own_dir / "metas"; }
+  // A meta fetched from a tracker: in our folder under its info hash, never beside the
+  // download (WORKDIR/<name>.p2pmeta may be a file of the user's).
+  std::filesystem::path fetched_meta_path(const Meta& m) const;
   // A .partial and .state.json of the previous release (WORKDIR/<name>.partial) are
   // moved into .p2p/ so an interrupted download resumes across the upgrade.
   // Also: a .partial left by another meta of the same name and size (e.g. the

@@ -140,6 +140,10 @@ class Session {
   // page): what they post there runs on the io thread, between torrents' work.
   asio::io_context& io_context();
 
+  // Descriptors the application holds beside the session's (its page's connections):
+  // kept out of the peers' connection cap, so that both fit the open-file limit.
+  void reserve_descriptors(std::size_t n);
+
   // Calls fn on the io thread every `period` while the session runs.
   void every(std::chrono::milliseconds period, std::function<void()> fn);
   // Runs work on the session's hashing pool, then done on the io thread.

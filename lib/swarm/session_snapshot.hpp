@@ -41,6 +41,7 @@ struct SessionCounters {
   std::uint64_t num_piece_passed = 0;      // ses.num_piece_passed
   std::uint64_t num_piece_failed = 0;      // ses.num_piece_failed
   std::uint64_t peers_banned = 0;          // bans this run (no libtorrent equivalent)
+  std::uint64_t peers_displaced = 0;       // connections closed at the cap for a newcomer (IdleEviction)
   LatencyHistogram write_seconds;          // disk.disk_write_time, as a histogram
 };
 

@@ -241,7 +241,9 @@ void Torrent::handle(Peer& p, const wire::ErrorMsg& e, std::span<const std::uint
 
 void Torrent::handle(Peer& p, const wire::Pex& x, std::span<const std::uint8_t>) {
   if (!p.pex.accept_incoming(Clock::now())) return;  // too frequent: ignored
-  if (dials()) add_peers(x.added, PeerDirectory::Source::pex, p.key, p.conn->peer_ip());
+  // The advertiser is the peer's IP, not its key: several connections from one host (each
+  // claiming another listen port) share one quota and cannot confirm each other's gossip.
+  if (dials()) add_peers(x.added, PeerDirectory::Source::pex, p.conn->peer_ip(), p.conn->peer_ip());
 }
 
 void Torrent::check_block_bounds(std::uint32_t piece, std::uint32_t begin, std::uint32_t length, const char* what) {
