@@ -45,6 +45,14 @@ struct Fd {
                           where.string(), what));
 }
 
+// Something not put there by this download holds a file's final path.
+[[noreturn]] void taken(const fs::path& where) {
+  throw Error(ExitCode::file_exists,
+              fmt::format("{} is in the way: it is not the file the meta describes, and a download never replaces "
+                          "what it did not put there; move it away and rerun",
+                          where.string()));
+}
+
 // The names in the folder open as dir_fd ("." and ".." left out), read once; the
 // descriptor itself stays open and unmoved.
 std::vector<std::string> folder_names(int dir_fd, const fs::path& where) {
@@ -82,7 +90,7 @@ int open_root(const fs::path& root, bool create) {
 
 TreeFiles::TreeFiles(const Meta& meta, fs::path root, int root_fd, fs::path data, int data_fd)
     : meta_(meta), root_path_(std::move(root)), data_path_(std::move(data)), root_fd_(root_fd), data_fd_(data_fd),
-      in_tree_(meta.files.size(), 0), in_data_(meta.files.size(), 0) {}
+      in_tree_(meta.files.size(), 0), in_data_(meta.files.size(), 0), in_way_(meta.files.size(), 0) {}
 
 TreeFiles::~TreeFiles() {
   open_.clear();
@@ -130,6 +138,21 @@ std::string TreeFiles::describe(std::uint32_t file) const { return (root_path_ /
 bool TreeFiles::in_tree(std::uint32_t file) const {
   std::lock_guard lock(mu_);
   return in_tree_[file] != 0;
+}
+
+void TreeFiles::set_in_the_way(std::uint32_t file) {
+  std::lock_guard lock(mu_);
+  if (auto it = open_.find(file); it != open_.end()) {
+    lru_.erase(it->second.second);
+    open_.erase(it);
+  }
+  in_tree_[file] = 0;
+  in_way_[file] = 1;
+}
+
+bool TreeFiles::in_the_way(std::uint32_t file) const {
+  std::lock_guard lock(mu_);
+  return in_way_[file] != 0;
 }
 
 int TreeFiles::open_parent(const std::string& path, bool create, std::string& leaf) const {
@@ -254,29 +277,13 @@ void TreeFiles::move_into_tree(std::uint32_t file) {
   Fd parent(open_parent(mf.path, true, leaf));
   if (::renameat2(data_fd_, name.c_str(), parent.fd, leaf.c_str(), RENAME_NOREPLACE) != 0) {
     int err = errno;
-    if (err == EEXIST) in_the_way(root_path_ / mf.path, "already there (not put there by this download)");
+    if (err == EEXIST) taken(root_path_ / mf.path);
     throw Error(ExitCode::disk, fmt::format("cannot move {} to {}: {}", (data_path_ / name).string(),
                                             (root_path_ / mf.path).string(), errno_text(err)));
   }
   in_tree_[file] = 1;  // an open descriptor follows the file: the cache stays valid
   in_data_[file] = 0;
-}
-
-void TreeFiles::move_out_of_tree(std::uint32_t file) {
-  std::lock_guard lock(mu_);
-  if (!in_tree_[file]) return;
-  if (auto it = open_.find(file); it != open_.end()) {
-    lru_.erase(it->second.second);
-    open_.erase(it);
-  }
-  const MetaFile& mf = meta_.files[file];
-  std::string name = std::to_string(file), leaf;
-  Fd parent(open_parent(mf.path, false, leaf));
-  if (parent.fd < 0 || ::renameat2(parent.fd, leaf.c_str(), data_fd_, name.c_str(), RENAME_NOREPLACE) != 0)
-    throw Error(ExitCode::disk, fmt::format("cannot move {} back to {}: {}", (root_path_ / mf.path).string(),
-                                            (data_path_ / name).string(), errno_text(errno)));
-  in_tree_[file] = 0;
-  in_data_[file] = 1;
+  in_way_[file] = 0;
 }
 
 void TreeFiles::create_empty_file(std::uint32_t file) {
@@ -284,15 +291,25 @@ void TreeFiles::create_empty_file(std::uint32_t file) {
   const MetaFile& mf = meta_.files[file];
   std::string leaf;
   Fd parent(open_parent(mf.path, true, leaf));
-  int fd = ::openat(parent.fd, leaf.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+  // O_EXCL: never truncates what is there (it may be the user's).
+  int fd = ::openat(parent.fd, leaf.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0) {
     int err = errno;
-    if (err == ELOOP || err == EISDIR) in_the_way(root_path_ / mf.path, "a symbolic link or a folder");
+    struct stat st{};
+    if (err == EEXIST && ::fstatat(parent.fd, leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+        st.st_size == 0) {
+      in_tree_[file] = 1;  // the empty file it should be: taken as it is
+      in_way_[file] = 0;
+      return;
+    }
+    if (err == ELOOP || (err == EEXIST && S_ISLNK(st.st_mode))) in_the_way(root_path_ / mf.path, "a symbolic link");
+    if (err == EEXIST || err == EISDIR) taken(root_path_ / mf.path);
     throw Error(ExitCode::disk, fmt::format("cannot create {}: {}", (root_path_ / mf.path).string(), errno_text(err)));
   }
   Fd f(fd);
   ::fchmod(fd, mf.executable ? 0755 : 0644);
   in_tree_[file] = 1;
+  in_way_[file] = 0;
 }
 
 void TreeFiles::create_folder(const std::string& path) {
