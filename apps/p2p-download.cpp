@@ -116,7 +116,7 @@ int main(int argc, char** argv) {
       if (item.error && item.error->code() != p2p::ExitCode::interrupted) {
         // Each failure on its own line, named when there are several.
         std::string message = item.error->what();
-        if (several && !message.starts_with(item.label)) message = fmt::format("{}: {}", item.label, message);
+        if (several && message.find(item.label) == std::string::npos) message = fmt::format("{}: {}", item.label, message);
         std::fprintf(stderr, "%sp2p-download: error: %s\n", p2p::stderr_is_journal() ? "<3>" : "", message.c_str());
         reporter.error(message, static_cast<int>(item.error->code()));
         continue;

@@ -245,7 +245,7 @@ DownloadResult download(const DownloadOptions& o, ProgressReporter& reporter) {
 
   DownloadResult result;
   result.items.resize(o.items.size());
-  std::vector<PreparedDownload> jobs(o.items.size());
+  std::vector<std::optional<PreparedDownload>> jobs(o.items.size());
   std::vector<std::optional<std::size_t>> same_as(o.items.size());  // an item given twice
   std::map<std::string, std::size_t> by_hash, by_name;
   // Each item on its own: one that cannot start (bad meta, nothing to fetch it from,
@@ -276,32 +276,33 @@ DownloadResult download(const DownloadOptions& o, ProgressReporter& reporter) {
                     "(LAN discovery is off: --no-lan, --no-listen, a loopback --listen-host or P2P_NO_DISCOVERY=1)");
       if (!trackers.empty() && !o.listen_port)
         throw Error(ExitCode::usage, "--no-listen cannot be used with a tracker: trackers only list peers that listen");
-      jobs[i] = prepare_download(meta, o.items[i].only, layout, reporter);
+      jobs[i].emplace(prepare_download(meta, o.items[i].only, layout, reporter));
     } catch (const Error& e) {
       r.error = e;
-      jobs[i] = PreparedDownload{};
+      jobs[i].reset();
     }
   }
 
   // One session for all that is left to fetch (and, with --seed, to serve).
   std::vector<std::size_t> in_session;
   for (std::size_t i = 0; i < jobs.size(); ++i)
-    if (jobs[i].store && (!jobs[i].already_complete || o.keep_seeding)) in_session.push_back(i);
+    if (jobs[i] && jobs[i]->store && (!jobs[i]->already_complete || o.keep_seeding)) in_session.push_back(i);
   if (!in_session.empty()) {
     auto page = make_node_page(o.http, layout, reporter, "download");
     Session session(so, observer_of(page, reporter));
     auto serving = serve_node_page(page.get(), session, reporter);
     for (std::size_t i : in_session) {
       TorrentOptions to;
-      to.trackers = merge_trackers(jobs[i].meta->trackers, o.trackers);
+      PreparedDownload& job = *jobs[i];
+      to.trackers = merge_trackers(job.meta->trackers, o.trackers);
       to.peers = peers;
       to.parallel = o.parallel;
       to.keep_seeding = o.keep_seeding;
       to.seed_time = o.seed_time;
       to.give_up_after = o.give_up_after;
-      to.selection = jobs[i].selection;
-      session.add_torrent(jobs[i].meta, std::move(*jobs[i].store), to);
-      jobs[i].store.reset();
+      to.selection = job.selection;
+      session.add_torrent(job.meta, std::move(*job.store), to);
+      job.store.reset();
     }
     auto out = session.run();
     result.interrupted = out.interrupted;
@@ -309,13 +310,13 @@ DownloadResult download(const DownloadOptions& o, ProgressReporter& reporter) {
       ItemResult& r = result.items[in_session[k]];
       r.torrent = out.torrents[k];
       if (r.torrent.error) r.error = r.torrent.error;
-      if (jobs[in_session[k]].already_complete) r.torrent.complete = true;
+      if (jobs[in_session[k]]->already_complete) r.torrent.complete = true;
     }
   }
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     ItemResult& r = result.items[i];
-    const PreparedDownload& job = jobs[i];
-    if (!job.meta) continue;
+    if (!jobs[i]) continue;
+    const PreparedDownload& job = *jobs[i];
     if (job.already_complete && !o.keep_seeding) r.torrent = complete_outcome(*job.meta);
     if (!r.torrent.complete && !job.meta->is_tree() && !r.error) r.path = layout.partial_path(*job.meta).string();
     if (job.meta->is_tree() && !r.torrent.complete) r.missing = tree_missing_files(*job.meta, layout);

@@ -38,7 +38,7 @@ struct Fd {
   }
 };
 
-[[noreturn]] void in_the_way(const fs::path& where, const char* what) {
+[[noreturn]] void not_followed(const fs::path& where, const char* what) {
   throw Error(ExitCode::file_exists,
               fmt::format("{} is {}; p2p-share opens a tree's files only beneath its folder and never through a "
                           "symbolic link: nothing was written through it (remove it and rerun)",
@@ -79,7 +79,7 @@ int open_root(const fs::path& root, bool create) {
   int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | (create ? O_NOFOLLOW : 0));
   if (fd < 0) {
     int err = errno;
-    if (err == ELOOP || err == ENOTDIR) in_the_way(root, "a symbolic link or not a folder");
+    if (err == ELOOP || err == ENOTDIR) not_followed(root, "a symbolic link or not a folder");
     throw Error(create ? ExitCode::disk : ExitCode::input_file,
                 fmt::format("cannot open folder {}: {}", root.string(), errno_text(err)));
   }
@@ -127,7 +127,11 @@ std::unique_ptr<TreeFiles> TreeFiles::open_download(const Meta& meta, const fs::
     Fd parent(dir);
     struct stat st{};
     if (::fstatat(dir, leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-    if (!S_ISREG(st.st_mode)) in_the_way(root / meta.files[i].path, "a symbolic link or not a regular file");
+    if (S_ISLNK(st.st_mode)) not_followed(root / meta.files[i].path, "a symbolic link");
+    if (!S_ISREG(st.st_mode)) {
+      t->in_way_[i] = 1;  // a folder (or other) of the user's: in the way, never ours
+      continue;
+    }
     t->in_tree_[i] = 1;
   }
   return t;
@@ -175,7 +179,7 @@ int TreeFiles::open_parent(const std::string& path, bool create, std::string& le
     if (fd < 0) {
       int err = errno;
       if (err == ENOENT && !create) return -1;
-      if (err == ELOOP || err == ENOTDIR) in_the_way(root_path_ / path.substr(0, next), "a symbolic link or not a folder");
+      if (err == ELOOP || err == ENOTDIR) not_followed(root_path_ / path.substr(0, next), "a symbolic link or not a folder");
       throw Error(ExitCode::disk,
                   fmt::format("cannot open folder {}: {}", (root_path_ / path.substr(0, next)).string(), errno_text(err)));
     }
@@ -215,7 +219,7 @@ TreeFiles::OpenFile TreeFiles::open_locked(std::uint32_t file, bool create) {
     fd = ::openat(dir, leaf.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
       int err = errno;
-      if (err == ELOOP) in_the_way(where, "a symbolic link");
+      if (err == ELOOP) not_followed(where, "a symbolic link");
       if (err == ENOENT && !create) return nullptr;
       throw Error(ExitCode::input_file, fmt::format("cannot open {}: {}", where.string(), errno_text(err)));
     }
@@ -226,14 +230,14 @@ TreeFiles::OpenFile TreeFiles::open_locked(std::uint32_t file, bool create) {
     if (fd < 0) {
       int err = errno;
       if (err == ENOENT && !create) return nullptr;
-      if (err == ELOOP) in_the_way(where, "a symbolic link");
+      if (err == ELOOP) not_followed(where, "a symbolic link");
       throw Error(ExitCode::disk, fmt::format("cannot open {}: {}", where.string(), errno_text(err)));
     }
     in_data_[file] = 1;
   }
   auto f = std::make_shared<const File>(File::adopt(fd, where));
   struct stat st{};
-  if (::fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) in_the_way(where, "not a regular file");
+  if (::fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) not_followed(where, "not a regular file");
   if (!in_tree_[file] && create && static_cast<std::uint64_t>(st.st_size) < mf.size)
     f->preallocate(mf.size);  // writing into reserved blocks, and ENOSPC now rather than mid-file
   remember(file, f);
@@ -302,7 +306,7 @@ void TreeFiles::create_empty_file(std::uint32_t file) {
       in_way_[file] = 0;
       return;
     }
-    if (err == ELOOP || (err == EEXIST && S_ISLNK(st.st_mode))) in_the_way(root_path_ / mf.path, "a symbolic link");
+    if (err == ELOOP || (err == EEXIST && S_ISLNK(st.st_mode))) not_followed(root_path_ / mf.path, "a symbolic link");
     if (err == EEXIST || err == EISDIR) taken(root_path_ / mf.path);
     throw Error(ExitCode::disk, fmt::format("cannot create {}: {}", (root_path_ / mf.path).string(), errno_text(err)));
   }
