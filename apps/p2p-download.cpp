@@ -20,8 +20,9 @@ int main(int argc, char** argv) {
   bool quiet = false, json = false, seed = false, no_listen = false;
   // One value per flag (allow_extra_args false), so the command line's order is known.
   auto* meta_opt = app.add_option("--meta", metas,
-                                  "the .p2pmeta of a file or folder to fetch (repeatable: all are fetched in one run, "
-                                  "on one port)")
+                                  "the .p2pmeta of a file or folder to fetch (repeatable, and with --id/--name: all are "
+                                  "fetched in one run on one port; one that fails does not stop the others, each failure "
+                                  "is named, and the exit code is that of the first to fail in the order given)")
                        ->allow_extra_args(false);
   auto* name_opt = app.add_option("--name", names, "find a file by name on the tracker (repeatable; with or instead of --meta)")
                        ->allow_extra_args(false);
@@ -32,7 +33,7 @@ int main(int argc, char** argv) {
   host_opt->needs(port_opt);
   app.add_option("--peer", o.peers, "HOST:PORT of a peer (repeatable)");
   app.add_option("--tracker", o.trackers, "HOST:PORT of a tracker (repeatable; adds to the meta's)");
-  app.add_option("--workdir", workdir, "where the file is assembled (default: downloads)");
+  app.add_option("--workdir", workdir, "where the files go, each as WORKDIR/<name> (default: downloads)");
   app.add_option("--only", only,
                  "a folder's meta: fetch only the files whose relative path matches this fnmatch(3) pattern "
                  "('*' also matches '/'; repeatable); each is put at WORKDIR/<name>/<path> once verified, the "

@@ -64,18 +64,22 @@ Meta fetch_meta(const std::vector<std::string>& trackers, const std::string& nam
 }
 
 // The pieces of the files that --only selects; Error(usage) naming any pattern that matches nothing.
-static Bitfield select_files(const Meta& meta, const std::vector<std::string>& only, std::size_t& files) {
+static Bitfield select_files(const Meta& meta, const std::vector<std::string>& only, std::size_t& files,
+                             std::vector<bool>& chosen) {
   if (!meta.is_tree())
     throw Error(ExitCode::usage, fmt::format("--only selects files of a folder's meta; {} is a single file", meta.name));
   Bitfield selection(meta.piece_count());
   std::vector<bool> used(only.size());
   files = 0;
-  for (const auto& f : meta.files) {
+  chosen.assign(meta.files.size(), false);
+  for (std::size_t i = 0; i < meta.files.size(); ++i) {
+    const MetaFile& f = meta.files[i];
     bool hit = false;
     for (std::size_t g = 0; g < only.size(); ++g)
       if (::fnmatch(only[g].c_str(), f.path.c_str(), 0) == 0) hit = used[g] = true;
     if (!hit) continue;
     ++files;
+    chosen[i] = true;
     for (std::uint32_t p = f.first_piece; p < f.first_piece + f.piece_count; ++p) selection.set(p);
   }
   std::string unmatched;
@@ -103,7 +107,8 @@ PreparedDownload prepare_download(std::shared_ptr<const Meta> meta, const std::v
                                   const WorkdirLayout& layout, ProgressReporter& reporter) {
   PreparedDownload job;
   job.meta = meta;
-  if (!only.empty()) job.selection = select_files(*meta, only, job.selected_files);
+  std::vector<bool> chosen;
+  if (!only.empty()) job.selection = select_files(*meta, only, job.selected_files, chosen);
   // One writer per final name: a second download of this name (this file or
   // another with the same name) into this workdir stops here, saying who has it.
   job.lock.emplace(layout.lock_path(meta->name), layout.final_path(*meta).string());
@@ -155,8 +160,7 @@ PreparedDownload prepare_download(std::shared_ptr<const Meta> meta, const std::v
   std::string refused, left;
   std::size_t n_refused = 0;
   for (std::uint32_t f : job.store->files_in_the_way()) {
-    const MetaFile& mf = meta->files[f];
-    bool wanted = !job.selection || mf.piece_count == 0 || job.selection->test(mf.first_piece);
+    bool wanted = chosen.empty() || chosen[f];
     std::string& list = wanted ? refused : left;
     if (wanted) ++n_refused;
     list += fmt::format("{}{}", list.empty() ? "" : ", ", job.store->describe_file(f));

@@ -49,6 +49,10 @@ pass "--only put exactly the selected files at their final paths ($got1 bytes); 
 grep -q "3 of 8 files not there yet: data.bin, photos/2023/q1.jpg, photos/2023/q2.jpg" "$T/plain.log" ||
   fail "plain output does not name the missing files: $(cat "$T/plain.log")"
 
+# p2p-seed --meta refuses the unfinished folder, saying so.
+expect_exit 3 "$BIN/p2p-seed" --meta "$S.p2pmeta" --workdir "$T/dl" --host 127.0.0.1 --port 0
+grep -q "not finished yet" "$T/last.err" || fail "p2p-seed on an unfinished tree: unclear refusal: $(cat "$T/last.err")"
+
 # The unfinished folder is not shared by p2p-seed --dir as if it were finished; a finished file beside it is.
 random_file "$T/dl/ctl.bin" 3000
 start dirseed "$BIN/p2p-seed" --dir "$T/dl" --workdir "$T/dirwd" --host 127.0.0.1 --port 0 --json --no-lan
