@@ -371,7 +371,7 @@ void PieceStore::save_state() const {
   // written piece, and after a power cut a claimed piece whose bytes were lost fails
   // the hash check that open_partial() runs on every claimed piece, and is fetched
   // again. Syncing 1 GiB of data every 2 s cost ~0.3 s per GiB for no safety gained.
-  // A tree's files move into <name>.partial/ as they complete, so their data is
+  // A tree's files move to their final paths as they complete, so their data is
   // flushed before the state that vouches for them (one syncfs, not one per file).
   if (tree_) tree_->sync();
   write_file_atomically(state_path(), state_json());
