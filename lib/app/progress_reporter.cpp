@@ -148,9 +148,8 @@ void ProgressReporter::on_progress(const TorrentStats& s) {
       }
       if (now - last_plain_[s.info_hash_hex] < std::chrono::seconds(3)) return;
       last_plain_[s.info_hash_hex] = now;
-      // Several downloads in one run: each line names its own.
-      line(LogLevel::info, fmt::format("[{}] {:5.1f}%  {} / {}{}  down {}/s  up {}/s  ETA {}  peers {}",
-                                       last_plain_.size() > 1 ? s.name : name_, frac * 100,
+      // Each line names its download (several may run at once).
+      line(LogLevel::info, fmt::format("[{}] {:5.1f}%  {} / {}{}  down {}/s  up {}/s  ETA {}  peers {}", s.name, frac * 100,
                                        human_bytes(static_cast<double>(s.verified_bytes)),
                                        human_bytes(static_cast<double>(s.total_bytes)), files,
                                        human_bytes(s.download_rate), human_bytes(s.upload_rate), eta, s.peers));
@@ -161,9 +160,7 @@ void ProgressReporter::on_progress(const TorrentStats& s) {
       int filled = static_cast<int>(frac * kWidth);
       std::string bar(static_cast<std::size_t>(filled), '#');
       bar.append(static_cast<std::size_t>(kWidth - filled), '.');
-      bar_names_.insert(s.info_hash_hex);
-      const std::string& who = bar_names_.size() > 1 ? s.name : name_;  // several downloads: the bar names each
-      std::fprintf(stderr, "\r\033[K%s [%s] %5.1f%%  %s / %s%s  %s/s  ETA %s  peers %zu", who.c_str(), bar.c_str(),
+      std::fprintf(stderr, "\r\033[K%s [%s] %5.1f%%  %s / %s%s  %s/s  ETA %s  peers %zu", s.name.c_str(), bar.c_str(),
                    frac * 100, human_bytes(static_cast<double>(s.verified_bytes)).c_str(),
                    human_bytes(static_cast<double>(s.total_bytes)).c_str(), files.c_str(),
                    human_bytes(s.download_rate).c_str(), eta.c_str(), s.peers);
@@ -201,19 +198,20 @@ void ProgressReporter::summary(const TorrentOutcome& o, const std::string& where
   clear_bar();
   if (mode_ == OutputMode::quiet) return;
   auto hb = [](std::uint64_t b) { return human_bytes(static_cast<double>(b)); };
+  const std::string& who = name_;  // each summary line names its download by its path
   if (seeding_) {
     line(LogLevel::info, fmt::format("[{}] stopped: uploaded {} in {}", name_, hb(s.uploaded_bytes), human_duration(s.elapsed)));
   } else if (o.complete) {
     line(LogLevel::info,
-         fmt::format("[{}] complete: {}, {} in {} ({}/s average); fetched {}, resumed {}, uploaded {}, {} bad pieces", name_,
+         fmt::format("[{}] complete: {}, {} in {} ({}/s average); fetched {}, resumed {}, uploaded {}, {} bad pieces", who,
                      where, hb(s.total_bytes), human_duration(s.elapsed), human_bytes(fetched_rate),
                      hb(s.downloaded_bytes), hb(s.resumed_bytes), hb(s.uploaded_bytes), s.bad_pieces));
   } else if (o.selection_complete) {
-    line(LogLevel::info, fmt::format("[{}] selected files complete: {}; fetched {}, resumed {}, uploaded {}", name_, where,
+    line(LogLevel::info, fmt::format("[{}] selected files complete: {}; fetched {}, resumed {}, uploaded {}", who, where,
                                      hb(s.downloaded_bytes), hb(s.resumed_bytes), hb(s.uploaded_bytes)));
   } else {
     line(LogLevel::warning,
-         fmt::format("[{}] stopped: {} of {} pieces verified and saved ({}); uploaded {}. Rerun to resume.", name_,
+         fmt::format("[{}] stopped: {} of {} pieces verified and saved ({}); uploaded {}. Rerun to resume.", who,
                      s.pieces_verified, s.pieces_total, hb(s.verified_bytes), hb(s.uploaded_bytes)));
   }
   if (!missing.empty()) {
@@ -221,10 +219,10 @@ void ProgressReporter::summary(const TorrentOutcome& o, const std::string& where
     std::string names;
     for (std::size_t i = 0; i < missing.size() && i < kShown; ++i) names += fmt::format("{}{}", i ? ", " : "", missing[i]);
     if (missing.size() > kShown) names += fmt::format(" and {} more", missing.size() - kShown);
-    line(LogLevel::info, fmt::format("[{}] {}: {} of {} files not there yet: {}", name_, where, missing.size(),
+    line(LogLevel::info, fmt::format("[{}] {}: {} of {} files not there yet: {}", who, where, missing.size(),
                                      o.stats.files_total, names));
   }
-  for (const auto& b : o.banned) line(LogLevel::warning, fmt::format("[{}] banned peer: {}", name_, b));
+  for (const auto& b : o.banned) line(LogLevel::warning, fmt::format("[{}] banned peer: {}", who, b));
 }
 
 void ProgressReporter::error(const std::string& message, int exit_code) {

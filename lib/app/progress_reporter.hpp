@@ -7,7 +7,6 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -50,7 +49,6 @@ class ProgressReporter : public SessionObserver {
   // A seeder reports a torrent's progress only when it changed.
   std::map<std::string, std::pair<std::uint64_t, std::size_t>> last_seen_;  // info hash -> (uploaded, peers)
   std::map<std::string, std::chrono::steady_clock::time_point> last_plain_;  // info hash -> last plain line
-  std::set<std::string> bar_names_;  // info hashes shown on the bar
 };
 
 std::string human_bytes(double bytes);
