@@ -284,6 +284,10 @@ DownloadResult download(const DownloadOptions& o, ProgressReporter& reporter) {
     } catch (const Error& e) {
       r.error = e;
       jobs[i].reset();
+      // Said now, not only at the end (where it is one of the error lines): the others go on.
+      if (o.items.size() > 1)
+        reporter.on_event(r.torrent.name, EventKind::torrent_stopped,
+                          fmt::format("{}: not fetched ({}); the other downloads go on", r.label, e.what()));
     }
   }
 
