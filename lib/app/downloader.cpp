@@ -15,7 +15,7 @@
 #include "base/limits.hpp"
 #include "storage/piece_store.hpp"
 #include "storage/workdir_layout.hpp"
-#include "storage/workdir_lock.hpp"
+#include "app/opened_download.hpp"
 #include "net/tracker_client.hpp"
 #include "app/tracker_list.hpp"
 #include "swarm/session.hpp"
@@ -29,8 +29,8 @@ constexpr auto kTrackerTimeout = std::chrono::milliseconds(5000);
 
 }  // namespace
 
-Meta fetch_meta(const std::vector<std::string>& trackers, const std::string& name, const std::string& info_hash,
-                const fs::path& workdir, ProgressReporter& reporter) {
+FetchedMeta fetch_meta_from_trackers(const std::vector<std::string>& trackers, const std::string& name,
+                                     const std::string& info_hash) {
   if (trackers.empty()) throw Error(ExitCode::usage, "--name and --id need --tracker HOST:PORT");
   Digest wanted{};
   if (!info_hash.empty() && !digest_from_hex(info_hash, wanted))
@@ -47,15 +47,10 @@ Meta fetch_meta(const std::vector<std::string>& trackers, const std::string& nam
       if (!name.empty() && meta.name != name)
         throw Error(ExitCode::bad_meta, fmt::format("tracker {} sent a meta named {:?} when asked for {:?}", t,
                                                     meta.name, name));
-      ensure_writable_dir(workdir);
-      auto saved = workdir / (meta.name + ".p2pmeta");
-      write_file_atomically(saved, text, meta_file_mode(meta));
-      reporter.info(fmt::format("got the meta of {} ({}) from tracker {}; saved as {}", meta.name,
-                                meta.info_hash_hex().substr(0, 16), t, saved.string()));
       if (std::find(meta.trackers.begin(), meta.trackers.end(), t) == meta.trackers.end()) meta.trackers.push_back(t);
-      return meta;
+      return FetchedMeta{std::move(meta), std::move(text), t};
     } catch (const Error& e) {
-      if (e.code() == ExitCode::bad_meta || e.code() == ExitCode::disk) throw;
+      if (e.code() == ExitCode::bad_meta) throw;
       errors += fmt::format("{}{}", errors.empty() ? "" : "; ", e.what());
     }
   }
@@ -63,15 +58,25 @@ Meta fetch_meta(const std::vector<std::string>& trackers, const std::string& nam
                                              info_hash.empty() ? fmt::format("{:?}", name) : info_hash, errors));
 }
 
-// The pieces of the files that --only selects; Error(usage) naming any pattern that matches nothing.
-static Bitfield select_files(const Meta& meta, const std::vector<std::string>& only, std::size_t& files,
-                             std::vector<bool>& chosen) {
+Meta fetch_meta(const std::vector<std::string>& trackers, const std::string& name, const std::string& info_hash,
+                const fs::path& workdir, ProgressReporter& reporter) {
+  FetchedMeta f = fetch_meta_from_trackers(trackers, name, info_hash);
+  ensure_writable_dir(workdir);
+  auto saved = workdir / (f.meta.name + ".p2pmeta");
+  write_file_atomically(saved, f.text, meta_file_mode(f.meta));
+  reporter.info(fmt::format("got the meta of {} ({}) from tracker {}; saved as {}", f.meta.name,
+                            f.meta.info_hash_hex().substr(0, 16), f.tracker, saved.string()));
+  return std::move(f.meta);
+}
+
+Bitfield select_files(const Meta& meta, const std::vector<std::string>& only, std::size_t& files,
+                      std::vector<bool>* chosen) {
   if (!meta.is_tree())
     throw Error(ExitCode::usage, fmt::format("--only selects files of a folder's meta; {} is a single file", meta.name));
   Bitfield selection(meta.piece_count());
   std::vector<bool> used(only.size());
   files = 0;
-  chosen.assign(meta.files.size(), false);
+  if (chosen) chosen->assign(meta.files.size(), false);
   for (std::size_t i = 0; i < meta.files.size(); ++i) {
     const MetaFile& f = meta.files[i];
     bool hit = false;
@@ -79,7 +84,7 @@ static Bitfield select_files(const Meta& meta, const std::vector<std::string>& o
       if (::fnmatch(only[g].c_str(), f.path.c_str(), 0) == 0) hit = used[g] = true;
     if (!hit) continue;
     ++files;
-    chosen[i] = true;
+    if (chosen) (*chosen)[i] = true;
     for (std::uint32_t p = f.first_piece; p < f.first_piece + f.piece_count; ++p) selection.set(p);
   }
   std::string unmatched;
@@ -108,71 +113,18 @@ PreparedDownload prepare_download(std::shared_ptr<const Meta> meta, const std::v
   PreparedDownload job;
   job.meta = meta;
   std::vector<bool> chosen;
-  if (!only.empty()) job.selection = select_files(*meta, only, job.selected_files, chosen);
-  // One writer per final name: a second download of this name (this file or
-  // another with the same name) into this workdir stops here, saying who has it.
-  job.lock.emplace(layout.lock_path(meta->name), layout.final_path(*meta).string());
-  job.final_path = layout.final_path(*meta);
-  const fs::path& final_path = job.final_path;
-  fs::path partial = layout.partial_path(*meta);
-  layout.adopt_legacy_partial(*meta);
-  std::error_code ec;
-  bool final_taken = fs::symlink_status(final_path, ec).type() != fs::file_type::not_found;
-  // A tree is downloaded in place: WORKDIR/<name> is ours, unfinished, only while our state file says so.
-  bool has_partial = meta->is_tree() ? fs::symlink_status(layout.state_path(*meta), ec).type() != fs::file_type::not_found
-                                     : fs::exists(partial, ec);
-  if (final_taken && !has_partial) {
-    // Already downloaded? Check it rather than trust it; never overwrite someone's file.
-    if (fs::is_symlink(final_path, ec) ||
-        (meta->is_tree() ? !fs::is_directory(final_path, ec) : !fs::is_regular_file(final_path, ec)))
-      throw Error(ExitCode::file_exists, fmt::format("{} is in the way (not a {}); not replacing it: move it "
-                                                     "away or download into another --workdir",
-                                                     final_path.string(), meta->is_tree() ? "folder" : "regular file"));
-    try {
-      job.store.emplace(PieceStore::open_complete(*meta, final_path));
-    } catch (const Error& e) {
-      // A folder in the way of a tree may lack its files (input_file): not ours either way.
-      if (e.code() != ExitCode::source_mismatch && !(meta->is_tree() && e.code() == ExitCode::input_file)) throw;
-      throw Error(ExitCode::file_exists,
-                  fmt::format("{} already exists and is not the {} this meta describes ({}); not overwriting it: "
-                              "move it away or download into another --workdir",
-                              final_path.string(), meta->is_tree() ? "folder" : "file", e.what()));
-    }
-    job.already_complete = true;
-    reporter.info(fmt::format("{} is already complete and verified", final_path.string()));
+  if (!only.empty()) job.selection = select_files(*meta, only, job.selected_files, &chosen);
+  job.opened.emplace(open_download(layout, *meta, [&](const std::string& line) { reporter.info(line); }, chosen));
+  if (job.opened->already_complete) {
+    reporter.info(fmt::format("{} is already complete and verified", job.opened->final_path.string()));
     return job;
   }
-  if (final_taken && !meta->is_tree())
-    throw Error(ExitCode::file_exists,
-                fmt::format("{} is in the way of the download kept in {}; not overwriting it: move it away and rerun",
-                            final_path.string(), partial.string()));
-
-  PieceStore::ResumeReport rr;
-  if (has_partial && fs::exists(partial, ec)) reporter.info(fmt::format("checking {} to resume", partial.string()));
-  job.store.emplace(PieceStore::open_partial(*meta, layout, rr));
+  const PieceStore::ResumeReport& rr = job.opened->resume;
   if (!rr.state_problem.empty()) reporter.info(fmt::format("not trusting the saved state: {}; re-verified the data instead", rr.state_problem));
   if (rr.from_state + rr.recovered > 0)
     reporter.on_event(meta->name, EventKind::resumed,
                       fmt::format("{} of {} pieces already verified ({} from the state file, {} recovered from disk)",
                                   rr.from_state + rr.recovered, meta->piece_count(), rr.from_state, rr.recovered));
-  // Something not ours at the path of a file to fetch: refused now, before any of it
-  // is fetched; one at a file not selected is left alone (and named).
-  std::string refused, left;
-  std::size_t n_refused = 0;
-  for (std::uint32_t f : job.store->files_in_the_way()) {
-    bool wanted = chosen.empty() || chosen[f];
-    std::string& list = wanted ? refused : left;
-    if (wanted) ++n_refused;
-    list += fmt::format("{}{}", list.empty() ? "" : ", ", job.store->describe_file(f));
-  }
-  if (!left.empty())
-    reporter.info(fmt::format("not the files the meta describes, left alone (not selected by --only): {}", left));
-  if (n_refused)
-    throw Error(ExitCode::file_exists,
-                fmt::format("{} {} in the way: not the file{} the meta describes (a file of yours, or changed since it "
-                            "was downloaded); a download never replaces what it did not put there: move {} away and rerun",
-                            refused, n_refused == 1 ? "is" : "are", n_refused == 1 ? "" : "s",
-                            n_refused == 1 ? "it" : "them"));
   return job;
 }
 
@@ -294,7 +246,7 @@ DownloadResult download(const DownloadOptions& o, ProgressReporter& reporter) {
   // One session for all that is left to fetch (and, with --seed, to serve).
   std::vector<std::size_t> in_session;
   for (std::size_t i = 0; i < jobs.size(); ++i)
-    if (jobs[i] && jobs[i]->store && (!jobs[i]->already_complete || o.keep_seeding)) in_session.push_back(i);
+    if (jobs[i] && (!jobs[i]->opened->already_complete || o.keep_seeding)) in_session.push_back(i);
   if (!in_session.empty()) {
     auto page = make_node_page(o.http, layout, reporter, "download");
     Session session(so, observer_of(page, reporter));
@@ -309,8 +261,7 @@ DownloadResult download(const DownloadOptions& o, ProgressReporter& reporter) {
       to.seed_time = o.seed_time;
       to.give_up_after = o.give_up_after;
       to.selection = job.selection;
-      session.add_torrent(job.meta, std::move(*job.store), to);
-      job.store.reset();
+      session.add_torrent(job.meta, std::move(job.opened->store), to);  // the lock stays in job.opened
     }
     auto out = session.run();
     result.interrupted = out.interrupted;
@@ -318,14 +269,14 @@ DownloadResult download(const DownloadOptions& o, ProgressReporter& reporter) {
       ItemResult& r = result.items[in_session[k]];
       r.torrent = out.torrents[k];
       if (r.torrent.error) r.error = r.torrent.error;
-      if (jobs[in_session[k]]->already_complete) r.torrent.complete = true;
+      if (jobs[in_session[k]]->opened->already_complete) r.torrent.complete = true;
     }
   }
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     ItemResult& r = result.items[i];
     if (!jobs[i]) continue;
     const PreparedDownload& job = *jobs[i];
-    if (job.already_complete && !o.keep_seeding) r.torrent = complete_outcome(*job.meta);
+    if (job.opened->already_complete && !o.keep_seeding) r.torrent = complete_outcome(*job.meta);
     if (!r.torrent.complete && !job.meta->is_tree() && !r.error) r.path = layout.partial_path(*job.meta).string();
     if (job.meta->is_tree() && !r.torrent.complete) r.missing = tree_missing_files(*job.meta, layout);
     if (r.torrent.selection_complete)

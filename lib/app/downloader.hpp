@@ -5,7 +5,7 @@
 // The steps are usable one by one by anything that runs a session (the node):
 //   auto meta = load_item_meta(item, options, reporter);     // meta file or tracker
 //   auto job = prepare_download(meta, item.only, layout, reporter);  // lock, resume
-//   session.add_torrent(job.meta, std::move(*job.store), options_with(job.selection));
+//   session.add_torrent(job.meta, std::move(job.opened->store), options_with(job.selection));
 //   ... after it stops: tree_missing_files(*meta, layout) says what is not there yet.
 #pragma once
 #include <filesystem>
@@ -16,7 +16,7 @@
 #include "app/progress_reporter.hpp"
 #include "base/limits.hpp"
 #include "storage/workdir_layout.hpp"
-#include "storage/workdir_lock.hpp"
+#include "app/opened_download.hpp"
 #include "swarm/session.hpp"
 
 namespace p2p {
@@ -50,6 +50,22 @@ struct DownloadOptions {
   std::chrono::seconds give_up_after = std::chrono::duration_cast<std::chrono::seconds>(limits::kDefaultGiveUpAfter);
 };
 
+// The meta of a file found on the trackers by info hash (or by name), its hash
+// checked, the tracker it came from added to its list; `text` as the tracker sent it.
+struct FetchedMeta {
+  Meta meta;
+  std::string text;
+  std::string tracker;
+};
+FetchedMeta fetch_meta_from_trackers(const std::vector<std::string>& trackers, const std::string& name,
+                                     const std::string& info_hash);
+
+// The pieces of the files of a tree that `only` selects (fnmatch(3) patterns, flags 0),
+// and how many files (and which, by index, into `chosen` if given); Error(usage)
+// naming any pattern that matches nothing, or for a single file.
+Bitfield select_files(const Meta& meta, const std::vector<std::string>& only, std::size_t& files,
+                      std::vector<bool>* chosen = nullptr);
+
 // Fetches the meta from a tracker by info hash (or by name), checks its hash,
 // and saves it as <workdir>/<name>.p2pmeta so a rerun needs no tracker.
 Meta fetch_meta(const std::vector<std::string>& trackers, const std::string& name, const std::string& info_hash,
@@ -58,21 +74,18 @@ Meta fetch_meta(const std::vector<std::string>& trackers, const std::string& nam
 std::shared_ptr<const Meta> load_item_meta(const DownloadItem& item, const std::vector<std::string>& trackers,
                                            const std::filesystem::path& workdir, ProgressReporter& reporter);
 
-// A download ready to join a session. Keep it (its lock) while the torrent runs.
+// A download ready to join a session. Keep it (its lock, in `opened`) while the torrent runs.
 struct PreparedDownload {
   std::shared_ptr<const Meta> meta;
-  std::optional<PieceStore> store;   // the resumed download, or the finished file (already_complete)
-  std::optional<Bitfield> selection; // --only: the pieces of the selected files
+  std::optional<OpenedDownload> opened;  // the lock, and the resumed download or the finished file
+  std::optional<Bitfield> selection;     // --only: the pieces of the selected files
   std::size_t selected_files = 0;
-  bool already_complete = false;     // verified at its final path before this run: nothing to fetch
-  std::filesystem::path final_path;  // WORKDIR/<name>
-  std::optional<WorkdirLock> lock;   // one writer per final name
 };
 
-// Takes the name's lock, checks what is at the final path (a finished download is
-// verified, never trusted; anything else there is never replaced: Error(file_exists)),
-// and opens or resumes the download. Throws Error for everything that stops it,
-// e.g. a file of the user's in the way of a file it is to fetch.
+// select_files, then open_download (the lock, the final-path checks: a finished
+// download is verified, never trusted, anything else there is never replaced), and
+// says what it resumed. Throws Error for everything that stops it, e.g. a file of
+// the user's in the way of a file it is to fetch.
 PreparedDownload prepare_download(std::shared_ptr<const Meta> meta, const std::vector<std::string>& only,
                                   const WorkdirLayout& layout, ProgressReporter& reporter);
 

@@ -45,13 +45,13 @@ TEST_CASE("an --only download puts its files at their final paths and names the 
   Folder f;
   {
     auto job = prepare_download(f.meta, {"2024/*"}, f.layout, f.quiet);
-    REQUIRE(job.store);
-    CHECK_FALSE(job.already_complete);
+    REQUIRE(job.opened);
+    CHECK_FALSE(job.opened->already_complete);
     CHECK(job.selected_files == 2);
     REQUIRE(job.selection);
-    CHECK(job.final_path == f.final_path());
-    f.deliver_file(*job.store, "2024/a.jpg");
-    job.store->save_state();
+    CHECK(job.opened->final_path == f.final_path());
+    f.deliver_file(job.opened->store, "2024/a.jpg");
+    job.opened->store.save_state();
   }
   CHECK(read_small_file(f.final_path() / "2024" / "a.jpg", 1 << 20) == read_small_file(f.src / "2024" / "a.jpg", 1 << 20));
   CHECK_FALSE(fs::exists(f.final_path() / "2024" / "b.jpg"));
@@ -59,8 +59,8 @@ TEST_CASE("an --only download puts its files at their final paths and names the 
   // The folder is unfinished: not taken for a finished download by a rerun, nor shared.
   CHECK(f.layout.downloads_in_progress().count("album") == 1);
   auto again = prepare_download(f.meta, {}, f.layout, f.quiet);
-  CHECK_FALSE(again.already_complete);
-  CHECK(again.store->has(f.meta->files[0].first_piece));
+  CHECK_FALSE(again.opened->already_complete);
+  CHECK(again.opened->store.has(f.meta->files[0].first_piece));
 }
 
 TEST_CASE("a file of the user's in the way is refused when it is to be fetched, left alone when not", "[downloader]") {
@@ -89,7 +89,7 @@ TEST_CASE("a finished folder is verified, a folder of the user's is refused", "[
   fs::copy(f.src, f.final_path(), fs::copy_options::recursive);
   {
     auto job = prepare_download(f.meta, {}, f.layout, f.quiet);
-    CHECK(job.already_complete);
+    CHECK(job.opened->already_complete);
     CHECK(tree_missing_files(*f.meta, f.layout).empty());
   }
   test::write_file(f.final_path() / "notes.txt", "changed");
