@@ -35,8 +35,8 @@ const std::string kSwarm(64, 'a');
 // thread (they belong to it), through on_io().
 class RelayFixture {
  public:
-  explicit RelayFixture(RelayOptions o = {}, std::chrono::milliseconds ticket_ttl = limits::kRelayTicketTtl)
-      : tickets_(limits::kMaxRelayTickets, ticket_ttl) {
+  explicit RelayFixture(RelayOptions o = {}, std::chrono::milliseconds ticket_ttl = tracker::limits::kRelayTicketTtl)
+      : tickets_(tracker::limits::kMaxRelayTickets, ticket_ttl) {
     o.host = "127.0.0.1";
     o.port = 0;
     server_ = std::make_unique<RelayServer>(io_, tickets_, o);
@@ -303,7 +303,7 @@ TEST_CASE("relay: malformed and oversized hellos are refused at once", "[relay]"
 
 TEST_CASE("relay: a hello that never comes is refused after 5 s", "[relay]") {
   RelayFixture f;  // the default, documented hello timeout
-  REQUIRE(limits::kRelayHelloTimeout == 5s);
+  REQUIRE(tracker::limits::kRelayHelloTimeout == 5s);
   Client silent(f.port()), half(f.port());
   auto t0 = SteadyClock::now();
   REQUIRE(half.send(std::string("\0\0\0\x40{\"type\"", 12)));  // a hello that stops half-way
