@@ -54,6 +54,7 @@ std::string_view torrent_phase_name(TorrentPhase phase) {
     case TorrentPhase::complete: return "complete";
     case TorrentPhase::stopped: return "stopped";
     case TorrentPhase::failed: return "failed";
+    case TorrentPhase::partial: return "partial";
   }
   return "running";
 }

@@ -2,8 +2,8 @@
 // pool, shared connection and memory budgets, global rate limits, one reputation
 // store, one peer id. It holds any number of torrents (one per info hash);
 // incoming connections are routed to a torrent by the info hash in their
-// handshake. p2p-seed is a session with many torrents, p2p-download one with
-// one. Asio stays inside the .cpp files.
+// handshake. p2p-seed is a session with many torrents, p2p-download one with a
+// torrent per file asked for. Asio stays inside the .cpp files.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -102,7 +102,7 @@ class SessionObserver {
 struct TorrentOutcome {
   std::string name;
   bool complete = false;            // file verified and in its final place
-  bool selection_complete = false;  // --only: every selected file verified (in <name>.partial/)
+  bool selection_complete = false;  // --only: every selected file verified (each at WORKDIR/<name>/<path>)
   TorrentStats stats;
   std::vector<std::string> banned;  // peers banned this run, with reasons
   std::optional<Error> error;       // why it stopped, if it failed

@@ -80,7 +80,9 @@ struct BanSnapshot {
   std::string peer, reason;
 };
 
-enum class TorrentPhase { running, paused, complete, stopped, failed };
+// partial: stopped once its --only selection was verified; the folder is not finished
+// (its other files are missing, and named by p2p-download).
+enum class TorrentPhase { running, paused, complete, stopped, failed, partial };
 std::string_view torrent_phase_name(TorrentPhase phase);
 
 struct TorrentSnapshot {

@@ -509,7 +509,7 @@ void Torrent::piece_checked(std::uint32_t piece, InFlight job, bool ok, std::exc
         s_.observer.on_file_complete(meta_->name, f.path, f.size);
       }
     } catch (const Error& e) {
-      return fail(e);  // a link or a file of the user's in the way inside <name>.partial/
+      return fail(e);  // a link or a file of the user's in the way inside WORKDIR/<name>/
     }
     picker_.piece_verified(piece);
     if (verifier_) verifier_->piece_verified(piece);
