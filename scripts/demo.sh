@@ -5,8 +5,8 @@ set -euo pipefail
 # No port mapping requests or LAN announces leave this run (docs: README "Across networks").
 export P2P_NO_DISCOVERY=1
 cd "$(dirname "$0")/.."
-# Only what it runs: the tests are built by scripts/test.sh.
-P2P_BUILD_TARGETS="p2p-create p2p-seed p2p-download" scripts/build.sh
+# Only what it runs: the tests are built by scripts/test.sh, their packages installed by it.
+P2P_DEPS=build P2P_BUILD_TARGETS="p2p-create p2p-seed p2p-download" scripts/build.sh
 BIN=build/bin
 rm -rf downloads/demo.txt downloads/.p2p
 "$BIN/p2p-create" samples/demo.txt

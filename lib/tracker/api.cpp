@@ -39,14 +39,6 @@ struct HttpError {
 
 [[noreturn]] void refuse(int status, std::string message) { throw HttpError{status, std::move(message)}; }
 
-std::uint64_t parse_uint(std::string_view endpoint, std::string_view name, std::string_view text, std::uint64_t max) {
-  std::uint64_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v > max)
-    refuse(400, fmt::format("{}: {} must be an integer in 0-{}, got {:?}", endpoint, name, max,
-                            std::string(text.substr(0, 32))));
-  return v;
-}
 
 Digest parse_hash(std::string_view endpoint, std::string_view name, std::string_view text) {
   Digest d{};
@@ -55,11 +47,6 @@ Digest parse_hash(std::string_view endpoint, std::string_view name, std::string_
   return d;
 }
 
-std::string_view required(const Query& q, std::string_view endpoint, std::string_view name) {
-  auto v = q.get(name);
-  if (!v) refuse(400, fmt::format("{}: missing parameter {}", endpoint, name));
-  return *v;
-}
 
 json file_json(const FileRecord& r, const SwarmCounts& counts) {
   return json{{"name", r.name},
@@ -102,6 +89,8 @@ Task<void> Api::serve(const HttpRequest& request, Clock::time_point now, HttpRes
     co_await route(request, now, out, endpoint);
   } catch (const HttpError& e) {
     net::error_response(out, e.status, e.message);
+  } catch (const QueryRefusal& e) {
+    net::error_response(out, 400, e.message);
   } catch (const StoreUnavailable& e) {
     net::error_response(out, 503, e.what());
   } catch (const std::exception& e) {
@@ -179,13 +168,13 @@ Task<void> Api::route(const HttpRequest& request, Clock::time_point now, HttpRes
 Task<void> Api::announce(const HttpRequest& request, Clock::time_point now, HttpResponse& out) {
   constexpr std::string_view ep = "announce";
   AnnounceInput in;
-  in.info_hash = parse_hash(ep, "info_hash", required(query_, ep, "info_hash"));
+  in.info_hash = parse_hash(ep, "info_hash", required_param(query_, ep, "info_hash"));
   if (is_bt_swarm_key(in.info_hash))
     refuse(400, "announce: this info_hash is reserved for BitTorrent swarms (it ends in the tag of bt_swarm.hpp)");
-  std::string_view peer_id = required(query_, ep, "peer_id");
+  std::string_view peer_id = required_param(query_, ep, "peer_id");
   if (!peer_id_from_hex(peer_id, in.peer_id))
     refuse(400, fmt::format("announce: peer_id must be 40 hex digits, got {} characters", peer_id.size()));
-  in.port = static_cast<std::uint16_t>(parse_uint(ep, "port", required(query_, ep, "port"), 65535));
+  in.port = static_cast<std::uint16_t>(uint_param(ep, "port", required_param(query_, ep, "port"), 65535));
   if (in.port == 0) refuse(400, "announce: port must be in 1-65535, got 0");
   std::string_view event = query_.get("event").value_or("");
   if (event.empty() || event == "periodic") in.event = Event::periodic;
@@ -194,12 +183,12 @@ Task<void> Api::announce(const HttpRequest& request, Clock::time_point now, Http
   else if (event == "stopped") in.event = Event::stopped;
   else refuse(400, fmt::format("announce: event must be started, completed, stopped or periodic, got {:?}",
                                std::string(event.substr(0, 32))));
-  in.left = parse_uint(ep, "left", required(query_, ep, "left"), UINT64_MAX);
-  if (auto v = query_.get("uploaded")) parse_uint(ep, "uploaded", *v, UINT64_MAX);
-  if (auto v = query_.get("downloaded")) parse_uint(ep, "downloaded", *v, UINT64_MAX);
+  in.left = uint_param(ep, "left", required_param(query_, ep, "left"), UINT64_MAX);
+  if (auto v = query_.get("uploaded")) uint_param(ep, "uploaded", *v, UINT64_MAX);
+  if (auto v = query_.get("downloaded")) uint_param(ep, "downloaded", *v, UINT64_MAX);
   in.numwant = limits::kDefaultNumwant;
   if (auto v = query_.get("numwant"))
-    in.numwant = static_cast<int>(std::min<std::uint64_t>(parse_uint(ep, "numwant", *v, UINT32_MAX), limits::kMaxNumwant));
+    in.numwant = static_cast<int>(std::min<std::uint64_t>(uint_param(ep, "numwant", *v, UINT32_MAX), limits::kMaxNumwant));
   in.ip = request.remote_ip;  // owned by the connection, which waits for this answer
   if (withdrawn_.count(in.info_hash)) {
     // Its publisher withdrew it: seeders stop serving it; nobody is added to its swarm.
@@ -257,6 +246,9 @@ Task<void> Api::bt_serve(const HttpRequest& request, Clock::time_point now, Http
   } catch (const BtRefusal& e) {
     status = e.status;
     out.body = bt_failure(e.reason);
+  } catch (const QueryRefusal& e) {
+    status = 400;
+    out.body = bt_failure(e.message);
   } catch (const StoreUnavailable& e) {
     status = 503;
     out.body = bt_failure(e.what());
@@ -294,10 +286,14 @@ void Api::rendezvous(const HttpRequest& request, HttpResponse& out, net::HttpDon
   std::uint16_t port = 0;
   try {
     if (!query_.parse(split_target(request.target).second)) refuse(400, fmt::format("{}: {}", ep, query_.error()));
-    port = static_cast<std::uint16_t>(parse_uint(ep, "port", required(query_, ep, "port"), 65535));
+    port = static_cast<std::uint16_t>(uint_param(ep, "port", required_param(query_, ep, "port"), 65535));
     if (port == 0) refuse(400, "rendezvous: port must be in 1-65535, got 0");
   } catch (const HttpError& e) {
     net::error_response(out, e.status, e.message);
+    pending_.count_request(Endpoint::rendezvous, out.status);
+    return done();
+  } catch (const QueryRefusal& e) {
+    net::error_response(out, 400, e.message);
     pending_.count_request(Endpoint::rendezvous, out.status);
     return done();
   }
@@ -330,10 +326,10 @@ void Api::rendezvous(const HttpRequest& request, HttpResponse& out, net::HttpDon
 void Api::relay(const HttpRequest& request, HttpResponse& out) {
   constexpr std::string_view ep = "relay";
   if (!rendezvous_.issue_relay_ticket) refuse(404, "relay: this tracker runs no relay (p2p-tracker --relay)");
-  Digest swarm = parse_hash(ep, "swarm", required(query_, ep, "swarm"));
-  auto port = static_cast<std::uint16_t>(parse_uint(ep, "port", required(query_, ep, "port"), 65535));
-  std::string to_ip(required(query_, ep, "to_ip"));
-  auto to_port = static_cast<std::uint16_t>(parse_uint(ep, "to_port", required(query_, ep, "to_port"), 65535));
+  Digest swarm = parse_hash(ep, "swarm", required_param(query_, ep, "swarm"));
+  auto port = static_cast<std::uint16_t>(uint_param(ep, "port", required_param(query_, ep, "port"), 65535));
+  std::string to_ip(required_param(query_, ep, "to_ip"));
+  auto to_port = static_cast<std::uint16_t>(uint_param(ep, "to_port", required_param(query_, ep, "to_port"), 65535));
   if (port == 0 || to_port == 0) refuse(400, "relay: port and to_port must be in 1-65535");
   auto now = Clock::now();
   if (to_ip.size() > 64 || !board_.polling(to_ip, to_port, now))
@@ -374,7 +370,7 @@ Task<void> Api::files(HttpResponse& out) {
   if (q.size() > limits::kMaxQueryBytes)
     refuse(400, fmt::format("files: q is longer than {} bytes", limits::kMaxQueryBytes));
   std::size_t limit = limits::kMaxFilesListed;
-  if (auto v = query_.get("limit")) limit = parse_uint("files", "limit", *v, limits::kMaxFilesListed);
+  if (auto v = query_.get("limit")) limit = uint_param("files", "limit", *v, limits::kMaxFilesListed);
 
   std::vector<FileRecord> records = co_await catalog_.list(q, limit + 1);  // one more tells whether the list was cut
   bool truncated = records.size() > limit;
@@ -457,7 +453,7 @@ Task<void> Api::publish(const HttpRequest& request, HttpResponse& out) {
 }
 
 Task<void> Api::withdraw(const HttpRequest& request, HttpResponse& out) {
-  Digest d = parse_hash("withdraw", "info_hash", required(query_, "withdraw", "info_hash"));
+  Digest d = parse_hash("withdraw", "info_hash", required_param(query_, "withdraw", "info_hash"));
   auto authorization = request.header("authorization");
   if (!authorization)
     refuse(403, "withdraw: missing header Authorization: Bearer <owner_token> (the token /publish answered)");

@@ -24,19 +24,7 @@ constexpr std::size_t kMaxOpaqueBytes = 64;
 
 [[noreturn]] void refuse(std::string reason) { throw BtRefusal{400, std::move(reason)}; }
 
-std::uint64_t parse_uint(std::string_view ep, std::string_view name, std::string_view text, std::uint64_t max) {
-  std::uint64_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v > max)
-    refuse(fmt::format("{}: {} must be an integer in 0-{}, got {:?}", ep, name, max, std::string(text.substr(0, 32))));
-  return v;
-}
 
-std::string_view required(const Query& q, std::string_view ep, std::string_view name) {
-  auto v = q.get(name);
-  if (!v) refuse(fmt::format("{}: missing parameter {}", ep, name));
-  return *v;
-}
 
 BtHash parse_bt_hash(std::string_view ep, std::string_view raw) {
   if (raw.size() != 20)
@@ -76,15 +64,15 @@ void compact_peers(const std::vector<PeerEntry>& peers, std::string& v4, std::st
 Task<void> BtAnnounce::announce(const Query& query, std::string_view remote_ip, Clock::time_point now,
                                 net::HttpResponse& out) {
   constexpr std::string_view ep = "announce";
-  BtHash hash = parse_bt_hash(ep, required(query, ep, "info_hash"));
+  BtHash hash = parse_bt_hash(ep, required_param(query, ep, "info_hash"));
   if (!policy_.allows(hash)) refuse(fmt::format("announce: info_hash {} is not served by this tracker", to_hex(hash)));
   AnnounceInput in;
   in.info_hash = bt_swarm_key(hash);
-  std::string_view peer_id = required(query, ep, "peer_id");
+  std::string_view peer_id = required_param(query, ep, "peer_id");
   if (peer_id.size() != in.peer_id.size())
     refuse(fmt::format("announce: peer_id must be 20 bytes (percent-encoded), got {} bytes", peer_id.size()));
   std::copy(peer_id.begin(), peer_id.end(), in.peer_id.begin());
-  in.port = static_cast<std::uint16_t>(parse_uint(ep, "port", required(query, ep, "port"), 65535));
+  in.port = static_cast<std::uint16_t>(uint_param(ep, "port", required_param(query, ep, "port"), 65535));
   if (in.port == 0) refuse("announce: port must be in 1-65535, got 0");
   std::string_view event = query.get("event").value_or("");
   // "paused" (BEP 21) is a peer that stays in the swarm: a periodic announce here.
@@ -94,12 +82,12 @@ Task<void> BtAnnounce::announce(const Query& query, std::string_view remote_ip, 
   else if (event == "stopped") in.event = Event::stopped;
   else refuse(fmt::format("announce: event must be started, completed, stopped or empty, got {:?}",
                           std::string(event.substr(0, 32))));
-  in.left = parse_uint(ep, "left", required(query, ep, "left"), UINT64_MAX);
-  if (auto v = query.get("uploaded")) parse_uint(ep, "uploaded", *v, UINT64_MAX);
-  if (auto v = query.get("downloaded")) parse_uint(ep, "downloaded", *v, UINT64_MAX);
+  in.left = uint_param(ep, "left", required_param(query, ep, "left"), UINT64_MAX);
+  if (auto v = query.get("uploaded")) uint_param(ep, "uploaded", *v, UINT64_MAX);
+  if (auto v = query.get("downloaded")) uint_param(ep, "downloaded", *v, UINT64_MAX);
   in.numwant = limits::kDefaultNumwant;
   if (auto v = query.get("numwant"))
-    in.numwant = static_cast<int>(std::min<std::uint64_t>(parse_uint(ep, "numwant", *v, UINT32_MAX), limits::kMaxNumwant));
+    in.numwant = static_cast<int>(std::min<std::uint64_t>(uint_param(ep, "numwant", *v, UINT32_MAX), limits::kMaxNumwant));
   for (std::string_view name : {"key", "trackerid"})
     if (auto v = query.get(name); v && v->size() > kMaxOpaqueBytes)
       refuse(fmt::format("announce: {} is {} bytes, more than {}", name, v->size(), kMaxOpaqueBytes));

@@ -1,7 +1,9 @@
 // Query-string splitting and percent-decoding.
 #include "tracker/query.hpp"
 
-#include <fmt/core.h>
+#include <fmt/format.h>
+
+#include <charconv>
 
 namespace p2p::tracker {
 
@@ -78,6 +80,21 @@ std::size_t Query::count(std::string_view key) const {
   std::size_t n = 0;
   for (const auto& [k, v] : params_) n += k == key;
   return n;
+}
+
+std::string_view required_param(const Query& q, std::string_view endpoint, std::string_view name) {
+  auto v = q.get(name);
+  if (!v) throw QueryRefusal{fmt::format("{}: missing parameter {}", endpoint, name)};
+  return *v;
+}
+
+std::uint64_t uint_param(std::string_view endpoint, std::string_view name, std::string_view text, std::uint64_t max) {
+  std::uint64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v > max)
+    throw QueryRefusal{fmt::format("{}: {} must be an integer in 0-{}, got {:?}", endpoint, name, max,
+                                   std::string(text.substr(0, 32)))};
+  return v;
 }
 
 }  // namespace p2p::tracker

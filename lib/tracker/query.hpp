@@ -2,6 +2,7 @@
 // the common case (hex and digits), because every announce goes through here.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <optional>
 #include <string>
@@ -41,5 +42,16 @@ class Query {
   std::deque<std::string> storage_;  // decoded copies; a deque keeps their addresses
   std::string error_;
 };
+
+// A parameter that is missing or not what the endpoint takes; `message` names the endpoint
+// and the parameter. Both dialects answer it with 400 (JSON error or bencoded failure reason).
+struct QueryRefusal {
+  std::string message;
+};
+
+// The value of a parameter the endpoint needs; throws QueryRefusal when it is absent.
+std::string_view required_param(const Query& q, std::string_view endpoint, std::string_view name);
+// A decimal integer in 0..max; throws QueryRefusal otherwise.
+std::uint64_t uint_param(std::string_view endpoint, std::string_view name, std::string_view text, std::uint64_t max);
 
 }  // namespace p2p::tracker

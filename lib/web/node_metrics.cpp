@@ -11,6 +11,32 @@ namespace {
 void metric(std::string& out, std::string_view name, std::string_view type, std::string_view help, double value) {
   fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, help, name, type, name, value);
 }
+
+// A label value in the text exposition format: backslash, double quote and line feed escaped.
+std::string label_value(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+// One gauge per file, labelled with its info hash and name, for alerts on a single file
+// (contrib/prometheus: a download with no peers). At most kMaxFilesInMetrics files.
+void file_metric(std::string& out, std::string_view name, std::string_view help, const SessionSnapshot& s,
+                 double (*value)(const TorrentSnapshot&)) {
+  fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} gauge\n", name, help, name);
+  std::size_t n = 0;
+  for (const auto& t : s.torrents) {
+    if (n++ == kMaxFilesInMetrics) break;
+    fmt::format_to(std::back_inserter(out), "{}{{info_hash=\"{}\",name=\"{}\"}} {}\n", name, t.stats.info_hash_hex,
+                   label_value(t.stats.name), value(t));
+  }
+}
 }  // namespace
 
 std::string render_node_metrics(const SessionSnapshot& s) {
@@ -38,6 +64,14 @@ std::string render_node_metrics(const SessionSnapshot& s) {
   metric(out, "p2p_disk_queued_hash_jobs", "gauge", "Pieces waiting for or being hashed and written (hash-queue depth).",
          d(s.hash_queue_depth));
   metric(out, "p2p_torrents", "gauge", "Files in this process.", d(s.torrents.size()));
+  file_metric(out, "p2p_file_peers", "Peers past the handshake, per file.", s,
+              [](const TorrentSnapshot& t) { return static_cast<double>(t.stats.peers); });
+  file_metric(out, "p2p_file_complete", "1 once every piece of the file is verified, else 0.", s,
+              [](const TorrentSnapshot& t) { return t.stats.pieces_verified == t.stats.pieces_total ? 1.0 : 0.0; });
+  file_metric(out, "p2p_file_verified_bytes", "Bytes on disk and hash-checked, per file.", s,
+              [](const TorrentSnapshot& t) { return static_cast<double>(t.stats.verified_bytes); });
+  file_metric(out, "p2p_file_size_bytes", "Size of the file (of the tree's files together), per file.", s,
+              [](const TorrentSnapshot& t) { return static_cast<double>(t.stats.total_bytes); });
   const LanCounters& lan = s.lan;
   metric(out, "p2p_lan_datagrams_sent_total", "counter", "LAN announce datagrams sent (one per interface).", d(lan.datagrams_sent));
   metric(out, "p2p_lan_datagrams_received_total", "counter", "LAN announce datagrams received, our own included.",

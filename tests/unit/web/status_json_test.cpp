@@ -83,6 +83,25 @@ TEST_CASE("metrics: libtorrent-named counters and a cumulative write-latency his
   CHECK(m.find("p2p_lan_hints_total 3\n") != std::string::npos);
 }
 
+TEST_CASE("metrics: per-file gauges labelled by info hash and an escaped name, capped in number", "[web]") {
+  auto s = sample();
+  std::string m = render_node_metrics(s);
+  const std::string labels = "{info_hash=\"" + std::string(64, 'a') + "\",name=\"film.mkv\"}";
+  CHECK(m.find("p2p_file_peers" + labels + " 1\n") != std::string::npos);
+  CHECK(m.find("p2p_file_complete" + labels + " 0\n") != std::string::npos);
+  CHECK(m.find("p2p_file_verified_bytes" + labels + " 250\n") != std::string::npos);
+  CHECK(m.find("p2p_file_size_bytes" + labels + " 1000\n") != std::string::npos);
+  s.torrents[0].stats.name = "a\"b\\c\nd";
+  s.torrents[0].stats.pieces_verified = 4;
+  m = render_node_metrics(s);
+  CHECK(m.find("name=\"a\\\"b\\\\c\\nd\"} 1\n") != std::string::npos);  // p2p_file_complete
+  s.torrents.resize(kMaxFilesInMetrics + 5, s.torrents[0]);
+  m = render_node_metrics(s);
+  std::size_t rows = 0;
+  for (std::size_t at = m.find("\np2p_file_peers{"); at != std::string::npos; at = m.find("\np2p_file_peers{", at + 1)) ++rows;
+  CHECK(rows == kMaxFilesInMetrics);
+}
+
 TEST_CASE("event log keeps the newest events, numbered; rate history gives exact rates from counters", "[web]") {
   EventLog log;
   for (int i = 0; i < 250; ++i) log.add(i, "f", EventKind::notice, std::to_string(i));
