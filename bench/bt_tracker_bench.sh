@@ -133,7 +133,9 @@ done
       echo "| $kind | $name | ${R[$name,$kind]:-?} | ${L[$name,$kind]:-?} | ${B[$name,$kind]:-?} | ${C[$name,$kind]:-?} | ${M[$name,$kind]:-?} |"
     done
   done
-  echo "| udp | generator ceiling (bt_udp_load --reflect) | ${R[reflector,udp]:-?} | ${L[reflector,udp]:-?} | ${B[reflector,udp]:-?} | ${C[reflector,udp]:-?} | ${M[reflector,udp]:-?} |"
+  echo "| udp | the generator alone (bt_udp_load --reflect: the cheapest tracker) | ${R[reflector,udp]:-?} | ${L[reflector,udp]:-?} | ${B[reflector,udp]:-?} | ${C[reflector,udp]:-?} | ${M[reflector,udp]:-?} |"
+  echo
+  for name in p2p-tracker opentracker reflector; do echo "udp, $name: $(cat "$T/$name-udp.err" 2>/dev/null)"; done
   echo
   for kind in http-keepalive http-close udp; do
     python3 -c "import sys; a, b = float(sys.argv[2] or 0), float(sys.argv[3] or 0); print(f'{sys.argv[1]}: p2p-tracker / opentracker = {a / b:.2f}x the answers/s, {float(sys.argv[4]) / float(sys.argv[5]):.2f}x the CPU per answer' if b > 0 and float(sys.argv[5] or 0) > 0 else f'{sys.argv[1]}: ?')" \

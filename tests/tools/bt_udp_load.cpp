@@ -3,6 +3,8 @@
 // address (127.0.x.y: many clients, as a tracker sees them), each connects, then keeps
 // WINDOW announces in flight over the whitelist's hashes x PEERS peer ids (the same seeded
 // sequence for every tracker). One thread, epoll, recvmmsg/sendmmsg batches.
+// An announce unanswered after --timeout-ms (a datagram dropped by the tracker's full
+// receive buffer) is counted lost and replaced at once: a loss costs its slot 0.1 s.
 // Prints "<answered announces/s> <p99 ms>" on stdout, counts of errors and losses on stderr.
 //
 // --reflect PORT turns it into the cheapest possible tracker (connect and an announce
@@ -125,12 +127,17 @@ int reflect(std::uint16_t port) {
   }
 }
 
+// One request in flight: its transaction id (0: the slot is free) and when it left.
+struct Slot {
+  std::uint32_t tid = 0;
+  std::int64_t sent_ns = 0;
+};
+
 struct Sock {
   int fd = -1;
   std::uint64_t cid = 0;
   bool connected = false;
-  int in_flight = 0;
-  Clock::time_point last_answer{};
+  std::vector<Slot> slots;  // WINDOW of them
 };
 
 }  // namespace
@@ -145,6 +152,9 @@ int main(int argc, char** argv) {
   app.add_option("--seconds", seconds, "how long to measure");
   app.add_option("--sockets", nsock, "client sockets, each on its own loopback address")->check(CLI::Range(1, 60000));
   app.add_option("--window", window, "announces in flight per socket")->check(CLI::Range(1, 1024));
+  int timeout_ms = 100;
+  app.add_option("--timeout-ms", timeout_ms, "an announce unanswered this long is counted lost and replaced")
+      ->check(CLI::Range(1, 10000));
   app.add_option("--peers", peers, "peer ids per swarm")->check(CLI::Range(1, 65535));
   app.add_option("--hashes", hashes_file, "info hashes, hex, one a line (the whitelist)");
   app.add_option("--reflect", reflect_port, "answer as the cheapest possible tracker on this port instead");
@@ -195,10 +205,6 @@ int main(int argc, char** argv) {
     e.data.u32 = static_cast<std::uint32_t>(i);
     epoll_ctl(ep, EPOLL_CTL_ADD, socks[i].fd, &e);
   }
-  // Send times by transaction id (the id's low bits index the ring; the rest checks it).
-  constexpr std::size_t kRing = 1 << 20;
-  std::vector<std::uint32_t> ring_tid(kRing, 0);
-  std::vector<std::int64_t> ring_ns(kRing, 0);
   std::uint32_t next_tid = 1;
   auto now_ns = [] { return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count(); };
 
@@ -245,13 +251,17 @@ int main(int argc, char** argv) {
   std::uint64_t answered = 0, errors = 0, lost = 0;
   std::vector<std::uint32_t> latencies_us;
   latencies_us.reserve(1 << 22);
-  auto send_announces = [&](Sock& s, int count) {
+  // Fills every free slot of the socket with a new announce (batches of kBatch).
+  auto send_announces = [&](Sock& s) {
     std::int64_t t = now_ns();
-    int sent = 0;
-    while (sent < count) {
-      int m = std::min(kBatch, count - sent);
-      for (int j = 0; j < m; ++j) {
-        std::uint8_t* q = out[j].data();
+    std::array<Slot*, kBatch> filled{};
+    std::size_t next = 0;
+    while (next < s.slots.size()) {
+      int m = 0;
+      for (; next < s.slots.size() && m < kBatch; ++next) {
+        Slot& slot = s.slots[next];
+        if (slot.tid != 0) continue;
+        std::uint8_t* q = out[m].data();
         std::uint64_t r = rng.next();
         std::size_t h = r % hashes.size();
         int p = static_cast<int>((r >> 32) % static_cast<std::uint64_t>(peers));
@@ -263,33 +273,36 @@ int main(int argc, char** argv) {
         put64(q + 56, 0), put64(q + 64, static_cast<std::uint64_t>(p % 2) * 1000), put64(q + 72, 0);
         put32(q + 80, 0), put32(q + 84, 0), put32(q + 88, 0), put32(q + 92, 50);
         q[96] = static_cast<std::uint8_t>((6881 + p) >> 8), q[97] = static_cast<std::uint8_t>(6881 + p);
-        ring_tid[tid % kRing] = tid;
-        ring_ns[tid % kRing] = t;
-        ov[j] = {q, 98};
-        om[j].msg_hdr = {};
-        om[j].msg_hdr.msg_name = &tracker;
-        om[j].msg_hdr.msg_namelen = sizeof tracker;
-        om[j].msg_hdr.msg_iov = &ov[j];
-        om[j].msg_hdr.msg_iovlen = 1;
+        slot = {tid, t};
+        filled[m] = &slot;
+        ov[m] = {q, 98};
+        om[m].msg_hdr = {};
+        om[m].msg_hdr.msg_name = &tracker;
+        om[m].msg_hdr.msg_namelen = sizeof tracker;
+        om[m].msg_hdr.msg_iov = &ov[m];
+        om[m].msg_hdr.msg_iovlen = 1;
+        ++m;
       }
-      int done = sendmmsg(s.fd, om.data(), m, 0);
-      if (done <= 0) break;  // send buffer full: the window shrinks until an answer comes
-      sent += done;
+      if (m == 0) break;
+      int done = sendmmsg(s.fd, om.data(), static_cast<unsigned>(m), 0);
+      // Send buffer full: what did not leave is freed again, tried after the next answer or check.
+      for (int j = std::max(done, 0); j < m; ++j) *filled[j] = Slot{};
+      if (done < m) break;
     }
-    s.in_flight += sent;
   };
   auto start = Clock::now();
   for (Sock& s : socks) {
-    s.last_answer = start;
-    send_announces(s, window);
+    s.slots.assign(static_cast<std::size_t>(window), Slot{});
+    send_announces(s);
   }
   auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
-  auto next_check = start + std::chrono::milliseconds(100);
+  auto next_check = start + std::chrono::milliseconds(10);
+  const std::int64_t timeout_ns = static_cast<std::int64_t>(timeout_ms) * 1'000'000;
   for (;;) {
     auto now = Clock::now();
     if (now >= end) break;
     epoll_event evs[256];
-    int n = epoll_wait(ep, evs, 256, 20);
+    int n = epoll_wait(ep, evs, 256, 5);
     for (int k = 0; k < n; ++k) {
       Sock& s = socks[evs[k].data.u32];
       int got = 0;
@@ -307,32 +320,34 @@ int main(int argc, char** argv) {
           const std::uint8_t* a = in[i].data();
           if (im[i].msg_len < 8) continue;
           std::uint32_t tid = get32(a + 4);
+          auto slot = std::find_if(s.slots.begin(), s.slots.end(), [&](const Slot& x) { return x.tid == tid; });
+          if (slot == s.slots.end()) continue;  // late: already counted lost
           if (get32(a) == 3) ++errors;
-          else if (get32(a) == 1 && im[i].msg_len >= 20 && ring_tid[tid % kRing] == tid) {
+          else if (get32(a) == 1 && im[i].msg_len >= 20) {
             ++answered;
-            latencies_us.push_back(static_cast<std::uint32_t>((t - ring_ns[tid % kRing]) / 1000));
+            latencies_us.push_back(static_cast<std::uint32_t>((t - slot->sent_ns) / 1000));
           }
-          ring_tid[tid % kRing] = 0;
+          *slot = Slot{};
           ++got;
         }
         if (r < kBatch) break;
       }
-      if (got > 0) {
-        s.in_flight = std::max(0, s.in_flight - got);
-        s.last_answer = Clock::now();
-        send_announces(s, window - s.in_flight);
-      }
+      if (got > 0) send_announces(s);
     }
     now = Clock::now();
-    if (now >= next_check) {  // lost datagrams: refill a window silent for 1 s
-      next_check = now + std::chrono::milliseconds(100);
-      for (Sock& s : socks)
-        if (now - s.last_answer > std::chrono::seconds(1)) {
-          lost += static_cast<std::uint64_t>(s.in_flight);
-          s.in_flight = 0;
-          s.last_answer = now;
-          send_announces(s, window);
-        }
+    if (now >= next_check) {  // lost datagrams: replaced once older than the timeout
+      next_check = now + std::chrono::milliseconds(10);
+      std::int64_t t = now_ns();
+      for (Sock& s : socks) {
+        bool freed = false;
+        for (Slot& slot : s.slots)
+          if (slot.tid == 0 || t - slot.sent_ns > timeout_ns) {
+            if (slot.tid != 0) ++lost;
+            slot = Slot{};
+            freed = true;
+          }
+        if (freed) send_announces(s);
+      }
     }
   }
   double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
