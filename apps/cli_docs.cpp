@@ -72,9 +72,13 @@ std::string man_page(const CLI::App& app, const std::string& program) {
   out << ".TH " << roff(upper(program)) << " 1 \"\" \"p2p-share " << roff(p2p_version_text()) << "\" \"User Commands\"\n";
   out << ".SH NAME\n" << roff(program) << " \\- " << roff(summary) << "\n";
   out << ".SH SYNOPSIS\n.B " << roff(program) << "\n[\\fIOPTIONS\\fR]" << synopsis_positionals(app) << "\n";
-  for (const CLI::App* sub : visible_subcommands(app))
+  for (const CLI::App* sub : visible_subcommands(app)) {
     out << ".br\n.B " << roff(program) << " " << roff(sub->get_name()) << "\n[\\fIOPTIONS\\fR]" << synopsis_positionals(*sub)
         << "\n";
+    for (const CLI::App* inner : visible_subcommands(*sub))  // e.g. p2p-seed ctl add
+      out << ".br\n.B " << roff(program) << " " << roff(sub->get_name()) << "\n[\\fIOPTIONS\\fR]\n.B " << roff(inner->get_name())
+          << "\n[\\fIOPTIONS\\fR]" << synopsis_positionals(*inner) << "\n";
+  }
   out << ".SH DESCRIPTION\n" << roff(summary) << "\n";
   out << ".SH OPTIONS\n";
   options_section(out, app);
@@ -83,6 +87,11 @@ std::string man_page(const CLI::App& app, const std::string& program) {
     for (const CLI::App* sub : subs) {
       out << ".SS " << roff(sub->get_name()) << "\n" << roff(sub->get_description()) << "\n";
       options_section(out, *sub);
+      for (const CLI::App* inner : visible_subcommands(*sub)) {
+        out << ".SS " << roff(sub->get_name()) << " " << roff(inner->get_name()) << synopsis_positionals(*inner) << "\n"
+            << roff(inner->get_description()) << "\n";
+        options_section(out, *inner);
+      }
     }
   }
   out << ".SH CONFIGURATION FILES\n"
@@ -142,7 +151,8 @@ std::string bash_completion(const CLI::App& app, const std::string& program) {
     out << " " << names << ") sub=$w ;; esac\n  done\n";
   }
   out << "  case $sub in\n";
-  for (const CLI::App* s : subs) out << "    " << s->get_name() << ") words=\"" << words(*s, false) << "\" ;;\n";
+  for (const CLI::App* s : subs)
+    out << "    " << s->get_name() << ") words=\"" << words(*s, !visible_subcommands(*s).empty()) << "\" ;;\n";
   out << "    *) words=\"" << words(app, true) << "\" ;;\n  esac\n";
   // Options (and subcommand names) by prefix; anything else may be a file or folder.
   out << "  if [[ $cur == -* ]]; then\n"

@@ -14,7 +14,7 @@
 #include "base/limits.hpp"
 #include "storage/piece_store.hpp"
 #include "storage/workdir_layout.hpp"
-#include "storage/workdir_lock.hpp"
+#include "app/opened_download.hpp"
 #include "net/tracker_client.hpp"
 #include "app/tracker_list.hpp"
 
@@ -27,8 +27,8 @@ constexpr auto kTrackerTimeout = std::chrono::milliseconds(5000);
 
 }  // namespace
 
-Meta fetch_meta(const std::vector<std::string>& trackers, const std::string& name, const std::string& info_hash,
-                const fs::path& workdir, ProgressReporter& reporter) {
+FetchedMeta fetch_meta_from_trackers(const std::vector<std::string>& trackers, const std::string& name,
+                                     const std::string& info_hash) {
   if (trackers.empty()) throw Error(ExitCode::usage, "--name and --id need --tracker HOST:PORT");
   Digest wanted{};
   if (!info_hash.empty() && !digest_from_hex(info_hash, wanted))
@@ -45,15 +45,10 @@ Meta fetch_meta(const std::vector<std::string>& trackers, const std::string& nam
       if (!name.empty() && meta.name != name)
         throw Error(ExitCode::bad_meta, fmt::format("tracker {} sent a meta named {:?} when asked for {:?}", t,
                                                     meta.name, name));
-      ensure_writable_dir(workdir);
-      auto saved = workdir / (meta.name + ".p2pmeta");
-      write_file_atomically(saved, text, meta_file_mode(meta));
-      reporter.info(fmt::format("got the meta of {} ({}) from tracker {}; saved as {}", meta.name,
-                                meta.info_hash_hex().substr(0, 16), t, saved.string()));
       if (std::find(meta.trackers.begin(), meta.trackers.end(), t) == meta.trackers.end()) meta.trackers.push_back(t);
-      return meta;
+      return FetchedMeta{std::move(meta), std::move(text), t};
     } catch (const Error& e) {
-      if (e.code() == ExitCode::bad_meta || e.code() == ExitCode::disk) throw;
+      if (e.code() == ExitCode::bad_meta) throw;
       errors += fmt::format("{}{}", errors.empty() ? "" : "; ", e.what());
     }
   }
@@ -61,8 +56,18 @@ Meta fetch_meta(const std::vector<std::string>& trackers, const std::string& nam
                                              info_hash.empty() ? fmt::format("{:?}", name) : info_hash, errors));
 }
 
-// The pieces of the files that --only selects; Error(usage) naming any pattern that matches nothing.
-static Bitfield select_files(const Meta& meta, const std::vector<std::string>& only, std::size_t& files) {
+Meta fetch_meta(const std::vector<std::string>& trackers, const std::string& name, const std::string& info_hash,
+                const fs::path& workdir, ProgressReporter& reporter) {
+  FetchedMeta f = fetch_meta_from_trackers(trackers, name, info_hash);
+  ensure_writable_dir(workdir);
+  auto saved = workdir / (f.meta.name + ".p2pmeta");
+  write_file_atomically(saved, f.text, meta_file_mode(f.meta));
+  reporter.info(fmt::format("got the meta of {} ({}) from tracker {}; saved as {}", f.meta.name,
+                            f.meta.info_hash_hex().substr(0, 16), f.tracker, saved.string()));
+  return std::move(f.meta);
+}
+
+Bitfield select_files(const Meta& meta, const std::vector<std::string>& only, std::size_t& files) {
   if (!meta.is_tree())
     throw Error(ExitCode::usage, fmt::format("--only selects files of a folder's meta; {} is a single file", meta.name));
   Bitfield selection(meta.piece_count());
@@ -115,43 +120,17 @@ DownloadResult download(const DownloadOptions& o, ProgressReporter& reporter) {
   so.max_download_rate = o.max_download_rate;
 
   auto layout = WorkdirLayout::prepare(o.workdir);
-  // One writer per final name: a second download of this name (this file or
-  // another with the same name) into this workdir stops here, saying who has it.
-  WorkdirLock lock(layout.lock_path(meta->name), layout.final_path(*meta).string());
   so.reputation_db = layout.reputation_db();
-  fs::path final_path = layout.final_path(*meta);
-  fs::path partial = layout.partial_path(*meta);
-  layout.adopt_legacy_partial(*meta);
-  std::error_code ec;
-  bool final_taken = fs::symlink_status(final_path, ec).type() != fs::file_type::not_found;
-  // A tree's <name>.partial is ours only if our state file says so (open_partial refuses it otherwise).
-  bool has_partial = meta->is_tree() ? fs::symlink_status(layout.state_path(*meta), ec).type() != fs::file_type::not_found
-                                     : fs::exists(partial, ec);
+  OpenedDownload opened = open_download(layout, *meta, [&](const std::string& line) { reporter.info(line); });
+  fs::path final_path = opened.final_path, partial = opened.partial;
   DownloadResult result;
-  if (final_taken && !has_partial) {
-    // Already downloaded? Check it rather than trust it; never overwrite someone's file.
-    if (fs::is_symlink(final_path, ec) ||
-        (meta->is_tree() ? !fs::is_directory(final_path, ec) : !fs::is_regular_file(final_path, ec)))
-      throw Error(ExitCode::file_exists, fmt::format("{} is in the way (not a {}); not replacing it: move it "
-                                                     "away or download into another --workdir",
-                                                     final_path.string(), meta->is_tree() ? "folder" : "regular file"));
-    std::optional<PieceStore> existing;
-    try {
-      existing.emplace(PieceStore::open_complete(*meta, final_path));
-    } catch (const Error& e) {
-      // A folder in the way of a tree may lack its files (input_file): not ours either way.
-      if (e.code() != ExitCode::source_mismatch && !(meta->is_tree() && e.code() == ExitCode::input_file)) throw;
-      throw Error(ExitCode::file_exists,
-                  fmt::format("{} already exists and is not the file this meta describes ({}); not overwriting it: "
-                              "move it away or download into another --workdir",
-                              final_path.string(), e.what()));
-    }
+  if (opened.already_complete) {
     reporter.info(fmt::format("{} is already complete and verified", final_path.string()));
     if (to.keep_seeding) {
       auto page = make_node_page(o.http, layout, reporter, "download");
       Session session(so, observer_of(page, reporter));
       auto serving = serve_node_page(page.get(), session, reporter);
-      session.add_torrent(meta, std::move(*existing), to);
+      session.add_torrent(meta, std::move(opened.store), to);
       auto out = session.run();
       result.interrupted = out.interrupted;
       result.torrent = out.torrents.at(0);
@@ -165,14 +144,7 @@ DownloadResult download(const DownloadOptions& o, ProgressReporter& reporter) {
     st.files_total = st.files_done = static_cast<std::uint32_t>(meta->files.size());
     return result;
   }
-  if (final_taken)
-    throw Error(ExitCode::file_exists,
-                fmt::format("{} is in the way of the download kept in {}; not overwriting it: move it away and rerun",
-                            final_path.string(), partial.string()));
-
-  PieceStore::ResumeReport rr;
-  if (has_partial && fs::exists(partial, ec)) reporter.info(fmt::format("checking {} to resume", partial.string()));
-  PieceStore store = PieceStore::open_partial(*meta, layout, rr);
+  const PieceStore::ResumeReport& rr = opened.resume;
   if (!rr.state_problem.empty()) reporter.info(fmt::format("not trusting the saved state: {}; re-verified the data instead", rr.state_problem));
   if (rr.from_state + rr.recovered > 0)
     reporter.on_event(meta->name, EventKind::resumed,
@@ -181,7 +153,7 @@ DownloadResult download(const DownloadOptions& o, ProgressReporter& reporter) {
   auto page = make_node_page(o.http, layout, reporter, "download");
   Session session(so, observer_of(page, reporter));
   auto serving = serve_node_page(page.get(), session, reporter);
-  session.add_torrent(meta, std::move(store), to);
+  session.add_torrent(meta, std::move(opened.store), to);
   auto out = session.run();
   result.interrupted = out.interrupted;
   result.torrent = out.torrents.at(0);

@@ -32,6 +32,20 @@ struct DownloadOptions {
   std::chrono::seconds give_up_after = std::chrono::duration_cast<std::chrono::seconds>(limits::kDefaultGiveUpAfter);
 };
 
+// The meta of a file found on the trackers by info hash (or by name), its hash
+// checked, the tracker it came from added to its list; `text` as the tracker sent it.
+struct FetchedMeta {
+  Meta meta;
+  std::string text;
+  std::string tracker;
+};
+FetchedMeta fetch_meta_from_trackers(const std::vector<std::string>& trackers, const std::string& name,
+                                     const std::string& info_hash);
+
+// The pieces of the files of a tree that `only` selects (fnmatch(3) patterns, flags 0),
+// and how many files; Error(usage) naming any pattern that matches nothing, or for a single file.
+Bitfield select_files(const Meta& meta, const std::vector<std::string>& only, std::size_t& files);
+
 // Fetches the meta from a tracker by info hash (or by name), checks its hash,
 // and saves it as <workdir>/<name>.p2pmeta so a rerun needs no tracker.
 Meta fetch_meta(const std::vector<std::string>& trackers, const std::string& name, const std::string& info_hash,

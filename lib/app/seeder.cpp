@@ -6,9 +6,11 @@
 
 #include "app/api_share.hpp"
 #include "app/folder_share.hpp"
+#include "app/node_downloads.hpp"
 #include "app/node_page.hpp"
 #include "app/source_opener.hpp"
 #include "app/tracker_list.hpp"
+#include "app/watch_folder.hpp"
 #include "base/error.hpp"
 #include "base/file_io.hpp"
 #include "base/limits.hpp"
@@ -20,7 +22,12 @@
 namespace p2p {
 
 SeedResult seed(const SeedOptions& o, ProgressReporter& reporter) {
-  if (o.metas.empty() && !o.dir) throw Error(ExitCode::usage, "say what to serve: --meta FILE (repeatable) or --dir FOLDER");
+  std::error_code ec;
+  // A node takes downloads: asked over its API, from a watched folder, or kept from its last run.
+  const bool node = o.http || o.watch || std::filesystem::exists(o.workdir / std::string(kOwnDirName) / "downloads.json", ec);
+  if (o.metas.empty() && !o.dir && !node)
+    throw Error(ExitCode::usage, "say what to serve: --meta FILE (repeatable) or --dir FOLDER, or run a node that "
+                                 "downloads on request: --http [HOST:]PORT and/or --watch FOLDER");
   if (!o.sources.empty() && o.sources.size() != o.metas.size())
     throw Error(ExitCode::usage, fmt::format("{} --source for {} --meta: give one source per meta, in the same order, "
                                              "or none (then each is WORKDIR/<name>)",
@@ -37,11 +44,16 @@ SeedResult seed(const SeedOptions& o, ProgressReporter& reporter) {
   so.lan_discovery = o.lan_discovery;
   so.max_upload_rate = o.max_upload_rate;
   so.reputation_db = layout.reputation_db();
-  so.run_until_signal = o.dir.has_value();
+  so.run_until_signal = o.dir.has_value() || node;
   auto page = make_node_page(o.http, layout, reporter, "seed");
   Session session(so, observer_of(page, reporter));
   auto serving = serve_node_page(page.get(), session, reporter);
   if (page) page->set_add_handler(api_share_handler(session, opener, ApiShareOptions{layout, o.trackers, o.publish}));
+  std::optional<NodeDownloads> downloads;
+  if (node) {
+    downloads.emplace(session, opener, NodeDownloads::Options{layout, o.max_active_downloads, o.trackers});
+    if (page) page->set_download_control(&*downloads, o.trackers);
+  }
 
   for (std::size_t i = 0; i < o.metas.size(); ++i) {
     std::string meta_text = read_small_file(o.metas[i], limits::kMaxMetaFileBytes);
@@ -81,6 +93,13 @@ SeedResult seed(const SeedOptions& o, ProgressReporter& reporter) {
   }
   opener.save();
 
+  if (downloads) downloads->start();
+  std::optional<WatchFolder> watch;
+  if (o.watch) {
+    watch.emplace(session, *downloads, *o.watch);
+    watch->start();
+  }
+
   std::optional<FolderShare> share;
   if (o.dir) {
     share.emplace(session, opener, FolderShare::Options{*o.dir, layout.meta_dir(), o.trackers, o.publish});
@@ -92,7 +111,7 @@ SeedResult seed(const SeedOptions& o, ProgressReporter& reporter) {
   SeedResult result;
   result.session = session.run();
   // Without a folder to watch, a seeder whose every file failed has nothing left to do.
-  if (!o.dir && !result.session.interrupted) {
+  if (!o.dir && !node && !result.session.interrupted) {
     for (const auto& t : result.session.torrents)
       if (t.error) throw *t.error;
   }

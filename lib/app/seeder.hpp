@@ -25,13 +25,17 @@ struct SeedOptions {
   bool publish = false;               // publish each meta to the trackers first
   std::uint64_t max_upload_rate = 0;
   std::optional<std::string> http;    // HOST:PORT of the node's page and API (--http)
+  std::size_t max_active_downloads = 3;  // downloads fetched at once (--max-active-downloads)
+  std::optional<std::filesystem::path> watch;  // a folder whose new .p2pmeta files are downloaded (--watch)
 };
 
 struct SeedResult {
   SessionOutcome session;
 };
 
-// Runs until SIGINT/SIGTERM (or until every file failed, without --dir); throws
+// With --http or --watch (or a download queue kept in WORKDIR/.p2p/) it is also a
+// node that downloads on request (app/node_downloads.hpp).
+// Runs until SIGINT/SIGTERM (or until every file failed, without --dir or a node); throws
 // Error if a source given with --meta does not match, or the port is busy.
 SeedResult seed(const SeedOptions& options, ProgressReporter& reporter);
 

@@ -41,6 +41,13 @@ void SourceOpener::forget(const std::filesystem::path& source) {
   cache_.forget(source);
 }
 
+void SourceOpener::remember(const Meta& meta, const std::filesystem::path& source) {
+  if (meta.is_tree()) return;  // a tree is hashed every time (see open)
+  auto now = SourceIdentity::of_path(source);
+  std::lock_guard lock(mu_);
+  if (now) cache_.record(source, meta.info_hash, *now);
+}
+
 void SourceOpener::save() {
   std::lock_guard lock(mu_);
   cache_.save();

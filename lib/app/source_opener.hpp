@@ -20,6 +20,10 @@ class SourceOpener {
   // Throws Error(source_mismatch / input_file) like PieceStore::open_complete.
   PieceStore open(const Meta& meta, const std::filesystem::path& source, bool& rehashed);
   void forget(const std::filesystem::path& source);
+  // Thread-safe: `source` was just verified piece by piece against `meta` some other
+  // way (a download that finished): remember it as it is now, so that a restart
+  // trusts it while it stays unchanged.
+  void remember(const Meta& meta, const std::filesystem::path& source);
   void save();  // thread-safe; Error(disk) on failure
 
  private:

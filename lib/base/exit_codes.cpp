@@ -17,7 +17,8 @@ constexpr ExitCodeDoc kDocs[] = {
                              "--give-up-after seconds"},
     {ExitCode::disk, "disk: workdir not creatable or writable, disk full, write error (rerun once fixed)"},
     {ExitCode::verify_failed, "the whole-file hash does not match although every piece did"},
-    {ExitCode::tracker, "tracker: unreachable or refused, when it was the only way to get what was asked"},
+    {ExitCode::tracker, "tracker: unreachable or refused, when it was the only way to get what was asked; for "
+                         "p2p-seed ctl, the node: unreachable or refused the request (its reason is shown)"},
     {ExitCode::file_exists, "p2p-download: a file of the user's is in the way of the final name (never overwritten)"},
     {ExitCode::in_use, "p2p-download: another process is downloading the same name into the same workdir"},
     {ExitCode::interrupted, "p2p-download interrupted by SIGINT/SIGTERM: state saved, rerun to resume"},

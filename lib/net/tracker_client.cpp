@@ -3,8 +3,6 @@
 // its JSON checked field by field before anything is returned.
 #include "net/tracker_client.hpp"
 
-#include <http_parser.h>
-
 #include <asio.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
@@ -14,6 +12,8 @@
 
 #include "base/address.hpp"
 #include "base/error.hpp"
+#include "net/http_client.hpp"
+#include "net/http_exchange.hpp"
 #include "net/use_tuple.hpp"
 #include "base/hex.hpp"
 #include "format/meta.hpp"
@@ -22,6 +22,7 @@
 namespace p2p::tracker_client {
 
 namespace limits = tracker::limits;
+using net::HttpAnswer;
 
 using asio::ip::tcp;
 using nlohmann::json;
@@ -34,118 +35,11 @@ namespace {
   throw Error(ExitCode::tracker, fmt::format("tracker {}: {}", tracker, what));
 }
 
-struct HttpAnswer {
-  int status = 0;
-  std::string body;
-};
-
-// Response parsing state shared with the http_parser callbacks.
-struct ResponseParser {
-  http_parser parser{};
-  std::string body;
-  bool complete = false;
-  bool too_big = false;
-
-  ResponseParser() {
-    http_parser_init(&parser, HTTP_RESPONSE);
-    parser.data = this;
-  }
-  static ResponseParser& self(http_parser* p) { return *static_cast<ResponseParser*>(p->data); }
-  static const http_parser_settings& settings() {
-    static const http_parser_settings s = [] {
-      http_parser_settings x{};
-      x.on_body = [](http_parser* p, const char* at, std::size_t n) {
-        auto& r = self(p);
-        if (r.body.size() + n > limits::kMaxClientResponseBytes) {
-          r.too_big = true;
-          return -1;
-        }
-        r.body.append(at, n);
-        return 0;
-      };
-      x.on_message_complete = [](http_parser* p) {
-        self(p).complete = true;
-        return 0;
-      };
-      return x;
-    }();
-    return s;
-  }
-  // Feeds bytes (n == 0 signals end of stream); returns an error text or "".
-  std::string feed(const char* data, std::size_t n) {
-    http_parser_execute(&parser, &settings(), data, n);
-    if (too_big) return fmt::format("answer larger than {} bytes", limits::kMaxClientResponseBytes);
-    auto err = HTTP_PARSER_ERRNO(&parser);
-    if (err != HPE_OK) return fmt::format("malformed HTTP answer: {}", http_errno_description(err));
-    return {};
-  }
-};
-
 std::pair<std::string, std::string> split_host_port(const std::string& tracker) {
   std::string why;
   auto hp = parse_host_port(tracker, why);
   if (!hp) fail(tracker, why);
   return {hp->host, std::to_string(hp->port)};
-}
-
-std::string build_request(const std::string& tracker, std::string_view method, const std::string& target,
-                          std::string_view body, std::string_view bearer = {}) {
-  std::string request = fmt::format(
-      "{} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: p2p-share\r\nAccept: application/json\r\nConnection: close\r\n",
-      method, target, tracker);
-  if (!bearer.empty()) request += fmt::format("Authorization: Bearer {}\r\n", bearer);
-  if (method == "POST")
-    request += fmt::format("Content-Type: application/json\r\nContent-Length: {}\r\n", body.size());
-  request += "\r\n";
-  request.append(body);
-  return request;
-}
-
-// One request/answer on the caller's executor. Never throws for network
-// trouble: says what went wrong in `error` and how far it got in `step`.
-asio::awaitable<void> exchange(std::string host, std::string port, std::string request, HttpAnswer& answer,
-                               std::string& error, std::string& step) {
-  auto executor = co_await asio::this_coro::executor;
-  tcp::resolver resolver(executor);
-  auto [rec, endpoints] = co_await resolver.async_resolve(host, port, kUseTuple);
-  if (rec) {
-    error = fmt::format("cannot resolve {}: {}", host, rec.message());
-    co_return;
-  }
-  tcp::socket socket(executor);
-  auto [cec, ep] = co_await asio::async_connect(socket, endpoints, kUseTuple);
-  if (cec) {
-    error = fmt::format("cannot connect: {}", cec.message());
-    co_return;
-  }
-  step = "sending the request";
-  auto [wec, wn] = co_await asio::async_write(socket, asio::buffer(request), kUseTuple);
-  if (wec) {
-    error = fmt::format("cannot send the request: {}", wec.message());
-    co_return;
-  }
-  step = "waiting for the answer";
-  ResponseParser parser;
-  std::array<char, 16 * 1024> buf;
-  while (!parser.complete) {
-    auto [ec, n] = co_await socket.async_read_some(asio::buffer(buf), kUseTuple);
-    if (ec == asio::error::eof) {
-      parser.feed(nullptr, 0);  // end of stream completes a body sent without a length
-      if (!parser.complete) {
-        error = fmt::format("connection closed before a complete answer ({} body bytes received)", parser.body.size());
-        co_return;
-      }
-      break;
-    }
-    if (ec) {
-      error = fmt::format("connection failed while reading the answer: {}", ec.message());
-      co_return;
-    }
-    error = parser.feed(buf.data(), n);
-    if (!error.empty()) co_return;
-  }
-  answer.status = parser.parser.status_code;
-  answer.body = std::move(parser.body);
 }
 
 // Turns the outcome of exchange() into an answer or a thrown Error.
@@ -169,23 +63,11 @@ HttpAnswer checked_answer(const std::string& tracker, std::string_view method, c
 
 HttpAnswer http_exchange(const std::string& tracker, std::string_view method, const std::string& target,
                          std::string_view body, std::chrono::milliseconds timeout, std::string_view bearer = {}) {
-  auto [host, port] = split_host_port(tracker);
-  asio::io_context io(1);
-  HttpAnswer answer;
-  std::string error, step = "connecting";
-  bool done = false;
-  asio::co_spawn(io, exchange(host, port, build_request(tracker, method, target, body, bearer), answer, error, step),
-                 [&](std::exception_ptr e) {
-                   done = true;
-                   if (!e) return;
-                   try {
-                     std::rethrow_exception(e);
-                   } catch (const std::exception& ex) {
-                     error = ex.what();
-                   }
-                 });
-  io.run_for(timeout);
-  return checked_answer(tracker, method, target, std::move(answer), error, step, !done, timeout);
+  split_host_port(tracker);  // a bad address is named as the tracker's
+  net::HttpCallFailure f;
+  auto answer = net::http_call(tracker, method, target, body, bearer, timeout, limits::kMaxClientResponseBytes, f);
+  return checked_answer(tracker, method, target, answer ? std::move(*answer) : HttpAnswer{}, f.error, f.step,
+                        f.timed_out, timeout);
 }
 
 asio::awaitable<HttpAnswer> http_exchange_async(const std::string& tracker, std::string_view method,
@@ -195,7 +77,8 @@ asio::awaitable<HttpAnswer> http_exchange_async(const std::string& tracker, std:
   HttpAnswer answer;
   std::string error, step = "connecting";
   asio::steady_timer deadline(co_await asio::this_coro::executor, timeout);
-  auto result = co_await (exchange(host, port, build_request(tracker, method, target, body), answer, error, step) ||
+  auto result = co_await (net::http_exchange(host, port, net::http_request_text(tracker, method, target, body), answer,
+                                             error, step, limits::kMaxClientResponseBytes) ||
                           deadline.async_wait(kUseTuple));
   co_return checked_answer(tracker, method, target, std::move(answer), error, step, result.index() == 1, timeout);
 }

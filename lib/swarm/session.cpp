@@ -414,6 +414,11 @@ SessionSnapshot Session::snapshot() const {
   return out;
 }
 
+std::optional<TorrentSnapshot> Session::snapshot_of(const Digest& info_hash) const {
+  if (Torrent* t = impl_->find(info_hash)) return t->snapshot();
+  return std::nullopt;
+}
+
 asio::io_context& Session::io_context() { return impl_->io; }
 std::size_t Session::torrent_count() const { return impl_->torrents.size(); }
 

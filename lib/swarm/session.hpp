@@ -27,6 +27,7 @@ class io_context;
 namespace p2p {
 
 struct SessionSnapshot;
+struct TorrentSnapshot;
 
 struct SessionOptions {
   std::optional<std::uint16_t> listen_port;  // accept connections (0 = any free port)
@@ -133,6 +134,8 @@ class Session {
 
   // A copy of what the session shows (session_snapshot.hpp). On the io thread.
   SessionSnapshot snapshot() const;
+  // The same for one torrent (nullopt if there is none). On the io thread.
+  std::optional<TorrentSnapshot> snapshot_of(const Digest& info_hash) const;
   // The session's event loop, for components that serve on it (the node's HTTP
   // page): what they post there runs on the io thread, between torrents' work.
   asio::io_context& io_context();

@@ -6,6 +6,8 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "base/limits.hpp"
+#include "format/bounded_json.hpp"
 #include "format/json_text.hpp"
 
 #include "web/assets.hpp"
@@ -22,6 +24,71 @@ using nlohmann::json;
 namespace {
 
 constexpr std::size_t kMaxAddBodyBytes = 8 * 1024;  // {"meta": "<a path>"}; PATH_MAX is 4 KiB
+constexpr std::size_t kMaxListItems = 64;             // trackers, peers, patterns in one request
+
+// A list of strings in a request body, each 1-4096 bytes; throws naming the key.
+std::vector<std::string> strings_of(const json& body, const char* key) {
+  std::vector<std::string> out;
+  if (!body.contains(key)) return out;
+  const json& v = body[key];
+  if (!v.is_array() || v.size() > kMaxListItems)
+    throw std::runtime_error(fmt::format("{} must be a list of at most {} strings", key, kMaxListItems));
+  for (const auto& x : v) {
+    if (!x.is_string() || x.get_ref<const std::string&>().empty() || x.get_ref<const std::string&>().size() > 4096)
+      throw std::runtime_error(fmt::format("{} must hold strings of 1-4096 bytes", key));
+    out.push_back(x.get<std::string>());
+  }
+  return out;
+}
+
+// POST /api/downloads: the body as a DownloadRequest; throws with the reason.
+DownloadRequest download_request(std::string_view text) {
+  json body;
+  BoundedJsonProblem problem = BoundedJsonProblem::none;
+  if (!parse_bounded_json(text, {limits::kMaxMetaJsonValues + 4 * kMaxListItems + 16, limits::kMaxMetaJsonDepth + 1}, body,
+                          problem) ||
+      !body.is_object())
+    throw std::runtime_error(problem == BoundedJsonProblem::malformed || problem == BoundedJsonProblem::none
+                                 ? "the body must be a JSON object"
+                                 : "the body is too large or too deeply nested for a meta");
+  DownloadRequest r;
+  int given = 0;
+  if (body.contains("meta")) {
+    ++given;
+    if (!body["meta"].is_object()) throw std::runtime_error("meta must be the meta's JSON object (the .p2pmeta's content)");
+    r.meta_text = json_text(body["meta"]);
+  }
+  if (body.contains("meta_path")) {
+    ++given;
+    if (!body["meta_path"].is_string() || body["meta_path"].get_ref<const std::string&>().empty() ||
+        body["meta_path"].get_ref<const std::string&>().size() > 4096)
+      throw std::runtime_error("meta_path must be a path of 1-4096 bytes");
+    r.meta_path = body["meta_path"].get<std::string>();
+  }
+  if (body.contains("info_hash")) {
+    ++given;
+    Digest d{};
+    if (!body["info_hash"].is_string() || !digest_from_hex(body["info_hash"].get_ref<const std::string&>(), d))
+      throw std::runtime_error("info_hash must be 64 hex digits");
+    r.info_hash = to_hex(d);
+  }
+  if (given != 1) throw std::runtime_error("give exactly one of meta, meta_path and info_hash");
+  r.trackers = strings_of(body, "trackers");
+  r.peers = strings_of(body, "peers");
+  r.only = strings_of(body, "only");
+  return r;
+}
+
+DownloadAction download_action_of(std::string_view name, bool& ok) {
+  ok = true;
+  if (name == "pause") return DownloadAction::pause;
+  if (name == "resume") return DownloadAction::resume;
+  if (name == "remove") return DownloadAction::remove;
+  if (name == "up") return DownloadAction::up;
+  if (name == "down") return DownloadAction::down;
+  ok = false;
+  return DownloadAction::pause;
+}
 
 void answer(HttpResponse& out, const ActionResult& r) {
   if (r.status >= 400) return net::error_response(out, r.status, r.message);
@@ -61,7 +128,9 @@ bool same_origin(std::optional<std::string_view> origin, std::optional<std::stri
   return *origin == fmt::format("http://{}", host);
 }
 
-std::size_t NodeApi::body_limit(std::string_view, std::string_view) const { return kMaxAddBodyBytes; }
+std::size_t NodeApi::body_limit(std::string_view, std::string_view target) const {
+  return target == "/api/downloads" ? kMaxMetaUploadBytes : kMaxAddBodyBytes;
+}
 
 void NodeApi::handle(const HttpRequest& request, HttpResponse& out, net::HttpDone done) {
   out.reset();
@@ -114,6 +183,37 @@ bool NodeApi::route(const HttpRequest& request, HttpResponse& out, net::HttpDone
       });
       return false;
     }
+    if (path == "/api/downloads") {
+      DownloadRequest add;
+      try {
+        add = download_request(request.body);
+      } catch (const std::exception& e) {
+        net::error_response(out, 400, fmt::format("POST /api/downloads: {}", e.what()));
+        return true;
+      }
+      node_.add_download(std::move(add), [&out, done](ActionResult r) {
+        answer(out, r);
+        done();
+      });
+      return false;
+    }
+    if (path.starts_with("/api/downloads/")) {
+      auto rest = path.substr(15);
+      auto slash = rest.find('/');
+      Digest d{};
+      bool ok = false;
+      DownloadAction action = slash == std::string_view::npos ? DownloadAction::pause : download_action_of(rest.substr(slash + 1), ok);
+      if (slash == std::string_view::npos || !digest_from_hex(rest.substr(0, slash), d)) {
+        net::error_response(out, 400, "POST /api/downloads/<info_hash>/<action>: info_hash must be 64 hex digits");
+      } else if (!ok) {
+        net::error_response(out, 404, fmt::format("POST /api/downloads/<info_hash>/{:?}: actions are pause, resume, "
+                                                  "remove, up, down",
+                                                  std::string(rest.substr(slash + 1, 32))));
+      } else {
+        answer(out, node_.download_action(d, action));
+      }
+      return true;
+    }
     control(path, request, out);
     return true;
   }
@@ -150,7 +250,15 @@ bool NodeApi::route(const HttpRequest& request, HttpResponse& out, net::HttpDone
     return true;
   }
   if (path == "/api/status" || path == "/api/files") {
-    out.body = status_json(node_.snapshot(), node_.identity(), node_.history().latest(), path == "/api/status");
+    out.body = node_.status(path == "/api/status");
+    return true;
+  }
+  if (path == "/api/downloads") {
+    if (!node_.identity().can_download) {
+      net::error_response(out, 409, fmt::format("a {} node has no download queue; p2p-seed --http has", node_.identity().kind));
+      return true;
+    }
+    out.body = downloads_json(node_.downloads());
     return true;
   }
   if (path.starts_with("/api/files/") && path.ends_with("/peers")) {

@@ -7,12 +7,16 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <cstddef>
 
 #include "net/http_handler.hpp"
 
 namespace p2p::web {
 
 class NodeWeb;
+
+// POST /api/downloads carries a whole meta: up to the size a tracker takes in a publish.
+inline constexpr std::size_t kMaxMetaUploadBytes = 8 * 1024 * 1024;
 
 // Whether a Host header names this machine by number or as localhost (any port).
 bool host_allowed(std::string_view host);

@@ -80,7 +80,8 @@ void NodeWeb::tick() {
                                             s.counters.sent_payload_bytes);
       r && !streams_.empty())
     broadcast(sse_message("rate", fmt::format("[{},{},{}]", r->unix_ms, r->down, r->up)));
-  if (!streams_.empty()) broadcast(sse_message("status", status_json(s, options_.identity, history_.latest(), true)));
+  if (!streams_.empty())
+    broadcast(sse_message("status", status_json(s, options_.identity, history_.latest(), true, kMaxPeerRows, downloads())));
 }
 
 void NodeWeb::broadcast(std::string_view message) {
@@ -94,18 +95,28 @@ bool NodeWeb::subscribe(const std::shared_ptr<net::HttpStream>& stream) {
   stream->send("retry: 2000\n\n");
   stream->send(sse_message("history", history_json(history_)));
   for (const auto& e : events_.events()) stream->send(sse_message("log", event_json(e)));
-  stream->send(sse_message("status", status_json(snapshot(), options_.identity, history_.latest(), true)));
+  stream->send(sse_message("status", status(true)));
   streams_.push_back(stream);
   return true;
 }
 
+std::vector<DownloadView> NodeWeb::downloads() const { return downloads_ ? downloads_->list() : std::vector<DownloadView>{}; }
+
+std::string NodeWeb::status(bool with_peers) const {
+  return status_json(snapshot(), options_.identity, history_.latest(), with_peers, kMaxPeerRows, downloads());
+}
+
 ActionResult NodeWeb::set_paused(const Digest& info_hash, bool paused) {
+  if (downloads_)
+    if (auto r = downloads_->act(info_hash, paused ? DownloadAction::pause : DownloadAction::resume)) return *r;
   if (!session_ || !session_->set_paused(info_hash, paused))
     return {404, fmt::format("no running file with info_hash {} here", to_hex(info_hash)), to_hex(info_hash)};
   return {200, paused ? "paused" : "resumed", to_hex(info_hash)};
 }
 
 ActionResult NodeWeb::remove(const Digest& info_hash) {
+  if (downloads_)
+    if (auto r = downloads_->act(info_hash, DownloadAction::remove)) return *r;
   if (!session_ || !session_->has_torrent(info_hash))
     return {404, fmt::format("no file with info_hash {} here", to_hex(info_hash)), to_hex(info_hash)};
   session_->remove_torrent(info_hash, "removed over the HTTP API");
@@ -116,6 +127,24 @@ void NodeWeb::add(const AddRequest& request, std::function<void(ActionResult)> d
   if (!add_) return done({409, fmt::format("a {} node serves the file it was started for; adding files is p2p-seed's",
                                            options_.identity.kind), {}});
   add_(request, std::move(done));
+}
+
+}  // namespace p2p::web
+
+namespace p2p::web {
+
+void NodeWeb::add_download(DownloadRequest request, std::function<void(ActionResult)> done) {
+  if (!downloads_)
+    return done({409, fmt::format("a {} node does not take downloads; p2p-seed --http does", options_.identity.kind), {}});
+  downloads_->add(std::move(request), std::move(done));
+}
+
+ActionResult NodeWeb::download_action(const Digest& info_hash, DownloadAction action) {
+  if (!downloads_)
+    return {409, fmt::format("a {} node has no download queue; p2p-seed --http has", options_.identity.kind), {}};
+  if (auto r = downloads_->act(info_hash, action)) return *r;
+  if (action == DownloadAction::pause || action == DownloadAction::resume) return set_paused(info_hash, action == DownloadAction::pause);
+  return {404, fmt::format("no download with info_hash {} in the queue", to_hex(info_hash)), to_hex(info_hash)};
 }
 
 }  // namespace p2p::web

@@ -15,6 +15,7 @@
 #include "swarm/session.hpp"
 #include "swarm/session_snapshot.hpp"
 #include "web/control_token.hpp"
+#include "web/download_control.hpp"
 #include "web/event_log.hpp"
 #include "web/rate_history.hpp"
 #include "web/status_json.hpp"
@@ -76,6 +77,12 @@ class NodeWeb final : public SessionObserver {
     add_ = std::move(handler);
     options_.identity.can_add = static_cast<bool>(add_);
   }
+  // The node's download queue (p2p-seed); it outlives the page. `trackers`: the node's own.
+  void set_download_control(DownloadControl* control, std::vector<std::string> trackers) {
+    downloads_ = control;
+    options_.identity.can_download = control != nullptr;
+    options_.identity.trackers = std::move(trackers);
+  }
 
   // ---- SessionObserver: kept, then passed on ----
   void on_listening(const std::string& host, std::uint16_t port) override { next_.on_listening(host, port); }
@@ -93,10 +100,16 @@ class NodeWeb final : public SessionObserver {
   // False when kMaxStreams are open; else the stream gets the history, the
   // events kept and a status now, then live updates.
   bool subscribe(const std::shared_ptr<net::HttpStream>& stream);
+  // A download of the queue is paused, resumed or removed there; other files in the session.
   ActionResult set_paused(const Digest& info_hash, bool paused);
   ActionResult remove(const Digest& info_hash);
   void add(const AddRequest& request, std::function<void(ActionResult)> done);
   bool can_add() const { return static_cast<bool>(add_); }
+  // POST /api/downloads and /api/downloads/<info_hash>/<action>: 409 without a queue.
+  void add_download(DownloadRequest request, std::function<void(ActionResult)> done);
+  ActionResult download_action(const Digest& info_hash, DownloadAction action);
+  std::vector<DownloadView> downloads() const;
+  std::string status(bool with_peers) const;  // status_json of now, downloads merged
 
  private:
   void detach();
@@ -113,6 +126,7 @@ class NodeWeb final : public SessionObserver {
   RateHistory history_;
   std::vector<std::shared_ptr<net::HttpStream>> streams_;
   AddHandler add_;
+  DownloadControl* downloads_ = nullptr;
 };
 
 // "event: NAME\ndata: JSON\n\n"

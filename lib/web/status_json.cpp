@@ -2,6 +2,8 @@
 // dumping never throws on them (invalid UTF-8 is replaced).
 #include "web/status_json.hpp"
 
+#include <fmt/format.h>
+
 #include <nlohmann/json.hpp>
 
 #include "base/address.hpp"
@@ -88,6 +90,52 @@ json file_json(const SessionSnapshot& s, const TorrentSnapshot& t) {
   return f;
 }
 
+json download_json(const DownloadView& d) {
+  json j{{"info_hash", d.info_hash}, {"name", d.name},         {"size", d.size},
+         {"state", d.state},         {"position", d.position}, {"verified_bytes", d.verified_bytes},
+         {"only", d.only}};
+  if (!d.error.empty()) j["error"] = d.error;
+  if (!d.path.empty() && d.state == "complete") j["path"] = d.path;
+  return j;
+}
+
+// A download that is not in the session: the same keys as a session file, from what the queue knows.
+json waiting_file_json(const DownloadView& d) {
+  std::string text = d.state == "queued"     ? fmt::format("waiting in the queue (place {})", d.position)
+                     : d.state == "checking" ? std::string("opening its files")
+                     : d.state == "paused"   ? std::string("paused")
+                     : d.state == "failed"   ? std::string("failed")
+                     : d.state == "complete" ? std::string(d.only.empty() ? "complete; being opened to seed"
+                                                                          : "the selected files are verified")
+                                             : std::string("not in the session");
+  json f{{"info_hash", d.info_hash},
+         {"name", d.name},
+         {"size", d.size},
+         {"piece_size", 0},
+         {"pieces", 0},
+         {"pieces_verified", 0},
+         {"verified_bytes", d.verified_bytes},
+         {"progress", d.size ? static_cast<double>(d.verified_bytes) / static_cast<double>(d.size) : 0.0},
+         {"phase", d.state},
+         {"seeding", false},
+         {"download_rate", 0},
+         {"upload_rate", 0},
+         {"downloaded", 0},
+         {"uploaded", 0},
+         {"wasted", 0},
+         {"bad_pieces", 0},
+         {"peers", 0},
+         {"known_peers", 0},
+         {"hashing", 0},
+         {"piece_map", ""},
+         {"limited_by", json{{"kind", "queue"}, {"text", text}}},
+         {"banned", json::array()},
+         {"download", json{{"state", d.state}, {"position", d.position}}}};
+  if (!d.error.empty()) f["error"] = d.error;
+  if (!d.path.empty() && d.state == "complete") f["path"] = d.path;
+  return f;
+}
+
 }  // namespace
 
 Bottleneck file_bottleneck(const SessionSnapshot& s, const TorrentSnapshot& t) {
@@ -108,11 +156,20 @@ Bottleneck file_bottleneck(const SessionSnapshot& s, const TorrentSnapshot& t) {
 }
 
 std::string status_json(const SessionSnapshot& s, const NodeIdentity& id, const RateSample& rates, bool with_peers,
-                        std::size_t max_peers) {
+                        std::size_t max_peers, const std::vector<DownloadView>& downloads) {
   json files = json::array();
   std::size_t peers_left = max_peers;
+  std::vector<bool> shown(downloads.size());
   for (const auto& t : s.torrents) {
     json f = file_json(s, t);
+    for (std::size_t i = 0; i < downloads.size(); ++i) {
+      if (downloads[i].info_hash != t.stats.info_hash_hex) continue;
+      shown[i] = true;
+      f["download"] = json{{"state", downloads[i].state}, {"position", downloads[i].position}};
+      // Where it is, once it is there (the session may know a moment before the queue does).
+      if (!downloads[i].path.empty() && (t.phase == TorrentPhase::complete || downloads[i].state == "complete"))
+        f["path"] = downloads[i].path;
+    }
     if (with_peers) {
       json peers = json::array();
       for (const auto& p : t.peers) {
@@ -124,9 +181,13 @@ std::string status_json(const SessionSnapshot& s, const NodeIdentity& id, const 
     }
     files.push_back(std::move(f));
   }
+  for (std::size_t i = 0; i < downloads.size(); ++i)
+    if (!shown[i]) files.push_back(waiting_file_json(downloads[i]));
   const SessionCounters& c = s.counters;
   json node{{"kind", id.kind},
             {"can_add", id.can_add},
+            {"can_download", id.can_download},
+            {"trackers", id.trackers},
             {"listen_port", s.listen_port},
             {"port_mapping", port_mapping_json(s.port_mapping)},
             {"connections", s.connections},
@@ -149,6 +210,12 @@ std::string status_json(const SessionSnapshot& s, const NodeIdentity& id, const 
                 {"num_piece_failed", c.num_piece_failed},
                 {"peers_banned", c.peers_banned}};
   return json_text(json{{"node", std::move(node)}, {"files", std::move(files)}, {"counters", std::move(counters)}});
+}
+
+std::string downloads_json(const std::vector<DownloadView>& downloads) {
+  json list = json::array();
+  for (const auto& d : downloads) list.push_back(download_json(d));
+  return json_text(json{{"downloads", std::move(list)}});
 }
 
 std::string peers_json(const TorrentSnapshot& t) {

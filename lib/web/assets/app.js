@@ -74,6 +74,9 @@ function renderStatus(st) {
   $("hashq").textContent = st.node.hash_queue_depth;
   $("wlat").textContent = (st.node.avg_write_seconds * 1000).toFixed(1) + " ms";
   $("add").hidden = !st.node.can_add;
+  $("dl").hidden = !st.node.can_download;
+  $("knowntrackers").textContent = st.node.trackers && st.node.trackers.length
+    ? "an info hash is looked up on " + st.node.trackers.join(", ") : "";
   // Reachable from outside our network only through a mapping on the gateway; else say why not.
   const pm = st.node.port_mapping;
   if (pm) {
@@ -88,20 +91,31 @@ function renderStatus(st) {
   for (const f of st.files) {
     const tr = el("tr"); tr.dataset.ih = f.info_hash;
     if (f.info_hash === state.selected) tr.className = "sel";
-    cell(tr, f.name);
+    const nm = cell(tr, f.name);
+    // A finished download says where it is on disk.
+    if (f.path) { const w = el("span", "→ " + f.path, "where"); nm.appendChild(w); }
     const p = cell(tr, ""); const pct = (100 * f.progress).toFixed(1);
     const bar = el("span", undefined, "bar"); const fill = el("i"); fill.style.width = pct + "%"; bar.appendChild(fill);
     p.appendChild(bar); const t = el("span", " " + pct + " %", "progress"); t.dataset.value = f.progress; p.appendChild(t);
     const m = el("canvas", undefined, "map"); drawMap(m, f.piece_map); cell(tr, "").appendChild(m);
     cell(tr, rate(f.download_rate), "num"); cell(tr, rate(f.upload_rate), "num");
-    cell(tr, f.peers, "num"); cell(tr, f.phase + (f.error ? ": " + f.error : ""));
+    cell(tr, f.peers, "num");
+    const place = f.download && f.phase !== "complete" ? " (place " + f.download.position + ")" : "";
+    cell(tr, f.phase + place + (f.error ? ": " + f.error : ""), "phase");
     cell(tr, f.limited_by.text, "limit").dataset.kind = f.limited_by.kind;
     const a = cell(tr, "");
-    const toggle = el("button", f.phase === "paused" ? "resume" : "pause");
+    const toggle = el("button", f.phase === "paused" || f.phase === "failed" ? "resume" : "pause");
     toggle.onclick = e => { e.stopPropagation(); act("/api/files/" + f.info_hash + "/" + toggle.textContent); };
     const rm = el("button", "remove");
     rm.onclick = e => { e.stopPropagation(); if (confirm("Stop and remove " + f.name + "? (files on disk stay)")) act("/api/files/" + f.info_hash + "/remove"); };
     a.append(toggle, " ", rm);
+    if (f.download && f.phase !== "complete") {
+      for (const [dir, label] of [["up", "↑"], ["down", "↓"]]) {
+        const b = el("button", label); b.title = "move " + dir + " in the queue"; b.dataset.move = dir;
+        b.onclick = e => { e.stopPropagation(); act("/api/downloads/" + f.info_hash + "/" + dir); };
+        a.append(" ", b);
+      }
+    }
     tr.onclick = () => { state.selected = f.info_hash; renderStatus(state.status); };
     tb.appendChild(tr);
   }
@@ -149,6 +163,24 @@ function connect() {
   es.onerror = () => { $("live").textContent = "reconnecting…"; $("live").className = "pill"; };
   es.onopen = () => { $("events").replaceChildren(); };
 }
+// ---- downloads: a meta dropped or chosen (sent as its JSON), or an info hash ----
+function only() { return $("addonly").value.split(",").map(x => x.trim()).filter(x => x); }
+async function sendMeta(file) {
+  let meta;
+  try { meta = JSON.parse(await file.text()); } catch (e) { $("msg").textContent = file.name + " is not a meta (not JSON)"; return; }
+  const body = { meta: meta }; const o = only(); if (o.length) body.only = o;
+  await act("/api/downloads", body);
+}
+$("metafile").addEventListener("change", e => { if (e.target.files.length) sendMeta(e.target.files[0]); e.target.value = ""; });
+const drop = $("drop");
+drop.addEventListener("dragover", e => { e.preventDefault(); drop.classList.add("over"); });
+drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+drop.addEventListener("drop", e => { e.preventDefault(); drop.classList.remove("over"); if (e.dataTransfer.files.length) sendMeta(e.dataTransfer.files[0]); });
+$("dl").addEventListener("submit", e => {
+  e.preventDefault();
+  const body = { info_hash: $("addhash").value.trim() }; const o = only(); if (o.length) body.only = o;
+  act("/api/downloads", body);
+});
 $("add").addEventListener("submit", e => { e.preventDefault(); act("/api/files", { path: $("addpath").value }); });
 $("addmeta").onclick = () => act("/api/files", { meta: $("addpath").value });
 addEventListener("resize", drawChart);

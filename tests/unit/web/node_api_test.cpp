@@ -116,3 +116,98 @@ TEST_CASE("node API on a session: reads are open, changes need the token and the
   CHECK(first.find("event: history\n") != std::string::npos);
   CHECK(first.find("event: status\n") != std::string::npos);
 }
+
+namespace {
+// A queue that records what the API asked of it.
+class FakeQueue final : public DownloadControl {
+ public:
+  void add(DownloadRequest r, std::function<void(ActionResult)> done) override {
+    added.push_back(r);
+    done({201, "queued " + r.info_hash, r.info_hash});
+  }
+  std::optional<ActionResult> act(const Digest& ih, DownloadAction a) override {
+    actions.push_back(a);
+    if (to_hex(ih) != std::string(64, 'b')) return std::nullopt;
+    return ActionResult{200, "done", to_hex(ih)};
+  }
+  std::vector<DownloadView> list() const override {
+    DownloadView v;
+    v.info_hash = std::string(64, 'b');
+    v.name = "waiting.bin";
+    v.size = 100;
+    v.state = "queued";
+    v.position = 1;
+    return {v};
+  }
+  std::vector<DownloadRequest> added;
+  std::vector<DownloadAction> actions;
+};
+}  // namespace
+
+TEST_CASE("POST /api/downloads: malformed requests are refused before the queue hears of them", "[web][session]") {
+  test::TempDir dir;
+  Quiet quiet;
+  NodeWebOptions o;
+  o.token_file = dir / "http-token";
+  o.identity = {"seed", false};
+  NodeWeb web(quiet, o);
+  Session session(SessionOptions{}, web);
+  auto serving = web.attach(session);
+  NodeApi api(web);
+  std::string host = web.address();
+  std::string auth = "Bearer " + web.token().hex();  // headers are views: the strings must outlive them
+  std::vector<net::HttpHeader> h{{"host", host}, {"authorization", auth}};
+
+  // Without a queue (p2p-download): 409.
+  CHECK(call(api, "POST", "/api/downloads", h, R"({"info_hash": ")" + std::string(64, 'a') + "\"}").status == 409);
+  CHECK(call(api, "GET", "/api/downloads", {{"host", host}}).status == 409);
+
+  FakeQueue queue;
+  web.set_download_control(&queue, {"127.0.0.1:7000"});
+  CHECK(api.body_limit("POST", "/api/downloads") == kMaxMetaUploadBytes);
+  CHECK(api.body_limit("POST", "/api/files") < 64 * 1024);
+  for (const std::string& bad : std::vector<std::string>{"not json", "[1]", "{}",
+                          R"({"meta": "a path, not an object"})", R"({"info_hash": "abc"})",
+                          R"({"meta": {}, "meta_path": "/x"})", R"({"meta_path": ""})",
+                          R"({"info_hash": ")" + std::string(64, 'a') + R"(", "trackers": "one"})",
+                          R"({"info_hash": ")" + std::string(64, 'a') + R"(", "only": [1]})",
+                          R"({"meta": {"a": {"b": {"c": {"d": 1}}}}})"}) {
+    auto r = call(api, "POST", "/api/downloads", h, bad);
+    INFO(bad);
+    CHECK(r.status == 400);
+    CHECK(r.body.find("POST /api/downloads") != std::string::npos);
+  }
+  CHECK(queue.added.empty());
+  CHECK(call(api, "POST", "/api/downloads", {{"host", host}}, R"({"meta_path": "/x"})").status == 403);  // no token
+  CHECK(queue.added.empty());
+
+  auto r = call(api, "POST", "/api/downloads", h,
+                R"({"info_hash": ")" + std::string(64, 'A') + R"(", "trackers": ["10.0.0.1:7000"], "only": ["a/*"]})");
+  CHECK(r.status == 201);
+  REQUIRE(queue.added.size() == 1);
+  CHECK(queue.added[0].info_hash == std::string(64, 'a'));  // normalized to lowercase
+  CHECK(queue.added[0].trackers == std::vector<std::string>{"10.0.0.1:7000"});
+  CHECK(queue.added[0].only == std::vector<std::string>{"a/*"});
+  CHECK(call(api, "POST", "/api/downloads", h, R"({"meta": {"name": "x.bin", "size": 1}})").status == 201);
+  REQUIRE(queue.added.size() == 2);
+  CHECK(nlohmann::json::parse(queue.added[1].meta_text)["name"] == "x.bin");
+
+  // The queue's controls, and /api/files/<ih>/pause reaching it for its downloads.
+  std::string b(64, 'b');
+  CHECK(call(api, "POST", "/api/downloads/" + b + "/up", h).status == 200);
+  CHECK(call(api, "POST", "/api/downloads/" + b + "/sideways", h).status == 404);
+  CHECK(call(api, "POST", "/api/downloads/xyz/up", h).status == 400);
+  CHECK(call(api, "POST", "/api/files/" + b + "/pause", h).status == 200);
+  CHECK(queue.actions == std::vector<DownloadAction>{DownloadAction::up, DownloadAction::pause});
+  CHECK(call(api, "POST", "/api/files/" + std::string(64, 'c') + "/remove", h).status == 404);  // not queued, not served
+
+  auto list = nlohmann::json::parse(call(api, "GET", "/api/downloads", {{"host", host}}).body);
+  CHECK(list["downloads"][0]["name"] == "waiting.bin");
+  auto files = nlohmann::json::parse(call(api, "GET", "/api/files", {{"host", host}}).body);
+  CHECK(files["node"]["can_download"] == true);
+  CHECK(files["node"]["trackers"][0] == "127.0.0.1:7000");
+  REQUIRE(files["files"].size() == 1);  // a queued download is listed with the session's files
+  CHECK(files["files"][0]["phase"] == "queued");
+  CHECK(files["files"][0]["download"]["position"] == 1);
+  CHECK(files["files"][0]["limited_by"]["kind"] == "queue");
+}

@@ -145,3 +145,46 @@ TEST_CASE("status JSON: the port mapping says whether the node is reachable from
   CHECK(pm["why_not"] == "--no-port-mapping");
   CHECK(pm["text"] == "off (--no-port-mapping)");
 }
+
+TEST_CASE("status: downloads merged with the session's files", "[web]") {
+  SessionSnapshot s = sample();  // holds film.mkv, info hash aaaa...
+  DownloadView running;
+  running.info_hash = std::string(64, 'a');
+  running.name = "film.mkv";
+  running.state = "complete";
+  running.position = 1;
+  running.path = "/srv/p2p/film.mkv";
+  DownloadView waiting;
+  waiting.info_hash = std::string(64, 'b');
+  waiting.name = "next.iso";
+  waiting.size = 400;
+  waiting.verified_bytes = 100;
+  waiting.state = "paused";
+  waiting.position = 2;
+  auto j = nlohmann::json::parse(status_json(s, NodeIdentity{"seed", true}, {}, false, kMaxPeerRows, {running, waiting}));
+  REQUIRE(j["files"].size() == 2);
+  CHECK(j["files"][0]["name"] == "film.mkv");
+  CHECK(j["files"][0]["path"] == "/srv/p2p/film.mkv");
+  CHECK(j["files"][0]["download"]["position"] == 1);
+  CHECK(j["files"][1]["name"] == "next.iso");
+  CHECK(j["files"][1]["phase"] == "paused");
+  CHECK(j["files"][1]["progress"] == 0.25);
+  CHECK(j["files"][1]["limited_by"]["kind"] == "queue");
+  CHECK_FALSE(j["files"][1].contains("path"));
+  // Not complete yet: where it will be is not shown.
+  running.state = "running";
+  s.torrents[0].phase = TorrentPhase::running;
+  waiting.path = "/srv/p2p/next.iso";
+  j = nlohmann::json::parse(status_json(s, NodeIdentity{"seed", true}, {}, false, kMaxPeerRows, {running, waiting}));
+  CHECK_FALSE(j["files"][0].contains("path"));
+  CHECK_FALSE(j["files"][1].contains("path"));
+  s.torrents[0].phase = TorrentPhase::complete;  // the session knows before the queue's next look
+  j = nlohmann::json::parse(status_json(s, NodeIdentity{"seed", true}, {}, false, kMaxPeerRows, {running, waiting}));
+  CHECK(j["files"][0]["path"] == "/srv/p2p/film.mkv");
+  auto list = nlohmann::json::parse(downloads_json({running, waiting}));
+  CHECK(list["downloads"][1]["state"] == "paused");
+  CHECK_FALSE(list["downloads"][0].contains("path"));  // running: not there yet
+  running.state = "complete";
+  list = nlohmann::json::parse(downloads_json({running, waiting}));
+  CHECK(list["downloads"][0]["path"] == "/srv/p2p/film.mkv");
+}

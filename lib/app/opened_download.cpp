@@ -1,0 +1,54 @@
+// open_download: the lock, the checks of the final name, then open or resume.
+#include "app/opened_download.hpp"
+
+#include <fmt/core.h>
+
+#include "base/error.hpp"
+
+namespace p2p {
+
+namespace fs = std::filesystem;
+
+OpenedDownload open_download(const WorkdirLayout& layout, const Meta& meta,
+                             const std::function<void(const std::string&)>& info) {
+  // One writer per final name: a second download of this name (this file or
+  // another with the same name) into this workdir stops here, saying who has it.
+  WorkdirLock lock(layout.lock_path(meta.name), layout.final_path(meta).string());
+  fs::path final_path = layout.final_path(meta);
+  fs::path partial = layout.partial_path(meta);
+  layout.adopt_legacy_partial(meta);
+  std::error_code ec;
+  bool final_taken = fs::symlink_status(final_path, ec).type() != fs::file_type::not_found;
+  // A tree's <name>.partial is ours only if our state file says so (open_partial refuses it otherwise).
+  bool has_partial = meta.is_tree() ? fs::symlink_status(layout.state_path(meta), ec).type() != fs::file_type::not_found
+                                    : fs::exists(partial, ec);
+  if (final_taken && !has_partial) {
+    // Already downloaded? Check it rather than trust it; never overwrite someone's file.
+    if (fs::is_symlink(final_path, ec) ||
+        (meta.is_tree() ? !fs::is_directory(final_path, ec) : !fs::is_regular_file(final_path, ec)))
+      throw Error(ExitCode::file_exists, fmt::format("{} is in the way (not a {}); not replacing it: move it "
+                                                     "away or download into another --workdir",
+                                                     final_path.string(), meta.is_tree() ? "folder" : "regular file"));
+    try {
+      PieceStore store = PieceStore::open_complete(meta, final_path);
+      return OpenedDownload{std::move(lock), std::move(store), true, {}, final_path, partial};
+    } catch (const Error& e) {
+      // A folder in the way of a tree may lack its files (input_file): not ours either way.
+      if (e.code() != ExitCode::source_mismatch && !(meta.is_tree() && e.code() == ExitCode::input_file)) throw;
+      throw Error(ExitCode::file_exists,
+                  fmt::format("{} already exists and is not the file this meta describes ({}); not overwriting it: "
+                              "move it away or download into another --workdir",
+                              final_path.string(), e.what()));
+    }
+  }
+  if (final_taken)
+    throw Error(ExitCode::file_exists,
+                fmt::format("{} is in the way of the download kept in {}; not overwriting it: move it away and rerun",
+                            final_path.string(), partial.string()));
+  PieceStore::ResumeReport rr;
+  if (has_partial && fs::exists(partial, ec)) info(fmt::format("checking {} to resume", partial.string()));
+  PieceStore store = PieceStore::open_partial(meta, layout, rr);
+  return OpenedDownload{std::move(lock), std::move(store), false, rr, final_path, partial};
+}
+
+}  // namespace p2p
