@@ -184,6 +184,23 @@ TEST_CASE("udp connection ids: bound to address and time, not forgeable", "[bt]"
   CHECK_FALSE(UdpConnectionIds(other).valid(id, a, t));  // another tracker's secret
 }
 
+TEST_CASE("udp connection ids: the cached period keys follow the clock, back and forth", "[bt]") {
+  std::array<std::uint8_t, 32> secret{};
+  secret[0] = 2;
+  UdpConnectionIds ids(secret), fresh(secret);
+  std::array<std::uint8_t, 4> a{10, 0, 0, 1};
+  std::array<std::uint8_t, 16> v6{0x20, 0x01, 0x0d, 0xb8};
+  std::int64_t t = 1'700'000'000;
+  std::uint64_t id = ids.issue(a, t), id6 = ids.issue(v6, t);
+  CHECK(id != id6);
+  // Periods far ahead take both cached slots; going back derives the first key again.
+  CHECK_FALSE(ids.valid(id, a, t + 10 * UdpConnectionIds::kPeriodSeconds));
+  CHECK(ids.issue(a, t + 10 * UdpConnectionIds::kPeriodSeconds) == fresh.issue(a, t + 10 * UdpConnectionIds::kPeriodSeconds));
+  CHECK(ids.valid(id, a, t));
+  CHECK(ids.valid(id6, v6, t + UdpConnectionIds::kPeriodSeconds));
+  CHECK(ids.issue(a, t) == fresh.issue(a, t));  // the same secret, the same ids
+}
+
 TEST_CASE("udp rate limit: per address, per window, bounded table", "[bt]") {
   UdpRateLimit limit(UdpRateLimit::kMaxUnverified);
   auto now = UdpRateLimit::Clock::now();
