@@ -1,36 +1,45 @@
-// p2p-download: fetch a file from peers, verify every piece, resume after any crash.
+// p2p-download: fetch files from peers, verify every piece, resume after any crash.
 #include <fmt/core.h>
 
 #include "app/app_main.hpp"
 #include "app/ban_list.hpp"
 #include "cli_parse.hpp"
 #include "app/downloader.hpp"
+#include "base/address.hpp"
 #include "base/error.hpp"
 #include "base/limits.hpp"
 #include "base/rate_limiter.hpp"
+#include "app/log_level.hpp"
 
 int main(int argc, char** argv) {
-  CLI::App app{"Download a file from peers, verifying every piece; rerun the same command to resume."};
+  CLI::App app{"Download files or folders from peers, verifying every piece; rerun the same command to resume."};
   p2p::DownloadOptions o;
-  std::string meta, host, workdir = "downloads", up_rate = "0", down_rate = "0";
+  std::vector<std::string> metas, names, ids, only;
+  std::string host, workdir = "downloads", up_rate = "0", down_rate = "0";
   std::uint16_t port = 0, listen_port = 0;
   std::optional<long> seed_time;
   bool quiet = false, json = false, seed = false, no_listen = false;
-  auto* meta_opt = app.add_option("--meta", meta, "the file's .p2pmeta");
-  auto* name_opt = app.add_option("--name", o.name, "find the file by name on the tracker (instead of --meta)");
-  auto* id_opt = app.add_option("--id", o.info_hash, "find the file by info hash on the tracker (instead of --meta)");
-  meta_opt->excludes(name_opt)->excludes(id_opt);
-  name_opt->excludes(id_opt);
-  auto* host_opt = app.add_option("--host", host, "a peer's address (with --port)");
+  // One value per flag (allow_extra_args false), so the command line's order is known.
+  auto* meta_opt = app.add_option("--meta", metas,
+                                  "the .p2pmeta of a file or folder to fetch (repeatable, and with --id/--name: all are "
+                                  "fetched in one run on one port; one that fails does not stop the others, each failure "
+                                  "is named, and the exit code is that of the first to fail in the order given)")
+                       ->allow_extra_args(false);
+  auto* name_opt = app.add_option("--name", names, "find a file by name on the tracker (repeatable; with or instead of --meta)")
+                       ->allow_extra_args(false);
+  auto* id_opt = app.add_option("--id", ids, "find a file by info hash on the tracker (repeatable; with or instead of --meta)")
+                     ->allow_extra_args(false);
+  auto* host_opt = app.add_option("--host", host, "a peer's host name or address, IPv6 bare or in brackets (with --port)");
   auto* port_opt = app.add_option("--port", port, "that peer's port")->needs(host_opt);
   host_opt->needs(port_opt);
   app.add_option("--peer", o.peers, "HOST:PORT of a peer (repeatable)");
   app.add_option("--tracker", o.trackers, "HOST:PORT of a tracker (repeatable; adds to the meta's)");
-  app.add_option("--workdir", workdir, "where the file is assembled (default: downloads)");
-  app.add_option("--only", o.only,
+  app.add_option("--workdir", workdir, "where the files go, each as WORKDIR/<name> (default: downloads)");
+  app.add_option("--only", only,
                  "a folder's meta: fetch only the files whose relative path matches this fnmatch(3) pattern "
-                 "('*' also matches '/'; repeatable); they are verified in WORKDIR/<name>.partial/, and a run "
-                 "without --only completes the rest");
+                 "('*' also matches '/'; repeatable); each is put at WORKDIR/<name>/<path> once verified, the "
+                 "others are named as missing, and a run without --only completes the rest")
+      ->allow_extra_args(false);
   // One connection per peer: its request pipeline follows the connection's rate (up to 4 MiB),
   // which fills a fast link alone; extra connections are used only while that peer is the only
   // one (measured: docs/ARCHITECTURE.md, "Swarm defaults").
@@ -70,12 +79,36 @@ int main(int argc, char** argv) {
   if (!log_level.level.empty()) reporter.set_log_level(p2p::parse_log_level(log_level.level));
   return p2p::guarded_main("p2p-download", [&] {
     if (p2p::apply_ban_flags(bans.list, bans.forget, workdir, reporter)) return 0;
-    if (bans.forget && meta.empty() && o.name.empty() && o.info_hash.empty()) return 0;
-    if (meta.empty() && o.name.empty() && o.info_hash.empty())
+    // The items in the order given on the command line (then any from --config).
+    std::size_t next_meta = 0, next_name = 0, next_id = 0;
+    auto take = [&](const CLI::Option* opt) {
+      p2p::DownloadItem item;
+      if (opt == meta_opt && next_meta < metas.size()) item.meta_path = metas[next_meta++];
+      else if (opt == name_opt && next_name < names.size()) item.name = names[next_name++];
+      else if (opt == id_opt && next_id < ids.size()) item.info_hash = ids[next_id++];
+      else return;
+      o.items.push_back(std::move(item));
+    };
+    for (const CLI::Option* opt : app.parse_order()) take(opt);
+    while (next_meta < metas.size()) take(meta_opt);
+    while (next_name < names.size()) take(name_opt);
+    while (next_id < ids.size()) take(id_opt);
+    if (bans.forget && o.items.empty()) return 0;
+    if (o.items.empty())
       throw p2p::Error(p2p::ExitCode::usage, "say which file: --meta FILE, or --name NAME / --id HASH with --tracker");
-    o.meta_path = meta;
+    if (!only.empty() && o.items.size() > 1)
+      throw p2p::Error(p2p::ExitCode::usage, fmt::format("--only selects files of one folder; {} downloads are asked "
+                                                         "for: run one p2p-download per folder to select from",
+                                                         o.items.size()));
+    if (!only.empty()) o.items[0].only = only;
     o.workdir = workdir;
-    if (!host.empty()) o.peers.insert(o.peers.begin(), fmt::format("{}:{}", host, port));
+    if (!host.empty()) {
+      // --host takes a host alone (a bare IPv6 address too: "::1", "fe80::1%eth0"); --peer takes HOST:PORT.
+      std::string why;
+      auto h = p2p::parse_host(host, why);
+      if (!h) throw p2p::Error(p2p::ExitCode::usage, fmt::format("--host {:?} {}", host, why));
+      o.peers.insert(o.peers.begin(), p2p::format_host_port(*h, port));
+    }
     if (!no_listen) o.listen_port = listen_port;
     o.lan_discovery = !no_lan;
     o.keep_seeding = seed;
@@ -86,8 +119,18 @@ int main(int argc, char** argv) {
     o.max_upload_rate = p2p::parse_rate(up_rate);
     o.max_download_rate = p2p::parse_rate(down_rate);
     auto result = p2p::download(o, reporter);
-    reporter.summary(result.torrent, result.path);
-    if (result.interrupted && !result.torrent.complete) return static_cast<int>(p2p::ExitCode::interrupted);
-    return result.torrent.complete || result.torrent.selection_complete ? 0 : static_cast<int>(p2p::ExitCode::peers_failed);
+    const bool several = result.items.size() > 1;
+    for (const auto& item : result.items) {
+      if (item.error && item.error->code() != p2p::ExitCode::interrupted) {
+        // Each failure on its own line, named when there are several.
+        std::string message = item.error->what();
+        if (several && message.find(item.label) == std::string::npos) message = fmt::format("{}: {}", item.label, message);
+        std::fprintf(stderr, "%sp2p-download: error: %s\n", p2p::stderr_is_journal() ? "<3>" : "", message.c_str());
+        reporter.error(message, static_cast<int>(item.error->code()));
+        continue;
+      }
+      reporter.summary(item.torrent, item.path, item.missing);
+    }
+    return result.exit_code();
   }, [&](const std::string& message, int code) { reporter.error(message, code); });
 }

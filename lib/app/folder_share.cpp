@@ -13,6 +13,7 @@
 #include "base/limits.hpp"
 #include "net/owner_token_file.hpp"
 #include "net/tracker_client.hpp"
+#include "storage/workdir_layout.hpp"
 
 namespace p2p {
 
@@ -81,9 +82,11 @@ void FolderShare::start() {
 void FolderShare::scan() {
   std::map<fs::path, SourceIdentity> present;
   std::error_code ec;
+  // A download still running into this folder (its state in .p2p/) is not a finished file or tree.
+  const auto downloading = WorkdirLayout{opt_.dir, opt_.dir / std::string(kOwnDirName)}.downloads_in_progress();
   for (fs::directory_iterator it(opt_.dir, ec), end; !ec && it != end; it.increment(ec)) {
     std::string name = it->path().filename().string();
-    if (ignored_name(name)) continue;
+    if (ignored_name(name) || downloading.count(name)) continue;
     if (auto id = SourceIdentity::of_path(it->path())) present[it->path()] = *id;  // regular files only, links not followed
     else if (it->is_directory(ec) && !it->is_symlink(ec))
       if (auto tid = tree_identity(it->path())) present[it->path()] = *tid;  // a sub-folder is shared as a tree

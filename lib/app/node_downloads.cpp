@@ -51,8 +51,8 @@ fs::path NodeDownloads::meta_file(const std::string& id) const { return metas_di
 
 fs::path NodeDownloads::shown_path(const QueuedDownload& d) const {
   if (d.only.empty()) return shown_workdir_ / d.name;
-  // The selected files of a folder: in <name>.partial/ while the rest is missing (or at
-  // <name>/ if this release puts them at their final path).
+  // The selected files of a folder: at their final paths in <name>/ (a release before
+  // folders were downloaded in place kept them in <name>.partial/).
   std::error_code ec;
   fs::path at = shown_workdir_ / d.name;
   return fs::is_directory(at, ec) && !fs::is_symlink(at, ec) ? at : shown_workdir_ / (d.name + ".partial");
@@ -162,15 +162,16 @@ void NodeDownloads::add(web::DownloadRequest r, std::function<void(ActionResult)
             m = fetch_meta_from_trackers(trackers, "", r.info_hash).meta;
           }
           job->meta = std::make_shared<const Meta>(std::move(m));
+          std::vector<bool> wanted;  // --only: a file of the user's outside the selection is left alone
           if (!r.only.empty()) {
             std::size_t files = 0;
-            select_files(*job->meta, r.only, files);
+            select_files(*job->meta, r.only, files, &wanted);
           }
           // Something at the final name already: the file itself (seeded, nothing to fetch)
           // or someone else's (refused now; it is never replaced).
           std::error_code ec;
           if (fs::symlink_status(layout.final_path(*job->meta), ec).type() != fs::file_type::not_found)
-            job->opened.emplace(open_download(layout, *job->meta, [](const std::string&) {}));
+            job->opened.emplace(open_download(layout, *job->meta, [](const std::string&) {}, wanted));
           write_file_atomically(metas_dir / (job->meta->info_hash_hex() + ".p2pmeta"), meta_to_json(*job->meta),
                                 meta_file_mode(*job->meta));
         } catch (const Error& e) {
@@ -276,10 +277,20 @@ void NodeDownloads::launch(const std::string& id) {
     std::string error;
   };
   auto job = std::make_shared<Job>();
+  std::vector<bool> wanted;  // --only: a file of the user's outside the selection is left alone
+  if (const QueuedDownload* q = queue_.find(id); q && !q->only.empty()) {
+    std::size_t files = 0;
+    try {
+      select_files(*meta, q->only, files, &wanted);
+    } catch (const Error&) {
+      wanted.clear();  // (checked when it was added) every file then counts as wanted
+    }
+  }
   session_.in_background(
-      [job, meta, layout = opt_.layout] {
+      [job, meta, wanted, layout = opt_.layout] {
         try {
-          job->opened.emplace(open_download(layout, *meta, [&](const std::string& line) { job->notes.push_back(line); }));
+          job->opened.emplace(
+              open_download(layout, *meta, [&](const std::string& line) { job->notes.push_back(line); }, wanted));
         } catch (const std::exception& e) {
           job->error = e.what();
         }
@@ -407,14 +418,15 @@ void NodeDownloads::tick() {
         queue_.failed(d.id, snap->error.empty() ? "failed" : snap->error);
         changed = true;
         break;
+      case TorrentPhase::partial:  // --only: the selected files are verified, at their final paths
+        h.lock.reset();
+        queue_.completed(d.id);
+        session_.remove_torrent(h.meta->info_hash, "the selected files are complete");
+        changed = true;
+        break;
       case TorrentPhase::stopped:
         h.lock.reset();
-        if (!d.only.empty()) {
-          queue_.completed(d.id);  // the selected files are verified, in <name>.partial/
-          session_.remove_torrent(h.meta->info_hash, "the selected files are complete");
-        } else {
-          queue_.failed(d.id, snap->error.empty() ? "stopped" : snap->error);
-        }
+        queue_.failed(d.id, snap->error.empty() ? "stopped" : snap->error);
         changed = true;
         break;
       default: break;

@@ -3,12 +3,16 @@
 // and matching the meta: opened as a complete source (nothing to fetch). Someone
 // else's file or link in the way: refused, never replaced. Otherwise the
 // .partial is created or resumed (every piece claimed by the state file is
-// hash-checked again).
+// hash-checked again). A folder is downloaded in place (WORKDIR/<name>/, each file
+// moved there once verified; unfinished while its state file exists): a file at
+// the path of one to fetch that is not this download's verified file is refused
+// (Error(file_exists), naming it), one at a file not wanted is left alone.
 #pragma once
 #include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "format/meta.hpp"
 #include "storage/piece_store.hpp"
@@ -27,8 +31,10 @@ struct OpenedDownload {
 
 // Throws Error(in_use) (another process or download has the name), Error(file_exists)
 // (something of the user's is in the way), Error(disk). `info` gets one line when a
-// .partial is being checked for resuming.
+// .partial is being checked for resuming, and one naming files of the user's left
+// alone. `wanted`: a folder's files to fetch, by index (select_files; empty: all).
 OpenedDownload open_download(const WorkdirLayout& layout, const Meta& meta,
-                             const std::function<void(const std::string&)>& info);
+                             const std::function<void(const std::string&)>& info,
+                             const std::vector<bool>& wanted = {});
 
 }  // namespace p2p

@@ -139,16 +139,17 @@ void ProgressReporter::on_progress(const TorrentStats& s) {
       if (seeding_) {
         auto& seen = last_seen_[s.info_hash_hex];
         if (seen == std::pair{s.uploaded_bytes, s.peers}) return;
-        if (now - last_plain_ < std::chrono::seconds(3) && s.peers == seen.second) return;
-        last_plain_ = now;
+        if (now - last_plain_[""] < std::chrono::seconds(3) && s.peers == seen.second) return;  // one clock for all
+        last_plain_[""] = now;
         seen = {s.uploaded_bytes, s.peers};
         line(LogLevel::info, fmt::format("[{}] serving {} peers  up {}/s  uploaded {}", s.name, s.peers,
                                          human_bytes(s.upload_rate), human_bytes(static_cast<double>(s.uploaded_bytes))));
         return;
       }
-      if (now - last_plain_ < std::chrono::seconds(3)) return;
-      last_plain_ = now;
-      line(LogLevel::info, fmt::format("[{}] {:5.1f}%  {} / {}{}  down {}/s  up {}/s  ETA {}  peers {}", name_, frac * 100,
+      if (now - last_plain_[s.info_hash_hex] < std::chrono::seconds(3)) return;
+      last_plain_[s.info_hash_hex] = now;
+      // Each line names its download (several may run at once).
+      line(LogLevel::info, fmt::format("[{}] {:5.1f}%  {} / {}{}  down {}/s  up {}/s  ETA {}  peers {}", s.name, frac * 100,
                                        human_bytes(static_cast<double>(s.verified_bytes)),
                                        human_bytes(static_cast<double>(s.total_bytes)), files,
                                        human_bytes(s.download_rate), human_bytes(s.upload_rate), eta, s.peers));
@@ -159,7 +160,7 @@ void ProgressReporter::on_progress(const TorrentStats& s) {
       int filled = static_cast<int>(frac * kWidth);
       std::string bar(static_cast<std::size_t>(filled), '#');
       bar.append(static_cast<std::size_t>(kWidth - filled), '.');
-      std::fprintf(stderr, "\r\033[K%s [%s] %5.1f%%  %s / %s%s  %s/s  ETA %s  peers %zu", name_.c_str(), bar.c_str(),
+      std::fprintf(stderr, "\r\033[K%s [%s] %5.1f%%  %s / %s%s  %s/s  ETA %s  peers %zu", s.name.c_str(), bar.c_str(),
                    frac * 100, human_bytes(static_cast<double>(s.verified_bytes)).c_str(),
                    human_bytes(static_cast<double>(s.total_bytes)).c_str(), files.c_str(),
                    human_bytes(s.download_rate).c_str(), eta.c_str(), s.peers);
@@ -169,7 +170,7 @@ void ProgressReporter::on_progress(const TorrentStats& s) {
   }
 }
 
-void ProgressReporter::summary(const TorrentOutcome& o, const std::string& where) {
+void ProgressReporter::summary(const TorrentOutcome& o, const std::string& where, const std::vector<std::string>& missing) {
   const auto& s = o.stats;
   double fetched_rate = s.elapsed > 0 ? static_cast<double>(s.downloaded_bytes) / s.elapsed : 0;
   if (mode_ == OutputMode::json) {
@@ -187,7 +188,8 @@ void ProgressReporter::summary(const TorrentOutcome& o, const std::string& where
                              {"pieces_verified", s.pieces_verified},
                              {"pieces_total", s.pieces_total},
                              {"average_rate", static_cast<std::uint64_t>(fetched_rate)},
-                             {"banned", o.banned}}
+                             {"banned", o.banned},
+                             {"missing", missing}}
                             .dump()
                             .c_str());
     std::fflush(stdout);
@@ -196,22 +198,31 @@ void ProgressReporter::summary(const TorrentOutcome& o, const std::string& where
   clear_bar();
   if (mode_ == OutputMode::quiet) return;
   auto hb = [](std::uint64_t b) { return human_bytes(static_cast<double>(b)); };
+  const std::string& who = name_;  // each summary line names its download by its path
   if (seeding_) {
     line(LogLevel::info, fmt::format("[{}] stopped: uploaded {} in {}", name_, hb(s.uploaded_bytes), human_duration(s.elapsed)));
   } else if (o.complete) {
     line(LogLevel::info,
-         fmt::format("[{}] complete: {}, {} in {} ({}/s average); fetched {}, resumed {}, uploaded {}, {} bad pieces", name_,
+         fmt::format("[{}] complete: {}, {} in {} ({}/s average); fetched {}, resumed {}, uploaded {}, {} bad pieces", who,
                      where, hb(s.total_bytes), human_duration(s.elapsed), human_bytes(fetched_rate),
                      hb(s.downloaded_bytes), hb(s.resumed_bytes), hb(s.uploaded_bytes), s.bad_pieces));
   } else if (o.selection_complete) {
-    line(LogLevel::info, fmt::format("[{}] selected files complete: {}; fetched {}, resumed {}, uploaded {}", name_, where,
+    line(LogLevel::info, fmt::format("[{}] selected files complete: {}; fetched {}, resumed {}, uploaded {}", who, where,
                                      hb(s.downloaded_bytes), hb(s.resumed_bytes), hb(s.uploaded_bytes)));
   } else {
     line(LogLevel::warning,
-         fmt::format("[{}] stopped: {} of {} pieces verified and saved ({}); uploaded {}. Rerun to resume.", name_,
+         fmt::format("[{}] stopped: {} of {} pieces verified and saved ({}); uploaded {}. Rerun to resume.", who,
                      s.pieces_verified, s.pieces_total, hb(s.verified_bytes), hb(s.uploaded_bytes)));
   }
-  for (const auto& b : o.banned) line(LogLevel::warning, fmt::format("[{}] banned peer: {}", name_, b));
+  if (!missing.empty()) {
+    constexpr std::size_t kShown = 10;
+    std::string names;
+    for (std::size_t i = 0; i < missing.size() && i < kShown; ++i) names += fmt::format("{}{}", i ? ", " : "", missing[i]);
+    if (missing.size() > kShown) names += fmt::format(" and {} more", missing.size() - kShown);
+    line(LogLevel::info, fmt::format("[{}] {}: {} of {} files not there yet: {}", who, where, missing.size(),
+                                     o.stats.files_total, names));
+  }
+  for (const auto& b : o.banned) line(LogLevel::warning, fmt::format("[{}] banned peer: {}", who, b));
 }
 
 void ProgressReporter::error(const std::string& message, int exit_code) {

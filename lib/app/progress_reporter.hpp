@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "app/log_level.hpp"
 #include "swarm/session.hpp"
@@ -24,8 +25,9 @@ class ProgressReporter : public SessionObserver {
   void on_event(const std::string& torrent, EventKind kind, const std::string& text) override;
   void on_progress(const TorrentStats& stats) override;
   void on_file_complete(const std::string& torrent, const std::string& path, std::uint64_t size) override;
-  // Final lines: summary of one torrent's finished (or interrupted) run.
-  void summary(const TorrentOutcome& outcome, const std::string& where);
+  // Final lines: summary of one torrent's finished (or interrupted) run; for a tree
+  // not finished, `missing` names its files not there yet (all in JSON, a few on a line).
+  void summary(const TorrentOutcome& outcome, const std::string& where, const std::vector<std::string>& missing = {});
   void error(const std::string& message, int exit_code);  // JSON event (stderr has the line already)
   void info(const std::string& text);
   // --http: where the page is and the control token, printed once to stdout
@@ -46,7 +48,7 @@ class ProgressReporter : public SessionObserver {
   LogLevel threshold_ = LogLevel::info;
   // A seeder reports a torrent's progress only when it changed.
   std::map<std::string, std::pair<std::uint64_t, std::size_t>> last_seen_;  // info hash -> (uploaded, peers)
-  std::chrono::steady_clock::time_point last_plain_{};
+  std::map<std::string, std::chrono::steady_clock::time_point> last_plain_;  // info hash -> last plain line
 };
 
 std::string human_bytes(double bytes);

@@ -1,6 +1,10 @@
 // SourceOpener: identity before and after hashing must agree before it is remembered.
 #include "app/source_opener.hpp"
 
+#include <fmt/core.h>
+
+#include "base/error.hpp"
+
 namespace p2p {
 
 SourceOpener::SourceOpener(const WorkdirLayout& layout) : cache_(layout.verified_sources()) {}
@@ -9,7 +13,18 @@ PieceStore SourceOpener::open(const Meta& meta, const std::filesystem::path& sou
   if (meta.is_tree()) {
     // A folder's identity (inode, mtime) says nothing of its files' contents: a tree is hashed every time.
     rehashed = true;
-    return PieceStore::open_complete(meta, source);
+    try {
+      return PieceStore::open_complete(meta, source);
+    } catch (const Error& e) {
+      // A tree downloaded in part (p2p-download --only) lacks files: say so, not just "no such file".
+      std::error_code ec;
+      WorkdirLayout beside{source.parent_path(), source.parent_path() / std::string(kOwnDirName)};
+      if (e.code() != ExitCode::input_file || !std::filesystem::exists(beside.state_path(meta), ec)) throw;
+      throw Error(ExitCode::input_file,
+                  fmt::format("{} is a download not finished yet ({}): it is served once p2p-download has fetched "
+                              "every file (a run without --only)",
+                              source.string(), e.what()));
+    }
   }
   auto before = SourceIdentity::of_path(source);
   bool vouched = false;

@@ -71,17 +71,22 @@ std::string parse_request(std::span<const std::uint8_t> in, Request& out) {
   }
 }
 
-std::string connect_reply(std::uint32_t transaction_id, std::uint64_t connection_id) {
-  std::string out;
+void connect_reply(std::string& out, std::uint32_t transaction_id, std::uint64_t connection_id) {
+  out.clear();
   put_be<std::uint32_t>(out, 0);
   put_be(out, transaction_id);
   put_be(out, connection_id);
+}
+
+std::string connect_reply(std::uint32_t transaction_id, std::uint64_t connection_id) {
+  std::string out;
+  connect_reply(out, transaction_id, connection_id);
   return out;
 }
 
-std::string announce_reply(std::uint32_t transaction_id, std::uint32_t interval, std::uint32_t leechers,
-                           std::uint32_t seeders, std::string_view peers) {
-  std::string out;
+void announce_reply(std::string& out, std::uint32_t transaction_id, std::uint32_t interval, std::uint32_t leechers,
+                    std::uint32_t seeders, std::string_view peers) {
+  out.clear();
   out.reserve(20 + peers.size());
   put_be<std::uint32_t>(out, 1);
   put_be(out, transaction_id);
@@ -89,6 +94,12 @@ std::string announce_reply(std::uint32_t transaction_id, std::uint32_t interval,
   put_be(out, leechers);
   put_be(out, seeders);
   out.append(peers);
+}
+
+std::string announce_reply(std::uint32_t transaction_id, std::uint32_t interval, std::uint32_t leechers,
+                           std::uint32_t seeders, std::string_view peers) {
+  std::string out;
+  announce_reply(out, transaction_id, interval, leechers, seeders, peers);
   return out;
 }
 
@@ -104,11 +115,16 @@ std::string scrape_reply(std::uint32_t transaction_id, std::span<const ScrapeEnt
   return out;
 }
 
-std::string error_reply(std::uint32_t transaction_id, std::string_view message) {
-  std::string out;
+void error_reply(std::string& out, std::uint32_t transaction_id, std::string_view message) {
+  out.clear();
   put_be<std::uint32_t>(out, 3);
   put_be(out, transaction_id);
   out.append(message);
+}
+
+std::string error_reply(std::uint32_t transaction_id, std::string_view message) {
+  std::string out;
+  error_reply(out, transaction_id, message);
   return out;
 }
 

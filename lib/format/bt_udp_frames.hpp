@@ -51,4 +51,10 @@ struct ScrapeEntry {
 std::string scrape_reply(std::uint32_t transaction_id, std::span<const ScrapeEntry> entries);
 std::string error_reply(std::uint32_t transaction_id, std::string_view message);
 
+// The same answers written over `out` (its capacity kept: no allocation once warm).
+void connect_reply(std::string& out, std::uint32_t transaction_id, std::uint64_t connection_id);
+void announce_reply(std::string& out, std::uint32_t transaction_id, std::uint32_t interval, std::uint32_t leechers,
+                    std::uint32_t seeders, std::string_view peers);
+void error_reply(std::string& out, std::uint32_t transaction_id, std::string_view message);
+
 }  // namespace p2p::bt_udp

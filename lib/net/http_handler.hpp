@@ -27,6 +27,7 @@ class HttpDone {
 enum class HttpEvent {
   connection_refused,  // over the connection cap: answered 503 and closed
   timeout,             // header, body, write or idle deadline passed
+  displaced,           // at the connection cap, closed to admit a newcomer (it was idle longest)
 };
 
 class HttpHandler {

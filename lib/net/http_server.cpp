@@ -1,18 +1,22 @@
-// HTTP server internals. Each connection runs two coroutines raced with ||:
-// serve() reads, parses, asks the handler, answers; watchdog() closes the
+// HTTP server internals. Each connection runs one coroutine and one timer:
+// serve() reads, parses, asks the handler, answers; the watchdog timer closes the
 // connection when its deadline passes (header, body, write or idle timeout),
 // so a silent client costs one timer and never blocks anyone else. While the
 // handler prepares an answer there is no deadline: the handler owns that wait.
+// At the connection cap a newcomer displaces the connection that has held its
+// slot longest without a request in hand (idle keep-alive, headers or a body
+// still coming, or a streamed answer): sockets held open by someone else never lock out a
+// person loading the page (displace_idlest).
 #include "net/http_server.hpp"
-
 
 #include <array>
 #include <asio.hpp>
-#include <asio/experimental/awaitable_operators.hpp>
 #include <cstdio>
 #include <fmt/format.h>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 #include "base/address.hpp"
 #include "base/error.hpp"
@@ -23,7 +27,6 @@
 namespace p2p::net {
 
 using asio::ip::tcp;
-using namespace asio::experimental::awaitable_operators;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -50,6 +53,10 @@ struct HttpServer::Impl {
       : io(io), acceptor(io), handler(handler), options(std::move(options)) {}
 
   asio::awaitable<void> accept_loop();
+  // Closes the connection that has held its slot longest without a request in hand
+  // (Connection::holding_since); false if every connection has one.
+  bool displace_idlest();
+  void admit(tcp::socket socket, const tcp::endpoint& remote, std::size_t cap);
 
   asio::io_context& io;
   tcp::acceptor acceptor;
@@ -67,7 +74,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(tcp::socket socket, HttpServer::Impl& server, std::string remote_ip)
       : socket_(std::move(socket)), server_(server), remote_ip_(std::move(remote_ip)),
-        buffer_(new char[limits::kReadBufferBytes]), parser_(*this), wake_(socket_.get_executor()) {
+        buffer_(new char[limits::kReadBufferBytes]), parser_(*this), wake_(socket_.get_executor()),
+        watchdog_(socket_.get_executor()) {
     head_.reserve(256);
   }
   ~Connection() {
@@ -78,26 +86,61 @@ class Connection : public std::enable_shared_from_this<Connection> {
     server_.live.insert(this);
     ++server_.open_connections;
     phase_ = Phase::headers;  // a client that connects and sends nothing gets 408
-    deadline_ = Clock::now() + server_.options.header_timeout;
-    co_await (serve() || watchdog());
+    idle_since_ = Clock::now();
+    deadline_ = idle_since_ + server_.options.header_timeout;
+    arm_watchdog();
+    co_await serve();
+    watchdog_.cancel();
     release_body();
     close();
+    if (!displaced_) {
+      server_.live.erase(this);
+      --server_.open_connections;
+    }
+  }
+
+  // Since when it holds its slot without a request in hand: waiting for one (idle
+  // keep-alive, or its headers or body still coming: since it went idle) or streaming
+  // an answer (a live page's events, which reconnect: since the stream began). nullopt
+  // while a request is being answered or written: never displaced. One order for all,
+  // the oldest first: ranking kinds first would let someone fill the slots with the
+  // kind ranked last and make every newcomer displace the one before (a person's
+  // page load among them) before its request is read.
+  std::optional<Clock::time_point> holding_since() const {
+    if (response_.stream) return stream_since_;
+    if (phase_ == Phase::idle || phase_ == Phase::headers || phase_ == Phase::body) return idle_since_;
+    return std::nullopt;
+  }
+  // Closed for a newcomer: its slot is given up now (the coroutine ends later).
+  void displace() {
+    if (displaced_) return;
+    displaced_ = true;
     server_.live.erase(this);
     --server_.open_connections;
+    close();
   }
 
   void close() {
     wake_.cancel();  // a streamed answer waiting for data notices the close
     asio::error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_both, ignored);
-    socket_.close(ignored);
+    socket_.close(ignored);  // sends the FIN (a shutdown first would be one more system call)
   }
 
  private:
   enum class Phase { idle, headers, body, handling, writing };
 
   asio::awaitable<void> serve();
-  asio::awaitable<void> watchdog();
+  // The deadline: a timer re-armed to deadline_ whenever it fires early; when it is
+  // past, the connection is closed, which ends whatever serve() waits on. A plain
+  // callback, not a second coroutine raced against serve(): no frame, no cancellation
+  // state per connection.
+  void arm_watchdog() {
+    watchdog_.expires_at(deadline_);
+    watchdog_.async_wait([self = shared_from_this()](const asio::error_code& ec) {
+      if (!ec) self->watchdog_fired();
+    });
+  }
+  void watchdog_fired();
   asio::awaitable<bool> respond(bool keep_alive);
   asio::awaitable<bool> stream_answer();
   asio::awaitable<void> write_error(int status, std::string_view message);
@@ -173,7 +216,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::size_t body_reserved_ = 0;
   bool large_upload_ = false;
   Clock::time_point deadline_;
+  Clock::time_point idle_since_, stream_since_;
+  bool displaced_ = false;
   asio::steady_timer wake_;  // parked at max while the handler works; cancel() = answered
+  asio::steady_timer watchdog_;
   bool answered_ = false;
 
   std::string head_;
@@ -198,7 +244,8 @@ asio::awaitable<void> Connection::serve() {
       if (!written || !keep_alive || server_.stopping) co_return;
       parser_.next_request();
       phase_ = Phase::idle;
-      deadline_ = Clock::now() + server_.options.idle_timeout;
+      idle_since_ = Clock::now();
+      deadline_ = idle_since_ + server_.options.idle_timeout;
       continue;
     }
     if (status == HttpRequestParser::Status::failed) {
@@ -249,6 +296,7 @@ asio::awaitable<bool> Connection::respond(bool keep_alive) {
 // has the write deadline; between writes there is none (the stream may be quiet).
 asio::awaitable<bool> Connection::stream_answer() {
   auto stream = response_.stream;
+  stream_since_ = Clock::now();
   fmt::format_to(std::back_inserter(head_), "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nConnection: close\r\n"
                  "Cache-Control: no-store\r\nX-Accel-Buffering: no\r\n\r\n",
                  response_.status, status_reason(response_.status), response_.content_type);
@@ -290,14 +338,9 @@ asio::awaitable<void> Connection::write_error(int status, std::string_view messa
   co_await asio::async_write(socket_, buffers, kUseTuple);
 }
 
-asio::awaitable<void> Connection::watchdog() {
-  asio::steady_timer timer(socket_.get_executor());
-  for (;;) {
-    timer.expires_at(deadline_);
-    auto [ec] = co_await timer.async_wait(kUseTuple);
-    if (ec) co_return;  // serve() finished first and cancelled us
-    if (deadline_ <= Clock::now()) break;
-  }
+void Connection::watchdog_fired() {
+  if (!socket_.is_open()) return;  // serve() is over
+  if (deadline_ > Clock::now()) return arm_watchdog();  // the deadline moved on meanwhile
   server_.handler.on_event(HttpEvent::timeout);
   if (phase_ == Phase::headers || phase_ == Phase::body) {
     // Best effort and never blocking: the send buffer is empty while we read.
@@ -306,44 +349,88 @@ asio::awaitable<void> Connection::watchdog() {
     socket_.write_some(asio::buffer(kTimeout), ignored);
     server_.handler.on_server_answer(408);
   }
+  close();  // serve()'s read or write ends with an error: the connection is done
 }
 
+// Waits until connections are pending, then takes all of them (a batch per turn) before
+// waiting again: one wake-up per burst, not one per connection. The wait only wakes on
+// new readiness (edge-triggered), so it is entered only once accept said would_block.
 asio::awaitable<void> HttpServer::Impl::accept_loop() {
+  constexpr int kAcceptsPerTurn = 32;
   const std::size_t cap = std::min(options.max_connections, fd_budget());
+  bool drained = true;
   for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(kUseTuple);
+    bool pause = false;
+    if (drained) {
+      auto [wait_ec] = co_await acceptor.async_wait(tcp::acceptor::wait_read, kUseTuple);
+      if (stopping || !acceptor.is_open()) co_return;
+      pause = static_cast<bool>(wait_ec);
+    }
+    drained = false;
+    for (int i = 0; !pause && i < kAcceptsPerTurn; ++i) {
+      tcp::endpoint remote;
+      asio::error_code ec;
+      tcp::socket socket = acceptor.accept(remote, ec);  // non-blocking: would_block when none is left
+      if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        drained = true;
+        break;
+      }
+      if (ec) {
+        // Out of descriptors: free the idlest connection's so the pending one gets in on the
+        // next accept. Else (or a connection reset before accept) pause briefly.
+        if ((ec == asio::error::no_descriptors || ec == std::errc::too_many_files_open_in_system) && displace_idlest())
+          continue;
+        pause = true;
+      } else {
+        admit(std::move(socket), remote, cap);
+      }
+    }
+    if (pause) {
+      // Pause briefly, keep serving; then accept again (what is pending is still there).
+      asio::steady_timer timer(io, std::chrono::milliseconds(50));
+      co_await timer.async_wait(kUseTuple);
+    } else if (!drained) {
+      co_await asio::post(io, asio::use_awaitable);  // a full turn: let the connections run, then go on
+    }
     if (stopping || !acceptor.is_open()) co_return;
-    if (ec) {
-      // Out of descriptors or a connection reset before accept: pause briefly, keep serving.
-      asio::steady_timer pause(io, std::chrono::milliseconds(50));
-      co_await pause.async_wait(kUseTuple);
-      continue;
-    }
-    if (open_connections >= cap) {
-      handler.on_event(HttpEvent::connection_refused);
-      asio::error_code ignored;
-      socket.non_blocking(true, ignored);
-      socket.write_some(asio::buffer(kRefused), ignored);
-      socket.close(ignored);
-      continue;
-    }
-    asio::error_code e2;
-    socket.set_option(tcp::no_delay(true), e2);  // one write per answer; don't let Nagle hold it
-    auto remote = socket.remote_endpoint(e2);
-    if (e2) continue;  // already gone
-    auto addr = remote.address();
-    if (addr.is_v6() && addr.to_v6().is_v4_mapped()) addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
-    auto conn = std::make_shared<Connection>(std::move(socket), *this, addr.to_string());
-    asio::co_spawn(io, [conn]() -> asio::awaitable<void> { co_await conn->run(); },
-                   [](std::exception_ptr e) {
-                     if (!e) return;
-                     try {
-                       std::rethrow_exception(e);
-                     } catch (const std::exception& ex) {
-                       std::fprintf(stderr, "http server: connection ended by an internal error: %s\n", ex.what());
-                     }
-                   });
   }
+}
+
+bool HttpServer::Impl::displace_idlest() {
+  Connection* victim = nullptr;
+  Clock::time_point oldest = Clock::time_point::max();
+  for (Connection* c : live)
+    if (auto since = c->holding_since(); since && *since < oldest) victim = c, oldest = *since;
+  if (!victim) return false;
+  handler.on_event(HttpEvent::displaced);
+  victim->displace();
+  return true;
+}
+
+void HttpServer::Impl::admit(tcp::socket socket, const tcp::endpoint& remote, std::size_t cap) {
+  asio::error_code ignored;
+  if (open_connections >= cap && !displace_idlest()) {
+    handler.on_event(HttpEvent::connection_refused);
+    socket.non_blocking(true, ignored);
+    socket.write_some(asio::buffer(kRefused), ignored);
+    socket.close(ignored);
+    return;
+  }
+#if !defined(__linux__)
+  socket.set_option(tcp::no_delay(true), ignored);  // Linux: inherited from the acceptor
+#endif
+  auto addr = remote.address();
+  if (addr.is_v6() && addr.to_v6().is_v4_mapped()) addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
+  auto conn = std::make_shared<Connection>(std::move(socket), *this, addr.to_string());
+  asio::co_spawn(io, [conn]() -> asio::awaitable<void> { co_await conn->run(); },
+                 [](std::exception_ptr e) {
+                   if (!e) return;
+                   try {
+                     std::rethrow_exception(e);
+                   } catch (const std::exception& ex) {
+                     std::fprintf(stderr, "http server: connection ended by an internal error: %s\n", ex.what());
+                   }
+                 });
 }
 
 HttpServer::HttpServer(asio::io_context& io, HttpHandler& handler, HttpOptions options)
@@ -355,8 +442,13 @@ HttpServer::HttpServer(asio::io_context& io, HttpHandler& handler, HttpOptions o
     tcp::endpoint ep = results.begin()->endpoint();
     impl_->acceptor.open(ep.protocol());
     impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));
+#if defined(__linux__)
+    // One write per answer; don't let Nagle hold it. Accepted sockets inherit it on Linux.
+    impl_->acceptor.set_option(tcp::no_delay(true));
+#endif
     impl_->acceptor.bind(ep);
     impl_->acceptor.listen(asio::socket_base::max_listen_connections);
+    impl_->acceptor.non_blocking(true);  // accept_loop takes every pending connection per wake-up
   } catch (const std::system_error& e) {
     throw Error(ExitCode::bind_failed, fmt::format("cannot listen on {}:{}: {}", o.host, o.port, e.code().message()));
   }

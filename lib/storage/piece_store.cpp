@@ -132,11 +132,16 @@ void PieceStore::count_files() {
     tree_verified_bytes_ += meta_->piece_length(i);
   }
   files_done_ = 0;
-  for (std::size_t f = 0; f < meta_->files.size(); ++f) files_done_ += file_pieces_[f] == meta_->files[f].piece_count;
+  for (std::uint32_t f = 0; f < meta_->files.size(); ++f)
+    files_done_ += file_pieces_[f] == meta_->files[f].piece_count && !(tree_ && tree_->in_the_way(f));
 }
 
 PieceStore PieceStore::open_partial_tree(const Meta& meta, const WorkdirLayout& layout, ResumeReport& report) {
-  fs::path root = layout.partial_path(meta);
+  // The tree is downloaded in place: WORKDIR/<name> holds only files that are whole
+  // and verified (moved there from .p2p/<ih>.files/ as each completes); the state
+  // file in .p2p/ says the folder is unfinished.
+  fs::path root = layout.final_path(meta);
+  layout.adopt_legacy_partial(meta);
   std::error_code ec;
   bool state_exists = fs::symlink_status(layout.state_path(meta), ec).type() != fs::file_type::not_found;
   if (!state_exists && fs::symlink_status(root, ec).type() != fs::file_type::not_found)
@@ -145,7 +150,7 @@ PieceStore PieceStore::open_partial_tree(const Meta& meta, const WorkdirLayout& 
                             "away or download into another --workdir",
                             root.string(), layout.state_path(meta).string()));
   PieceStore store(meta, layout, File(), false);
-  // The state file first: from then on <name>.partial is known to be ours.
+  // The state file first: from then on <name> is known to be a download in progress.
   if (!state_exists) store.save_state();
   store.tree_ = TreeFiles::open_download(meta, root, layout.tree_data_dir(meta));
   TreeFiles& tree = *store.tree_;
@@ -153,16 +158,36 @@ PieceStore PieceStore::open_partial_tree(const Meta& meta, const WorkdirLayout& 
   Bitfield claimed(meta.piece_count());
   if (state_exists) report.state_problem = load_state(meta, store.state_path(), claimed);
   if (!report.state_problem.empty()) claimed = Bitfield(meta.piece_count());
-  // As for a single file: every claimed piece is hashed, and so is every piece
-  // region of a data file that holds data (written after the last save).
+  // First the files at their final paths: each is hashed whole. One that does not
+  // match (the user's, or changed since) is in the way: never ours again, never
+  // moved or replaced; its pieces are looked for in its data file instead.
+  Bitfield in_tree(meta.piece_count());
+  for (std::uint32_t i = 0; i < meta.files.size(); ++i) {
+    const MetaFile& mf = meta.files[i];
+    if (!tree.in_tree(i)) continue;
+    if (mf.piece_count == 0) {
+      auto f = tree.open_existing(i);
+      if (f && f->size() != 0) tree.set_in_the_way(i);
+      continue;
+    }
+    for (std::uint32_t p = mf.first_piece; p < mf.first_piece + mf.piece_count; ++p) in_tree.set(p);
+  }
+  Bitfield good = verify_tree_pieces(meta, tree, in_tree, /*read_errors_mismatch=*/true);
+  for (std::uint32_t i = 0; i < meta.files.size(); ++i) {
+    const MetaFile& mf = meta.files[i];
+    if (mf.piece_count == 0 || !tree.in_tree(i)) continue;
+    bool whole = true;
+    for (std::uint32_t p = mf.first_piece; p < mf.first_piece + mf.piece_count; ++p) whole = whole && good.test(p);
+    if (whole) continue;
+    for (std::uint32_t p = mf.first_piece; p < mf.first_piece + mf.piece_count; ++p) good.reset(p);
+    tree.set_in_the_way(i);
+  }
+  // Then the data files, as for a single file: every claimed piece is hashed, and so
+  // is every piece region that holds data (written after the last save).
   Bitfield candidates(meta.piece_count());
   for (std::uint32_t i = 0; i < meta.files.size(); ++i) {
     const MetaFile& mf = meta.files[i];
-    if (mf.piece_count == 0) continue;
-    if (tree.in_tree(i)) {
-      for (std::uint32_t p = mf.first_piece; p < mf.first_piece + mf.piece_count; ++p) candidates.set(p);
-      continue;
-    }
+    if (mf.piece_count == 0 || tree.in_tree(i)) continue;
     auto f = tree.open_existing(i);
     if (!f) continue;
     std::uint64_t on_disk = f->size();
@@ -171,21 +196,32 @@ PieceStore PieceStore::open_partial_tree(const Meta& meta, const WorkdirLayout& 
       if (off + len <= on_disk && (claimed.test(p) || f->has_data(off, len))) candidates.set(p);
     }
   }
-  Bitfield good = verify_tree_pieces(meta, tree, candidates, /*read_errors_mismatch=*/true);
+  Bitfield in_data = verify_tree_pieces(meta, tree, candidates, /*read_errors_mismatch=*/true);
+  for (std::uint32_t p = 0; p < meta.piece_count(); ++p)
+    if (in_data.test(p)) good.set(p);
   store.adopt_verified(good, claimed, report);
-  store.count_files();
   for (std::uint32_t i = 0; i < meta.files.size(); ++i) {
     const MetaFile& mf = meta.files[i];
-    bool all = store.file_pieces_[i] == mf.piece_count;
-    if (mf.piece_count == 0) {
-      continue;  // empty files and folders are made by finish(): nothing on disk before a piece
-    } else if (tree.in_tree(i) && !all) {
-      tree.move_out_of_tree(i);  // never unverified bytes at a final path; its good pieces stay
-    } else if (!tree.in_tree(i) && all) {
-      tree.move_into_tree(i);  // verified before a crash, not moved yet
-    }
+    if (tree.in_the_way(i) || tree.in_tree(i)) continue;
+    if (mf.piece_count == 0) continue;  // empty files and folders are made by finish(): nothing before a piece
+    bool all = true;
+    for (std::uint32_t p = mf.first_piece; p < mf.first_piece + mf.piece_count; ++p) all = all && store.verified_.test(p);
+    if (all) tree.move_into_tree(i);  // verified before a crash, not moved yet
   }
+  store.count_files();
   return store;
+}
+
+std::vector<std::uint32_t> PieceStore::files_in_the_way() const {
+  std::vector<std::uint32_t> out;
+  if (!tree_ || is_source_) return out;
+  for (std::uint32_t i = 0; i < meta_->files.size(); ++i)
+    if (tree_->in_the_way(i)) out.push_back(i);
+  return out;
+}
+
+std::string PieceStore::describe_file(std::uint32_t file) const {
+  return tree_ ? tree_->describe(file) : final_path().string();
 }
 
 PieceStore PieceStore::open_tree_source(const Meta& meta, const fs::path& source, bool verify) {
@@ -331,7 +367,7 @@ void PieceStore::save_state() const {
   // written piece, and after a power cut a claimed piece whose bytes were lost fails
   // the hash check that open_partial() runs on every claimed piece, and is fetched
   // again. Syncing 1 GiB of data every 2 s cost ~0.3 s per GiB for no safety gained.
-  // A tree's files move into <name>.partial/ as they complete, so their data is
+  // A tree's files move to their final paths as they complete, so their data is
   // flushed before the state that vouches for them (one syncfs, not one per file).
   if (tree_) tree_->sync();
   write_file_atomically(state_path(), state_json());
@@ -343,15 +379,13 @@ fs::path PieceStore::finish() {
     // files and folders (bounded: kMaxTreeEntries, kMaxTreeFolders) cost nothing on
     // disk before then, whatever it lists.
     for (std::uint32_t i = 0; i < meta_->files.size(); ++i)
-      if (meta_->files[i].piece_count == 0 && !tree_->in_tree(i)) tree_->create_empty_file(i);
+      if (meta_->files[i].piece_count == 0 && !tree_->in_tree(i) && !tree_->in_the_way(i)) tree_->create_empty_file(i);
     for (const auto& d : meta_->empty_dirs) tree_->create_folder(d);
+    // Every file is at its final path now: the tree is finished once the state
+    // file that marks it unfinished is gone (after the data is on disk).
     tree_->check_complete();
     tree_->sync();
-    if (!rename_no_replace(partial_path(), final_path()))
-      throw Error(ExitCode::file_exists,
-                  fmt::format("{} appeared while downloading and was not overwritten; the verified tree is kept as {}: "
-                              "move {} away and rerun to finish",
-                              final_path().string(), partial_path().string(), final_path().string()));
+    // (A removal lost to a crash only means the next run re-checks the finished tree.)
     std::error_code ec;
     fs::remove(state_path(), ec);
     tree_->remove_data_dir();

@@ -6,8 +6,10 @@
 // A piece is written to disk only after its SHA-256 matched, so the .partial
 // never holds unverified bytes at a verified index.
 // A tree (format-3 meta) is stored through TreeFiles: each file's pieces go to
-// .p2p/<info hash>.files/<index>, and the file moves to <name>.partial/<path> once
-// all of them are verified; <name>.partial becomes <name> when every file has.
+// .p2p/<info hash>.files/<index>, and the file moves to its final path
+// WORKDIR/<name>/<path> once all of them are verified, never over anything there.
+// While the state file .p2p/<info hash>.state.json exists the folder is unfinished
+// (some files missing); finish() removes it once every file is in place.
 #pragma once
 #include <cstdint>
 #include <filesystem>
@@ -66,8 +68,8 @@ class PieceStore {
   // so the caller may reuse its buffer and mark the piece verified. See PieceWriter.
   void write_piece(std::uint32_t piece, std::span<const std::uint8_t> data) const;
   // Network thread: record the piece as verified (call after write_piece returned).
-  // For a tree, returns the file this piece completed, now at its path in
-  // <name>.partial/ (Error(file_exists) if a link is in its way).
+  // For a tree, returns the file this piece completed, now at its final path
+  // WORKDIR/<name>/<path> (Error(file_exists) if a link or anything else is in its way).
   std::optional<std::uint32_t> mark_verified(std::uint32_t piece);
   // Thread-safe read of part of a verified piece, for serving it.
   void read_block(std::uint32_t piece, std::uint32_t begin, std::span<std::uint8_t> out) const;
@@ -87,8 +89,17 @@ class PieceStore {
   // Whole-file check passed: rename .partial to the final name, remove the state
   // file. Never replaces anything at the final name: Error(file_exists) if a file
   // (or link) appeared there meanwhile; the .partial and its state are kept.
+  // A tree's files are in place already: its state file is removed.
   std::filesystem::path finish();
 
+  // Trees, downloads: files whose final path holds something that is not this
+  // download's verified file (see TreeFiles::set_in_the_way): never replaced, and
+  // not done until it is moved away.
+  std::vector<std::uint32_t> files_in_the_way() const;
+  // A tree's file i at its path (WORKDIR/<name>/<path>), for messages.
+  std::string describe_file(std::uint32_t file) const;
+
+  // Where the data being downloaded is: .p2p/<info hash>.partial, or a tree's final folder.
   std::filesystem::path partial_path() const;
   std::filesystem::path state_path() const;
   std::filesystem::path final_path() const;

@@ -38,11 +38,19 @@ struct Fd {
   }
 };
 
-[[noreturn]] void in_the_way(const fs::path& where, const char* what) {
+[[noreturn]] void not_followed(const fs::path& where, const char* what) {
   throw Error(ExitCode::file_exists,
               fmt::format("{} is {}; p2p-share opens a tree's files only beneath its folder and never through a "
                           "symbolic link: nothing was written through it (remove it and rerun)",
                           where.string(), what));
+}
+
+// Something not put there by this download holds a file's final path.
+[[noreturn]] void taken(const fs::path& where) {
+  throw Error(ExitCode::file_exists,
+              fmt::format("{} is in the way: it is not the file the meta describes, and a download never replaces "
+                          "what it did not put there; move it away and rerun",
+                          where.string()));
 }
 
 // The names in the folder open as dir_fd ("." and ".." left out), read once; the
@@ -71,7 +79,7 @@ int open_root(const fs::path& root, bool create) {
   int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | (create ? O_NOFOLLOW : 0));
   if (fd < 0) {
     int err = errno;
-    if (err == ELOOP || err == ENOTDIR) in_the_way(root, "a symbolic link or not a folder");
+    if (err == ELOOP || err == ENOTDIR) not_followed(root, "a symbolic link or not a folder");
     throw Error(create ? ExitCode::disk : ExitCode::input_file,
                 fmt::format("cannot open folder {}: {}", root.string(), errno_text(err)));
   }
@@ -82,7 +90,7 @@ int open_root(const fs::path& root, bool create) {
 
 TreeFiles::TreeFiles(const Meta& meta, fs::path root, int root_fd, fs::path data, int data_fd)
     : meta_(meta), root_path_(std::move(root)), data_path_(std::move(data)), root_fd_(root_fd), data_fd_(data_fd),
-      in_tree_(meta.files.size(), 0), in_data_(meta.files.size(), 0) {}
+      in_tree_(meta.files.size(), 0), in_data_(meta.files.size(), 0), in_way_(meta.files.size(), 0) {}
 
 TreeFiles::~TreeFiles() {
   open_.clear();
@@ -119,7 +127,11 @@ std::unique_ptr<TreeFiles> TreeFiles::open_download(const Meta& meta, const fs::
     Fd parent(dir);
     struct stat st{};
     if (::fstatat(dir, leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-    if (!S_ISREG(st.st_mode)) in_the_way(root / meta.files[i].path, "a symbolic link or not a regular file");
+    if (S_ISLNK(st.st_mode)) not_followed(root / meta.files[i].path, "a symbolic link");
+    if (!S_ISREG(st.st_mode)) {
+      t->in_way_[i] = 1;  // a folder (or other) of the user's: in the way, never ours
+      continue;
+    }
     t->in_tree_[i] = 1;
   }
   return t;
@@ -130,6 +142,21 @@ std::string TreeFiles::describe(std::uint32_t file) const { return (root_path_ /
 bool TreeFiles::in_tree(std::uint32_t file) const {
   std::lock_guard lock(mu_);
   return in_tree_[file] != 0;
+}
+
+void TreeFiles::set_in_the_way(std::uint32_t file) {
+  std::lock_guard lock(mu_);
+  if (auto it = open_.find(file); it != open_.end()) {
+    lru_.erase(it->second.second);
+    open_.erase(it);
+  }
+  in_tree_[file] = 0;
+  in_way_[file] = 1;
+}
+
+bool TreeFiles::in_the_way(std::uint32_t file) const {
+  std::lock_guard lock(mu_);
+  return in_way_[file] != 0;
 }
 
 int TreeFiles::open_parent(const std::string& path, bool create, std::string& leaf) const {
@@ -152,7 +179,7 @@ int TreeFiles::open_parent(const std::string& path, bool create, std::string& le
     if (fd < 0) {
       int err = errno;
       if (err == ENOENT && !create) return -1;
-      if (err == ELOOP || err == ENOTDIR) in_the_way(root_path_ / path.substr(0, next), "a symbolic link or not a folder");
+      if (err == ELOOP || err == ENOTDIR) not_followed(root_path_ / path.substr(0, next), "a symbolic link or not a folder");
       throw Error(ExitCode::disk,
                   fmt::format("cannot open folder {}: {}", (root_path_ / path.substr(0, next)).string(), errno_text(err)));
     }
@@ -192,7 +219,7 @@ TreeFiles::OpenFile TreeFiles::open_locked(std::uint32_t file, bool create) {
     fd = ::openat(dir, leaf.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
       int err = errno;
-      if (err == ELOOP) in_the_way(where, "a symbolic link");
+      if (err == ELOOP) not_followed(where, "a symbolic link");
       if (err == ENOENT && !create) return nullptr;
       throw Error(ExitCode::input_file, fmt::format("cannot open {}: {}", where.string(), errno_text(err)));
     }
@@ -203,14 +230,14 @@ TreeFiles::OpenFile TreeFiles::open_locked(std::uint32_t file, bool create) {
     if (fd < 0) {
       int err = errno;
       if (err == ENOENT && !create) return nullptr;
-      if (err == ELOOP) in_the_way(where, "a symbolic link");
+      if (err == ELOOP) not_followed(where, "a symbolic link");
       throw Error(ExitCode::disk, fmt::format("cannot open {}: {}", where.string(), errno_text(err)));
     }
     in_data_[file] = 1;
   }
   auto f = std::make_shared<const File>(File::adopt(fd, where));
   struct stat st{};
-  if (::fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) in_the_way(where, "not a regular file");
+  if (::fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) not_followed(where, "not a regular file");
   if (!in_tree_[file] && create && static_cast<std::uint64_t>(st.st_size) < mf.size)
     f->preallocate(mf.size);  // writing into reserved blocks, and ENOSPC now rather than mid-file
   remember(file, f);
@@ -254,29 +281,13 @@ void TreeFiles::move_into_tree(std::uint32_t file) {
   Fd parent(open_parent(mf.path, true, leaf));
   if (::renameat2(data_fd_, name.c_str(), parent.fd, leaf.c_str(), RENAME_NOREPLACE) != 0) {
     int err = errno;
-    if (err == EEXIST) in_the_way(root_path_ / mf.path, "already there (not put there by this download)");
+    if (err == EEXIST) taken(root_path_ / mf.path);
     throw Error(ExitCode::disk, fmt::format("cannot move {} to {}: {}", (data_path_ / name).string(),
                                             (root_path_ / mf.path).string(), errno_text(err)));
   }
   in_tree_[file] = 1;  // an open descriptor follows the file: the cache stays valid
   in_data_[file] = 0;
-}
-
-void TreeFiles::move_out_of_tree(std::uint32_t file) {
-  std::lock_guard lock(mu_);
-  if (!in_tree_[file]) return;
-  if (auto it = open_.find(file); it != open_.end()) {
-    lru_.erase(it->second.second);
-    open_.erase(it);
-  }
-  const MetaFile& mf = meta_.files[file];
-  std::string name = std::to_string(file), leaf;
-  Fd parent(open_parent(mf.path, false, leaf));
-  if (parent.fd < 0 || ::renameat2(parent.fd, leaf.c_str(), data_fd_, name.c_str(), RENAME_NOREPLACE) != 0)
-    throw Error(ExitCode::disk, fmt::format("cannot move {} back to {}: {}", (root_path_ / mf.path).string(),
-                                            (data_path_ / name).string(), errno_text(errno)));
-  in_tree_[file] = 0;
-  in_data_[file] = 1;
+  in_way_[file] = 0;
 }
 
 void TreeFiles::create_empty_file(std::uint32_t file) {
@@ -284,15 +295,25 @@ void TreeFiles::create_empty_file(std::uint32_t file) {
   const MetaFile& mf = meta_.files[file];
   std::string leaf;
   Fd parent(open_parent(mf.path, true, leaf));
-  int fd = ::openat(parent.fd, leaf.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+  // O_EXCL: never truncates what is there (it may be the user's).
+  int fd = ::openat(parent.fd, leaf.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0) {
     int err = errno;
-    if (err == ELOOP || err == EISDIR) in_the_way(root_path_ / mf.path, "a symbolic link or a folder");
+    struct stat st{};
+    if (err == EEXIST && ::fstatat(parent.fd, leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+        st.st_size == 0) {
+      in_tree_[file] = 1;  // the empty file it should be: taken as it is
+      in_way_[file] = 0;
+      return;
+    }
+    if (err == ELOOP || (err == EEXIST && S_ISLNK(st.st_mode))) not_followed(root_path_ / mf.path, "a symbolic link");
+    if (err == EEXIST || err == EISDIR) taken(root_path_ / mf.path);
     throw Error(ExitCode::disk, fmt::format("cannot create {}: {}", (root_path_ / mf.path).string(), errno_text(err)));
   }
   Fd f(fd);
   ::fchmod(fd, mf.executable ? 0755 : 0644);
   in_tree_[file] = 1;
+  in_way_[file] = 0;
 }
 
 void TreeFiles::create_folder(const std::string& path) {

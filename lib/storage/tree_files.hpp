@@ -7,8 +7,10 @@
 //
 // Download: a file's bytes are written to DATA/<file index> (our folder
 // WORKDIR/.p2p/<info hash>.files, flat names: nothing of the user's there) and
-// moved into ROOT/<path> (ROOT = WORKDIR/<name>.partial) once all its pieces are
-// verified. Seeding: every file is already in place under ROOT.
+// moved into ROOT/<path> (ROOT = WORKDIR/<name>, the tree's final folder) once all
+// its pieces are verified, never over anything already there: so every file under
+// ROOT is either whole and verified or not ours. Seeding: every file is already in
+// place under ROOT.
 #pragma once
 #include <cstdint>
 #include <filesystem>
@@ -31,15 +33,22 @@ class TreeFiles {
 
   // Seeding: every file of `meta` lives under `root` (a folder the user named).
   static std::unique_ptr<TreeFiles> open_source(const Meta& meta, const std::filesystem::path& root);
-  // Downloading: `root` (WORKDIR/<name>.partial) and `data` (.p2p/<ih>.files) are
+  // Downloading: `root` (WORKDIR/<name>) and `data` (.p2p/<ih>.files) are
   // created if missing; `root` must not be a link. Every file is first looked for
-  // in the tree (finished before), else its data file is used.
+  // in the tree (finished before, or someone else's: see set_in_the_way), else its
+  // data file is used.
   static std::unique_ptr<TreeFiles> open_download(const Meta& meta, const std::filesystem::path& root,
                                                   const std::filesystem::path& data);
   ~TreeFiles();
 
   const std::filesystem::path& root() const { return root_path_; }
   bool in_tree(std::uint32_t file) const;
+  // Something that is not this download's verified file sits at the file's path (a
+  // file of the user's, or one changed since it was verified): it is never read as
+  // ours, written, moved or replaced; the file's pieces go to its data file and
+  // move_into_tree refuses while it is there.
+  void set_in_the_way(std::uint32_t file);
+  bool in_the_way(std::uint32_t file) const;
   // Thread-safe. The file's descriptor (opening it, or its data file for writing).
   // Error(input_file) for a missing source file; Error(file_exists) for a link in the way.
   OpenFile open(std::uint32_t file);
@@ -53,9 +62,9 @@ class TreeFiles {
   // it from DATA/<index> to ROOT/<path>, creating its folders. Error(file_exists)
   // if a link or anything else is in the way.
   void move_into_tree(std::uint32_t file);
-  // A file in the tree that failed its resume check goes back to DATA/<index>.
-  void move_out_of_tree(std::uint32_t file);
-  // Empty files are created in the tree at once (verified by definition), and empty folders.
+  // Empty files are created in the tree at once (verified by definition), and empty
+  // folders; an empty file already there is taken as it is, anything else in its
+  // place is refused (Error(file_exists)), never truncated.
   void create_empty_file(std::uint32_t file);
   void create_folder(const std::string& path);
   // Every file is in the tree and every empty folder exists (or Error naming what is not).
@@ -80,6 +89,7 @@ class TreeFiles {
   mutable std::mutex mu_;
   std::vector<std::uint8_t> in_tree_;  // per file: at its final path in the tree
   std::vector<std::uint8_t> in_data_;  // per file: has a data file DATA/<index> (listed once, then kept)
+  std::vector<std::uint8_t> in_way_;   // per file: something not ours at its path (set_in_the_way)
   std::list<std::uint32_t> lru_;       // most recent first
   std::unordered_map<std::uint32_t, std::pair<OpenFile, std::list<std::uint32_t>::iterator>> open_;
 };

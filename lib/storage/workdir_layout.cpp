@@ -34,10 +34,11 @@ WorkdirLayout WorkdirLayout::prepare(const fs::path& workdir) {
 }
 
 fs::path WorkdirLayout::partial_path(const Meta& m) const {
-  if (m.is_tree()) return workdir / (m.name + ".partial");
+  if (m.is_tree()) return final_path(m);
   return own_dir / (m.info_hash_hex() + ".partial");
 }
 fs::path WorkdirLayout::tree_data_dir(const Meta& m) const { return own_dir / (m.info_hash_hex() + ".files"); }
+fs::path WorkdirLayout::fetched_meta_path(const Meta& m) const { return own_dir / (m.info_hash_hex() + ".p2pmeta"); }
 fs::path WorkdirLayout::state_path(const Meta& m) const { return own_dir / (m.info_hash_hex() + ".state.json"); }
 fs::path WorkdirLayout::lock_path(std::string_view name) const {
   return own_dir / (to_hex(sha256(name)).substr(0, 32) + ".lock");
@@ -56,8 +57,14 @@ std::optional<std::pair<std::string, std::uint64_t>> state_identity(const fs::pa
 }  // namespace
 
 void WorkdirLayout::adopt_legacy_partial(const Meta& m) const {
-  if (m.is_tree()) return;  // trees are new: nothing to adopt
   std::error_code ec;
+  if (m.is_tree()) {
+    fs::path old_root = workdir / (m.name + ".partial");
+    if (fs::symlink_status(state_path(m), ec).type() == fs::file_type::not_found) return;  // not ours
+    if (fs::is_symlink(old_root, ec) || !fs::is_directory(old_root, ec)) return;
+    rename_no_replace(old_root, final_path(m));  // not if <name> is there already: then that one is used
+    return;
+  }
   if (!fs::exists(partial_path(m), ec)) {
     for (fs::directory_iterator it(own_dir, ec), end; !ec && it != end; it.increment(ec)) {
       const auto& p = it->path();
@@ -74,6 +81,16 @@ void WorkdirLayout::adopt_legacy_partial(const Meta& m) const {
   if (fs::is_symlink(old_partial, ec) || !fs::is_regular_file(old_partial, ec) || fs::exists(partial_path(m), ec)) return;
   if (!rename_no_replace(old_partial, partial_path(m))) return;
   if (!fs::is_symlink(old_state, ec) && fs::is_regular_file(old_state, ec)) rename_no_replace(old_state, state_path(m));
+}
+
+std::set<std::string> WorkdirLayout::downloads_in_progress() const {
+  std::set<std::string> names;
+  std::error_code ec;
+  for (fs::directory_iterator it(own_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (!it->path().filename().string().ends_with(".state.json")) continue;
+    if (auto id = state_identity(it->path())) names.insert(id->first);
+  }
+  return names;
 }
 
 }  // namespace p2p

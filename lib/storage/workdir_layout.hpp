@@ -8,14 +8,18 @@
 //   WORKDIR/<name>                      the finished download (the user's)
 //   WORKDIR/.p2p/<info hash>.partial    data being downloaded
 //   WORKDIR/.p2p/<info hash>.state.json verified pieces (temp, fsync, rename)
-//   WORKDIR/<name>.partial/             a tree being downloaded: its verified files only
+//   WORKDIR/<name>/                     a tree: each file appears at its path once verified;
+//                                       unfinished while its .state.json exists
 //   WORKDIR/.p2p/<info hash>.files/<i>  a tree's file i while its pieces arrive
 //   WORKDIR/.p2p/<sha256(name)>.lock    one writer per final name (flock)
 //   WORKDIR/.p2p/reputation.db          peer scores and bans (SQLite, + -wal/-shm)
 //   WORKDIR/.p2p/verified-sources.json  seeded sources verified (p2p-seed)
 //   WORKDIR/.p2p/metas/                 metas created for p2p-seed --dir
+//   WORKDIR/.p2p/<info hash>.p2pmeta    a meta fetched from a tracker (--name / --id)
 #pragma once
 #include <filesystem>
+#include <set>
+#include <string>
 #include <string_view>
 
 #include "format/meta.hpp"
@@ -32,7 +36,7 @@ struct WorkdirLayout {
   static WorkdirLayout prepare(const std::filesystem::path& workdir);
 
   std::filesystem::path final_path(const Meta& m) const { return workdir / m.name; }
-  // The .partial file; for a tree, the folder WORKDIR/<name>.partial.
+  // The .partial file; for a tree, its final folder WORKDIR/<name> (downloaded in place).
   std::filesystem::path partial_path(const Meta& m) const;
   // A tree's files being downloaded, by index (WORKDIR/.p2p/<info hash>.files).
   std::filesystem::path tree_data_dir(const Meta& m) const;
@@ -41,13 +45,22 @@ struct WorkdirLayout {
   std::filesystem::path reputation_db() const { return own_dir / "reputation.db"; }
   std::filesystem::path verified_sources() const { return own_dir / "verified-sources.json"; }
   std::filesystem::path meta_dir() const { return own_dir / "metas"; }
+  // A meta fetched from a tracker: in our folder under its info hash, never beside the
+  // download (WORKDIR/<name>.p2pmeta may be a file of the user's).
+  std::filesystem::path fetched_meta_path(const Meta& m) const;
   // A .partial and .state.json of the previous release (WORKDIR/<name>.partial) are
-  // moved into .p2p/ so an interrupted download resumes across the upgrade.
+  // moved into .p2p/ so an interrupted download resumes across the upgrade; a tree's
+  // WORKDIR/<name>.partial/ of an earlier release (ours: its state file exists)
+  // becomes WORKDIR/<name>/ unless something is there already.
   // Also: a .partial left by another meta of the same name and size (e.g. the
   // format-1 meta of the same file) is taken over. Safe: every piece of it is
   // hashed against this meta before it counts, and the name's lock keeps other
   // writers away.
   void adopt_legacy_partial(const Meta& m) const;
+  // The names of the downloads unfinished in this workdir (a state file in .p2p/
+  // names each): WORKDIR/<name> is then not a finished folder, whatever it holds
+  // (p2p-seed --dir does not share it).
+  std::set<std::string> downloads_in_progress() const;
 };
 
 }  // namespace p2p

@@ -16,6 +16,7 @@ std::string_view close_reason_name(CloseReason reason) {
     case CloseReason::stalled: return "stalled";
     case CloseReason::unresponsive: return "unresponsive";
     case CloseReason::idle: return "idle for too long";
+    case CloseReason::displaced: return "displaced by a newcomer (out of connection slots)";
     case CloseReason::banned: return "banned";
     case CloseReason::source_lost: return "source lost";
     case CloseReason::both_complete: return "both complete";

@@ -17,6 +17,7 @@ enum class CloseReason {
   stalled,             // requests outstanding, no data for kRequestTimeout (scored)
   unresponsive,        // interested for kIdleTimeout without getting a block (scored)
   idle,                // nothing received for kIdleTimeout
+  displaced,           // at the connection cap, a newcomer took its place (it moved no payload longest)
   banned,              // we banned them
   source_lost,         // the file we serve from can no longer be read
   both_complete,       // we seed and so does the peer: nothing to exchange

@@ -226,6 +226,7 @@ asio::awaitable<void> PeerConnection::reader() {
       if (!co_await read_exact(dest)) break;
       payload_received_ += h.payload_len;
       last_block_ = Clock::now();
+      if (stored) last_payload_ = last_block_;  // a block we asked for (junk sent unasked does not count)
       if (!open_) break;
       handler_->on_block(*this, BlockRef{p->piece, p->begin, h.payload_len}, stored);
       continue;
@@ -261,7 +262,7 @@ asio::awaitable<std::string> PeerConnection::send_block(const wire::Request& r) 
   if (!open_) co_return std::string();
   std::string head = wire::encode(wire::Piece{r.piece, r.begin}, r.length);
   std::string failure = co_await stream_.send_file(head, src.fd, src.offset, r.length, payload_sent_);
-  if (failure.empty()) last_sent_ = Clock::now();
+  if (failure.empty()) last_sent_ = last_payload_ = Clock::now();
   co_return failure;
 }
 

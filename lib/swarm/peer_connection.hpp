@@ -107,6 +107,9 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   Clock::time_point last_received() const { return last_received_; }
   Clock::time_point last_block() const { return last_block_; }
   Clock::time_point last_sent() const { return last_sent_; }
+  // The last block we stored from it or sent to it; created() if none (IdleEviction).
+  Clock::time_point last_payload() const { return last_payload_; }
+  bool moved_payload() const { return last_payload_ != created_; }
   void restart_block_clock() { last_block_ = Clock::now(); }  // a first request went out: the stall clock starts
   std::uint64_t payload_received() const { return payload_received_; }
   std::uint64_t payload_sent() const { return payload_sent_; }
@@ -141,7 +144,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   RateLimiter* up_limit_ = nullptr;
   RateLimiter* down_limit_ = nullptr;
   Clock::time_point created_ = Clock::now(), last_received_ = Clock::now(), last_block_ = Clock::now(),
-                    last_sent_ = Clock::now();
+                    last_sent_ = Clock::now(), last_payload_ = created_;
   std::uint64_t payload_received_ = 0, payload_sent_ = 0;
   Clock::time_point rate_mark_time_ = Clock::now();
   std::uint64_t rate_mark_bytes_ = 0;

@@ -21,6 +21,7 @@
 #include "base/limits.hpp"
 #include "net/tracker_client.hpp"
 #include "swarm/outgoing_socket.hpp"
+#include "swarm/policy/idle_eviction.hpp"
 #include "swarm/session_snapshot.hpp"
 #include "swarm/torrent.hpp"
 
@@ -53,6 +54,7 @@ std::string_view torrent_phase_name(TorrentPhase phase) {
     case TorrentPhase::complete: return "complete";
     case TorrentPhase::stopped: return "stopped";
     case TorrentPhase::failed: return "failed";
+    case TorrentPhase::partial: return "partial";
   }
   return "running";
 }
@@ -136,7 +138,7 @@ void Session::Impl::forget_connection(PeerConnection& c) {
 
 std::size_t Session::Impl::connection_cap() const {
   // Each torrent holds its file open; the rest is for the database, logs and dials.
-  std::size_t reserve = std::min(kReservedFds, fd_limit / 4) + torrents.size();
+  std::size_t reserve = std::min(kReservedFds, fd_limit / 4) + torrents.size() + app_fds;
   std::size_t by_fds = fd_limit > reserve ? fd_limit - reserve : 0;
   return std::min(limits::kMaxConnectionsPerProcess, by_fds);
 }
@@ -153,12 +155,19 @@ std::optional<tcp::endpoint> Session::Impl::outgoing_endpoint() const {
   return ep;
 }
 
-bool Session::Impl::shed_idlest_pending() {
-  std::shared_ptr<PeerConnection> oldest;
-  for (auto& [id, c] : connections)
-    if (!c->outgoing() && !c->handshaken() && (!oldest || c->created() < oldest->created())) oldest = c;
-  if (!oldest) return false;
-  oldest->close(CloseReason::shutting_down, "shed: out of connection slots");
+bool Session::Impl::displace_idlest() {
+  std::vector<IdleEviction::Candidate> candidates;
+  candidates.reserve(connections.size());
+  for (auto& [id, c] : connections) {
+    if (!c->open()) continue;
+    auto from = connections_per_ip.find(c->remote_ip());
+    candidates.push_back({id, c->last_payload(), c->moved_payload(), from == connections_per_ip.end() ? 1 : from->second});
+  }
+  auto victim = IdleEviction::pick(candidates, Clock::now());
+  if (!victim) return false;
+  auto c = connections.at(*victim);  // alive while it closes
+  ++counters.peers_displaced;
+  c->close(CloseReason::displaced);
   return true;
 }
 
@@ -196,9 +205,10 @@ asio::awaitable<void> Session::Impl::accept_loop() {
       if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
       if (ec == asio::error::no_descriptors || ec == std::errc::too_many_files_open_in_system) {
         // Out of descriptors: the pending connection would wake us again at once
-        // (a 100 % CPU spin). Free one — the idlest connection without a handshake,
-        // or our spare — to accept it and hang up, then wait a little.
-        if (!shed_idlest_pending() && spare_fd >= 0) {
+        // (a 100 % CPU spin). Free one — the connection idle longest, so the pending one
+        // gets its place next time round — or else our spare, to accept it and hang up;
+        // then wait a little.
+        if (!displace_idlest() && spare_fd >= 0) {
           ::close(spare_fd);
           int fd = ::accept4(acceptor->native_handle(), nullptr, nullptr, SOCK_CLOEXEC);
           if (fd >= 0) ::close(fd);
@@ -212,8 +222,11 @@ asio::awaitable<void> Session::Impl::accept_loop() {
     std::error_code ignored;
     auto remote = socket.remote_endpoint(ignored).address().to_string();
     std::size_t incoming_cap = connection_cap() > kDialReserve ? connection_cap() - kDialReserve : 0;
-    if (connections.size() >= incoming_cap) shed_idlest_pending();  // the newest may be real; the idlest silent
-    if (stopping || connections.size() >= incoming_cap || !address_has_room(remote)) {
+    // At the cap a newcomer displaces the connection that moved no payload longest: idle
+    // sockets (handshaken or not) cannot lock real peers out (policy/idle_eviction.hpp).
+    bool room = connections.size() < incoming_cap;
+    if (!room && !stopping && address_has_room(remote)) room = displace_idlest();
+    if (stopping || !room || !address_has_room(remote)) {
       socket.close(ignored);
       continue;
     }
@@ -421,6 +434,8 @@ std::optional<TorrentSnapshot> Session::snapshot_of(const Digest& info_hash) con
 
 asio::io_context& Session::io_context() { return impl_->io; }
 std::size_t Session::torrent_count() const { return impl_->torrents.size(); }
+
+void Session::reserve_descriptors(std::size_t n) { impl_->app_fds += n; }
 
 void Session::every(std::chrono::milliseconds period, std::function<void()> fn) {
   auto timer = std::make_shared<asio::steady_timer>(impl_->io);

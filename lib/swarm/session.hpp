@@ -2,8 +2,8 @@
 // pool, shared connection and memory budgets, global rate limits, one reputation
 // store, one peer id. It holds any number of torrents (one per info hash);
 // incoming connections are routed to a torrent by the info hash in their
-// handshake. p2p-seed is a session with many torrents, p2p-download one with
-// one. Asio stays inside the .cpp files.
+// handshake. p2p-seed is a session with many torrents, p2p-download one with a
+// torrent per file asked for. Asio stays inside the .cpp files.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -102,7 +102,7 @@ class SessionObserver {
 struct TorrentOutcome {
   std::string name;
   bool complete = false;            // file verified and in its final place
-  bool selection_complete = false;  // --only: every selected file verified (in <name>.partial/)
+  bool selection_complete = false;  // --only: every selected file verified (each at WORKDIR/<name>/<path>)
   TorrentStats stats;
   std::vector<std::string> banned;  // peers banned this run, with reasons
   std::optional<Error> error;       // why it stopped, if it failed
@@ -139,6 +139,10 @@ class Session {
   // The session's event loop, for components that serve on it (the node's HTTP
   // page): what they post there runs on the io thread, between torrents' work.
   asio::io_context& io_context();
+
+  // Descriptors the application holds beside the session's (its page's connections):
+  // kept out of the peers' connection cap, so that both fit the open-file limit.
+  void reserve_descriptors(std::size_t n);
 
   // Calls fn on the io thread every `period` while the session runs.
   void every(std::chrono::milliseconds period, std::function<void()> fn);

@@ -110,9 +110,11 @@ struct Session::Impl final : ConnectionHandler, RendezvousClient::Host {
   // Incoming connections stop kDialReserve short of the cap: outgoing dials keep room.
   static constexpr std::size_t kDialReserve = 16;
   static constexpr std::size_t kReservedFds = 64;
-  // Closes the oldest incoming connection still without a handshake; false if none.
-  bool shed_idlest_pending();
+  // At the cap: closes the connection that has gone longest without moving payload
+  // (policy/idle_eviction.hpp), handshaken or not, in or out; false if all are protected.
+  bool displace_idlest();
   std::size_t fd_limit = 1024;
+  std::size_t app_fds = 0;  // Session::reserve_descriptors
   int spare_fd = -1;  // held so that, out of descriptors, we can still accept and drop
   bool address_has_room(const std::string& ip) const;
 

@@ -41,6 +41,7 @@ struct SessionCounters {
   std::uint64_t num_piece_passed = 0;      // ses.num_piece_passed
   std::uint64_t num_piece_failed = 0;      // ses.num_piece_failed
   std::uint64_t peers_banned = 0;          // bans this run (no libtorrent equivalent)
+  std::uint64_t peers_displaced = 0;       // connections closed at the cap for a newcomer (IdleEviction)
   LatencyHistogram write_seconds;          // disk.disk_write_time, as a histogram
 };
 
@@ -79,7 +80,9 @@ struct BanSnapshot {
   std::string peer, reason;
 };
 
-enum class TorrentPhase { running, paused, complete, stopped, failed };
+// partial: stopped once its --only selection was verified; the folder is not finished
+// (its other files are missing, and named by p2p-download).
+enum class TorrentPhase { running, paused, complete, stopped, failed, partial };
 std::string_view torrent_phase_name(TorrentPhase phase);
 
 struct TorrentSnapshot {

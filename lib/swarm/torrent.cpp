@@ -490,7 +490,7 @@ TorrentSnapshot Torrent::snapshot() const {
   switch (state_) {
     case State::running: t.phase = paused_ ? TorrentPhase::paused : TorrentPhase::running; break;
     case State::complete: t.phase = paused_ ? TorrentPhase::paused : TorrentPhase::complete; break;
-    case State::stopped: t.phase = TorrentPhase::stopped; break;
+    case State::stopped: t.phase = selection_done_ ? TorrentPhase::partial : TorrentPhase::stopped; break;
     case State::failed: t.phase = TorrentPhase::failed; break;
   }
   t.seeding = opt_.keep_seeding;

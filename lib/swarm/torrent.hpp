@@ -102,7 +102,7 @@ class Torrent final : public ConnectionHandler {
   asio::awaitable<void> connect(wire::PeerAddress addr);
   void report_failure(const wire::PeerAddress& addr);
   void maintain_dials();
-  // `advertiser`: the gossiping peer's key (quota, confirmations); `advertiser_ip`:
+  // `advertiser`: the gossiping peer's IP (quota, confirmations); `advertiser_ip`:
   // where the list came from (a tracker's or a peer's address), for dialable().
   void add_peers(const std::vector<wire::PeerAddress>& peers, PeerDirectory::Source source,
                  const std::string& advertiser, const std::string& advertiser_ip);

@@ -241,7 +241,9 @@ void Torrent::handle(Peer& p, const wire::ErrorMsg& e, std::span<const std::uint
 
 void Torrent::handle(Peer& p, const wire::Pex& x, std::span<const std::uint8_t>) {
   if (!p.pex.accept_incoming(Clock::now())) return;  // too frequent: ignored
-  if (dials()) add_peers(x.added, PeerDirectory::Source::pex, p.key, p.conn->peer_ip());
+  // The advertiser is the peer's IP, not its key: several connections from one host (each
+  // claiming another listen port) share one quota and cannot confirm each other's gossip.
+  if (dials()) add_peers(x.added, PeerDirectory::Source::pex, p.conn->peer_ip(), p.conn->peer_ip());
 }
 
 void Torrent::check_block_bounds(std::uint32_t piece, std::uint32_t begin, std::uint32_t length, const char* what) {
@@ -507,7 +509,7 @@ void Torrent::piece_checked(std::uint32_t piece, InFlight job, bool ok, std::exc
         s_.observer.on_file_complete(meta_->name, f.path, f.size);
       }
     } catch (const Error& e) {
-      return fail(e);  // a link or a file of the user's in the way inside <name>.partial/
+      return fail(e);  // a link or a file of the user's in the way inside WORKDIR/<name>/
     }
     picker_.piece_verified(piece);
     if (verifier_) verifier_->piece_verified(piece);

@@ -80,6 +80,7 @@ void Api::handle(const HttpRequest& request, HttpResponse& response, net::HttpDo
 void Api::on_event(net::HttpEvent event) {
   if (event == net::HttpEvent::connection_refused) ++pending_.connections_refused;
   if (event == net::HttpEvent::timeout) ++pending_.timeouts;
+  if (event == net::HttpEvent::displaced) ++pending_.connections_displaced;
 }
 
 Task<void> Api::serve(const HttpRequest& request, Clock::time_point now, HttpResponse& out) {

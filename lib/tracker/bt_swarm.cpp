@@ -32,8 +32,8 @@ std::optional<BtHash> bt_hash_of_key(const Digest& key) {
   return h;
 }
 
-std::set<BtHash> parse_bt_whitelist(std::string_view text, const std::string& where) {
-  std::set<BtHash> out;
+BtWhitelist parse_bt_whitelist(std::string_view text, const std::string& where) {
+  BtWhitelist out;
   std::size_t line_no = 0;
   while (!text.empty()) {
     ++line_no;
@@ -76,7 +76,7 @@ std::optional<std::string> BtPolicy::reload() {
   if (text.str().size() > kMaxWhitelistBytes)
     return fmt::format("--bt-whitelist {}: larger than {} bytes", file_.string(), kMaxWhitelistBytes);
   try {
-    list_ = std::make_shared<const std::set<BtHash>>(parse_bt_whitelist(text.str(), file_.string()));
+    list_ = std::make_shared<const BtWhitelist>(parse_bt_whitelist(text.str(), file_.string()));
   } catch (const Error& e) {
     return std::string(e.what());
   }

@@ -8,9 +8,10 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
-#include <set>
+#include <cstring>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 
 #include "base/sha256.hpp"
 
@@ -25,6 +26,17 @@ using BtHash = std::array<std::uint8_t, 20>;
 Digest bt_swarm_key(const BtHash& info_hash);
 std::optional<BtHash> bt_hash_of_key(const Digest& key);
 inline bool is_bt_swarm_key(const Digest& key) { return bt_hash_of_key(key).has_value(); }
+
+// Info hashes are SHA-1 or SHA-256 output, so their first 8 bytes already hash evenly;
+// the table's contents are the operator's list, so a client's lookups cannot crowd a bucket.
+struct BtHashHash {
+  std::size_t operator()(const BtHash& h) const noexcept {
+    std::uint64_t v;
+    std::memcpy(&v, h.data(), sizeof v);
+    return static_cast<std::size_t>(v);
+  }
+};
+using BtWhitelist = std::unordered_set<BtHash, BtHashHash>;
 
 // Which BitTorrent swarms are served: none (the dialect is off), any, or a list.
 class BtPolicy {
@@ -47,11 +59,11 @@ class BtPolicy {
  private:
   Mode mode_ = Mode::off;
   std::filesystem::path file_;
-  std::shared_ptr<const std::set<BtHash>> list_;
+  std::shared_ptr<const BtWhitelist> list_;
 };
 
 // One line a hash, as opentracker -w: 40 hex digits (v1) or 64 (v2, truncated to
 // the 20 bytes clients announce); blank lines and lines starting with '#' skipped.
-std::set<BtHash> parse_bt_whitelist(std::string_view text, const std::string& where);
+BtWhitelist parse_bt_whitelist(std::string_view text, const std::string& where);
 
 }  // namespace p2p::tracker

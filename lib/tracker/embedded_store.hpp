@@ -16,6 +16,7 @@ namespace p2p::tracker {
 class EmbeddedSwarmStore final : public SwarmStore {
  public:
   EmbeddedSwarmStore(std::uint64_t seed, int interval_seconds);
+  bool answers_at_once() const noexcept override { return true; }
 
   Task<AnnounceReply> announce(const AnnounceInput& in, Clock::time_point now) override;
   Task<std::vector<SwarmCounts>> counts(std::span<const Digest> info_hashes) override;

@@ -77,6 +77,7 @@ void combine(Counters& a, const Counters& b, Op op) {
   op(a.latency_count, b.latency_count);
   op(a.connections_refused, b.connections_refused);
   op(a.timeouts, b.timeouts);
+  op(a.connections_displaced, b.connections_displaced);
 }
 }  // namespace
 
@@ -136,6 +137,8 @@ std::string render_metrics(const Counters& c, const Gauges& g) {
   counter("p2p_tracker_expired_peers_total", "Peers dropped for missing two announce intervals.", g.expired_peers);
   counter("p2p_tracker_connections_refused_total", "Connections refused at the connection cap.", c.connections_refused);
   counter("p2p_tracker_timeouts_total", "Connections closed for a header, body or write timeout.", c.timeouts);
+  counter("p2p_tracker_connections_displaced_total",
+          "Connections closed at the connection cap to admit a newcomer (the one idle longest).", c.connections_displaced);
   return out;
 }
 

@@ -32,6 +32,7 @@ struct Counters {
   std::array<std::uint64_t, kBucketsSeconds.size() + 1> latency_buckets{};  // non-cumulative; last is +Inf
   std::uint64_t latency_sum_ns = 0, latency_count = 0;
   std::uint64_t connections_refused = 0, timeouts = 0;
+  std::uint64_t connections_displaced = 0;  // closed at the cap for a newcomer (idle longest)
 
   void count_request(Endpoint endpoint, int status);
   void observe_announce(std::chrono::nanoseconds latency);
@@ -53,6 +54,7 @@ struct Counters {
     f(std::string("latency_count"), latency_count);
     f(std::string("connections_refused"), connections_refused);
     f(std::string("timeouts"), timeouts);
+    f(std::string("connections_displaced"), connections_displaced);
   }
 
  private:

@@ -54,6 +54,9 @@ struct SwarmTotals {
 class SwarmStore {
  public:
   virtual ~SwarmStore() = default;
+  // True when every Task this store returns is ready at once (no round trip), so a
+  // caller may answer in the same call without a coroutine frame (the UDP tracker).
+  virtual bool answers_at_once() const noexcept { return false; }
   // Adds, refreshes or (event stopped) removes the peer, within the limits of
   // tracker_limits.hpp (a refusal is result.status).
   virtual Task<AnnounceReply> announce(const AnnounceInput& in, Clock::time_point now) = 0;

@@ -56,6 +56,9 @@ std::string render_node_metrics(const SessionSnapshot& s) {
   metric(out, "p2p_ses_num_piece_failed_total", "counter", "Pieces that failed their hash check (libtorrent ses.num_piece_failed).",
          d(c.num_piece_failed));
   metric(out, "p2p_peers_banned_total", "counter", "Peers banned this run.", d(c.peers_banned));
+  metric(out, "p2p_peers_displaced_total", "counter",
+         "Connections closed at the connection cap to admit a newcomer (the one idle longest without payload).",
+         d(c.peers_displaced));
   std::size_t peers = 0;
   for (const auto& t : s.torrents) peers += t.stats.peers;
   metric(out, "p2p_peer_num_peers_connected", "gauge", "Peers past the handshake, all files (libtorrent peer.num_peers_connected).",

@@ -44,7 +44,11 @@ NodeWeb::Serving NodeWeb::attach(Session& session) {
   net::HttpOptions ho;
   ho.host = hp->host;
   ho.port = hp->port;
-  ho.max_connections = 256;  // a person's browser and a few scripts
+  // A person's browsers and a few scripts; at the cap a newcomer displaces the connection
+  // idle longest (net/http_server.cpp), so the owner can always load the page. Kept out
+  // of the peers' descriptor budget.
+  ho.max_connections = kMaxPageConnections;
+  session.reserve_descriptors(ho.max_connections);
   api_ = std::make_unique<NodeApi>(*this);
   server_ = std::make_unique<net::HttpServer>(session.io_context(), *api_, ho);
   api_->set_bound(server_->local_address());
@@ -89,15 +93,19 @@ void NodeWeb::broadcast(std::string_view message) {
   for (auto& s : streams_) s->send(message);
 }
 
-bool NodeWeb::subscribe(const std::shared_ptr<net::HttpStream>& stream) {
+void NodeWeb::subscribe(const std::shared_ptr<net::HttpStream>& stream) {
   std::erase_if(streams_, [](const auto& s) { return s->closed(); });
-  if (streams_.size() >= kMaxStreams) return false;
+  // At the cap the oldest stream ends (its page reconnects in 2 s, "retry" below): streams
+  // held open by someone else never keep the owner's page from going live.
+  while (streams_.size() >= kMaxStreams) {
+    streams_.front()->end();
+    streams_.erase(streams_.begin());
+  }
   stream->send("retry: 2000\n\n");
   stream->send(sse_message("history", history_json(history_)));
   for (const auto& e : events_.events()) stream->send(sse_message("log", event_json(e)));
   stream->send(sse_message("status", status(true)));
   streams_.push_back(stream);
-  return true;
 }
 
 std::vector<DownloadView> NodeWeb::downloads() const { return downloads_ ? downloads_->list() : std::vector<DownloadView>{}; }

@@ -52,6 +52,7 @@ class NodeWeb final : public SessionObserver {
  public:
   // Streams of the live page open at once; more get 503 (each costs a snapshot a second).
   static constexpr std::size_t kMaxStreams = 32;
+  static constexpr std::size_t kMaxPageConnections = 64;
 
   NodeWeb(SessionObserver& next, NodeWebOptions options);
   ~NodeWeb() override;
@@ -97,9 +98,9 @@ class NodeWeb final : public SessionObserver {
   const NodeIdentity& identity() const { return options_.identity; }
   const EventLog& events() const { return events_; }
   const RateHistory& history() const { return history_; }
-  // False when kMaxStreams are open; else the stream gets the history, the
-  // events kept and a status now, then live updates.
-  bool subscribe(const std::shared_ptr<net::HttpStream>& stream);
+  // The stream gets the history, the events kept and a status now, then live
+  // updates; at kMaxStreams the oldest open stream is ended to make room.
+  void subscribe(const std::shared_ptr<net::HttpStream>& stream);
   // A download of the queue is paused, resumed or removed there; other files in the session.
   ActionResult set_paused(const Digest& info_hash, bool paused);
   ActionResult remove(const Digest& info_hash);

@@ -208,7 +208,8 @@ std::string status_json(const SessionSnapshot& s, const NodeIdentity& id, const 
                 {"recv_failed_bytes", c.recv_failed_bytes},
                 {"num_piece_passed", c.num_piece_passed},
                 {"num_piece_failed", c.num_piece_failed},
-                {"peers_banned", c.peers_banned}};
+                {"peers_banned", c.peers_banned},
+                {"peers_displaced", c.peers_displaced}};
   return json_text(json{{"node", std::move(node)}, {"files", std::move(files)}, {"counters", std::move(counters)}});
 }
 

@@ -66,6 +66,18 @@ except socket.timeout:
 assert 90 <= got <= 97, got
 s.sendto(ann, ("127.0.0.1", port)); r = s.recv(4096)
 assert struct.unpack(">II", r[:8]) == (1, 10), r
+# A burst of verified announces several times the tracker's read batch: every one is
+# answered, each to its own transaction id (the loop reads on until the kernel has none).
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+for t in range(2000, 2120):
+    s.sendto(ann[:12] + struct.pack(">I", t) + ann[16:], ("127.0.0.1", port))
+seen = set()
+s.settimeout(2)
+while len(seen) < 120:
+    a, t = struct.unpack(">II", s.recv(4096)[:8])
+    assert a == 1, a
+    seen.add(t)
+assert seen == set(range(2000, 2120)), sorted(set(range(2000, 2120)) - seen)
 PY
 pass "whitelist, SIGHUP reload, refusals over HTTP and UDP"
 stop "$WPID"
@@ -88,6 +100,19 @@ if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
   wait_for 10 "tracker 1 on Redis" bash -c "curl -s 'http://127.0.0.1:$P1/announce?info_hash=$IH&peer_id=$PID_A&port=6881&left=0' | grep -q complete"
   curl -s "http://127.0.0.1:$P2/bittorrent" | grep -q "\"info_hash\":\"$IH_HEX\"" || fail "tracker 2 does not list the swarm"
   curl -s "http://127.0.0.1:$P2/scrape?info_hash=$IH" | grep -q "d8:completei1e" || fail "tracker 2 scrape: $(curl -s "http://127.0.0.1:$P2/scrape?info_hash=$IH")"
+  # UDP over Redis (the answer comes after the store's round trip): tracker 2 knows the seeder.
+  python3 - "$P2" "$IH_HEX" <<'PY' || fail "UDP announce through Redis"
+import socket, struct, sys
+port, ih = int(sys.argv[1]), bytes.fromhex(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3)
+s.sendto(struct.pack(">QII", 0x41727101980, 0, 1), ("127.0.0.1", port))
+cid = struct.unpack(">IIQ", s.recv(100))[2]
+s.sendto(struct.pack(">QII20s20sQQQIIIiH", cid, 1, 2, ih, b"-XX0001-udpoverredis", 0, 1000, 0, 2, 0, 0, -1, 7000), ("127.0.0.1", port))
+r = s.recv(4096)
+action, tid, interval, leechers, seeders = struct.unpack(">IIIII", r[:20])
+assert (action, tid, seeders) == (1, 2, 1), (action, tid, seeders, r)
+assert socket.inet_aton("127.0.0.1") + struct.pack(">H", 6881) in [r[i:i + 6] for i in range(20, len(r), 6)], r
+PY
   pass "BitTorrent swarms shared through Redis"
 else
   echo "skip: Redis leg (redis-server not installed)"

@@ -19,13 +19,22 @@ start seed_b "$BIN/p2p-seed" --meta "$T/a/shared.bin.p2pmeta" --source "$T/b/sha
 SEED_B=$PORT
 grep -q "published" "$T/seed_a.log" || fail "seeder did not publish"
 
+# The user has a file of their own named like the meta would be: it is never replaced;
+# the fetched meta goes to WORKDIR/.p2p/<info hash>.p2pmeta.
+mkdir -p "$T/dl1"
+echo "my own notes, not a meta" >"$T/dl1/shared.bin.p2pmeta"
+cp "$T/dl1/shared.bin.p2pmeta" "$T/users-file"
 "$BIN/p2p-download" --tracker "$TR" --name shared.bin --workdir "$T/dl1" --json >"$T/dl1.json" 2>"$T/dl1.err" \
   || fail "download by name failed: $(tail -n2 "$T/dl1.err")"
 cmp "$T/a/shared.bin" "$T/dl1/shared.bin" || fail "download by name: file differs"
-[ -f "$T/dl1/shared.bin.p2pmeta" ] || fail "the fetched meta was not saved"
+cmp "$T/users-file" "$T/dl1/shared.bin.p2pmeta" || fail "the user's shared.bin.p2pmeta was overwritten"
+[ -f "$T/dl1/.p2p/$ID.p2pmeta" ] || fail "the fetched meta was not saved in .p2p/"
+grep -q "\"info_hash\": *\"$ID\"" "$T/dl1/.p2p/$ID.p2pmeta" || fail "the saved meta is not the file's"
+grep -q "saved as $T/dl1/.p2p/$ID.p2pmeta" "$T/dl1.json" || fail "the saved meta's path was not reported"
+ls "$T/dl1" | grep -q '\.tmp\.' && fail "a temp file was left in the workdir"
 grep -q "127.0.0.1:$SEED_A (outgoing" "$T/dl1.json" || fail "never connected to seeder A"
 grep -q "127.0.0.1:$SEED_B (outgoing" "$T/dl1.json" || fail "never connected to seeder B"
-pass "found by name through the tracker, fetched from both seeders"
+pass "found by name through the tracker, fetched from both seeders; the user's <name>.p2pmeta left alone"
 
 "$BIN/p2p-download" --tracker "$TR" --id "$ID" --workdir "$T/dl2" --quiet || fail "download by id failed"
 cmp "$T/a/shared.bin" "$T/dl2/shared.bin" || fail "download by id: file differs"

@@ -1,7 +1,7 @@
-# Nothing is written outside WORKDIR/<name>.partial/ and .p2p/: hostile tree metas
+# Nothing is written outside WORKDIR/<name>/ and .p2p/: hostile tree metas
 # (.., absolute paths, duplicates, a file under a file) are refused at parse, and a
-# symbolic link planted inside <name>.partial/ stops the download with nothing
-# written through it.
+# symbolic link planted inside the unfinished <name>/ stops the download with
+# nothing written through it.
 source "$(dirname "$0")/lib.sh"
 mkdir -p "$T/outside"
 # hostile NAME FILES_JSON [DIRS_JSON]: a tree meta whose info hash matches its contents.
@@ -41,7 +41,7 @@ for m in up abs dup nested dotdir dirup own; do
   expect_exit 4 "$BIN/p2p-download" --meta "$T/$m.p2pmeta" --peer 127.0.0.1:1 --workdir "$T/dl/w"
 done
 [ -z "$(ls -A "$T/outside")" ] || fail "a hostile meta wrote outside the workdir"
-[ ! -e "$T/dl/w/evil.partial" ] || fail "a hostile meta created its tree"
+[ ! -e "$T/dl/w/evil" ] || fail "a hostile meta created its tree"
 pass "hostile tree metas refused at parse"
 
 # A control meta from the same script is accepted (so the refusals above are for the paths).
@@ -53,16 +53,16 @@ mkdir -p "$S/sub"
 random_file "$S/sub/x.bin" 300000
 random_file "$S/top.bin" 1000
 "$BIN/p2p-create" -q "$S" || fail "p2p-create"
-# A first run that reaches no peer leaves tree.partial (ours: its state is in .p2p).
+# A first run that reaches no peer leaves the unfinished tree (ours: its state is in .p2p).
 expect_exit 7 "$BIN/p2p-download" --meta "$S.p2pmeta" --peer 127.0.0.1:1 --workdir "$T/dl" --give-up-after 1
-[ -d "$T/dl/tree.partial" ] || fail "no tree.partial after the first run"
-ln -s "$T/outside" "$T/dl/tree.partial/sub"
+[ -d "$T/dl/tree" ] || fail "no tree folder after the first run"
+ln -s "$T/outside" "$T/dl/tree/sub"
 start seed "$BIN/p2p-seed" --meta "$S.p2pmeta" --source "$S" --host 127.0.0.1 --port 0 --workdir "$T/seedwd"
 expect_exit 11 "$BIN/p2p-download" --meta "$S.p2pmeta" --peer 127.0.0.1:$PORT --workdir "$T/dl"
 grep -q "symbolic link" "$T/last.err" || fail "unclear message for a planted link: $(cat "$T/last.err")"
 [ -z "$(ls -A "$T/outside")" ] || fail "something was written through the planted link"
-[ ! -e "$T/dl/tree" ] || fail "the tree was finished through a planted link"
-rm "$T/dl/tree.partial/sub"
+ls "$T/dl/.p2p/"*.state.json >/dev/null 2>&1 || fail "the tree was finished through a planted link"
+rm "$T/dl/tree/sub"
 "$BIN/p2p-download" --meta "$S.p2pmeta" --peer 127.0.0.1:$PORT --workdir "$T/dl" --quiet || fail "download after removing the link failed"
 diff -r "$S" "$T/dl/tree" || fail "tree differs"
 pass "a planted link stops the download; nothing written through it"

@@ -5,6 +5,8 @@
 //   stall    - accepts requests and never answers them
 //   wronghash- handshakes for a different file
 //   garbage  - answers the handshake with random bytes
+//   gossip   - has no piece; advertises --pex-count addresses 127.0.0.1:<--pex-port + i>
+//              by peer exchange, 50 per message (the most one may hold), one message a second
 // Blocking POSIX sockets, one thread per connection: simple on purpose.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -16,6 +18,8 @@
 #include <cstdio>
 #include <random>
 #include <thread>
+#include <algorithm>
+#include <chrono>
 
 #include "base/bitfield.hpp"
 #include "base/file_io.hpp"
@@ -28,6 +32,7 @@ namespace {
 std::string mode;
 Meta meta;
 std::filesystem::path source;
+int pex_port = 0, pex_count = 0;
 
 bool send_all(int fd, const void* data, std::size_t n) {
   auto p = static_cast<const char*>(data);
@@ -52,10 +57,22 @@ void serve(int fd) {
     send_all(fd, junk.data(), junk.size());
   } else {
     std::string out = wire::encode(hs);
-    Bitfield all(meta.piece_count(), true);
+    Bitfield all(meta.piece_count(), mode != "gossip");
     out += wire::encode(wire::BitfieldMsg{}, static_cast<std::uint32_t>(all.bytes().size()));
     out.append(all.bytes().begin(), all.bytes().end());
     send_all(fd, out.data(), out.size());
+  }
+  if (mode == "gossip") {
+    std::thread([fd] {
+      for (int first = 0; first < pex_count; first += 50) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // peers ignore faster ones
+        wire::Pex pex;
+        for (int i = first; i < std::min(pex_count, first + 50); ++i)
+          pex.added.push_back(wire::PeerAddress{"127.0.0.1", static_cast<std::uint16_t>(pex_port + i)});
+        std::string msg = wire::encode(pex);
+        if (!send_all(fd, msg.data(), msg.size())) return;
+      }
+    }).detach();
   }
   std::vector<std::uint8_t> buf(65536), block;
   bool first_block = true;
@@ -100,7 +117,9 @@ int main(int argc, char** argv) {
   app.add_option("--meta", meta_path)->required();
   app.add_option("--source", src)->required();
   app.add_option("--port", port);
-  app.add_option("--mode", mode)->required()->check(CLI::IsMember({"corrupt", "hangup", "stall", "wronghash", "garbage"}));
+  app.add_option("--mode", mode)->required()->check(CLI::IsMember({"corrupt", "hangup", "stall", "wronghash", "garbage", "gossip"}));
+  app.add_option("--pex-port", pex_port, "gossip: first advertised port");
+  app.add_option("--pex-count", pex_count, "gossip: how many consecutive ports to advertise");
   CLI11_PARSE(app, argc, argv);
   meta = load_meta(meta_path);
   source = src;

@@ -9,6 +9,10 @@
 //   bad-have     a have for a piece past the end
 //   bad-bitfield a bitfield of the wrong size
 //   idle N       opens N connections that never say anything; holds them for --hold seconds
+//   idle-handshake N  the same, each completing a handshake (a distinct peer id) first; with
+//                --sources K spread over K source addresses from --from up; prints how many
+//                the peer still held open at the end ("still open M"); with --churn each one
+//                the peer closes is opened again (and handshaken) at once
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -16,6 +20,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -86,8 +91,62 @@ int main(int argc, char** argv) {
   app.add_option("--hold", hold, "seconds to hold idle connections");
   std::uint16_t claim_port = 0;
   app.add_option("--claim-port", claim_port, "listen port to claim in the handshake (impersonation)");
+  int sources = 1;
+  app.add_option("--sources", sources, "idle-handshake: source addresses to spread over, from --from up");
+  bool churn = false;
+  app.add_flag("--churn", churn, "idle-handshake: reopen every connection the peer closes");
   CLI11_PARSE(app, argc, argv);
   Meta meta = load_meta(meta_path);
+
+  if (attack == "idle-handshake") {
+    in_addr base{};
+    if (from.empty() || ::inet_pton(AF_INET, from.c_str(), &base) != 1) return 2;
+    int made = 0;
+    auto open_one = [&](int i) {
+      in_addr a{htonl(ntohl(base.s_addr) + static_cast<std::uint32_t>(i % std::max(1, sources)))};
+      char text[INET_ADDRSTRLEN];
+      ::inet_ntop(AF_INET, &a, text, sizeof text);
+      int fd = connect_to(host, port, text);
+      if (fd < 0) return -1;
+      char id[41];
+      std::snprintf(id, sizeof id, "%040x", ++made);
+      send_all(fd, wire::encode(wire::Handshake{wire::kProtocolVersion, meta.info_hash, id, 0}));
+      return fd;
+    };
+    std::vector<int> fds;
+    for (int i = 0; i < count; ++i)
+      if (int fd = open_one(i); fd >= 0) fds.push_back(fd);
+    std::printf("opened %zu handshaken idle connections\n", fds.size());
+    std::fflush(stdout);
+    // Read and drop what the peer sends (its handshake, bitfield, keep-alives); say nothing.
+    std::vector<bool> open(fds.size(), true);
+    std::vector<char> buf(65536);
+    auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(hold);
+    while (std::chrono::steady_clock::now() < end) {
+      std::vector<pollfd> p;
+      for (std::size_t i = 0; i < fds.size(); ++i)
+        if (open[i]) p.push_back({fds[i], POLLIN, 0});
+      if (p.empty() || ::poll(p.data(), p.size(), 100) <= 0) continue;
+      for (auto& q : p) {
+        if (!(q.revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        if (::recv(q.fd, buf.data(), buf.size(), 0) > 0) continue;
+        for (std::size_t i = 0; i < fds.size(); ++i) {
+          if (fds[i] != q.fd) continue;
+          open[i] = false;
+          if (!churn) continue;
+          ::close(fds[i]);
+          int fd = open_one(static_cast<int>(i));
+          if (fd >= 0) fds[i] = fd, open[i] = true;
+          else fds[i] = -1;
+        }
+      }
+    }
+    std::size_t still = std::count(open.begin(), open.end(), true);
+    std::printf("still open %zu\nconnections made %d\n", still, made);
+    for (int fd : fds)
+      if (fd >= 0) ::close(fd);
+    return fds.empty() ? 2 : 0;
+  }
 
   if (attack == "idle") {
     std::vector<int> fds;

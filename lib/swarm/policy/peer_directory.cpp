@@ -36,7 +36,11 @@ bool PeerDirectory::add(const wire::PeerAddress& a, Source source, const std::st
   auto it = peers_.find(a);
   if (it != peers_.end()) {
     auto& r = it->second;
-    if (source < r.source) r.source = source;  // better vouched now
+    if (source < r.source) {  // better vouched now
+      if (trust(r.source) != trust(source) && r.failures > 0)  // a hint's long wait ends: the vouched schedule
+        r.next_try = std::min(r.next_try, DialBackoff::next_try(trust(source), r.failures, r.last_failure));
+      r.source = source;
+    }
     if (!advertiser.empty() && r.advertisers.size() < 4) r.advertisers.insert(advertiser);
     return false;
   }
@@ -55,7 +59,7 @@ int PeerDirectory::wanted_connections(const Record& r) const {
 }
 
 bool PeerDirectory::out_of_attempts(const Record& r) const {
-  return r.dead || ((r.source == Source::pex || r.source == Source::lan) && r.failures >= kMaxPexDialAttempts);
+  return r.dead || DialBackoff::exhausted(trust(r.source), r.failures);
 }
 
 int PeerDirectory::rank(const Record& r) const {
@@ -88,8 +92,8 @@ void PeerDirectory::dialling(const wire::PeerAddress& a) { ++peers_[a].connectin
 void PeerDirectory::backoff(Record& r, const std::string& why, Clock::time_point now) {
   ++r.failures;
   r.last_error = why;
-  auto wait = std::chrono::milliseconds(500) * (1 << std::min(r.failures - 1, 10));
-  r.next_try = now + std::min<Clock::duration>(wait, kMaxRetryInterval);
+  r.last_failure = now;
+  r.next_try = DialBackoff::next_try(trust(r.source), r.failures, now);
 }
 
 void PeerDirectory::dial_failed(const wire::PeerAddress& a, const std::string& why, Clock::time_point now) {

@@ -3,12 +3,14 @@
 //
 // * Peers given on the command line get `parallel` connections; peers learned
 //   from trackers or peer exchange get one.
-// * Peers from the command line or a tracker are retried with exponential
-//   back-off capped at kMaxRetryInterval for as long as the torrent waits (a
-//   seeder restart or a short outage must not end a long download); peers
-//   learned by gossip are tried kMaxPexDialAttempts times.
-// * Gossip is not an amplifier: each advertising peer may introduce at most
-//   kMaxAddsPerAdvertiser addresses, unroutable or self-pointing ones are never
+// * When a failed address is dialled again is DialBackoff's rule (dial_backoff.hpp):
+//   peers from the command line or a tracker are retried with exponential back-off
+//   capped at kMaxRetryInterval for as long as the torrent waits (a seeder restart
+//   or a short outage must not end a long download); addresses learned by gossip or
+//   a LAN announce wait 60 s after a failure, doubling, and are tried
+//   kMaxPexDialAttempts times.
+// * Gossip is not an amplifier: each advertiser (a peer's IP: its connections share
+//   it) may introduce at most kMaxAddsPerAdvertiser addresses, unroutable or self-pointing ones are never
 //   accepted (dialable()), and addresses confirmed by several sources (or by a
 //   tracker) are dialled first.
 #pragma once
@@ -21,6 +23,7 @@
 #include <vector>
 
 #include "format/wire.hpp"
+#include "swarm/policy/dial_backoff.hpp"
 
 namespace p2p {
 
@@ -41,12 +44,12 @@ class PeerDirectory {
   enum class Source { command_line, tracker, lan, pex };
   static constexpr std::size_t kMaxKnownPeers = 500;
   static constexpr std::size_t kMaxAddsPerAdvertiser = 50;
-  static constexpr int kMaxPexDialAttempts = 3;
-  static constexpr auto kMaxRetryInterval = std::chrono::seconds(30);
+  static constexpr int kMaxPexDialAttempts = DialBackoff::kHintAttempts;
+  static constexpr auto kMaxRetryInterval = DialBackoff::kVouchedMaxInterval;
 
   explicit PeerDirectory(int parallel) : parallel_(parallel) {}
 
-  // `advertiser`: who told us (peer key) for gossip; a second advertiser confirms it.
+  // `advertiser`: who told us (the peer's IP) for gossip; a second advertiser confirms it.
   // False if not added (known already, directory full, or that advertiser's quota is spent).
   bool add(const wire::PeerAddress& a, Source source, const std::string& advertiser = {});
   std::size_t size() const { return peers_.size(); }
@@ -91,7 +94,7 @@ class PeerDirectory {
     std::set<std::string> advertisers;  // bounded: only whether there are several matters
     int failures = 0;
     int open = 0, connecting = 0, incoming = 0;
-    Clock::time_point next_try{};
+    Clock::time_point next_try{}, last_failure{};
     bool dead = false;
     bool rendezvous = false;
     std::string last_error;
@@ -100,6 +103,9 @@ class PeerDirectory {
   int wanted_connections(const Record& r) const;
   bool out_of_attempts(const Record& r) const;
   int rank(const Record& r) const;  // lower dials first
+  static DialBackoff::Trust trust(Source s) {
+    return s == Source::command_line || s == Source::tracker ? DialBackoff::Trust::vouched : DialBackoff::Trust::hint;
+  }
 
   int parallel_;
   std::map<wire::PeerAddress, Record> peers_;

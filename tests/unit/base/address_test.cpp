@@ -23,6 +23,30 @@ TEST_CASE("host:port parsing accepts names, IPv4 and [IPv6]; refuses the rest wi
   }
 }
 
+TEST_CASE("a host alone (--host): names, IPv4, IPv6 bare or in brackets with a zone; never a port", "[address]") {
+  std::string why;
+  for (auto [in, out] : {std::pair{"::1", "::1"}, {"[::1]", "::1"}, {"fe80::1%eth0", "fe80::1%eth0"},
+                         {"[fe80::1%2]", "fe80::1%2"}, {"10.0.0.1", "10.0.0.1"}, {"seed.lan", "seed.lan"},
+                         {"2001:db8::7", "2001:db8::7"}}) {
+    INFO(in);
+    auto h = parse_host(in, why);
+    REQUIRE(h);
+    CHECK(*h == out);
+    // What --host and --port become is what --peer would parse back to the same host.
+    auto back = parse_host_port(format_host_port(*h, 6881), why);
+    REQUIRE(back);
+    CHECK(back->host == out);
+    CHECK(back->port == 6881);
+  }
+  for (const char* bad : {"", "[]", "1.2.3.4:5000", "seed.lan:80", "::1::2", "[::1]:80", "fe80::1%", "fe80::1%a/b",
+                          "gggg::1", "a b", "[10.0.0.1]"}) {
+    INFO(bad);
+    why.clear();
+    CHECK_FALSE(parse_host(bad, why));
+    CHECK_FALSE(why.empty());
+  }
+}
+
 #include "base/utf8.hpp"
 
 TEST_CASE("strict UTF-8", "[utf8]") {

@@ -81,3 +81,15 @@ TEST_CASE("udp frames: answers have the BEP 15 layout", "[bt_udp]") {
   CHECK(scrape_reply(1, e).size() == 8 + 36);
   CHECK(error_reply(1, "no") == std::string("\0\0\0\3\0\0\0\1no", 10));
 }
+
+TEST_CASE("udp frames: answers written over a reused buffer equal the fresh ones", "[bt_udp]") {
+  std::string out;
+  announce_reply(out, 9, 1800, 3, 4, std::string(60, 'p'));
+  CHECK(out == announce_reply(9, 1800, 3, 4, std::string(60, 'p')));
+  connect_reply(out, 7, 0x1122334455667788ULL);  // shorter: nothing of the last answer is left
+  CHECK(out == connect_reply(7, 0x1122334455667788ULL));
+  CHECK(out.size() == 16);
+  error_reply(out, 5, "no");
+  CHECK(out == error_reply(5, "no"));
+  CHECK(out.size() == 10);
+}

@@ -34,7 +34,7 @@ TEST_CASE("every message round-trips", "[wire]") {
   hs.info_hash.fill(0xab);
   hs.peer_id = std::string(40, 'c');
   hs.listen_port = 6881;
-  std::vector<Message> all{hs,       BitfieldMsg{}, Have{7}, Request{1, 262144, 16384}, Cancel{1, 0, 5},
+  std::vector<Message> all{hs,       BitfieldMsg{}, Have{7}, wire::Request{1, 262144, 16384}, Cancel{1, 0, 5},
                            Choke{},  Unchoke{},     Interested{}, NotInterested{}, KeepAlive{},
                            ErrorMsg{"info_hash_mismatch", "wrong file"},
                            Pex{{{"127.0.0.1", 5000}, {"::1", 6000}}, {{"10.0.0.1", 1}}}};

@@ -1,6 +1,7 @@
-// PieceStore over a tree: per-file data files, files moved into <name>.partial/ when
-// verified, resume, the final rename, refusals (a planted link, a folder of the
-// user's), seeding from a folder in place, and the bounded descriptor cache.
+// PieceStore over a tree: per-file data files, files moved to their final paths in
+// <name>/ when verified, resume, files of the user's in the way (never replaced),
+// finishing, refusals (a planted link, a folder of the user's), seeding from a folder
+// in place, and the bounded descriptor cache.
 #include <catch2/catch.hpp>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -41,7 +42,7 @@ struct TreeFixture {
     s.write_piece(i, std::span(reinterpret_cast<const std::uint8_t*>(p.data()), p.size()));
     s.mark_verified(i);
   }
-  fs::path partial() const { return dir / "dl" / "tree.partial"; }
+  fs::path partial() const { return dir / "dl" / "tree"; }  // downloaded in place
 };
 
 std::size_t open_fds() {
@@ -51,7 +52,7 @@ std::size_t open_fds() {
 }
 }  // namespace
 
-TEST_CASE("a tree downloads file by file into <name>.partial, then becomes <name>", "[piece_store][tree]") {
+TEST_CASE("a tree downloads file by file into <name>/, finished when its state goes", "[piece_store][tree]") {
   TreeFixture f;
   REQUIRE(f.meta.piece_count() == 5);  // a.bin 0-2, sub/b.bin 3, sub/deep/run 4 (sorted: a.bin, sub/b.bin, sub/deep/run, sub/empty)
   PieceStore::ResumeReport r;
@@ -87,9 +88,9 @@ TEST_CASE("a tree downloads file by file into <name>.partial, then becomes <name
   CHECK((fs::status(f.partial() / "sub" / "deep" / "run").permissions() & fs::perms::owner_exec) != fs::perms::none);
   CHECK((fs::status(f.partial() / "a.bin").permissions() & fs::perms::owner_exec) == fs::perms::none);
   s.save_state();
+  CHECK(fs::exists(s.state_path()));  // unfinished until finish()
   auto final_path = s.finish();
   CHECK(final_path == f.dir / "dl" / "tree");
-  CHECK_FALSE(fs::exists(f.partial()));
   CHECK_FALSE(fs::exists(s.state_path()));
   CHECK_FALSE(fs::exists(WorkdirLayout{f.dir / "dl", f.dir / "dl" / ".p2p"}.tree_data_dir(f.meta)));
   CHECK(fs::is_directory(final_path / "void"));
@@ -118,19 +119,91 @@ TEST_CASE("a tree resumes: saved pieces, unsaved ones on disk, and finished file
   CHECK(fs::exists(f.partial() / "sub" / "b.bin"));
   CHECK(s.files_done() == 2);  // b.bin and the empty file
 
-  // A finished file damaged while we were away goes back to its data file, never stays at its final path.
-  {
-    std::string bad = read_small_file(f.partial() / "sub" / "b.bin", 1 << 20);
-    bad[0] ^= 1;
-    test::write_file(f.partial() / "sub" / "b.bin", bad);
-  }
+  // A finished file changed while we were away (by the user: it is where they look) is
+  // in the way: not ours any more, never moved or replaced; its pieces are fetched again
+  // into its data file, and moving it in is refused while the user's file is there.
+  std::string bad = read_small_file(f.partial() / "sub" / "b.bin", 1 << 20);
+  bad[0] ^= 1;
+  test::write_file(f.partial() / "sub" / "b.bin", bad);
   PieceStore::ResumeReport r2;
   PieceStore s2 = PieceStore::open_partial(f.meta, f.dir / "dl", r2);
   CHECK_FALSE(s2.has(3));
-  CHECK_FALSE(fs::exists(f.partial() / "sub" / "b.bin"));
+  REQUIRE(s2.files_in_the_way().size() == 1);
+  CHECK(f.meta.files[s2.files_in_the_way()[0]].path == "sub/b.bin");
+  CHECK(s2.files_done() == 1);  // the empty file only
+  CHECK(read_small_file(f.partial() / "sub" / "b.bin", 1 << 20) == bad);
+  try {
+    f.deliver(s2, 3);
+    FAIL("replaced the user's file");
+  } catch (const Error& e) {
+    CHECK(e.code() == ExitCode::file_exists);
+    CHECK_THAT(std::string(e.what()), Catch::Contains("in the way"));
+  }
+  CHECK(read_small_file(f.partial() / "sub" / "b.bin", 1 << 20) == bad);
+  // Moved away: the verified piece waiting in the data file takes its place.
+  fs::rename(f.partial() / "sub" / "b.bin", f.dir / "mine.bin");
+  PieceStore::ResumeReport r3;
+  PieceStore s3 = PieceStore::open_partial(f.meta, f.dir / "dl", r3);
+  CHECK(s3.has(3));
+  CHECK(s3.files_in_the_way().empty());
+  CHECK(read_small_file(f.partial() / "sub" / "b.bin", 1 << 20) == read_small_file(f.src / "sub" / "b.bin", 1 << 20));
 }
 
-TEST_CASE("a symbolic link planted inside <name>.partial stops the download; nothing goes through it", "[piece_store][tree]") {
+TEST_CASE("files of the user's at a tree's final paths are never replaced nor truncated", "[piece_store][tree]") {
+  TreeFixture f;
+  {
+    PieceStore::ResumeReport r;
+    PieceStore s = PieceStore::open_partial(f.meta, f.dir / "dl", r);  // the state exists: <name>/ is ours
+  }
+  test::write_file(f.partial() / "a.bin", "mine");         // where a 3-piece file goes
+  test::write_file(f.partial() / "sub" / "empty", "mine too");  // where an empty file goes (was created empty)
+  {
+    PieceStore::ResumeReport r;
+    PieceStore s = PieceStore::open_partial(f.meta, f.dir / "dl", r);
+    auto way = s.files_in_the_way();
+    REQUIRE(way.size() == 2);
+    CHECK(f.meta.files[way[0]].path == "a.bin");
+    CHECK(f.meta.files[way[1]].path == "sub/empty");
+    CHECK_FALSE(s.has(0));
+    CHECK(read_small_file(f.partial() / "sub" / "empty", 1 << 20) == "mine too");
+    f.deliver(s, 3);
+    f.deliver(s, 4);
+    f.deliver(s, 0);
+    f.deliver(s, 2);
+    CHECK_THROWS_AS(f.deliver(s, 1), Error);  // a.bin complete, but the user's file is there
+    s.save_state();
+  }
+  CHECK(read_small_file(f.partial() / "a.bin", 1 << 20) == "mine");
+  // Its verified pieces wait in the data file: nothing lost, nothing replaced.
+  PieceStore::ResumeReport r;
+  PieceStore s = PieceStore::open_partial(f.meta, f.dir / "dl", r);
+  CHECK(s.has(0));
+  CHECK(s.has(1));
+  CHECK(s.has(2));
+  CHECK(s.files_in_the_way().size() == 2);
+  CHECK(read_small_file(f.partial() / "a.bin", 1 << 20) == "mine");
+  CHECK(read_small_file(f.partial() / "sub" / "empty", 1 << 20) == "mine too");
+}
+
+TEST_CASE("a tree's <name>.partial/ of an earlier version becomes <name>/ and resumes", "[piece_store][tree]") {
+  TreeFixture f;
+  WorkdirLayout layout = WorkdirLayout::prepare(f.dir / "dl");
+  {
+    PieceStore::ResumeReport r;
+    PieceStore s = PieceStore::open_partial(f.meta, layout, r);
+    f.deliver(s, 3);
+    s.save_state();
+  }
+  fs::rename(f.partial(), f.dir / "dl" / "tree.partial");  // as the earlier version left it
+  PieceStore::ResumeReport r;
+  PieceStore s = PieceStore::open_partial(f.meta, layout, r);
+  CHECK(s.has(3));
+  CHECK_FALSE(fs::exists(f.dir / "dl" / "tree.partial"));
+  CHECK(fs::is_regular_file(f.partial() / "sub" / "b.bin"));
+  CHECK(layout.downloads_in_progress().count("tree") == 1);
+}
+
+TEST_CASE("a symbolic link planted inside <name>/ stops the download; nothing goes through it", "[piece_store][tree]") {
   TreeFixture f;
   PieceStore::ResumeReport r;
   PieceStore s = PieceStore::open_partial(f.meta, f.dir / "dl", r);
@@ -150,7 +223,7 @@ TEST_CASE("a symbolic link planted inside <name>.partial stops the download; not
   CHECK(fs::is_empty(f.dir / "outside"));
 }
 
-TEST_CASE("a link as <name>.partial itself, or a folder of the user's there, is refused", "[piece_store][tree]") {
+TEST_CASE("a link as <name> itself, or a folder of the user's there (no state of ours), is refused", "[piece_store][tree]") {
   TreeFixture f;
   fs::create_directories(f.partial());
   PieceStore::ResumeReport r;

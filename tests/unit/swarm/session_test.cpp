@@ -171,3 +171,35 @@ TEST_CASE("snapshots show peers, progress and counters; a paused torrent drops i
   CHECK(end.torrents[0].piece_map == std::vector<std::uint8_t>(end.torrents[0].piece_map.size(), 255));
   CHECK_FALSE(downloader.set_paused(Digest{}, true));  // no such torrent
 }
+
+TEST_CASE("a tree fetched in part (--only) ends as phase partial, its selected files at their final paths", "[session][tree]") {
+  test::TempDir dir;
+  auto src = dir / "src" / "album";
+  std::filesystem::create_directories(src / "2024");
+  test::write_file(src / "2024" / "a.jpg", test::random_bytes(70000, 7));
+  test::write_file(src / "b.txt", test::random_bytes(5000, 8));
+  auto meta = std::make_shared<const Meta>(create_tree_meta(src, 16384, {}, false, [](const std::string&) {}));
+  SeederThread seeder({test::SharedFile{src, meta}});
+
+  Recorder rec;
+  Session downloader(SessionOptions{}, rec);
+  TorrentOptions to;
+  to.peers = {wire::PeerAddress{"127.0.0.1", seeder.port()}};
+  Bitfield selection(meta->piece_count());
+  const MetaFile& a = meta->files[0];
+  REQUIRE(a.path == "2024/a.jpg");
+  for (std::uint32_t p = a.first_piece; p < a.first_piece + a.piece_count; ++p) selection.set(p);
+  to.selection = selection;
+  PieceStore::ResumeReport rr;
+  downloader.add_torrent(meta, PieceStore::open_partial(*meta, dir / "dl", rr), to);
+  auto out = downloader.run();
+  REQUIRE(out.torrents.size() == 1);
+  CHECK(out.torrents[0].selection_complete);
+  CHECK_FALSE(out.torrents[0].complete);
+  CHECK(read_small_file(dir / "dl" / "album" / "2024" / "a.jpg", 1 << 20) == read_small_file(src / "2024" / "a.jpg", 1 << 20));
+  CHECK_FALSE(std::filesystem::exists(dir / "dl" / "album" / "b.txt"));
+  SessionSnapshot end = downloader.snapshot();
+  REQUIRE(end.torrents.size() == 1);
+  CHECK(end.torrents[0].phase == TorrentPhase::partial);
+  CHECK(torrent_phase_name(end.torrents[0].phase) == "partial");
+}

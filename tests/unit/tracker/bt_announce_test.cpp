@@ -33,7 +33,7 @@ std::string pct(const std::string& raw) {
 const std::string IH = std::string("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\xff", 20);
 const std::string PA = "-AR1360-aaaaaaaaaaaa", PB = "-LT2080-bbbbbbbbbbbb";
 
-struct Fixture {
+struct BtFixture {
   EmbeddedSwarmStore swarm_store{11, 30};
   EmbeddedCatalogStore catalog_store{":memory:"};
   EmbeddedCounterStore counter_store;
@@ -76,7 +76,7 @@ TEST_CASE("query keeps raw percent-encoded bytes, NUL and 0xff included", "[bt]"
 }
 
 TEST_CASE("bt announce: compact peers, counts, intervals; scrape by raw hash", "[bt]") {
-  Fixture f;
+  BtFixture f;
   f.api.enable_bittorrent(f.policy);
   auto a = f.bget(f.announce(PA, 6881, 0, "&event=started&key=abcd"));
   CHECK(a.find("complete")->as_int() == 1);
@@ -102,7 +102,7 @@ TEST_CASE("bt announce: compact peers, counts, intervals; scrape by raw hash", "
 }
 
 TEST_CASE("bt announce refusals: wrong lengths, forged ip, oversized key, bad event", "[bt]") {
-  Fixture f;
+  BtFixture f;
   f.api.enable_bittorrent(f.policy);
   CHECK_THAT(f.failure(f.announce("short", 6881, 0)), Catch::Contains("peer_id must be 20 bytes"));
   CHECK_THAT(f.failure(f.announce(PA, 0, 0)), Catch::Contains("port must be in 1-65535"));
@@ -117,7 +117,7 @@ TEST_CASE("bt announce refusals: wrong lengths, forged ip, oversized key, bad ev
 }
 
 TEST_CASE("bt dialect is off by default, and 20-byte swarms never meet 32-byte ones", "[bt]") {
-  Fixture f;
+  BtFixture f;
   // Off: the JSON dialect answers as it always did.
   f.get(f.announce(PA, 6881, 0));
   CHECK(f.res.status == 400);
@@ -151,7 +151,7 @@ TEST_CASE("bt whitelist: 40 and 64 hex digits, comments; only listed swarms serv
     std::ofstream(file) << to_hex(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(IH.data()), 20))
                         << "\n";
   }
-  Fixture f;
+  BtFixture f;
   f.policy = BtPolicy::whitelist(file);
   f.api.enable_bittorrent(f.policy);
   CHECK_FALSE(f.bget(f.announce(PA, 6881, 0)).find("failure reason"));
@@ -184,6 +184,23 @@ TEST_CASE("udp connection ids: bound to address and time, not forgeable", "[bt]"
   CHECK_FALSE(UdpConnectionIds(other).valid(id, a, t));  // another tracker's secret
 }
 
+TEST_CASE("udp connection ids: the cached period keys follow the clock, back and forth", "[bt]") {
+  std::array<std::uint8_t, 32> secret{};
+  secret[0] = 2;
+  UdpConnectionIds ids(secret), fresh(secret);
+  std::array<std::uint8_t, 4> a{10, 0, 0, 1};
+  std::array<std::uint8_t, 16> v6{0x20, 0x01, 0x0d, 0xb8};
+  std::int64_t t = 1'700'000'000;
+  std::uint64_t id = ids.issue(a, t), id6 = ids.issue(v6, t);
+  CHECK(id != id6);
+  // Periods far ahead take both cached slots; going back derives the first key again.
+  CHECK_FALSE(ids.valid(id, a, t + 10 * UdpConnectionIds::kPeriodSeconds));
+  CHECK(ids.issue(a, t + 10 * UdpConnectionIds::kPeriodSeconds) == fresh.issue(a, t + 10 * UdpConnectionIds::kPeriodSeconds));
+  CHECK(ids.valid(id, a, t));
+  CHECK(ids.valid(id6, v6, t + UdpConnectionIds::kPeriodSeconds));
+  CHECK(ids.issue(a, t) == fresh.issue(a, t));  // the same secret, the same ids
+}
+
 TEST_CASE("udp rate limit: per address, per window, bounded table", "[bt]") {
   UdpRateLimit limit(UdpRateLimit::kMaxUnverified);
   auto now = UdpRateLimit::Clock::now();
@@ -195,7 +212,7 @@ TEST_CASE("udp rate limit: per address, per window, bounded table", "[bt]") {
 }
 
 TEST_CASE("GET /bittorrent lists BitTorrent swarms only, with counts", "[bt]") {
-  Fixture f;
+  BtFixture f;
   f.get("/bittorrent");
   CHECK(f.res.body == R"({"mode":"off","swarms":[],"truncated":false})");
   f.api.enable_bittorrent(f.policy);

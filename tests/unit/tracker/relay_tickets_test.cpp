@@ -12,7 +12,7 @@ using namespace p2p::tracker;
 using Role = RelayTickets::Role;
 
 namespace {
-const std::string kSwarm(64, 'a');
+const std::string kTicketSwarm(64, 'a');
 const std::string kOther = std::string(63, 'b') + "C";
 }  // namespace
 
@@ -21,7 +21,7 @@ TEST_CASE("a ticket is 64 lowercase hex digits, fresh every time", "[relay]") {
   auto now = RelayTickets::Clock::now();
   std::set<std::string> seen;
   for (int i = 0; i < 100; ++i) {
-    auto ticket = t.issue(kSwarm, now);
+    auto ticket = t.issue(kTicketSwarm, now);
     CHECK(is_hex(ticket, 64, true));
     seen.insert(ticket);
   }
@@ -48,7 +48,7 @@ TEST_CASE("a ticket admits one dialler and one acceptor, once each, and names it
 TEST_CASE("the acceptor may come first", "[relay]") {
   RelayTickets t;
   auto now = RelayTickets::Clock::now();
-  auto ticket = t.issue(kSwarm, now);
+  auto ticket = t.issue(kTicketSwarm, now);
   CHECK(t.redeem(ticket, Role::acceptor, now));
   CHECK_FALSE(t.redeem(ticket, Role::acceptor, now));
   CHECK(t.redeem(ticket, Role::dialler, now));
@@ -57,7 +57,7 @@ TEST_CASE("the acceptor may come first", "[relay]") {
 TEST_CASE("unknown, malformed and expired tickets are refused", "[relay]") {
   RelayTickets t;
   auto now = RelayTickets::Clock::now();
-  auto ticket = t.issue(kSwarm, now);
+  auto ticket = t.issue(kTicketSwarm, now);
   CHECK_FALSE(t.redeem(std::string(64, '0'), Role::dialler, now));
   CHECK_FALSE(t.redeem("", Role::dialler, now));
   CHECK_FALSE(t.redeem(ticket.substr(1), Role::dialler, now));
@@ -70,8 +70,8 @@ TEST_CASE("unknown, malformed and expired tickets are refused", "[relay]") {
 TEST_CASE("sweep drops only the expired tickets", "[relay]") {
   RelayTickets t;
   auto now = RelayTickets::Clock::now();
-  auto old = t.issue(kSwarm, now);
-  auto young = t.issue(kSwarm, now + std::chrono::seconds(20));
+  auto old = t.issue(kTicketSwarm, now);
+  auto young = t.issue(kTicketSwarm, now + std::chrono::seconds(20));
   t.sweep(now + std::chrono::seconds(35));
   CHECK(t.outstanding() == 1);
   CHECK_FALSE(t.redeem(old, Role::dialler, now + std::chrono::seconds(35)));
@@ -81,16 +81,16 @@ TEST_CASE("sweep drops only the expired tickets", "[relay]") {
 TEST_CASE("at the cap the oldest outstanding ticket is dropped first", "[relay]") {
   RelayTickets t(3);
   auto now = RelayTickets::Clock::now();
-  auto t1 = t.issue(kSwarm, now);
-  auto t2 = t.issue(kSwarm, now);
-  auto t3 = t.issue(kSwarm, now);
+  auto t1 = t.issue(kTicketSwarm, now);
+  auto t2 = t.issue(kTicketSwarm, now);
+  auto t3 = t.issue(kTicketSwarm, now);
   // A half-used ticket is still outstanding; a fully used one is not.
   CHECK(t.redeem(t2, Role::dialler, now));
   CHECK(t.redeem(t3, Role::dialler, now));
   CHECK(t.redeem(t3, Role::acceptor, now));
-  auto t4 = t.issue(kSwarm, now);
+  auto t4 = t.issue(kTicketSwarm, now);
   CHECK(t.outstanding() == 3);  // t1, t2, t4: nothing dropped yet
-  auto t5 = t.issue(kSwarm, now);
+  auto t5 = t.issue(kTicketSwarm, now);
   CHECK(t.outstanding() == 3);
   CHECK_FALSE(t.redeem(t1, Role::dialler, now));  // the oldest went
   CHECK(t.redeem(t2, Role::acceptor, now));
@@ -101,8 +101,8 @@ TEST_CASE("at the cap the oldest outstanding ticket is dropped first", "[relay]"
 TEST_CASE("the store stays bounded under a flood of issues", "[relay]") {
   RelayTickets t;
   auto now = RelayTickets::Clock::now();
-  std::string first = t.issue(kSwarm, now);
-  for (std::size_t i = 0; i < tracker::limits::kMaxRelayTickets + 500; ++i) t.issue(kSwarm, now);
+  std::string first = t.issue(kTicketSwarm, now);
+  for (std::size_t i = 0; i < tracker::limits::kMaxRelayTickets + 500; ++i) t.issue(kTicketSwarm, now);
   CHECK(t.outstanding() == tracker::limits::kMaxRelayTickets);
   CHECK_FALSE(t.redeem(first, Role::dialler, now));
 }
