@@ -156,7 +156,8 @@ TEST_CASE("files of the user's at a tree's final paths are never replaced nor tr
     PieceStore s = PieceStore::open_partial(f.meta, f.dir / "dl", r);  // the state exists: <name>/ is ours
   }
   test::write_file(f.partial() / "a.bin", "mine");         // where a 3-piece file goes
-  test::write_file(f.partial() / "sub" / "empty", "mine too");  // where an empty file goes (was created empty)
+  fs::create_directories(f.partial() / "sub");
+  test::write_file(f.partial() / "sub" / "empty", "mine too");  // where an empty file goes (made only at the end)
   {
     PieceStore::ResumeReport r;
     PieceStore s = PieceStore::open_partial(f.meta, f.dir / "dl", r);
