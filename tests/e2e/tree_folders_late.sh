@@ -32,7 +32,9 @@ set -e
 [ "$rc" -ne 0 ] || fail "a download with no peer exited 0"
 n=$(folders_in "$T/dl")
 [ "$n" -lt 20 ] || fail "with no peer, $n folders were made in the workdir (a meta of $bytes bytes)"
-[ ! -e "$T/dl/deep.partial/empty.txt" ] || fail "an empty file was made before any piece arrived"
+for p in "$T/dl/deep/empty.txt" "$T/dl/deep.partial/empty.txt"; do
+  [ ! -e "$p" ] || fail "an empty file was made before any piece arrived: $p"
+done
 pass "no peer: $n folders in the workdir (the .p2p state), none of the meta's 16,385"
 
 # 2. With a seeder: every folder, the empty file and the data arrive in the last step.
