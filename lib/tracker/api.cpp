@@ -441,26 +441,6 @@ struct CheckAwaiter {
   bool await_resume() const noexcept { return queued; }
 };
 
-// The answer to a publish its address's budget does not allow, if so.
-std::optional<net::HttpRefusal> budget_refusal(const PublishBudget::Answer& a, std::string_view ip) {
-  switch (a.verdict) {
-    case PublishBudget::Verdict::ok: return std::nullopt;
-    case PublishBudget::Verdict::busy:
-      return net::HttpRefusal{429, fmt::format("publish: {} publishes from {} are being checked already; wait for "
-                                               "their answers",
-                                               limits::kMaxPublishChecksPerAddress, ip)};
-    case PublishBudget::Verdict::over_budget:
-      return net::HttpRefusal{
-          429, fmt::format("publish: {} has published more meta bytes than the tracker checks for one address "
-                           "({} MiB at once, then {} KiB/s); retry in {:.1f} s",
-                           ip, limits::kPublishBurstBytes >> 20, limits::kPublishBytesPerSecond >> 10,
-                           static_cast<double>(a.retry_after.count()) / 1000)};
-    case PublishBudget::Verdict::too_many_addresses:
-      return net::HttpRefusal{503, "publish: too many addresses are publishing at once; retry shortly"};
-  }
-  return std::nullopt;
-}
-
 // Gives an address's check back to its budget however the publish ends.
 struct BudgetRelease {
   PublishBudget& budget;
@@ -473,7 +453,7 @@ struct BudgetRelease {
 std::optional<net::HttpRefusal> Api::refuse_body(std::string_view method, std::string_view target,
                                                  std::string_view remote_ip, std::uint64_t declared) {
   if (method != kPost || split_target(target).first != "/publish") return std::nullopt;
-  auto refusal = budget_refusal(publish_budget_.peek(remote_ip, declared, Clock::now()), remote_ip);
+  auto refusal = publish_refusal(publish_budget_.peek(remote_ip, declared, Clock::now()), remote_ip);
   if (refusal && refusal->status == 503) return std::nullopt;  // decided once the body is in
   return refusal;
 }
@@ -485,7 +465,7 @@ Task<void> Api::publish(const HttpRequest& request, HttpResponse& out) {
                             limits::kMaxPublishBytes));
   // What one address may make the tracker check (tracker_limits.hpp), before any of it is.
   std::string ip(request.remote_ip);
-  if (auto refusal = budget_refusal(publish_budget_.take(ip, request.body.size(), Clock::now()), ip))
+  if (auto refusal = publish_refusal(publish_budget_.take(ip, request.body.size(), Clock::now()), ip))
     refuse(refusal->status, std::move(refusal->message));
   BudgetRelease release{publish_budget_, ip};
   // Checked on the server's worker threads, never on this loop (an 8 MiB meta is

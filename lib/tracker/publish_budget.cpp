@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fmt/core.h>
 
 #include "tracker/tracker_limits.hpp"
 
@@ -67,6 +68,25 @@ PublishBudget::Answer PublishBudget::verdict(const Bucket& b, std::uint64_t byte
 void PublishBudget::done(std::string_view ip) {
   auto it = buckets_.find(std::string(ip));
   if (it != buckets_.end() && it->second.checks > 0) --it->second.checks;
+}
+
+std::optional<net::HttpRefusal> publish_refusal(const PublishBudget::Answer& a, std::string_view ip) {
+  switch (a.verdict) {
+    case PublishBudget::Verdict::ok: return std::nullopt;
+    case PublishBudget::Verdict::busy:
+      return net::HttpRefusal{429, fmt::format("publish: {} publishes from {} are being checked already; wait for "
+                                               "their answers",
+                                               limits::kMaxPublishChecksPerAddress, ip)};
+    case PublishBudget::Verdict::over_budget:
+      return net::HttpRefusal{
+          429, fmt::format("publish: {} has published more meta bytes than the tracker checks for one address "
+                           "({} MiB at once, then {} KiB/s); retry in {:.1f} s",
+                           ip, limits::kPublishBurstBytes >> 20, limits::kPublishBytesPerSecond >> 10,
+                           static_cast<double>(a.retry_after.count()) / 1000)};
+    case PublishBudget::Verdict::too_many_addresses:
+      return net::HttpRefusal{503, "publish: too many addresses are publishing at once; retry shortly"};
+  }
+  return std::nullopt;
 }
 
 }  // namespace p2p::tracker

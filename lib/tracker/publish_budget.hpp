@@ -4,10 +4,12 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
+#include "net/http_types.hpp"
 #include "tracker/swarm_registry.hpp"  // Clock
 
 namespace p2p::tracker {
@@ -51,5 +53,9 @@ class PublishBudget {
   Limits limits_;
   std::unordered_map<std::string, Bucket> buckets_;
 };
+
+// The answer to a publish from `ip` that the budget's answer does not allow (429 over
+// budget or busy, 503 when too many addresses publish), nullopt when it does.
+std::optional<net::HttpRefusal> publish_refusal(const PublishBudget::Answer& answer, std::string_view ip);
 
 }  // namespace p2p::tracker
