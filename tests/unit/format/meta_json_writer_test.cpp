@@ -45,7 +45,7 @@ json reference_file(const Meta& m) {
   return j;
 }
 
-Digest digest_of(std::uint64_t seed) {
+Digest writer_digest(std::uint64_t seed) {
   Digest d{};
   std::mt19937_64 rng(seed);
   for (auto& b : d) b = static_cast<std::uint8_t>(rng());
@@ -67,12 +67,12 @@ std::vector<Meta> varied_metas() {
         m.name = name;
         m.piece_size = 16384u << variant;
         std::size_t pieces = variant == 0 ? 0 : variant == 1 ? 1 : 5;
-        for (std::size_t i = 0; i < pieces; ++i) m.pieces.push_back(digest_of(seed++));
+        for (std::size_t i = 0; i < pieces; ++i) m.pieces.push_back(writer_digest(seed++));
         m.root = version >= 2 ? merkle_root(m.pieces) : Digest{};
         m.has_file_hash = version == 1 || (version == 2 && variant == 2);
-        if (m.has_file_hash) m.file_hash = digest_of(seed++);
+        if (m.has_file_hash) m.file_hash = writer_digest(seed++);
         m.is_private = variant == 1;
-        if (m.is_private) m.swarm_key = digest_of(seed++);
+        if (m.is_private) m.swarm_key = writer_digest(seed++);
         m.trackers = variant == 2 ? std::vector<std::string>{"127.0.0.1:7000", "tracker.example:6969"}
                                   : std::vector<std::string>{};
         m.created = variant == 0 ? 0 : variant == 1 ? 1700000000 : -5;
@@ -95,7 +95,7 @@ std::vector<Meta> varied_metas() {
           }
           if (variant != 0) m.empty_dirs = {"empty", "empty " + name + "/deeper"};
         }
-        m.info_hash = digest_of(seed++);
+        m.info_hash = writer_digest(seed++);
         out.push_back(std::move(m));
       }
     }
@@ -141,7 +141,7 @@ TEST_CASE("the info hash of a large tree is hashed in slices like the whole", "[
     f.first_piece = i;
     f.piece_count = 1;
     m.files.push_back(f);
-    m.pieces.push_back(digest_of(i));
+    m.pieces.push_back(writer_digest(i));
   }
   std::sort(m.files.begin(), m.files.end(), [](const MetaFile& a, const MetaFile& b) { return a.path < b.path; });
   m.size = m.files.size();

@@ -40,7 +40,7 @@ std::string with_info_hash(json j) {
   return j.dump();
 }
 
-Digest digest_of(std::uint64_t seed) {
+Digest reader_digest(std::uint64_t seed) {
   Digest d{};
   std::mt19937_64 rng(seed);
   for (auto& b : d) b = static_cast<std::uint8_t>(rng());
@@ -55,7 +55,7 @@ json tree_with(const std::vector<std::string>& paths, const std::vector<std::str
     json e{{"path", paths[i]}, {"size", 100 + i}};
     if (i % 3 == 1) e["exec"] = true;
     files.push_back(e);
-    leaves.push_back(digest_of(i));
+    leaves.push_back(reader_digest(i));
     pieces.push_back(to_hex(leaves.back()));
   }
   std::uint64_t size = 0;
