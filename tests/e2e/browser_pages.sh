@@ -10,8 +10,8 @@ PY=/usr/bin/python3
 command -v chromium >/dev/null || { echo "SKIP: chromium is not installed (apt-get install chromium)"; exit 77; }
 "$PY" -c 'import websocket' 2>/dev/null || { echo "SKIP: python3-websocket is not installed"; exit 77; }
 
-# page_of LOG: the page URL (with its token) from a "page http://..." line.
-page_of() {
+# page_url_of LOG: the page URL (with its token) from a "page http://..." line.
+page_url_of() {
   local i line
   for i in $(seq 1 200); do
     line=$(grep -m1 '^page http' "$1" || true)
@@ -33,13 +33,13 @@ SMALL=$(json 'j["info_hash"]' <"$T/seed/small-notes.txt.p2pmeta")
 
 start seed "$BIN/p2p-seed" --meta "$T/seed/big-video.bin.p2pmeta" --meta "$T/seed/small-notes.txt.p2pmeta" \
   --workdir "$T/seed" --port 0 --host 127.0.0.1 --tracker "$TR" --publish --http 127.0.0.1:0
-SEED_PAGE=$(page_of "$T/seed.log")
+SEED_PAGE=$(page_url_of "$T/seed.log")
 
 # 12 MiB at 640 KiB/s: about 19 s, long enough to watch it move.
 start dl "$BIN/p2p-download" --tracker "$TR" --id "$BIG" --workdir "$T/dl" --listen-port 0 --listen-host 127.0.0.1 \
   --max-download-rate 640k --http 127.0.0.1:0
 DL_PID=$LAST_PID
-DL_PAGE=$(page_of "$T/dl.log")
+DL_PAGE=$(page_url_of "$T/dl.log")
 
 shots=()
 [ -n "${P2P_SCREENSHOTS:-}" ] && shots=(--screenshots "$P2P_SCREENSHOTS")

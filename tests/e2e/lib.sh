@@ -152,3 +152,22 @@ wait_for() {
 # under_sanitizer: true when the suite runs under ASan/TSan (scripts/test.sh sets
 # their options): RSS bounds do not hold there (shadow memory, ASan's quarantine).
 under_sanitizer() { [ -n "${ASAN_OPTIONS:-}${TSAN_OPTIONS:-}" ]; }
+
+# page_of LOG: sets URL (http://H:P) and TOKEN from the "page http://H:P/#token=T" line.
+page_of() {
+  local line i
+  for i in $(seq 1 200); do
+    line=$(grep -m1 '^page http' "$1" || true)
+    [ -n "$line" ] && break
+    sleep 0.05
+  done
+  [ -n "$line" ] || fail "no page line in $1"
+  URL=$(echo "$line" | sed 's|^page \(http://[^/]*\)/#token=.*|\1|')
+  TOKEN=$(echo "$line" | sed 's|.*#token=||')
+}
+# expect CODE SUBSTRING DESCRIPTION: the last req (CODE, BODY) answered CODE with SUBSTRING in its body.
+expect() {
+  [ "$CODE" = "$1" ] || fail "$3: want HTTP $1, got $CODE: $BODY"
+  case "$BODY" in *"$2"*) ;; *) fail "$3: body lacks '$2': $BODY" ;; esac
+  pass "$3"
+}

@@ -6,29 +6,12 @@
 source "$(dirname "$0")/lib.sh"
 command -v curl >/dev/null || { echo "SKIP: curl missing"; exit 77; }
 
-# page_of LOG: sets URL (http://H:P) and TOKEN from the "page http://H:P/#token=T" line.
-page_of() {
-  local line i
-  for i in $(seq 1 200); do
-    line=$(grep -m1 '^page http' "$1" || true)
-    [ -n "$line" ] && break
-    sleep 0.05
-  done
-  [ -n "$line" ] || fail "no page line in $1"
-  URL=$(echo "$line" | sed 's|^page \(http://[^/]*\)/#token=.*|\1|')
-  TOKEN=$(echo "$line" | sed 's|.*#token=||')
-}
 # req METHOD URL [CURL ARGS...]: sets CODE and BODY.
 req() {
   local method=$1 url=$2; shift 2
   BODY=$(curl -s -X "$method" -o - -w '\n%{http_code}' "$@" "$url")
   CODE=${BODY##*$'\n'}
   BODY=${BODY%$'\n'*}
-}
-expect() {  # expect CODE SUBSTRING DESCRIPTION
-  [ "$CODE" = "$1" ] || fail "$3: want HTTP $1, got $CODE: $BODY"
-  case "$BODY" in *"$2"*) ;; *) fail "$3: body lacks '$2': $BODY" ;; esac
-  pass "$3"
 }
 
 mkdir -p "$T/seed" "$T/dl"

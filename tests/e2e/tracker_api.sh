@@ -32,11 +32,6 @@ req() {
   CODE=${BODY##*$'\n'}
   BODY=${BODY%$'\n'*}
 }
-expect() {  # expect CODE SUBSTRING DESCRIPTION
-  [ "$CODE" = "$1" ] || fail "$3: want HTTP $1, got $CODE: $BODY"
-  case "$BODY" in *"$2"*) ;; *) fail "$3: body lacks '$2': $BODY" ;; esac
-  pass "$3"
-}
 
 H=$(printf 'a%.0s' $(seq 64)); P1=$(printf '1%.0s' $(seq 40)); P2=$(printf '2%.0s' $(seq 40))
 start tracker "$BIN/p2p-tracker" --host 127.0.0.1 --port 0 --db "$T/db/tracker.db" --interval 1 --header-timeout 1
