@@ -19,6 +19,7 @@
 set -euo pipefail
 export P2P_NO_DISCOVERY=1
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+source "$ROOT/bench/lib.sh"  # free_port, wrk_rps, wrk_p99_ms
 BIN=$(cd "${P2P_BENCH_BIN:-$ROOT/build/bin}" && pwd)
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-64}
@@ -41,12 +42,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-rps() { sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$1"; }
-p99() {
-  awk '/Latency Distribution/{f=1} f && $1=="99%"{v=$2; u=v; sub(/[0-9.]+/,"",u); sub(/[a-z]+$/,"",v);
-       if (u=="us") v/=1000; else if (u=="s") v*=1000; printf "%.2f\n", v; exit}' "$1"
-}
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_mib() { awk '/^VmRSS/{printf "%.1f\n", $2/1024}' "/proc/$1/status"; }
 
@@ -88,7 +83,7 @@ measure() {
       BT_HASHES=$T/hashes.txt BT_PEERS=$PEERS BT_CLOSE=$([ "$kind" = http-close ] && echo 1 || echo 0) \
         taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$ROOT/bench/bt_announce.lua" \
         "http://127.0.0.1:$port/" >"$out"
-      R[$name,$kind]=$(rps "$out"); L[$name,$kind]=$(p99 "$out");;
+      R[$name,$kind]=$(wrk_rps "$out"); L[$name,$kind]=$(wrk_p99_ms "$out");;
     udp)
       taskset -c 1 "$BIN/bt_udp_load" --port "$port" --seconds "$DURATION" --sockets "$UDP_SOCKETS" \
         --window "$UDP_WINDOW" --peers "$PEERS" --hashes "$T/whitelist" >"$out" 2>"$T/$1-$3.err" || true

@@ -104,6 +104,14 @@ wait_until() {
   die "timed out after ${timeout}s waiting for $what"
 }
 
+# wrk_rps FILE, wrk_p99_ms FILE: requests/s and the 99th-percentile latency in ms from the
+# output of `wrk --latency` (which prints the latency in us, ms or s).
+wrk_rps() { sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$1"; }
+wrk_p99_ms() {
+  awk '/Latency Distribution/{f=1} f && $1=="99%"{v=$2; u=v; sub(/[0-9.]+/,"",u); sub(/[a-z]+$/,"",v);
+       if (u=="us") v/=1000; else if (u=="s") v*=1000; printf "%.2f\n", v; exit}' "$1"
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }

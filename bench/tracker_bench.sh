@@ -16,6 +16,7 @@ set -euo pipefail
 # No port mapping requests or LAN announces leave this run (docs: README "Across networks").
 export P2P_NO_DISCOVERY=1
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+source "$ROOT/bench/lib.sh"  # free_port, wrk_rps, wrk_p99_ms
 DURATION=${DURATION:-10}
 ROUNDS=${ROUNDS:-3}
 THREADS=${THREADS:-2}
@@ -52,14 +53,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
-rps() { sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$1"; }
-# p99 in milliseconds (wrk prints us, ms or s).
-p99() {
-  awk '/Latency Distribution/{f=1} f && $1=="99%"{v=$2; u=v; sub(/[0-9.]+/,"",u); sub(/[a-z]+$/,"",v);
-       if (u=="us") v/=1000; else if (u=="s") v*=1000; printf "%.2f\n", v; exit}' "$1"
-}
 rss_mib() { awk '/^VmRSS/{printf "%.1f\n", $2/1024}' "/proc/$1/status"; }
 hwm_mib() { awk '/^VmHWM/{printf "%.1f\n", $2/1024}' "/proc/$1/status"; }
 median() { python3 -c 'import statistics,sys; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
@@ -140,11 +134,11 @@ for round in $(seq "$ROUNDS"); do
   "${HALF[@]}" "$(url "$R2B_PORT")" >"$T/r2b-$round.txt"
   wait $!
   "${WRK[@]}" "$OT_URL" >"$T/ot-$round.txt"
-  R[mem]+=" $(rps "$T/mem-$round.txt")"; P[mem]+=" $(p99 "$T/mem-$round.txt")"
-  R[r1]+=" $(rps "$T/r1-$round.txt")"; P[r1]+=" $(p99 "$T/r1-$round.txt")"
-  R[r2]+=" $(calc "$(rps "$T/r2a-$round.txt") + $(rps "$T/r2b-$round.txt")")"
-  P[r2]+=" $(python3 -c "print(max($(p99 "$T/r2a-$round.txt"), $(p99 "$T/r2b-$round.txt")))")"
-  R[ot]+=" $(rps "$T/ot-$round.txt")"; P[ot]+=" $(p99 "$T/ot-$round.txt")"
+  R[mem]+=" $(wrk_rps "$T/mem-$round.txt")"; P[mem]+=" $(wrk_p99_ms "$T/mem-$round.txt")"
+  R[r1]+=" $(wrk_rps "$T/r1-$round.txt")"; P[r1]+=" $(wrk_p99_ms "$T/r1-$round.txt")"
+  R[r2]+=" $(calc "$(wrk_rps "$T/r2a-$round.txt") + $(wrk_rps "$T/r2b-$round.txt")")"
+  P[r2]+=" $(python3 -c "print(max($(wrk_p99_ms "$T/r2a-$round.txt"), $(wrk_p99_ms "$T/r2b-$round.txt")))")"
+  R[ot]+=" $(wrk_rps "$T/ot-$round.txt")"; P[ot]+=" $(wrk_p99_ms "$T/ot-$round.txt")"
 done
 for k in mem r1 r2 ot; do
   # shellcheck disable=SC2086
@@ -236,8 +230,8 @@ CPU=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n1)
   echo
   echo "| tracker | peers stored | RSS with few peers | RSS with them all | req/s over all swarms | p99 (ms) |"
   echo "| --- | ---: | ---: | ---: | ---: | ---: |"
-  echo "| embedded store | $PEERS_mem | $RSS_FEW_mem MiB | $RSS_MANY_mem MiB | $(printf '%.0f' "$(rps "$T/load-mem.txt")") | $(p99 "$T/load-mem.txt") |"
-  echo "| on Redis | $PEERS_r1 | $RSS_FEW_r1 MiB | $RSS_MANY_r1 MiB (peak $HWM_r1) | $(printf '%.0f' "$(rps "$T/load-r1.txt")") | $(p99 "$T/load-r1.txt") |"
+  echo "| embedded store | $PEERS_mem | $RSS_FEW_mem MiB | $RSS_MANY_mem MiB | $(printf '%.0f' "$(wrk_rps "$T/load-mem.txt")") | $(wrk_p99_ms "$T/load-mem.txt") |"
+  echo "| on Redis | $PEERS_r1 | $RSS_FEW_r1 MiB | $RSS_MANY_r1 MiB (peak $HWM_r1) | $(printf '%.0f' "$(wrk_rps "$T/load-r1.txt")") | $(wrk_p99_ms "$T/load-r1.txt") |"
   echo
   echo "Redis used_memory: $((REDIS_MEM_FEW / 1024 / 1024)) MiB with a few peers, $((REDIS_MEM_MANY / 1024 / 1024)) MiB with $PEERS_r1."
   grep -h 'Socket errors' "$T"/ot-1.txt | sed 's/^/opentracker closes every connection (wrk counts those as read errors): /' || true

@@ -413,20 +413,16 @@ void NodeDownloads::tick() {
         changed = true;
         break;
       }
-      case TorrentPhase::failed:
-        h.lock.reset();
-        queue_.failed(d.id, snap->error.empty() ? "failed" : snap->error);
-        changed = true;
-        break;
       case TorrentPhase::partial:  // --only: the selected files are verified, at their final paths
         h.lock.reset();
         queue_.completed(d.id);
         session_.remove_torrent(h.meta->info_hash, "the selected files are complete");
         changed = true;
         break;
-      case TorrentPhase::stopped:
+      case TorrentPhase::failed:
+      case TorrentPhase::stopped:  // stopped by itself (not by the queue): it ended without its file
         h.lock.reset();
-        queue_.failed(d.id, snap->error.empty() ? "stopped" : snap->error);
+        queue_.failed(d.id, snap->error.empty() ? std::string(torrent_phase_name(snap->phase)) : snap->error);
         changed = true;
         break;
       default: break;
