@@ -80,7 +80,17 @@ TEST_CASE("MetaCheckPool checks on its threads, bounds its queue, remembers what
   std::vector<MetaCheck> verdicts;
   auto keep = [&](MetaCheck v) { verdicts.push_back(std::move(v)); };
   {
-    MetaCheckPool pool(1, 3, 16, [&](std::function<void()> fn) { loop.post(std::move(fn)); });
+    // While `holding`, the worker waits in its hand-over of a verdict, so it takes no next job
+    // and the bound below is reached however fast the worker is.
+    std::mutex hold_mu;
+    std::condition_variable hold_cv;
+    bool holding = false;
+    MetaCheckPool pool(1, 3, 16, [&](std::function<void()> fn) {
+      std::unique_lock lock(hold_mu);
+      hold_cv.wait(lock, [&] { return !holding; });
+      lock.unlock();
+      loop.post(std::move(fn));
+    });
     CHECK(pool.submit(good, keep));
     CHECK(pool.submit("{not json", keep));
     CHECK(pool.submit(good, keep));
@@ -98,7 +108,16 @@ TEST_CASE("MetaCheckPool checks on its threads, bounds its queue, remembers what
     CHECK(pool.cache_hits() == 1);  // the same bytes again: not parsed again
     // More than 3 waiting or running: refused at once, `done` never called.
     std::size_t accepted = 0;
+    {
+      std::lock_guard lock(hold_mu);
+      holding = true;
+    }
     for (int i = 0; i < 50; ++i) accepted += pool.submit(good + std::string(i, ' '), keep);
+    {
+      std::lock_guard lock(hold_mu);
+      holding = false;
+    }
+    hold_cv.notify_all();
     CHECK(accepted >= 3);
     CHECK(accepted < 50);
     loop.run_until(accepted);
