@@ -81,6 +81,7 @@ struct TorrentStats {
   std::uint32_t pieces_total = 0, pieces_verified = 0, bad_pieces = 0;
   std::uint32_t files_total = 0, files_done = 0;  // trees only (0 for a single file)
   std::size_t peers = 0;               // connections past the handshake
+  double distributed_copies = 0;       // complete copies among the peers (PiecePicker)
   double download_rate = 0, upload_rate = 0;  // bytes/s, recent
   double elapsed = 0;                  // seconds since the torrent started
 };

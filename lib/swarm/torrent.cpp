@@ -431,6 +431,7 @@ void Torrent::fill_stats() {
   stats_.files_done = store_.files_done();
   stats_.peers = 0;
   for (auto& [id, p] : peers_) stats_.peers += p.conn->handshaken();
+  stats_.distributed_copies = picker_.distributed_copies();
   stats_.elapsed = std::chrono::duration<double>(Clock::now() - started_).count();
 }
 
@@ -486,6 +487,7 @@ TorrentSnapshot Torrent::snapshot() const {
   t.stats.pieces_verified = store_.verified().count();
   t.stats.peers = 0;
   for (const auto& [id, p] : peers_) t.stats.peers += p.conn->handshaken();
+  t.stats.distributed_copies = picker_.distributed_copies();
   t.stats.elapsed = std::chrono::duration<double>(Clock::now() - started_).count();
   switch (state_) {
     case State::running: t.phase = paused_ ? TorrentPhase::paused : TorrentPhase::running; break;

@@ -69,6 +69,9 @@ std::string render_node_metrics(const SessionSnapshot& s) {
   metric(out, "p2p_torrents", "gauge", "Files in this process.", d(s.torrents.size()));
   file_metric(out, "p2p_file_peers", "Peers past the handshake, per file.", s,
               [](const TorrentSnapshot& t) { return static_cast<double>(t.stats.peers); });
+  file_metric(out, "p2p_file_distributed_copies",
+              "Complete copies among the connected peers: the rarest piece's count plus the share held more often.", s,
+              [](const TorrentSnapshot& t) { return t.stats.distributed_copies; });
   file_metric(out, "p2p_file_complete", "1 once every piece of the file is verified, else 0.", s,
               [](const TorrentSnapshot& t) { return t.stats.pieces_verified == t.stats.pieces_total ? 1.0 : 0.0; });
   file_metric(out, "p2p_file_verified_bytes", "Bytes on disk and hash-checked, per file.", s,

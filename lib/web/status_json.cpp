@@ -81,6 +81,7 @@ json file_json(const SessionSnapshot& s, const TorrentSnapshot& t) {
          {"wasted", st.wasted_bytes},
          {"bad_pieces", st.bad_pieces},
          {"peers", st.peers},
+         {"distributed_copies", st.distributed_copies},
          {"known_peers", t.known_peers},
          {"hashing", t.hashing},
          {"piece_map", hex_cells(t.piece_map)},

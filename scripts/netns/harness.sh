@@ -70,8 +70,7 @@ nsh_init() {
     nsh_log "skipped: veth pairs or the tbf qdisc are not available in this kernel"
     return 77
   fi
-  nsh_remove_node probe
-  NSH_NEXT_HOST=1
+  nsh_remove_node probe   # its host number is not reused (see nsh_remove_node)
   return 0
 }
 
@@ -165,6 +164,13 @@ nsh_remove_node() {
   nsh_kill_ns_pids "$ns" TERM
   for ((i = 0; i < 40; i++)); do [ -z "$(ip netns pids "$ns" 2>/dev/null)" ] && break; sleep 0.05; done
   nsh_kill_ns_pids "$ns" KILL
+  # Deleting a namespace frees its interfaces later, in the kernel's cleanup work: the
+  # hub-side veth end could still exist when the next node asks for its name ("File
+  # exists"). Deleting the links first is synchronous; host numbers are never reused either.
+  local link
+  for link in $(ip -n "$ns" -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//'); do
+    [ "$link" = lo ] || ip -n "$ns" link del "$link" 2>/dev/null || true
+  done
   ip netns del "$ns" 2>/dev/null || true
   unset "NSH_NS[$name]" "NSH_ADDR[$name]"
   local kept=() n

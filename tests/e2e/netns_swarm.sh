@@ -2,13 +2,13 @@
 # A small swarm on a real (virtual) network: one seeder and 4 downloaders, each in its own
 # network namespace with its upload capped by the kernel (tbf), every program run with its
 # default flags. Asserts that (1) all 4 finish with byte-identical copies, and (2) with a
-# seeder (on a 4x faster link) that leaves (SIGTERM) as soon as its /metrics say it has sent
-# one copy of the file, while some downloader is still incomplete, the 4 still all finish
-# from each other. No timing assertions (the times are printed).
-# Initial seeding sends each piece about once, so "one copy sent" comes shortly before the
-# downloaders finish: the leave is decided on the seeder's live counter (polled every 0.1 s),
-# not on its once-a-second progress line, and the downloaders' links are slow enough that
-# passing the last pieces around takes about a second.
+# seeder (on a 4x faster link) that leaves (SIGTERM) as soon as its /metrics say its peers
+# hold every piece between them (p2p_file_distributed_copies >= 1), while some downloader is
+# still incomplete, the 4 still all finish from each other. No timing assertions (the times
+# are printed). Initial seeding sends each piece about once, so that moment comes shortly
+# before the downloaders finish: the leave is decided on the seeder's live gauge (polled
+# every 0.1 s), and the downloaders' links are slow enough that passing the last pieces
+# around takes about a second.
 # Needs root for `ip netns`; skips with 77 where namespaces cannot be created.
 # Uses only the addresses scripts/netns/harness.sh assigns inside the namespaces it creates,
 # and checks at the end that no namespace of this run is left.
@@ -52,16 +52,23 @@ last_uploaded() {
   echo "${v:-0}"
 }
 
-# seed_sent ADDR: the seeder's piece payload bytes sent so far, from its /metrics (0 if unknown).
-seed_sent() {
+# seed_metric ADDR NAME: a value from the seeder's /metrics (0 if unknown); the first series
+# of NAME (one file here, so one series).
+seed_metric() {
   local v
   v=$(nsh_exec seed curl -s --max-time 2 "http://$1/metrics" 2>/dev/null |
-    awk '$1 == "p2p_net_sent_payload_bytes_total" { printf "%d", $2 }' || true)
+    awk -v n="$2" '$1 == n || index($1, n "{") == 1 { print $2; exit }' || true)
   echo "${v:-0}"
 }
+seed_sent() { seed_metric "$1" p2p_net_sent_payload_bytes_total | awk '{ printf "%d", $1 }'; }
+# peers_hold_a_copy ADDR: the seeder's connected peers hold every piece between them
+# (distributed copies >= 1): the seeder can leave without the swarm losing a piece. Its
+# sent-bytes counter is no such signal: an endgame duplicate can use up the bytes of F while
+# one piece was never sent.
+peers_hold_a_copy() { awk -v c="$(seed_metric "$1" p2p_file_distributed_copies)" 'BEGIN { exit !(c >= 1) }'; }
 
 # run_case NAME LEAVE: the seeder and N downloaders (fresh workdirs); LEAVE=1 stops the seeder
-# once it has uploaded F bytes. Sets SECONDS_TAKEN and SEED_UP (seeder's uploaded bytes).
+# once its peers hold every piece between them. Sets SECONDS_TAKEN and SEED_UP (seeder's uploaded bytes).
 run_case() {
   local name=$1 leave=$2 dir=$T/$1 i t0 done_count seed_pid left_at="" dl_pids=() http sent
   mkdir -p "$dir"
@@ -85,8 +92,8 @@ run_case() {
     done_count=0
     for ((i = 1; i <= N; i++)); do [ -f "$dir/d$i/f.bin" ] && done_count=$((done_count + 1)); done
     [ "$done_count" = "$N" ] && break
-    if [ "$leave" = 1 ] && [ -z "$left_at" ] && sent=$(seed_sent "$http") && [ "$sent" -ge "$F" ]; then
-      SEED_UP=$sent
+    if [ "$leave" = 1 ] && [ -z "$left_at" ] && peers_hold_a_copy "$http"; then
+      SEED_UP=$(seed_sent "$http")
       nsh_stop 10 "$seed_pid"
       left_at=$(python3 -c "print(f'{$EPOCHREALTIME - $t0:.1f}')")
       echo "   $name: seeder left at ${left_at} s having uploaded $SEED_UP bytes ($done_count of $N done)"
@@ -101,7 +108,7 @@ run_case() {
   done
   SECONDS_TAKEN=$(python3 -c "print(f'{$EPOCHREALTIME - $t0:.1f}')")
   if [ "$leave" = 1 ]; then
-    [ -n "$left_at" ] || fail "$name: everyone finished before the seeder had uploaded one copy ($(seed_sent "$http") bytes)"
+    [ -n "$left_at" ] || fail "$name: everyone finished before the seeder's peers held one copy ($(seed_sent "$http") bytes sent)"
   else
     SEED_UP=$(last_uploaded "$dir/seed.log")
   fi
@@ -118,7 +125,7 @@ pass "$N downloaders in namespaces (tbf $((R >> 20)) MiB/s each, default flags) 
 # downloaders could have traded everything: they must finish from each other alone.
 nsh_shape seed $((4 * R))
 run_case seeder_leaves 1
-pass "seeder left after one copy; all $N still finished with identical copies after ${SECONDS_TAKEN} s"
+pass "seeder left once its peers held one copy between them; all $N still finished with identical copies after ${SECONDS_TAKEN} s"
 
 nsh_teardown
 left=$(nsh_leftovers "$PREFIX")

@@ -42,6 +42,13 @@ void PiecePicker::remove_peer(const Bitfield& peer_has) {
 
 void PiecePicker::peer_has(std::uint32_t piece) { ++availability_[piece]; }
 
+double PiecePicker::distributed_copies() const {
+  if (availability_.empty()) return 0;
+  std::uint32_t rarest = *std::min_element(availability_.begin(), availability_.end());
+  auto above = std::count_if(availability_.begin(), availability_.end(), [&](std::uint32_t a) { return a > rarest; });
+  return rarest + static_cast<double>(above) / static_cast<double>(availability_.size());
+}
+
 BlockRef PiecePicker::block_ref(std::uint32_t piece, std::uint32_t b) const {
   std::uint32_t begin = b * block_size_;
   return BlockRef{piece, begin, std::min(block_size_, lengths_[piece] - begin)};

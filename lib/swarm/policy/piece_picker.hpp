@@ -61,6 +61,10 @@ class PiecePicker {
   void remove_peer(const Bitfield& peer_has);
   void peer_has(std::uint32_t piece);
   std::uint32_t availability(std::uint32_t piece) const { return availability_[piece]; }
+  // Complete copies among the connected peers (libtorrent's distributed copies): the
+  // rarest piece's availability plus the share of pieces held more often than that. At
+  // 1.0 or more the peers hold every piece between them, so a seeder may leave.
+  double distributed_copies() const;
   std::uint32_t tie_window() const { return kTieWindow * std::max<std::uint32_t>(1, peers_); }
 
   // Up to max_blocks new requests for a peer that has `peer_has`; records them as requested by `who`.

@@ -150,3 +150,23 @@ TEST_CASE("a selection (--only): pieces outside it are never requested", "[picke
   p.piece_failed(5);  // not wanted: stays out
   CHECK(p.pick(all(12), 100, 1).empty());
 }
+
+TEST_CASE("distributed copies: the rarest piece's count plus the share above it", "[picker]") {
+  auto p = picker_with(4);
+  CHECK(p.distributed_copies() == 0.0);
+  Bitfield half(4);
+  half.set(0);
+  half.set(1);
+  p.add_peer(half);
+  CHECK(p.distributed_copies() == Approx(0.5));  // no copy of pieces 2, 3
+  Bitfield rest(4);
+  rest.set(2);
+  p.add_peer(rest);
+  CHECK(p.distributed_copies() == Approx(0.75));  // piece 3 is still nowhere
+  p.peer_has(3);
+  CHECK(p.distributed_copies() == Approx(1.0));  // every piece once: a seeder may leave
+  p.add_peer(all(4));
+  CHECK(p.distributed_copies() == Approx(2.0));
+  p.remove_peer(half);
+  CHECK(p.distributed_copies() == Approx(1.5));  // pieces 2, 3 twice; 0, 1 once
+}
