@@ -179,6 +179,7 @@ void Torrent::handle(Peer& p, const wire::Have& h, std::span<const std::uint8_t>
   if (p.has.test(h.piece)) return;
   p.has.set(h.piece);
   picker_.peer_has(h.piece);
+  p.revealed.erase(h.piece);  // it got the piece elsewhere: no request of ours to time
   if (initial_seeding_) show(initial_seeding_->have(p.key, h.piece));
   if (!p.am_interested && picker_.wants(h.piece) && state_ == State::running) set_interest(p);
   request_more(p);
