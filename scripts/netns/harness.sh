@@ -171,7 +171,7 @@ nsh_delay_one() {
   NSH_DELAY_PID["$a>$b"]=$pid
   NSH_DELAY_LOG["$a>$b"]=$log
   for ((i = 0; i < 200; i++)); do
-    port=$(sed -n '1s/^listening 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$log")
+    port=$(sed -n '1s/^listening 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$log" 2>/dev/null)
     [ -n "$port" ] && break
     nsh_running "$pid" || { nsh_log "nsh_delay: relay $a>$b exited: $(head -c 300 "$log")"; return 1; }
     sleep 0.02
