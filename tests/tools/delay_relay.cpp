@@ -204,7 +204,8 @@ void Direction::on_readable(const asio::error_code& wait_ec) {
   asio::error_code ec;
   std::size_t avail = from_.available(ec);
   if (ec) return link_.abort();
-  std::size_t cap = std::clamp(avail, kMinRead, kMaxRead);
+  // Sized for what is there (a small read does not hold a big buffer), within the bound.
+  std::size_t cap = std::clamp(std::min(avail, bound_ - queued_), kMinRead, kMaxRead);
   Chunk c{std::make_unique<char[]>(cap), cap, 0, 0, {}};
   from_.non_blocking(true, ec);
   std::size_t n = from_.read_some(asio::buffer(c.data.get(), cap), ec);
