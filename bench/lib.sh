@@ -169,7 +169,7 @@ start_seeder() {
       SEED_CMD=("$BIN/p2p-seed" --meta "$META" --source "$SRC" --port 6881 --workdir "$dir/seedwd" --json)
       nsh_spawn seed "$dir/seed.log" "${SEED_CMD[@]}"; SEED_PID=$NSH_PID
       for ((i = 0; i < 200; i++)); do
-        grep -q '"event":"listening"' "$dir/seed.log" && return 0
+        grep -q '"event":"listening"' "$dir/seed.log" 2>/dev/null && return 0
         nsh_running "$SEED_PID" || die "p2p-seed exited: $(cat "$dir/seed.log")"
         sleep 0.05
       done
