@@ -26,6 +26,7 @@
 #      F_MIB, CAP_MIB, CAPS ("$CAP_MIB 0"), RTTS, SWARM_N, SWARM_F_MIB, SWARM_R_MIB, SWARM_HET,
 #      SWARM_RTT_MIN, SWARM_RTT_MAX, SWARM_SEED, RELAY_BUFFER_MIB (256: bytes a relay holds per
 #      direction and connection, a ceiling of RELAY_BUFFER/(RTT/2) on one direction's rate),
+#      TBF_QUEUE_MS (100: how long tbf queues before it drops; 5 = a shallow, dropping bottleneck),
 #      P2P_BENCH_SKIP_BUILD=1 (use build/bin as is), KEEP_SCRATCH=1 (keep logs), OUT (results
 #      path prefix), P2P_DL_ARGS (extra p2p-download flags, experiments only).
 set -euo pipefail
@@ -47,6 +48,7 @@ SWARM_RTT_MIN=${SWARM_RTT_MIN:-20}
 SWARM_RTT_MAX=${SWARM_RTT_MAX:-200}
 SWARM_SEED=${SWARM_SEED:-21}
 RELAY_BUFFER_MIB=${RELAY_BUFFER_MIB:-256}
+TBF_QUEUE_MS=${TBF_QUEUE_MS:-100}
 OUT=${OUT:-$RESULTS_DIR/wan_bench}
 LT_PY=/usr/bin/python3   # python3-libtorrent is built for Debian's python
 
@@ -203,7 +205,7 @@ for part in $PARTS; do
         nsh_delay d1 seed "$rtt" || die "nsh_delay d1 seed $rtt failed"
         for cap_mib in $CAPS; do
           cap=$((cap_mib << 20))
-          if [ "$cap" -gt 0 ]; then nsh_shape seed "$cap"; else tc -n "${NSH_NS[seed]}" qdisc del dev eth0 root 2>/dev/null || true; fi
+          if [ "$cap" -gt 0 ]; then nsh_shape seed "$cap" "$TBF_QUEUE_MS"; else tc -n "${NSH_NS[seed]}" qdisc del dev eth0 root 2>/dev/null || true; fi
           ts=$(python3 -c "print(f'{($F_MIB << 20) / $cap if $cap else 0:.3f}')")
           for tool in $TOOLS; do
             for ((rep = 1; rep <= REPEATS; rep++)); do run one "$tool" 1 "$cap" "$rtt" "$rep" "$ts"; done
@@ -215,9 +217,9 @@ for part in $PARTS; do
       make_file swarm "$SWARM_F_MIB"
       R=$((SWARM_R_MIB << 20))
       # caps: the seeder and downloaders at R (SWARM_HET=1: the even-numbered ones at R/4)
-      nsh_shape seed "$R"
+      nsh_shape seed "$R" "$TBF_QUEUE_MS"
       for ((i = 1; i <= SWARM_N; i++)); do
-        if [ "$SWARM_HET" = 1 ] && [ $((i % 2)) = 0 ]; then nsh_shape "d$i" $((R / 4)); else nsh_shape "d$i" "$R"; fi
+        if [ "$SWARM_HET" = 1 ] && [ $((i % 2)) = 0 ]; then nsh_shape "d$i" $((R / 4)) "$TBF_QUEUE_MS"; else nsh_shape "d$i" "$R" "$TBF_QUEUE_MS"; fi
       done
       ts=$(python3 -c "
 n, het, F, R = $SWARM_N, $SWARM_HET, $SWARM_F_MIB << 20, $R
@@ -253,4 +255,4 @@ python3 "$ROOT/bench/wan_report.py" "$RAW" "$OUT" \
   --host "$(nproc) cores, Linux $(uname -r); load average at start $LOAD_START, at end $LOAD_END" \
   --versions "$VERSIONS" --elapsed "$ELAPSED" --commands "$T/cmds.txt" --repeats "$REPEATS" \
   --swarm "N=$SWARM_N, $SWARM_F_MIB MiB, uploads $SWARM_R_MIB MiB/s$([ "$SWARM_HET" = 1 ] && echo ' (every second downloader at a quarter)'), RTT $SWARM_RTT_MIN..$SWARM_RTT_MAX ms per pair (seed $SWARM_SEED)" \
-  --reproduce "sudo bash bench/wan_bench.sh  # PARTS=\"$PARTS\" TOOLS=\"$TOOLS\" REPEATS=$REPEATS F_MIB=$F_MIB CAPS=\"$CAPS\" RTTS=\"$RTTS\" SWARM_N=$SWARM_N SWARM_F_MIB=$SWARM_F_MIB SWARM_R_MIB=$SWARM_R_MIB SWARM_HET=$SWARM_HET SWARM_RTT_MIN=$SWARM_RTT_MIN SWARM_RTT_MAX=$SWARM_RTT_MAX SWARM_SEED=$SWARM_SEED RELAY_BUFFER_MIB=$RELAY_BUFFER_MIB"
+  --reproduce "sudo bash bench/wan_bench.sh  # PARTS=\"$PARTS\" TOOLS=\"$TOOLS\" REPEATS=$REPEATS F_MIB=$F_MIB CAPS=\"$CAPS\" RTTS=\"$RTTS\" SWARM_N=$SWARM_N SWARM_F_MIB=$SWARM_F_MIB SWARM_R_MIB=$SWARM_R_MIB SWARM_HET=$SWARM_HET SWARM_RTT_MIN=$SWARM_RTT_MIN SWARM_RTT_MAX=$SWARM_RTT_MAX SWARM_SEED=$SWARM_SEED RELAY_BUFFER_MIB=$RELAY_BUFFER_MIB TBF_QUEUE_MS=$TBF_QUEUE_MS"
