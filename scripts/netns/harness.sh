@@ -163,6 +163,7 @@ nsh_delay_one() {
   local a=$1 b=$2 half=$3 relay=$4 ns=${NSH_NS[$1]} log port i pid stats=()
   log=$NSH_DELAY_DIR/$a-$b.log
   [ "$NSH_DELAY_STATS" = 1 ] && stats=(--stats)
+  rm -f "$log"   # an earlier relay of this pair wrote its (now closed) port there
   ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.route_localnet=1 net.ipv4.conf.lo.route_localnet=1 || return 1
   ip netns exec "$ns" "$relay" --listen 127.0.0.1:0 --transparent --mark "$NSH_DELAY_MARK" --delay-ms "$half" \
     --buffer-bytes "$NSH_DELAY_BUFFER" "${stats[@]}" >"$log" 2>&1 &
@@ -171,7 +172,7 @@ nsh_delay_one() {
   NSH_DELAY_PID["$a>$b"]=$pid
   NSH_DELAY_LOG["$a>$b"]=$log
   for ((i = 0; i < 200; i++)); do
-    port=$(sed -n '1s/^listening 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$log" 2>/dev/null)
+    port=$(sed -n '1s/^listening 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$log" 2>/dev/null || true)
     [ -n "$port" ] && break
     nsh_running "$pid" || { nsh_log "nsh_delay: relay $a>$b exited: $(head -c 300 "$log")"; return 1; }
     sleep 0.02

@@ -26,7 +26,7 @@ relay() {
   RELAY_PID=$!
   PIDS+=("$RELAY_PID")
   for ((i = 0; i < 100; i++)); do
-    RELAY_PORT=$(sed -n '1s/^listening 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$T/$name.log" 2>/dev/null)
+    RELAY_PORT=$(sed -n '1s/^listening 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$T/$name.log" 2>/dev/null || true)
     [ -n "$RELAY_PORT" ] && return 0
     sleep 0.05
   done
