@@ -8,7 +8,8 @@
 #   one:   one seeder and one downloader, F_MIB (64) MiB, the seeder's upload capped at CAP_MIB
 #          (40) MiB/s and uncapped, at each RTT of RTTS (0 50 100 200 ms; 0 = through the relays
 #          without delay). Throughput = F / (downloader start -> complete copy), and its ratio to
-#          the same tool and cap at RTT 0. p2p-download's peak RSS is recorded too.
+#          the same tool and cap at RTT 0; beside it the steady rate the relay measured on the
+#          connection (from its 8th MiB to its last). p2p-download's peak RSS is recorded too.
 #   swarm: one seeder and SWARM_N (8) downloaders, SWARM_F_MIB (32) MiB, every upload capped at
 #          SWARM_R_MIB (4) MiB/s (SWARM_HET=1: every second downloader at a quarter), downloads
 #          uncapped, a round trip between every two members drawn uniformly from
@@ -87,6 +88,7 @@ for b in p2p-create p2p-seed p2p-download delay_relay; do
 done
 NSH_RELAY=$BIN/delay_relay
 NSH_DELAY_BUFFER=$((RELAY_BUFFER_MIB << 20))
+NSH_DELAY_STATS=1   # the relays' per-connection lines give the steady rate of one connection
 GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')
 GIT_DIRTY=$(git -C "$ROOT" status --porcelain -- lib apps 2>/dev/null | wc -l)
 
@@ -120,7 +122,7 @@ make_file() {
 
 RAW=$OUT-latest.dat
 mkdir -p "$(dirname "$OUT")"
-# part tool cap_bps rtt_ms rep n bytes wall first status rss_kb cpu load tstar
+# part tool cap_bps rtt_ms rep n bytes wall first status rss_kb cpu load tstar steady_mib_s
 : >"$T/raw.tsv"
 CMDS=()
 
@@ -129,6 +131,11 @@ CMDS=()
 run() {
   local part=$1 tool=$2 n=$3 cap=$4 rtt=$5 rep=$6 ts=$7 dir i t0 status=ok done_n load wall first rss= cpu v
   dir=$T/runs/$part-$tool-c$cap-r$rtt-$rep; mkdir -p "$dir"
+  # one connection: where the relays' per-connection lines of this run will begin
+  local stat_logs=() lg
+  if [ "$part" = one ]; then
+    for lg in "${NSH_DELAY_LOG[d1>seed]}" "${NSH_DELAY_LOG[seed>d1]}"; do stat_logs+=("$lg:$(wc -l <"$lg")"); done
+  fi
   load=$(cut -d' ' -f1 /proc/loadavg)
   log "$part $tool N=$n cap $((cap >> 20)) MiB/s RTT $rtt ms run $rep (load $load)"
   start_seeder "$tool" "$dir"
@@ -174,15 +181,24 @@ PY
   seeder_uploaded "$tool" "$dir" >/dev/null
   nsh_stop 10 "${pids[@]}"
   [ -n "${OT_PID:-}" ] && { nsh_stop 5 "$OT_PID"; OT_PID=""; }
+  # The relays print a connection's line once both sides have closed it (up to RTT/2 later).
+  local steady=-
+  if [ ${#stat_logs[@]} -gt 0 ]; then
+    for ((i = 0; i < 40; i++)); do
+      steady=$(python3 "$ROOT/bench/wan_report.py" steady 8 "${stat_logs[@]}")
+      [ "$steady" != - ] && break
+      sleep 0.05
+    done
+  fi
   v=ok
   if [ "$status" != ok ]; then
     v="${done_n}/${n}_done"
   else
     for ((i = 1; i <= n; i++)); do cmp -s "$SRC" "$dir/d$i/$NAME" || v=bad_copy; done
   fi
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$part" "$tool" "$cap" "$rtt" "$rep" "$n" \
-    "$(stat -c %s "$SRC")" "$wall" "$first" "$v" "${rss:--}" "$cpu" "$load" "$ts" >>"$T/raw.tsv"
-  log "   $wall s$([ "$wall" != "${wall#[0-9]}" ] && python3 -c "print(f' = {$(stat -c %s "$SRC") / 1048576 / $wall:.1f} MiB/s' + (f', {$wall / $ts:.2f}×T*' if $ts > 0 else ''))"), $v, CPU $cpu s${rss:+, RSS $rss KiB}"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$part" "$tool" "$cap" "$rtt" "$rep" "$n" \
+    "$(stat -c %s "$SRC")" "$wall" "$first" "$v" "${rss:--}" "$cpu" "$load" "$ts" "$steady" >>"$T/raw.tsv"
+  log "   $wall s$([ "$wall" != "${wall#[0-9]}" ] && python3 -c "print(f' = {$(stat -c %s "$SRC") / 1048576 / $wall:.1f} MiB/s' + (f', {$wall / $ts:.2f}×T*' if $ts > 0 else ''))"), $v, CPU $cpu s${rss:+, RSS $rss KiB}$([ "$steady" != - ] && echo ", steady $steady MiB/s (relay)")"
   if [ "$v" != ok ]; then
     local keep=$OUT-failed-$part-$tool-c$cap-r$rtt-$rep
     rm -rf "$keep"; cp -r "$dir" "$keep" 2>/dev/null || true

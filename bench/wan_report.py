@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 # Tables, JSON and a plot for bench/wan_bench.sh, from its one-row-per-run file (tab-separated):
-#   part tool cap_bps rtt_ms rep n bytes wall first status rss_kb cpu load tstar
+#   part tool cap_bps rtt_ms rep n bytes wall first status rss_kb cpu load tstar steady_mib_s
 # (wall: seconds until the last downloader held a verified copy, or "timeout"/"failed";
 # status: ok, bad_copy or "K/N_done"; rtt_ms "mixed" for the swarm).
 #   wan_report.py RAW OUT [--host ... --versions ... --commands FILE --reproduce CMD ...]
 #   -> OUT-latest.md, OUT-latest.json, OUT.png (gnuplot; skipped with a note if it is missing)
+#   wan_report.py steady FROM_MIB LOG:SKIP...  -> the steady rate (MiB/s) of the connection that
+#      carried the most bytes, from the delay relays' --stats lines in each LOG after its first
+#      SKIP lines: MiB FROM_MIB to the last over the time between (the start-up and the window's
+#      ramp-up left out); "-" if there is none or it carried less than FROM_MIB + 8 MiB.
 import argparse
 import json
 import shutil
@@ -13,7 +17,7 @@ import subprocess
 import sys
 
 TOOLS = [("p2p", "p2p-share"), ("aria", "aria2c"), ("lt", "libtorrent")]
-FIELDS = "part tool cap rtt rep n bytes wall first status rss cpu load tstar".split()
+FIELDS = "part tool cap rtt rep n bytes wall first status rss cpu load tstar steady".split()
 # issue 21's targets: capped at 200 ms >= 0.9 x RTT 0; uncapped at 100 ms >= 0.8 x; swarm <= 1.3 x T*
 TARGETS = {("capped", 200): 0.9, ("uncapped", 100): 0.8}
 SWARM_TARGET = 1.3
@@ -35,6 +39,29 @@ def load(path):
     return rows
 
 
+def steady(from_mib, logs):
+    best = None
+    for spec in logs:
+        path, skip = spec.rsplit(":", 1)
+        try:
+            lines = open(path).read().splitlines()[int(skip):]
+        except OSError:
+            continue
+        for line in lines:
+            try:
+                e = json.loads(line)
+            except ValueError:
+                continue
+            if not isinstance(e, dict) or e.get("event") != "closed":
+                continue
+            for marks in (e.get("up_mib_ms", []), e.get("down_mib_ms", [])):
+                if best is None or len(marks) > len(best):
+                    best = marks
+    if not best or len(best) < from_mib + 8:
+        return "-"
+    return f"{(len(best) - from_mib) / ((best[-1] - best[from_mib - 1]) / 1000):.1f}"
+
+
 def cell(rows):
     """Median over the runs of one cell; a run that failed counts as infinitely slow."""
     inf = float("inf")
@@ -44,7 +71,9 @@ def cell(rows):
     size = int(rows[0]["bytes"])
     rss = [num(r["rss"]) for r in rows if num(r["rss"]) is not None]
     cpu = [num(r["cpu"]) for r in rows if num(r["cpu"]) is not None]
+    st = [num(r["steady"]) for r in rows if num(r["steady"]) is not None]
     return {
+        "steady_mib_s": round(statistics.median(st), 1) if st else None,
         "runs": len(rows), "failed": len(rows) - len(ok),
         "wall_s": None if med == inf else round(med, 3),
         "wall_min_s": round(min(ok), 3) if ok else None, "wall_max_s": round(max(ok), 3) if len(ok) == len(rows) else None,
@@ -57,6 +86,9 @@ def cell(rows):
 
 
 def main():
+    if len(sys.argv) > 2 and sys.argv[1] == "steady":
+        print(steady(int(sys.argv[2]), sys.argv[3:]))
+        return
     ap = argparse.ArgumentParser()
     ap.add_argument("raw")
     ap.add_argument("out")
@@ -87,7 +119,9 @@ def main():
     if one:
         size = int(one[0]["bytes"])
         md += [f"## One connection, {size >> 20} MiB, default flags", "",
-               "Throughput (MiB/s, downloader start → verified copy) and its ratio to the same tool and cap at RTT 0.", "",
+               "Throughput (MiB/s, downloader start → verified copy) and its ratio to the same tool and cap at RTT 0; "
+               "after the · the steady rate the relay measured on the connection (MiB/s from its 8th MiB to its last: "
+               "start-up, tracker and the window's ramp-up left out).", "",
                "| tool | seeder upload | " + " | ".join(f"RTT {r} ms" for r in rtts) + " |",
                "| --- | --- | " + " | ".join("---" for _ in rtts) + " |"]
         for cap in caps:
@@ -110,6 +144,8 @@ def main():
                         cells.append(f"failed ({', '.join(c['why'])})")
                         continue
                     s = f"{c['mib_s']:.1f}" + (f" ({ratio:.2f}×)" if ratio is not None and rtt else "")
+                    if c["steady_mib_s"] is not None:
+                        s += f" · {c['steady_mib_s']:.0f}"
                     if target is not None and ratio is not None:
                         s += " ✓" if ratio >= target else f" ✗ (target ≥ {target})"
                     if c["failed"]:
