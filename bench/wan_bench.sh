@@ -28,7 +28,8 @@
 #      SWARM_RTT_MIN, SWARM_RTT_MAX, SWARM_SEED, RELAY_BUFFER_MIB (256: bytes a relay holds per
 #      direction and connection, a ceiling of RELAY_BUFFER/(RTT/2) on one direction's rate),
 #      TBF_QUEUE_MS (100: how long tbf queues before it drops; 5 = a shallow, dropping bottleneck),
-#      P2P_BENCH_SKIP_BUILD=1 (use build/bin as is), KEEP_SCRATCH=1 (keep logs), OUT (results
+#      P2P_BENCH_SKIP_BUILD=1 (use build/bin as is), P2P_BENCH_BIN (programs from there instead
+#      of build/bin, with P2P_BENCH_SKIP_BUILD=1: p2p-create, p2p-seed, p2p-download, delay_relay), KEEP_SCRATCH=1 (keep logs), OUT (results
 #      path prefix), P2P_DL_ARGS (extra p2p-download flags, experiments only).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -83,8 +84,8 @@ rc=0; nsh_init || rc=$?
 mkdir -p "$T/bin" "$T/data" "$T/runs" "$T/ot"
 BIN=$T/bin
 for b in p2p-create p2p-seed p2p-download delay_relay; do
-  cp "$ROOT/build/bin/$b" "$BIN/" 2>/dev/null && "$BIN/$b" --help >/dev/null 2>&1 ||
-    die "build/bin/$b is missing or broken (a concurrent build?); rerun scripts/build.sh"
+  cp "${P2P_BENCH_BIN:-$ROOT/build/bin}/$b" "$BIN/" 2>/dev/null && "$BIN/$b" --help >/dev/null 2>&1 ||
+    die "${P2P_BENCH_BIN:-build/bin}/$b is missing or broken (a concurrent build?); rerun scripts/build.sh"
 done
 NSH_RELAY=$BIN/delay_relay
 NSH_DELAY_BUFFER=$((RELAY_BUFFER_MIB << 20))
