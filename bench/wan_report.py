@@ -127,7 +127,7 @@ def main():
         for cap in caps:
             capname = f"{cap >> 20} MiB/s" if cap else "uncapped"
             for t, name in tools:
-                base = None
+                base = base_steady = None
                 cells = []
                 for rtt in rtts:
                     rs = [r for r in one if r["tool"] == t and int(r["cap"]) == cap and int(r["rtt"]) == rtt]
@@ -136,8 +136,10 @@ def main():
                         continue
                     c = cell(rs)
                     if rtt == 0:
-                        base = c["mib_s"]
+                        base, base_steady = c["mib_s"], c["steady_mib_s"]
                     ratio = round(c["mib_s"] / base, 3) if base and c["mib_s"] else None
+                    c["steady_ratio_to_rtt0"] = (round(c["steady_mib_s"] / base_steady, 3)
+                                                 if base_steady and c["steady_mib_s"] else None)
                     target = TARGETS.get(("capped" if cap else "uncapped", rtt)) if t == "p2p" else None
                     result["one"].append(dict(tool=t, cap_bps=cap, rtt_ms=rtt, ratio_to_rtt0=ratio, target_ratio=target, **c))
                     if c["mib_s"] is None:
@@ -204,19 +206,30 @@ def plot(out, result, tools, caps, rtts):
                     continue
                 f.write(f"# {name} {cap}\n")
                 for x in sorted(pts, key=lambda x: x["rtt_ms"]):
-                    f.write(f"{x['rtt_ms']} {x['ratio_to_rtt0']} {x['mib_s']}\n")
+                    sr = x["steady_ratio_to_rtt0"] if x["steady_ratio_to_rtt0"] is not None else "NaN"
+                    f.write(f"{x['rtt_ms']} {x['ratio_to_rtt0']} {x['mib_s']} {sr}\n")
                 f.write("\n\n")
                 series.append(f"{name}, {(str(cap >> 20) + ' MiB/s cap') if cap else 'uncapped'}")
-    plots = ", ".join(f"'{dat}' index {i} using 1:2 with linespoints title '{s}'" for i, s in enumerate(series))
-    script = f"""set terminal pngcairo size 1100,560 noenhanced
+    def plots(col, key):
+        lines = [f"'{dat}' index {i} using 1:{col} with linespoints ls {i + 1} title {repr(s) if key else 'notitle'}"
+                 .replace("title notitle", "notitle") for i, s in enumerate(series)]
+        return ", ".join(lines)
+    targets = ("0.9 with lines dashtype 2 lc rgb 'gray' title 'target, capped at 200 ms', "
+               "0.8 with lines dashtype 3 lc rgb 'gray' title 'target, uncapped at 100 ms'")
+    script = f"""set terminal pngcairo size 1400,560 noenhanced
 set output '{out}.png'
-set title 'One connection through delay relays: throughput / throughput at RTT 0'
+set multiplot layout 1,2 title 'One connection through delay relays: throughput / throughput at RTT 0'
 set xlabel 'round trip (ms)'
 set ylabel 'ratio to RTT 0'
-set yrange [0:1.2]
-set key outside right
+set yrange [0:1.5]
 set grid
-plot {plots}, 0.9 with lines dashtype 2 lc rgb 'gray' title 'target, capped at 200 ms', 0.8 with lines dashtype 3 lc rgb 'gray' title 'target, uncapped at 100 ms'
+set key top right font ',9'
+set title 'wall clock (downloader start to verified copy)'
+plot {plots(2, True)}, {targets}
+set title 'steady (the relay: 8th MiB to last)'
+unset key
+plot {plots(4, False)}, 0.9 with lines dashtype 2 lc rgb 'gray' notitle, 0.8 with lines dashtype 3 lc rgb 'gray' notitle
+unset multiplot
 """
     r = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
     if r.returncode != 0:
