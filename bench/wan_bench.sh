@@ -72,7 +72,7 @@ source "$ROOT/scripts/netns/harness.sh"
 T=$(mktemp -d "${TMPDIR:-/tmp}/p2p-wan-bench.XXXXXX")
 nsh_on_teardown() {
   if [ "${KEEP_SCRATCH:-0}" = 1 ]; then
-    rm -rf "$T/data" "$T/bin"; echo "wan_bench: logs kept in $T/runs" >&2
+    rm -rf "${T:?}/data" "${T:?}/bin"; echo "wan_bench: logs kept in $T/runs" >&2
   else
     rm -rf "$T"
   fi
@@ -106,7 +106,6 @@ chmod 755 "$T" "$T/ot"   # opentracker reads its whitelist as user nobody, chroo
 
 # make_file PART MIB: the part's random file, .p2pmeta (automatic piece size) and .torrent;
 # sets NAME, SRC, META, TORRENT, INFOHASH (what bench/lib.sh's peers use).
-declare -A P_NAME=() P_INFOHASH=()
 make_file() {
   local part=$1 mib=$2
   NAME=wan-$part-${mib}MiB.bin
@@ -130,7 +129,7 @@ CMDS=()
 # run PART TOOL N CAP RTT REP TSTAR: the seeder and downloaders d1..dN started together; the
 # time until all N hold the file; appends a row to raw.tsv.
 run() {
-  local part=$1 tool=$2 n=$3 cap=$4 rtt=$5 rep=$6 ts=$7 dir i t0 status=ok done_n load wall first rss= cpu v
+  local part=$1 tool=$2 n=$3 cap=$4 rtt=$5 rep=$6 ts=$7 dir i t0 status=ok done_n load wall first rss='' cpu v
   dir=$T/runs/$part-$tool-c$cap-r$rtt-$rep; mkdir -p "$dir"
   # one connection: where the relays' per-connection lines of this run will begin
   local stat_logs=() lg
