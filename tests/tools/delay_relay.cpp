@@ -304,11 +304,19 @@ std::optional<tcp::endpoint> parse_endpoint(const std::string& s) {
   }
 }
 
-void accept_loop(tcp::acceptor& acceptor, const Options& opts) {
-  acceptor.async_accept([&acceptor, &opts](const asio::error_code& ec, tcp::socket s) {
+void accept_loop(tcp::acceptor& acceptor, asio::steady_timer& pause, const Options& opts) {
+  acceptor.async_accept([&acceptor, &pause, &opts](const asio::error_code& ec, tcp::socket s) {
     if (ec == asio::error::operation_aborted) return;
-    if (!ec) std::make_shared<Link>(std::move(s), opts)->start();
-    accept_loop(acceptor, opts);
+    if (!ec) {
+      std::make_shared<Link>(std::move(s), opts)->start();
+      return accept_loop(acceptor, pause, opts);
+    }
+    // Out of descriptors or memory: say so and try again shortly, not in a busy loop.
+    std::fprintf(stderr, "delay_relay: accept failed: %s\n", ec.message().c_str());
+    pause.expires_after(std::chrono::milliseconds(100));
+    pause.async_wait([&acceptor, &pause, &opts](const asio::error_code& e) {
+      if (!e) accept_loop(acceptor, pause, opts);
+    });
   });
 }
 }  // namespace
@@ -373,7 +381,8 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](const asio::error_code&, int) { io.stop(); });
-  accept_loop(acceptor, opts);
+  asio::steady_timer pause(io);
+  accept_loop(acceptor, pause, opts);
   io.run();
   return 0;
 }
