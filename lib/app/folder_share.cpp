@@ -7,12 +7,11 @@
 
 #include <memory>
 
+#include "app/publish_and_keep_tokens.hpp"
 #include "app/tracker_list.hpp"
 #include "base/error.hpp"
 #include "base/file_io.hpp"
 #include "base/limits.hpp"
-#include "net/owner_token_file.hpp"
-#include "net/tracker_client.hpp"
 #include "storage/workdir_layout.hpp"
 
 namespace p2p {
@@ -121,7 +120,7 @@ void FolderShare::share(const fs::path& path, Entry& e) {
   struct Job {
     std::shared_ptr<const Meta> meta;
     std::optional<PieceStore> store;
-    std::string meta_text, error, notice;
+    std::string error, notice;
     fs::path meta_path;
     bool rehashed = false;
   };
@@ -150,6 +149,7 @@ void FolderShare::share(const fs::path& path, Entry& e) {
               skipped += (skipped.empty() ? "" : "; ") + w;
             }));
             write_file_atomically(kept, meta_to_json(*job->meta));
+            job->meta_path = kept;
             job->notice = fmt::format("created {}{}{}", kept.string(), skipped.empty() ? "" : ": ", skipped);
           };
           bool found = job->meta != nullptr;
@@ -170,14 +170,10 @@ void FolderShare::share(const fs::path& path, Entry& e) {
             job->store.emplace(opener_.open(*job->meta, path, job->rehashed));
           }
           opener_.save();
-          if (opt_.publish && job->meta->is_private) {
-            job->notice = fmt::format("{} is private: never published to a tracker", name);
-          } else if (opt_.publish) {
-            job->meta_text = meta_to_json(*job->meta);
-            for (const auto& t : merge_trackers(job->meta->trackers, opt_.trackers))
-              if (auto token = tracker_client::publish_meta(t, job->meta_text))
-                save_owner_token(owner_token_file_for(job->meta_path), t, *token);
-          }
+          if (opt_.publish)
+            for (const auto& line : publish_and_keep_tokens(*job->meta, meta_to_json(*job->meta), job->meta_path,
+                                                            merge_trackers(job->meta->trackers, opt_.trackers)))
+              job->notice += (job->notice.empty() ? "" : "; ") + line;
         } catch (const std::exception& ex) {
           job->error = ex.what();
         }
