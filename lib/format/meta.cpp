@@ -149,35 +149,56 @@ FileHashes hash_file(const std::filesystem::path& path, std::uint64_t piece_size
   return out;
 }
 
-Meta create_meta(const std::filesystem::path& path, std::uint64_t piece_size,
-                 const std::vector<std::string>& trackers, bool whole_file_hash, bool private_swarm) {
-  auto name = path.filename().string();
-  validate_file_name(name);
+namespace {
+
+// The trackers a new meta will name: each a valid HOST:PORT, at most kMaxTrackers.
+void check_new_trackers(const std::vector<std::string>& trackers) {
   for (const auto& t : trackers) validate_tracker(t);
   if (trackers.size() > limits::kMaxTrackers)
     throw Error(ExitCode::usage, fmt::format("at most {} trackers", limits::kMaxTrackers));
-  Meta m;
-  {
-    File probe(path, File::Mode::read);
-    m.size = probe.size();
-  }
-  if (piece_size == 0) piece_size = auto_piece_size(m.size);
+}
+
+// The piece size asked for (0: chosen from the total size), checked.
+std::uint64_t new_piece_size(std::uint64_t asked, std::uint64_t total_size) {
+  std::uint64_t piece_size = asked == 0 ? auto_piece_size(total_size) : asked;
   if (!std::has_single_bit(piece_size) || piece_size < limits::kMinPieceSize || piece_size > limits::kMaxPieceSize)
     throw Error(ExitCode::usage, fmt::format("piece size {} is not a power of two between {} and {}", piece_size,
                                              limits::kMinPieceSize, limits::kMaxPieceSize));
-  m.piece_size = piece_size;
-  m.name = name;
-  FileHashes h = hash_file(path, piece_size, whole_file_hash);
-  m.size = h.size;
-  m.pieces = std::move(h.pieces);
+  return piece_size;
+}
+
+// A new meta whose pieces are hashed gets the rest: Merkle root, trackers, the swarm
+// key of a private swarm, the time it was made, and last its info hash.
+void finish_new_meta(Meta& m, const std::vector<std::string>& trackers, bool private_swarm) {
   m.root = merkle_root(m.pieces);
-  m.has_file_hash = whole_file_hash;
-  m.file_hash = h.file_hash;
   m.trackers = trackers;
   m.is_private = private_swarm;
   if (private_swarm) m.swarm_key = generate_swarm_key();
   m.created = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   m.info_hash = info_hash_of(m);
+}
+
+}  // namespace
+
+Meta create_meta(const std::filesystem::path& path, std::uint64_t piece_size,
+                 const std::vector<std::string>& trackers, bool whole_file_hash, bool private_swarm) {
+  auto name = path.filename().string();
+  validate_file_name(name);
+  check_new_trackers(trackers);
+  Meta m;
+  {
+    File probe(path, File::Mode::read);
+    m.size = probe.size();
+  }
+  piece_size = new_piece_size(piece_size, m.size);
+  m.piece_size = piece_size;
+  m.name = name;
+  FileHashes h = hash_file(path, piece_size, whole_file_hash);
+  m.size = h.size;
+  m.pieces = std::move(h.pieces);
+  m.has_file_hash = whole_file_hash;
+  m.file_hash = h.file_hash;
+  finish_new_meta(m, trackers, private_swarm);
   return m;
 }
 
@@ -261,16 +282,11 @@ Meta create_tree_meta(const std::filesystem::path& dir, std::uint64_t piece_size
                       const std::vector<std::string>& trackers, bool private_swarm,
                       const std::function<void(const std::string&)>& warn) {
   namespace fs = std::filesystem;
-  for (const auto& t : trackers) validate_tracker(t);
-  if (trackers.size() > limits::kMaxTrackers)
-    throw Error(ExitCode::usage, fmt::format("at most {} trackers", limits::kMaxTrackers));
+  check_new_trackers(trackers);
   Meta m = scan_tree(dir, warn);
   fs::path root = fs::absolute(dir).lexically_normal();
   if (root.filename().empty()) root = root.parent_path();
-  if (piece_size == 0) piece_size = auto_piece_size(m.size);
-  if (!std::has_single_bit(piece_size) || piece_size < limits::kMinPieceSize || piece_size > limits::kMaxPieceSize)
-    throw Error(ExitCode::usage, fmt::format("piece size {} is not a power of two between {} and {}", piece_size,
-                                             limits::kMinPieceSize, limits::kMaxPieceSize));
+  piece_size = new_piece_size(piece_size, m.size);
   m.piece_size = piece_size;
   std::uint64_t pieces = 0;
   std::vector<HashedFile> layout;
@@ -291,12 +307,7 @@ Meta create_tree_meta(const std::filesystem::path& dir, std::uint64_t piece_size
       throw Error(ExitCode::input_file, fmt::format("{} changed size while the folder was read", file.path().string()));
     return file;
   });
-  m.root = merkle_root(m.pieces);
-  m.trackers = trackers;
-  m.is_private = private_swarm;
-  if (private_swarm) m.swarm_key = generate_swarm_key();
-  m.created = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  m.info_hash = info_hash_of(m);
+  finish_new_meta(m, trackers, private_swarm);
   return m;
 }
 

@@ -24,6 +24,10 @@ std::int64_t unix_seconds(Reputation::SysClock::time_point t) {
 }
 }  // namespace
 
+std::string reputation_key(std::string_view ip, std::string_view peer_id) {
+  return fmt::format("{}#{}", ip, peer_id.substr(0, 16));
+}
+
 struct Reputation::Db {
   SqliteDb db;
   SqliteStatement upsert;

@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "base/error.hpp"
+#include "base/hex.hpp"
 #include "tracker/redis_asio_adapter.hpp"
 #include "tracker/tracker_limits.hpp"
 #include "tracker/tracker_store.hpp"
@@ -81,9 +82,7 @@ std::string sha1_hex(std::string_view text) {
   unsigned int n = 0;
   if (EVP_Digest(text.data(), text.size(), md, &n, EVP_sha1(), nullptr) != 1)
     throw Error(ExitCode::internal, "cannot compute the SHA-1 of a Lua script (OpenSSL EVP_Digest failed)");
-  std::string hex;
-  for (unsigned int i = 0; i < n; ++i) hex += fmt::format("{:02x}", md[i]);
-  return hex;
+  return to_hex(std::span<const std::uint8_t>(md, n));
 }
 
 // Limits applied inside hiredis's reader, before it allocates anything for a
