@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <memory>
+#include <set>
 
 #include "app/publish_and_keep_tokens.hpp"
 #include "app/tracker_list.hpp"
@@ -82,7 +83,17 @@ void FolderShare::scan() {
   std::map<fs::path, SourceIdentity> present;
   std::error_code ec;
   // A download still running into this folder (its state in .p2p/) is not a finished file or tree.
-  const auto downloading = WorkdirLayout{opt_.dir, opt_.dir / std::string(kOwnDirName)}.downloads_in_progress();
+  std::set<std::string> downloading;
+  try {
+    downloading = WorkdirLayout{opt_.dir, opt_.dir / std::string(kOwnDirName)}.downloads_in_progress();
+  } catch (const Error& e) {
+    // Which files are still downloading is unknown: share nothing new until it is known.
+    if (e.what() != scan_problem_)
+      session_.report("", EventKind::notice, fmt::format("not scanning {} for now: {}", opt_.dir.string(), e.what()));
+    scan_problem_ = e.what();
+    return;
+  }
+  scan_problem_.clear();
   for (fs::directory_iterator it(opt_.dir, ec), end; !ec && it != end; it.increment(ec)) {
     std::string name = it->path().filename().string();
     if (ignored_name(name) || downloading.count(name)) continue;

@@ -3,6 +3,8 @@
 
 #include <fmt/core.h>
 
+#include <cstdio>
+
 #include <algorithm>
 
 #include "base/error.hpp"
@@ -65,10 +67,13 @@ Reputation::Reputation(const std::filesystem::path& path) {
 }
 
 Reputation::~Reputation() {
+  // A destructor must not throw: say what was lost (the next run starts from the last flush).
   try {
     flush();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "reputation: the last peer scores were not saved: %s\n", e.what());
   } catch (...) {
-    // best effort at exit; the next run starts from the last flush
+    std::fprintf(stderr, "reputation: the last peer scores were not saved: an unknown exception\n");
   }
 }
 
