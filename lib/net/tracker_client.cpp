@@ -18,11 +18,11 @@
 #include "net/use_tuple.hpp"
 #include "base/hex.hpp"
 #include "format/meta.hpp"
-#include "tracker/tracker_limits.hpp"
+#include "format/tracker_protocol.hpp"
 
 namespace p2p::tracker_client {
 
-namespace limits = tracker::limits;
+namespace limits = tracker_protocol;
 using net::HttpAnswer;
 
 using asio::ip::tcp;

@@ -30,7 +30,7 @@ const char* event_word(AnnounceEvent event);
 std::chrono::milliseconds announce_timeout(AnnounceEvent event);
 
 // The interval a tracker's answer may carry: what p2p-tracker --interval accepts
-// (tracker/tracker_limits.hpp); an answer outside it is malformed. A client then
+// (format/tracker_protocol.hpp); an answer outside it is malformed. A client then
 // announces again after next_announce_after(interval), which holds it to 5 s..1 h:
 // never more often than every 5 s, whatever a tracker asks (a misconfigured tracker
 // cannot make every client hammer it), and at least hourly, so a tracker that
