@@ -11,6 +11,7 @@
 #include "base/error.hpp"
 #include "base/file_io.hpp"
 #include "base/limits.hpp"
+#include "storage/meta_creation.hpp"
 
 namespace p2p {
 

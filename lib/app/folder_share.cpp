@@ -13,6 +13,7 @@
 #include "base/error.hpp"
 #include "base/file_io.hpp"
 #include "base/limits.hpp"
+#include "storage/meta_creation.hpp"
 #include "storage/workdir_layout.hpp"
 
 namespace p2p {

@@ -11,6 +11,7 @@
 #include "base/error.hpp"
 #include "net/owner_token_file.hpp"
 #include "test_support.hpp"
+#include "storage/meta_creation.hpp"
 
 using namespace p2p;
 namespace fs = std::filesystem;

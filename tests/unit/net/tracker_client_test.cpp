@@ -8,6 +8,7 @@
 #include "base/error.hpp"
 #include "format/meta.hpp"
 #include "test_support.hpp"
+#include "storage/meta_creation.hpp"
 #include "tracker/api.hpp"
 #include "tracker/embedded_store.hpp"
 #include "net/tracker_client.hpp"
