@@ -85,8 +85,14 @@ inline constexpr std::uint32_t kMaxBlockSize = 1024 * 1024;
 // The largest payload is a block or a bitfield of kMaxPieces bits.
 inline constexpr std::uint32_t kMaxPayloadBytes =
     kMaxBlockSize > kMaxPieces / 8 ? kMaxBlockSize : static_cast<std::uint32_t>(kMaxPieces / 8);
-// Requests a peer may have queued with us; more is a protocol violation (flood).
-inline constexpr std::size_t kMaxQueuedRequestsPerPeer = 256;
+// Requests a peer may have queued with us; more is a protocol violation (flood). Said in
+// the handshake (`max_requests`), so a requester keeps its window below it. A queued
+// request costs a few dozen bytes (its block is read only when its turn comes), and a
+// window is what one round trip of the link holds: 40 MiB/s over 200 ms is 8 MiB, 128
+// blocks of a 64 KiB-piece file; 2,048 leaves room for 1 GB/s at 100 ms with 64 KiB blocks.
+inline constexpr std::size_t kMaxQueuedRequestsPerPeer = 2048;
+// What a handshake without `max_requests` allows (peers before the field existed).
+inline constexpr std::size_t kLegacyMaxQueuedRequests = 256;
 inline constexpr std::size_t kMaxPexPeersPerMessage = 50;
 
 // --- Connections ------------------------------------------------------------
@@ -112,9 +118,15 @@ inline constexpr std::size_t kMaxDialsPerTick = 8;
 // Verified pieces are recorded at least this often (and always at exit).
 inline constexpr auto kStateSaveInterval = std::chrono::seconds(2);
 inline constexpr std::uint64_t kMaxStateFileBytes = 64ull * 1024 * 1024;
-// Pieces held in memory while their blocks arrive and while they are hashed,
-// per download: bounds the downloader's memory whatever the file size.
+// Pieces held in memory while their blocks arrive and while they are hashed, for the
+// whole session: bounds the downloader's memory whatever the file size. The budget is
+// kMaxPiecesInFlightBytes plus twice the bandwidth-delay product its connections measure
+// (rate x round trip: what must be in flight to keep a long link busy), at most
+// kMaxPieceBufferCeiling. On loopback and LANs the product is tiny and the budget stays at
+// 8 MiB (peak RSS ~20 MiB for one file); 40 MiB/s over 200 ms adds 16 MiB; the ceiling
+// allows ~0.6 GB/s at 100 ms.
 inline constexpr std::size_t kMaxPiecesInFlightBytes = 8ull * 1024 * 1024;
+inline constexpr std::size_t kMaxPieceBufferCeiling = 128ull * 1024 * 1024;
 // Files of a tree held open at once by one torrent (an LRU): a 20,000-file tree
 // must not take 20,000 descriptors of the process's budget (base/fd_limit).
 inline constexpr std::size_t kMaxOpenTreeFiles = 64;

@@ -112,6 +112,7 @@ std::string encode(const Message& message, std::uint32_t payload_len) {
             json j{{"protocol", kProtocolName}, {"version", h.version}, {"info_hash", to_hex(h.info_hash)},
                    {"peer_id", h.peer_id},       {"listen_port", h.listen_port}};
             if (h.seed) j["seed"] = true;
+            if (h.max_requests) j["max_requests"] = h.max_requests;
             return j;
           },
           [](const Have& h) { return json{{"piece", h.piece}}; },
@@ -168,6 +169,10 @@ Header decode_header(std::string_view text) {
     if (auto it = j.find("seed"); it != j.end()) {
       if (!it->is_boolean()) fail("handshake seed is not true or false");
       hs.seed = it->get<bool>();
+    }
+    if (j.contains("max_requests")) {
+      hs.max_requests = u32(j, "max_requests");
+      if (hs.max_requests == 0 || hs.max_requests > 1u << 20) fail("handshake max_requests is not in 1..1048576");
     }
     h.message = std::move(hs);
   } else if (type == "bitfield") {

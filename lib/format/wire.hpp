@@ -40,6 +40,9 @@ struct Handshake {
   // The sender has every piece and only seeds: two seeders part at once (both ends dial,
   // so they meet). Optional on the wire ("seed": true); absent means false.
   bool seed = false;
+  // Requests the sender queues from one peer before it calls it a flood (optional on the
+  // wire, "max_requests"; absent: limits::kLegacyMaxQueuedRequests). 0 = not said.
+  std::uint32_t max_requests = 0;
   bool operator==(const Handshake&) const = default;
 };
 struct BitfieldMsg {   // payload: the bitfield bytes

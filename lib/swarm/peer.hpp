@@ -6,6 +6,7 @@
 // sent are in `outstanding` until their block arrives or is dropped; at most one
 // block at a time is being read into a piece buffer (`receiving`).
 #pragma once
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +41,9 @@ struct Peer {
   std::vector<BlockRef> outstanding;  // our requests to them, oldest first
   std::optional<BlockRef> receiving;  // the block whose payload is being read into a piece buffer
   RequestPipeline pipeline;           // how many requests to keep outstanding, by its recent rate
+  // Initial seeding: pieces revealed to it by `have` and not yet requested, with when; its
+  // first request for one measures a round trip (at most a window of pieces).
+  std::map<std::uint32_t, PeerConnection::Clock::time_point> revealed;
   PeerExchange pex;
   // For the snapshot (session_snapshot.hpp): payload counters at the last progress
   // report and the rates since, smoothed.

@@ -133,7 +133,10 @@ asio::awaitable<void> PeerConnection::run() {
           started.detail);
     co_return;
   }
-  if (ours_) send(*ours_);  // the dialling side speaks first
+  if (ours_) {  // the dialling side speaks first
+    handshake_sent_ = Clock::now();
+    send(*ours_);
+  }
   asio::co_spawn(stream_.get_executor(), [self]() -> asio::awaitable<void> { co_await self->writer(); },
                  asio::detached);  // writer catches its own errors
   std::string violation;
@@ -199,6 +202,8 @@ asio::awaitable<void> PeerConnection::reader() {
       auto* hs = std::get_if<wire::Handshake>(&h.message);
       if (!hs) throw wire::ProtocolError(fmt::format("expected a handshake, got {}", wire::type_name(h.message)));
       theirs_ = *hs;
+      if (outgoing_ && handshake_sent_ != Clock::time_point{})
+        handshake_rtt_ = std::chrono::duration<double>(Clock::now() - handshake_sent_).count();
       HandshakeAnswer answer = handler_->on_handshake(*this, *hs);
       if (answer.refusal) {
         co_await refuse(*answer.refusal);

@@ -113,6 +113,9 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   void restart_block_clock() { last_block_ = Clock::now(); }  // a first request went out: the stall clock starts
   std::uint64_t payload_received() const { return payload_received_; }
   std::uint64_t payload_sent() const { return payload_sent_; }
+  // Dialled connections: seconds from sending our handshake to their answer (one round
+  // trip); 0 for accepted ones.
+  double handshake_round_trip() const { return handshake_rtt_; }
 
  private:
   asio::awaitable<void> run();
@@ -146,6 +149,8 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   Clock::time_point created_ = Clock::now(), last_received_ = Clock::now(), last_block_ = Clock::now(),
                     last_sent_ = Clock::now(), last_payload_ = created_;
   std::uint64_t payload_received_ = 0, payload_sent_ = 0;
+  Clock::time_point handshake_sent_{};
+  double handshake_rtt_ = 0;
   Clock::time_point rate_mark_time_ = Clock::now();
   std::uint64_t rate_mark_bytes_ = 0;
   std::deque<OutFrame> control_;

@@ -21,6 +21,14 @@ void PieceBufferPool::give_back(std::vector<std::uint8_t> buffer) {
   if (spare_bytes() + size <= budget_) spare_[size].push_back(std::move(buffer));
 }
 
+void PieceBufferPool::set_budget(std::size_t budget_bytes) {
+  budget_ = budget_bytes;
+  for (auto it = spare_.begin(); it != spare_.end() && spare_bytes() > budget_;) {
+    it->second.clear();
+    it = spare_.erase(it);
+  }
+}
+
 std::size_t PieceBufferPool::spare_bytes() const {
   std::size_t total = 0;
   for (const auto& [size, list] : spare_) total += size * list.size();

@@ -13,10 +13,19 @@ namespace p2p {
 class PieceBufferPool {
  public:
   explicit PieceBufferPool(std::size_t budget_bytes) : budget_(budget_bytes) {}
+  // The budget may change while buffers are out (it follows the links: limits.hpp,
+  // kMaxPiecesInFlightBytes); a smaller one only stops new takes and drops spares.
+  void set_budget(std::size_t budget_bytes);
+  std::size_t budget() const { return budget_; }
 
   // Whether a buffer of `size` may be taken now. Two pieces always fit, so a piece
   // size above half the budget still keeps one piece arriving while one is hashed.
-  bool room_for(std::size_t size) const { return in_use_ + size <= (budget_ > 2 * size ? budget_ : 2 * size); }
+  bool room_for(std::size_t size) const { return fits(size) > 0; }
+  // How many more buffers of `size` may be taken now.
+  std::size_t fits(std::size_t size) const {
+    std::size_t limit = budget_ > 2 * size ? budget_ : 2 * size;
+    return in_use_ >= limit || size == 0 ? 0 : (limit - in_use_) / size;
+  }
   std::vector<std::uint8_t> take(std::size_t size);
   void give_back(std::vector<std::uint8_t> buffer);
   std::size_t in_use() const { return in_use_; }

@@ -59,7 +59,8 @@ Torrent::~Torrent() {
 
 wire::Handshake Torrent::our_handshake() const {
   return wire::Handshake{wire::kProtocolVersion, meta_->info_hash, s_.peer_id, s_.listen_port,
-                         state_ == State::complete && opt_.keep_seeding};
+                         state_ == State::complete && opt_.keep_seeding,
+                         static_cast<std::uint32_t>(limits::kMaxQueuedRequestsPerPeer)};
 }
 
 void Torrent::event(EventKind kind, const std::string& text) { s_.observer.on_event(meta_->name, kind, text); }
@@ -265,9 +266,20 @@ void Torrent::check_timeouts(Clock::time_point now) {
   // By id, not over a copy of peers_ (a Peer holds bitfields and gossip state: copying them
   // all, several times a second in a big swarm, was a large share of the CPU).
   std::vector<std::uint64_t> ids;
+  double weighted_rtt = 0, weights = 0;
   for (auto& [id, p] : peers_) {
     p.pipeline.sample(p.conn->payload_received(), now);
+    if (p.pipeline.round_trip() > 0) {
+      double w = p.upload_rate + 1;  // by what we upload to it; alike before rates are known
+      weighted_rtt += w * p.pipeline.round_trip();
+      weights += w;
+    }
     ids.push_back(id);
+  }
+  if (initial_seeding_) {
+    upload_meter_.sample(stats_.uploaded_bytes, now);
+    initial_seeding_->set_upload_rate(upload_meter_.rate());
+    initial_seeding_->set_round_trip(weights > 0 ? weighted_rtt / weights : 0);
   }
   for (auto id : ids) {
     auto found = peers_.find(id);
@@ -421,8 +433,13 @@ void Torrent::report_progress() {
     p.rate_mark_received = p.conn->payload_received();
     p.rate_mark_sent = p.conn->payload_sent();
   }
-  if (initial_seeding_) initial_seeding_->set_upload_rate(stats_.upload_rate);
   s_.observer.on_progress(stats_);
+}
+
+double Torrent::bandwidth_delay() const {
+  double sum = 0;
+  for (const auto& [id, p] : peers_) sum += p.pipeline.bandwidth_delay();
+  return sum;
 }
 
 void Torrent::fill_stats() {

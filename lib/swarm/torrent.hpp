@@ -50,6 +50,9 @@ class Torrent final : public ConnectionHandler {
   // Announces "stopped" to the trackers (bounded), at session end.
   asio::awaitable<void> stop_announcing();
   std::size_t hashing() const { return hashing_; }
+  // Bytes its connections' links hold in flight (rate x round trip, summed): the session
+  // sizes its piece-buffer budget on it.
+  double bandwidth_delay() const;
   bool announcing() const { return announcer_ != nullptr; }
   // The port we are reached at changed (a port mapping came or went): tell the trackers now.
   void announce_now() {
@@ -185,6 +188,7 @@ class Torrent final : public ConnectionHandler {
   std::size_t hashing_ = 0;
   TorrentStats stats_;
   std::uint64_t last_down_ = 0, last_up_ = 0;
+  RateMeter upload_meter_;  // initial seeding's window follows it (sampled every tick)
   Clock::time_point started_ = Clock::now(), last_progress_{}, last_save_ = Clock::now(), completed_at_{},
                     hopeless_since_{}, last_source_check_{}, last_waiting_report_{};
   // Which tracker gave us an address (the one to ask for a relay to it), and when we last

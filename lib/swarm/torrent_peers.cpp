@@ -82,6 +82,7 @@ HandshakeAnswer Torrent::on_handshake(PeerConnection& c, const wire::Handshake& 
 }
 
 void Torrent::welcome(Peer& p) {
+  p.pipeline.round_trip(p.conn->handshake_round_trip());
   // Tell a new peer what we have (after our handshake: the connection sends in order);
   // an initial seeder tells it only what it has shown that peer so far.
   Bitfield told = store_.verified();
@@ -178,6 +179,7 @@ void Torrent::handle(Peer& p, const wire::Have& h, std::span<const std::uint8_t>
   if (p.has.test(h.piece)) return;
   p.has.set(h.piece);
   picker_.peer_has(h.piece);
+  p.revealed.erase(h.piece);  // it got the piece elsewhere: no request of ours to time
   if (initial_seeding_) show(initial_seeding_->have(p.key, h.piece));
   if (!p.am_interested && picker_.wants(h.piece) && state_ == State::running) set_interest(p);
   request_more(p);
@@ -187,6 +189,10 @@ void Torrent::handle(Peer& p, const wire::Have& h, std::span<const std::uint8_t>
 void Torrent::handle(Peer& p, const wire::Request& r, std::span<const std::uint8_t>) {
   check_block_bounds(r.piece, r.begin, r.length, "request");
   if (!store_.has(r.piece)) throw wire::ProtocolError(fmt::format("request for piece {} we do not have", r.piece));
+  if (auto it = p.revealed.find(r.piece); it != p.revealed.end()) {  // our `have`, then this: a round trip
+    p.pipeline.round_trip(std::chrono::duration<double>(Clock::now() - it->second).count());
+    p.revealed.erase(it);
+  }
   if (p.am_choking) return;  // requests while choked are dropped, as in BitTorrent
   if (!p.conn->queue_upload(r))
     throw wire::ProtocolError(fmt::format("more than {} requests queued", limits::kMaxQueuedRequestsPerPeer));
@@ -283,6 +289,7 @@ void Torrent::on_block(PeerConnection& c, const BlockRef& b, bool stored) {
   if (!p) return;
   stats_.downloaded_bytes += b.length;
   s_.counters.recv_payload_bytes += b.length;
+  p->pipeline.block_arrived(Clock::now());
   if (auto it = std::find(p->outstanding.begin(), p->outstanding.end(), b); it != p->outstanding.end())
     p->outstanding.erase(it);
   if (!stored) {
@@ -407,10 +414,13 @@ void Torrent::request_more(Peer& p) {
   if (state_ != State::running || s_.stopping || !p.conn->open() || !p.conn->handshaken() || p.peer_choking ||
       !p.am_interested)
     return;
-  // Requests kept in flight on this connection: by its recent rate (policy/request_pipeline.hpp).
-  std::size_t depth = p.pipeline.depth(static_cast<std::uint32_t>(std::min<std::uint64_t>(limits::kBlockSize, meta_->piece_size)));
+  // Requests kept in flight on this connection: its rate x (round trip + a queue), below
+  // what the peer said it queues (policy/request_pipeline.hpp).
+  std::uint32_t peer_max = p.conn->theirs().max_requests;
+  std::size_t depth = p.pipeline.depth(static_cast<std::uint32_t>(std::min<std::uint64_t>(limits::kBlockSize, meta_->piece_size)),
+                                       peer_max ? peer_max : limits::kLegacyMaxQueuedRequests);
   if (p.outstanding.size() >= depth) return;
-  bool room = s_.buffers.room_for(meta_->piece_size);
+  std::size_t room = s_.buffers.fits(meta_->piece_size);  // new pieces the memory budget allows
   bool was_idle = p.outstanding.empty();
   // Endgame duplicates go only to idle connections, two at a time: enough to
   // finish past a slow peer without fetching the tail of the file twice.
@@ -421,7 +431,10 @@ void Torrent::request_more(Peer& p) {
     p.outstanding.push_back(b);
     p.conn->send(wire::Request{b.piece, b.begin, b.length});
   }
-  if (was_idle && !blocks.empty()) p.conn->restart_block_clock();  // the stall clock starts now
+  if (was_idle && !blocks.empty()) {
+    p.conn->restart_block_clock();  // the stall clock starts now
+    p.pipeline.requested_when_idle(Clock::now());
+  }
 }
 
 // ---- verifying ---------------------------------------------------------------------------------------
@@ -550,9 +563,13 @@ void Torrent::on_selection_complete() {
 }
 
 void Torrent::show(const std::vector<InitialSeeding::Reveal>& reveals) {
+  auto now = Clock::now();
   for (const auto& r : reveals)
     for (auto& [id, p] : peers_)
-      if (p.key == r.key && p.conn->handshaken()) p.conn->send(wire::Have{r.piece});
+      if (p.key == r.key && p.conn->handshaken()) {
+        p.conn->send(wire::Have{r.piece});
+        if (p.revealed.size() < limits::kMaxQueuedRequestsPerPeer) p.revealed.emplace(r.piece, now);
+      }
 }
 
 void Torrent::note_ban(const std::string& key, const std::string& reason) {

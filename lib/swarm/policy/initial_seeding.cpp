@@ -12,7 +12,8 @@ InitialSeeding::InitialSeeding(std::uint32_t piece_count, std::uint32_t piece_si
 }
 
 std::uint32_t InitialSeeding::window_limit() const {
-  auto budget = std::max<std::uint64_t>(budget_, static_cast<std::uint64_t>(upload_rate_ * kBudgetSeconds));
+  auto budget = std::max<std::uint64_t>(
+      budget_, static_cast<std::uint64_t>(upload_rate_ * (kBudgetSeconds + kRoundTripsInBudget * round_trip_)));
   std::uint64_t pieces = budget / piece_size_ / std::max<std::uint32_t>(1, needy_peers_);
   return static_cast<std::uint32_t>(std::max<std::uint64_t>(kMinWindowPieces, pieces));
 }

@@ -38,6 +38,12 @@ class InitialSeeding {
   // to every other peer) is a short tail. Measured: docs/ARCHITECTURE.md.
   static constexpr std::uint64_t kDefaultBudget = 2u << 20;
   static constexpr double kBudgetSeconds = 0.5;
+  // Plus this many round trips of the rate: a piece shown spreads two round trips later at
+  // best (our `have`, their request, the block, their `have` back), and it waits behind half
+  // the window at the peer. With 4 round trips the window still grows on a 200 ms link
+  // (each sample: (0.5 + 4 rtt) / (0.25 + 4 rtt) = 1.24x); with none it shrank there
+  // (budget / time-to-spread below the rate: 0.2 of the link was used).
+  static constexpr double kRoundTripsInBudget = 4;
   // Every peer may hold at least this many unspread pieces, so that a request pipeline
   // never runs dry waiting for the next `have`.
   static constexpr std::uint32_t kMinWindowPieces = 2;
@@ -60,6 +66,8 @@ class InitialSeeding {
   // The seeder's recent upload rate (bytes/s): the budget grows with it, so that one fast
   // peer (a loopback copy) is not held to 2 MiB in flight.
   void set_upload_rate(double bytes_per_second) { upload_rate_ = bytes_per_second; }
+  // The round trip to the peers (seconds; their upload-weighted mean): the budget holds it.
+  void set_round_trip(double seconds) { round_trip_ = seconds; }
   std::uint32_t window_limit() const;          // per peer, at the current number of peers
 
  private:
@@ -78,6 +86,7 @@ class InitialSeeding {
   std::uint32_t piece_count_, piece_size_;
   std::uint64_t budget_;
   double upload_rate_ = 0;
+  double round_trip_ = 0;
   std::map<Key, PeerState> peers_;
   std::vector<std::uint32_t> holders_;  // known peers whose bitfield has the piece
   std::vector<Key> owner_;              // whose window holds the piece ("" = none)

@@ -93,7 +93,7 @@ std::vector<std::uint32_t> PiecePicker::choose_new_pieces(const Bitfield& peer_h
 }
 
 std::vector<BlockRef> PiecePicker::pick(const Bitfield& peer_has, std::size_t max_blocks, PeerKey who,
-                                        bool start_new_pieces, std::size_t endgame_duplicates) {
+                                        std::size_t max_new_pieces, std::size_t endgame_duplicates) {
   std::vector<BlockRef> out;
   auto take_unrequested = [&](std::uint32_t piece, Partial& p) {
     for (std::uint32_t b = 0; b < p.blocks.size() && out.size() < max_blocks; ++b) {
@@ -109,12 +109,15 @@ std::vector<BlockRef> PiecePicker::pick(const Bitfield& peer_has, std::size_t ma
     if (state_[piece] == State::in_progress && peer_has.test(piece)) take_unrequested(piece, p);
   }
   // 2. Start new pieces (rarest first; the next rarity level once one is used up).
-  while (start_new_pieces && out.size() < max_blocks) {
+  std::size_t started = 0;
+  while (started < max_new_pieces && out.size() < max_blocks) {
     std::size_t per_piece = std::max<std::uint32_t>(1, blocks_in(0));
-    auto chosen = choose_new_pieces(peer_has, (max_blocks - out.size() + per_piece - 1) / per_piece);
+    auto chosen = choose_new_pieces(
+        peer_has, std::min(max_new_pieces - started, (max_blocks - out.size() + per_piece - 1) / per_piece));
     if (chosen.empty()) break;
     for (auto piece : chosen) {
-      if (out.size() >= max_blocks) break;
+      if (out.size() >= max_blocks || started == max_new_pieces) break;
+      ++started;
       state_[piece] = State::in_progress;
       --wanted_count_;
       Partial& p = partial_[piece];

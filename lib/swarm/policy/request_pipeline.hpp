@@ -1,22 +1,31 @@
-// How many bytes of requests to keep outstanding on one connection: what it delivered
-// recently in kQueueTime, between two blocks and kMaxBytes. Pure (time is passed in).
+// How many bytes of requests to keep outstanding on one connection: what the link
+// delivers in one round trip plus kQueueSeconds, measured on the connection itself.
+// Pure (time is passed in).
 //
-// Why by rate and not a fixed depth: a fixed 1 MiB per connection made a downloader with
-// 40 connections want 40 MiB in flight; its piece-buffer budget (8 MiB) was then spent on
-// the first few peers, and the others, which had given it an upload slot, got no requests
-// and idled their upload. A short queue also keeps requests fresh: what is asked for is
-// what is rarest now, and a piece new to the swarm is not stuck behind a second of older
-// requests at the peer that has it. Two blocks at least, so that a connection always has
-// the next block asked for while one arrives (and grows from there: its rate is then measured
-// with a full pipe); 4 MiB at most per connection, what four connections of 1 MiB each held
-// before one connection per peer became the default: enough for a loopback link.
+// Why by measured rate and round trip, not a constant: a window is what keeps a link
+// busy, and that is rate x round trip. A fixed 4 MiB per connection (the cap before this)
+// held loopback at full speed but gave 0.27 of it over 200 ms (4 MiB / 0.2 s); libtorrent
+// keeps 3 s of rate in flight for the same reason. The queue beyond the round trip keeps
+// the peer's send queue from running dry between two of our reads and lets the window
+// grow: with W = rate x (rtt + q), a window-limited link delivers W / rtt, more than the
+// rate it was sized on, so the next window is larger, until the link, a rate cap or the
+// peer's upload is the limit (RateMeter: a rise is followed at once). Why short anyway: a short queue
+// keeps requests fresh (what is asked for is what is rarest now), and the session's piece
+// buffer budget, shared by every connection, is spent on peers that deliver.
+//
+// The round trip is the smallest measured: a dialled connection's handshake exchange, and
+// the arrival of a block requested when nothing else was outstanding (nothing queued
+// ahead of it at the peer); a seeder measures it from a `have` it reveals to the first
+// request for that piece (Torrent::show). Nothing bounds the window but the peer's request limit (its
+// handshake's max_requests) and the session's memory budget (PieceBufferPool).
 #pragma once
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
-#include "base/limits.hpp"
+#include "swarm/policy/rate_meter.hpp"
 
 namespace p2p {
 
@@ -24,37 +33,42 @@ class RequestPipeline {
  public:
   using Clock = std::chrono::steady_clock;
   static constexpr double kQueueSeconds = 0.5;
-  static constexpr std::size_t kMaxBytes = 4u << 20;
   static constexpr std::size_t kMinBlocks = 2;
-  // Weight of the newest sample (taken every housekeeping tick, 250 ms): ~1 s memory.
-  static constexpr double kSmoothing = 0.25;
 
   // `received`: the connection's payload bytes so far (a running total).
-  void sample(std::uint64_t received, Clock::time_point now) {
-    if (last_time_ != Clock::time_point{}) {
-      double dt = std::chrono::duration<double>(now - last_time_).count();
-      if (dt <= 0) return;
-      double r = static_cast<double>(received - last_bytes_) / dt;
-      rate_ = rate_ == 0 ? r : (1 - kSmoothing) * rate_ + kSmoothing * r;
-    }
-    last_time_ = now;
-    last_bytes_ = received;
+  void sample(std::uint64_t received, Clock::time_point now) { rate_.sample(received, now); }
+  // A round trip measured on this connection (seconds); the smallest is kept.
+  void round_trip(double seconds) {
+    if (seconds > 0 && (rtt_ <= 0 || seconds < rtt_)) rtt_ = seconds;
   }
-  double rate() const { return rate_; }  // bytes/s, smoothed
-  // Requests to keep outstanding, for blocks of `block_len` bytes.
-  std::size_t depth(std::uint32_t block_len) const {
+  // Requests went out while none was outstanding: the next block's arrival is one round
+  // trip (plus the block's own transfer) after `now`.
+  void requested_when_idle(Clock::time_point now) { idle_request_ = now; }
+  void block_arrived(Clock::time_point now) {
+    if (idle_request_ == Clock::time_point{}) return;
+    round_trip(std::chrono::duration<double>(now - idle_request_).count());
+    idle_request_ = {};
+  }
+
+  double rate() const { return rate_.rate(); }       // bytes/s
+  double round_trip() const { return rtt_; }         // seconds, 0 if not measured yet
+  double bandwidth_delay() const { return rate() * rtt_; }  // bytes the link holds in flight
+
+  // Requests to keep outstanding, for blocks of `block_len` bytes, to a peer that queues at
+  // most `peer_max_requests` (kept below it: more is a flood to it).
+  std::size_t depth(std::uint32_t block_len, std::size_t peer_max_requests) const {
     std::size_t block = std::max<std::uint32_t>(1, block_len);
-    auto bytes = static_cast<std::size_t>(rate_ * kQueueSeconds);
-    std::size_t blocks = (std::min(bytes, kMaxBytes) + block - 1) / block;
-    // Half of what a peer may queue from us (more is a flood, and it closes the connection).
-    std::size_t most = std::min(kMaxBytes / block, limits::kMaxQueuedRequestsPerPeer / 2);
-    return std::clamp(blocks, kMinBlocks, std::max(kMinBlocks, most));
+    double bytes = rate() * (rtt_ + kQueueSeconds);
+    std::size_t most = std::max(kMinBlocks, peer_max_requests - peer_max_requests / 8);
+    double blocks = std::ceil(bytes / static_cast<double>(block));
+    if (!(blocks < static_cast<double>(most))) return most;
+    return std::max(kMinBlocks, static_cast<std::size_t>(blocks));
   }
 
  private:
-  double rate_ = 0;
-  Clock::time_point last_time_{};
-  std::uint64_t last_bytes_ = 0;
+  RateMeter rate_;
+  double rtt_ = 0;
+  Clock::time_point idle_request_{};
 };
 
 }  // namespace p2p

@@ -161,3 +161,22 @@ TEST_CASE("a seeder's handshake says so; absent means not a seeder; a non-boolea
   CHECK_THROWS_AS(d.next(), ProtocolError);
   CHECK(parse_error_code("seeding_too") == ErrorCode::seeding_too);
 }
+
+TEST_CASE("a handshake's max_requests: said, absent (0: the legacy 256), or refused out of range", "[wire]") {
+  Handshake hs;
+  hs.info_hash.fill(0x01);
+  hs.peer_id = std::string(40, 'd');
+  CHECK(encode(hs).find("max_requests") == std::string::npos);
+  hs.max_requests = 2048;
+  auto m = decode_one(encode(hs));
+  REQUIRE(std::holds_alternative<Handshake>(m));
+  CHECK(std::get<Handshake>(m).max_requests == 2048);
+  std::string base = "{\"type\":\"handshake\",\"protocol\":\"p2p-share\",\"version\":1,\"info_hash\":\"" +
+                     std::string(64, 'a') + "\",\"peer_id\":\"" + std::string(40, 'b') + "\",\"listen_port\":1";
+  CHECK(std::get<Handshake>(decode_one(frame(base + "}"))).max_requests == 0);
+  for (const char* bad : {"0", "1048577", "-1", "\"many\""}) {
+    FrameDecoder d;
+    d.feed(bytes(frame(base + ",\"max_requests\":" + bad + "}")));
+    CHECK_THROWS_AS(d.next(), ProtocolError);
+  }
+}

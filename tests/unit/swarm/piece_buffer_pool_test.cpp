@@ -32,3 +32,26 @@ TEST_CASE("a piece size above half the budget still allows two pieces", "[piece_
   pool.give_back(std::move(b));
   CHECK(pool.spare_bytes() == 0);  // spares beyond the budget are freed
 }
+
+TEST_CASE("the budget can change while buffers are out", "[piece_buffer_pool]") {
+  PieceBufferPool pool(8 * 1024);
+  auto a = pool.take(4096);
+  auto b = pool.take(4096);
+  CHECK_FALSE(pool.room_for(4096));
+  pool.set_budget(16 * 1024);  // the links hold more in flight: room for more
+  CHECK(pool.budget() == 16 * 1024);
+  CHECK(pool.room_for(4096));
+  auto c = pool.take(4096);
+  pool.give_back(std::move(a));
+  pool.give_back(std::move(b));
+  CHECK(pool.spare_bytes() == 8 * 1024);
+  pool.set_budget(4 * 1024);  // back down: spares above it are freed, buffers out stay valid
+  CHECK(pool.spare_bytes() <= 4 * 1024);
+  CHECK(pool.room_for(4096));  // two pieces always fit
+  auto d = pool.take(4096);
+  CHECK_FALSE(pool.room_for(4096));
+  CHECK(c.size() == 4096);
+  pool.give_back(std::move(c));
+  pool.give_back(std::move(d));
+  CHECK(pool.in_use() == 0);
+}

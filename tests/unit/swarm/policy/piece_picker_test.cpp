@@ -170,3 +170,13 @@ TEST_CASE("distributed copies: the rarest piece's count plus the share above it"
   p.remove_peer(half);
   CHECK(p.distributed_copies() == Approx(1.5));  // pieces 2, 3 twice; 0, 1 once
 }
+
+TEST_CASE("no more pieces are started than the memory budget allows", "[picker]") {
+  auto p = picker_with(20, 8);  // two blocks per piece
+  auto blocks = p.pick(all(20), 100, 1, 3);
+  std::set<std::uint32_t> pieces;
+  for (const auto& b : blocks) pieces.insert(b.piece);
+  CHECK(pieces.size() == 3);
+  CHECK(blocks.size() == 6);
+  CHECK(p.pick(all(20), 100, 2, 0).empty());  // started pieces are all requested; none new
+}
