@@ -28,24 +28,3 @@ void set_up(CLI::App& app, const std::string& program);
 void config_error(const CLI::App& app, const CLI::ConfigError& e);
 
 }  // namespace p2p_cli
-
-// --list-bans / --forget-bans, shared by p2p-seed and p2p-download.
-struct BanFlags {
-  bool list = false, forget = false;
-  void add_to(CLI::App& app) {
-    app.add_flag("--list-bans", list, "print the peers banned in WORKDIR (address, until, why) and exit");
-    app.add_flag("--forget-bans", forget, "lift every ban kept in WORKDIR first, then go on");
-  }
-};
-
-// --log-level, shared by p2p-seed and p2p-download: the lowest level of line printed;
-// given, every line carries its level (as it does off a terminal) and progress is plain.
-struct LogLevelFlag {
-  std::string level;
-  void add_to(CLI::App& app) {
-    app.add_option("--log-level", level,
-                   "print lines of this level and above: error, warning, info (default) or debug; each line "
-                   "starts with its level (also whenever stderr is not a terminal; <N> for the systemd journal)")
-        ->check(CLI::IsMember({"error", "warning", "info", "debug"}));
-  }
-};

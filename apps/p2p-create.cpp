@@ -8,6 +8,7 @@
 #include "base/error.hpp"
 #include "base/file_io.hpp"
 #include "format/meta.hpp"
+#include "storage/meta_creation.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"Create a .p2pmeta file describing FILE: piece hashes, their Merkle root, info hash."};

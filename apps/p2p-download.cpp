@@ -2,23 +2,23 @@
 #include <fmt/core.h>
 
 #include "app/app_main.hpp"
-#include "app/ban_list.hpp"
-#include "cli_parse.hpp"
 #include "app/downloader.hpp"
 #include "base/address.hpp"
 #include "base/error.hpp"
 #include "base/limits.hpp"
 #include "base/rate_limiter.hpp"
-#include "app/log_level.hpp"
+#include "cli_parse.hpp"
+#include "node_flags.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"Download files or folders from peers, verifying every piece; rerun the same command to resume."};
   p2p::DownloadOptions o;
   std::vector<std::string> metas, names, ids, only;
-  std::string host, workdir = "downloads", up_rate = "0", down_rate = "0";
+  std::string host, workdir = "downloads", down_rate = "0";
   std::uint16_t port = 0, listen_port = 0;
   std::optional<long> seed_time;
-  bool quiet = false, json = false, seed = false, no_listen = false;
+  bool seed = false, no_listen = false;
+  NodeFlags node;
   // One value per flag (allow_extra_args false), so the command line's order is known.
   auto* meta_opt = app.add_option("--meta", metas,
                                   "the .p2pmeta of a file or folder to fetch (repeatable, and with --id/--name: all are "
@@ -50,35 +50,21 @@ int main(int argc, char** argv) {
   app.add_option("--listen-port", listen_port, "port to serve verified pieces to other peers on (default 0: any)");
   app.add_option("--listen-host", o.listen_host, "address to listen on (default 0.0.0.0)");
   app.add_flag("--no-listen", no_listen, "do not serve other peers while downloading (also no LAN discovery)");
-  bool no_port_mapping = false;
-  app.add_flag("--no-port-mapping", no_port_mapping,
-               "do not map the listen port on the home gateway (NAT-PMP, UPnP); mapping is on by default");
-  bool no_lan = false;
-  app.add_flag("--no-lan", no_lan, "do not announce or look for peers on the local network (multicast)");
-  std::string http;
-  app.add_option("--http", http, "serve a live page, JSON API and /metrics on [HOST:]PORT (HOST defaults to 127.0.0.1; port 0: any free one)");
   app.add_flag("--seed", seed, "keep serving the file once complete, until Ctrl-C");
   app.add_option("--seed-time", seed_time, "with --seed: stop after this many seconds")->check(CLI::NonNegativeNumber);
-  app.add_option("--max-upload-rate", up_rate, "upload limit in bytes/s, e.g. 500k, 20M (default: unlimited)");
   app.add_option("--max-download-rate", down_rate, "download limit in bytes/s (default: unlimited)");
   long give_up_after = std::chrono::duration_cast<std::chrono::seconds>(p2p::limits::kDefaultGiveUpAfter).count();
   app.add_option("--give-up-after", give_up_after,
                  "seconds to keep retrying when no peer can be reached, before exiting with code 7 (default 600)")
       ->check(CLI::Range(1L, 30L * 24 * 3600));
-  BanFlags bans;
-  bans.add_to(app);
-  LogLevelFlag log_level;
-  log_level.add_to(app);
-  app.add_flag("-q,--quiet", quiet, "print only errors");
-  app.add_flag("--json", json, "one JSON event per line on stdout");
+  node.add_to(app);
   p2p_cli::set_up(app, "p2p-download");
   P2P_PARSE(app, argc, argv);
 
-  p2p::ProgressReporter reporter(json ? p2p::OutputMode::json : quiet ? p2p::OutputMode::quiet : p2p::OutputMode::automatic,
-                                 "download");
-  if (!log_level.level.empty()) reporter.set_log_level(p2p::parse_log_level(log_level.level));
+  p2p::ProgressReporter reporter(node.output_mode(p2p::OutputMode::automatic), "download");
+  node.configure(reporter);
   return p2p::guarded_main("p2p-download", [&] {
-    if (p2p::apply_ban_flags(bans.list, bans.forget, workdir, reporter)) return 0;
+    if (node.apply_bans(workdir, reporter)) return 0;
     // The items in the order given on the command line (then any from --config).
     std::size_t next_meta = 0, next_name = 0, next_id = 0;
     auto take = [&](const CLI::Option* opt) {
@@ -93,7 +79,7 @@ int main(int argc, char** argv) {
     while (next_meta < metas.size()) take(meta_opt);
     while (next_name < names.size()) take(name_opt);
     while (next_id < ids.size()) take(id_opt);
-    if (bans.forget && o.items.empty()) return 0;
+    if (node.forget_bans && o.items.empty()) return 0;
     if (o.items.empty())
       throw p2p::Error(p2p::ExitCode::usage, "say which file: --meta FILE, or --name NAME / --id HASH with --tracker");
     if (!only.empty() && o.items.size() > 1)
@@ -110,13 +96,10 @@ int main(int argc, char** argv) {
       o.peers.insert(o.peers.begin(), p2p::format_host_port(*h, port));
     }
     if (!no_listen) o.listen_port = listen_port;
-    o.lan_discovery = !no_lan;
     o.keep_seeding = seed;
-    o.port_mapping = !no_port_mapping;
-    if (!http.empty()) o.http = http;
+    node.apply_to(o);
     o.give_up_after = std::chrono::seconds(give_up_after);
     if (seed_time) o.seed_time = std::chrono::seconds(*seed_time);
-    o.max_upload_rate = p2p::parse_rate(up_rate);
     o.max_download_rate = p2p::parse_rate(down_rate);
     auto result = p2p::download(o, reporter);
     const bool several = result.items.size() > 1;

@@ -5,36 +5,28 @@
 #include <iostream>
 
 #include "app/app_main.hpp"
-#include "app/ban_list.hpp"
 #include "app/node_ctl.hpp"
-#include "base/error.hpp"
 #include "app/seeder.hpp"
+#include "base/error.hpp"
 #include "cli_parse.hpp"
-#include "base/rate_limiter.hpp"
+#include "node_flags.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"Serve files' pieces to downloaders. Prints 'listening HOST:PORT' once ready."};
   p2p::SeedOptions o;
   std::vector<std::string> metas, sources;
-  std::string dir, workdir = "data", up_rate = "0";
-  bool quiet = false, json = false;
+  std::string dir, workdir = "data";
+  NodeFlags node;
   app.add_option("--meta", metas, "a file's .p2pmeta (repeatable: one port serves them all)");
   app.add_option("--source", sources, "the complete file for each --meta, in order (default: WORKDIR/<name in meta>)");
   app.add_option("--dir", dir, "share every complete file of this folder, following additions and removals");
   auto* port_opt = app.add_option("--port", o.port, "TCP port to listen on; 0 lets the OS choose");
   app.add_option("--host", o.host, "address to listen on (default 0.0.0.0)");
-  bool no_port_mapping = false;
-  app.add_flag("--no-port-mapping", no_port_mapping,
-               "do not map the port on the home gateway (NAT-PMP, UPnP); mapping is on by default");
-  bool no_lan = false;
-  app.add_flag("--no-lan", no_lan, "do not announce the files on the local network (multicast)");
   app.add_option("--workdir", workdir,
                  "working folder: reputation, verified sources, metas created for --dir (default: data)");
   app.add_option("--tracker", o.trackers, "HOST:PORT of a tracker to announce to (repeatable; adds to the meta's)");
   app.add_flag("--publish", o.publish,
                "publish each meta to the trackers before seeding it (owner tokens go to <meta>.owner-tokens.json)");
-  std::string http;
-  app.add_option("--http", http, "serve a live page, JSON API and /metrics on [HOST:]PORT (HOST defaults to 127.0.0.1; port 0: any free one)");
   app.add_option("--max-active-downloads", o.max_active_downloads,
                  "a node (--http, --watch): downloads fetched at once; the others wait in line (default 3)")
       ->check(CLI::Range(1, 100));
@@ -42,13 +34,7 @@ int main(int argc, char** argv) {
   app.add_option("--watch", watch,
                  "download every .p2pmeta that appears in this folder (once it stops changing), then move it to "
                  "FOLDER/.added/ (or .failed/, with the reason beside it)");
-  app.add_option("--max-upload-rate", up_rate, "upload limit over all files in bytes/s, e.g. 500k, 20M (default: unlimited)");
-  BanFlags bans;
-  bans.add_to(app);
-  LogLevelFlag log_level;
-  log_level.add_to(app);
-  app.add_flag("-q,--quiet", quiet, "only errors");
-  app.add_flag("--json", json, "one JSON event per line on stdout");
+  node.add_to(app);
   // p2p-seed ctl: talk to a running node (lib/app/node_ctl.hpp).
   p2p::CtlOptions ctl;
   auto* ctl_cmd = app.add_subcommand("ctl", "control a running node over its API: add, ls, pause, resume, rm, move");
@@ -76,9 +62,8 @@ int main(int argc, char** argv) {
   p2p_cli::set_up(app, "p2p-seed");
   P2P_PARSE(app, argc, argv);
 
-  p2p::ProgressReporter reporter(json ? p2p::OutputMode::json : quiet ? p2p::OutputMode::quiet : p2p::OutputMode::plain,
-                                 "seed", /*seeding=*/true);
-  if (!log_level.level.empty()) reporter.set_log_level(p2p::parse_log_level(log_level.level));
+  p2p::ProgressReporter reporter(node.output_mode(p2p::OutputMode::plain), "seed", /*seeding=*/true);
+  node.configure(reporter);
   if (ctl_cmd->parsed()) {
     return p2p::guarded_main("p2p-seed ctl", [&] {
       ctl.workdir = ctl_workdir;
@@ -88,17 +73,14 @@ int main(int argc, char** argv) {
     }, [&](const std::string& message, int code) { reporter.error(message, code); });
   }
   return p2p::guarded_main("p2p-seed", [&] {
-    if (p2p::apply_ban_flags(bans.list, bans.forget, workdir, reporter)) return 0;
+    if (node.apply_bans(workdir, reporter)) return 0;
     if (port_opt->count() == 0) throw p2p::Error(p2p::ExitCode::usage, "--port is required (0 lets the OS choose)");
     for (auto& m : metas) o.metas.emplace_back(m);
     for (auto& s : sources) o.sources.emplace_back(s);
     if (!dir.empty()) o.dir = dir;
-    if (!http.empty()) o.http = http;
     if (!watch.empty()) o.watch = watch;
     o.workdir = workdir;
-    o.port_mapping = !no_port_mapping;
-    o.lan_discovery = !no_lan;
-    o.max_upload_rate = p2p::parse_rate(up_rate);
+    node.apply_to(o);
     auto result = p2p::seed(o, reporter);
     for (const auto& t : result.session.torrents) reporter.summary(t, t.name);
     return 0;  // stopped by a signal: a seeder's normal end

@@ -40,8 +40,7 @@ R=$((R_MIB * 1048576))
 OUT=${OUT:-$RESULTS_DIR/netns_swarm_bench}
 LT_PY=/usr/bin/python3   # python3-libtorrent is built for Debian's python
 
-log() { printf '== %s\n' "$*" >&2; }
-die() { printf 'netns_swarm_bench: %s\n' "$*" >&2; exit 1; }
+source "$ROOT/bench/lib.sh"   # log, die; the netns peers (start_seeder, start_leecher, ...)
 
 tools=(python3 cmp curl gnuplot ip tc)
 [ "$ANCHOR_REPEATS" -gt 0 ] && tools+=(aria2c mktorrent opentracker)
@@ -72,15 +71,6 @@ rc=0; nsh_init || rc=$?
 now() { echo "$EPOCHREALTIME"; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
 elapsed_since() { python3 -c "print(f'{$EPOCHREALTIME - $1:.2f}')"; }
-json_last() {  # json_last LOG EVENT FIELD: FIELD of the last EVENT line in LOG (empty if none)
-  python3 -c 'import json,sys
-v = ""
-for line in open(sys.argv[1]):
-    try: e = json.loads(line)
-    except ValueError: continue
-    if isinstance(e, dict) and e.get("event") == sys.argv[2] and sys.argv[3] in e: v = e[sys.argv[3]]
-print(v)' "$@" 2>/dev/null || true
-}
 
 # Binaries are copied so that a concurrent rebuild of build/bin cannot swap them mid-run.
 mkdir -p "$T/bin" "$T/data" "$T/runs"
@@ -118,17 +108,6 @@ if [ "$ANCHOR_REPEATS" -gt 0 ]; then
   chmod 755 "$T" "$T/ot"; chmod 644 "$T/ot/whitelist"   # opentracker reads it as user nobody, chrooted in -d
 fi
 
-# cpu_seconds PID...: user + system CPU seconds used so far by these processes (all threads).
-cpu_seconds() {
-  local p tck total=0 u st
-  tck=$(getconf CLK_TCK)
-  for p in "$@"; do
-    read -r u st < <(sed -E 's/^.*\) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12, $13}') || continue
-    total=$((total + ${u:-0} + ${st:-0}))
-  done
-  python3 -c "print(f'{$total / $tck:.1f}')"
-}
-
 # caps N HET [SEED_RATE]: seeder (at R unless given) and d1..dN at R; with HET=1 the
 # even-numbered downloaders at R/4.
 caps() {
@@ -150,80 +129,9 @@ RAW=$OUT-latest.dat
 mkdir -p "$(dirname "$OUT")"
 : >"$T/raw.tsv"   # tool shape n rep wall first seeder_copies verify load tstar extra cpu
 CMDS=()
+write_aria_done_hook   # bench/lib.sh: aria2c's completion hook, $T/aria-done.sh
 
 # ---- one run ------------------------------------------------------------------------------------
-# start_seeder TOOL DIR: starts the tool's seeder (and for the anchors, opentracker first).
-start_seeder() {
-  local tool=$1 dir=$2 i
-  case $tool in
-    p2p)
-      SEED_CMD=("$BIN/p2p-seed" --meta "$META" --source "$SRC" --port 6881 --workdir "$dir/seedwd" --json)
-      nsh_spawn seed "$dir/seed.log" "${SEED_CMD[@]}"; SEED_PID=$NSH_PID
-      for ((i = 0; i < 200; i++)); do
-        grep -q '"event":"listening"' "$dir/seed.log" && return 0
-        nsh_running "$SEED_PID" || die "p2p-seed exited: $(cat "$dir/seed.log")"
-        sleep 0.05
-      done
-      die "p2p-seed did not start" ;;
-    aria|lt)
-      nsh_spawn tracker "$dir/ot.log" sh -c "cd '$T/ot' && exec opentracker -i $TRACKER_ADDR -p 6969 -P 6969 -d '$T/ot' -w /whitelist"
-      OT_PID=$NSH_PID
-      if [ "$tool" = aria ]; then
-        SEED_CMD=(aria2c --enable-dht=false --bt-enable-lpd=false --seed-ratio=0.0 --dir="$T/data" -V
-                  --enable-rpc --rpc-listen-port=6800 "$TORRENT")
-      else
-        SEED_CMD=("$LT_PY" "$ROOT/bench/lt_swarm_node.py" "$TORRENT" "$T/data" --seed)
-      fi
-      nsh_spawn seed "$dir/seed.log" "${SEED_CMD[@]}"; SEED_PID=$NSH_PID
-      # ready once opentracker lists the seeder as complete
-      local url="http://$TRACKER_ADDR:6969/scrape?info_hash=$(echo "$INFOHASH" | sed 's/../%&/g')"
-      for ((i = 0; i < 600; i++)); do
-        nsh_exec tracker curl -sf "$url" 2>/dev/null | grep -aq '8:completei[1-9]' && return 0
-        nsh_running "$SEED_PID" || die "$tool seeder exited: $(tail -5 "$dir/seed.log")"
-        sleep 0.1
-      done
-      die "$tool seeder never announced itself complete: $(tail -5 "$dir/seed.log")" ;;
-  esac
-}
-# start_leecher TOOL DIR I: downloader I; its completion time goes to DIR/done.I.
-start_leecher() {
-  local tool=$1 dir=$2 i=$3
-  mkdir -p "$dir/d$i"
-  case $tool in
-    p2p) DL_CMD=("$BIN/p2p-download" --meta "$META" --peer "$SEED_ADDR:6881" --workdir "$dir/d$i" --seed --json
-                 ${P2P_DL_ARGS:-}) ;;
-    aria) DL_CMD=(aria2c --enable-dht=false --bt-enable-lpd=false --seed-ratio=0.0 --dir="$dir/d$i"
-                  --on-bt-download-complete="$T/aria-done.sh" "$TORRENT") ;;
-    lt) DL_CMD=("$LT_PY" "$ROOT/bench/lt_swarm_node.py" "$TORRENT" "$dir/d$i" "$dir/done.$i") ;;
-  esac
-  nsh_spawn "d$i" "$dir/dl$i.log" "${DL_CMD[@]}"
-  DL_PID[$i]=$NSH_PID
-}
-cat >"$T/aria-done.sh" <<'SH'
-#!/bin/sh
-# aria2c --on-bt-download-complete hook: $3 = RUN/dI/NAME -> RUN/done.I
-t=$(date +%s.%N); d=$(dirname "$3")
-echo "$t" >"$d/../done.$(basename "$d" | tr -d d)"
-SH
-chmod +x "$T/aria-done.sh"
-
-# seeder_uploaded TOOL DIR: bytes the seeder uploaded; stops it (the seeder goes first so that
-# the figure is what it sent while the swarm downloaded).
-seeder_uploaded() {
-  local tool=$1 dir=$2 up=""
-  case $tool in
-    aria) up=$(nsh_exec seed curl -sf "http://127.0.0.1:6800/jsonrpc" \
-                 -d '{"jsonrpc":"2.0","id":"b","method":"aria2.tellActive","params":[["uploadLength"]]}' |
-               python3 -c 'import json,sys; print(sum(int(d["uploadLength"]) for d in json.load(sys.stdin)["result"]))' || true) ;;
-  esac
-  nsh_running "$SEED_PID" && nsh_stop 10 "$SEED_PID"
-  case $tool in
-    p2p) up=$(json_last "$dir/seed.log" stopped uploaded_bytes) ;;
-    lt) up=$(sed -n 's/^uploaded \([0-9]*\)$/\1/p' "$dir/seed.log" | tail -1) ;;
-  esac
-  echo "$up"
-}
-
 # run TOOL SHAPE N HET REP: one run; appends a row to raw.tsv. SHAPE: hom/het, or (p2p, N=8)
 # late (dN starts at T*/2), leave (dN is stopped at T*/2), seedleave (seeder stops once it
 # has uploaded F bytes).

@@ -6,12 +6,12 @@
 
 #include <memory>
 
+#include "app/publish_and_keep_tokens.hpp"
 #include "app/tracker_list.hpp"
 #include "base/error.hpp"
 #include "base/file_io.hpp"
 #include "base/limits.hpp"
-#include "net/owner_token_file.hpp"
-#include "net/tracker_client.hpp"
+#include "storage/meta_creation.hpp"
 
 namespace p2p {
 
@@ -25,6 +25,7 @@ web::AddHandler api_share_handler(Session& session, SourceOpener& opener, ApiSha
       std::optional<PieceStore> store;
       fs::path source;
       std::string error;
+      std::vector<std::string> notices;  // from publishing
       int status = 200;
       bool rehashed = false;
     };
@@ -52,12 +53,9 @@ web::AddHandler api_share_handler(Session& session, SourceOpener& opener, ApiSha
             }
             job->store.emplace(opener.open(*job->meta, job->source, job->rehashed));
             opener.save();
-            if (o.publish) {
-              std::string text = meta_to_json(*job->meta);
-              for (const auto& t : merge_trackers(job->meta->trackers, o.trackers))
-                if (auto token = tracker_client::publish_meta(t, text))
-                  save_owner_token(owner_token_file_for(meta_path), t, *token);
-            }
+            if (o.publish)
+              job->notices = publish_and_keep_tokens(*job->meta, meta_to_json(*job->meta), meta_path,
+                                                     merge_trackers(job->meta->trackers, o.trackers));
           } catch (const Error& e) {
             job->error = e.what();
             job->status = e.code() == ExitCode::tracker ? 502 : e.code() == ExitCode::disk ? 500 : 400;
@@ -73,6 +71,7 @@ web::AddHandler api_share_handler(Session& session, SourceOpener& opener, ApiSha
           TorrentOptions to;
           to.trackers = merge_trackers(job->meta->trackers, o.trackers);
           to.keep_seeding = true;
+          for (const auto& line : job->notices) session.report(job->meta->name, EventKind::notice, line);
           session.add_torrent(job->meta, std::move(*job->store), to);
           session.report(job->meta->name, EventKind::torrent_added,
                          fmt::format("sharing {} ({}; added over the HTTP API; {})", job->source.string(),

@@ -24,11 +24,6 @@ namespace p2p {
 
 namespace fs = std::filesystem;
 
-namespace {
-constexpr auto kTrackerTimeout = std::chrono::milliseconds(5000);
-
-}  // namespace
-
 FetchedMeta fetch_meta_from_trackers(const std::vector<std::string>& trackers, const std::string& name,
                                      const std::string& info_hash) {
   if (trackers.empty()) throw Error(ExitCode::usage, "--name and --id need --tracker HOST:PORT");
@@ -38,8 +33,8 @@ FetchedMeta fetch_meta_from_trackers(const std::vector<std::string>& trackers, c
   std::string errors;
   for (const auto& t : trackers) {
     try {
-      std::string id = info_hash.empty() ? tracker_client::lookup_info_hash_by_name(t, name, kTrackerTimeout) : info_hash;
-      std::string text = tracker_client::fetch_meta_json(t, id, kTrackerTimeout);
+      std::string id = info_hash.empty() ? tracker_client::lookup_info_hash_by_name(t, name, tracker_client::kTrackerTimeout) : info_hash;
+      std::string text = tracker_client::fetch_meta_json(t, id, tracker_client::kTrackerTimeout);
       Meta meta = parse_meta(text, fmt::format("from tracker {}", t));
       if (meta.info_hash_hex() != id)
         throw Error(ExitCode::bad_meta, fmt::format("tracker {} sent the meta of {} when asked for {}", t,

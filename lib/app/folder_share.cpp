@@ -6,13 +6,14 @@
 #include <sys/stat.h>
 
 #include <memory>
+#include <set>
 
+#include "app/publish_and_keep_tokens.hpp"
 #include "app/tracker_list.hpp"
 #include "base/error.hpp"
 #include "base/file_io.hpp"
 #include "base/limits.hpp"
-#include "net/owner_token_file.hpp"
-#include "net/tracker_client.hpp"
+#include "storage/meta_creation.hpp"
 #include "storage/workdir_layout.hpp"
 
 namespace p2p {
@@ -83,7 +84,17 @@ void FolderShare::scan() {
   std::map<fs::path, SourceIdentity> present;
   std::error_code ec;
   // A download still running into this folder (its state in .p2p/) is not a finished file or tree.
-  const auto downloading = WorkdirLayout{opt_.dir, opt_.dir / std::string(kOwnDirName)}.downloads_in_progress();
+  std::set<std::string> downloading;
+  try {
+    downloading = WorkdirLayout{opt_.dir, opt_.dir / std::string(kOwnDirName)}.downloads_in_progress();
+  } catch (const Error& e) {
+    // Which files are still downloading is unknown: share nothing new until it is known.
+    if (e.what() != scan_problem_)
+      session_.report("", EventKind::notice, fmt::format("not scanning {} for now: {}", opt_.dir.string(), e.what()));
+    scan_problem_ = e.what();
+    return;
+  }
+  scan_problem_.clear();
   for (fs::directory_iterator it(opt_.dir, ec), end; !ec && it != end; it.increment(ec)) {
     std::string name = it->path().filename().string();
     if (ignored_name(name) || downloading.count(name)) continue;
@@ -121,7 +132,7 @@ void FolderShare::share(const fs::path& path, Entry& e) {
   struct Job {
     std::shared_ptr<const Meta> meta;
     std::optional<PieceStore> store;
-    std::string meta_text, error, notice;
+    std::string error, notice;
     fs::path meta_path;
     bool rehashed = false;
   };
@@ -150,6 +161,7 @@ void FolderShare::share(const fs::path& path, Entry& e) {
               skipped += (skipped.empty() ? "" : "; ") + w;
             }));
             write_file_atomically(kept, meta_to_json(*job->meta));
+            job->meta_path = kept;
             job->notice = fmt::format("created {}{}{}", kept.string(), skipped.empty() ? "" : ": ", skipped);
           };
           bool found = job->meta != nullptr;
@@ -170,14 +182,10 @@ void FolderShare::share(const fs::path& path, Entry& e) {
             job->store.emplace(opener_.open(*job->meta, path, job->rehashed));
           }
           opener_.save();
-          if (opt_.publish && job->meta->is_private) {
-            job->notice = fmt::format("{} is private: never published to a tracker", name);
-          } else if (opt_.publish) {
-            job->meta_text = meta_to_json(*job->meta);
-            for (const auto& t : merge_trackers(job->meta->trackers, opt_.trackers))
-              if (auto token = tracker_client::publish_meta(t, job->meta_text))
-                save_owner_token(owner_token_file_for(job->meta_path), t, *token);
-          }
+          if (opt_.publish)
+            for (const auto& line : publish_and_keep_tokens(*job->meta, meta_to_json(*job->meta), job->meta_path,
+                                                            merge_trackers(job->meta->trackers, opt_.trackers)))
+              job->notice += (job->notice.empty() ? "" : "; ") + line;
         } catch (const std::exception& ex) {
           job->error = ex.what();
         }

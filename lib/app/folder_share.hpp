@@ -50,6 +50,7 @@ class FolderShare {
   SourceOpener& opener_;
   Options opt_;
   std::map<std::filesystem::path, Entry> entries_;
+  std::string scan_problem_;  // why the last scan could not run (reported once), empty if it ran
 };
 
 }  // namespace p2p

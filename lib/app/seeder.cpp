@@ -8,6 +8,7 @@
 #include "app/folder_share.hpp"
 #include "app/node_downloads.hpp"
 #include "app/node_page.hpp"
+#include "app/publish_and_keep_tokens.hpp"
 #include "app/source_opener.hpp"
 #include "app/tracker_list.hpp"
 #include "app/watch_folder.hpp"
@@ -16,8 +17,6 @@
 #include "base/limits.hpp"
 #include "storage/workdir_layout.hpp"
 #include "format/meta.hpp"
-#include "net/owner_token_file.hpp"
-#include "net/tracker_client.hpp"
 
 namespace p2p {
 
@@ -61,11 +60,7 @@ SeedResult seed(const SeedOptions& o, ProgressReporter& reporter) {
     TorrentOptions to;
     to.trackers = merge_trackers(meta->trackers, o.trackers);
     to.keep_seeding = true;
-    if (o.publish && meta->is_private)
-      throw Error(ExitCode::usage, fmt::format("{} is a private meta: it holds its swarm key and is never published to a "
-                                               "tracker; give the meta file to the members instead (drop --publish)",
-                                               o.metas[i].string()));
-    if (o.publish && to.trackers.empty())
+    if (o.publish && !meta->is_private && to.trackers.empty())
       throw Error(ExitCode::usage, "--publish needs --tracker HOST:PORT (or trackers in the meta)");
     auto source = o.sources.empty() ? o.workdir / meta->name : o.sources[i];
     bool rehashed = false;
@@ -76,19 +71,8 @@ SeedResult seed(const SeedOptions& o, ProgressReporter& reporter) {
                                : fmt::format("{} unchanged since it was verified (size, mtime, inode); serving {} "
                                              "without re-hashing",
                                              source.string(), meta->info_hash_hex().substr(0, 16)));
-    if (o.publish) {
-      for (const auto& t : to.trackers) {
-        auto token = tracker_client::publish_meta(t, meta_text);
-        if (token) {
-          auto file = owner_token_file_for(o.metas[i]);
-          save_owner_token(file, t, *token);
-          reporter.info(fmt::format("published {} to tracker {}; its owner token (to withdraw it) is in {}", meta->name, t,
-                                    file.string()));
-        } else {
-          reporter.info(fmt::format("{} was already published on tracker {}", meta->name, t));
-        }
-      }
-    }
+    if (o.publish)
+      for (const auto& line : publish_and_keep_tokens(*meta, meta_text, o.metas[i], to.trackers)) reporter.info(line);
     session.add_torrent(meta, std::move(store), to);
   }
   opener.save();

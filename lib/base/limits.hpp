@@ -120,11 +120,11 @@ inline constexpr auto kStateSaveInterval = std::chrono::seconds(2);
 inline constexpr std::uint64_t kMaxStateFileBytes = 64ull * 1024 * 1024;
 // Pieces held in memory while their blocks arrive and while they are hashed, for the
 // whole session: bounds the downloader's memory whatever the file size. The budget is
-// kMaxPiecesInFlightBytes plus twice the bandwidth-delay product its connections measure
-// (rate x round trip: what must be in flight to keep a long link busy), at most
-// kMaxPieceBufferCeiling. On loopback and LANs the product is tiny and the budget stays at
-// 8 MiB (peak RSS ~20 MiB for one file); 40 MiB/s over 200 ms adds 16 MiB; the ceiling
-// allows ~0.6 GB/s at 100 ms.
+// kMaxPiecesInFlightBytes, or 1.5x the bandwidth-delay product its connections measure
+// where that is more (rate x round trip: what must be in flight to keep a long link busy),
+// at most kMaxPieceBufferCeiling (PieceBufferPool::budget_for). On loopback and LANs the
+// product is tiny and the budget stays at 8 MiB (peak RSS ~20 MiB for one file); 40 MiB/s
+// over 200 ms makes it 12 MiB; the ceiling allows ~0.8 GB/s at 100 ms.
 inline constexpr std::size_t kMaxPiecesInFlightBytes = 8ull * 1024 * 1024;
 inline constexpr std::size_t kMaxPieceBufferCeiling = 128ull * 1024 * 1024;
 // Files of a tree held open at once by one torrent (an LRU): a 20,000-file tree

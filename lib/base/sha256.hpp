@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/hex.hpp"  // to_hex, from_hex: digests travel as hex
+
 namespace p2p {
 
 using Digest = std::array<std::uint8_t, 32>;
@@ -38,9 +40,6 @@ Digest sha256(std::string_view data);
 // the all-zero digest. Cost: one SHA-256 of 64 bytes per leaf, ~1 ms for 4,000 pieces.
 Digest merkle_root(std::span<const Digest> leaves);
 
-std::string to_hex(std::span<const std::uint8_t> bytes);
-// Parses exactly out.size() * 2 hex digits (either case) into out; false on anything else.
-bool from_hex(std::string_view hex, std::span<std::uint8_t> out);
 // Parses exactly 64 hex digits; false on anything else.
 bool digest_from_hex(std::string_view hex, Digest& out);
 

@@ -14,7 +14,7 @@ using DomBuilder = nlohmann::detail::json_sax_dom_parser<json>;
 // members is enough: each event is counted, then handed on.
 class BoundedDomBuilder : public DomBuilder {
  public:
-  BoundedDomBuilder(json& out, const JsonBounds& bounds) : DomBuilder(out, /*allow_exceptions=*/false), bounds_(bounds) {}
+  BoundedDomBuilder(json& out, const JsonBounds& bounds) : DomBuilder(out, /*allow_exceptions=*/false), count_(bounds) {}
 
   BoundedJsonProblem problem() const { return problem_; }
 
@@ -27,12 +27,12 @@ class BoundedDomBuilder : public DomBuilder {
   bool binary(json::binary_t& b) { return value() && DomBuilder::binary(b); }
   bool start_object(std::size_t n) { return open() && DomBuilder::start_object(n); }
   bool end_object() {
-    --depth_;
+    count_.close();
     return DomBuilder::end_object();
   }
   bool start_array(std::size_t n) { return open() && DomBuilder::start_array(n); }
   bool end_array() {
-    --depth_;
+    count_.close();
     return DomBuilder::end_array();
   }
   bool parse_error(std::size_t at, const std::string& token, const nlohmann::detail::exception& e) {
@@ -41,22 +41,15 @@ class BoundedDomBuilder : public DomBuilder {
   }
 
  private:
-  bool value() {
-    if (++values_ <= bounds_.max_values) return true;
-    problem_ = BoundedJsonProblem::too_many_values;
+  bool value() { return ok(count_.value()); }
+  bool open() { return ok(count_.open()); }
+  bool ok(BoundedJsonProblem p) {
+    if (p == BoundedJsonProblem::none) return true;
+    problem_ = p;
     return false;
   }
-  bool open() {
-    if (++depth_ > bounds_.max_depth) {
-      problem_ = BoundedJsonProblem::too_deep;
-      return false;
-    }
-    return value();
-  }
 
-  JsonBounds bounds_;
-  std::uint64_t values_ = 0;
-  int depth_ = 0;
+  JsonBoundsCount count_;
   BoundedJsonProblem problem_ = BoundedJsonProblem::none;
 };
 

@@ -19,6 +19,26 @@ struct JsonBounds {
 // What went wrong, when parse_bounded_json returns false.
 enum class BoundedJsonProblem { none, malformed, too_many_values, too_deep };
 
+// The bounds' bookkeeping, one event at a time: parse_bounded_json counts with it, and so
+// does a SAX reader of its own (format/meta_reader) that builds no DOM.
+class JsonBoundsCount {
+ public:
+  explicit JsonBoundsCount(JsonBounds bounds) : bounds_(bounds) {}
+  // A scalar arrived: too_many_values past the bound, else none.
+  BoundedJsonProblem value() {
+    return ++values_ <= bounds_.max_values ? BoundedJsonProblem::none : BoundedJsonProblem::too_many_values;
+  }
+  // A container opened (one level deeper): too_deep or too_many_values past a bound, else none.
+  BoundedJsonProblem open() { return ++depth_ > bounds_.max_depth ? BoundedJsonProblem::too_deep : value(); }
+  void close() { --depth_; }
+  int depth() const { return depth_; }  // containers open
+
+ private:
+  JsonBounds bounds_;
+  std::uint64_t values_ = 0;
+  int depth_ = 0;
+};
+
 // Parses `text` into `out`; false (and `problem` says why) if it is not JSON or crosses a bound.
 bool parse_bounded_json(std::string_view text, const JsonBounds& bounds, nlohmann::json& out,
                         BoundedJsonProblem& problem);

@@ -101,36 +101,6 @@ Meta load_meta(const std::filesystem::path& path);
 std::string meta_to_json(const Meta& meta);  // pretty (indent 1), ends in newline
 std::string meta_to_compact_json(const Meta& meta);  // the same fields without spaces or newline
 
-struct FileHashes {
-  std::uint64_t size = 0;
-  std::vector<Digest> pieces;
-  Digest file_hash{};  // all-zero unless asked for
-};
-// Piece hashes on all cores with flat memory (hash_pieces). want_file_hash adds the
-// whole-file SHA-256: one more thread reading the file in order alongside, which
-// sets the pace (~1 s per GiB at ~1.1 GB/s per core here).
-FileHashes hash_file(const std::filesystem::path& path, std::uint64_t piece_size, bool want_file_hash);
-
-// Builds a format-2 Meta for the file at path (piece_size 0 = automatic); with
-// whole_file_hash it also records the file's SHA-256 (what `sha256sum` prints).
-// With private_swarm, a fresh random swarm key is generated (write the meta with mode 0600:
-// meta_file_mode()).
-Meta create_meta(const std::filesystem::path& path, std::uint64_t piece_size,
-                 const std::vector<std::string>& trackers, bool whole_file_hash = false, bool private_swarm = false);
-
-// Builds a format-3 Meta for the folder at dir: every regular file and empty
-// folder under it, walked without following symbolic links. Links and special
-// files (fifos, sockets, devices) are skipped; each skip is passed to `warn`
-// (one line naming it). Files are hashed on the process's hashing pool, one
-// descriptor per worker. Error(input_file) naming an unreadable file or folder.
-// The listing part of create_tree_meta (files, sizes, exec bits, empty folders, total
-// size; no pieces): what a folder holds now, to compare with a meta made earlier.
-Meta scan_tree(const std::filesystem::path& dir, const std::function<void(const std::string&)>& warn);
-bool same_listing(const Meta& a, const Meta& b);  // files (path, size, exec) and empty folders equal
-Meta create_tree_meta(const std::filesystem::path& dir, std::uint64_t piece_size,
-                      const std::vector<std::string>& trackers, bool private_swarm,
-                      const std::function<void(const std::string&)>& warn);
-
 // The mode a meta file is written with: 0600 for a private meta (it holds the key), else 0644.
 unsigned meta_file_mode(const Meta& meta);
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "base/hex.hpp"
 #include "format/meta.hpp"
 
 namespace p2p {
@@ -85,13 +86,9 @@ class JsonOut {
   }
   void digest(const Digest& d) {
     element();
-    static constexpr char kDigits[] = "0123456789abcdef";
     char b[66];
     b[0] = b[65] = '"';
-    for (std::size_t i = 0; i < d.size(); ++i) {
-      b[1 + 2 * i] = kDigits[d[i] >> 4];
-      b[2 + 2 * i] = kDigits[d[i] & 15];
-    }
+    write_hex(d, b + 1);
     s_.put(std::string_view(b, sizeof b));
   }
 
@@ -142,8 +139,7 @@ class JsonOut {
         case '\f': s_.put("\\f"); break;
         case '\r': s_.put("\\r"); break;
         default: {
-          static constexpr char kDigits[] = "0123456789abcdef";
-          char b[6] = {'\\', 'u', '0', '0', kDigits[c >> 4], kDigits[c & 15]};
+          char b[6] = {'\\', 'u', '0', '0', kHexDigits[c >> 4], kHexDigits[c & 15]};
           s_.put(std::string_view(b, sizeof b));
         }
       }

@@ -13,6 +13,7 @@
 #include "base/error.hpp"
 #include "base/file_io.hpp"
 #include "base/limits.hpp"
+#include "format/bounded_json.hpp"
 #include "format/json_byte_source.hpp"
 #include "format/meta.hpp"
 #include "format/tree_listing.hpp"
@@ -81,7 +82,8 @@ class MetaSax {
 
  private:
   [[noreturn]] void fail(std::string_view what) const { reject(origin_, what); }
-  void count_value();
+  void check(BoundedJsonProblem problem) const;
+  int depth() const { return count_.depth(); }  // containers open
   bool value(const Scalar& v);
   bool open(bool object);
   bool close();
@@ -105,8 +107,7 @@ class MetaSax {
 
   std::string_view origin_;
   std::size_t error_at_ = 0;
-  std::uint64_t values_ = 0;
-  int depth_ = 0;                 // containers open
+  JsonBoundsCount count_{{limits::kMaxMetaJsonValues, limits::kMaxMetaJsonDepth}};
   Field field_ = Field::unknown;  // the top-level field whose value is being read
   bool seen_[kKnownFields] = {};
   bool ended_ = false;            // the top-level object closed
@@ -133,20 +134,21 @@ class MetaSax {
   bool entry_exec_ = false;
 };
 
-void MetaSax::count_value() {
-  if (++values_ > limits::kMaxMetaJsonValues)
+void MetaSax::check(BoundedJsonProblem problem) const {
+  if (problem == BoundedJsonProblem::too_many_values)
     fail(fmt::format("more than {} JSON values: larger than any meta can be", limits::kMaxMetaJsonValues));
+  if (problem == BoundedJsonProblem::too_deep) fail("nested deeper than a meta can be");
 }
 
 bool MetaSax::open(bool object) {
-  count_value();
-  if (depth_ + 1 > limits::kMaxMetaJsonDepth) fail("nested deeper than a meta can be");
-  if (depth_ == 0) {
+  const int outer = depth();  // containers open around this one
+  check(count_.open());
+  if (outer == 0) {
     if (!object || ended_) fail("top level must be a JSON object");
-  } else if (depth_ == 1) {
+  } else if (outer == 1) {
     bool list = field_ == Field::pieces || field_ == Field::files || field_ == Field::dirs || field_ == Field::trackers;
     if (field_ != Field::unknown && (object || !list)) top_field({Scalar::Type::null});  // the type error
-  } else if (depth_ == 2 && field_ != Field::unknown) {
+  } else if (outer == 2 && field_ != Field::unknown) {
     if (field_ == Field::files && object) {
       in_entry_ = true;
       entry_has_[0] = entry_has_[1] = entry_has_[2] = false;
@@ -155,30 +157,29 @@ bool MetaSax::open(bool object) {
       list_element({Scalar::Type::null});  // the type error
     }
   }
-  ++depth_;
   return true;
 }
 
 bool MetaSax::close() {
-  --depth_;
-  if (depth_ == 0) ended_ = true;
-  if (depth_ == 2 && in_entry_) {
+  count_.close();
+  if (depth() == 0) ended_ = true;
+  if (depth() == 2 && in_entry_) {
     in_entry_ = false;
     finish_entry();
   }
-  if (depth_ == 1) field_ = Field::unknown;  // a list ended
+  if (depth() == 1) field_ = Field::unknown;  // a list ended
   return true;
 }
 
 bool MetaSax::key(json::string_t& k) {
-  if (depth_ == 1) {
+  if (depth() == 1) {
     field_ = field_of(k);
     if (field_ != Field::unknown) {
       auto i = static_cast<std::size_t>(field_);
       if (seen_[i]) fail(fmt::format("field \"{}\" appears twice", k));
       seen_[i] = true;
     }
-  } else if (in_entry_ && depth_ == 3) {
+  } else if (in_entry_ && depth() == 3) {
     if (k == "path") entry_key_ = EntryKey::path;
     else if (k == "size") entry_key_ = EntryKey::size;
     else if (k == "exec") entry_key_ = EntryKey::exec;
@@ -191,11 +192,11 @@ bool MetaSax::key(json::string_t& k) {
 }
 
 bool MetaSax::value(const Scalar& v) {
-  count_value();
-  if (depth_ == 0) fail("top level must be a JSON object");
-  if (depth_ == 1) top_field(v);
-  else if (depth_ == 2 && field_ != Field::unknown) list_element(v);
-  else if (depth_ == 3 && in_entry_) entry_field(v);
+  check(count_.value());
+  if (depth() == 0) fail("top level must be a JSON object");
+  if (depth() == 1) top_field(v);
+  else if (depth() == 2 && field_ != Field::unknown) list_element(v);
+  else if (depth() == 3 && in_entry_) entry_field(v);
   return true;
 }
 

@@ -21,6 +21,7 @@
 #include "base/address.hpp"
 #include "base/error.hpp"
 #include "base/fd_limit.hpp"
+#include "base/spawn_completion.hpp"
 #include "net/http_request_parser.hpp"
 #include "net/use_tuple.hpp"
 
@@ -423,14 +424,7 @@ void HttpServer::Impl::admit(tcp::socket socket, const tcp::endpoint& remote, st
   if (addr.is_v6() && addr.to_v6().is_v4_mapped()) addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
   auto conn = std::make_shared<Connection>(std::move(socket), *this, addr.to_string());
   asio::co_spawn(io, [conn]() -> asio::awaitable<void> { co_await conn->run(); },
-                 [](std::exception_ptr e) {
-                   if (!e) return;
-                   try {
-                     std::rethrow_exception(e);
-                   } catch (const std::exception& ex) {
-                     std::fprintf(stderr, "http server: connection ended by an internal error: %s\n", ex.what());
-                   }
-                 });
+                 log_and_go_on("http server: connection ended by an internal error"));
 }
 
 HttpServer::HttpServer(asio::io_context& io, HttpHandler& handler, HttpOptions options)
@@ -464,9 +458,7 @@ std::string HttpServer::local_address() const {
 std::size_t HttpServer::open_connections() const { return impl_->open_connections; }
 
 void HttpServer::start() {
-  asio::co_spawn(impl_->io, impl_->accept_loop(), [](std::exception_ptr e) {
-    if (e) std::rethrow_exception(e);  // the accept loop failing is fatal: surface it from run()
-  });
+  asio::co_spawn(impl_->io, impl_->accept_loop(), rethrow_from_run);  // the accept loop failing is fatal
 }
 
 void HttpServer::stop() {

@@ -8,6 +8,7 @@
 #include <asio/experimental/awaitable_operators.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <algorithm>
 #include <random>
 
 #include "base/address.hpp"
@@ -17,11 +18,11 @@
 #include "net/use_tuple.hpp"
 #include "base/hex.hpp"
 #include "format/meta.hpp"
-#include "tracker/tracker_limits.hpp"
+#include "format/tracker_protocol.hpp"
 
 namespace p2p::tracker_client {
 
-namespace limits = tracker::limits;
+namespace limits = tracker_protocol;
 using net::HttpAnswer;
 
 using asio::ip::tcp;
@@ -108,18 +109,34 @@ std::string url_encode(std::string_view s) {
 
 }  // namespace
 
+const char* event_word(AnnounceEvent event) {
+  switch (event) {
+    case AnnounceEvent::none: return "";
+    case AnnounceEvent::started: return "started";
+    case AnnounceEvent::completed: return "completed";
+    case AnnounceEvent::stopped: return "stopped";
+  }
+  return "";
+}
+
+std::chrono::milliseconds announce_timeout(AnnounceEvent event) {
+  return event == AnnounceEvent::stopped ? kStoppedAnnounceTimeout : kTrackerTimeout;
+}
+
+std::chrono::seconds next_announce_after(int tracker_interval_seconds) {
+  return std::clamp(std::chrono::seconds(tracker_interval_seconds), kMinAnnounceDelay, kMaxAnnounceDelay);
+}
+
 namespace {
 
 std::string announce_target(const std::string& tracker, const AnnounceRequest& req) {
   if (!is_hex(req.peer_id, 40)) fail(tracker, "cannot announce: peer_id must be 40 hex digits");
   if (req.port == 0) fail(tracker, "cannot announce: port 0");
-  if (!req.event.empty() && req.event != "started" && req.event != "completed" && req.event != "stopped")
-    fail(tracker, fmt::format("cannot announce: unknown event {:?}", req.event));
   int numwant = std::clamp(req.numwant, 0, limits::kMaxNumwant);
   std::string target = fmt::format("/announce?info_hash={}&peer_id={}&port={}&left={}&uploaded={}&downloaded={}&numwant={}",
                                    to_hex(req.info_hash), req.peer_id, req.port, req.left, req.uploaded,
                                    req.downloaded, numwant);
-  if (!req.event.empty()) target += "&event=" + req.event;
+  if (req.event != AnnounceEvent::none) target += fmt::format("&event={}", event_word(req.event));
   return target;
 }
 

@@ -14,11 +14,35 @@
 
 namespace p2p::tracker_client {
 
+// How long a tracker call may take (connect, request, answer) before the caller goes
+// on without it: an announce, a publish, a lookup. A tracker answers in milliseconds
+// (docs/TRACKER.md); 5 s covers a slow path without holding a start-up for long.
+inline constexpr std::chrono::milliseconds kTrackerTimeout{5000};
+// A "stopped" announce, sent while the process ends: the tracker drops us after two
+// intervals anyway, so the end of a run is not held up for more than this.
+inline constexpr std::chrono::milliseconds kStoppedAnnounceTimeout{1500};
+
+// The announce's event (the protocol's `event=`; none: a periodic announce).
+enum class AnnounceEvent { none, started, completed, stopped };
+// Its word on the wire: "started", "completed", "stopped", or "" for none.
+const char* event_word(AnnounceEvent event);
+// The deadline of an announce with this event: kStoppedAnnounceTimeout for stopped, else kTrackerTimeout.
+std::chrono::milliseconds announce_timeout(AnnounceEvent event);
+
+// The interval a tracker's answer may carry: what p2p-tracker --interval accepts
+// (format/tracker_protocol.hpp); an answer outside it is malformed. A client then
+// announces again after next_announce_after(interval), which holds it to 5 s..1 h:
+// never more often than every 5 s, whatever a tracker asks (a misconfigured tracker
+// cannot make every client hammer it), and at least hourly, so a tracker that
+// restarted with an empty swarm (or a day-long interval) learns of us within the hour.
+inline constexpr std::chrono::seconds kMinAnnounceDelay{5}, kMaxAnnounceDelay{3600};
+std::chrono::seconds next_announce_after(int tracker_interval_seconds);
+
 struct AnnounceRequest {
   Digest info_hash{};
   std::string peer_id;  // 40 hex digits
   std::uint16_t port = 0;
-  std::string event;    // "started", "completed", "stopped" or "" (periodic)
+  AnnounceEvent event = AnnounceEvent::none;
   std::uint64_t left = 0, uploaded = 0, downloaded = 0;
   int numwant = 50;
 };
@@ -64,12 +88,10 @@ std::string fetch_meta_json(const std::string& tracker, const std::string& info_
 // newest if several). Throws if the tracker knows no such name.
 std::string lookup_info_hash_by_name(const std::string& tracker, const std::string& name,
                                      std::chrono::milliseconds timeout);
-// How long a seeder waits for a publish before it goes on without the catalog entry.
-inline constexpr std::chrono::milliseconds kPublishTimeout{5000};
 // Publishes meta JSON; succeeds if the tracker stored it or already had it. Returns
 // the owner token (64 hex: the right to withdraw it) when this call stored it.
 std::optional<std::string> publish_meta(const std::string& tracker, const std::string& meta_json,
-                                        std::chrono::milliseconds timeout = kPublishTimeout);
+                                        std::chrono::milliseconds timeout = kTrackerTimeout);
 // GET /files?q=substring: the tracker's JSON answer (checked to be an object).
 std::string list_files_json(const std::string& tracker, const std::string& substring, std::chrono::milliseconds timeout);
 // POST /withdraw with the owner token; throws Error(tracker) naming the refusal (403, 404).

@@ -5,7 +5,10 @@
 #include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
+#include <cerrno>
+#include <cstring>
 #include <optional>
+#include <vector>
 
 #include "base/error.hpp"
 #include "base/file_io.hpp"
@@ -45,14 +48,45 @@ fs::path WorkdirLayout::lock_path(std::string_view name) const {
 }
 
 namespace {
-// A state file's name and size, or nullopt if it is not one of ours.
+constexpr std::uint64_t kMaxStateFileBytes = 1 << 20;  // ours hold a bitfield: far smaller
+
+// A state file's name and size; nullopt if it is gone (removed since it was listed) or
+// is not one of ours (a link, not a regular file, too large, not a JSON object with a
+// string "name" and a whole "size"). Any other failure to read it (permissions, an I/O
+// error) is an Error(disk) naming the file: a download's state that cannot be read is
+// not taken for no download.
 std::optional<std::pair<std::string, std::uint64_t>> state_identity(const fs::path& state) {
-  try {
-    auto j = nlohmann::json::parse(read_small_file(state, 1 << 20, /*follow_links=*/false));
-    return std::pair{j.at("name").get<std::string>(), j.at("size").get<std::uint64_t>()};
-  } catch (const std::exception&) {
-    return std::nullopt;
+  struct stat st{};
+  if (::lstat(state.c_str(), &st) != 0) {
+    if (errno == ENOENT) return std::nullopt;
+    throw Error(ExitCode::disk, fmt::format("cannot read {}: {}", state.string(), std::strerror(errno)));
   }
+  if (!S_ISREG(st.st_mode) || static_cast<std::uint64_t>(st.st_size) > kMaxStateFileBytes) return std::nullopt;
+  std::string text;
+  try {
+    text = read_small_file(state, kMaxStateFileBytes, /*follow_links=*/false);
+  } catch (const Error& e) {
+    std::error_code ec;
+    if (fs::symlink_status(state, ec).type() == fs::file_type::not_found) return std::nullopt;  // removed meanwhile
+    throw Error(ExitCode::disk, e.what());
+  }
+  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return std::nullopt;
+  auto name = j.find("name"), size = j.find("size");
+  if (name == j.end() || !name->is_string() || size == j.end() || !size->is_number_unsigned()) return std::nullopt;
+  return std::pair{name->get<std::string>(), size->get<std::uint64_t>()};
+}
+
+// Lists our folder: nothing if it does not exist (or is not a folder: not a workdir of
+// ours); Error(disk) naming it for any other failure.
+std::vector<fs::path> own_entries(const fs::path& own_dir) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  fs::directory_iterator it(own_dir, ec), end;
+  for (; !ec && it != end; it.increment(ec)) out.push_back(it->path());
+  if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
+    throw Error(ExitCode::disk, fmt::format("cannot list {}: {}", own_dir.string(), ec.message()));
+  return out;
 }
 }  // namespace
 
@@ -66,8 +100,7 @@ void WorkdirLayout::adopt_legacy_partial(const Meta& m) const {
     return;
   }
   if (!fs::exists(partial_path(m), ec)) {
-    for (fs::directory_iterator it(own_dir, ec), end; !ec && it != end; it.increment(ec)) {
-      const auto& p = it->path();
+    for (const auto& p : own_entries(own_dir)) {
       if (p.extension() != ".json" || p.filename().string().find(".state.json") == std::string::npos) continue;
       auto id = state_identity(p);
       if (!id || id->first != m.name || id->second != m.size) continue;
@@ -85,10 +118,9 @@ void WorkdirLayout::adopt_legacy_partial(const Meta& m) const {
 
 std::set<std::string> WorkdirLayout::downloads_in_progress() const {
   std::set<std::string> names;
-  std::error_code ec;
-  for (fs::directory_iterator it(own_dir, ec), end; !ec && it != end; it.increment(ec)) {
-    if (!it->path().filename().string().ends_with(".state.json")) continue;
-    if (auto id = state_identity(it->path())) names.insert(id->first);
+  for (const auto& p : own_entries(own_dir)) {
+    if (!p.filename().string().ends_with(".state.json")) continue;
+    if (auto id = state_identity(p)) names.insert(id->first);
   }
   return names;
 }

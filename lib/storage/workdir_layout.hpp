@@ -55,11 +55,13 @@ struct WorkdirLayout {
   // Also: a .partial left by another meta of the same name and size (e.g. the
   // format-1 meta of the same file) is taken over. Safe: every piece of it is
   // hashed against this meta before it counts, and the name's lock keeps other
-  // writers away.
+  // writers away. Error(disk) if .p2p or a state file in it cannot be read.
   void adopt_legacy_partial(const Meta& m) const;
   // The names of the downloads unfinished in this workdir (a state file in .p2p/
   // names each): WORKDIR/<name> is then not a finished folder, whatever it holds
-  // (p2p-seed --dir does not share it).
+  // (p2p-seed --dir does not share it). Files that are not state files of ours are
+  // passed over; no .p2p folder is no download. A state file or .p2p folder that
+  // cannot be read (permissions, I/O) is Error(disk) naming it, never "none".
   std::set<std::string> downloads_in_progress() const;
 };
 

@@ -16,11 +16,7 @@
 namespace p2p {
 
 using Clock = std::chrono::steady_clock;
-namespace {
-constexpr auto kTimeout = std::chrono::milliseconds(5000);
-constexpr auto kStopTimeout = std::chrono::milliseconds(1500);
-constexpr int kMinInterval = 5, kMaxInterval = 3600;  // seconds, whatever the tracker says
-}  // namespace
+using tracker_client::AnnounceEvent;
 
 Announcer::Announcer(asio::io_context& io, std::vector<std::string> trackers, Digest info_hash, std::string peer_id,
                      Port port, Answered on_answer, Notice on_notice, Progress progress, Withdrawn on_withdrawn)
@@ -59,10 +55,10 @@ asio::awaitable<void> Announcer::stop() {
     // A download that ends right after completing must still say so, or the
     // tracker never counts it as completed.
     if (completed_ && !t.completed_sent) {
-      co_await announce(t, "completed");
+      co_await announce(t, AnnounceEvent::completed);
       t.completed_sent = true;
     }
-    co_await announce(t, "stopped");
+    co_await announce(t, AnnounceEvent::stopped);
   }
 }
 
@@ -74,16 +70,16 @@ asio::awaitable<void> Announcer::run(std::size_t index) {
     if (!(completed_ && t.started && !t.completed_sent)) co_await t.timer->async_wait(kUseTuple);
     if (stopped_) break;
     if (completed_ && t.started && !t.completed_sent) {
-      co_await announce(t, "completed");
+      co_await announce(t, AnnounceEvent::completed);
       t.completed_sent = true;
     } else if (t.timer->expiry() <= Clock::now()) {
-      co_await announce(t, t.started ? "" : "started");
+      co_await announce(t, t.started ? AnnounceEvent::none : AnnounceEvent::started);
       if (t.started && completed_) t.completed_sent = true;  // "started" with left=0 says it all
     }
   }
 }
 
-asio::awaitable<void> Announcer::announce(Tracker& t, std::string event) {
+asio::awaitable<void> Announcer::announce(Tracker& t, AnnounceEvent event) {
   tracker_client::AnnounceRequest req;
   req.info_hash = info_hash_;
   req.peer_id = peer_id_;
@@ -94,12 +90,12 @@ asio::awaitable<void> Announcer::announce(Tracker& t, std::string event) {
   req.uploaded = n.uploaded;
   req.downloaded = n.downloaded;
   try {
-    auto res = co_await tracker_client::announce_async(t.address, req, event == "stopped" ? kStopTimeout : kTimeout);
+    auto res = co_await tracker_client::announce_async(t.address, req, tracker_client::announce_timeout(event));
     if (t.reported_down && !stopped_) on_notice_(fmt::format("tracker {} is answering again", t.address));
     t.failures = 0;
     t.reported_down = false;
-    t.started = event != "stopped";
-    t.timer->expires_after(std::chrono::seconds(std::clamp(res.interval, kMinInterval, kMaxInterval)));
+    t.started = event != AnnounceEvent::stopped;
+    t.timer->expires_after(tracker_client::next_announce_after(res.interval));
     // The port changed while this announce was on its way (announce_now was overridden above).
     if (req.port != port_() && !stopped_) t.timer->expires_at(Clock::now());
     if (!stopped_) on_answer_(t.address, res);

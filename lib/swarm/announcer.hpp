@@ -55,7 +55,7 @@ class Announcer : public std::enable_shared_from_this<Announcer> {
     bool started = false, completed_sent = false, reported_down = false;
   };
   asio::awaitable<void> run(std::size_t index);
-  asio::awaitable<void> announce(Tracker& t, std::string event);
+  asio::awaitable<void> announce(Tracker& t, tracker_client::AnnounceEvent event);
 
   asio::io_context& io_;
   std::vector<Tracker> trackers_;

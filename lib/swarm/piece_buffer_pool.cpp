@@ -1,6 +1,10 @@
 // PieceBufferPool: recycling by exact size, spares bounded by the budget.
 #include "swarm/piece_buffer_pool.hpp"
 
+#include <algorithm>
+
+#include "base/limits.hpp"
+
 namespace p2p {
 
 std::vector<std::uint8_t> PieceBufferPool::take(std::size_t size) {
@@ -19,6 +23,11 @@ void PieceBufferPool::give_back(std::vector<std::uint8_t> buffer) {
   in_use_ -= size;
   // Keep spares only while they fit the budget (torrents with other piece sizes come and go).
   if (spare_bytes() + size <= budget_) spare_[size].push_back(std::move(buffer));
+}
+
+std::size_t PieceBufferPool::budget_for(double bandwidth_delay) {
+  double want = std::max(static_cast<double>(limits::kMaxPiecesInFlightBytes), 1.5 * bandwidth_delay);
+  return static_cast<std::size_t>(std::min(want, static_cast<double>(limits::kMaxPieceBufferCeiling)));
 }
 
 void PieceBufferPool::set_budget(std::size_t budget_bytes) {

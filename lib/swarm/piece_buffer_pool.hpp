@@ -17,6 +17,11 @@ class PieceBufferPool {
   // kMaxPiecesInFlightBytes); a smaller one only stops new takes and drops spares.
   void set_budget(std::size_t budget_bytes);
   std::size_t budget() const { return budget_; }
+  // The budget for links that hold `bandwidth_delay` bytes in flight (rate x round trip,
+  // summed): kMaxPiecesInFlightBytes, or 1.5x the product where that is more (a window
+  // limited by the budget then still grows: it delivers more than it was sized on), at most
+  // kMaxPieceBufferCeiling.
+  static std::size_t budget_for(double bandwidth_delay);
 
   // Whether a buffer of `size` may be taken now. Two pieces always fit, so a piece
   // size above half the budget still keeps one piece arriving while one is hashed.

@@ -3,6 +3,8 @@
 
 #include <fmt/core.h>
 
+#include <cstdio>
+
 #include <algorithm>
 
 #include "base/error.hpp"
@@ -23,6 +25,10 @@ std::int64_t unix_seconds(Reputation::SysClock::time_point t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
 }  // namespace
+
+std::string reputation_key(std::string_view ip, std::string_view peer_id) {
+  return fmt::format("{}#{}", ip, peer_id.substr(0, 16));
+}
 
 struct Reputation::Db {
   SqliteDb db;
@@ -61,10 +67,13 @@ Reputation::Reputation(const std::filesystem::path& path) {
 }
 
 Reputation::~Reputation() {
+  // A destructor must not throw: say what was lost (the next run starts from the last flush).
   try {
     flush();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "reputation: the last peer scores were not saved: %s\n", e.what());
   } catch (...) {
-    // best effort at exit; the next run starts from the last flush
+    std::fprintf(stderr, "reputation: the last peer scores were not saved: an unknown exception\n");
   }
 }
 

@@ -15,9 +15,15 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace p2p {
+
+// Who a peer is to its reputation: its IP address and the first 16 hex digits of the
+// peer id it gave ("203.0.113.5#0123456789abcdef"), so another process on the same IP
+// (another peer id) is scored apart, and a peer cannot shed a ban by changing port.
+std::string reputation_key(std::string_view ip, std::string_view peer_id);
 
 class Reputation {
  public:

@@ -301,11 +301,10 @@ void Session::Impl::tick() {
   std::erase_if(retired, [](const auto& t) { return t->hashing() == 0; });
   auto now = Clock::now();
   for (std::size_t i = 0; i < torrents.size(); ++i) torrents[i]->tick(now);
-  // Piece buffers: the base budget plus twice what the links hold in flight (limits.hpp).
+  // Piece buffers: what the links hold in flight, with room to grow (limits.hpp).
   double in_flight = 0;
   for (const auto& t : torrents) in_flight += t->bandwidth_delay();
-  double budget = static_cast<double>(limits::kMaxPiecesInFlightBytes) + 2 * in_flight;
-  buffers.set_budget(static_cast<std::size_t>(std::min(budget, static_cast<double>(limits::kMaxPieceBufferCeiling))));
+  buffers.set_budget(PieceBufferPool::budget_for(in_flight));
   // Incoming connections still in the session's hands (no handshake yet, TLS or plaintext).
   std::vector<std::shared_ptr<PeerConnection>> late;
   for (auto& [id, c] : connections)

@@ -290,7 +290,7 @@ void Torrent::on_block(PeerConnection& c, const BlockRef& b, bool stored) {
   if (!p) return;
   stats_.downloaded_bytes += b.length;
   s_.counters.recv_payload_bytes += b.length;
-  p->pipeline.block_arrived(Clock::now());
+  p->pipeline.block_arrived(Clock::now(), b.length);
   if (auto it = std::find(p->outstanding.begin(), p->outstanding.end(), b); it != p->outstanding.end())
     p->outstanding.erase(it);
   if (!stored) {

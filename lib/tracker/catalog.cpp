@@ -3,6 +3,8 @@
 
 #include <chrono>
 #include <fmt/core.h>
+
+#include <cstdio>
 #include <random>
 
 #include "base/error.hpp"
@@ -40,10 +42,13 @@ Catalog::Catalog(const std::filesystem::path& db_path)
 }
 
 Catalog::~Catalog() {
+  // A destructor must not throw: say what was lost (at most one flush interval's counters).
   try {
     flush();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "p2p-tracker: catalog: the last download counts were not saved: %s\n", e.what());
   } catch (...) {
-    // Destructors must not throw; the counters lost are at most one flush interval's.
+    std::fprintf(stderr, "p2p-tracker: catalog: the last download counts were not saved: an unknown exception\n");
   }
 }
 

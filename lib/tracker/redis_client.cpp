@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "base/error.hpp"
+#include "base/hex.hpp"
 #include "tracker/redis_asio_adapter.hpp"
 #include "tracker/tracker_limits.hpp"
 #include "tracker/tracker_store.hpp"
@@ -81,9 +82,7 @@ std::string sha1_hex(std::string_view text) {
   unsigned int n = 0;
   if (EVP_Digest(text.data(), text.size(), md, &n, EVP_sha1(), nullptr) != 1)
     throw Error(ExitCode::internal, "cannot compute the SHA-1 of a Lua script (OpenSSL EVP_Digest failed)");
-  std::string hex;
-  for (unsigned int i = 0; i < n; ++i) hex += fmt::format("{:02x}", md[i]);
-  return hex;
+  return to_hex(std::span<const std::uint8_t>(md, n));
 }
 
 // Limits applied inside hiredis's reader, before it allocates anything for a
@@ -96,6 +95,7 @@ struct ReplyGuard {
   const redisReplyObjectFunctions* defaults = nullptr;
   std::size_t budget = 0;  // elements still allowed in the reply being read
   std::string refusal;     // why the last reply was refused; empty if none
+  bool out_of_memory = false;  // refused because checking it ran out of memory (no words for why)
 
   static ReplyGuard& of(const redisReadTask* task) { return *static_cast<ReplyGuard*>(task->privdata); }
 
@@ -110,8 +110,8 @@ struct ReplyGuard {
       if (elements < 0 || static_cast<std::size_t>(elements) > g.budget)
         return g.refuse(fmt::format("an array of {} elements, more than the {} allowed", elements,
                                     limits::kRedisMaxReplyElements));
-    } catch (...) {
-      return nullptr;
+    } catch (...) {  // only std::bad_alloc can come from the checks above
+      return g.refuse_out_of_memory();
     }
     g.budget -= static_cast<std::size_t>(elements);
     return g.defaults->createArray(task, elements);
@@ -121,14 +121,23 @@ struct ReplyGuard {
     try {
       if (len > limits::kRedisMaxStringBytes)
         return g.refuse(fmt::format("a string of {} bytes, more than the {} allowed", len, limits::kRedisMaxStringBytes));
-    } catch (...) {
-      return nullptr;
+    } catch (...) {  // only std::bad_alloc can come from the checks above
+      return g.refuse_out_of_memory();
     }
     return g.defaults->createString(task, str, len);
   }
   void* refuse(const std::string& why) {
     refusal = "Redis answered " + why;
     return nullptr;  // hiredis: "Out of memory", then the connection is dropped
+  }
+  // Refused without allocating: the reason is a fixed text, given by why().
+  void* refuse_out_of_memory() noexcept {
+    out_of_memory = true;
+    return nullptr;
+  }
+  // Why the last reply was refused; empty if none.
+  std::string why() const {
+    return out_of_memory ? "a Redis reply was dropped: out of memory while checking its size" : refusal;
   }
 
   void attach(redisAsyncContext* ac) {
@@ -137,6 +146,7 @@ struct ReplyGuard {
     functions.createArray = &ReplyGuard::create_array;
     functions.createString = &ReplyGuard::create_string;
     refusal.clear();
+    out_of_memory = false;
     ac->c.reader->fn = &functions;
     ac->c.reader->privdata = this;
   }
@@ -265,7 +275,7 @@ struct RedisClient::Impl : std::enable_shared_from_this<Impl> {
   // Why the connection is going: a reply our guard refused, hiredis's own
   // error (e.g. a protocol error), or the reason we dropped it.
   std::string why_lost(const redisAsyncContext* ac) const {
-    if (!reply_guard.refusal.empty()) return reply_guard.refusal;
+    if (auto why = reply_guard.why(); !why.empty()) return why;
     if (ac->err) return ac->errstr;
     return drop_reason.empty() ? "connection lost before the answer" : drop_reason;
   }

@@ -15,6 +15,7 @@
 
 #include "base/address.hpp"
 #include "base/error.hpp"
+#include "base/spawn_completion.hpp"
 #include "format/relay_frames.hpp"
 #include "net/use_tuple.hpp"
 
@@ -157,14 +158,7 @@ asio::awaitable<void> RelayServer::Impl::accept_loop() {
       continue;
     }
     auto c = std::make_shared<Conn>(std::move(socket), normalized_ip(remote));
-    asio::co_spawn(io, serve(c), [](std::exception_ptr e) {
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        std::fprintf(stderr, "p2p-tracker: relay connection ended by an internal error: %s\n", ex.what());
-      }
-    });
+    asio::co_spawn(io, serve(c), log_and_go_on("p2p-tracker: relay connection ended by an internal error"));
   }
 }
 
@@ -353,9 +347,7 @@ std::string RelayServer::local_address() const {
 std::uint16_t RelayServer::port() const { return impl_->acceptor.local_endpoint().port(); }
 
 void RelayServer::start() {
-  asio::co_spawn(impl_->io, impl_->accept_loop(), [](std::exception_ptr e) {
-    if (e) std::rethrow_exception(e);  // the accept loop failing is fatal: surface it from run()
-  });
+  asio::co_spawn(impl_->io, impl_->accept_loop(), rethrow_from_run);  // the accept loop failing is fatal
 }
 
 void RelayServer::stop() {

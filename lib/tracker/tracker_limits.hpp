@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "base/limits.hpp"
+#include "format/tracker_protocol.hpp"
 
 namespace p2p::tracker::limits {
 
@@ -14,22 +15,18 @@ namespace p2p::tracker::limits {
 inline constexpr std::size_t kMaxSwarms = 200'000;
 inline constexpr std::size_t kMaxPeersPerSwarm = 50'000;
 inline constexpr std::size_t kMaxPeersTotal = 1'500'000;
-// Peers handed out per announce: BitTorrent's customary default and a cap that
-// keeps an answer under ~8 KiB.
-inline constexpr int kDefaultNumwant = 50;
-inline constexpr int kMaxNumwant = 200;
-// Announce interval bounds (--interval); peers silent for two intervals expire.
-inline constexpr int kDefaultIntervalSeconds = 60;
-inline constexpr int kMinIntervalSeconds = 1;
-inline constexpr int kMaxIntervalSeconds = 24 * 3600;
+// Peers per announce and the announce interval: the protocol's, shared with the
+// client (format/tracker_protocol.hpp). Peers silent for two intervals expire.
+using tracker_protocol::kDefaultIntervalSeconds;
+using tracker_protocol::kDefaultNumwant;
+using tracker_protocol::kMaxIntervalSeconds;
+using tracker_protocol::kMaxNumwant;
+using tracker_protocol::kMinIntervalSeconds;
 inline constexpr int kExpiryIntervals = 2;
 
 // --- Catalog ------------------------------------------------------------------
-// A published meta: 8 MiB of JSON is ~120,000 pieces (2 TB at 16 MiB pieces);
-// bigger bodies are refused with 413 before they are read. The one constant of
-// base/limits.hpp that a downloader also fetches metas with (--name, --id): the
-// tracker serves the bytes as published, so it never serves one it would refuse.
-inline constexpr std::size_t kMaxPublishBytes = p2p::limits::kMaxPublishedMetaBytes;
+// A published meta's bytes at most (413 beyond): the protocol's (format/tracker_protocol.hpp).
+using tracker_protocol::kMaxPublishBytes;
 // Publishing costs the tracker a validation (on its worker threads, never on the
 // event loop): per address, at most this many at once and, over time, this many
 // bytes of meta checked (a token bucket: a burst of 4 of the largest metas, then
@@ -52,7 +49,7 @@ inline constexpr std::size_t kMaxCatalogFiles = 1'000'000;
 inline constexpr std::size_t kMaxWithdrawn = 100'000;
 // /files answers at most this many rows (sorted by name); ?limit= may lower it.
 inline constexpr std::size_t kMaxFilesListed = 1000;
-inline constexpr std::size_t kMaxQueryBytes = 255;  // ?q= and ?name= (a file name is <= 255 bytes)
+using tracker_protocol::kMaxQueryBytes;  // ?q= and ?name=
 // Hashes per scrape request: keeps one request's work and answer bounded.
 inline constexpr std::size_t kMaxScrapeHashes = 64;
 // Completed-download counters are written to SQLite in one batch this often.
@@ -128,9 +125,5 @@ inline constexpr std::size_t kDefaultRelayMaxPairs = 64;
 inline constexpr std::size_t kDefaultRelayMaxPairsPerAddress = 8;
 // The default relay port: next to the tracker's HTTP 6969.
 inline constexpr std::uint16_t kDefaultRelayPort = 6970;
-
-// --- Client -------------------------------------------------------------------------
-// A tracker answer is JSON: a meta (publish limit) plus headers.
-inline constexpr std::size_t kMaxClientResponseBytes = kMaxPublishBytes + 64 * 1024;
 
 }  // namespace p2p::tracker::limits

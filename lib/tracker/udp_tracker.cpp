@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "base/error.hpp"
+#include "base/spawn_completion.hpp"
 #include "format/bt_udp_frames.hpp"
 #include "net/use_tuple.hpp"
 #include "tracker/bt_announce.hpp"
@@ -205,14 +206,7 @@ void UdpTracker::start(const std::string& host, std::uint16_t port) {
   } catch (const std::system_error& e) {
     throw Error(ExitCode::bind_failed, fmt::format("cannot listen on udp {}:{}: {}", host, port, e.code().message()));
   }
-  asio::co_spawn(io_, receive_loop(), [](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      std::fprintf(stderr, "p2p-tracker: udp receive loop stopped: %s\n", ex.what());
-    }
-  });
+  asio::co_spawn(io_, receive_loop(), log_and_go_on("p2p-tracker: udp receive loop stopped"));
 }
 
 void UdpTracker::stop() {

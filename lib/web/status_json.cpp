@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/address.hpp"
+#include "base/hex.hpp"
 #include "format/json_text.hpp"
 
 namespace p2p::web {
@@ -14,17 +15,6 @@ namespace p2p::web {
 using nlohmann::json;
 
 namespace {
-
-std::string hex_cells(const std::vector<std::uint8_t>& cells) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(cells.size() * 2);
-  for (auto c : cells) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
-}
 
 json peer_json(const PeerSnapshot& p) {
   return json{{"address", p.address},
@@ -84,7 +74,7 @@ json file_json(const SessionSnapshot& s, const TorrentSnapshot& t) {
          {"distributed_copies", st.distributed_copies},
          {"known_peers", t.known_peers},
          {"hashing", t.hashing},
-         {"piece_map", hex_cells(t.piece_map)},
+         {"piece_map", to_hex(t.piece_map)},
          {"limited_by", json{{"kind", TransferBottleneck::name(b)}, {"text", TransferBottleneck::describe(b)}}},
          {"banned", banned_json(t)}};
   if (!t.error.empty()) f["error"] = t.error;

@@ -19,6 +19,33 @@
 # pid is gone (nsh_sweep_stale). Teardown stops every process still inside our
 # namespaces (by pid, from `ip netns pids`), then deletes the namespaces, which
 # deletes their veth ends and the bridge with them.
+#
+# Delay (round trips; this kernel has neither netem nor fq, so it comes from user space):
+#   NSH_RELAY=build/bin/delay_relay     # tests/tools/delay_relay.cpp (default: $BIN/delay_relay)
+#   nsh_delay seed d1 100               # every TCP connection between seed and d1: RTT 100 ms
+#   nsh_delay seed d1 0                 # still through the relays, at no delay (RTT-0 baselines)
+#   nsh_undelay seed d1                 # direct again
+# MS is the round trip: each direction of the bytes is delayed MS/2. Transparent: programs
+# (p2p-share, aria2c, libtorrent) dial the peer's real 10.77.x.y address. In A's namespace an
+# nftables rule (table ip nsh_delay, nat output hook) sends every new TCP connection to B's
+# address (`ip daddr B meta l4proto tcp meta mark != NSH_DELAY_MARK`) to 127.0.0.1:PORT of a
+# delay_relay --transparent running in A's namespace (route_localnet=1 there), which looks up
+# the original destination (SO_ORIGINAL_DST), dials it with SO_MARK NSH_DELAY_MARK (so its own
+# connection skips the rule) and forwards each direction MS/2 late; the same in B's namespace
+# for connections B makes to A. So each connection crosses exactly one relay, in the
+# namespace of the side that dialled it, whichever side that is. UDP is not delayed.
+# One relay process per ordered pair; nsh_delay again replaces them (open connections are
+# reset). Each relay holds at most NSH_DELAY_BUFFER bytes per direction and connection
+# (default 64 MiB): a ceiling of NSH_DELAY_BUFFER / (MS/2) on one direction's throughput.
+# With NSH_DELAY_STATS=1 the relays print a JSON line per closed connection (bytes each way,
+# when each MiB was delivered) to NSH_DELAY_LOG[A>B] (A's relay, connections A made to B).
+# What this models: a long path's delay as the programs see it (request windows, handshakes,
+# choking rounds). It does not model TCP itself over a long path: the relay terminates TCP on
+# both sides, so each kernel connection has a sub-millisecond RTT (congestion control and
+# loss recovery run at that RTT, socket buffers need not hold the bandwidth-delay product)
+# and the in-flight bytes sit in the relay instead.
+# Shallow queues: nsh_shape NAME RATE QUEUE_MS gives tbf a queue of QUEUE_MS (default 100)
+# before it drops, e.g. 5 for a bottleneck that drops rather than buffers.
 
 NSH_PREFIX=""
 NSH_HUB=""
@@ -26,6 +53,9 @@ NSH_NODES=()          # node names, in creation order
 NSH_BG=()             # pids started by nsh_spawn and not yet reaped
 NSH_NEXT_HOST=1
 declare -gA NSH_ADDR=() NSH_NS=() NSH_RATE=()
+declare -gA NSH_DELAY_PID=() NSH_DELAY_LOG=() NSH_DELAY_RTT=()   # keyed "A>B"
+NSH_DELAY_DIR=""      # relay logs (made by the first nsh_delay, removed by nsh_teardown)
+: "${NSH_DELAY_MARK:=0x7d1}" "${NSH_DELAY_BUFFER:=$((64 << 20))}" "${NSH_DELAY_STATS:=0}"
 : "${NSH_SUBNET:=10.77}"   # first two octets; nodes are NSH_SUBNET.x.y/16
 
 nsh_log() { printf 'netns: %s\n' "$*" >&2; }
@@ -100,13 +130,77 @@ nsh_node() {
   NSH_RATE[$name]=$rate
 }
 
-# nsh_shape NAME RATE_BYTES_PER_S: (re)sets the upload cap of a node with tbf.
+# nsh_shape NAME RATE_BYTES_PER_S [QUEUE_MS]: (re)sets the upload cap of a node with tbf.
 # burst: at least one 64 KiB GSO segment plus 10 ms at the rate, so that the bucket never
-# splits or stalls segments; latency 100 ms bounds the queue (a home router's buffer).
+# splits or stalls segments; latency QUEUE_MS (default 100 ms, a home router's buffer) bounds
+# the queue: packets that would wait longer are dropped (5 ms: a shallow, dropping bottleneck).
 nsh_shape() {
-  local name=$1 rate=$2 burst
+  local name=$1 rate=$2 queue_ms=${3:-100} burst
   burst=$((rate / 100 + 65536 + 1514))
-  tc -n "${NSH_NS[$name]}" qdisc replace dev eth0 root tbf rate "$((rate * 8))bit" burst "$burst" latency 100ms
+  tc -n "${NSH_NS[$name]}" qdisc replace dev eth0 root tbf rate "$((rate * 8))bit" burst "$burst" latency "${queue_ms}ms"
+}
+
+# nsh_delay A B RTT_MS: every TCP connection between nodes A and B (dialled by either) gets a
+# round trip of RTT_MS (RTT_MS/2 each way) through delay relays (see the top of this file).
+# Replaces an earlier nsh_delay of the pair. Returns 77 with a message where nft or the relay
+# is missing, 1 on other failures.
+nsh_delay() {
+  local a=$1 b=$2 rtt=$3 half
+  command -v nft >/dev/null || { nsh_log "skipped: 'nft' (nftables) is not installed"; return 77; }
+  local relay=${NSH_RELAY:-${BIN:-}/delay_relay}
+  [ -x "$relay" ] || { nsh_log "nsh_delay: no delay relay at '$relay' (set NSH_RELAY)"; return 77; }
+  [ -n "${NSH_ADDR[$a]:-}" ] && [ -n "${NSH_ADDR[$b]:-}" ] || { nsh_log "nsh_delay: unknown node $a or $b"; return 1; }
+  if [ -z "$NSH_DELAY_DIR" ]; then NSH_DELAY_DIR=$(mktemp -d "${TMPDIR:-/tmp}/p2pns-delay.XXXXXX") || return 1; fi
+  nsh_undelay "$a" "$b"
+  half=$(awk -v r="$rtt" 'BEGIN { printf "%.3f", r / 2 }')
+  nsh_delay_one "$a" "$b" "$half" "$relay" && nsh_delay_one "$b" "$a" "$half" "$relay" || return 1
+  NSH_DELAY_RTT["$a>$b"]=$rtt
+  NSH_DELAY_RTT["$b>$a"]=$rtt
+}
+
+# nsh_delay_one A B HALF_MS RELAY: a relay in A's namespace for the connections A dials to B.
+nsh_delay_one() {
+  local a=$1 b=$2 half=$3 relay=$4 ns=${NSH_NS[$1]} log port i pid stats=()
+  log=$NSH_DELAY_DIR/$a-$b.log
+  [ "$NSH_DELAY_STATS" = 1 ] && stats=(--stats)
+  rm -f "$log"   # an earlier relay of this pair wrote its (now closed) port there
+  ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.route_localnet=1 net.ipv4.conf.lo.route_localnet=1 || return 1
+  ip netns exec "$ns" "$relay" --listen 127.0.0.1:0 --transparent --mark "$NSH_DELAY_MARK" --delay-ms "$half" \
+    --buffer-bytes "$NSH_DELAY_BUFFER" "${stats[@]}" >"$log" 2>&1 &
+  pid=$!
+  NSH_BG+=("$pid")
+  NSH_DELAY_PID["$a>$b"]=$pid
+  NSH_DELAY_LOG["$a>$b"]=$log
+  for ((i = 0; i < 200; i++)); do
+    port=$(sed -n '1s/^listening 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$log" 2>/dev/null || true)
+    [ -n "$port" ] && break
+    nsh_running "$pid" || { nsh_log "nsh_delay: relay $a>$b exited: $(head -c 300 "$log")"; return 1; }
+    sleep 0.02
+  done
+  [ -n "$port" ] || { nsh_log "nsh_delay: relay $a>$b did not start"; return 1; }
+  # One table per namespace; one rule per peer, found again by its comment.
+  ip netns exec "$ns" nft -f - <<EOF || { nsh_log "nsh_delay: nft rules refused in $a"; return 1; }
+table ip nsh_delay {
+  chain out {
+    type nat hook output priority -100; policy accept;
+  }
+}
+add rule ip nsh_delay out ip daddr ${NSH_ADDR[$b]} meta l4proto tcp meta mark != $NSH_DELAY_MARK dnat to 127.0.0.1:$port comment "nsh-to-$b"
+EOF
+}
+
+# nsh_undelay A B: removes the delay between A and B (rules and relays); a no-op if none.
+nsh_undelay() {
+  local a=$1 b=$2 x y h
+  for x in "$a>$b" "$b>$a"; do
+    [ -n "${NSH_DELAY_PID[$x]:-}" ] || continue
+    y=${x#*>}
+    h=$(ip netns exec "${NSH_NS[${x%%>*}]}" nft -a list chain ip nsh_delay out 2>/dev/null |
+      sed -n "s/.*comment \"nsh-to-$y\" # handle \([0-9]*\).*/\1/p")
+    for h in $h; do ip netns exec "${NSH_NS[${x%%>*}]}" nft delete rule ip nsh_delay out handle "$h" || true; done
+    nsh_stop 3 "${NSH_DELAY_PID[$x]}"
+    unset "NSH_DELAY_PID[$x]" "NSH_DELAY_RTT[$x]"
+  done
 }
 
 # nsh_spawn NAME LOG CMD...: runs CMD inside NAME's namespace in the background, output to
@@ -183,6 +277,7 @@ nsh_remove_node() {
 nsh_teardown() {
   local rc=$? n
   [ ${#NSH_BG[@]} -gt 0 ] && nsh_stop 3 "${NSH_BG[@]}"
+  NSH_DELAY_PID=()
   for n in "${NSH_NODES[@]}"; do nsh_remove_node "$n"; done
   if [ -n "$NSH_HUB" ]; then
     ip netns del "$NSH_HUB" 2>/dev/null || true
@@ -191,6 +286,7 @@ nsh_teardown() {
   # A script may define nsh_on_teardown (logs, scratch files); NSH_EXIT_RC is the exit status.
   NSH_EXIT_RC=$rc
   if declare -f nsh_on_teardown >/dev/null; then nsh_on_teardown || true; fi
+  if [ -n "$NSH_DELAY_DIR" ]; then rm -rf "$NSH_DELAY_DIR"; NSH_DELAY_DIR=""; fi
   return $rc
 }
 

@@ -1,6 +1,7 @@
 # A private swarm (p2p-create --private): the meta is written 0600 and holds the key; one
 # seeder and four downloaders that know only the seeder trade over TLS (gossip among key
-# holders) and all finish byte-identical. p2p-seed --publish of the private meta is refused.
+# holders) and all finish byte-identical. p2p-seed --publish of the private meta serves it
+# without publishing it, with one notice.
 # A folder share (p2p-seed --dir) serves a private meta found beside its file privately.
 source "$(dirname "$0")/lib.sh"
 SIZE=$((8 * 1024 * 1024))
@@ -14,8 +15,30 @@ import json, sys
 m = json.load(open(sys.argv[1]))
 assert m["private"] is True and len(m["swarm_key"]) == 64
 PY
-expect_exit 2 "$BIN/p2p-seed" --meta "$M" --source "$T/f.bin" --host 127.0.0.1 --port 0 --publish --tracker 127.0.0.1:9
-grep -q "private" "$T/last.err" || fail "--publish of a private meta: no clear message"
+# --publish of a private meta: never sent to the tracker (nothing listens on port 9, and a
+# publish that tried would end the seeder with a tracker error): one notice, then it serves.
+start pubseed "$BIN/p2p-seed" --meta "$M" --source "$T/f.bin" --host 127.0.0.1 --port 0 --publish --tracker 127.0.0.1:9
+wait_for 10 "the never-published notice" grep -q "private meta.*never published" "$T/pubseed.log"
+sleep 0.3
+kill -0 $LAST_PID 2>/dev/null || fail "p2p-seed --publish of a private meta ended instead of serving it"
+[ "$(grep -c "never published" "$T/pubseed.log")" = 1 ] || fail "the private notice was not said exactly once"
+[ ! -e "$M.owner-tokens.json" ] || fail "an owner-token file was written for a private meta"
+stop $LAST_PID
+pass "p2p-seed --publish of a private meta serves it, never publishes it (one notice)"
+# The same rule over a node's API (POST /api/files with --publish): 201, one notice, no
+# tracker asked (a publish to port 9 would have answered 502), no owner-token file.
+if command -v curl >/dev/null; then
+  start node "$BIN/p2p-seed" --http 127.0.0.1:0 --workdir "$T/nodewd" --host 127.0.0.1 --port 0 --publish --tracker 127.0.0.1:9
+  NODE_PID=$LAST_PID
+  page_of "$T/node.log"
+  code=$(curl -s -o "$T/node_add.out" -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" \
+    -d "{\"meta\": \"$M\"}" "$URL/api/files")
+  [ "$code" = 201 ] || fail "adding a private meta over the API with --publish answered $code: $(cat "$T/node_add.out")"
+  wait_for 10 "the API's never-published notice" grep -q "private meta.*never published" "$T/node.log"
+  [ ! -e "$M.owner-tokens.json" ] || fail "an owner-token file was written for a private meta added over the API"
+  stop $NODE_PID
+  pass "a private meta added over the API with --publish is served, not published (one notice)"
+fi
 
 start seed "$BIN/p2p-seed" --meta "$M" --source "$T/f.bin" --host 127.0.0.1 --port 0 --max-upload-rate 2M --json
 SEED_PID=$LAST_PID

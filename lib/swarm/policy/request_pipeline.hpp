@@ -13,6 +13,10 @@
 // keeps requests fresh (what is asked for is what is rarest now), and the session's piece
 // buffer budget, shared by every connection, is spent on peers that deliver.
 //
+// A new connection starts in slow start: its window grows by every block that arrives
+// (doubling each round trip) until a rate sample grows less than kSlowStartGrowth, so a
+// long link is filled in a few round trips instead of a few seconds of samples.
+//
 // The round trip is the smallest measured: a dialled connection's handshake exchange, and
 // the arrival of a block requested when nothing else was outstanding (nothing queued
 // ahead of it at the peer); a seeder measures it from a `have` it reveals to the first
@@ -35,8 +39,15 @@ class RequestPipeline {
   static constexpr double kQueueSeconds = 0.5;
   static constexpr std::size_t kMinBlocks = 2;
 
+  // Slow start ends when a sample's rate is less than this much above the previous one.
+  static constexpr double kSlowStartGrowth = 1.25;
+
   // `received`: the connection's payload bytes so far (a running total).
-  void sample(std::uint64_t received, Clock::time_point now) { rate_.sample(received, now); }
+  void sample(std::uint64_t received, Clock::time_point now) {
+    double before = rate_.rate();
+    rate_.sample(received, now);
+    if (slow_start_ && before > 0 && rate_.rate() < kSlowStartGrowth * before) slow_start_ = false;
+  }
   // A round trip measured on this connection (seconds); the smallest is kept.
   void round_trip(double seconds) {
     if (seconds > 0 && (rtt_ <= 0 || seconds < rtt_)) rtt_ = seconds;
@@ -44,7 +55,10 @@ class RequestPipeline {
   // Requests went out while none was outstanding: the next block's arrival is one round
   // trip (plus the block's own transfer) after `now`.
   void requested_when_idle(Clock::time_point now) { idle_request_ = now; }
-  void block_arrived(Clock::time_point now) {
+  // A block of `len` bytes arrived. In slow start the window grows by it (doubling each
+  // round trip, as TCP's does), ahead of the rate samples that size it afterwards.
+  void block_arrived(Clock::time_point now, std::uint32_t len) {
+    if (slow_start_) slow_start_bytes_ += len;
     if (idle_request_ == Clock::time_point{}) return;
     round_trip(std::chrono::duration<double>(now - idle_request_).count());
     idle_request_ = {};
@@ -58,7 +72,8 @@ class RequestPipeline {
   // most `peer_max_requests` (kept below it: more is a flood to it).
   std::size_t depth(std::uint32_t block_len, std::size_t peer_max_requests) const {
     std::size_t block = std::max<std::uint32_t>(1, block_len);
-    double bytes = rate() * (rtt_ + kQueueSeconds);
+    double bytes = std::max(rate() * (rtt_ + kQueueSeconds),
+                            slow_start_ ? static_cast<double>(kMinBlocks * block + slow_start_bytes_) : 0.0);
     std::size_t most = std::max(kMinBlocks, peer_max_requests - peer_max_requests / 8);
     double blocks = std::ceil(bytes / static_cast<double>(block));
     if (!(blocks < static_cast<double>(most))) return most;
@@ -67,6 +82,8 @@ class RequestPipeline {
 
  private:
   RateMeter rate_;
+  bool slow_start_ = true;               // until the rate stops growing
+  std::uint64_t slow_start_bytes_ = 0;   // what arrived during slow start
   double rtt_ = 0;
   Clock::time_point idle_request_{};
 };

@@ -5,6 +5,7 @@
 
 #include "app/downloader.hpp"
 #include "base/error.hpp"
+#include "storage/meta_creation.hpp"
 #include "storage/piece_store.hpp"
 #include "test_support.hpp"
 

@@ -6,6 +6,7 @@
 #include "base/error.hpp"
 #include "format/meta.hpp"
 #include "test_support.hpp"
+#include "storage/meta_creation.hpp"
 
 using namespace p2p;
 using nlohmann::json;

@@ -8,6 +8,7 @@
 #include "base/error.hpp"
 #include "format/meta.hpp"
 #include "test_support.hpp"
+#include "storage/meta_creation.hpp"
 #include "tracker/api.hpp"
 #include "tracker/embedded_store.hpp"
 #include "net/tracker_client.hpp"
@@ -101,17 +102,17 @@ TEST_CASE("client announces, publishes, looks up and fetches metas", "[tracker]"
   Meta fetched = parse_meta(fetch_meta_json(t.address, meta.info_hash_hex(), 5s), "fetched");
   CHECK(fetched.info_hash == meta.info_hash);
 
-  AnnounceRequest seeder{meta.info_hash, random_peer_id(), 7001, "started", 0, 0, 0, 50};
+  AnnounceRequest seeder{meta.info_hash, random_peer_id(), 7001, AnnounceEvent::started, 0, 0, 0, 50};
   auto r1 = announce(t.address, seeder, 5s);
   CHECK(r1.interval == 45);
   CHECK(r1.peers.empty());
   CHECK(r1.seeders == 1);
-  AnnounceRequest leecher{meta.info_hash, random_peer_id(), 7002, "started", 50000, 0, 0, 50};
+  AnnounceRequest leecher{meta.info_hash, random_peer_id(), 7002, AnnounceEvent::started, 50000, 0, 0, 50};
   auto r2 = announce(t.address, leecher, 5s);
   REQUIRE(r2.peers.size() == 1);
   CHECK(r2.peers[0] == wire::PeerAddress{"127.0.0.1", 7001});
   CHECK(r2.leechers == 1);
-  leecher.event = "stopped";
+  leecher.event = AnnounceEvent::stopped;
   CHECK(announce(t.address, leecher, 5s).leechers == 0);
 }
 
@@ -122,7 +123,7 @@ TEST_CASE("client reports the tracker's own error text for refusals", "[tracker]
   tracker_error_containing([&] { fetch_meta_json(t.address, std::string(64, 'e'), 5s); }, "HTTP 404");
   tracker_error_containing([&] { publish_meta(t.address, "{\"version\":1}", 5s); }, "HTTP 400 for POST /publish");
   tracker_error_containing([&] { fetch_meta_json(t.address, "zz", 5s); }, "not 64 hex digits");
-  tracker_error_containing([&] { announce(t.address, AnnounceRequest{{}, "short", 1, ""}, 5s); }, "peer_id must be 40 hex");
+  tracker_error_containing([&] { announce(t.address, AnnounceRequest{{}, "short", 1, AnnounceEvent::none}, 5s); }, "peer_id must be 40 hex");
 }
 
 TEST_CASE("client fails cleanly on refused, silent and garbage servers", "[tracker]") {
@@ -151,12 +152,12 @@ TEST_CASE("client fails cleanly on refused, silent and garbage servers", "[track
   }
   {
     FakeServer bad_peer(ok_with(R"({"interval":10,"peers":[{"ip":"evil.com","port":1}],"seeders":0,"leechers":0})"));
-    AnnounceRequest req{{}, std::string(40, 'a'), 1, ""};
+    AnnounceRequest req{{}, std::string(40, 'a'), 1, AnnounceEvent::none};
     tracker_error_containing([&] { announce(bad_peer.address, req, 2s); }, "is not a numeric address");
   }
   {
     FakeServer bad_interval(ok_with(R"({"interval":0,"peers":[],"seeders":0,"leechers":0})"));
-    AnnounceRequest req{{}, std::string(40, 'a'), 1, ""};
+    AnnounceRequest req{{}, std::string(40, 'a'), 1, AnnounceEvent::none};
     tracker_error_containing([&] { announce(bad_interval.address, req, 2s); }, "\"interval\" must be an integer");
   }
   {
@@ -164,4 +165,20 @@ TEST_CASE("client fails cleanly on refused, silent and garbage servers", "[track
     tracker_error_containing([&] { lookup_info_hash_by_name(truncated.address, "x", 2s); },
                              "connection closed before a complete answer");
   }
+}
+
+TEST_CASE("announce events: their words, their deadlines, and the delay before the next announce", "[tracker]") {
+  CHECK(std::string(event_word(AnnounceEvent::none)).empty());
+  CHECK(std::string(event_word(AnnounceEvent::started)) == "started");
+  CHECK(std::string(event_word(AnnounceEvent::completed)) == "completed");
+  CHECK(std::string(event_word(AnnounceEvent::stopped)) == "stopped");
+  CHECK(announce_timeout(AnnounceEvent::stopped) == kStoppedAnnounceTimeout);
+  for (auto e : {AnnounceEvent::none, AnnounceEvent::started, AnnounceEvent::completed})
+    CHECK(announce_timeout(e) == kTrackerTimeout);
+  CHECK(kStoppedAnnounceTimeout < kTrackerTimeout);
+  // Any interval a tracker may send (1 s .. a day) ends up within 5 s .. 1 h.
+  CHECK(next_announce_after(1) == 5s);
+  CHECK(next_announce_after(45) == 45s);
+  CHECK(next_announce_after(3600) == 3600s);
+  CHECK(next_announce_after(24 * 3600) == 3600s);
 }

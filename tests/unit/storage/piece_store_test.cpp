@@ -9,6 +9,7 @@
 #include <random>
 
 #include "base/error.hpp"
+#include "storage/meta_creation.hpp"
 #include "storage/piece_store.hpp"
 #include "test_support.hpp"
 

@@ -10,6 +10,7 @@
 
 #include "base/error.hpp"
 #include "base/limits.hpp"
+#include "storage/meta_creation.hpp"
 #include "storage/piece_store.hpp"
 #include "test_support.hpp"
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <random>
 
+#include "storage/meta_creation.hpp"
 #include "storage/piece_store.hpp"
 #include "storage/whole_file_verifier.hpp"
 #include "test_support.hpp"

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "base/limits.hpp"
 #include "swarm/piece_buffer_pool.hpp"
 
 using namespace p2p;
@@ -54,4 +55,11 @@ TEST_CASE("the budget can change while buffers are out", "[piece_buffer_pool]") 
   pool.give_back(std::move(c));
   pool.give_back(std::move(d));
   CHECK(pool.in_use() == 0);
+}
+
+TEST_CASE("the budget follows what the links hold in flight, between 8 MiB and the ceiling", "[piece_buffer_pool]") {
+  CHECK(PieceBufferPool::budget_for(0) == limits::kMaxPiecesInFlightBytes);
+  CHECK(PieceBufferPool::budget_for(1e6) == limits::kMaxPiecesInFlightBytes);   // a LAN: the base
+  CHECK(PieceBufferPool::budget_for(8.0 * 1048576) == 12u * 1048576);          // 40 MiB/s over 200 ms
+  CHECK(PieceBufferPool::budget_for(1e12) == limits::kMaxPieceBufferCeiling);
 }

@@ -13,6 +13,7 @@
 
 #include "base/limits.hpp"
 #include "format/wire.hpp"
+#include "storage/meta_creation.hpp"
 #include "swarm/session.hpp"
 #include "session_harness.hpp"
 #include "test_support.hpp"

@@ -51,3 +51,11 @@ TEST_CASE("bans and scores survive a restart", "[reputation]") {
   CHECK(again.find("liar:9")->reason == "sent corrupt data for piece 3");
   CHECK(again.score("good:1") == 1);
 }
+
+TEST_CASE("a reputation key is the IP and the first 16 hex digits of the peer id", "[reputation]") {
+  const std::string id = "0123456789abcdef0123456789abcdef01234567";
+  CHECK(reputation_key("203.0.113.5", id) == "203.0.113.5#0123456789abcdef");
+  CHECK(reputation_key("2001:db8::1", id) == "2001:db8::1#0123456789abcdef");
+  CHECK(reputation_key("203.0.113.5", "abc") == "203.0.113.5#abc");  // a short id is kept whole
+  CHECK(reputation_key("203.0.113.5", id) != reputation_key("203.0.113.6", id));
+}

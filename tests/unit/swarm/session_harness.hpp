@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "storage/meta_creation.hpp"
 #include "swarm/session.hpp"
 #include "test_support.hpp"
 

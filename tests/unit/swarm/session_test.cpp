@@ -12,6 +12,7 @@
 
 #include "base/limits.hpp"
 #include "format/wire.hpp"
+#include "storage/meta_creation.hpp"
 #include "swarm/session.hpp"
 #include "swarm/session_snapshot.hpp"
 #include "session_harness.hpp"

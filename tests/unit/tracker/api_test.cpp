@@ -5,6 +5,7 @@
 #include "format/meta.hpp"
 #include "published_meta.hpp"
 #include "test_support.hpp"
+#include "storage/meta_creation.hpp"
 #include "tracker/api.hpp"
 #include "tracker/embedded_store.hpp"
 #include "tracker/tracker_limits.hpp"

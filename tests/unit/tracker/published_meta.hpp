@@ -4,6 +4,7 @@
 
 #include "format/meta.hpp"
 #include "test_support.hpp"
+#include "storage/meta_creation.hpp"
 
 namespace p2p::test {
 
