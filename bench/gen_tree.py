@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Deterministic inputs for bench/tree_bench.sh (issue 11: directories). No third-party modules.
 
-  gen_tree.py tree OUT [--files N] [--total BYTES] [--seed S] [--name NAME]
+  gen_tree.py tree OUT [--files N] [--total BYTES] [--seed S] [--name NAME] [--shape mixed|small]
       Writes the tree OUT/NAME/ (default NAME "tree") and OUT/params.json describing it; if
       OUT/params.json already describes the same arguments and the tree on disk still has the
       recorded file count and bytes, nothing is written ("reusing"). Prints OUT/params.json.
@@ -11,6 +11,9 @@
       params.json), nested folders up to 6 levels, a few names with spaces and UTF-8.
       Content: AES-128-CTR keystream keyed by the seed (openssl), so the same arguments
       give byte-identical trees on any machine.
+      --shape small (issue 21, item 6): every size log-uniform over 100 B..500 KiB alone (no
+      mixing, --total ignored: 20,000 files come to ~1.2 GB), a folder per 15 files (~1,300
+      for 20,000); the 1 MiB --only probe is the one file above 500 KiB.
   gen_tree.py meta OUT.p2pmeta [--entries N] [--name NAME] [--tiny]
       A valid tree meta (format 3, as the brief for issue 11 describes it) with N files in
       nested folders, made without any data: every file empty (no pieces, root = 64 zeros),
@@ -73,7 +76,10 @@ def parse_bytes(s):
     return int(s)
 
 
-def sizes(rng, n, total):
+SMALL_MAX = 500 << 10     # --shape small: the top of its one log-uniform spread
+
+
+def sizes(rng, n, total, max_size=MAX_SIZE, single=False):
     """n sizes in [MIN_SIZE, MAX_SIZE] with sum ~= total, and the mixing share q.
 
     Log-uniform over 100 B..10 MiB alone averages ~0.9 MB a file (20,000 files would be
@@ -84,12 +90,12 @@ def sizes(rng, n, total):
     draws = [(rng.random(), rng.random()) for _ in range(n)]
 
     def sz(u, wide):
-        return int(MIN_SIZE * ((MAX_SIZE if wide else KNEE) / MIN_SIZE) ** u)
+        return int(MIN_SIZE * ((max_size if wide else KNEE) / MIN_SIZE) ** u)
 
     def total_for(q):
         return sum(sz(u, v < q) for u, v in draws)
 
-    if total_for(1.0) <= total:
+    if single or total_for(1.0) <= total:
         q = 1.0
     elif total_for(0.0) >= total:
         q = 0.0
@@ -113,10 +119,12 @@ def keystream(seed):
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=1 << 20)
 
 
-def plan(files, total, seed):
+def plan(files, total, seed, shape="mixed"):
     """The tree's layout: (dirs, empty_dirs, file entries [path, size, exec], only, k)."""
     rng = random.Random(seed)
-    n_dirs = max(4, files // 25)
+    small = shape == "small"
+    top = SMALL_MAX if small else MAX_SIZE
+    n_dirs = max(4, files // (15 if small else 25))
     dirs = [""]            # "" is the root
     depth = {"": 0}
     for j in range(1, n_dirs + 1):
@@ -128,14 +136,14 @@ def plan(files, total, seed):
         dirs.append(d)
         depth[d] = depth[parent] + 1
     n_empty_files = max(2, files // 4000)
-    special = 2 + n_empty_files  # the 1 MiB probe and one 10 MiB file, then the empty ones
+    special = 2 + n_empty_files  # the 1 MiB probe and one file of the top size, then the empty ones
     if files < special + 1:
         raise SystemExit(f"gen_tree: at least {special + 1} files needed")
-    rest = total - ONLY_SIZE - MAX_SIZE - MIN_SIZE
-    if rest <= 0:
+    rest = total - ONLY_SIZE - top - MIN_SIZE
+    if rest <= 0 and not small:
         raise SystemExit("gen_tree: --total too small (the 1 MiB and 10 MiB files alone exceed it)")
-    body, k = sizes(rng, files - special - 1, rest)
-    sz = [ONLY_SIZE, MAX_SIZE, MIN_SIZE] + [0] * n_empty_files + body
+    body, k = sizes(rng, files - special - 1, rest, top, small)
+    sz = [ONLY_SIZE, top, MIN_SIZE] + [0] * n_empty_files + body
     entries = []
     # The --only probe's path is plain ASCII without spaces (it goes through hyperfine's command line).
     plain = [d for d in dirs if d.isascii() and " " not in d]
@@ -147,7 +155,7 @@ def plan(files, total, seed):
         name = f"only-1MiB{ext}" if i == 0 else (f"empty{i:05d}" if s == 0 else f"f{i:05d}{ext}")
         ex = i != 0 and (rng.random() < 0.02 or i in (3,))   # ~2 %, at least one (an empty file)
         entries.append([f"{d}/{name}" if d else name, s, ex])
-    entries[1][2] = True  # the 10 MiB file is executable too
+    entries[1][2] = True  # the biggest file is executable too
     empty_dirs = []
     for j in range(max(2, n_dirs // 100)):
         parent = rng.choice(dirs)
@@ -171,11 +179,13 @@ def cmd_tree(a):
     out = os.path.abspath(a.out)
     total = parse_bytes(a.total)
     want = {"generator": GENERATOR_VERSION, "files": a.files, "total_requested": total, "seed": a.seed, "name": a.name}
+    if a.shape != "mixed":
+        want["shape"] = a.shape  # (absent for the mixed shape: trees cached before --shape stay valid)
     pj = os.path.join(out, "params.json")
     root = os.path.join(out, a.name)
     if os.path.exists(pj):
         have = json.load(open(pj))
-        if all(have.get(k) == v for k, v in want.items()) and os.path.isdir(root):
+        if all(have.get(k) == v for k, v in want.items()) and have.get("shape", "mixed") == a.shape and os.path.isdir(root):
             if walk_stat(root) == (have["file_count"], have["bytes"]):
                 print(f"gen_tree: reusing {root}", file=sys.stderr)
                 print(pj)
@@ -184,7 +194,7 @@ def cmd_tree(a):
     if os.path.exists(out):
         shutil.rmtree(out)
     os.makedirs(root)
-    dirs, empty_dirs, entries, only, k = plan(a.files, total, a.seed)
+    dirs, empty_dirs, entries, only, k = plan(a.files, total, a.seed, a.shape)
     for d in dirs[1:] + empty_dirs:
         os.makedirs(os.path.join(root, d), exist_ok=True)
     ks = keystream(a.seed)
@@ -402,6 +412,7 @@ def main():
     t.add_argument("--total", default="1g")
     t.add_argument("--seed", type=int, default=1)
     t.add_argument("--name", default="tree")
+    t.add_argument("--shape", choices=("mixed", "small"), default="mixed")
     m = sub.add_parser("meta")
     m.add_argument("out")
     m.add_argument("--entries", type=int, default=1000000)

@@ -22,10 +22,14 @@
 # the exact command to RESULTS_FILE.
 #
 #   bash bench/tree_bench.sh
+#   SHAPE=small bash bench/tree_bench.sh   (issue 21, item 6: 20,000 files of 100 B..500 KiB)
 #   nice -n 19 env FILES=500 TOTAL=50m RUNS=1 CREATE_RUNS=1 ONLY_RUNS=3 META_ENTRIES=20000 \
 #     QUIET_WAIT=0 RESULTS_DIR=/tmp/tree-smoke bash bench/tree_bench.sh      (smoke run)
 #
-# Env: FILES (20000), TOTAL (1g; bytes or k/m/g), SEED (1), CACHE_DIR (/tmp/p2p-tree-cache:
+# Env: SHAPE (mixed: the sizes above; small: every size log-uniform over 100 B..500 KiB, TOTAL
+#      ignored (20,000 files come to ~1.2 GB), a folder per 15 files (~1,300): the shape that
+#      costs per file and per piece, issue 21 item 6), FILES (20000), TOTAL (1g; bytes or k/m/g),
+#      SEED (1), CACHE_DIR (/tmp/p2p-tree-cache:
 #      trees and the big meta, kept), BENCH_DIR (scratch, /tmp/p2p-tree-bench; needs ~2x TOTAL
 #      free), RUNS (3), CREATE_RUNS (3), ONLY_RUNS (10), PARSE_RUNS (5), META_ENTRIES (1000000),
 #      PARSE_TIMEOUT (seconds one parse may take before it is killed and reported, 120),
@@ -41,13 +45,15 @@ gen() { python3 "$HERE/gen_tree.py" "$@"; }
 
 # The command as given (the settings that were set, then the script), for the results file.
 COMMAND=""
-for v in FILES TOTAL SEED CACHE_DIR BENCH_DIR RUNS CREATE_RUNS ONLY_RUNS PARSE_RUNS PARSE_TIMEOUT META_ENTRIES QUIET_WAIT \
+for v in SHAPE FILES TOTAL SEED CACHE_DIR BENCH_DIR RUNS CREATE_RUNS ONLY_RUNS PARSE_RUNS PARSE_TIMEOUT META_ENTRIES QUIET_WAIT \
          RESULTS_DIR RESULTS_FILE COLD P2P_BENCH_SKIP_BUILD SKIP_RSYNC SKIP_ARIA SKIP_LT; do
   [ -n "${!v+x}" ] && COMMAND+="$v=$(printf %q "${!v}") "
 done
 COMMAND+="bash bench/tree_bench.sh"
 [ "$(nice)" != 0 ] && COMMAND="nice -n $(nice) env $COMMAND"
 
+SHAPE=${SHAPE:-mixed}
+case $SHAPE in mixed | small) ;; *) die "SHAPE is mixed or small, not '$SHAPE'" ;; esac
 FILES=${FILES:-20000}
 TOTAL=${TOTAL:-1g}
 SEED=${SEED:-1}
@@ -61,7 +67,7 @@ META_ENTRIES=${META_ENTRIES:-1000000}
 PARSE_TIMEOUT=${PARSE_TIMEOUT:-120}
 QUIET_WAIT=${QUIET_WAIT:-600}
 RESULTS_DIR=${RESULTS_DIR:-$HERE/results}
-RESULTS_FILE=${RESULTS_FILE:-$RESULTS_DIR/tree-$(date -u +%Y-%m-%d).txt}
+RESULTS_FILE=${RESULTS_FILE:-$RESULTS_DIR/tree-$([ "$SHAPE" = small ] && echo small-)$(date -u +%Y-%m-%d).txt}
 COLD=${COLD:-0}
 RSYNC=1; [ "${SKIP_RSYNC:-0}" = 1 ] && RSYNC=0
 ARIA=1; [ "${SKIP_ARIA:-0}" = 1 ] && ARIA=0
@@ -85,6 +91,8 @@ fi
 HF=0; command -v hyperfine >/dev/null && HF=1
 
 TOTAL_BYTES=$(python3 -c "import sys; sys.path.insert(0, '$HERE'); import gen_tree; print(gen_tree.parse_bytes('$TOTAL'))")
+# The small shape's size follows from FILES (~60 kB a file), not TOTAL: room for that.
+[ "$SHAPE" = small ] && TOTAL_BYTES=$((FILES * 62000))
 mkdir -p "$BENCH_DIR" "$CACHE_DIR"
 free=$(($(df -P -B1 "$BENCH_DIR" | awk 'NR == 2 {print $4}')))
 [ "$free" -gt $((TOTAL_BYTES * 2 + (64 << 20))) ] ||
@@ -99,7 +107,7 @@ trap 'exit 130' INT TERM
 RUN=$BENCH_DIR/run
 rm -rf "$RUN"
 mkdir -p "$RUN"/{logs,meta,dl,ot,rsyncd,parse}
-ROWS=$RUN/runs.tsv     # step tool mode wall user sys rss_kb load1 idle_pct
+ROWS=$RUN/runs.tsv     # step tool mode wall user sys rss_kb load1 idle_pct server_cpu
 FAILS=$RUN/fails.tsv   # step message
 INFO=$RUN/info.tsv     # key value
 CMDLOG=$RUN/commands.txt
@@ -120,16 +128,26 @@ print(round(100 * (i1 - i0) / max(1, t1 - t0)))'
 # last_err: the last line of the last timed command's output (its error, usually).
 last_err() { grep -v '^\s*$' "$RUN/logs/last.out" 2>/dev/null | tail -1; }
 
+# cpu_of PID: CPU seconds (user + system) PID and its reaped children have used so far.
+cpu_of() {
+  [ -n "$1" ] && [ -r "/proc/$1/stat" ] || { echo -; return; }
+  sed -E 's/^.*\) //' "/proc/$1/stat" | awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($12 + $13 + $14 + $15) / hz}'
+}
 # timed STEP TOOL MODE -- CMD...: runs CMD under /usr/bin/time; records a row unless MODE is
 # warmup; returns CMD's status (a failure is not recorded: the caller says what it means).
+# SERVER_PID (if set): the serving end, whose CPU seconds over the run are recorded too.
 timed() {
-  local step=$1 tool=$2 mode=$3 tl=$RUN/logs/time.txt idle ld; shift 4
+  local step=$1 tool=$2 mode=$3 tl=$RUN/logs/time.txt idle ld c0 c1 server=-; shift 4
   idle=$(idle_pct); ld=$(load1)
   note_cmd "$*"
+  c0=$(cpu_of "${SERVER_PID:-}")
   /usr/bin/time -f '%e %U %S %M' -o "$tl" "$@" >"$RUN/logs/last.out" 2>&1 || return $?
+  sleep 0.3  # the rsync daemon's child for this transfer exits and is reaped (its CPU joins the daemon's)
+  c1=$(cpu_of "${SERVER_PID:-}")
+  [ "$c0" != - ] && [ "$c1" != - ] && server=$(python3 -c "print(f'{$c1 - $c0:.2f}')")
   read -r wall user sys rss < <(tail -1 "$tl")
-  log "$step $tool $mode: ${wall}s (user ${user}s, sys ${sys}s, peak RSS $((rss / 1024)) MiB)"
-  [ "$mode" = warmup ] || printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$step" "$tool" "$mode" "$wall" "$user" "$sys" "$rss" "$ld" "$idle" >>"$ROWS"
+  log "$step $tool $mode: ${wall}s (user ${user}s, sys ${sys}s, peak RSS $((rss / 1024)) MiB; serving end ${server} CPU-s)"
+  [ "$mode" = warmup ] || printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$step" "$tool" "$mode" "$wall" "$user" "$sys" "$rss" "$ld" "$idle" "$server" >>"$ROWS"
 }
 
 # Wait (polling every 30 s, at most QUIET_WAIT s) for the 1-minute load to fall below 1.0.
@@ -142,10 +160,15 @@ LOAD_MEASURE=$(cut -d' ' -f1-3 /proc/loadavg)
 log "load average when measuring starts: $LOAD_MEASURE"
 
 # --- the tree -------------------------------------------------------------------------------------
-TREE_KEY=tree-$FILES-$TOTAL_BYTES-s$SEED
-log "tree: $FILES files, $TOTAL_BYTES bytes, seed $SEED ($CACHE_DIR/$TREE_KEY)"
-note_cmd "python3 bench/gen_tree.py tree $CACHE_DIR/$TREE_KEY --files $FILES --total $TOTAL_BYTES --seed $SEED"
-PARAMS=$(gen tree "$CACHE_DIR/$TREE_KEY" --files "$FILES" --total "$TOTAL_BYTES" --seed "$SEED")
+if [ "$SHAPE" = small ]; then
+  TREE_KEY=small-$FILES-s$SEED
+  log "tree: $FILES small files (100 B..500 KiB, log-uniform), seed $SEED ($CACHE_DIR/$TREE_KEY)"
+else
+  TREE_KEY=tree-$FILES-$TOTAL_BYTES-s$SEED
+  log "tree: $FILES files, $TOTAL_BYTES bytes, seed $SEED ($CACHE_DIR/$TREE_KEY)"
+fi
+note_cmd "python3 bench/gen_tree.py tree $CACHE_DIR/$TREE_KEY --files $FILES --total $TOTAL_BYTES --seed $SEED --shape $SHAPE"
+PARAMS=$(gen tree "$CACHE_DIR/$TREE_KEY" --files "$FILES" --total "$TOTAL_BYTES" --seed "$SEED" --shape "$SHAPE")
 param() { python3 -c "import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$PARAMS" "$1"; }
 TREE=$(param root); NAME=$(param name); ONLY=$(param only)
 TREE_FILES=$(param file_count); TREE_BYTES=$(param bytes)
@@ -253,7 +276,7 @@ fi
 p2p_get() {  # p2p_get MODE
   local out=$RUN/dl/p2p
   rm -rf "$out"; sync
-  if ! timed transfer p2p "$1" -- "$BIN/p2p-download" --meta "$META" --peer "127.0.0.1:$SEED_PORT" --workdir "$out" --quiet; then
+  if ! SERVER_PID=${SEED_PID:-} timed transfer p2p "$1" -- "$BIN/p2p-download" --meta "$META" --peer "127.0.0.1:$SEED_PORT" --workdir "$out" --quiet; then
     P2P=0; fail transfer "p2p-download of the tree failed: $(last_err)"; return 0
   fi
   if [ "$1" = warmup ]; then verify_tree p2p "$out/$NAME" || P2P=0
@@ -283,7 +306,7 @@ fi
 rsync_get() {  # rsync_get MODE
   local out=$RUN/dl/rsync
   rm -rf "$out"; mkdir -p "$out"; sync
-  if ! timed transfer rsync "$1" -- rsync -a "rsync://127.0.0.1:$RS_PORT/tree/" "$out/"; then
+  if ! SERVER_PID=${RS_PID:-} timed transfer rsync "$1" -- rsync -a "rsync://127.0.0.1:$RS_PORT/tree/" "$out/"; then
     fail transfer "rsync failed: $(last_err)"; RSYNC=0; return 0
   fi
   if [ "$1" = warmup ]; then verify_tree rsync "$out" || RSYNC=0
@@ -319,7 +342,7 @@ ALEECH_PORT=$(free_port)
 aria_get() {  # aria_get MODE
   local out=$RUN/dl/aria
   rm -rf "$out"; sync
-  if ! timed transfer aria2c "$1" -- aria2c "${ARIA_COMMON[@]}" --dir="$out" --seed-time=0 --listen-port="$ALEECH_PORT" \
+  if ! SERVER_PID=${ASEED:-} timed transfer aria2c "$1" -- aria2c "${ARIA_COMMON[@]}" --dir="$out" --seed-time=0 --listen-port="$ALEECH_PORT" \
       --file-allocation=none --bt-tracker-connect-timeout=10 --bt-tracker-timeout=10 --summary-interval=0 -q "$TOR"; then
     fail transfer "aria2c failed: $(last_err)"; ARIA=0; return 0
   fi
@@ -349,7 +372,7 @@ fi
 lt_get() {  # lt_get MODE
   local out=$RUN/dl/lt
   rm -rf "$out"; sync
-  if ! timed transfer libtorrent "$1" -- "$LTPY" "$HERE/lt_transfer.py" get "$TOR" "$out" "127.0.0.1:$LT_PORT"; then
+  if ! SERVER_PID=${LSEED:-} timed transfer libtorrent "$1" -- "$LTPY" "$HERE/lt_transfer.py" get "$TOR" "$out" "127.0.0.1:$LT_PORT"; then
     fail transfer "libtorrent failed: $(last_err)"; LT=0; return 0
   fi
   if [ "$1" = warmup ]; then verify_tree libtorrent "$out/$NAME" --torrent || LT=0
@@ -489,7 +512,7 @@ info date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 info host "$(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1), $(awk '/MemTotal/{printf "%.0f GiB RAM", $2/1048576}' /proc/meminfo), kernel $(uname -r), $(findmnt -no FSTYPE -T "$BENCH_DIR") at $BENCH_DIR, tree on $(findmnt -no FSTYPE -T "$TREE")"
 info versions "p2p-share $GIT_REV$([ "$GIT_DIRTY" != 0 ] && echo " (+$GIT_DIRTY uncommitted changes in lib/ apps/)"); $(rsync --version | head -1 | sed 's/  */ /g'); $(mktorrent -h 2>&1 | head -1 | sed 's/ (c).*//'); $(aria2c --version | head -1); libtorrent $("$LTPY" -c 'import libtorrent; print(libtorrent.__version__)' 2>/dev/null || echo '-'); opentracker $(dpkg-query -W -f='${Version}' opentracker 2>/dev/null || echo '?'); $([ $HF = 1 ] && hyperfine --version || echo 'no hyperfine (python loop)')"
 info load "$LOAD_START at start, $LOAD_MEASURE when measuring started, $LOAD_END at end; $(($(date +%s) - START_TS)) s in all"
-info settings "FILES=$FILES TOTAL=$TOTAL_BYTES SEED=$SEED RUNS=$RUNS CREATE_RUNS=$CREATE_RUNS ONLY_RUNS=$ONLY_RUNS PARSE_RUNS=$PARSE_RUNS META_ENTRIES=$META_ENTRIES COLD=$COLD"
+info settings "SHAPE=$SHAPE FILES=$FILES TOTAL=$TOTAL_BYTES SEED=$SEED RUNS=$RUNS CREATE_RUNS=$CREATE_RUNS ONLY_RUNS=$ONLY_RUNS PARSE_RUNS=$PARSE_RUNS META_ENTRIES=$META_ENTRIES COLD=$COLD"
 info cache "page cache warm for every figure (the tree read once before measuring, $TREE_BYTES bytes vs $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM), the same for every tool; sync before each transfer; $([ "$COLD" = 1 ] && [ "$(id -u)" = 0 ] && echo 'cold create rows: after echo 3 > /proc/sys/vm/drop_caches' || echo 'no cold runs (COLD=1 as root adds them)')"
 mkdir -p "$(dirname "$RESULTS_FILE")"
 python3 "$HERE/tree_report.py" report --rows "$ROWS" --fails "$FAILS" --info "$INFO" --commands "$CMDLOG" --out "$RESULTS_FILE"

@@ -10,7 +10,8 @@
   tree_report.py hfmedian JSON          "median min max n" (seconds) of the first command
   tree_report.py metainfo META          one line about a tree meta (piece size, counts, info hash)
 
-RUNS.tsv rows: step tool mode wall user sys rss_kb load1 idle_pct; step is create, transfer,
+RUNS.tsv rows: step tool mode wall user sys rss_kb load1 idle_pct server_cpu (transfers: CPU seconds
+of the serving end over the run, "-" if unknown); step is create, transfer,
 only or parse; mode first, repeated, cold or median (a median computed by hyperfine).
 """
 import argparse
@@ -45,7 +46,7 @@ def fmt_bytes(n):
 
 
 def report(a):
-    rows = read_tsv(a.rows, 9)
+    rows = read_tsv(a.rows, 10)
     fails = read_tsv(a.fails, 2)
     info = dict((k, v) for k, v in read_tsv(a.info, 2))
     failed_steps = {}
@@ -84,9 +85,24 @@ def report(a):
         ratio_row("create, cold cache (1 run)", "create", "p2p-create", "mktorrent", "-", "cold")
     ratio_row("create, first run", "create", "p2p-create", "mktorrent", "-", "first")
     ratio_row("create, median", "create", "p2p-create", "mktorrent", "<=1.0x")
-    ratio_row("transfer vs rsync daemon", "transfer", "p2p", "rsync", "<=1.0x")
+    ratio_row("transfer vs rsync daemon", "transfer", "p2p", "rsync", "<=0.8x")
     ratio_row("transfer vs aria2c", "transfer", "p2p", "aria2c", "-")
     ratio_row("transfer vs libtorrent", "transfer", "p2p", "libtorrent", "-")
+
+    # CPU seconds of both ends (the downloader's user + system, the serving end's): on a
+    # shared machine the figure that load changes least.
+    def cpus(tool):
+        out = []
+        for r in rows:
+            if r[0] == "transfer" and r[1] == tool and r[2] == "repeated" and r[9] not in ("", "-"):
+                out.append(float(r[4]) + float(r[5]) + float(r[9]))
+        return out
+
+    p, q = cpus("p2p"), cpus("rsync")
+    if p and q:
+        pm, qm = statistics.median(p), statistics.median(q)
+        table.append(["transfer CPU-s, both ends, vs rsync", f"{pm:.2f} s [{min(p):.2f}-{max(p):.2f}, n={len(p)}]",
+                      "rsync", f"{qm:.2f} s [{min(q):.2f}-{max(q):.2f}, n={len(q)}]", f"{pm / qm:.2f}x", "-", "-"])
     only = med("only", "p2p", "median")
     table.append(["--only 1 MiB file, start to exit 0", p2p_cell("only", only), "-", "-", "-", "<100 ms",
                   ("yes" if only < 0.1 else "NO") if only is not None else "-"])
@@ -139,7 +155,7 @@ def report(a):
         if k not in shown:
             out.append(f"  {k}: {v}")
     out.append("")
-    out.append("Raw runs (step tool mode wall_s user_s sys_s peak_rss_kb load1 idle_pct):")
+    out.append("Raw runs (step tool mode wall_s user_s sys_s peak_rss_kb load1 idle_pct server_cpu_s):")
     for r in rows:
         out.append("  " + "\t".join(r))
     out.append("")

@@ -3,12 +3,15 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <fmt/core.h>
 
@@ -73,6 +76,32 @@ std::vector<std::string> folder_names(int dir_fd, const fs::path& where) {
   return names;
 }
 
+// The folder `rel` (relative, no "." or "..") beneath dir_fd in one system call, never
+// through a link (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS); -1 with errno
+// otherwise (ENOSYS before Linux 5.6: the caller walks the path instead).
+int open_folder_beneath(int dir_fd, const std::string& rel) {
+  open_how how{};
+  how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  return static_cast<int>(::syscall(SYS_openat2, dir_fd, rel.c_str(), &how, sizeof how));
+}
+
+// The process's umask, read without changing it (/proc/self/status, Linux 4.7+);
+// 0777 (everything masked: always set the mode explicitly) if it cannot be read.
+mode_t current_umask() {
+  FILE* f = ::fopen("/proc/self/status", "re");
+  if (!f) return 0777;
+  char line[256];
+  mode_t mask = 0777;
+  while (::fgets(line, sizeof line, f))
+    if (std::strncmp(line, "Umask:", 6) == 0) {
+      mask = static_cast<mode_t>(std::strtoul(line + 6, nullptr, 8));
+      break;
+    }
+  ::fclose(f);
+  return mask;
+}
+
 int open_root(const fs::path& root, bool create) {
   if (create && ::mkdir(root.c_str(), 0755) != 0 && errno != EEXIST)
     throw Error(ExitCode::disk, fmt::format("cannot create folder {}: {}", root.string(), errno_text(errno)));
@@ -90,7 +119,8 @@ int open_root(const fs::path& root, bool create) {
 
 TreeFiles::TreeFiles(const Meta& meta, fs::path root, int root_fd, fs::path data, int data_fd)
     : meta_(meta), root_path_(std::move(root)), data_path_(std::move(data)), root_fd_(root_fd), data_fd_(data_fd),
-      in_tree_(meta.files.size(), 0), in_data_(meta.files.size(), 0), in_way_(meta.files.size(), 0) {}
+      umask_(current_umask()), in_tree_(meta.files.size(), 0), in_data_(meta.files.size(), 0),
+      in_way_(meta.files.size(), 0), mode_set_(meta.files.size(), 0) {}
 
 TreeFiles::~TreeFiles() {
   open_.clear();
@@ -162,6 +192,13 @@ bool TreeFiles::in_the_way(std::uint32_t file) const {
 int TreeFiles::open_parent(const std::string& path, bool create, std::string& leaf) const {
   std::size_t slash = path.rfind('/');
   leaf = slash == std::string::npos ? path : path.substr(slash + 1);
+  if (slash != std::string::npos) {
+    // The usual case, one system call: the folder exists and no link is on the way.
+    // Anything else (missing, a link, not a folder) takes the walk below, which
+    // creates what is missing or says precisely what is in the way.
+    int fd = open_folder_beneath(root_fd_, path.substr(0, slash));
+    if (fd >= 0) return fd;
+  }
   int dir = ::dup(root_fd_);
   if (dir < 0) throw Error(ExitCode::disk, fmt::format("cannot open folder {}: {}", root_path_.string(), errno_text(errno)));
   if (slash == std::string::npos) return dir;
@@ -226,13 +263,17 @@ TreeFiles::OpenFile TreeFiles::open_locked(std::uint32_t file, bool create) {
   } else {
     if (!in_data_[file] && !create) return nullptr;  // never written: no data file (see open_download)
     where = data_path_ / std::to_string(file);
-    fd = ::openat(data_fd_, std::to_string(file).c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
+    // Created with its final mode (move_into_tree then has no chmod to do, unless the
+    // umask takes bits from it or the file is from an earlier run).
+    mode_t mode = mf.executable ? 0755 : 0644;
+    fd = ::openat(data_fd_, std::to_string(file).c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT : 0), mode);
     if (fd < 0) {
       int err = errno;
       if (err == ENOENT && !create) return nullptr;
       if (err == ELOOP) not_followed(where, "a symbolic link");
       throw Error(ExitCode::disk, fmt::format("cannot open {}: {}", where.string(), errno_text(err)));
     }
+    if (!in_data_[file] && (mode & umask_) == 0) mode_set_[file] = 1;
     in_data_[file] = 1;
   }
   auto f = std::make_shared<const File>(File::adopt(fd, where));
@@ -255,8 +296,45 @@ TreeFiles::OpenFile TreeFiles::open_existing(std::uint32_t file) {
 }
 
 void TreeFiles::write_piece(std::uint32_t piece, std::span<const std::uint8_t> data) {
-  auto f = open(meta_.file_of_piece(piece));
+  std::uint32_t file = meta_.file_of_piece(piece);
+  if (meta_.files[file].piece_count == 1 && write_whole(file, data)) return;
+  auto f = open(file);
   f->write_at(meta_.piece_offset(piece), data);
+}
+
+bool TreeFiles::write_whole(std::uint32_t file, std::span<const std::uint8_t> data) {
+  bool existed = false;
+  {
+    std::lock_guard lock(mu_);
+    if (in_tree_[file] || open_.count(file)) return false;  // (resume) already open: written through that
+    existed = in_data_[file] != 0;
+    in_data_[file] = 1;
+  }
+  const MetaFile& mf = meta_.files[file];
+  std::string name = std::to_string(file);
+  fs::path where = data_path_ / name;
+  mode_t mode = mf.executable ? 0755 : 0644;
+  // O_RDWR, not O_WRONLY: a FIFO someone put here then fails at the write instead of blocking the open.
+  int fd = ::openat(data_fd_, name.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (fd < 0) {
+    int err = errno;
+    if (err == ELOOP) not_followed(where, "a symbolic link");
+    throw Error(ExitCode::disk, fmt::format("cannot open {}: {}", where.string(), errno_text(err)));
+  }
+  {
+    File f = File::adopt(fd, where);
+    if ((existed || (mode & umask_) != 0) && ::fchmod(fd, mode) != 0)
+      throw Error(ExitCode::disk, fmt::format("cannot set the mode of {}: {}", where.string(), errno_text(errno)));
+    f.write_at(0, data);
+  }
+  {
+    std::lock_guard lock(mu_);
+    mode_set_[file] = 1;
+  }
+  // Its one piece is verified (hashed before it was written): the file is whole, and
+  // moves into the tree here, on this hashing thread, not on the network thread.
+  place(file);
+  return true;
 }
 
 void TreeFiles::read(std::uint32_t piece, std::uint64_t begin, std::span<std::uint8_t> out) {
@@ -265,11 +343,26 @@ void TreeFiles::read(std::uint32_t piece, std::uint64_t begin, std::span<std::ui
 }
 
 void TreeFiles::move_into_tree(std::uint32_t file) {
-  std::lock_guard lock(mu_);
-  if (in_tree_[file]) return;
+  {
+    std::lock_guard lock(mu_);
+    if (in_tree_[file]) return;
+  }
+  place(file);
+}
+
+void TreeFiles::place(std::uint32_t file) {
+  // Only the flags are read and set under the lock: the folder walk and the rename
+  // (the system calls) do not hold up the other threads' opens. One thread places a
+  // given file (the network thread, or the hashing thread that wrote its only piece).
+  bool mode_set = false;
+  {
+    std::lock_guard lock(mu_);
+    if (in_tree_[file]) return;
+    mode_set = mode_set_[file] != 0;
+  }
   const MetaFile& mf = meta_.files[file];
   std::string name = std::to_string(file), leaf;
-  {
+  if (!mode_set) {
     // The mode is set on the data file before it takes its name: it appears whole.
     int fd = ::openat(data_fd_, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
@@ -285,9 +378,11 @@ void TreeFiles::move_into_tree(std::uint32_t file) {
     throw Error(ExitCode::disk, fmt::format("cannot move {} to {}: {}", (data_path_ / name).string(),
                                             (root_path_ / mf.path).string(), errno_text(err)));
   }
+  std::lock_guard lock(mu_);
   in_tree_[file] = 1;  // an open descriptor follows the file: the cache stays valid
   in_data_[file] = 0;
   in_way_[file] = 0;
+  mode_set_[file] = 0;
 }
 
 void TreeFiles::create_empty_file(std::uint32_t file) {

@@ -19,6 +19,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <sys/types.h>
 #include <unordered_map>
 #include <vector>
 
@@ -54,7 +55,8 @@ class TreeFiles {
   OpenFile open(std::uint32_t file);
   // Like open, but a file that is not there yet yields nullptr (resume, hashing).
   OpenFile open_existing(std::uint32_t file);
-  // Thread-safe: a verified piece into its file's data file.
+  // Thread-safe: a verified piece into its file's data file. A file that is this one
+  // piece is written at once and moved into the tree here (see move_into_tree).
   void write_piece(std::uint32_t piece, std::span<const std::uint8_t> data);
   void read(std::uint32_t piece, std::uint64_t begin, std::span<std::uint8_t> out);
 
@@ -81,15 +83,23 @@ class TreeFiles {
   // folder on the way is missing and !create. Throws on a link or non-folder.
   int open_parent(const std::string& path, bool create, std::string& leaf) const;
   OpenFile open_locked(std::uint32_t file, bool create);
+  // A file that is one piece, written at once into its data file: one open, no
+  // preallocation, created with its mode, closed at once (not kept in the LRU).
+  // False if the file is open already (the caller writes through open()).
+  bool write_whole(std::uint32_t file, std::span<const std::uint8_t> data);
+  // move_into_tree's work: mode, folders, rename (no lock held across the system calls).
+  void place(std::uint32_t file);
   void remember(std::uint32_t file, OpenFile f);
 
   const Meta& meta_;
   std::filesystem::path root_path_, data_path_;
   int root_fd_ = -1, data_fd_ = -1;
+  mode_t umask_;  // the process's, read once: bits a create leaves out
   mutable std::mutex mu_;
   std::vector<std::uint8_t> in_tree_;  // per file: at its final path in the tree
   std::vector<std::uint8_t> in_data_;  // per file: has a data file DATA/<index> (listed once, then kept)
   std::vector<std::uint8_t> in_way_;   // per file: something not ours at its path (set_in_the_way)
+  std::vector<std::uint8_t> mode_set_;  // per file: its data file has its final mode already
   std::list<std::uint32_t> lru_;       // most recent first
   std::unordered_map<std::uint32_t, std::pair<OpenFile, std::list<std::uint32_t>::iterator>> open_;
 };

@@ -9,6 +9,7 @@
 #include <random>
 #include <set>
 
+#include "base/hash_batches.hpp"
 #include "storage/source_identity.hpp"
 #include "storage/whole_file_verifier.hpp"
 #include "swarm/announcer.hpp"
@@ -186,6 +187,9 @@ class Torrent final : public ConnectionHandler {
   std::map<std::uint32_t, InFlight> inflight_;
   std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint64_t> receiving_;  // (piece, begin) -> conn id
   std::size_t hashing_ = 0;
+  // Received pieces to hash and write, handed to the session's pool in batches; the
+  // replies (piece_checked) come back on the io thread, several per post.
+  HashBatches checks_{s_.hashers, [io = &s_.io](std::function<void()> fn) { asio::post(*io, std::move(fn)); }};
   TorrentStats stats_;
   std::uint64_t last_down_ = 0, last_up_ = 0;
   RateMeter upload_meter_;  // initial seeding's window follows it (sampled every tick)

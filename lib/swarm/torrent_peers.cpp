@@ -133,7 +133,8 @@ void Torrent::refresh_parallel_interest() {
 void Torrent::set_interest(Peer& p) {
   bool want = false;
   if (state_ == State::running && carries_requests(p))
-    for (std::uint32_t i = 0; i < meta_->piece_count() && !want; ++i) want = p.has.test(i) && picker_.wants(i);
+    for (std::uint32_t i = picker_.first_wanted(); i < meta_->piece_count() && !want; ++i)
+      want = p.has.test(i) && picker_.wants(i);
   if (want != p.am_interested) {
     p.am_interested = want;
     if (want) p.conn->send(wire::Interested{});
@@ -444,7 +445,7 @@ void Torrent::hash_piece(std::uint32_t piece) {
   if (node.empty()) return;
   ++hashing_;
   auto job = std::make_shared<InFlight>(std::move(node.mapped()));
-  s_.hashers.post([this, piece, job] {
+  checks_.submit([this, piece, job]() -> HashBatches::Reply {
     std::span<const std::uint8_t> bytes(job->data.data(), meta_->piece_length(piece));
     auto t0 = Clock::now();
     bool ok = sha256(bytes) == meta_->pieces[piece];
@@ -460,10 +461,10 @@ void Torrent::hash_piece(std::uint32_t piece) {
     }
     double hash_s = std::chrono::duration<double>(t1 - t0).count();
     double write_s = ok ? std::chrono::duration<double>(Clock::now() - t1).count() : 0;
-    asio::post(s_.io, [this, piece, job, ok, err, hash_s, write_s] {
+    return [this, piece, job, ok, err, hash_s, write_s] {
       if (ok && !err) s_.note_piece_timing(hash_s, write_s);
       piece_checked(piece, std::move(*job), ok, err);
-    });
+    };
   });
 }
 

@@ -15,7 +15,12 @@ void PiecePicker::mark_have(std::uint32_t piece) {
   partial_.erase(piece);
   state_[piece] = State::have;
   ++have_count_;
+  advance_first_open();
   update_endgame();
+}
+
+void PiecePicker::advance_first_open() {
+  while (first_open_ < state_.size() && !wants(first_open_)) ++first_open_;
 }
 
 void PiecePicker::restrict_to(const Bitfield& selection) {
@@ -25,6 +30,7 @@ void PiecePicker::restrict_to(const Bitfield& selection) {
     --wanted_count_;
     ++unwanted_count_;
   }
+  advance_first_open();
   update_endgame();
 }
 
@@ -36,6 +42,7 @@ void PiecePicker::add_peer(const Bitfield& peer_has) {
 
 void PiecePicker::remove_peer(const Bitfield& peer_has) {
   if (peers_ > 0) --peers_;
+  if (min_avail_ > 0) --min_avail_;  // each piece loses one at most: still a lower bound
   for (std::uint32_t i = 0; i < peer_has.size() && i < availability_.size(); ++i)
     if (peer_has.test(i) && availability_[i] > 0) --availability_[i];
 }
@@ -76,7 +83,12 @@ std::vector<std::uint32_t> PiecePicker::choose_new_pieces(const Bitfield& peer_h
   std::uint32_t best = UINT32_MAX;
   const std::uint32_t limit = tie_window();
   std::vector<std::uint32_t> ties;
-  for (std::uint32_t i = 0; i < n; ++i) {
+  while (scan_from_ < n && state_[scan_from_] != State::wanted) ++scan_from_;
+  // Every wanted piece is at or after scan_from_: a full pass from there bounds them all.
+  std::uint32_t all_min = UINT32_MAX;
+  bool full = true;
+  for (std::uint32_t i = scan_from_; i < n; ++i) {
+    all_min = std::min(all_min, availability_[i]);
     if (state_[i] != State::wanted || !peer_has.test(i)) continue;
     std::uint32_t a = availability_[i];
     if (a < best) {
@@ -84,7 +96,12 @@ std::vector<std::uint32_t> PiecePicker::choose_new_pieces(const Bitfield& peer_h
       ties.clear();
     }
     if (a == best && ties.size() < limit) ties.push_back(i);
+    if (ties.size() == limit && best <= min_avail_) {  // nothing further can be rarer
+      full = false;
+      break;
+    }
   }
+  if (full && n > 0) min_avail_ = all_min;
   for (std::size_t k = 0; k < ties.size() && chosen.size() < count; ++k) {
     std::swap(ties[k], ties[std::uniform_int_distribution<std::size_t>(k, ties.size() - 1)(rng_)]);
     chosen.push_back(ties[k]);
@@ -185,6 +202,7 @@ void PiecePicker::request_dropped(const BlockRef& block, PeerKey who) {
     if (!any) {
       partial_.erase(it);
       state_[block.piece] = State::wanted;
+      now_wanted(block.piece);
       ++wanted_count_;
     }
   }
@@ -196,6 +214,7 @@ void PiecePicker::piece_failed(std::uint32_t piece) {
   if (state_[piece] != State::wanted) ++wanted_count_;
   partial_.erase(piece);
   state_[piece] = State::wanted;
+  now_wanted(piece);
   update_endgame();
 }
 

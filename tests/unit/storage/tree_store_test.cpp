@@ -281,3 +281,23 @@ TEST_CASE("a tree of many files holds a bounded number of descriptors", "[piece_
   for (std::uint32_t i = 0; i < m.piece_count(); ++i) s.read_block(i, 0, out);
   CHECK(open_fds() <= before + p2p::limits::kMaxOpenTreeFiles + 2);
 }
+
+TEST_CASE("a tree's files get their modes whatever the umask, written at once or piece by piece", "[piece_store][tree]") {
+  TreeFixture f;
+  mode_t old = ::umask(077);  // would leave 0600 / 0700 if the mode came from the create alone
+  PieceStore::ResumeReport r;
+  PieceStore s = PieceStore::open_partial(f.meta, f.dir / "dl", r);
+  ::umask(old);
+  for (std::uint32_t i = 0; i < f.meta.piece_count(); ++i) f.deliver(s, i);
+  REQUIRE(s.complete());
+  auto mode = [](const fs::path& p) {
+    struct stat st{};
+    REQUIRE(::stat(p.c_str(), &st) == 0);
+    return st.st_mode & 07777;
+  };
+  CHECK(mode(f.partial() / "sub" / "deep" / "run") == 0755);  // one piece, executable
+  CHECK(mode(f.partial() / "sub" / "b.bin") == 0644);         // one piece
+  CHECK(mode(f.partial() / "a.bin") == 0644);                 // three pieces
+  for (const char* p : {"sub/deep/run", "sub/b.bin", "a.bin"})
+    CHECK(read_small_file(f.partial() / p, 1 << 20) == read_small_file(f.src / p, 1 << 20));
+}

@@ -180,3 +180,63 @@ TEST_CASE("no more pieces are started than the memory budget allows", "[picker]"
   CHECK(blocks.size() == 6);
   CHECK(p.pick(all(20), 100, 2, 0).empty());  // started pieces are all requested; none new
 }
+
+TEST_CASE("first_wanted: no piece below it is wanted, and it stops at the first that is", "[picker]") {
+  auto p = picker_with(10);
+  CHECK(p.first_wanted() == 0);
+  p.mark_have(1);
+  CHECK(p.first_wanted() == 0);  // piece 0 is still wanted
+  p.mark_have(0);
+  CHECK(p.first_wanted() == 2);  // 0 and 1 verified
+  p.piece_failed(1);             // a verified piece stays verified
+  CHECK(p.first_wanted() == 2);
+  Bitfield sel(10);
+  sel.set(5);
+  sel.set(7);
+  p.restrict_to(sel);  // 2-4 outside the selection
+  CHECK(p.first_wanted() == 5);
+  p.mark_have(5);
+  CHECK(p.first_wanted() == 7);
+  p.mark_have(7);
+  CHECK(p.first_wanted() == 10);
+  for (std::uint32_t i = 0; i < 10; ++i) CHECK_FALSE(p.wants(i));
+}
+
+TEST_CASE("the rarest piece is found wherever it is, after early-stopping scans", "[picker]") {
+  // Pick after pick from a tie window at one availability (scans that stop early), then
+  // a piece far behind the window becomes the rarest, then one before it is wanted again:
+  // each is found, as a pass over every piece would find it.
+  constexpr std::uint32_t n = 2000;
+  auto p = picker_with(n);
+  for (std::uint32_t i = 0; i < PiecePicker::kRandomFirstPieces; ++i) p.mark_have(i);
+  p.add_peer(all(n));
+  p.add_peer(all(n));
+  std::vector<std::uint32_t> done;
+  for (int k = 0; k < 50; ++k) {  // 50 pieces fetched from the window at the front
+    auto b = p.pick(all(n), 2, 1);
+    REQUIRE(b.size() == 2);
+    CHECK(b[0].piece < 200);
+    receive_all(p, b, 1, &done);
+  }
+  std::uint32_t failed = done.front();  // received, not verified: its check fails below
+  for (auto d : done)
+    if (d != failed) p.piece_verified(d);
+  Bitfield most(n, true);
+  most.reset(1900);
+  p.remove_peer(all(n));
+  p.add_peer(most);  // 1900 now has availability 1, every other piece 2
+  auto b = p.pick(all(n), 2, 2);
+  REQUIRE(b.size() == 2);
+  CHECK(b[0].piece == 1900);
+  receive_all(p, b, 2, &done);
+  p.piece_verified(1900);
+  // A piece at the front fails its check: wanted again, and rarest once its holders leave.
+  p.piece_failed(failed);
+  Bitfield without(n, true);
+  without.reset(failed);
+  p.remove_peer(all(n));
+  p.add_peer(without);  // `failed` has availability 1 now (from `most`), the rest 2
+  auto c = p.pick(all(n), 2, 3);
+  REQUIRE(c.size() == 2);
+  CHECK(c[0].piece == failed);
+}
