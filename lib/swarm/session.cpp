@@ -255,7 +255,7 @@ HandshakeAnswer Session::Impl::on_handshake(PeerConnection& c, const wire::Hands
   if (t->psk() && !c.encrypted()) {
     // A private swarm never answers in plaintext: the refusal carries no data.
     refuse.refusal = wire::ErrorCode::encryption_required;
-    note_refusal(fmt::format("{}#{}", c.peer_ip(), theirs.peer_id.substr(0, 16)),
+    note_refusal(reputation_key(c.peer_ip(), theirs.peer_id),
                  fmt::format("{}: refused a plaintext handshake for private swarm {} (it talks TLS only)", c.label(),
                              t->meta().name));
     return refuse;

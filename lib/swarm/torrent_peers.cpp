@@ -29,7 +29,7 @@ HandshakeAnswer Torrent::adopt(const std::shared_ptr<PeerConnection>& c, const w
   // (for choking and gossip); it is scored as ip + peer id, which another process
   // on that IP cannot take over by claiming the same port.
   std::string key = theirs.listen_port != 0 ? format_host_port(c->peer_ip(), theirs.listen_port) : c->peer_ip();
-  std::string reputation_key = fmt::format("{}#{}", c->peer_ip(), theirs.peer_id.substr(0, 16));
+  std::string reputation_key = p2p::reputation_key(c->peer_ip(), theirs.peer_id);
   if (banned_.count(reputation_key) || s_.reputation.banned(reputation_key, std::chrono::system_clock::now()) ||
       s_.inbound_refused(c->peer_ip())) {
     note_ban(reputation_key, s_.reputation.find(reputation_key) ? s_.reputation.find(reputation_key)->reason
