@@ -234,3 +234,26 @@ seeder_uploaded() {
   esac
   echo "$up"
 }
+
+# netns_bench_setup NAME: for the benches in network namespaces. Builds (unless
+# P2P_BENCH_SKIP_BUILD=1), sources scripts/netns/harness.sh, makes the scratch folder $T
+# (p2p-NAME.XXXXXX) and starts the harness (exits with its 77 where namespaces cannot be
+# made). Teardown removes $T, or keeps its runs/ logs with KEEP_SCRATCH=1.
+netns_bench_setup() {
+  if [ "${P2P_BENCH_SKIP_BUILD:-0}" != 1 ]; then
+    log "building (scripts/build.sh)"
+    "$ROOT/scripts/build.sh" >/dev/null
+  fi
+  source "$ROOT/scripts/netns/harness.sh"
+  T=$(mktemp -d "${TMPDIR:-/tmp}/p2p-$1.XXXXXX")
+  nsh_on_teardown() {
+    if [ "${KEEP_SCRATCH:-0}" = 1 ]; then
+      rm -rf "${T:?}/data" "${T:?}/bin"; echo "${0##*/}: logs kept in $T/runs" >&2
+    else
+      rm -rf "$T"
+    fi
+  }
+  local rc=0
+  nsh_init || rc=$?
+  [ "$rc" = 0 ] || exit "$rc"
+}

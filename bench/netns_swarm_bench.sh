@@ -51,22 +51,7 @@ if [ "$ANCHOR_REPEATS" -gt 0 ]; then
   "$LT_PY" -c 'import libtorrent' 2>/dev/null || die "python3-libtorrent is not installed (apt-get install python3-libtorrent)"
 fi
 
-if [ "${P2P_BENCH_SKIP_BUILD:-0}" != 1 ]; then
-  log "building (scripts/build.sh)"
-  "$ROOT/scripts/build.sh" >/dev/null
-fi
-
-source "$ROOT/scripts/netns/harness.sh"
-T=$(mktemp -d "${TMPDIR:-/tmp}/p2p-netns-bench.XXXXXX")
-nsh_on_teardown() {
-  if [ "${KEEP_SCRATCH:-0}" = 1 ]; then
-    rm -rf "$T/data" "$T/bin"; echo "netns_swarm_bench: logs kept in $T/runs" >&2
-  else
-    rm -rf "$T"
-  fi
-}
-rc=0; nsh_init || rc=$?
-[ "$rc" = 0 ] || exit "$rc"
+netns_bench_setup netns-bench
 
 now() { echo "$EPOCHREALTIME"; }
 load1() { cut -d' ' -f1 /proc/loadavg; }

@@ -63,22 +63,7 @@ done
 case " $TOOLS " in *" lt "*)
   "$LT_PY" -c 'import libtorrent' 2>/dev/null || die "python3-libtorrent is not installed (apt-get install python3-libtorrent)" ;;
 esac
-if [ "${P2P_BENCH_SKIP_BUILD:-0}" != 1 ]; then
-  log "building (scripts/build.sh)"
-  "$ROOT/scripts/build.sh" >/dev/null
-fi
-
-source "$ROOT/scripts/netns/harness.sh"
-T=$(mktemp -d "${TMPDIR:-/tmp}/p2p-wan-bench.XXXXXX")
-nsh_on_teardown() {
-  if [ "${KEEP_SCRATCH:-0}" = 1 ]; then
-    rm -rf "${T:?}/data" "${T:?}/bin"; echo "wan_bench: logs kept in $T/runs" >&2
-  else
-    rm -rf "$T"
-  fi
-}
-rc=0; nsh_init || rc=$?
-[ "$rc" = 0 ] || exit "$rc"
+netns_bench_setup wan-bench
 
 # Binaries are copied so that a concurrent rebuild of build/bin cannot swap them mid-run.
 mkdir -p "$T/bin" "$T/data" "$T/runs" "$T/ot"
