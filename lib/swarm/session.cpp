@@ -23,6 +23,7 @@
 #include "swarm/outgoing_socket.hpp"
 #include "swarm/policy/idle_eviction.hpp"
 #include "swarm/session_snapshot.hpp"
+#include "swarm/session_impl.hpp"
 #include "swarm/torrent.hpp"
 
 namespace p2p {
@@ -381,7 +382,7 @@ void Session::add_torrent(std::shared_ptr<const Meta> meta, PieceStore store, To
   if (impl_->find(meta->info_hash))
     throw Error(ExitCode::usage, fmt::format("{} ({}) is already being served", meta->name,
                                              meta->info_hash_hex().substr(0, 16)));
-  impl_->torrents.push_back(std::make_unique<Torrent>(*impl_, std::move(meta), std::move(store), std::move(options)));
+  impl_->torrents.push_back(std::make_unique<Torrent>(impl_->torrent_host, std::move(meta), std::move(store), std::move(options)));
   if (impl_->running) impl_->torrents.back()->start();
   if (impl_->lan) impl_->lan->swarm_added(impl_->torrents.back()->public_id());
 }

@@ -22,6 +22,7 @@
 #include "swarm/session.hpp"
 #include "swarm/session_snapshot.hpp"
 #include "swarm/tls_context.hpp"
+#include "swarm/torrent_host.hpp"
 
 namespace p2p {
 
@@ -29,6 +30,43 @@ using asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
 class Torrent;
+
+// The session as its torrents see it (torrent_host.hpp): session_torrent_host.cpp.
+class SessionTorrentHost final : public TorrentHost {
+ public:
+  explicit SessionTorrentHost(Session::Impl& s) : s_(s) {}
+  asio::io_context& io() override;
+  HashPool& hashers() override;
+  PieceBufferPool& buffers() override;
+  Reputation& reputation() override;
+  SessionCounters& counters() override;
+  SessionObserver& observer() override;
+  void note_piece_timing(double hash_seconds, double write_seconds) override;
+  Clock::time_point now() const override { return Clock::now(); }
+  WallClock::time_point wall_now() const override { return WallClock::now(); }
+  const std::string& peer_id() const override;
+  std::uint16_t listen_port() const override;
+  std::uint16_t announced_port() const override;
+  bool came_through_mapping(const std::string& ip) const override;
+  bool lan_discovery() const override;
+  std::size_t dial_budget() const override;
+  bool address_has_room(const std::string& ip) const override;
+  std::optional<tcp::endpoint> outgoing_endpoint() const override;
+  TlsContext* tls() override;
+  std::shared_ptr<PeerConnection> open_connection(PeerStream stream, ConnectionHandler& handler,
+                                                  std::optional<wire::Handshake> ours) override;
+  ConnectionHandler& incoming_handler() override;
+  void forget_connection(PeerConnection& c) override;
+  bool inbound_refused(const std::string& ip) const override;
+  void note_inbound_ban(const std::string& ip) override;
+  void tracker_answered(const std::string& tracker, const tracker_client::AnnounceResponse& answer) override;
+  std::uint16_t relay_port(const std::string& tracker) const override;
+  bool stopping() const override;
+  void torrent_finished() override;
+
+ private:
+  Session::Impl& s_;
+};
 
 struct Session::Impl final : ConnectionHandler, RendezvousClient::Host {
   SessionOptions opt;
@@ -53,6 +91,7 @@ struct Session::Impl final : ConnectionHandler, RendezvousClient::Host {
   std::size_t background_jobs = 0;
   RendezvousClient rendezvous{*this};
   SessionCounters counters;
+  SessionTorrentHost torrent_host{*this};  // what its torrents may ask of it
   // Per verified piece, smoothed: time to hash it, time to write it (pool threads measure, the io thread keeps).
   double avg_hash_seconds = 0, avg_write_seconds = 0;
   void note_piece_timing(double hash_seconds, double write_seconds) {

@@ -10,12 +10,15 @@
 
 #include "base/address.hpp"
 #include "base/limits.hpp"
+#include "net/use_tuple.hpp"
 #include "swarm/outgoing_socket.hpp"
 #include "swarm/torrent.hpp"
 
 #include <algorithm>
 
 namespace p2p {
+
+using asio::ip::tcp;
 
 namespace {
 // A seeded source's identity is checked this often (and before every block sent).
@@ -30,8 +33,8 @@ std::vector<std::uint32_t> piece_lengths(const Meta& m) {
 bool is_local(const std::string& host) { return host == "127.0.0.1" || host == "::1"; }
 }  // namespace
 
-Torrent::Torrent(Session::Impl& session, std::shared_ptr<const Meta> meta, PieceStore store, TorrentOptions options)
-    : s_(session), meta_(std::move(meta)), store_(std::move(store)), opt_(std::move(options)),
+Torrent::Torrent(TorrentHost& host, std::shared_ptr<const Meta> meta, PieceStore store, TorrentOptions options)
+    : host_(host), meta_(std::move(meta)), store_(std::move(store)), opt_(std::move(options)),
       picker_(piece_lengths(*meta_), limits::kBlockSize, std::random_device{}()), dir_(opt_.parallel) {
   for (std::uint32_t i = 0; i < meta_->piece_count(); ++i)
     if (store_.has(i)) picker_.mark_have(i);
@@ -58,12 +61,12 @@ Torrent::~Torrent() {
 }
 
 wire::Handshake Torrent::our_handshake() const {
-  return wire::Handshake{wire::kProtocolVersion, meta_->info_hash, s_.peer_id, s_.listen_port,
+  return wire::Handshake{wire::kProtocolVersion, meta_->info_hash, host_.peer_id(), host_.listen_port(),
                          state_ == State::complete && opt_.keep_seeding,
                          static_cast<std::uint32_t>(limits::kMaxQueuedRequestsPerPeer)};
 }
 
-void Torrent::event(EventKind kind, const std::string& text) { s_.observer.on_event(meta_->name, kind, text); }
+void Torrent::event(EventKind kind, const std::string& text) { host_.observer().on_event(meta_->name, kind, text); }
 
 bool Torrent::finished() const {
   if (state_ == State::failed || state_ == State::stopped) return true;
@@ -86,7 +89,7 @@ void Torrent::start() {
     // reports no byte counts: only whether it is complete (docs/SECURITY.md, "Private swarms").
     Digest announced = public_id();
     announcer_ = std::make_shared<Announcer>(
-        s_.io, opt_.trackers, announced, s_.peer_id, [&s = s_] { return s.announced_port(); },
+        host_.io(), opt_.trackers, announced, host_.peer_id(), [&h = host_] { return h.announced_port(); },
         [this](const std::string& tracker, tracker_client::AnnounceResponse& answer) { tracker_answered(tracker, answer); },
         [this](const std::string& text) { event(EventKind::tracker, text); },
         [this] {
@@ -111,6 +114,12 @@ void Torrent::start() {
   maintain_dials();
 }
 
+void Torrent::report_finished() {
+  if (reported_finished_ || !finished()) return;
+  reported_finished_ = true;
+  host_.torrent_finished();
+}
+
 void Torrent::fail(const Error& e) {
   if (state_ == State::failed) return;
   stop(e.what(), e);
@@ -123,7 +132,7 @@ void Torrent::stop(const std::string& why, std::optional<Error> failure) {
   for (auto& [id, p] : std::map(peers_)) p.conn->close(CloseReason::shutting_down, why);
   if (announcer_ && error_) announcer_->cancel();
   if (error_) event(EventKind::torrent_stopped, why);
-  if (s_.running && s_.finished()) s_.shutdown();
+  report_finished();
 }
 
 asio::awaitable<void> Torrent::stop_announcing() {
@@ -161,29 +170,29 @@ Peer* Torrent::peer_of(PeerConnection& c) {
 
 asio::awaitable<void> Torrent::connect(wire::PeerAddress addr) {
   auto alive = alive_;
-  tcp::resolver resolver(s_.io);
+  tcp::resolver resolver(host_.io());
   auto [rec_ec, results] = co_await resolver.async_resolve(addr.host, std::to_string(addr.port), kUseTuple);
   if (!*alive) co_return;
-  tcp::socket socket(s_.io);
+  tcp::socket socket(host_.io());
   std::error_code ec = rec_ec;
   if (!ec)
     // From the listen port only when a rendezvous timed this dial (a hole to punch: the NAT
     // must map it to the announced address); otherwise an ephemeral port, so that redialling
     // a peer never reuses the four-tuple of a connection that just closed (TIME_WAIT).
     ec = co_await connect_outgoing(socket, results,
-                                   dir_.met_by_rendezvous(addr) ? s_.outgoing_endpoint() : std::nullopt,
+                                   dir_.met_by_rendezvous(addr) ? host_.outgoing_endpoint() : std::nullopt,
                                    std::chrono::duration_cast<std::chrono::milliseconds>(limits::kConnectTimeout));
   if (!*alive || !dials()) co_return;
   if (ec) {
-    dir_.dial_failed(addr, ec == asio::error::timed_out ? "connection timed out" : ec.message(), Clock::now());
+    dir_.dial_failed(addr, ec == asio::error::timed_out ? "connection timed out" : ec.message(), host_.now());
     report_failure(addr);
     maybe_relay(addr);
     co_return;
   }
   dir_.connected(addr);
   // A private swarm dials TLS only, whatever the other side would accept.
-  PeerStream stream = psk_ ? PeerStream::tls_client(std::move(socket), *s_.tls, *psk_) : PeerStream::plain(std::move(socket));
-  auto c = s_.open_connection(std::move(stream), *this, our_handshake());
+  PeerStream stream = psk_ ? PeerStream::tls_client(std::move(socket), *host_.tls(), *psk_) : PeerStream::plain(std::move(socket));
+  auto c = host_.open_connection(std::move(stream), *this, our_handshake());
   attach(c, addr);
   c->start();
 }
@@ -210,27 +219,27 @@ void Torrent::report_failure(const wire::PeerAddress& addr) {
 
 void Torrent::maintain_dials() {
   if (!dials()) return;
-  auto plan = dir_.to_dial(Clock::now(), std::min(s_.dial_budget(), limits::kMaxDialsPerTick));
+  auto plan = dir_.to_dial(host_.now(), std::min(host_.dial_budget(), limits::kMaxDialsPerTick));
   // Prefer peers with a better record; never dial one that is banned.
   std::stable_sort(plan.begin(), plan.end(), [&](const auto& a, const auto& b) {
-    return s_.reputation.score(address_label(a)) > s_.reputation.score(address_label(b));
+    return host_.reputation().score(address_label(a)) > host_.reputation().score(address_label(b));
   });
   for (const auto& addr : plan) {
-    if (s_.reputation.banned(address_label(addr), std::chrono::system_clock::now())) {
+    if (host_.reputation().banned(address_label(addr), host_.wall_now())) {
       dir_.ban(addr, "banned earlier");
-      note_ban(address_label(addr), s_.reputation.find(address_label(addr))->reason);
+      note_ban(address_label(addr), host_.reputation().find(address_label(addr))->reason);
       continue;
     }
-    if (!s_.address_has_room(addr.host)) continue;
+    if (!host_.address_has_room(addr.host)) continue;
     dir_.dialling(addr);
-    asio::co_spawn(s_.io, connect(addr), asio::detached);
+    asio::co_spawn(host_.io(), connect(addr), asio::detached);
   }
 }
 
 void Torrent::add_peers(const std::vector<wire::PeerAddress>& peers, PeerDirectory::Source source,
                         const std::string& advertiser, const std::string& advertiser_ip) {
   for (const auto& p : peers) {
-    if (p.port == s_.listen_port && is_local(p.host)) continue;  // ourselves
+    if (p.port == host_.listen_port() && is_local(p.host)) continue;  // ourselves
     if (!dialable(p, advertiser_ip)) continue;
     dir_.add(p, source, advertiser);
   }
@@ -304,7 +313,7 @@ void Torrent::check_timeouts(Clock::time_point now) {
 }
 
 void Torrent::check_source() {
-  last_source_check_ = Clock::now();
+  last_source_check_ = host_.now();
   if (!source_identity_) return;
   bool linked = true;
   auto now = SourceIdentity::of_fd(store_.file().fd(), linked);
@@ -331,7 +340,7 @@ void Torrent::check_hope(Clock::time_point now) {
   auto waited = now - hopeless_since_;
   // Every address refused us for good (wrong file, banned, ourselves) and no tracker may offer more: fail now.
   // LAN announces may still bring a peer while LAN discovery runs.
-  bool nothing_to_try = !dir_.any_hope() && !announcer_ && !s_.lan;
+  bool nothing_to_try = !dir_.any_hope() && !announcer_ && !host_.lan_discovery();
   if (!nothing_to_try && waited < opt_.give_up_after) {
     if (waited >= std::chrono::seconds(3) &&
         (last_waiting_report_ == Clock::time_point{} || now - last_waiting_report_ >= std::chrono::seconds(15))) {
@@ -342,7 +351,7 @@ void Torrent::check_hope(Clock::time_point now) {
             fmt::format("no peer connected ({}); {}; giving up in {} s (--give-up-after)", dir_.failure_summary(),
                         next == Clock::time_point::max()
                             ? std::string(announcer_ ? "waiting for the tracker to offer peers"
-                                       : s_.lan  ? "waiting for LAN announces"
+                                       : host_.lan_discovery()  ? "waiting for LAN announces"
                                                  : "nothing to retry")
                             : fmt::format("next try in {} s",
                                           std::max<long>(0, std::chrono::duration_cast<std::chrono::seconds>(next - now).count())),
@@ -407,11 +416,11 @@ void Torrent::send_pex(Clock::time_point now) {
 void Torrent::save_state() {
   store_.save_state();
   state_dirty_ = false;
-  last_save_ = Clock::now();
+  last_save_ = host_.now();
 }
 
 void Torrent::report_progress() {
-  auto now = Clock::now();
+  auto now = host_.now();
   double dt = last_progress_ == Clock::time_point{} ? std::chrono::duration<double>(now - started_).count()
                                                     : std::chrono::duration<double>(now - last_progress_).count();
   last_progress_ = now;
@@ -433,7 +442,7 @@ void Torrent::report_progress() {
     p.rate_mark_received = p.conn->payload_received();
     p.rate_mark_sent = p.conn->payload_sent();
   }
-  s_.observer.on_progress(stats_);
+  host_.observer().on_progress(stats_);
 }
 
 double Torrent::bandwidth_delay() const {
@@ -449,7 +458,7 @@ void Torrent::fill_stats() {
   stats_.peers = 0;
   for (auto& [id, p] : peers_) stats_.peers += p.conn->handshaken();
   stats_.distributed_copies = picker_.distributed_copies();
-  stats_.elapsed = std::chrono::duration<double>(Clock::now() - started_).count();
+  stats_.elapsed = std::chrono::duration<double>(host_.now() - started_).count();
 }
 
 void Torrent::withdrawn_by(const std::string& tracker) {
@@ -463,7 +472,7 @@ void Torrent::withdrawn_by(const std::string& tracker) {
   if (announcer_) announcer_->cancel();
   stop(why);
   event(EventKind::torrent_stopped, why);
-  if (s_.running && s_.finished()) s_.shutdown();
+  report_finished();
 }
 
 // ---- pause and snapshot ---------------------------------------------------------------------
@@ -505,7 +514,7 @@ TorrentSnapshot Torrent::snapshot() const {
   t.stats.peers = 0;
   for (const auto& [id, p] : peers_) t.stats.peers += p.conn->handshaken();
   t.stats.distributed_copies = picker_.distributed_copies();
-  t.stats.elapsed = std::chrono::duration<double>(Clock::now() - started_).count();
+  t.stats.elapsed = std::chrono::duration<double>(host_.now() - started_).count();
   switch (state_) {
     case State::running: t.phase = paused_ ? TorrentPhase::paused : TorrentPhase::running; break;
     case State::complete: t.phase = paused_ ? TorrentPhase::paused : TorrentPhase::complete; break;
@@ -539,7 +548,7 @@ TorrentSnapshot Torrent::snapshot() const {
     ps.peer_choking = p.peer_choking;
     ps.am_interested = p.am_interested;
     ps.peer_interested = p.peer_interested;
-    ps.reputation = s_.reputation.score(p.reputation_key);
+    ps.reputation = host_.reputation().score(p.reputation_key);
     ps.requests = p.outstanding.size();
     t.peers_unchoking_us += !p.peer_choking;
     t.peers_interested += p.peer_interested;

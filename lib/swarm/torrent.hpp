@@ -1,8 +1,10 @@
 // One file's swarm inside a session: meta, piece store, picker, peer directory,
 // choker, smart ban, its peers and stats, its announcer, and its own failure (a
 // torrent whose source vanishes or whose disk fails stops; the others go on).
-// Shared resources (io thread, hashing pool, buffers, limits, reputation) are
-// the session's. Included only by swarm sources: it pulls in Asio.
+// Shared resources (io thread, hashing pool, buffers, limits, reputation) are the
+// process's: a torrent asks for them through its TorrentHost (torrent_host.hpp), which
+// the session implements, and sees nothing else of the session. Included only by swarm
+// sources: it pulls in Asio.
 #pragma once
 #include <map>
 #include <memory>
@@ -17,8 +19,13 @@
 #include "swarm/policy/choker.hpp"
 #include "swarm/policy/initial_seeding.hpp"
 #include "swarm/policy/peer_directory.hpp"
+#include "swarm/piece_buffer_pool.hpp"
 #include "swarm/policy/smart_ban.hpp"
-#include "swarm/session_impl.hpp"
+#include "swarm/reputation.hpp"
+#include "swarm/session.hpp"
+#include "swarm/session_snapshot.hpp"
+#include "swarm/tls_context.hpp"
+#include "swarm/torrent_host.hpp"
 
 namespace p2p {
 
@@ -26,7 +33,9 @@ class Torrent final : public ConnectionHandler {
  public:
   enum class State { running, complete, stopped, failed };
 
-  Torrent(Session::Impl& session, std::shared_ptr<const Meta> meta, PieceStore store, TorrentOptions options);
+  using Clock = TorrentHost::Clock;
+
+  Torrent(TorrentHost& host, std::shared_ptr<const Meta> meta, PieceStore store, TorrentOptions options);
   ~Torrent() override;
 
   const Meta& meta() const { return *meta_; }
@@ -39,7 +48,7 @@ class Torrent final : public ConnectionHandler {
   // Whether it dials the peers it learns of. A seeder dials too (both ends dial): a
   // seeder behind a NAT cannot be dialled, so it must reach the downloaders itself.
   bool dials() const {
-    return !paused_ && !s_.stopping && (state_ == State::running || (state_ == State::complete && opt_.keep_seeding));
+    return !paused_ && !host_.stopping() && (state_ == State::running || (state_ == State::complete && opt_.keep_seeding));
   }
 
   void start();
@@ -96,6 +105,8 @@ class Torrent final : public ConnectionHandler {
   wire::Handshake our_handshake() const;
   void event(EventKind kind, const std::string& text);
   void fail(const Error& e);
+  // Tells the host once, when finished() first holds, that this torrent is done.
+  void report_finished();
   // A tracker says the publisher withdrew the file: a seeder stops serving it.
   void withdrawn_by(const std::string& tracker);
   Peer* peer_of(PeerConnection& c);
@@ -166,7 +177,7 @@ class Torrent final : public ConnectionHandler {
   // Initial seeding (policy/initial_seeding.hpp): `have`s for what it shows each peer.
   void show(const std::vector<InitialSeeding::Reveal>& reveals);
 
-  Session::Impl& s_;
+  TorrentHost& host_;
   std::shared_ptr<const Meta> meta_;
   std::optional<PskMaterial> psk_;
   PieceStore store_;
@@ -189,11 +200,11 @@ class Torrent final : public ConnectionHandler {
   std::size_t hashing_ = 0;
   // Received pieces to hash and write, handed to the session's pool in batches; the
   // replies (piece_checked) come back on the io thread, several per post.
-  HashBatches checks_{s_.hashers, [io = &s_.io](std::function<void()> fn) { asio::post(*io, std::move(fn)); }};
+  HashBatches checks_{host_.hashers(), [io = &host_.io()](std::function<void()> fn) { asio::post(*io, std::move(fn)); }};
   TorrentStats stats_;
   std::uint64_t last_down_ = 0, last_up_ = 0;
   RateMeter upload_meter_;  // initial seeding's window follows it (sampled every tick)
-  Clock::time_point started_ = Clock::now(), last_progress_{}, last_save_ = Clock::now(), completed_at_{},
+  Clock::time_point started_ = host_.now(), last_progress_{}, last_save_ = host_.now(), completed_at_{},
                     hopeless_since_{}, last_source_check_{}, last_waiting_report_{};
   // Which tracker gave us an address (the one to ask for a relay to it), and when we last
   // tried a relay to it; both bounded by the directory's size.
@@ -210,6 +221,7 @@ class Torrent final : public ConnectionHandler {
   bool state_dirty_ = false;
   bool selection_done_ = false;
   bool paused_ = false;
+  bool reported_finished_ = false;
 };
 
 }  // namespace p2p

@@ -16,7 +16,7 @@ namespace p2p {
 HandshakeAnswer Torrent::adopt(const std::shared_ptr<PeerConnection>& c, const wire::Handshake& theirs) {
   HandshakeAnswer answer;
   answer.ours = our_handshake();
-  if (theirs.peer_id == s_.peer_id) {
+  if (theirs.peer_id == host_.peer_id()) {
     answer.refusal = wire::ErrorCode::self_connection;
     return answer;
   }
@@ -30,9 +30,9 @@ HandshakeAnswer Torrent::adopt(const std::shared_ptr<PeerConnection>& c, const w
   // on that IP cannot take over by claiming the same port.
   std::string key = theirs.listen_port != 0 ? format_host_port(c->peer_ip(), theirs.listen_port) : c->peer_ip();
   std::string reputation_key = p2p::reputation_key(c->peer_ip(), theirs.peer_id);
-  if (banned_.count(reputation_key) || s_.reputation.banned(reputation_key, std::chrono::system_clock::now()) ||
-      s_.inbound_refused(c->peer_ip())) {
-    note_ban(reputation_key, s_.reputation.find(reputation_key) ? s_.reputation.find(reputation_key)->reason
+  if (banned_.count(reputation_key) || host_.reputation().banned(reputation_key, host_.wall_now()) ||
+      host_.inbound_refused(c->peer_ip())) {
+    note_ban(reputation_key, host_.reputation().find(reputation_key) ? host_.reputation().find(reputation_key)->reason
                                                                 : "too many banned peers from this address");
     answer.refusal = wire::ErrorCode::banned;
     return answer;
@@ -41,7 +41,7 @@ HandshakeAnswer Torrent::adopt(const std::shared_ptr<PeerConnection>& c, const w
   Peer& p = attach(c, std::nullopt);
   p.key = key;
   p.reputation_key = reputation_key;
-  p.mapped_in = s_.came_through_mapping(c->remote_ip());
+  p.mapped_in = host_.came_through_mapping(c->remote_ip());
   if (theirs.listen_port != 0) {
     // Remember where it listens, for peer exchange and to avoid dialling it too.
     wire::PeerAddress a{c->peer_ip(), theirs.listen_port};
@@ -65,10 +65,10 @@ HandshakeAnswer Torrent::on_handshake(PeerConnection& c, const wire::Handshake& 
   if (psk_ && !c.encrypted()) answer.refusal = wire::ErrorCode::encryption_required;  // never plaintext
   else if (h.version != wire::kProtocolVersion) answer.refusal = wire::ErrorCode::version_mismatch;
   else if (h.info_hash != meta_->info_hash) answer.refusal = wire::ErrorCode::info_hash_mismatch;
-  else if (h.peer_id == s_.peer_id) answer.refusal = wire::ErrorCode::self_connection;
+  else if (h.peer_id == host_.peer_id()) answer.refusal = wire::ErrorCode::self_connection;
   else if (h.seed && state_ == State::complete) answer.refusal = wire::ErrorCode::seeding_too;
-  else if (banned_.count(p->key) || s_.reputation.banned(p->key, std::chrono::system_clock::now())) {
-    note_ban(p->key, s_.reputation.find(p->key) ? s_.reputation.find(p->key)->reason : "banned");
+  else if (banned_.count(p->key) || host_.reputation().banned(p->key, host_.wall_now())) {
+    note_ban(p->key, host_.reputation().find(p->key) ? host_.reputation().find(p->key)->reason : "banned");
     answer.refusal = wire::ErrorCode::banned;
   }
   if (answer.refusal) {
@@ -161,7 +161,7 @@ void Torrent::note_seeder(const wire::PeerAddress& a) {
                                    [](const auto& x, const auto& y) { return x.second < y.second; });
     seeders_parted_.erase(oldest);
   }
-  seeders_parted_[a] = Clock::now();
+  seeders_parted_[a] = host_.now();
 }
 
 void Torrent::close_if_both_complete(Peer& p) {
@@ -191,7 +191,7 @@ void Torrent::handle(Peer& p, const wire::Request& r, std::span<const std::uint8
   check_block_bounds(r.piece, r.begin, r.length, "request");
   if (!store_.has(r.piece)) throw wire::ProtocolError(fmt::format("request for piece {} we do not have", r.piece));
   if (auto it = p.revealed.find(r.piece); it != p.revealed.end()) {  // our `have`, then this: a round trip
-    p.pipeline.round_trip(std::chrono::duration<double>(Clock::now() - it->second).count());
+    p.pipeline.round_trip(std::chrono::duration<double>(host_.now() - it->second).count());
     p.revealed.erase(it);
   }
   if (p.am_choking) return;  // requests while choked are dropped, as in BitTorrent
@@ -232,7 +232,7 @@ void Torrent::handle(Peer& p, const wire::NotInterested&, std::span<const std::u
   // leaving them choked until the next 10-second round (that stalled swarms' last pieces).
   if (!p.am_choking)
     for (auto& [id, o] : peers_)
-      if (o.am_choking && o.peer_interested && o.conn->handshaken()) return rechoke(Clock::now());
+      if (o.am_choking && o.peer_interested && o.conn->handshaken()) return rechoke(host_.now());
 }
 
 void Torrent::handle(Peer& p, const wire::ErrorMsg& e, std::span<const std::uint8_t>) {
@@ -247,7 +247,7 @@ void Torrent::handle(Peer& p, const wire::ErrorMsg& e, std::span<const std::uint
 }
 
 void Torrent::handle(Peer& p, const wire::Pex& x, std::span<const std::uint8_t>) {
-  if (!p.pex.accept_incoming(Clock::now())) return;  // too frequent: ignored
+  if (!p.pex.accept_incoming(host_.now())) return;  // too frequent: ignored
   // The advertiser is the peer's IP, not its key: several connections from one host (each
   // claiming another listen port) share one quota and cannot confirm each other's gossip.
   if (dials()) add_peers(x.added, PeerDirectory::Source::pex, p.conn->peer_ip(), p.conn->peer_ip());
@@ -289,13 +289,13 @@ void Torrent::on_block(PeerConnection& c, const BlockRef& b, bool stored) {
   Peer* p = peer_of(c);
   if (!p) return;
   stats_.downloaded_bytes += b.length;
-  s_.counters.recv_payload_bytes += b.length;
-  p->pipeline.block_arrived(Clock::now(), b.length);
+  host_.counters().recv_payload_bytes += b.length;
+  p->pipeline.block_arrived(host_.now(), b.length);
   if (auto it = std::find(p->outstanding.begin(), p->outstanding.end(), b); it != p->outstanding.end())
     p->outstanding.erase(it);
   if (!stored) {
     stats_.wasted_bytes += b.length;
-    s_.counters.recv_redundant_bytes += b.length;
+    host_.counters().recv_redundant_bytes += b.length;
     request_more(*p);
     return;
   }
@@ -335,20 +335,20 @@ ConnectionHandler::BlockSource Torrent::block_source(PeerConnection&, const wire
     return {};
   }
   stats_.uploaded_bytes += r.length;
-  s_.counters.sent_payload_bytes += r.length;
+  host_.counters().sent_payload_bytes += r.length;
   return BlockSource{where.fd, where.offset, std::move(where.keep)};
 }
 
 void Torrent::on_closed(PeerConnection& c, CloseReason reason, const std::string& detail) {
-  s_.forget_connection(c);
+  host_.forget_connection(c);
   auto found = peers_.find(c.id());
   if (found == peers_.end()) return;
   Peer p = std::move(found->second);
   peers_.erase(found);
   if (c.handshaken()) picker_.remove_peer(p.has);
-  if (c.handshaken() && initial_seeding_ && !s_.stopping) show(initial_seeding_->disconnected(p.key));
+  if (c.handshaken() && initial_seeding_ && !host_.stopping()) show(initial_seeding_->disconnected(p.key));
   if (p.receiving) receiving_.erase({p.receiving->piece, p.receiving->begin});  // died mid-block
-  bool quiet = s_.stopping || state_ == State::stopped || state_ == State::failed;
+  bool quiet = host_.stopping() || state_ == State::stopped || state_ == State::failed;
   if (!quiet) score_close(p, reason, detail);
   drop_requests(p);
   std::string why = detail.empty() ? std::string(close_reason_name(reason))
@@ -356,18 +356,18 @@ void Torrent::on_closed(PeerConnection& c, CloseReason reason, const std::string
   if (reason == CloseReason::tls_refused && p.dialled() && p.listen_address && !quiet) {
     // We dialled with this swarm's key and the peer is not a member (or talks plaintext):
     // never again, scored like a protocol violation.
-    dir_.closed(*p.listen_address, false, why, Clock::now());
+    dir_.closed(*p.listen_address, false, why, host_.now());
     dir_.refuse_forever(*p.listen_address, why);
     event(EventKind::peer_dropped, fmt::format("{}: {}", c.label(), why));
-    if (s_.reputation.record(p.reputation_key, Reputation::Event::violation, why, std::chrono::system_clock::now()))
-      note_ban(p.reputation_key, s_.reputation.find(p.reputation_key)->reason);
+    if (host_.reputation().record(p.reputation_key, Reputation::Event::violation, why, host_.wall_now()))
+      note_ban(p.reputation_key, host_.reputation().find(p.reputation_key)->reason);
   } else if (p.listen_address) {
     if (!p.dialled()) {
       dir_.incoming_closed(*p.listen_address);
     } else if (!quiet) {
       // A connection that delivered data proves the peer works; others count as failures.
       bool useful = c.payload_received() > 0 && reason != CloseReason::stalled;
-      dir_.closed(*p.listen_address, useful, why, Clock::now());
+      dir_.closed(*p.listen_address, useful, why, host_.now());
       if (useful || state_ == State::complete) event(EventKind::peer_dropped, fmt::format("{}: {}", c.label(), why));
       else report_failure(*p.listen_address);
     }
@@ -391,7 +391,7 @@ void Torrent::drop_requests(Peer& p) {
 void Torrent::release_abandoned_buffers() {
   for (auto it = inflight_.begin(); it != inflight_.end();) {
     if (!piece_started(it->first)) {
-      s_.buffers.give_back(std::move(it->second.data));
+      host_.buffers().give_back(std::move(it->second.data));
       it = inflight_.erase(it);
     } else {
       ++it;
@@ -412,7 +412,7 @@ void Torrent::request_more_all() {
 }
 
 void Torrent::request_more(Peer& p) {
-  if (state_ != State::running || s_.stopping || !p.conn->open() || !p.conn->handshaken() || p.peer_choking ||
+  if (state_ != State::running || host_.stopping() || !p.conn->open() || !p.conn->handshaken() || p.peer_choking ||
       !p.am_interested)
     return;
   // Requests kept in flight on this connection: its rate x (round trip + a queue), below
@@ -421,20 +421,20 @@ void Torrent::request_more(Peer& p) {
   std::size_t depth = p.pipeline.depth(static_cast<std::uint32_t>(std::min<std::uint64_t>(limits::kBlockSize, meta_->piece_size)),
                                        peer_max ? peer_max : limits::kLegacyMaxQueuedRequests);
   if (p.outstanding.size() >= depth) return;
-  std::size_t room = s_.buffers.fits(meta_->piece_size);  // new pieces the memory budget allows
+  std::size_t room = host_.buffers().fits(meta_->piece_size);  // new pieces the memory budget allows
   bool was_idle = p.outstanding.empty();
   // Endgame duplicates go only to idle connections, two at a time: enough to
   // finish past a slow peer without fetching the tail of the file twice.
   std::size_t duplicates = p.outstanding.empty() ? 2 : 0;
   auto blocks = picker_.pick(p.has, depth - p.outstanding.size(), p.conn->id(), room, duplicates);
   for (const auto& b : blocks) {
-    if (!inflight_.count(b.piece)) inflight_[b.piece].data = s_.buffers.take(meta_->piece_size);
+    if (!inflight_.count(b.piece)) inflight_[b.piece].data = host_.buffers().take(meta_->piece_size);
     p.outstanding.push_back(b);
     p.conn->send(wire::Request{b.piece, b.begin, b.length});
   }
   if (was_idle && !blocks.empty()) {
     p.conn->restart_block_clock();  // the stall clock starts now
-    p.pipeline.requested_when_idle(Clock::now());
+    p.pipeline.requested_when_idle(host_.now());
   }
 }
 
@@ -462,7 +462,7 @@ void Torrent::hash_piece(std::uint32_t piece) {
     double hash_s = std::chrono::duration<double>(t1 - t0).count();
     double write_s = ok ? std::chrono::duration<double>(Clock::now() - t1).count() : 0;
     return [this, piece, job, ok, err, hash_s, write_s] {
-      if (ok && !err) s_.note_piece_timing(hash_s, write_s);
+      if (ok && !err) host_.note_piece_timing(hash_s, write_s);
       piece_checked(piece, std::move(*job), ok, err);
     };
   });
@@ -470,9 +470,9 @@ void Torrent::hash_piece(std::uint32_t piece) {
 
 void Torrent::piece_checked(std::uint32_t piece, InFlight job, bool ok, std::exception_ptr err) {
   --hashing_;
-  auto now = std::chrono::system_clock::now();
+  auto now = host_.wall_now();
   if (ok) {
-    for (const auto& key : job.sources) s_.reputation.record(key, Reputation::Event::delivered, "", now);
+    for (const auto& key : job.sources) host_.reputation().record(key, Reputation::Event::delivered, "", now);
     if (smart_ban_.suspected(piece)) {
       auto good = SmartBan::block_hashes(std::span<const std::uint8_t>(job.data.data(), meta_->piece_length(piece)),
                                          limits::kBlockSize);
@@ -480,7 +480,7 @@ void Torrent::piece_checked(std::uint32_t piece, InFlight job, bool ok, std::exc
         ban(liar, fmt::format("sent a corrupt block of piece {} (smart ban: compared with a good copy)", piece));
     }
   }
-  s_.buffers.give_back(std::move(job.data));
+  host_.buffers().give_back(std::move(job.data));
   if (state_ == State::failed || state_ == State::stopped) {
     // Stopped meanwhile: still record a piece that reached the disk, so the final save has it.
     if (ok && !err) {
@@ -504,8 +504,8 @@ void Torrent::piece_checked(std::uint32_t piece, InFlight job, bool ok, std::exc
   if (!ok) {
     ++stats_.bad_pieces;
     stats_.wasted_bytes += meta_->piece_length(piece);
-    ++s_.counters.num_piece_failed;
-    s_.counters.recv_failed_bytes += meta_->piece_length(piece);
+    ++host_.counters().num_piece_failed;
+    host_.counters().recv_failed_bytes += meta_->piece_length(piece);
     picker_.piece_failed(piece);
     std::string from = fmt::format("{}", fmt::join(job.sources, ", "));
     event(EventKind::bad_piece, fmt::format("piece {} failed its hash check (data from {}); fetching it again", piece,
@@ -516,11 +516,11 @@ void Torrent::piece_checked(std::uint32_t piece, InFlight job, bool ok, std::exc
       smart_ban_.piece_failed(piece, std::move(job.block_hashes), std::move(job.block_source));
     }
   } else {
-    ++s_.counters.num_piece_passed;
+    ++host_.counters().num_piece_passed;
     try {
       if (auto done = store_.mark_verified(piece)) {
         const MetaFile& f = meta_->files[*done];
-        s_.observer.on_file_complete(meta_->name, f.path, f.size);
+        host_.observer().on_file_complete(meta_->name, f.path, f.size);
       }
     } catch (const Error& e) {
       return fail(e);  // a link or a file of the user's in the way inside WORKDIR/<name>/
@@ -564,7 +564,7 @@ void Torrent::on_selection_complete() {
 }
 
 void Torrent::show(const std::vector<InitialSeeding::Reveal>& reveals) {
-  auto now = Clock::now();
+  auto now = host_.now();
   for (const auto& r : reveals)
     for (auto& [id, p] : peers_)
       if (p.key == r.key && p.conn->handshaken()) {
@@ -576,7 +576,7 @@ void Torrent::show(const std::vector<InitialSeeding::Reveal>& reveals) {
 void Torrent::note_ban(const std::string& key, const std::string& reason) {
   if (banned_.count(key)) return;
   banned_[key] = reason;
-  ++s_.counters.peers_banned;
+  ++host_.counters().peers_banned;
   for (auto& [id, p] : peers_)
     if (p.reputation_key == key && p.dialled() && p.listen_address) dir_.ban(*p.listen_address, reason);
   event(EventKind::banned, fmt::format("{}: {} (bans last {} min and survive restarts; --list-bans shows them, "
@@ -586,11 +586,11 @@ void Torrent::note_ban(const std::string& key, const std::string& reason) {
 }
 
 void Torrent::ban(const std::string& key, const std::string& reason) {
-  s_.reputation.ban(key, reason, std::chrono::system_clock::now());
+  host_.reputation().ban(key, reason, host_.wall_now());
   note_ban(key, reason);
   for (auto& [id, p] : std::map(peers_))
     if (p.reputation_key == key) {
-      if (!p.dialled()) s_.note_inbound_ban(p.conn->peer_ip());
+      if (!p.dialled()) host_.note_inbound_ban(p.conn->peer_ip());
       p.conn->close(CloseReason::banned, reason);
     }
 }
@@ -602,9 +602,9 @@ void Torrent::score_close(const Peer& p, CloseReason reason, const std::string& 
   else if (reason == CloseReason::stalled || reason == CloseReason::unresponsive) e = Reputation::Event::timeout;
   else return;
   std::string why = fmt::format("{}: {}", close_reason_name(reason), detail);
-  if (s_.reputation.record(p.reputation_key, e, why, std::chrono::system_clock::now())) {
-    if (!p.dialled()) s_.note_inbound_ban(p.conn->peer_ip());
-    note_ban(p.reputation_key, s_.reputation.find(p.reputation_key)->reason);
+  if (host_.reputation().record(p.reputation_key, e, why, host_.wall_now())) {
+    if (!p.dialled()) host_.note_inbound_ban(p.conn->peer_ip());
+    note_ban(p.reputation_key, host_.reputation().find(p.reputation_key)->reason);
   }
 }
 
@@ -625,7 +625,7 @@ void Torrent::on_all_pieces() {
     return fail(e);
   }
   state_ = State::complete;
-  completed_at_ = Clock::now();
+  completed_at_ = host_.now();
   if (announcer_) announcer_->completed();
   for (auto& [id, p] : peers_) {
     drop_requests(p);
@@ -633,7 +633,7 @@ void Torrent::on_all_pieces() {
   }
   if (!opt_.keep_seeding) {
     for (auto& [id, p] : std::map(peers_)) p.conn->close(CloseReason::shutting_down, "download complete");
-    if (s_.running && s_.finished()) s_.shutdown();
+    report_finished();
     return;
   }
   std::vector<std::uint64_t> ids;
