@@ -102,6 +102,7 @@ class Torrent final : public ConnectionHandler {
     std::vector<Digest> block_hashes;       // filled only when a piece from several peers fails
   };
 
+  // ---- life cycle (torrent.cpp) ------------------------------------------------------------
   wire::Handshake our_handshake() const;
   void event(EventKind kind, const std::string& text);
   void fail(const Error& e);
@@ -110,10 +111,10 @@ class Torrent final : public ConnectionHandler {
   // A tracker says the publisher withdrew the file: a seeder stops serving it.
   void withdrawn_by(const std::string& tracker);
   Peer* peer_of(PeerConnection& c);
-  PeerOrigin origin_of(const Peer& p) const;  // how it was reached (session_snapshot.hpp)
-  void welcome(Peer& p);  // handshake accepted: send our bitfield, report it
+  void check_source();
+  void save_state();
 
-  // ---- dialling (torrent.cpp) ---------------------------------------------------------
+  // ---- dialling and admission (torrent_dialling.cpp) ------------------------------------------
   asio::awaitable<void> connect(wire::PeerAddress addr);
   void report_failure(const wire::PeerAddress& addr);
   void maintain_dials();
@@ -122,6 +123,8 @@ class Torrent final : public ConnectionHandler {
   void add_peers(const std::vector<wire::PeerAddress>& peers, PeerDirectory::Source source,
                  const std::string& advertiser, const std::string& advertiser_ip);
   Peer& attach(const std::shared_ptr<PeerConnection>& c, std::optional<wire::PeerAddress> dialled);
+  void welcome(Peer& p);  // handshake accepted: send our bitfield, report it
+  void check_hope(Clock::time_point now);  // gives up when no peer can supply the rest
 
   // ---- across NATs (torrent_reach.cpp) -----------------------------------------------------
   void tracker_answered(const std::string& tracker, tracker_client::AnnounceResponse& answer);
@@ -130,17 +133,7 @@ class Torrent final : public ConnectionHandler {
   asio::awaitable<void> relay_dial(wire::PeerAddress addr, std::string tracker, std::uint16_t relay_port);
   asio::awaitable<void> relay_accept(std::string tracker, tracker_client::RendezvousNote note);
 
-  // ---- housekeeping (torrent.cpp) ------------------------------------------------------
-  void check_timeouts(Clock::time_point now);
-  void check_hope(Clock::time_point now);
-  void check_source();
-  void rechoke(Clock::time_point now);
-  void send_pex(Clock::time_point now);
-  void save_state();
-  void report_progress();
-  void fill_stats();
-
-  // ---- messages (torrent_peers.cpp) ---------------------------------------------------
+  // ---- messages, choking, gossip, timeouts (torrent_messages.cpp) --------------------------
   void handle(Peer& p, const wire::BitfieldMsg&, std::span<const std::uint8_t> payload);
   void handle(Peer& p, const wire::Have& h, std::span<const std::uint8_t>);
   void handle(Peer& p, const wire::Request& r, std::span<const std::uint8_t>);
@@ -160,22 +153,34 @@ class Torrent final : public ConnectionHandler {
   void note_seeder(const wire::PeerAddress& a);  // a seeder we parted from (seeding_too)
   bool carries_requests(const Peer& p) const;  // false for an extra connection to a peer, in a swarm
   void refresh_parallel_interest();
+  // Initial seeding (policy/initial_seeding.hpp): `have`s for what it shows each peer.
+  void show(const std::vector<InitialSeeding::Reveal>& reveals);
+  void rechoke(Clock::time_point now);
+  void send_pex(Clock::time_point now);
+  void check_timeouts(Clock::time_point now);
 
-  // ---- requesting and verifying (torrent_peers.cpp) ------------------------------------
+  // ---- requesting (torrent_requests.cpp) -------------------------------------------------------
   void drop_requests(Peer& p);
   void release_abandoned_buffers();
   bool piece_started(std::uint32_t piece) const;
   void request_more(Peer& p);
   void request_more_all();
+
+  // ---- verifying and completing (torrent_verification.cpp) ------------------------------------
   void hash_piece(std::uint32_t piece);
   void piece_checked(std::uint32_t piece, InFlight job, bool ok, std::exception_ptr err);
+  void on_all_pieces();
+  void on_selection_complete();  // --only: the selected files are verified
+
+  // ---- scores and bans (torrent_bans.cpp) ----------------------------------------------------
   void note_ban(const std::string& key, const std::string& reason);
   void ban(const std::string& key, const std::string& reason);
   void score_close(const Peer& p, CloseReason reason, const std::string& detail);
-  void on_all_pieces();
-  void on_selection_complete();  // --only: the selected files are verified
-  // Initial seeding (policy/initial_seeding.hpp): `have`s for what it shows each peer.
-  void show(const std::vector<InitialSeeding::Reveal>& reveals);
+
+  // ---- status (torrent_status.cpp) -----------------------------------------------------------
+  PeerOrigin origin_of(const Peer& p) const;  // how it was reached (session_snapshot.hpp)
+  void report_progress();
+  void fill_stats();
 
   TorrentHost& host_;
   std::shared_ptr<const Meta> meta_;
