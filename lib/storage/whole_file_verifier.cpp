@@ -1,6 +1,7 @@
 // WholeFileVerifier: one thread, reads verified pieces in order and feeds SHA-256.
 #include "storage/whole_file_verifier.hpp"
 
+#include <utility>
 #include <vector>
 
 namespace p2p {
@@ -47,18 +48,54 @@ void WholeFileVerifier::run() {
         hash_.update(piece);
       }
     } catch (...) {
-      std::lock_guard lock(mu_);
-      failure_ = std::current_exception();
-      next_ = count;
+      Done done;
+      {
+        std::lock_guard lock(mu_);
+        failure_ = std::current_exception();
+        next_ = count;
+        done = std::exchange(done_, nullptr);
+      }
       cv_.notify_all();
+      if (done) deliver(done);
       break;
     }
+    Done done;
     {
       std::lock_guard lock(mu_);
       next_ = upto;
+      if (next_ == count) done = std::exchange(done_, nullptr);
     }
     cv_.notify_all();
+    if (done) deliver(done);
   }
+}
+
+void WholeFileVerifier::deliver(const Done& done) {
+  Digest digest{};
+  std::exception_ptr error;
+  {
+    std::lock_guard lock(mu_);
+    error = failure_;
+    if (!error) digest = result();
+  }
+  done(digest, error);
+}
+
+Digest WholeFileVerifier::result() {
+  if (!result_) result_ = hash_.finish();
+  return *result_;
+}
+
+void WholeFileVerifier::when_done(Done done) {
+  if (!meta_.has_file_hash) return done(Digest{}, nullptr);
+  {
+    std::lock_guard lock(mu_);
+    if (next_ != meta_.piece_count()) {
+      done_ = std::move(done);
+      return;
+    }
+  }
+  deliver(done);
 }
 
 Digest WholeFileVerifier::wait_result() {
@@ -66,7 +103,7 @@ Digest WholeFileVerifier::wait_result() {
   std::unique_lock lock(mu_);
   cv_.wait(lock, [&] { return next_ == meta_.piece_count(); });
   if (failure_) std::rethrow_exception(failure_);
-  return hash_.finish();
+  return result();
 }
 
 }  // namespace p2p

@@ -85,16 +85,25 @@ void Torrent::start() {
   }
   if (!store_.is_source() && !meta_->is_tree()) verifier_ = std::make_unique<WholeFileVerifier>(*meta_, store_.file(), store_.verified());
   if (store_.complete()) {
-    if (store_.is_source()) state_ = State::complete;
-    else on_all_pieces();  // resumed with every piece: only the final check and rename remain
-    // A folder is offered whole: a peer fetching part of it (--only) never takes the pieces
-    // of files it did not select, and initial seeding would wait for them to spread.
-    if (state_ == State::complete && !meta_->is_tree())
-      initial_seeding_ = std::make_unique<InitialSeeding>(meta_->piece_count(), static_cast<std::uint32_t>(meta_->piece_size));
+    complete_at_start_ = true;
+    if (store_.is_source()) {
+      state_ = State::complete;
+      start_initial_seeding();
+    } else {
+      on_all_pieces();  // resumed with every piece: only the final check and rename remain
+    }
   } else if (opt_.selection && picker_.selection_complete()) {
     on_selection_complete();  // the selected files were verified by an earlier run
   }
   maintain_dials();
+}
+
+void Torrent::start_initial_seeding() {
+  // A folder is offered whole: a peer fetching part of it (--only) never takes the pieces
+  // of files it did not select, and initial seeding would wait for them to spread. Peers
+  // that came while a resumed file had its final check were told every piece already.
+  if (meta_->is_tree() || !peers_.empty()) return;
+  initial_seeding_ = std::make_unique<InitialSeeding>(meta_->piece_count(), static_cast<std::uint32_t>(meta_->piece_size));
 }
 
 void Torrent::report_finished() {

@@ -113,6 +113,8 @@ class Torrent final : public ConnectionHandler {
   Peer* peer_of(PeerConnection& c);
   void check_source();
   void save_state();
+  // A file complete at start() spreads one copy first (policy/initial_seeding.hpp).
+  void start_initial_seeding();
 
   // ---- dialling and admission (torrent_dialling.cpp) ------------------------------------------
   asio::awaitable<void> connect(wire::PeerAddress addr);
@@ -169,7 +171,10 @@ class Torrent final : public ConnectionHandler {
   // ---- verifying and completing (torrent_verification.cpp) ------------------------------------
   void hash_piece(std::uint32_t piece);
   void piece_checked(std::uint32_t piece, InFlight job, bool ok, std::exception_ptr err);
+  // Every piece verified: the whole-file check (on the verifier's thread when the meta has
+  // a whole-file hash: its result is posted back), then whole_file_checked finishes the file.
   void on_all_pieces();
+  void whole_file_checked(const Digest& whole, std::exception_ptr error);
   void on_selection_complete();  // --only: the selected files are verified
 
   // ---- scores and bans (torrent_bans.cpp) ----------------------------------------------------
@@ -227,6 +232,8 @@ class Torrent final : public ConnectionHandler {
   bool selection_done_ = false;
   bool paused_ = false;
   bool reported_finished_ = false;
+  bool complete_at_start_ = false;  // every piece verified when start() ran
+  bool finishing_ = false;          // on_all_pieces waits for the whole-file check
 };
 
 }  // namespace p2p

@@ -39,7 +39,9 @@ void Torrent::add_peers(const std::vector<wire::PeerAddress>& peers, PeerDirecto
 }
 
 void Torrent::maintain_dials() {
-  if (!dials()) return;
+  // Not while the whole-file check runs: what the torrent dials for depends on its
+  // outcome (a complete file that does not seed dials nobody). The next tick resumes.
+  if (!dials() || finishing_) return;
   auto plan = dir_.to_dial(host_.now(), std::min(host_.dial_budget(), limits::kMaxDialsPerTick));
   // Prefer peers with a better record; never dial one that is banned.
   std::stable_sort(plan.begin(), plan.end(), [&](const auto& a, const auto& b) {

@@ -1,6 +1,7 @@
 // Torrent, continued: verifying received pieces on the host's hashing pool, recording
 // them, and completing the download (the whole-file check, the final rename). Runs on
 // the session's io thread; the hashing on pool threads.
+#include <asio/post.hpp>
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
@@ -134,10 +135,39 @@ void Torrent::on_selection_complete() {
 }
 
 void Torrent::on_all_pieces() {
-  if (state_ != State::running) return;
+  if (state_ != State::running || finishing_) return;
   // Every piece matched a SHA-256 the info hash commits to; a whole-file SHA-256
   // is checked on top only when the meta has one (format 1, or --sha256).
-  Digest whole = meta_->has_file_hash ? verifier_->wait_result() : Digest{};
+  if (!meta_->has_file_hash) return whole_file_checked(Digest{}, nullptr);
+  // The verifier's thread may still be reading the file's tail (or, resumed, all of it):
+  // its result comes back to the io thread as a post, which never waits for it. Counted as
+  // hashing, so the session drains it before its outcome and keeps the torrent alive.
+  finishing_ = true;
+  ++hashing_;
+  verifier_->when_done([alive = alive_, this, &io = host_.io()](Digest digest, std::exception_ptr error) {
+    asio::post(io, [alive, this, digest, error] {
+      if (!*alive) return;
+      --hashing_;
+      finishing_ = false;
+      whole_file_checked(digest, error);
+    });
+  });
+}
+
+void Torrent::whole_file_checked(const Digest& whole, std::exception_ptr error) {
+  // Stopped while the check ran (a shutdown): every piece is verified, so the file is
+  // still finished, as it was when the check blocked the io thread; failed: nothing more.
+  if (state_ != State::running && state_ != State::stopped) return;
+  if (error) {
+    try {
+      std::rethrow_exception(error);
+    } catch (const Error& e) {
+      return fail(e);
+    } catch (const std::exception& e) {
+      return fail(Error(ExitCode::disk, fmt::format("{}: reading it for its whole-file SHA-256: {}",
+                                                    store_.partial_path().string(), e.what())));
+    }
+  }
   if (meta_->has_file_hash && whole != meta_->file_hash)
     return fail(Error(
         ExitCode::verify_failed,
@@ -149,8 +179,10 @@ void Torrent::on_all_pieces() {
   } catch (const Error& e) {
     return fail(e);
   }
-  state_ = State::complete;
   completed_at_ = host_.now();
+  if (state_ != State::running) return;
+  state_ = State::complete;
+  if (complete_at_start_) start_initial_seeding();
   if (announcer_) announcer_->completed();
   for (auto& [id, p] : peers_) {
     drop_requests(p);

@@ -3,6 +3,9 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <random>
 
 #include "storage/meta_creation.hpp"
@@ -71,4 +74,57 @@ TEST_CASE("without a whole-file hash the verifier does nothing and matches the m
   CHECK(verifier.wait_result() == Digest{});
   CHECK(verifier.wait_result() == d.meta.file_hash);
   verifier.piece_verified(3);  // harmless
+}
+
+TEST_CASE("when_done hands over the whole-file hash without blocking the caller", "[whole_file_verifier]") {
+  Download d(true);
+  PieceStore::ResumeReport r;
+  PieceStore store = PieceStore::open_partial(d.meta, d.dir / "dl", r);
+  WholeFileVerifier verifier(d.meta, store.file(), store.verified());
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<Digest> got;
+  std::exception_ptr error;
+  int calls = 0;
+  verifier.when_done([&](Digest digest, std::exception_ptr e) {
+    std::lock_guard lock(mu);
+    got = digest;
+    error = e;
+    ++calls;
+    cv.notify_all();
+  });
+  for (std::uint32_t i = 0; i < 8; ++i) {
+    {
+      std::lock_guard lock(mu);
+      CHECK(!got);  // not before the last piece
+    }
+    store.write_piece(i, d.piece(i));
+    verifier.piece_verified(i);
+  }
+  std::unique_lock lock(mu);
+  REQUIRE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return got.has_value(); }));
+  CHECK(*got == sha256(d.content));
+  CHECK(!error);
+  CHECK(calls == 1);
+}
+
+TEST_CASE("when_done on a finished verifier, or without a whole-file hash, answers at once", "[whole_file_verifier]") {
+  Download with(true), without(false);
+  PieceStore::ResumeReport r;
+  PieceStore a = PieceStore::open_partial(with.meta, with.dir / "dl", r);
+  for (std::uint32_t i = 0; i < 8; ++i) {
+    a.write_piece(i, with.piece(i));
+    a.mark_verified(i);
+  }
+  PieceStore b = PieceStore::open_partial(without.meta, without.dir / "dl", r);
+  WholeFileVerifier va(with.meta, a.file(), a.verified());  // resumed: every piece on disk
+  WholeFileVerifier vb(without.meta, b.file(), b.verified());
+  CHECK(va.wait_result() == sha256(with.content));
+  std::optional<Digest> got_a, got_b;
+  va.when_done([&](Digest digest, std::exception_ptr) { got_a = digest; });
+  vb.when_done([&](Digest digest, std::exception_ptr) { got_b = digest; });
+  REQUIRE(got_a);
+  CHECK(*got_a == sha256(with.content));  // the same digest as wait_result's, not a fresh hash
+  REQUIRE(got_b);
+  CHECK(*got_b == Digest{});
 }
