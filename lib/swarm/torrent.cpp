@@ -13,8 +13,12 @@
 namespace p2p {
 
 namespace {
-// A seeded source's identity is checked this often (and before every block sent).
+// A seeded source's identity is checked this often (and before every block sent): a
+// replaced file is noticed within a second even while no peer asks for a block.
 constexpr auto kSourceCheckInterval = std::chrono::seconds(1);
+// Progress (observer.on_progress: the terminal line, --json, the node's page) and the
+// rates behind it, once a second: what a reader follows, and what the rates average over.
+constexpr auto kProgressInterval = std::chrono::seconds(1);
 
 std::vector<std::uint32_t> piece_lengths(const Meta& m) {
   std::vector<std::uint32_t> v(m.piece_count());
@@ -161,7 +165,7 @@ Peer* Torrent::peer_of(PeerConnection& c) {
 void Torrent::tick(Clock::time_point now) {
   if (state_ == State::failed || state_ == State::stopped) return;
   if (paused_) {
-    if (now - last_progress_ >= std::chrono::seconds(1)) report_progress();
+    if (now - last_progress_ >= kProgressInterval) report_progress();
     if (now - last_save_ >= limits::kStateSaveInterval && state_dirty_) save_state();
     return;
   }
@@ -171,7 +175,7 @@ void Torrent::tick(Clock::time_point now) {
     if (choker_.due(now)) rechoke(now);
     send_pex(now);
     if (now - last_save_ >= limits::kStateSaveInterval && state_dirty_) save_state();
-    if (now - last_progress_ >= std::chrono::seconds(1)) report_progress();
+    if (now - last_progress_ >= kProgressInterval) report_progress();
     if (now - last_source_check_ >= kSourceCheckInterval) check_source();
     if (state_ == State::complete && opt_.keep_seeding && opt_.seed_time && now - completed_at_ >= *opt_.seed_time)
       stop("seed time over");

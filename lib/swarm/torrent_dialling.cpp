@@ -19,6 +19,12 @@ namespace p2p {
 using asio::ip::tcp;
 
 namespace {
+// With no peer connected: "waiting" is reported once this has passed (dials of a normal
+// start settle well within it, so a start is not reported as trouble), then this often
+// (a sign of life while it retries, not a line per dial).
+constexpr auto kWaitingReportAfter = std::chrono::seconds(3);
+constexpr auto kWaitingReportEvery = std::chrono::seconds(15);
+
 bool is_local(const std::string& host) { return host == "127.0.0.1" || host == "::1"; }
 }  // namespace
 
@@ -251,8 +257,8 @@ void Torrent::check_hope(Clock::time_point now) {
   // LAN announces may still bring a peer while LAN discovery runs.
   bool nothing_to_try = !dir_.any_hope() && !announcer_ && !host_.lan_discovery();
   if (!nothing_to_try && waited < opt_.give_up_after) {
-    if (waited >= std::chrono::seconds(3) &&
-        (last_waiting_report_ == Clock::time_point{} || now - last_waiting_report_ >= std::chrono::seconds(15))) {
+    if (waited >= kWaitingReportAfter &&
+        (last_waiting_report_ == Clock::time_point{} || now - last_waiting_report_ >= kWaitingReportEvery)) {
       last_waiting_report_ = now;
       auto next = dir_.next_retry();
       auto left = std::chrono::duration_cast<std::chrono::seconds>(opt_.give_up_after - waited).count();

@@ -20,11 +20,14 @@ namespace {
 // dialled at once and still did not meet: a NAT that changes ports), else two.
 constexpr int kDialsBeforeRelay = 2;
 constexpr int kPunchesBeforeRelay = 1;
-// A relay to the same peer is asked for at most this often.
+// A relay to the same peer is asked for at most this often: a tracker's relay slots are
+// few and shared, and a peer that failed to pair is rarely reachable a moment later.
 constexpr auto kRelayRetry = std::chrono::seconds(60);
-// Asking the tracker, and waiting at the relay for the other member.
-constexpr auto kRelayRequestTimeout = std::chrono::milliseconds(5000);
-constexpr auto kRelayPairTimeout = std::chrono::milliseconds(20000);
+// Asking the tracker for a relay is one tracker request (tracker_client::kTrackerTimeout).
+// Waiting at the relay for the other member: longer than the relay itself waits for a
+// partner (tracker_limits.hpp, kRelayPartnerTimeout, 15 s), so the relay decides first
+// and says why.
+constexpr auto kRelayPairTimeout = std::chrono::seconds(20);
 
 std::string host_of(const std::string& tracker) {
   std::string why;
@@ -80,7 +83,7 @@ asio::awaitable<void> Torrent::relay_dial(wire::PeerAddress addr, std::string tr
   tcp::socket socket(host_.io());
   try {
     auto offer = co_await tracker_client::request_relay_async(tracker, public_id(), host_.announced_port(), addr,
-                                                              kRelayRequestTimeout);
+                                                              tracker_client::kTrackerTimeout);
     if (!*alive) co_return;
     relay_port = offer.relay_port;
     why = co_await open_relay_link(socket, host_of(tracker), relay_port, offer.ticket, RelayRole::dialler,
