@@ -10,8 +10,8 @@
 #include "base/error.hpp"
 #include "base/rate_limiter.hpp"
 #include "cli_parse.hpp"
-#include "net/owner_token_file.hpp"
-#include "net/tracker_client.hpp"
+#include "tracker_client/owner_token_file.hpp"
+#include "tracker_client/tracker_client.hpp"
 #include "tracker/server.hpp"
 #include "tracker/tracker_limits.hpp"
 

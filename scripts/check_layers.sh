@@ -13,10 +13,11 @@ declare -A allowed=(
   [format]="format base"
   [storage]="storage format base"
   [net]="net format base"
-  [swarm]="swarm storage net format base"
+  [tracker_client]="tracker_client net format base"
+  [swarm]="swarm tracker_client storage net format base"
   [tracker]="tracker storage net format base"
-  [web]="web swarm storage net format base"
-  [app]="app web swarm storage net format base"
+  [web]="web swarm tracker_client storage net format base"
+  [app]="app web swarm tracker_client storage net format base"
 )
 bad=0
 checked=0

@@ -16,7 +16,7 @@
 #include "storage/piece_store.hpp"
 #include "storage/workdir_layout.hpp"
 #include "app/opened_download.hpp"
-#include "net/tracker_client.hpp"
+#include "tracker_client/tracker_client.hpp"
 #include "app/tracker_list.hpp"
 #include "swarm/session.hpp"
 

@@ -3,8 +3,8 @@
 
 #include <fmt/core.h>
 
-#include "net/owner_token_file.hpp"
-#include "net/tracker_client.hpp"
+#include "tracker_client/owner_token_file.hpp"
+#include "tracker_client/tracker_client.hpp"
 
 namespace p2p {
 

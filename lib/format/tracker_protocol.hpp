@@ -1,5 +1,5 @@
 // The tracker protocol's shared limits (docs/TRACKER.md): what p2p-tracker enforces and
-// what its client (net/tracker_client) checks the answers against. One definition for
+// what its client (tracker_client/tracker_client) checks the answers against. One definition for
 // both sides, in format/ (the protocol, not either end); the tracker's own limits
 // (memory, queues, Redis, relay) stay in tracker/tracker_limits.hpp.
 #pragma once

@@ -11,7 +11,7 @@
 
 #include "base/error.hpp"
 #include "net/use_tuple.hpp"
-#include "net/tracker_client_async.hpp"
+#include "tracker_client/tracker_client_async.hpp"
 
 namespace p2p {
 

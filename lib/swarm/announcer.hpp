@@ -15,7 +15,7 @@
 
 #include "base/sha256.hpp"
 #include "format/wire.hpp"
-#include "net/tracker_client.hpp"
+#include "tracker_client/tracker_client.hpp"
 
 namespace p2p {
 

@@ -9,7 +9,7 @@
 #include <algorithm>
 
 #include "base/address.hpp"
-#include "net/tracker_client_async.hpp"
+#include "tracker_client/tracker_client_async.hpp"
 #include "net/use_tuple.hpp"
 
 namespace p2p {

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "net/tracker_client.hpp"
+#include "tracker_client/tracker_client.hpp"
 
 namespace p2p {
 

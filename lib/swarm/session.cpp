@@ -19,7 +19,7 @@
 #include "base/discovery_switch.hpp"
 #include "base/fd_limit.hpp"
 #include "base/limits.hpp"
-#include "net/tracker_client.hpp"
+#include "tracker_client/tracker_client.hpp"
 #include "swarm/outgoing_socket.hpp"
 #include "swarm/policy/idle_eviction.hpp"
 #include "swarm/session_snapshot.hpp"

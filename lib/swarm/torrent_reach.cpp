@@ -7,7 +7,7 @@
 #include <fmt/core.h>
 
 #include "base/address.hpp"
-#include "net/tracker_client_async.hpp"
+#include "tracker_client/tracker_client_async.hpp"
 #include "swarm/relay_link.hpp"
 #include "swarm/torrent.hpp"
 

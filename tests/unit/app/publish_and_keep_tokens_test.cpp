@@ -9,7 +9,7 @@
 
 #include "app/publish_and_keep_tokens.hpp"
 #include "base/error.hpp"
-#include "net/owner_token_file.hpp"
+#include "tracker_client/owner_token_file.hpp"
 #include "test_support.hpp"
 #include "storage/meta_creation.hpp"
 

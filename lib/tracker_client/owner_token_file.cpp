@@ -1,5 +1,5 @@
 // Owner token files: a small JSON object, merged and rewritten atomically (0600).
-#include "net/owner_token_file.hpp"
+#include "tracker_client/owner_token_file.hpp"
 
 #include <fmt/format.h>
 

@@ -6,7 +6,7 @@
 #include <chrono>
 #include <string>
 
-#include "net/tracker_client.hpp"
+#include "tracker_client/tracker_client.hpp"
 
 namespace p2p::tracker_client {
 

@@ -1,7 +1,7 @@
 // Tracker client: one request per connection on a private io_context, run for
 // at most the caller's timeout; the response is parsed with http_parser and
 // its JSON checked field by field before anything is returned.
-#include "net/tracker_client.hpp"
+#include "tracker_client/tracker_client.hpp"
 
 #include <asio.hpp>
 #include <asio/experimental/as_tuple.hpp>

@@ -11,7 +11,7 @@
 #include "storage/meta_creation.hpp"
 #include "tracker/api.hpp"
 #include "tracker/embedded_store.hpp"
-#include "net/tracker_client.hpp"
+#include "tracker_client/tracker_client.hpp"
 #include "net/http_server.hpp"
 
 using namespace p2p;
