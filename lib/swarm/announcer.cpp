@@ -15,6 +15,14 @@
 
 namespace p2p {
 
+namespace {
+// After a failed announce: 4, 8, 16 … s (doubling per failure in a row), at most 5 min —
+// a tracker back from a restart is found within minutes, a dead one costs one request per 5 min.
+std::chrono::seconds announce_retry_after(int failures) {
+  return std::chrono::seconds(std::min(300, 2 << std::min(failures, 8)));
+}
+}  // namespace
+
 using Clock = std::chrono::steady_clock;
 using tracker_client::AnnounceEvent;
 
@@ -102,7 +110,7 @@ asio::awaitable<void> Announcer::announce(Tracker& t, AnnounceEvent event) {
     if (res.withdrawn && !stopped_ && on_withdrawn_) on_withdrawn_(t.address);
   } catch (const std::exception& e) {
     ++t.failures;
-    t.timer->expires_after(std::chrono::seconds(std::min(300, 2 << std::min(t.failures, 8))));
+    t.timer->expires_after(announce_retry_after(t.failures));
     if (!t.reported_down && !stopped_) {
       t.reported_down = true;
       on_notice_(fmt::format("{}; working with the peers we have, retrying with back-off", e.what()));

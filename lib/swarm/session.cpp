@@ -29,9 +29,20 @@
 namespace p2p {
 
 namespace {
+// Housekeeping (timeouts, dials, choking, gossip, state saves): often enough that a
+// timeout or a freed dial slot is acted on within a quarter second, rarely enough to cost nothing.
 constexpr auto kTick = std::chrono::milliseconds(250);
 // How long "stopped" announces may hold up the end of the process.
 constexpr auto kStopAnnounceBudget = std::chrono::milliseconds(2000);
+// Out of descriptors, the listener waits this long before accepting again: a pending
+// connection would otherwise wake it at once, a 100 % CPU spin.
+constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
+// Changed reputation records are written this often (one SQLite transaction): a crash
+// loses at most this much scoring, and a busy swarm costs no write per event.
+constexpr auto kReputationFlushInterval = std::chrono::seconds(2);
+// At the end, while hashing jobs are still out: how long each wait for their posts lasts
+// before the loop looks again (a job posts back when it finishes; this only bounds a miss).
+constexpr auto kDrainPoll = std::chrono::milliseconds(50);
 }  // namespace
 
 std::string_view peer_origin_name(PeerOrigin origin) {
@@ -216,7 +227,7 @@ asio::awaitable<void> Session::Impl::accept_loop() {
           spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
         }
       }
-      backoff.expires_after(std::chrono::milliseconds(100));
+      backoff.expires_after(kAcceptBackoff);
       co_await backoff.async_wait(kUseTuple);
       continue;
     }
@@ -311,7 +322,7 @@ void Session::Impl::tick() {
   for (auto& [id, c] : connections)
     if (!c->outgoing() && !c->handshaken() && now - c->created() > limits::kHandshakeTimeout) late.push_back(c);
   for (auto& c : late) c->close(CloseReason::handshake_timeout);
-  if (now.time_since_epoch() % std::chrono::seconds(2) < kTick) reputation.flush();
+  if (now.time_since_epoch() % kReputationFlushInterval < kTick) reputation.flush();
   if (finished()) shutdown();
 }
 
@@ -542,7 +553,7 @@ SessionOutcome Session::run() {
     s.io.restart();
     if (s.io.poll() > 0) continue;
     if (!busy()) break;
-    s.io.run_one_for(std::chrono::milliseconds(50));  // a hashing job will post back
+    s.io.run_one_for(kDrainPoll);  // a hashing job will post back
   }
   if (s.mapper) s.mapper->finish();  // the mapping is gone from the gateway (bounded: port_mapping.hpp)
   s.reputation.flush();
