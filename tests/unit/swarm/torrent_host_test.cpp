@@ -28,7 +28,7 @@ class FakeTorrentHost final : public TorrentHost {
   WallClock::time_point wall = WallClock::now();
   std::string id = "fake-host-peer-id";
   std::size_t budget = 64;
-  std::vector<std::string> room_asked;  // address_has_room, in order
+  mutable std::vector<std::string> room_asked;  // address_has_room, in order
   int finished_reports = 0;
   std::vector<std::pair<EventKind, std::string>> events;
 
@@ -48,7 +48,7 @@ class FakeTorrentHost final : public TorrentHost {
   bool lan_discovery() const override { return false; }
   std::size_t dial_budget() const override { return budget; }
   bool address_has_room(const std::string& ip) const override {
-    const_cast<FakeTorrentHost*>(this)->room_asked.push_back(ip);
+    room_asked.push_back(ip);
     return true;
   }
   std::optional<asio::ip::tcp::endpoint> outgoing_endpoint() const override { return std::nullopt; }
