@@ -9,6 +9,7 @@
 
 using namespace p2p;
 using namespace p2p::tracker;
+// tracker::Peer, spelled out: a unity batch may hold swarm tests, where p2p::Peer is the swarm's.
 
 namespace {
 
@@ -55,7 +56,7 @@ TEST_CASE("peer ids parse from exactly 40 hex digits", "[tracker]") {
 
 TEST_CASE("announce adds peers, counts seeders and leechers, excludes the asker", "[tracker]") {
   SwarmRegistry reg(1);
-  std::vector<const Peer*> out;
+  std::vector<const tracker::Peer*> out;
   auto r = reg.announce(input(1, 1, 0, Event::started), t0, out);
   CHECK(r.status == AnnounceStatus::ok);
   CHECK(out.empty());
@@ -80,7 +81,7 @@ TEST_CASE("announce adds peers, counts seeders and leechers, excludes the asker"
 
 TEST_CASE("completed turns a leecher into a seeder and is counted once", "[tracker]") {
   SwarmRegistry reg(2);
-  std::vector<const Peer*> out;
+  std::vector<const tracker::Peer*> out;
   reg.announce(input(1, 1, 100, Event::started), t0, out);
   auto r = reg.announce(input(1, 1, 0, Event::completed), t0, out);
   CHECK(r.completed_now);
@@ -96,7 +97,7 @@ TEST_CASE("completed counts once per peer even when left is still above zero", "
   // A client announcing to two trackers that share one store sends "completed"
   // twice; some send it before their "left" reaches 0.
   SwarmRegistry reg(2);
-  std::vector<const Peer*> out;
+  std::vector<const tracker::Peer*> out;
   reg.announce(input(1, 1, 100, Event::started), t0, out);
   CHECK(reg.announce(input(1, 1, 100, Event::completed), t0, out).completed_now);
   CHECK_FALSE(reg.announce(input(1, 1, 100, Event::completed), t0, out).completed_now);
@@ -107,7 +108,7 @@ TEST_CASE("completed counts once per peer even when left is still above zero", "
 
 TEST_CASE("stopped removes the peer at once and an empty swarm disappears", "[tracker]") {
   SwarmRegistry reg(3);
-  std::vector<const Peer*> out;
+  std::vector<const tracker::Peer*> out;
   reg.announce(input(1, 1, 0), t0, out);
   reg.announce(input(1, 2, 5), t0, out);
   auto r = reg.announce(input(1, 1, 0, Event::stopped), t0, out);
@@ -127,13 +128,13 @@ TEST_CASE("stopped removes the peer at once and an empty swarm disappears", "[tr
 
 TEST_CASE("selection is a random subset of at most numwant distinct other peers", "[tracker]") {
   SwarmRegistry reg(4);
-  std::vector<const Peer*> out;
+  std::vector<const tracker::Peer*> out;
   for (int i = 0; i < 300; ++i) reg.announce(input(1, i), t0, out);
   for (int numwant : {0, 1, 10, 50, 100, 200, 299, 500}) {
     reg.announce(input(1, 7, 100, Event::periodic, numwant), t0, out);
     CHECK(out.size() == static_cast<std::size_t>(std::min(numwant, 299)));
     std::set<std::uint16_t> ports;
-    for (const Peer* p : out) {
+    for (const tracker::Peer* p : out) {
       CHECK(p->port != 10007);  // never the asker
       ports.insert(p->port);
     }
@@ -144,7 +145,7 @@ TEST_CASE("selection is a random subset of at most numwant distinct other peers"
     std::set<std::uint16_t> seen;
     for (int round = 0; round < 400; ++round) {
       reg.announce(input(1, 7, 100, Event::periodic, numwant), t0, out);
-      for (const Peer* p : out) seen.insert(p->port);
+      for (const tracker::Peer* p : out) seen.insert(p->port);
     }
     CHECK(seen.size() == 299);
   }
@@ -152,7 +153,7 @@ TEST_CASE("selection is a random subset of at most numwant distinct other peers"
 
 TEST_CASE("peers silent past the cutoff expire; fresh ones stay; empty swarms go", "[tracker]") {
   SwarmRegistry reg(5);
-  std::vector<const Peer*> out;
+  std::vector<const tracker::Peer*> out;
   reg.announce(input(1, 1, 0), t0, out);
   reg.announce(input(1, 2, 9), t0 + std::chrono::seconds(100), out);
   reg.announce(input(2, 3, 9), t0, out);
@@ -167,7 +168,7 @@ TEST_CASE("peers silent past the cutoff expire; fresh ones stay; empty swarms go
 
 TEST_CASE("big swarms (indexed) stay consistent through updates, stops and expiry", "[tracker]") {
   SwarmRegistry reg(6);
-  std::vector<const Peer*> out;
+  std::vector<const tracker::Peer*> out;
   std::map<int, std::uint64_t> model;  // id -> left
   std::mt19937 rng(42);
   for (int step = 0; step < 5000; ++step) {
@@ -188,7 +189,7 @@ TEST_CASE("big swarms (indexed) stay consistent through updates, stops and expir
   for (auto& [id, left] : model) seeders += left == 0;
   CHECK(s->seeders() == seeders);
   CHECK(reg.seeder_count() == seeders);
-  for (const Peer& p : s->peers()) {
+  for (const tracker::Peer& p : s->peers()) {
     int id = p.port - 10000;
     REQUIRE(model.count(id) == 1);
     CHECK(p.seeder == (model[id] == 0));
@@ -200,7 +201,7 @@ TEST_CASE("big swarms (indexed) stay consistent through updates, stops and expir
 
 TEST_CASE("limits on swarms and peers refuse instead of growing", "[tracker]") {
   SwarmRegistry reg(7, /*max_swarms=*/2, /*max_peers_per_swarm=*/3, /*max_peers_total=*/5);
-  std::vector<const Peer*> out;
+  std::vector<const tracker::Peer*> out;
   CHECK(reg.announce(input(1, 1), t0, out).status == AnnounceStatus::ok);
   CHECK(reg.announce(input(2, 1), t0, out).status == AnnounceStatus::ok);
   CHECK(reg.announce(input(3, 1), t0, out).status == AnnounceStatus::too_many_swarms);
