@@ -156,6 +156,9 @@ EOF
   for n in $MASK $(ls "$R"/etc/systemd/system/*.wants/ "$R"/lib/systemd/system/timers.target.wants/ 2>/dev/null | grep -v -e ':$' -e '^$'); do
     ln -sfn /dev/null "$R/etc/systemd/system/$n"
   done
+  # A container image's "exit 101" policy-rc.d (no service actions from
+  # maintainer scripts) is not on a real machine: prerm must stop the services.
+  rm -f "$R/usr/sbin/policy-rc.d"
   mkdir -p "$R/var/cache/p2ptest"
   cp "$deb" "$R/var/cache/p2ptest/"
   cd "$R"
@@ -320,6 +323,21 @@ for u in p2p-tracker p2p-seed@srv-share; do
   [ "$got" = inactive ] || fail "$u is '$got' after stop, not inactive (a failed exit?)"
 done
 pass "systemctl stop: both inactive"
+
+# apt remove / purge with both running: prerm stops them, purge leaves nothing behind.
+in_ns systemctl start p2p-tracker p2p-seed@srv-share || fail "systemctl start failed"
+for u in p2p-tracker p2p-seed@srv-share; do within 10 "$u to be active again" active $u; done
+in_ns dpkg -r p2p-share >"$T/dpkg-r.log" 2>&1 || fail "dpkg -r inside failed (see $T/dpkg-r.log)"
+! in_ns ps -eo comm= | grep -E '^p2p-' || fail "a service still runs after dpkg -r"
+[ -f "$R/etc/p2p-share/tracker.conf" ] || fail "dpkg -r removed a conffile (only --purge should)"
+in_ns dpkg --purge p2p-share >"$T/dpkg-purge.log" 2>&1 || fail "dpkg --purge inside failed (see $T/dpkg-purge.log)"
+! in_ns getent passwd p2p-share >/dev/null || fail "purge left the p2p-share user"
+for f in /etc/p2p-share /var/lib/p2p-share /lib/systemd/system/p2p-tracker.service /usr/bin/p2p-seed; do
+  [ ! -e "$R$f" ] || fail "left behind after purge: $f"
+done
+left=$(cd "$R/etc/systemd/system" && find . -name 'p2p-*' | sort | tr '\n' ' ')
+[ -z "$left" ] || fail "purge left the services enabled (dangling links): $left"
+pass "dpkg -r stopped both, dpkg --purge left no file, user, state or enablement"
 
 # The host is untouched: torn down, then checked.
 teardown_ns
