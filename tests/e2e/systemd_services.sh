@@ -309,6 +309,14 @@ in_ns journalctl --no-pager -o cat -p info "_SYSTEMD_UNIT=p2p-seed@srv-share.ser
   fail "the seed's 'sharing' line is not at priority info"
 pass "journal: plain lines, the seed's with their priority ($(tr '\n' ';' <"$T/levels.log"))"
 
+# Restart=on-failure: a seed killed by a signal comes back (RestartSec=5) and shares again.
+old_pid=$(in_ns systemctl show -p MainPID --value p2p-seed@srv-share)
+in_ns kill -9 "$old_pid"
+restarted() { local p; p=$(in_ns systemctl show -p MainPID --value p2p-seed@srv-share); [ "${p:-0}" -gt 0 ] && [ "$p" != "$old_pid" ] && active p2p-seed@srv-share; }
+within 15 "systemd to restart the killed seed" restarted
+within 15 "the restarted seed's API to list b.bin" seed_lists b.bin
+pass "the seed killed with SIGKILL was restarted by systemd and shares again"
+
 page=$(in_ns man -w p2p-seed) || fail "man -w p2p-seed finds no page inside"
 [ "$page" = /usr/share/man/man1/p2p-seed.1.gz ] || fail "man -w p2p-seed gave $page"
 in_ns env MANWIDTH=200 man p2p-seed 2>/dev/null | col -b >"$T/man.txt"
