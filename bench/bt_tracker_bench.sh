@@ -6,8 +6,9 @@
 #   HTTP with wrk + bench/bt_announce.lua, keep-alive and Connection: close;
 #   UDP (BEP 15) with bt_udp_load (tests/tools/bt_udp_load.cpp, built into the bin folder:
 #   recvmmsg/sendmmsg, many sockets on loopback addresses, announces kept in flight).
-# First the UDP generator alone against its --reflect mode (the cheapest possible
-# tracker, on core 0 too): the ceiling of what the generator can measure.
+# First the generators alone: bt_udp_load against its --reflect mode, wrk against
+# tests/tools/http_reflect (a fixed answer to every request) — the cheapest possible
+# trackers, on core 0 too: the ceiling of what each generator can measure here.
 # Reports answers/s, p99, how busy the tracker's core was, tracker CPU (s per 100k
 # answers) and RSS; writes bench/results/bt_tracker_bench-latest.md. A tracker whose
 # core is well under 100% busy was not the limit: the load generator was.
@@ -32,6 +33,7 @@ for tool in wrk opentracker taskset python3 curl; do
   command -v "$tool" >/dev/null || { echo "bt_tracker_bench: $tool is not installed (P2P_BENCH_DEPS=1 scripts/setup-deps.sh)" >&2; exit 1; }
 done
 [ -x "$BIN/bt_udp_load" ] || { echo "bt_tracker_bench: $BIN/bt_udp_load is not built (cmake --build build --target bt_udp_load)" >&2; exit 1; }
+[ -x "$BIN/http_reflect" ] || { echo "bt_tracker_bench: $BIN/http_reflect is not built (cmake --build build --target http_reflect)" >&2; exit 1; }
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/p2p-btbench.XXXXXX")
 PIDS=()
@@ -103,6 +105,13 @@ REFLECT_PID=$!; PIDS+=("$REFLECT_PID")
 sleep 0.2
 measure reflector "$REFLECT_PID" udp "$REFLECT_PORT"
 kill "$REFLECT_PID" 2>/dev/null || true
+echo "== the HTTP generator alone (against http_reflect on core 0: a fixed answer, no parsing)"
+HTTP_REFLECT_PORT=$(free_port)
+taskset -c 0 "$BIN/http_reflect" --port "$HTTP_REFLECT_PORT" &
+HTTP_REFLECT_PID=$!; PIDS+=("$HTTP_REFLECT_PID")
+sleep 0.2
+for kind in http-keepalive http-close; do measure reflector "$HTTP_REFLECT_PID" "$kind" "$HTTP_REFLECT_PORT"; done
+kill "$HTTP_REFLECT_PID" 2>/dev/null || true
 
 echo "== warm-up"
 for port in "$P2P_PORT" "$OT_PORT"; do
@@ -128,6 +137,9 @@ done
       echo "| $kind | $name | ${R[$name,$kind]:-?} | ${L[$name,$kind]:-?} | ${B[$name,$kind]:-?} | ${C[$name,$kind]:-?} | ${M[$name,$kind]:-?} |"
     done
   done
+  for kind in http-keepalive http-close; do
+    echo "| $kind | the generator alone (http_reflect: a fixed answer, the cheapest tracker) | ${R[reflector,$kind]:-?} | ${L[reflector,$kind]:-?} | ${B[reflector,$kind]:-?} | ${C[reflector,$kind]:-?} | ${M[reflector,$kind]:-?} |"
+  done
   echo "| udp | the generator alone (bt_udp_load --reflect: the cheapest tracker) | ${R[reflector,udp]:-?} | ${L[reflector,udp]:-?} | ${B[reflector,udp]:-?} | ${C[reflector,udp]:-?} | ${M[reflector,udp]:-?} |"
   echo
   for name in p2p-tracker opentracker reflector; do echo "udp, $name: $(cat "$T/$name-udp.err" 2>/dev/null)"; done
@@ -135,5 +147,10 @@ done
   for kind in http-keepalive http-close udp; do
     python3 -c "import sys; a, b = float(sys.argv[2] or 0), float(sys.argv[3] or 0); print(f'{sys.argv[1]}: p2p-tracker / opentracker = {a / b:.2f}x the answers/s, {float(sys.argv[4]) / float(sys.argv[5]):.2f}x the CPU per answer' if b > 0 and float(sys.argv[5] or 0) > 0 else f'{sys.argv[1]}: ?')" \
       "$kind" "${R[p2p-tracker,$kind]:-0}" "${R[opentracker,$kind]:-0}" "${C[p2p-tracker,$kind]:-0}" "${C[opentracker,$kind]:-0}"
+  done
+  # The ceiling: what a tracker that does nothing reaches against opentracker with the same generator.
+  for kind in http-keepalive http-close udp; do
+    python3 -c "import sys; a, b = float(sys.argv[2] or 0), float(sys.argv[3] or 0); print(f'{sys.argv[1]}: the generator alone / opentracker = {a / b:.2f}x the answers/s (no tracker can pass this ratio here)' if b > 0 else f'{sys.argv[1]}: ?')" \
+      "$kind" "${R[reflector,$kind]:-0}" "${R[opentracker,$kind]:-0}"
   done
 } | tee "$RESULTS"

@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-deps.sh
-# A unity build (8 sources per compiler run): about a third less CPU from a cold start, the
-# demo's first run on a fresh machine among them (scripts/test.sh has the figures).
+# A unity build (16 sources per compiler run, CMakeLists.txt): about a third less CPU from
+# a cold start, the demo's first run on a fresh machine among them (README has the figures).
 # P2P_UNITY=OFF builds one file at a time (quicker after a one-file edit).
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_UNITY_BUILD="${P2P_UNITY:-ON}" "$@" >/dev/null
 targets=()

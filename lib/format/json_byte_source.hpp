@@ -48,11 +48,11 @@ class JsonByteSource {
       ++*this;
       return old;
     }
-    // Two iterators are equal when both are at the end, or at the same byte.
-    friend bool operator==(const Iterator& a, const Iterator& b) {
-      bool a_end = a.p_ == a.end_, b_end = b.p_ == b.end_;
-      return a_end || b_end ? a_end == b_end : a.p_ == b.p_;
-    }
+    // Two iterators are equal when both are at the end, or at the same byte. An
+    // iterator that is not at the end always has p_ < end_ (++ fetches the next slice
+    // on reaching end_), and one at the end has p_ == nullptr (next() says so), so one
+    // comparison answers: the parser asks this for every byte.
+    friend bool operator==(const Iterator& a, const Iterator& b) { return a.p_ == b.p_; }
 
    private:
     friend class JsonByteSource;

@@ -369,8 +369,11 @@ void PieceStore::save_state() const {
   // again. Syncing 1 GiB of data every 2 s cost ~0.3 s per GiB for no safety gained.
   // A tree's files move to their final paths as they complete, so their data is
   // flushed before the state that vouches for them (one syncfs, not one per file).
+  std::string json = state_json();
+  if (json == last_saved_) return;  // e.g. a finished --only selection, saved again as the run ends
   if (tree_) tree_->sync();
-  write_file_atomically(state_path(), state_json());
+  write_file_atomically(state_path(), json);
+  last_saved_ = std::move(json);
 }
 
 fs::path PieceStore::finish() {

@@ -84,7 +84,8 @@ class PieceStore {
   };
   BlockFile block_file(std::uint32_t piece, std::uint32_t begin) const;
 
-  // Flushes the data, then atomically replaces the state file. No-op for a complete source.
+  // Flushes the data, then atomically replaces the state file. No-op for a complete
+  // source, and when the state is what this store saved last (nothing to flush then).
   void save_state() const;
   // Whole-file check passed: rename .partial to the final name, remove the state
   // file. Never replaces anything at the final name: Error(file_exists) if a file
@@ -125,6 +126,7 @@ class PieceStore {
   std::vector<std::uint32_t> file_pieces_;  // trees: verified pieces per file
   std::uint32_t files_done_ = 0;
   std::uint64_t tree_verified_bytes_ = 0;
+  mutable std::string last_saved_;  // the state file's text as this store last wrote it
 };
 
 // Hashes the listed pieces of a tree's files (through `tree`, files that are

@@ -23,6 +23,7 @@ SqliteDb::SqliteDb(const std::filesystem::path& path, Options options) : path_(p
   }
   sqlite3_extended_result_codes(db_, 1);
   sqlite3_busy_timeout(db_, static_cast<int>(options.busy_timeout.count()));
+  if (!options.checkpoint_on_close) sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   // sqlite3_open_v2 is lazy: a file that is not a database only fails on first
   // read. Read the schema now so a bad file is reported as "cannot open".
   try {

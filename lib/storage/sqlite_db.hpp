@@ -22,6 +22,10 @@ class SqliteDb {
     std::chrono::milliseconds busy_timeout{2000};
     // How errors name the file: "<label> <path>: ..." (e.g. "tracker database").
     std::string label = "database";
+    // false: closing does not checkpoint a write-ahead log into the database (the log
+    // stays beside it and the next open reads it): no flush at exit for data whose
+    // last seconds may be lost on a power cut (sqlite3 SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE).
+    bool checkpoint_on_close = true;
   };
 
   // Opens (":memory:" for a private in-memory database). Throws Error(disk)

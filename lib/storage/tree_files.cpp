@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
@@ -75,6 +76,10 @@ std::vector<std::string> folder_names(int dir_fd, const fs::path& where) {
   ::closedir(d);
   return names;
 }
+
+// Up to this many files placed between two state saves are flushed one by one; past
+// it one syncfs is cheaper than a file's and its folders' flushes each.
+constexpr std::size_t kFewPlacedFiles = 8;
 
 // The folder `rel` (relative, no "." or "..") beneath dir_fd in one system call, never
 // through a link (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS); -1 with errno
@@ -380,6 +385,10 @@ void TreeFiles::place(std::uint32_t file) {
   }
   std::lock_guard lock(mu_);
   in_tree_[file] = 1;  // an open descriptor follows the file: the cache stays valid
+  if (!unsynced_many_ && unsynced_.size() < kFewPlacedFiles)
+    unsynced_.push_back(file);
+  else
+    unsynced_many_ = true;
   in_data_[file] = 0;
   in_way_[file] = 0;
   mode_set_[file] = 0;
@@ -409,12 +418,14 @@ void TreeFiles::create_empty_file(std::uint32_t file) {
   ::fchmod(fd, mf.executable ? 0755 : 0644);
   in_tree_[file] = 1;
   in_way_[file] = 0;
+  unsynced_many_ = true;  // (the last step: one syncfs then)
 }
 
 void TreeFiles::create_folder(const std::string& path) {
   std::lock_guard lock(mu_);
   std::string leaf;
   Fd parent(open_parent(path + "/x", true, leaf));  // walks and creates every component of path
+  unsynced_many_ = true;
 }
 
 void TreeFiles::check_complete() {
@@ -429,7 +440,67 @@ void TreeFiles::check_complete() {
   }
 }
 
-void TreeFiles::sync() const {
+void TreeFiles::sync() {
+  std::vector<std::uint32_t> files;
+  bool many = false;
+  {
+    std::lock_guard lock(mu_);
+    files.swap(unsynced_);
+    many = unsynced_many_;
+    unsynced_many_ = false;
+  }
+  try {
+    if (many) return sync_file_system();
+    std::vector<std::string> done;
+    for (std::uint32_t f : files) sync_placed(f, done);
+  } catch (const Error&) {
+    std::lock_guard lock(mu_);
+    unsynced_many_ = true;  // not known to be on disk: the next save flushes everything
+    throw;
+  }
+}
+
+void TreeFiles::sync_placed(std::uint32_t file, std::vector<std::string>& done) const {
+  auto flush = [](int fd, const fs::path& what) {
+    if (::fsync(fd) != 0)
+      throw Error(ExitCode::disk, fmt::format("cannot flush {} to disk: {}", what.string(), errno_text(errno)));
+  };
+  const std::string& path = meta_.files[file].path;
+  // The tree's own folder, once: its entry in WORKDIR was made when the download began.
+  if (done.empty()) {
+    fs::path outer = root_path_.parent_path().empty() ? fs::path(".") : root_path_.parent_path();
+    Fd up(::open(outer.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (up.fd < 0) throw Error(ExitCode::disk, fmt::format("cannot open folder {}: {}", outer.string(), errno_text(errno)));
+    flush(up.fd, outer);
+    flush(root_fd_, root_path_);
+    done.emplace_back();
+  }
+  // Every folder on the way (some were made for this file), then the file. Opened for
+  // reading, not O_PATH: fsync needs a descriptor that can be read.
+  Fd cur(::dup(root_fd_));
+  if (cur.fd < 0) throw Error(ExitCode::disk, fmt::format("cannot open folder {}: {}", root_path_.string(), errno_text(errno)));
+  std::size_t at = 0;
+  for (std::size_t slash = path.find('/'); slash != std::string::npos; slash = path.find('/', at)) {
+    std::string part = path.substr(at, slash - at), folder = path.substr(0, slash);
+    int fd = ::openat(cur.fd, part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+      throw Error(ExitCode::disk, fmt::format("cannot open folder {}: {}", (root_path_ / folder).string(), errno_text(errno)));
+    ::close(cur.release());
+    cur.fd = fd;
+    if (std::find(done.begin(), done.end(), folder) == done.end()) {
+      flush(fd, root_path_ / folder);
+      done.push_back(std::move(folder));
+    }
+    at = slash + 1;
+  }
+  int fd = ::openat(cur.fd, path.c_str() + at, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) throw Error(ExitCode::disk, fmt::format("cannot open {}: {}", describe(file), errno_text(errno)));
+  Fd f(fd);
+  if (::fdatasync(fd) != 0)
+    throw Error(ExitCode::disk, fmt::format("cannot flush {} to disk: {}", describe(file), errno_text(errno)));
+}
+
+void TreeFiles::sync_file_system() const {
   if (::syncfs(root_fd_) != 0)
     throw Error(ExitCode::disk, fmt::format("cannot flush {} to disk: {}", root_path_.string(), errno_text(errno)));
   struct stat a{}, b{};

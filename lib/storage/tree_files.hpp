@@ -71,8 +71,12 @@ class TreeFiles {
   void create_folder(const std::string& path);
   // Every file is in the tree and every empty folder exists (or Error naming what is not).
   void check_complete();
-  // Flushes everything written on this file system (syncfs): before a state save.
-  void sync() const;
+  // Before a state save: makes the files placed in the tree since the last call
+  // durable, with their folders. A few files (kFewPlacedFiles) are flushed one by one
+  // (fdatasync, then fsync of each folder from the tree's parent down), so an --only
+  // of one file does not wait for every other writer on the disk; more, or empty
+  // files and folders made by finish(), take one syncfs of the file system.
+  void sync();
   // Removes the (empty) data folder after the tree is finished; best effort.
   void remove_data_dir();
   std::string describe(std::uint32_t file) const;
@@ -90,6 +94,9 @@ class TreeFiles {
   // move_into_tree's work: mode, folders, rename (no lock held across the system calls).
   void place(std::uint32_t file);
   void remember(std::uint32_t file, OpenFile f);
+  // Flushes one placed file and the folders on its path (each folder once: `done`).
+  void sync_placed(std::uint32_t file, std::vector<std::string>& done) const;
+  void sync_file_system() const;
 
   const Meta& meta_;
   std::filesystem::path root_path_, data_path_;
@@ -100,6 +107,8 @@ class TreeFiles {
   std::vector<std::uint8_t> in_data_;  // per file: has a data file DATA/<index> (listed once, then kept)
   std::vector<std::uint8_t> in_way_;   // per file: something not ours at its path (set_in_the_way)
   std::vector<std::uint8_t> mode_set_;  // per file: its data file has its final mode already
+  std::vector<std::uint32_t> unsynced_;  // placed since the last sync() (at most kFewPlacedFiles)
+  bool unsynced_many_ = false;          // more than that, or empty files/folders made: syncfs
   std::list<std::uint32_t> lru_;       // most recent first
   std::unordered_map<std::uint32_t, std::pair<OpenFile, std::list<std::uint32_t>::iterator>> open_;
 };

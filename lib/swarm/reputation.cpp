@@ -34,11 +34,15 @@ struct Reputation::Db {
   SqliteDb db;
   SqliteStatement upsert;
   explicit Db(const std::filesystem::path& path)
-      : db(path, SqliteDb::Options{false, std::chrono::milliseconds(2000), "reputation database"}),
+      : db(path, SqliteDb::Options{false, std::chrono::milliseconds(2000), "reputation database",
+                                   /*checkpoint_on_close=*/false}),
         upsert(prepare_schema_and_upsert(db)) {}
+  // Scores are advice: a power cut may lose the last commits (WAL, synchronous=NORMAL:
+  // commits are not flushed, the log is checkpointed as it grows, not at every exit),
+  // never the database. synchronous first: the switch to WAL is then flushed once less.
   static SqliteStatement prepare_schema_and_upsert(SqliteDb& db) {
-    db.exec("PRAGMA journal_mode=WAL");
     db.exec("PRAGMA synchronous=NORMAL");
+    db.exec("PRAGMA journal_mode=WAL");
     db.exec(
         "CREATE TABLE IF NOT EXISTS peers (peer TEXT PRIMARY KEY, score REAL NOT NULL, delivered INTEGER NOT NULL, "
         "corrupt INTEGER NOT NULL, timeouts INTEGER NOT NULL, violations INTEGER NOT NULL, "

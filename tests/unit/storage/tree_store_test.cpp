@@ -301,3 +301,32 @@ TEST_CASE("a tree's files get their modes whatever the umask, written at once or
   for (const char* p : {"sub/deep/run", "sub/b.bin", "a.bin"})
     CHECK(read_small_file(f.partial() / p, 1 << 20) == read_small_file(f.src / p, 1 << 20));
 }
+
+TEST_CASE("a tree's state save flushes the files placed since the last one; an unchanged state is not rewritten",
+          "[piece_store][tree]") {
+  TreeFixture f;
+  PieceStore::ResumeReport r;
+  PieceStore s = PieceStore::open_partial(f.meta, f.dir / "dl", r);
+  REQUIRE(fs::exists(s.state_path()));  // saved as the download began
+  // A save with nothing new leaves the file alone (a marker written over it stays).
+  test::write_file(s.state_path(), "marker");
+  s.save_state();
+  CHECK(read_small_file(s.state_path(), 1 << 20) == "marker");
+  f.deliver(s, 3);  // sub/b.bin: one piece, placed at once
+  s.save_state();
+  std::string saved = read_small_file(s.state_path(), 1 << 20);
+  CHECK(saved == s.state_json());
+  CHECK(saved != "marker");
+  // A few placed files are flushed one by one, each opened again at its final path:
+  // one taken away before the save is an error that names it, and nothing is saved.
+  f.deliver(s, 4);  // sub/deep/run
+  fs::remove(f.partial() / "sub" / "deep" / "run");
+  try {
+    s.save_state();
+    FAIL("a placed file missing at the save was not noticed");
+  } catch (const Error& e) {
+    CHECK(e.code() == ExitCode::disk);
+    CHECK_THAT(e.what(), Catch::Contains("sub/deep/run"));
+  }
+  CHECK(read_small_file(s.state_path(), 1 << 20) == saved);
+}
