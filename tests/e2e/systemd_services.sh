@@ -39,7 +39,7 @@ P1=""
 teardown_ns() {
   local d i
   if [ -n "$P1" ] && kill -0 "$P1" 2>/dev/null; then
-    in_ns journalctl --no-pager -o short-monotonic >"$T/journal.log" 2>&1 || true
+    in_ns timeout 10 journalctl --no-pager -o short-monotonic >"$T/journal.log" 2>&1 || true
     kill -9 "$P1" 2>/dev/null || true
   fi
   if [ -n "$NS_PID" ]; then  # unshare reaps PID 1 and exits
@@ -130,6 +130,9 @@ ns_init() {
   for n in stdin:0 stdout:1 stderr:2; do ln -s "/proc/self/fd/${n#*:}" "$R/dev/${n%:*}"; done
   mount -t tmpfs -o mode=0755 run "$R/run"
   mount -t tmpfs -o mode=1777 tmp "$R/tmp"
+  # A journal of this boot only (the host's persistent one stays out of sight, and unwritten).
+  mkdir -p "$R/var/log/journal"
+  mount -t tmpfs -o mode=2755 journal "$R/var/log/journal"
   # A network like a server's, all inside: an interface with an address and a
   # default route (a veth pair with both ends here; what goes out is dropped).
   ip link set lo up
