@@ -253,7 +253,15 @@ done
 [ "$(stat -c %u "$R/var/lib/p2p-share/seed-srv-share")" = "$uid" ] || fail "no seed state dir owned by p2p-share"
 ls -A "$R/var/lib/p2p-share/seed-srv-share" | grep -q . || fail "the seed keeps nothing in /var/lib/p2p-share/seed-srv-share"
 [ "$(ls -A "$R/srv/share")" = a.bin ] || fail "the seed wrote into the shared folder: $(ls -A "$R/srv/share")"
-pass "enable --now: both active as p2p-share, state in /var/lib/p2p-share, tracker :7000 and seed API :8081 list a.bin"
+# The hardening (issue 24 item 3) as systemd itself rates it: exposure at most 2.0 ("OK" is below 5).
+exposure=""
+for u in p2p-tracker.service p2p-seed@srv-share.service; do
+  e=$(in_ns systemd-analyze security --no-pager $u 2>/dev/null | sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) .*/\1/p')
+  [ -n "$e" ] || fail "systemd-analyze security gave no exposure for $u"
+  awk -v e="$e" 'BEGIN { exit !(e <= 2.0) }' || fail "$u: exposure $e, above 2.0 (what weakened the hardening?)"
+  exposure+="$u $e; "
+done
+pass "enable --now: both active as p2p-share, state in /var/lib/p2p-share, tracker :7000 and seed API :8081 list a.bin; exposure ${exposure%; }"
 
 # The installed downloader, through the tracker, by name.
 in_ns /usr/bin/p2p-download --tracker 127.0.0.1:7000 --name a.bin --workdir /root/dl -q \
