@@ -328,6 +328,23 @@ within 15 "systemd to restart the killed seed" restarted
 within 15 "the restarted seed's API to list b.bin" seed_lists b.bin
 pass "the seed killed with SIGKILL was restarted by systemd and shares again"
 
+# A broken config (a misspelt key) is not restarted in a loop: the unit fails at
+# once (RestartPreventExitStatus=2) and the journal names the key. (Not its
+# priority: errors of parsing the command line and config go out without a level yet.)
+in_ns mkdir -p /srv/other
+printf 'port = 6882\nhtpp = "127.0.0.1:8082"\n' >"$R/etc/p2p-share/seed-srv-other.conf"
+in_ns systemctl start p2p-seed@srv-other 2>/dev/null || true
+failed_now() { [ "$(in_ns systemctl is-active p2p-seed@srv-other)" = failed ]; }
+within 10 "p2p-seed@srv-other with a misspelt key to fail" failed_now
+sleep 6  # longer than RestartSec: no restart came
+failed_now && [ "$(in_ns systemctl show -p NRestarts --value p2p-seed@srv-other)" = 0 ] ||
+  fail "the broken config was restarted: $(in_ns systemctl show -p ActiveState,NRestarts p2p-seed@srv-other | tr '\n' ' ')"
+in_ns journalctl --no-pager -o cat "_SYSTEMD_UNIT=p2p-seed@srv-other.service" | grep -q 'error: .*seed-srv-other.conf.*htpp' ||
+  fail "no error line naming the config and the misspelt key: $(in_ns journalctl --no-pager -o cat -u p2p-seed@srv-other | tail -3)"
+in_ns systemctl reset-failed p2p-seed@srv-other
+rm -f "$R/etc/p2p-share/seed-srv-other.conf"
+pass "a misspelt config key: the unit failed once (no restart loop), the journal names the file and the key"
+
 page=$(in_ns man -w p2p-seed) || fail "man -w p2p-seed finds no page inside"
 [ "$page" = /usr/share/man/man1/p2p-seed.1.gz ] || fail "man -w p2p-seed gave $page"
 in_ns env MANWIDTH=200 man p2p-seed 2>/dev/null | col -b >"$T/man.txt"
