@@ -5,12 +5,15 @@
 # and /proc/sys read-only (nothing acts on the host kernel) and a target of our
 # own with the host's enabled services masked. Inside: dpkg -i of the .deb
 # cpack builds, `systemctl enable --now p2p-tracker p2p-seed@srv-share`, both
-# active as user p2p-share, the tracker (127.0.0.1:7000, its config) lists the
+# active as user p2p-share with state in /var/lib/p2p-share and the hardening
+# systemd-analyze rates, the tracker (127.0.0.1:7000, its config) lists the
 # seed's file, the seed's API (127.0.0.1:8081) lists it, the installed
 # p2p-download fetches it identically, `systemctl reload` of each is handled
-# and said in the journal in leveled lines, `man p2p-seed` works, stop ends
-# them. Then the host is checked untouched (a marker in /tmp, no package, no
-# new user, no new cgroup, no mount) and everything made is removed.
+# and said in the journal in leveled lines, a killed seed is restarted, a
+# misspelt config key fails its unit without a restart loop, `man p2p-seed`
+# works, stop ends them, dpkg -r stops them and --purge leaves nothing. Then
+# the host is checked untouched (a marker in /tmp, no package, no new user, no
+# new cgroup, no mount) and everything made is removed.
 # Skipped (77) unless root with dpkg and cpack, in a plain (unsanitized) build,
 # with no p2p-share package installed, and on a host where systemd boots here
 # (hybrid cgroups, overlayfs, namespaces) within 20 s.
