@@ -295,8 +295,7 @@ pass "systemctl reload: the seed re-scanned and shares b.bin, the tracker re-rea
 # journal priority (a "<N>" prefix journald parsed: none left in the text; the
 # probe gives a line without one priority 7), no progress redraws (control
 # characters). Only the documented stdout lines for scripts ("listening H:P",
-# "page URL") come without a level. p2p-tracker writes no levels yet (its
-# lines go out bare: lib/tracker/server.cpp), so its lines are only checked plain.
+# "page URL") come without a level.
 check_journal() {  # check_journal UNIT strict|plain
   in_ns journalctl --no-pager -o json "_SYSTEMD_UNIT=$1.service" >"$T/journal-$1.json"
   python3 - "$T/journal-$1.json" "$1" "$2" <<'PY' || fail "journal lines of $1 are not leveled plain lines"
@@ -318,7 +317,9 @@ print(f"{unit} {len(lines)} lines, priorities {','.join(prios)}")
 PY
 }
 check_journal p2p-seed@srv-share strict >"$T/levels.log"
-check_journal p2p-tracker plain >>"$T/levels.log"
+check_journal p2p-tracker strict >>"$T/levels.log"
+in_ns journalctl --no-pager -o cat -p info "_SYSTEMD_UNIT=p2p-tracker.service" | grep -q "^SIGHUP: reloaded" ||
+  fail "the tracker's reload line is not at priority info"
 in_ns journalctl --no-pager -o cat -p info "_SYSTEMD_UNIT=p2p-seed@srv-share.service" | grep -q "sharing /srv/share/a.bin" ||
   fail "the seed's 'sharing' line is not at priority info"
 pass "journal: plain lines, the seed's with their priority ($(tr '\n' ';' <"$T/levels.log"))"
@@ -332,8 +333,7 @@ within 15 "the restarted seed's API to list b.bin" seed_lists b.bin
 pass "the seed killed with SIGKILL was restarted by systemd and shares again"
 
 # A broken config (a misspelt key) is not restarted in a loop: the unit fails at
-# once (RestartPreventExitStatus=2) and the journal names the key. (Not its
-# priority: errors of parsing the command line and config go out without a level yet.)
+# once (RestartPreventExitStatus=2) and the journal names the key, at priority err.
 in_ns mkdir -p /srv/other
 printf 'port = 6882\nhtpp = "127.0.0.1:8082"\n' >"$R/etc/p2p-share/seed-srv-other.conf"
 in_ns systemctl start p2p-seed@srv-other 2>/dev/null || true
@@ -342,7 +342,7 @@ within 10 "p2p-seed@srv-other with a misspelt key to fail" failed_now
 sleep 6  # longer than RestartSec: no restart came
 failed_now && [ "$(in_ns systemctl show -p NRestarts --value p2p-seed@srv-other)" = 0 ] ||
   fail "the broken config was restarted: $(in_ns systemctl show -p ActiveState,NRestarts p2p-seed@srv-other | tr '\n' ' ')"
-in_ns journalctl --no-pager -o cat "_SYSTEMD_UNIT=p2p-seed@srv-other.service" | grep -q 'error: .*seed-srv-other.conf.*htpp' ||
+in_ns journalctl --no-pager -o cat -p err "_SYSTEMD_UNIT=p2p-seed@srv-other.service" | grep -q 'error: .*seed-srv-other.conf.*htpp' ||
   fail "no error line naming the config and the misspelt key: $(in_ns journalctl --no-pager -o cat -u p2p-seed@srv-other | tail -3)"
 in_ns systemctl reset-failed p2p-seed@srv-other
 rm -f "$R/etc/p2p-share/seed-srv-other.conf"
