@@ -1,6 +1,7 @@
 // --version, --config and the hidden doc generators shared by the executables (cli_parse.hpp).
 #include <iostream>
 
+#include "base/log_level.hpp"
 #include "cli_docs.hpp"
 #include "cli_parse.hpp"
 #include "version.hpp"
@@ -16,6 +17,10 @@ void set_up(CLI::App& app, const std::string& program) {
       ->type_name("FILE");
   // A misspelt key in a config file is an error (exit 2), not silently ignored.
   app.allow_config_extras(CLI::config_extras_mode::error);
+  // A usage error is filed as an error by the journal (under systemd), reads as before elsewhere.
+  app.failure_message([](const CLI::App* a, const CLI::Error& e) {
+    return p2p::journal_prefix(p2p::LogLevel::error) + CLI::FailureMessage::simple(a, e);
+  });
   // Run by the build (apps/CMakeLists.txt), not meant for users: hidden (empty group).
   // Their callbacks run before required options are checked, so they work with none given.
   app.add_flag_callback(
@@ -39,7 +44,8 @@ void set_up(CLI::App& app, const std::string& program) {
 void config_error(const CLI::App& app, const CLI::ConfigError& e) {
   const CLI::Option* config = app.get_config_ptr();
   std::string file = config && config->count() > 0 ? config->as<std::string>() : "--config";
-  std::cerr << app.get_name() << ": error: " << file << ": " << e.what() << "\n";
+  std::cerr << p2p::journal_prefix(p2p::LogLevel::error) << app.get_name() << ": error: " << file << ": " << e.what()
+            << "\n";
 }
 
 }  // namespace p2p_cli

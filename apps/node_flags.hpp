@@ -6,7 +6,7 @@
 #include <string>
 
 #include "app/ban_list.hpp"
-#include "app/log_level.hpp"
+#include "base/log_level.hpp"
 #include "app/progress_reporter.hpp"
 #include "base/rate_limiter.hpp"
 

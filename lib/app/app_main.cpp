@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <new>
 
-#include "app/log_level.hpp"
+#include "base/log_level.hpp"
 #include "base/error.hpp"
 
 namespace p2p {
@@ -26,7 +26,7 @@ int guarded_main(const char* program, const std::function<int()>& body,
     code = static_cast<int>(ExitCode::internal);
   }
   // The journal files it as an error ("<3>"); elsewhere the line reads as it always did.
-  std::fprintf(stderr, "%s%s: error: %s\n", stderr_is_journal() ? "<3>" : "", program, message.c_str());
+  std::fprintf(stderr, "%s%s: error: %s\n", journal_prefix(LogLevel::error).c_str(), program, message.c_str());
   if (on_error) on_error(message, code);
   return code;
 }

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "app/log_level.hpp"
+#include "base/log_level.hpp"
 #include "swarm/session.hpp"
 
 namespace p2p {

@@ -18,6 +18,7 @@
 #include <asio/experimental/awaitable_operators.hpp>
 
 #include "base/error.hpp"
+#include "base/log_level.hpp"
 #include "net/http_server.hpp"
 #include "net/use_tuple.hpp"
 #include "tracker/api.hpp"
@@ -43,10 +44,17 @@ std::uint64_t random_seed() {
   return (std::uint64_t{rd()} << 32) ^ rd();
 }
 
-void log_line(const std::string& line) {
-  std::fprintf(stderr, "p2p-tracker: %s\n", line.c_str());
+// A line for the operator: as it always was on a terminal, filed at its level in the journal.
+void log_line(LogLevel level, const std::string& line) {
+  std::fprintf(stderr, "%sp2p-tracker: %s\n", journal_prefix(level).c_str(), line.c_str());
   std::fflush(stderr);
 }
+void log_warning(const std::string& line) { log_line(LogLevel::warning, line); }
+
+struct ReloadOutcome {
+  LogLevel level;
+  std::string line;
+};
 
 // Runs `tick` every `period` until the timer is cancelled.
 void every(asio::steady_timer& timer, std::chrono::milliseconds period, std::function<void()> tick) {
@@ -74,7 +82,7 @@ class Job {
         std::rethrow_exception(e);
       } catch (const StoreUnavailable&) {
       } catch (const std::exception& ex) {
-        log_line(fmt::format("{}: {} (will retry)", name_, ex.what()));
+        log_warning(fmt::format("{}: {} (will retry)", name_, ex.what()));
       }
     });
   }
@@ -134,7 +142,7 @@ Stores open_stores(const TrackerConfig& config, asio::io_context& io) {
     return s;
   }
   RedisAddress address = parse_redis_url(config.store);  // Error(usage) naming the value
-  s.redis = std::make_unique<RedisClient>(io, address, redis_scripts(), log_line);
+  s.redis = std::make_unique<RedisClient>(io, address, redis_scripts(), log_warning);
   s.swarms = std::make_unique<RedisSwarmStore>(*s.redis, config.interval_seconds);
   s.catalog = std::make_unique<RedisCatalogStore>(*s.redis);
   s.counters = std::make_unique<RedisCounterStore>(*s.redis);
@@ -143,12 +151,12 @@ Stores open_stores(const TrackerConfig& config, asio::io_context& io) {
 }
 
 // SIGHUP: the settings asked for again, the relay's caps applied, one line on what happened.
-std::string reload_line(const TrackerConfig& running, const ReloadConfig& reload, RelayServer* relay) {
+ReloadOutcome reload_line(const TrackerConfig& running, const ReloadConfig& reload, RelayServer* relay) {
   TrackerConfig fresh;
   try {
     fresh = reload();
   } catch (const Error& e) {
-    return fmt::format("SIGHUP: not reloaded, still running as before: {}", e.what());
+    return {LogLevel::warning, fmt::format("SIGHUP: not reloaded, still running as before: {}", e.what())};
   }
   std::vector<std::string> restart;
   if (fresh.host != running.host || fresh.port != running.port) restart.push_back("host/port");
@@ -166,8 +174,8 @@ std::string reload_line(const TrackerConfig& running, const ReloadConfig& reload
   }
   std::string needs;
   for (const auto& r : restart) needs += (needs.empty() ? "" : ", ") + r;
-  return fmt::format("SIGHUP: reloaded: {}{}", applied,
-                     needs.empty() ? std::string() : "; changed but applied only on restart: " + needs);
+  return {LogLevel::info, fmt::format("SIGHUP: reloaded: {}{}", applied,
+                                      needs.empty() ? std::string() : "; changed but applied only on restart: " + needs)};
 }
 
 }  // namespace
@@ -267,9 +275,9 @@ void run_tracker(const TrackerConfig& config, const std::function<void(const std
   std::function<void()> wait_hangup = [&] {
     hangup.async_wait([&](asio::error_code ec, int) {
       if (ec) return;
-      if (auto error = bt_policy.reload()) log_line(fmt::format("{} (kept the previous list)", *error));
+      if (auto error = bt_policy.reload()) log_warning(fmt::format("{} (kept the previous list)", *error));
       else if (bt_policy.mode() == BtPolicy::Mode::whitelist)
-        log_line(fmt::format("re-read --bt-whitelist: {} info hashes", bt_policy.listed()));
+        log_line(LogLevel::info, fmt::format("re-read --bt-whitelist: {} info hashes", bt_policy.listed()));
       wait_hangup();
     });
   };
@@ -278,8 +286,8 @@ void run_tracker(const TrackerConfig& config, const std::function<void(const std
   std::function<void()> wait_for_hangup = [&] {
     hangups.async_wait([&](asio::error_code ec, int) {
       if (ec) return;
-      std::string line = reload_line(config, reload, relay.get());
-      std::fprintf(stdout, "%s\n", line.c_str());
+      ReloadOutcome outcome = reload_line(config, reload, relay.get());
+      std::fprintf(stdout, "%s%s\n", journal_prefix(outcome.level).c_str(), outcome.line.c_str());
       std::fflush(stdout);
       wait_for_hangup();
     });

@@ -1,5 +1,5 @@
 // Log levels and line prefixes (log_level.hpp).
-#include "app/log_level.hpp"
+#include "base/log_level.hpp"
 
 #include <fmt/core.h>
 #include <sys/stat.h>
@@ -31,11 +31,19 @@ bool stderr_is_journal() {
   return ::fstat(STDERR_FILENO, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
 }
 
+namespace {
+constexpr const char* kSyslog[] = {"<3>", "<4>", "<6>", "<7>"};  // err, warning, info, debug
+}
+
 std::string log_prefix(LogLevel level) {
   static const bool journal = stderr_is_journal();
-  static constexpr const char* kSyslog[] = {"<3>", "<4>", "<6>", "<7>"};  // err, warning, info, debug
   static constexpr const char* kWord[] = {"error: ", "warning: ", "info: ", "debug: "};
   return (journal ? kSyslog : kWord)[static_cast<int>(level)];
+}
+
+std::string journal_prefix(LogLevel level) {
+  static const bool journal = stderr_is_journal();
+  return journal ? kSyslog[static_cast<int>(level)] : "";
 }
 
 }  // namespace p2p
