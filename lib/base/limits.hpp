@@ -13,7 +13,7 @@ namespace p2p::limits {
 // peers on two cores, 16 KiB pieces of a 32 MiB file made a swarm CPU-bound (40 CPU-s,
 // 3.1 x the minimum distribution time), 64 KiB took 17 CPU-s and 1.6 x, and 128 KiB
 // lengthened the tail (2.4 x): a piece must arrive whole before it is passed on.
-// Measured with bench/netns_swarm_bench.sh; docs/ARCHITECTURE.md, "Swarm defaults".
+// Measured with bench/netns_swarm_bench.sh; docs/DESIGN.md, "Swarm defaults".
 inline constexpr std::uint64_t kMinPieceSize = 16 * 1024;
 inline constexpr std::uint64_t kMaxPieceSize = 16 * 1024 * 1024;
 inline constexpr std::uint64_t kTargetMaxPieces = 1000;

@@ -11,7 +11,7 @@
 // first and starves slow ones, which then finish last: with half the peers at a
 // quarter of the upload rate (32 peers), the last finished at 1.57 × the minimum
 // distribution time with tit-for-tat and 1.42 × with least complete first, which
-// also evens out a homogeneous swarm (1.63 → 1.53 ×; docs/ARCHITECTURE.md).
+// also evens out a homogeneous swarm (1.63 → 1.53 ×; docs/DESIGN.md).
 #pragma once
 #include <chrono>
 #include <cstdint>

@@ -35,7 +35,7 @@ class InitialSeeding {
   // seeder uploads in kBudgetSeconds at its current rate, at least kDefaultBudget. Large
   // enough to keep the seeder's link busy while pieces spread, small enough that what is
   // still unspread when the seeder has shown every piece (about this much, to be passed on
-  // to every other peer) is a short tail. Measured: docs/ARCHITECTURE.md.
+  // to every other peer) is a short tail. Measured: docs/DESIGN.md.
   static constexpr std::uint64_t kDefaultBudget = 2u << 20;
   static constexpr double kBudgetSeconds = 0.5;
   // Plus this many round trips of the rate: a piece shown spreads two round trips later at
