@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <fnmatch.h>
 #include <map>
+#include <thread>
 
 #include "base/discovery_switch.hpp"
 #include "base/error.hpp"
@@ -18,6 +19,7 @@
 #include "app/opened_download.hpp"
 #include "tracker_client/tracker_client.hpp"
 #include "app/tracker_list.hpp"
+#include "swarm/reputation.hpp"
 #include "swarm/session.hpp"
 
 namespace p2p {
@@ -192,6 +194,9 @@ DownloadResult download(const DownloadOptions& o, ProgressReporter& reporter) {
   so.max_download_rate = o.max_download_rate;
   auto layout = WorkdirLayout::prepare(o.workdir);
   so.reputation_db = layout.reputation_db();
+  // A fresh workdir's reputation database (SQLite's first flushes) is made on another
+  // thread while the metas are read and checked; joined before the session opens it.
+  std::jthread making_reputation_db([path = so.reputation_db] { Reputation::create_if_missing(path); });
   bool lan = o.lan_discovery && o.listen_port && discovery_allowed(o.listen_host);
 
   DownloadResult result;
@@ -242,6 +247,7 @@ DownloadResult download(const DownloadOptions& o, ProgressReporter& reporter) {
   std::vector<std::size_t> in_session;
   for (std::size_t i = 0; i < jobs.size(); ++i)
     if (jobs[i] && (!jobs[i]->opened->already_complete || o.keep_seeding)) in_session.push_back(i);
+  making_reputation_db.join();
   if (!in_session.empty()) {
     auto page = make_node_page(o.http, layout, reporter, "download");
     Session session(so, observer_of(page, reporter));

@@ -68,17 +68,25 @@ Digest sha256(std::string_view data) {
 
 Digest merkle_root(std::span<const Digest> leaves) {
   if (leaves.empty()) return Digest{};
+  // The tree is padded with zero digests to a power of two. A subtree of padding alone
+  // has the same root at every place of a level (`pad`), so only the nodes covering a
+  // listed leaf are hashed: a meta whose piece count is just past a power of two no
+  // longer pays nearly twice the hashes.
   std::size_t width = 1;
   while (width < leaves.size()) width *= 2;
   std::vector<Digest> layer(leaves.begin(), leaves.end());
-  layer.resize(width, Digest{});
+  Digest pad{};
   std::array<std::uint8_t, 64> pair{};
-  for (; width > 1; width /= 2) {
-    for (std::size_t i = 0; i < width / 2; ++i) {
-      std::copy(layer[2 * i].begin(), layer[2 * i].end(), pair.begin());
-      std::copy(layer[2 * i + 1].begin(), layer[2 * i + 1].end(), pair.begin() + 32);
-      layer[i] = sha256(std::span<const std::uint8_t>(pair));
-    }
+  auto hash_pair = [&](const Digest& left, const Digest& right) {
+    std::copy(left.begin(), left.end(), pair.begin());
+    std::copy(right.begin(), right.end(), pair.begin() + 32);
+    return sha256(std::span<const std::uint8_t>(pair));
+  };
+  for (std::size_t n = layer.size(); width > 1; width /= 2) {
+    std::size_t up = (n + 1) / 2;
+    for (std::size_t i = 0; i < up; ++i) layer[i] = hash_pair(layer[2 * i], 2 * i + 1 < n ? layer[2 * i + 1] : pad);
+    pad = hash_pair(pad, pad);
+    n = up;
   }
   return layer[0];
 }

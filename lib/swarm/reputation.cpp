@@ -53,6 +53,16 @@ struct Reputation::Db {
   }
 };
 
+void Reputation::create_if_missing(const std::filesystem::path& path) noexcept {
+  std::error_code ec;
+  if (path.empty() || std::filesystem::symlink_status(path, ec).type() != std::filesystem::file_type::not_found) return;
+  try {
+    Db made(path);
+  } catch (const std::exception&) {
+    // Nothing to do here: the Reputation that opens this path next says what is wrong.
+  }
+}
+
 Reputation::Reputation(const std::filesystem::path& path) {
   if (path.empty()) return;
   db_ = std::make_unique<Db>(path);

@@ -42,6 +42,11 @@ class Reputation {
 
   // db empty: in memory only (tests). Throws Error(disk) if the database cannot be opened.
   explicit Reputation(const std::filesystem::path& db = {});
+  // Makes the database file with its schema if there is none, so that a Reputation
+  // opened on it later finds it ready (a fresh workdir's database costs SQLite's first
+  // flushes): for another thread while the process does other work. Never throws: a
+  // database that cannot be made is reported by the Reputation that opens it.
+  static void create_if_missing(const std::filesystem::path& db) noexcept;
   ~Reputation();
   Reputation(const Reputation&) = delete;
   Reputation& operator=(const Reputation&) = delete;

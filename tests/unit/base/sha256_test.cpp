@@ -44,3 +44,20 @@ TEST_CASE("merkle root: empty, one leaf, padding with zero digests", "[sha256]")
   std::vector<Digest> five{a, b, c, zero, zero};
   CHECK(merkle_root(five) != merkle_root(three));
 }
+
+TEST_CASE("merkle root: every leaf count up to 70 matches the tree padded to a power of two", "[sha256]") {
+  // The reference: the whole padded tree, every node hashed (what the root is defined as).
+  auto reference = [](std::vector<Digest> layer) {
+    std::size_t width = 1;
+    while (width < layer.size()) width *= 2;
+    layer.resize(width, Digest{});
+    for (; width > 1; width /= 2)
+      for (std::size_t i = 0; i < width / 2; ++i) layer[i] = pair_hash(layer[2 * i], layer[2 * i + 1]);
+    return layer[0];
+  };
+  std::vector<Digest> leaves;
+  for (int n = 1; n <= 70; ++n) {
+    leaves.push_back(sha256(std::to_string(n)));
+    CHECK(merkle_root(leaves) == reference(leaves));
+  }
+}
