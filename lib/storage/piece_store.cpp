@@ -368,7 +368,8 @@ void PieceStore::save_state() const {
   // the hash check that open_partial() runs on every claimed piece, and is fetched
   // again. Syncing 1 GiB of data every 2 s cost ~0.3 s per GiB for no safety gained.
   // A tree's files move to their final paths as they complete, so their data is
-  // flushed before the state that vouches for them (one syncfs, not one per file).
+  // flushed before the state that vouches for them (TreeFiles::sync: a few files one
+  // by one, many with one syncfs).
   std::string json = state_json();
   if (json == last_saved_) return;  // e.g. a finished --only selection, saved again as the run ends
   if (tree_) tree_->sync();

@@ -480,9 +480,12 @@ void TreeFiles::sync_placed(std::uint32_t file, std::vector<std::string>& done) 
   Fd cur(::dup(root_fd_));
   if (cur.fd < 0) throw Error(ExitCode::disk, fmt::format("cannot open folder {}: {}", root_path_.string(), errno_text(errno)));
   std::size_t at = 0;
+  // A file or folder no longer there (the user moved a finished file away) has nothing
+  // to flush: the state's claim on its pieces is checked again when the download resumes.
   for (std::size_t slash = path.find('/'); slash != std::string::npos; slash = path.find('/', at)) {
     std::string part = path.substr(at, slash - at), folder = path.substr(0, slash);
     int fd = ::openat(cur.fd, part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) return;
     if (fd < 0)
       throw Error(ExitCode::disk, fmt::format("cannot open folder {}: {}", (root_path_ / folder).string(), errno_text(errno)));
     ::close(cur.release());
@@ -494,6 +497,7 @@ void TreeFiles::sync_placed(std::uint32_t file, std::vector<std::string>& done) 
     at = slash + 1;
   }
   int fd = ::openat(cur.fd, path.c_str() + at, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) return;
   if (fd < 0) throw Error(ExitCode::disk, fmt::format("cannot open {}: {}", describe(file), errno_text(errno)));
   Fd f(fd);
   if (::fdatasync(fd) != 0)

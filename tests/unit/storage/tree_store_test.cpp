@@ -317,16 +317,27 @@ TEST_CASE("a tree's state save flushes the files placed since the last one; an u
   std::string saved = read_small_file(s.state_path(), 1 << 20);
   CHECK(saved == s.state_json());
   CHECK(saved != "marker");
-  // A few placed files are flushed one by one, each opened again at its final path:
-  // one taken away before the save is an error that names it, and nothing is saved.
+  // A placed file the user moved away has nothing to flush: the save goes on (its
+  // pieces are checked again when the download resumes).
+  f.deliver(s, 0);
+  f.deliver(s, 1);
+  f.deliver(s, 2);  // a.bin placed
+  fs::remove(f.partial() / "a.bin");
+  s.save_state();
+  saved = read_small_file(s.state_path(), 1 << 20);
+  CHECK(saved == s.state_json());
+  // A few placed files are flushed one by one, each opened again along its path
+  // without following links: a folder on the way replaced by a link is an error that
+  // names it, and nothing is saved.
   f.deliver(s, 4);  // sub/deep/run
-  fs::remove(f.partial() / "sub" / "deep" / "run");
+  fs::rename(f.partial() / "sub" / "deep", f.dir / "elsewhere");
+  fs::create_directory_symlink(f.dir / "elsewhere", f.partial() / "sub" / "deep");
   try {
     s.save_state();
-    FAIL("a placed file missing at the save was not noticed");
+    FAIL("a link planted on a placed file's path was followed");
   } catch (const Error& e) {
     CHECK(e.code() == ExitCode::disk);
-    CHECK_THAT(e.what(), Catch::Contains("sub/deep/run"));
+    CHECK_THAT(e.what(), Catch::Contains("sub/deep"));
   }
   CHECK(read_small_file(s.state_path(), 1 << 20) == saved);
 }
