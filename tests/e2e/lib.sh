@@ -96,6 +96,21 @@ partial_of() {
 
 # --- Redis (tests of p2p-tracker --store redis://) -----------------------------------
 
+# require_packaging: skip the test (exit 77) unless this build can be packaged and
+# installed here: root, dpkg, dpkg-shlibdeps (dpkg-dev) and cpack, a plain (unsanitized)
+# build, and no p2p-share package installed already (never touched). Sets BUILD.
+require_packaging() {
+  BUILD=$(cd "$BIN/.." && pwd)
+  [ "$(id -u)" -eq 0 ] || { echo "skip: needs root (namespaces, mounts, dpkg -i)"; exit 77; }
+  if ! command -v dpkg >/dev/null || ! command -v cpack >/dev/null || ! command -v dpkg-shlibdeps >/dev/null; then
+    echo "skip: needs dpkg, dpkg-shlibdeps (dpkg-dev) and cpack"; exit 77
+  fi
+  grep -q '^P2P_SANITIZE:STRING=$' "$BUILD/CMakeCache.txt" || { echo "skip: a sanitizer build is not packaged"; exit 77; }
+  if dpkg-query -W p2p-share >/dev/null 2>&1; then
+    echo "skip: a p2p-share package is installed already: not touching it"; exit 77
+  fi
+}
+
 # require_redis: skip the test (exit 77) when the Debian package is not installed.
 require_redis() {
   if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then

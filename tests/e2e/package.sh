@@ -6,13 +6,7 @@
 # and with no p2p-share package installed already.
 source "$(dirname "$0")/lib.sh"
 export P2P_NO_DISCOVERY=1
-BUILD=$(cd "$BIN/.." && pwd)
-skip() { echo "skip: $*"; exit 77; }
-[ "$(id -u)" -eq 0 ] || skip "needs root (dpkg -i)"
-command -v dpkg >/dev/null && command -v cpack >/dev/null && command -v dpkg-shlibdeps >/dev/null ||
-  skip "needs dpkg, dpkg-shlibdeps (dpkg-dev) and cpack"
-grep -q '^P2P_SANITIZE:STRING=$' "$BUILD/CMakeCache.txt" || skip "a sanitizer build is not packaged"
-! dpkg-query -W p2p-share >/dev/null 2>&1 || skip "a p2p-share package is installed already: not touching it"
+require_packaging
 user_before=0; getent passwd p2p-share >/dev/null && user_before=1
 
 installed=0

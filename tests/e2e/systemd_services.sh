@@ -19,13 +19,8 @@
 # (hybrid cgroups, overlayfs, namespaces) within 20 s.
 source "$(dirname "$0")/lib.sh"
 export P2P_NO_DISCOVERY=1
-BUILD=$(cd "$BIN/.." && pwd)
+require_packaging
 skip() { echo "skip: $*"; exit 77; }
-[ "$(id -u)" -eq 0 ] || skip "needs root (namespaces, mounts, dpkg)"
-command -v dpkg >/dev/null && command -v cpack >/dev/null && command -v dpkg-shlibdeps >/dev/null ||
-  skip "needs dpkg, dpkg-shlibdeps (dpkg-dev) and cpack"
-grep -q '^P2P_SANITIZE:STRING=$' "$BUILD/CMakeCache.txt" || skip "a sanitizer build is not packaged"
-! dpkg-query -W p2p-share >/dev/null 2>&1 || skip "a p2p-share package is installed already: not touching it"
 for c in unshare nsenter pivot_root ip curl man; do command -v $c >/dev/null || skip "needs $c"; done
 [ -x /lib/systemd/systemd ] || skip "systemd is not installed"
 grep -qw overlay /proc/filesystems || skip "no overlayfs in this kernel"

@@ -109,6 +109,14 @@ struct HostedDownload {
   }
 };
 
+// Runs the host's io context until `done()` or about 5 s have passed (the verifier's
+// thread posts its result there).
+template <class Done>
+void run_until(FakeTorrentHost& host, Done done) {
+  auto guard = asio::make_work_guard(host.context);
+  for (int i = 0; i < 500 && !done(); ++i) host.context.run_one_for(std::chrono::milliseconds(10));
+}
+
 std::string read_all(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -131,9 +139,7 @@ TEST_CASE("a torrent tells its host once that it is finished", "[torrent_host]")
     CHECK(host.finished_reports == 0);
     CHECK(t.hashing() == 1);  // the session drains it like a piece being hashed
   }
-  auto guard = asio::make_work_guard(host.context);
-  for (int i = 0; i < 500 && t.state() != Torrent::State::complete; ++i)
-    host.context.run_one_for(std::chrono::milliseconds(10));
+  run_until(host, [&] { return t.state() == Torrent::State::complete; });
   CHECK(t.hashing() == 0);
   REQUIRE(t.state() == Torrent::State::complete);
   CHECK(host.finished_reports == 1);
@@ -152,8 +158,7 @@ TEST_CASE("a download stopped during its whole-file check still ends complete", 
   Torrent t(host, d.meta, std::move(store), TorrentOptions{});
   t.start();
   t.stop("shutting down");  // before the check's result is back
-  auto guard = asio::make_work_guard(host.context);
-  for (int i = 0; i < 500 && t.hashing() > 0; ++i) host.context.run_one_for(std::chrono::milliseconds(10));
+  run_until(host, [&] { return t.hashing() == 0; });
   REQUIRE(t.hashing() == 0);
   CHECK(t.state() == Torrent::State::stopped);
   CHECK(t.outcome().complete);
