@@ -103,6 +103,9 @@ int HttpRequestParser::on_headers_complete(http_parser* p) {
   }
   if (has_body && !c.admit_body(sized ? p->content_length : c.body_limit_))
     return c.reject(503, "too many uploads in progress from this address or in all; retry shortly");
+  // Room for the declared body at once (admitted above, within its limit): growing it by
+  // doubling would copy megabytes on the event loop.
+  if (sized && p->content_length > 0) c.body_.reserve(static_cast<std::size_t>(p->content_length));
   for (const auto& h : c.header_views_) {
     std::string_view v = h.value;
     if (h.name == "expect" && v.size() == 12 && (v == "100-continue" || v == "100-Continue")) c.want_continue_ = true;

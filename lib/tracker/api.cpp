@@ -426,13 +426,13 @@ namespace {
 // Suspends a publish until the checker hands its verdict back on the loop.
 struct CheckAwaiter {
   const Api::MetaChecker& checker;
-  std::string text;
+  std::string_view text;  // the request's body: it outlives the check
   std::optional<MetaCheck> result;
   bool queued = false;
 
   bool await_ready() const noexcept { return false; }
   bool await_suspend(std::coroutine_handle<> h) {
-    queued = checker(std::move(text), [this, h](MetaCheck r) {
+    queued = checker(text, [this, h](MetaCheck r) {
       result = std::move(r);
       h.resume();
     });
@@ -472,7 +472,7 @@ Task<void> Api::publish(const HttpRequest& request, HttpResponse& out) {
   // tens of milliseconds of parsing that announces would otherwise wait behind).
   MetaCheck check;
   if (meta_checker_) {
-    CheckAwaiter wait{meta_checker_, std::string(request.body)};
+    CheckAwaiter wait{meta_checker_, request.body, {}};
     if (!co_await wait)
       refuse(503, fmt::format("publish: {} metas are being checked already; retry shortly", limits::kMaxMetaChecksQueued));
     check = std::move(*wait.result);

@@ -84,7 +84,7 @@ class Api final : public net::HttpHandler {
   // Where POST /publish has its meta checked: starts the check of `text` elsewhere
   // (the server's MetaCheckPool) and calls `done` on the loop with the verdict;
   // false when there is no room for it now (503). Unset: checked inline (tests).
-  using MetaChecker = std::function<bool(std::string text, std::function<void(MetaCheck)> done)>;
+  using MetaChecker = std::function<bool(std::string_view text, std::function<void(MetaCheck)> done)>;
   void set_meta_checker(MetaChecker checker) { meta_checker_ = std::move(checker); }
 
   void set_connection_count(std::function<std::size_t()> open_connections) {

@@ -2,6 +2,7 @@
 // small cache of the bytes that passed.
 #include "tracker/meta_check_pool.hpp"
 
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -23,11 +24,11 @@ MetaCheckPool::~MetaCheckPool() {
   for (auto& t : threads_) t.join();
 }
 
-bool MetaCheckPool::submit(std::string text, Done done) {
+bool MetaCheckPool::submit(std::string_view text, Done done) {
   {
     std::lock_guard lock(mu_);
     if (stopping_ || jobs_.size() + running_ >= max_queued_) return false;
-    jobs_.push_back(Job{std::move(text), std::move(done)});
+    jobs_.push_back(Job{text, std::move(done)});
   }
   wake_.notify_one();
   return true;
@@ -39,8 +40,13 @@ std::size_t MetaCheckPool::cache_hits() const {
 }
 
 void MetaCheckPool::work() {
-  // Linux: a thread's nice value is its own (setpriority on its thread id).
-  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10);
+  // SCHED_IDLE: the thread runs only on a core nothing else wants, and the event
+  // loop takes the core back the moment it wakes (a nice value alone still lets the
+  // checker hold it for a scheduler slice: milliseconds added to announces).
+  // Where SCHED_IDLE is refused, nice +10 (a Linux thread's nice value is its own).
+  sched_param idle{};
+  if (::sched_setscheduler(0, SCHED_IDLE, &idle) != 0)
+    ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10);
   for (;;) {
     Job job;
     {
@@ -51,7 +57,7 @@ void MetaCheckPool::work() {
       jobs_.pop_front();
       ++running_;
     }
-    MetaCheck result = check(std::move(job.text));
+    MetaCheck result = check(job.text);
     {
       std::lock_guard lock(mu_);
       --running_;
@@ -60,7 +66,7 @@ void MetaCheckPool::work() {
   }
 }
 
-MetaCheck MetaCheckPool::check(std::string text) {
+MetaCheck MetaCheckPool::check(std::string_view text) {
   Digest key = sha256(text);
   {
     std::lock_guard lock(mu_);
@@ -70,11 +76,11 @@ MetaCheck MetaCheckPool::check(std::string text) {
       const Known& k = it->second.first;
       MetaCheck out;
       out.is_private = k.is_private;
-      out.meta = PublishedMeta{k.info_hash, k.name, k.size, k.piece_size, std::move(text)};
+      out.meta = PublishedMeta{k.info_hash, k.name, k.size, k.piece_size, std::string(text)};
       return out;
     }
   }
-  MetaCheck out = check_published_meta(std::move(text));
+  MetaCheck out = check_published_meta(std::string(text));
   if (out.meta && cache_entries_ > 0) {
     std::lock_guard lock(mu_);
     if (!known_.count(key)) {

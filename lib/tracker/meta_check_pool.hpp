@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -32,12 +33,14 @@ class MetaCheckPool {
   MetaCheckPool& operator=(const MetaCheckPool&) = delete;
 
   // False, and `done` is never called, when max_queued checks are waiting or running.
-  bool submit(std::string text, Done done);
+  // `text` must stay valid until `done` runs (the caller holds the request's body);
+  // the bytes are copied, when they are kept, on the worker.
+  bool submit(std::string_view text, Done done);
   std::size_t cache_hits() const;
 
  private:
   struct Job {
-    std::string text;
+    std::string_view text;
     Done done;
   };
   struct Known {  // a recently accepted meta, without its bytes
@@ -47,7 +50,7 @@ class MetaCheckPool {
     bool is_private = false;
   };
   void work();
-  MetaCheck check(std::string text);
+  MetaCheck check(std::string_view text);
 
   const std::size_t max_queued_, cache_entries_;
   Post post_;

@@ -212,9 +212,9 @@ void run_tracker(const TrackerConfig& config, const std::function<void(const std
   MetaCheckPool meta_checks(limits::kMetaCheckThreads, limits::kMaxMetaChecksQueued, limits::kMetaCheckCacheEntries,
                             [&io](std::function<void()> fn) { asio::post(io, std::move(fn)); });
   Api api(*stores.swarms, *stores.catalog, *stores.counters, ApiOptions{config.interval_seconds});
-  api.set_meta_checker([&io, &meta_checks](std::string text, std::function<void(MetaCheck)> done) {
+  api.set_meta_checker([&io, &meta_checks](std::string_view text, std::function<void(MetaCheck)> done) {
     auto hold = std::make_shared<asio::executor_work_guard<asio::io_context::executor_type>>(io.get_executor());
-    return meta_checks.submit(std::move(text), [hold, done = std::move(done)](MetaCheck verdict) mutable {
+    return meta_checks.submit(text, [hold, done = std::move(done)](MetaCheck verdict) mutable {
       done(std::move(verdict));
       hold.reset();
     });

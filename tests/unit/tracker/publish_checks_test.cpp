@@ -85,6 +85,7 @@ TEST_CASE("MetaCheckPool checks on its threads, bounds its queue, remembers what
     std::mutex hold_mu;
     std::condition_variable hold_cv;
     bool holding = false;
+    std::vector<std::string> texts;  // a submitted text must outlive its check (declared before the pool)
     MetaCheckPool pool(1, 3, 16, [&](std::function<void()> fn) {
       std::unique_lock lock(hold_mu);
       hold_cv.wait(lock, [&] { return !holding; });
@@ -112,7 +113,8 @@ TEST_CASE("MetaCheckPool checks on its threads, bounds its queue, remembers what
       std::lock_guard lock(hold_mu);
       holding = true;
     }
-    for (int i = 0; i < 50; ++i) accepted += pool.submit(good + std::string(i, ' '), keep);
+    for (int i = 0; i < 50; ++i) texts.push_back(good + std::string(i, ' '));
+    for (const auto& text : texts) accepted += pool.submit(text, keep);
     {
       std::lock_guard lock(hold_mu);
       holding = false;
@@ -131,9 +133,9 @@ TEST_CASE("publish: checked by the checker off the loop; busy, over budget and f
   Api api{swarm_store, catalog_store, counter_store, ApiOptions{30}};
   std::vector<std::pair<std::string, std::function<void(MetaCheck)>>> waiting;
   bool room = true;
-  api.set_meta_checker([&](std::string text, std::function<void(MetaCheck)> done) {
+  api.set_meta_checker([&](std::string_view text, std::function<void(MetaCheck)> done) {
     if (!room) return false;
-    waiting.emplace_back(std::move(text), std::move(done));
+    waiting.emplace_back(std::string(text), std::move(done));
     return true;
   });
   test::TempDir dir;
