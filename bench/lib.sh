@@ -7,6 +7,28 @@ export P2P_NO_DISCOVERY=1
 BG_PIDS=()
 BG_SESSIONS=()
 
+# Free page reporting (virtio-balloon in a VM such as this one) hands freed guest memory
+# back to the host; a page the kernel then takes for the page cache is faulted in again on
+# the host, and writing 1 GiB costs 5-8 s of "system" time instead of 0.2 s, at random,
+# to whichever program happens to write (a download, rsync, aria2c). While a bench runs,
+# nothing is reported (page_reporting_order above the largest order); stop_all puts the
+# setting back. Root only; elsewhere the parameter does not exist and nothing changes.
+PAGE_REPORTING_ORDER_FILE=/sys/module/page_reporting/parameters/page_reporting_order
+PAGE_REPORTING_ORDER_WAS=
+if [ -w "$PAGE_REPORTING_ORDER_FILE" ]; then
+  PAGE_REPORTING_ORDER_WAS=$(cat "$PAGE_REPORTING_ORDER_FILE")
+  if echo 11 >"$PAGE_REPORTING_ORDER_FILE" 2>/dev/null; then
+    printf '== free page reporting held for this run (page_reporting_order %s -> 11)\n' "$PAGE_REPORTING_ORDER_WAS" >&2
+  else
+    PAGE_REPORTING_ORDER_WAS=
+  fi
+fi
+restore_page_reporting() {
+  [ -n "$PAGE_REPORTING_ORDER_WAS" ] && echo "$PAGE_REPORTING_ORDER_WAS" >"$PAGE_REPORTING_ORDER_FILE" 2>/dev/null
+  PAGE_REPORTING_ORDER_WAS=
+  return 0
+}
+
 log() { printf '== %s\n' "$*" >&2; }
 die() { printf '%s: %s\n' "${0##*/}" "$*" >&2; exit 1; }
 
@@ -92,6 +114,7 @@ stop_all() {
   local i
   for ((i = ${#BG_SESSIONS[@]} - 1; i >= 0; i--)); do kill_session "${BG_SESSIONS[i]}"; done
   for ((i = ${#BG_PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${BG_PIDS[i]}" 5; done
+  restore_page_reporting
 }
 
 # wait_until TIMEOUT_SECONDS DESCRIPTION CMD...: polls CMD every 0.1 s; dies on timeout.
@@ -247,6 +270,7 @@ netns_bench_setup() {
   source "$ROOT/scripts/netns/harness.sh"
   T=$(mktemp -d "${TMPDIR:-/tmp}/p2p-$1.XXXXXX")
   nsh_on_teardown() {
+    restore_page_reporting
     if [ "${KEEP_SCRATCH:-0}" = 1 ]; then
       rm -rf "${T:?}/data" "${T:?}/bin"; echo "${0##*/}: logs kept in $T/runs" >&2
     else
