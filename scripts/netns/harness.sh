@@ -219,8 +219,12 @@ nsh_exec() {
 }
 
 nsh_running() {  # nsh_running PID: alive and not a zombie
-  local st
-  st=$(sed -E 's/^.*\) (.).*/\1/' "/proc/$1/stat" 2>/dev/null) || return 1
+  # Builtins only (no fork): benches call this for every process of a swarm each second,
+  # and a sed per call cost 32-process runs ~5 % of the machine's CPU.
+  local line st
+  { read -r line <"/proc/$1/stat"; } 2>/dev/null || return 1
+  st=${line##*) }
+  st=${st:0:1}
   [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
 }
 
