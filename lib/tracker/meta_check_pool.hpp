@@ -1,5 +1,5 @@
-// Validation of published metas off the event loop: worker threads (at nice +10,
-// so the loop wins any contention for a core) take the meta bytes, parse and
+// Validation of published metas off the event loop: worker threads (SCHED_IDLE,
+// so the loop wins any contention for a core at once) take the meta bytes, parse and
 // validate them with parse_meta, and hand the verdict back through `post` (which
 // runs it on the loop). At most max_queued checks wait or run at once; a
 // submission beyond that is refused at once. A meta whose exact bytes passed a
