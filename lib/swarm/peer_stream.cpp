@@ -1,7 +1,8 @@
 // PeerStream: plaintext or TLS under one interface. TLS is OpenSSL driven directly on the
-// socket's descriptor (SSL_set_fd, non-blocking): SSL_read_ex / SSL_write_ex move bytes
-// between the kernel and our buffers with no BIO pair in between, and a call that would
-// block waits for readiness (socket.async_wait) and is retried. The SSL object comes from
+// socket's descriptor (a socket BIO, non-blocking): SSL_read_ex / SSL_write_ex move bytes
+// between the kernel and our buffers with no BIO pair in between (outgoing records pass
+// a buffering BIO that is flushed after every call), and a call that would block waits
+// for readiness (socket.async_wait) and is retried. The SSL object comes from
 // TlsContext's asio::ssl::context, so its configuration and PSK callbacks are unchanged;
 // the callbacks meet this connection's TlsPeerState (ex_data).
 #include "swarm/peer_stream.hpp"
