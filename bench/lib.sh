@@ -28,6 +28,9 @@ restore_page_reporting() {
   PAGE_REPORTING_ORDER_WAS=
   return 0
 }
+# Put back even if the bench dies before it sets its own EXIT trap (each bench's own
+# cleanup, which replaces this trap, calls restore_page_reporting too).
+trap restore_page_reporting EXIT
 
 log() { printf '== %s\n' "$*" >&2; }
 die() { printf '%s: %s\n' "${0##*/}" "$*" >&2; exit 1; }
