@@ -141,23 +141,22 @@ codes=$(cat "$WORK"/codes*.txt | sort | uniq -c | awk '{printf "%s%s x %s", (NR 
 # same checks, same bodies read), so what the publishers and their traffic cost this
 # 2-core machine is told apart from what publishing costs the tracker being measured.
 bg_start "$WORK/tracker2.log" "$BIN/p2p-tracker" --host 127.0.0.1 --port 0 --db "$WORK/tracker2.db"
-SINK=$BG_PID
 wait_until 30 "the control tracker" grep -q '^listening ' "$WORK/tracker2.log"
-SINK_PORT=$(sed -n 's/^listening [^ ]*:\([0-9]*\)$/\1/p' "$WORK/tracker2.log" | head -1)
+CONTROL_PORT=$(sed -n 's/^listening [^ ]*:\([0-9]*\)$/\1/p' "$WORK/tracker2.log" | head -1)
 for k in 2 3 4; do
-  bg_start "$WORK/uploader$k.log" nice -n 19 bash -c "while :; do for v in 1 2 3; do
+  bg_start "$WORK/control-publisher$k.log" nice -n 19 bash -c "while :; do for v in 1 2 3; do
       curl -s -o /dev/null --interface 127.0.0.$k --data-binary @'$WORK/pub$k-$v.json' \
-        'http://127.0.0.1:$SINK_PORT/publish' || true; done; done"
+        'http://127.0.0.1:$CONTROL_PORT/publish' || true; done; done"
 done
 sleep 1
-read -r sink50 sink99 < <(wrk_lat)
+read -r control50 control99 < <(wrk_lat)
 for pid in "${BG_PIDS[@]}"; do [ "$pid" != "$TRACKER" ] && stop_pid "$pid" 2; done
 stop_pid "$TRACKER"
 row "announce p50 / p99, alone (wrk -t1 -c16 -d10s)" "$alone50 / $alone99 ms" "—" ""
 row "announce p50 / p99, while 3 addresses publish the costliest 8 MiB meta in a loop" "$busy50 / $busy99 ms" \
-    "p99 ratio $(calc "$busy99 / $alone99" | cut -c1-4)× alone, $(calc "$busy99 / $sink99" | cut -c1-4)× the control" "publish answers: $codes"
-row "control: announce p50 / p99 while the same 3 loops publish to another p2p-tracker" "$sink50 / $sink99 ms" \
-    "p99 ratio $(calc "$sink99 / $alone99" | cut -c1-4)× alone" "what the publishers cost this machine, whichever tracker they publish to"
+    "p99 ratio $(calc "$busy99 / $alone99" | cut -c1-4)× alone, $(calc "$busy99 / $control99" | cut -c1-4)× the control" "publish answers: $codes"
+row "control: announce p50 / p99 while the same 3 loops publish to another p2p-tracker" "$control50 / $control99 ms" \
+    "p99 ratio $(calc "$control99 / $alone99" | cut -c1-4)× alone" "what the publishers cost this machine, whichever tracker they publish to"
 
 {
   echo "meta_bench $(date -u +%FT%TZ) $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?') load $(cut -d' ' -f1-3 /proc/loadavg)" \

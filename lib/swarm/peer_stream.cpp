@@ -143,7 +143,11 @@ struct PeerStream::Impl {
       errno = 0;
       int r = op();
       int saved_errno = errno;
-      if (r == 1) co_return co_await flush(suspended);
+      if (r == 1) {
+        // Most calls (every record read) wrote nothing: no flush, no coroutine frame for one.
+        if (BIO_wpending(SSL_get_wbio(ssl.get())) == 0) co_return std::error_code();
+        co_return co_await flush(suspended);
+      }
       int e = SSL_get_error(ssl.get(), r);
       tcp::socket::wait_type w;
       if (e == SSL_ERROR_WANT_READ)
