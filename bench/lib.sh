@@ -23,14 +23,32 @@ if [ -w "$PAGE_REPORTING_ORDER_FILE" ]; then
     PAGE_REPORTING_ORDER_WAS=
   fi
 fi
-restore_page_reporting() {
+# DAMON (a kdamond running a "pageout" scheme on physical memory, as this VM's kernel does)
+# evicts memory left idle for a few seconds, page cache included, with 21 GiB free: a meta,
+# a tree or the binaries a bench read a minute earlier come from the disk again (6.4 GB
+# paged out in this machine's first 100 minutes; a 127 MiB meta found 40 % cached).
+# While a bench runs every kdamond that is on is turned off, and back on at the end.
+DAMON_KDAMONDS_WERE_ON=()
+for kdamond in /sys/kernel/mm/damon/admin/kdamonds/[0-9]*; do
+  [ -w "$kdamond/state" ] && [ "$(cat "$kdamond/state" 2>/dev/null)" = on ] || continue
+  if echo off >"$kdamond/state" 2>/dev/null; then
+    DAMON_KDAMONDS_WERE_ON+=("$kdamond")
+    printf '== DAMON held for this run (%s off)\n' "$kdamond" >&2
+  fi
+done
+unset kdamond
+# Puts back what was held above; safe to call more than once.
+restore_host_memory() {
+  local kdamond
   [ -n "$PAGE_REPORTING_ORDER_WAS" ] && echo "$PAGE_REPORTING_ORDER_WAS" >"$PAGE_REPORTING_ORDER_FILE" 2>/dev/null
   PAGE_REPORTING_ORDER_WAS=
+  for kdamond in "${DAMON_KDAMONDS_WERE_ON[@]}"; do echo on >"$kdamond/state" 2>/dev/null; done
+  DAMON_KDAMONDS_WERE_ON=()
   return 0
 }
 # Put back even if the bench dies before it sets its own EXIT trap (each bench's own
-# cleanup, which replaces this trap, calls restore_page_reporting too).
-trap restore_page_reporting EXIT
+# cleanup, which replaces this trap, calls restore_host_memory too).
+trap restore_host_memory EXIT
 
 log() { printf '== %s\n' "$*" >&2; }
 die() { printf '%s: %s\n' "${0##*/}" "$*" >&2; exit 1; }
@@ -117,7 +135,7 @@ stop_all() {
   local i
   for ((i = ${#BG_SESSIONS[@]} - 1; i >= 0; i--)); do kill_session "${BG_SESSIONS[i]}"; done
   for ((i = ${#BG_PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${BG_PIDS[i]}" 5; done
-  restore_page_reporting
+  restore_host_memory
 }
 
 # wait_until TIMEOUT_SECONDS DESCRIPTION CMD...: polls CMD every 0.1 s; dies on timeout.
@@ -273,7 +291,7 @@ netns_bench_setup() {
   source "$ROOT/scripts/netns/harness.sh"
   T=$(mktemp -d "${TMPDIR:-/tmp}/p2p-$1.XXXXXX")
   nsh_on_teardown() {
-    restore_page_reporting
+    restore_host_memory
     if [ "${KEEP_SCRATCH:-0}" = 1 ]; then
       rm -rf "${T:?}/data" "${T:?}/bin"; echo "${0##*/}: logs kept in $T/runs" >&2
     else

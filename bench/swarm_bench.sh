@@ -85,7 +85,7 @@ stop_pids() {
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
-  restore_page_reporting
+  restore_host_memory
   [ ${#PIDS[@]} -gt 0 ] && stop_pids 5 "${PIDS[@]}"
   if [ "${KEEP_SCRATCH:-0}" = 1 ]; then
     rm -rf "$T/data" "$T/bin"; echo "swarm_bench: logs kept in $T/runs" >&2

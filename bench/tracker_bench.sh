@@ -49,7 +49,7 @@ cleanup() {
   for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null || true; done
   rm -rf "$T"
-  restore_page_reporting
+  restore_host_memory
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

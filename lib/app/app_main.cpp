@@ -1,6 +1,8 @@
 // guarded_main: the single place where exceptions become exit codes.
 #include "app/app_main.hpp"
 
+#include "app/allocator_policy.hpp"
+
 #include <cstdio>
 #include <new>
 
@@ -11,6 +13,7 @@ namespace p2p {
 
 int guarded_main(const char* program, const std::function<int()>& body,
                  const std::function<void(const std::string&, int)>& on_error) {
+  apply_allocator_policy();  // before the first large block
   std::string message;
   int code = 0;
   try {

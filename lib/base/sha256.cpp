@@ -74,7 +74,7 @@ Digest merkle_root(std::span<const Digest> leaves) {
   // longer pays nearly twice the hashes.
   std::size_t width = 1;
   while (width < leaves.size()) width *= 2;
-  std::vector<Digest> layer(leaves.begin(), leaves.end());
+  if (width == 1) return leaves[0];
   Digest pad{};
   std::array<std::uint8_t, 64> pair{};
   auto hash_pair = [&](const Digest& left, const Digest& right) {
@@ -82,7 +82,14 @@ Digest merkle_root(std::span<const Digest> leaves) {
     std::copy(right.begin(), right.end(), pair.begin() + 32);
     return sha256(std::span<const std::uint8_t>(pair));
   };
-  for (std::size_t n = layer.size(); width > 1; width /= 2) {
+  // The first level is hashed from the leaves into a list half their size (not a copy of
+  // them: a million pieces are 32 MiB), the levels above in place.
+  std::size_t n = leaves.size();
+  std::vector<Digest> layer((n + 1) / 2);
+  for (std::size_t i = 0; i < layer.size(); ++i) layer[i] = hash_pair(leaves[2 * i], 2 * i + 1 < n ? leaves[2 * i + 1] : pad);
+  pad = hash_pair(pad, pad);
+  n = layer.size();
+  for (width /= 2; width > 1; width /= 2) {
     std::size_t up = (n + 1) / 2;
     for (std::size_t i = 0; i < up; ++i) layer[i] = hash_pair(layer[2 * i], 2 * i + 1 < n ? layer[2 * i + 1] : pad);
     pad = hash_pair(pad, pad);

@@ -7,7 +7,7 @@
 namespace p2p {
 
 namespace {
-constexpr std::size_t kSliceBytes = 1 << 20;
+constexpr std::size_t kSliceBytes = 64 << 10;
 }
 
 JsonByteSource::JsonByteSource(std::string_view text, std::uint64_t max_token)

@@ -62,6 +62,7 @@ class JsonByteSource {
   };
   Iterator begin();
   Iterator end() { return Iterator(); }
+  std::uint64_t size() const { return size_; }  // bytes in all
 
  private:
   // The next scanned slice into [p, end); p == end when there is none.

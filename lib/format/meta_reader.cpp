@@ -4,6 +4,7 @@
 // (pieces, entries, path bytes, components, folders: limits.hpp), so the cost of a
 // hostile meta is bounded by those, not by its bytes; checks that need other fields
 // (piece layout, sizes, Merkle root, info hash) run once at the end.
+#include <algorithm>
 #include <bit>
 #include <fmt/core.h>
 #include <limits>
@@ -53,9 +54,21 @@ struct Scalar {
   const std::string* s = nullptr;
 };
 
+// The fewest bytes one element of a list takes in a meta's JSON: a piece hash
+// ("<64 hex digits>",) and a file entry ({"path":"a","size":0},).
+constexpr std::uint64_t kMinPieceJsonBytes = 67;
+constexpr std::uint64_t kMinEntryJsonBytes = 22;
+
 class MetaSax {
  public:
-  explicit MetaSax(std::string_view origin) : origin_(origin) {}
+  // `meta_bytes`: the size of the JSON. The piece and file lists are reserved for as many
+  // elements as that many bytes can hold (within the limits): capacity is address space,
+  // not memory, until written, so each page is touched once, where growing by doubling
+  // copied every list and faulted its pages in again (a third of a big tree's read).
+  MetaSax(std::string_view origin, std::uint64_t meta_bytes) : origin_(origin) {
+    pieces_.reserve(static_cast<std::size_t>(std::min(limits::kMaxPieces, meta_bytes / kMinPieceJsonBytes + 1)));
+    files_.reserve(static_cast<std::size_t>(std::min(limits::kMaxTreeEntries, meta_bytes / kMinEntryJsonBytes + 1)));
+  }
 
   // --- nlohmann's SAX interface (called by name: nothing virtual) ---
   bool null() { return value({Scalar::Type::null}); }
@@ -432,7 +445,7 @@ Meta MetaSax::finish() {
 }
 
 Meta parse_from(JsonByteSource& source, std::string_view origin) {
-  MetaSax sax(origin);
+  MetaSax sax(origin, source.size());
   bool ok = false;
   try {
     ok = json::sax_parse(source.begin(), source.end(), &sax, json::input_format_t::json, /*strict=*/true);

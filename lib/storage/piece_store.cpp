@@ -104,6 +104,8 @@ std::string load_state(const Meta& meta, const fs::path& path, Bitfield& claimed
 }  // namespace
 
 Bitfield verify_tree_pieces(const Meta& meta, TreeFiles& tree, const Bitfield& candidates, bool read_errors_mismatch) {
+  // Nothing to hash (a fresh download): no digest list and no hand-off to the hashing pool.
+  if (candidates.none()) return Bitfield(meta.piece_count());
   std::vector<HashedFile> layout;
   layout.reserve(meta.files.size());
   for (const auto& f : meta.files) layout.push_back({f.size, f.first_piece});
