@@ -13,6 +13,7 @@
 
 #include "base/error.hpp"
 #include "base/file_io.hpp"
+#include "base/hash_pool.hpp"
 #include "base/limits.hpp"
 #include "format/bounded_json.hpp"
 #include "format/json_byte_source.hpp"
@@ -58,6 +59,8 @@ struct Scalar {
 // ("<64 hex digits>",) and a file entry ({"path":"a","size":0},).
 constexpr std::uint64_t kMinPieceJsonBytes = 67;
 constexpr std::uint64_t kMinEntryJsonBytes = 22;
+// From this many pieces the Merkle root and the info hash are computed in parallel.
+constexpr std::size_t kParallelDigestsFromPieces = 4096;
 
 class MetaSax {
  public:
@@ -417,14 +420,8 @@ Meta MetaSax::finish() {
     m.has_file_hash = true;
   }
   if (m.version >= 2) {
-    // Redundant with the pieces by design: a short, name-free identity of the content.
-    // A root that disagrees with the pieces is a broken or forged meta.
     need(Field::root);
-    m.root = root_;
-    Digest computed = merkle_root(m.pieces);
-    if (computed != m.root)
-      fail(fmt::format("root {} is not the Merkle root of the listed pieces, which is {}", to_hex(m.root),
-                       to_hex(computed)));
+    m.root = root_;  // format 1: all-zero (absent)
   }
   m.is_private = is_private_;
   if (seen_[static_cast<std::size_t>(Field::swarm_key)]) {
@@ -435,9 +432,30 @@ Meta MetaSax::finish() {
   }
   m.trackers = std::move(trackers_);
   m.created = created_;
-
-  m.info_hash = info_hash_of(m);
   need(Field::info_hash);
+
+  // The two digests over everything read, side by side on the hashing pool when the meta
+  // is big enough to pay for the hand-off (a million pieces: 0.15 s each, one after the
+  // other before): the Merkle root of the pieces and the info hash of the canonical form.
+  Digest computed_root{};
+  auto digests = [&](std::size_t which) {
+    if (which == 0) {
+      if (m.version >= 2) computed_root = merkle_root(m.pieces);
+    } else {
+      m.info_hash = info_hash_of(m);
+    }
+  };
+  if (m.pieces.size() >= kParallelDigestsFromPieces) {
+    HashPool::shared().parallel_for(2, digests);
+  } else {
+    digests(0);
+    digests(1);
+  }
+  // Redundant with the pieces by design: a short, name-free identity of the content.
+  // A root that disagrees with the pieces is a broken or forged meta.
+  if (m.version >= 2 && computed_root != m.root)
+    fail(fmt::format("root {} is not the Merkle root of the listed pieces, which is {}", to_hex(m.root),
+                     to_hex(computed_root)));
   if (info_hash_ != m.info_hash)
     fail(fmt::format("info_hash {} does not match its contents (computed {})", to_hex(info_hash_),
                      to_hex(m.info_hash)));
