@@ -6,7 +6,8 @@
 
 namespace p2p {
 
-// Runs body (under the allocator policy of allocator_policy.hpp); returns its exit code, or the Error's code after printing "error: ...".
+// Runs body (under the allocator policy of allocator_policy.hpp); returns its exit code,
+// or the Error's code after printing "error: ...".
 // on_error (optional) also hears the message and code, e.g. to emit a JSON event.
 int guarded_main(const char* program, const std::function<int()>& body,
                  const std::function<void(const std::string&, int)>& on_error = {});

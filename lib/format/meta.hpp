@@ -94,9 +94,12 @@ Digest info_hash_of(const Meta& meta);
 // a file whose stated hash differs. Its cost is bounded by the limits of limits.hpp
 // (pieces, tree entries, path bytes, path components, folders, token length), each
 // checked as the list grows.
+// Everything on the caller's thread (the tracker checks published metas on an idle-priority
+// thread, which must not hand work to normal-priority ones).
 Meta parse_meta(std::string_view json_text, std::string_view origin);
-// The same from a file read in 1 MiB slices: Error(input_file) for a file over
-// kMaxMetaFileBytes, before a byte is read.
+// The same from a file read in 64 KiB slices: Error(input_file) for a file over
+// kMaxMetaFileBytes, before a byte is read. A big meta's two digests (Merkle root, info
+// hash) run side by side on the hashing pool (base/hash_pool.hpp).
 Meta load_meta(const std::filesystem::path& path);
 std::string meta_to_json(const Meta& meta);  // pretty (indent 1), ends in newline
 std::string meta_to_compact_json(const Meta& meta);  // the same fields without spaces or newline

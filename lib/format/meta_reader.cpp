@@ -94,7 +94,8 @@ class MetaSax {
   }
 
   std::size_t error_at() const { return error_at_; }
-  Meta finish();
+  // `parallel_digests`: a big meta's Merkle root and info hash side by side on the hashing pool.
+  Meta finish(bool parallel_digests);
 
  private:
   [[noreturn]] void fail(std::string_view what) const { reject(origin_, what); }
@@ -353,7 +354,7 @@ void MetaSax::add_dir(const std::string& d) {
   dirs_.push_back(d);
 }
 
-Meta MetaSax::finish() {
+Meta MetaSax::finish(bool parallel_digests) {
   auto need = [&](Field f) {
     if (!seen_[static_cast<std::size_t>(f)])
       fail(fmt::format("missing field \"{}\"", kFieldNames[static_cast<std::size_t>(f)]));
@@ -445,7 +446,7 @@ Meta MetaSax::finish() {
       m.info_hash = info_hash_of(m);
     }
   };
-  if (m.pieces.size() >= kParallelDigestsFromPieces) {
+  if (parallel_digests && m.pieces.size() >= kParallelDigestsFromPieces) {
     HashPool::shared().parallel_for(2, digests);
   } else {
     digests(0);
@@ -462,7 +463,7 @@ Meta MetaSax::finish() {
   return m;
 }
 
-Meta parse_from(JsonByteSource& source, std::string_view origin) {
+Meta parse_from(JsonByteSource& source, std::string_view origin, bool parallel_digests) {
   MetaSax sax(origin, source.size());
   bool ok = false;
   try {
@@ -477,14 +478,14 @@ Meta parse_from(JsonByteSource& source, std::string_view origin) {
                                 : fmt::format("more than {} bytes from byte {} without a string: no meta has that",
                                               limits::kMaxMetaTokenBytes, t->at));
   if (!ok) reject(origin, fmt::format("not valid JSON (at byte {})", sax.error_at()));
-  return sax.finish();
+  return sax.finish(parallel_digests);
 }
 
 }  // namespace
 
 Meta parse_meta(std::string_view json_text, std::string_view origin) {
   JsonByteSource source(json_text, limits::kMaxMetaTokenBytes);
-  return parse_from(source, origin);
+  return parse_from(source, origin, /*parallel_digests=*/false);
 }
 
 Meta load_meta(const std::filesystem::path& path) {
@@ -494,7 +495,7 @@ Meta load_meta(const std::filesystem::path& path) {
     throw Error(ExitCode::input_file,
                 fmt::format("{} is {} bytes, more than the {} allowed", path.string(), size, limits::kMaxMetaFileBytes));
   JsonByteSource source(file, size, limits::kMaxMetaTokenBytes);
-  return parse_from(source, path.string());
+  return parse_from(source, path.string(), /*parallel_digests=*/true);
 }
 
 }  // namespace p2p
