@@ -61,7 +61,10 @@ for d in 1 2 3 4; do
   [ "${u:-0}" -gt 0 ] && traded=$((traded + 1))
 done
 [ $traded -ge 2 ] || fail "only $traded private downloaders uploaded anything: no gossip among key holders"
-if grep -q "refused" "$T"/dl*.log; then grep "refused" "$T"/dl*.log >&2; fail "members refused each other"; fi
+# Refusals between members: none, except "seeding_too" (two members that both finished
+# meeting again: the normal end of a swarm, and a matter of timing).
+refusals=$(grep -h "refused" "$T"/dl*.log | grep -v ': seeding_too: ' || true)
+[ -z "$refusals" ] || { echo "$refusals" >&2; fail "members refused each other"; }
 pass "private swarm: 1 seeder + 4 downloaders byte-identical over TLS ($traded downloaders uploaded)"
 
 # p2p-seed --dir: a private meta beside the file is served privately (TLS), rate-limited download.
