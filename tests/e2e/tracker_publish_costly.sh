@@ -56,7 +56,7 @@ curl -s -m 2 "$URL/stats" | grep -q '"files":1' || fail "/stats did not answer d
 # An address is limited once its burst (4 metas of 8 MiB) is spent: seconds with a plain
 # build, longer under the sanitizers (each check is slower there); wait for it up to 90 s.
 for i in $(seq 1 900); do
-  cat "$T"/codes*.txt | grep -q '^429$' && break
+  grep -qx 429 "$T"/codes*.txt && break
   sleep 0.1
 done
 read -r p50 p95 mx < <(sort -n "$T/lat.txt" | awk '{a[NR]=$1} END {print a[int(NR*0.5)], a[int(NR*0.95)], a[NR]}')
