@@ -1,4 +1,4 @@
-// PieceBufferPool: recycling by exact size, spares bounded by the budget.
+// PieceBufferPool: recycling by slot size, spares bounded by the budget.
 #include "swarm/piece_buffer_pool.hpp"
 
 #include <algorithm>
@@ -7,19 +7,23 @@
 
 namespace p2p {
 
-std::vector<std::uint8_t> PieceBufferPool::take(std::size_t size) {
-  in_use_ += size;
-  auto it = spare_.find(size);
+std::vector<std::uint8_t> PieceBufferPool::take(std::size_t slot, std::size_t length) {
+  length = std::min(length, slot);
+  std::vector<std::uint8_t> buf;
+  auto it = spare_.find(slot);
   if (it != spare_.end() && !it->second.empty()) {
-    auto buf = std::move(it->second.back());
+    buf = std::move(it->second.back());
     it->second.pop_back();
-    return buf;
+  } else {
+    buf.reserve(slot);  // address space; pages are touched as the buffer is written
   }
-  return std::vector<std::uint8_t>(size);
+  buf.resize(length);
+  in_use_ += buf.capacity();
+  return buf;
 }
 
 void PieceBufferPool::give_back(std::vector<std::uint8_t> buffer) {
-  std::size_t size = buffer.size();
+  std::size_t size = buffer.capacity();
   in_use_ -= size;
   // Keep spares only while they fit the budget (torrents with other piece sizes come and go).
   if (spare_bytes() + size <= budget_) spare_[size].push_back(std::move(buffer));

@@ -1,6 +1,8 @@
 // Piece buffers shared by every torrent of a session, under one memory budget.
-// Buffers are recycled, never freed mid-run: fresh allocations of piece size are
-// mmapped, and faulting their pages in again costs more than the copy.
+// Buffers are recycled, never freed mid-run: faulting fresh pages in costs more than
+// the copy. Each buffer is a slot of its torrent's piece size (what the budget counts),
+// holding one piece: a short piece (a small file's, a file's last) touches only its
+// own length, so a tree of small files in 2 MiB pieces does not fault in 2 MiB each.
 // Pure bookkeeping; the io thread is its only user.
 #pragma once
 #include <cstddef>
@@ -31,7 +33,12 @@ class PieceBufferPool {
     std::size_t limit = budget_ > 2 * size ? budget_ : 2 * size;
     return in_use_ >= limit || size == 0 ? 0 : (limit - in_use_) / size;
   }
-  std::vector<std::uint8_t> take(std::size_t size);
+  // A buffer of `length` bytes (length <= slot) in a slot of `slot` bytes: a spare slot
+  // of that size if there is one, else a fresh one whose pages beyond `length` stay
+  // untouched until a longer piece needs them.
+  std::vector<std::uint8_t> take(std::size_t slot, std::size_t length);
+  std::vector<std::uint8_t> take(std::size_t size) { return take(size, size); }
+  // Returns a buffer from take(): its slot is its capacity.
   void give_back(std::vector<std::uint8_t> buffer);
   std::size_t in_use() const { return in_use_; }
   std::size_t spare_bytes() const;

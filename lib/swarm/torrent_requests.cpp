@@ -27,7 +27,8 @@ void Torrent::request_more(Peer& p) {
   std::size_t duplicates = p.outstanding.empty() ? 2 : 0;
   auto blocks = picker_.pick(p.has, depth - p.outstanding.size(), p.conn->id(), room, duplicates);
   for (const auto& b : blocks) {
-    if (!inflight_.count(b.piece)) inflight_[b.piece].data = host_.buffers().take(meta_->piece_size);
+    if (!inflight_.count(b.piece))
+      inflight_[b.piece].data = host_.buffers().take(meta_->piece_size, meta_->piece_length(b.piece));
     p.outstanding.push_back(b);
     p.conn->send(wire::Request{b.piece, b.begin, b.length});
   }

@@ -63,3 +63,22 @@ TEST_CASE("the budget follows what the links hold in flight, between 8 MiB and t
   CHECK(PieceBufferPool::budget_for(8.0 * 1048576) == 12u * 1048576);          // 40 MiB/s over 200 ms
   CHECK(PieceBufferPool::budget_for(1e12) == limits::kMaxPieceBufferCeiling);
 }
+
+TEST_CASE("a short piece takes a whole slot of the budget but only its own length", "[piece_buffer_pool]") {
+  PieceBufferPool pool(4 * 4096);
+  auto shortp = pool.take(4096, 1000);  // a small file's piece in 4 KiB pieces
+  CHECK(shortp.size() == 1000);
+  CHECK(shortp.capacity() >= 4096);
+  CHECK(pool.in_use() == shortp.capacity());  // the budget counts the slot
+  auto* data = shortp.data();
+  pool.give_back(std::move(shortp));
+  CHECK(pool.in_use() == 0);
+  auto full = pool.take(4096, 4096);  // the same slot, grown to a full piece
+  CHECK(full.data() == data);
+  CHECK(full.size() == 4096);
+  auto again = pool.take(4096, 9999);  // never longer than the slot
+  CHECK(again.size() == 4096);
+  pool.give_back(std::move(full));
+  pool.give_back(std::move(again));
+  CHECK(pool.in_use() == 0);
+}
