@@ -1,6 +1,7 @@
 // p2p-download: fetch files from peers, verify every piece, resume after any crash.
 #include <fmt/core.h>
 
+#include "app/allocator_policy.hpp"
 #include "app/app_main.hpp"
 #include "app/downloader.hpp"
 #include "base/address.hpp"
@@ -11,6 +12,7 @@
 #include "node_flags.hpp"
 
 int main(int argc, char** argv) {
+  p2p::back_heap_with_huge_pages();  // its start is much of its cost (lib/app/allocator_policy.hpp)
   CLI::App app{"Download files or folders from peers, verifying every piece; rerun the same command to resume."};
   p2p::DownloadOptions o;
   std::vector<std::string> metas, names, ids, only;

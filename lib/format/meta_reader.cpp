@@ -14,6 +14,7 @@
 #include "base/error.hpp"
 #include "base/file_io.hpp"
 #include "base/hash_pool.hpp"
+#include "base/huge_pages.hpp"
 #include "base/limits.hpp"
 #include "format/bounded_json.hpp"
 #include "format/json_byte_source.hpp"
@@ -71,6 +72,10 @@ class MetaSax {
   MetaSax(std::string_view origin, std::uint64_t meta_bytes) : origin_(origin) {
     pieces_.reserve(static_cast<std::size_t>(std::min(limits::kMaxPieces, meta_bytes / kMinPieceJsonBytes + 1)));
     files_.reserve(static_cast<std::size_t>(std::min(limits::kMaxTreeEntries, meta_bytes / kMinEntryJsonBytes + 1)));
+    // Filled front to back: in 2 MiB pages where the kernel has them (a million-file
+    // meta's two lists were 22,000 of its 38,000 page faults).
+    advise_huge_pages(pieces_.data(), pieces_.capacity() * sizeof(Digest));
+    advise_huge_pages(files_.data(), files_.capacity() * sizeof(MetaFile));
   }
 
   // --- nlohmann's SAX interface (called by name: nothing virtual) ---
