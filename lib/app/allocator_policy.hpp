@@ -19,8 +19,8 @@ void apply_allocator_policy();
 // faults -> 660, 78 -> 62 ms; the million-file meta 37,614 -> 16,900, 1.28 -> 1.03 s.
 // The cost: the heap keeps up to 32 MiB of free top (never trimmed below it), so the
 // long-running servers (tracker, seeder) do not call it. Call first thing in main.
-// Returns how many bytes the heap grew by to be advised (0: it had room already, or
-// another allocator is in use); only its 2 MiB-aligned stretches are advised.
+// Returns the size of the heap's free top it advised (only its 2 MiB-aligned stretches
+// are), at least the pad; 0 where another allocator is in use (the sanitizers').
 std::size_t back_heap_with_huge_pages();
 
 }  // namespace p2p

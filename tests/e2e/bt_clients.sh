@@ -21,16 +21,22 @@ ARIA_BASE=(aria2c --enable-dht=false --enable-dht6=false --bt-enable-lpd=false -
 
 # free_ports N: N distinct ports free for TCP and UDP on every address now (all held
 # until printed, so no two are the same). Fixed ports would collide with another run.
+# They are drawn from below the kernel's ephemeral range: a port from inside it (bind to
+# port 0) could be handed to another test's outgoing connection before aria2c binds it,
+# as happened once with tests running four at once.
 free_ports() {
   python3 - "$1" <<'PY'
-import socket, sys
+import random, socket, sys
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
 held, out = [], []
 while len(out) < int(sys.argv[1]):
-    t = socket.socket(); t.bind(("0.0.0.0", 0)); p = t.getsockname()[1]; held.append(t)
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try: u.bind(("0.0.0.0", p))
-    except OSError: continue
-    held.append(u); out.append(p)
+    p = random.randrange(max(1024, low - 12000), low)
+    t = socket.socket(); u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        t.bind(("0.0.0.0", p)); u.bind(("0.0.0.0", p))
+    except OSError:
+        t.close(); u.close(); continue
+    held += [t, u]; out.append(p)
 print(" ".join(map(str, out)))
 PY
 }
