@@ -34,6 +34,11 @@ class Sha256 {
 Digest sha256(std::span<const std::uint8_t> data);
 Digest sha256(std::string_view data);
 
+// Fetches OpenSSL's SHA-256 implementation now: the first fetch in a process loads the
+// provider (~2 ms here), which otherwise falls on the first hash. Thread-safe; a process
+// that will hash soon calls it on another thread while it does something else.
+void prefetch_sha256();
+
 // Root of a binary hash tree over `leaves` (as BitTorrent v2, BEP 52, builds over
 // piece hashes): the leaf layer is padded with all-zero digests to a power of two,
 // each parent is SHA-256(left || right). One leaf is its own root; no leaves give

@@ -34,6 +34,18 @@ std::uint32_t Meta::piece_length(std::uint32_t index) const {
   return static_cast<std::uint32_t>(std::min(piece_size, f.size - std::uint64_t{index - f.first_piece} * piece_size));
 }
 
+std::vector<std::uint32_t> Meta::piece_lengths() const {
+  std::vector<std::uint32_t> v(piece_count());
+  if (!is_tree()) {
+    for (std::uint32_t i = 0; i < v.size(); ++i) v[i] = piece_length(i);
+    return v;
+  }
+  for (const MetaFile& f : files)
+    for (std::uint32_t k = 0; k < f.piece_count; ++k)
+      v[f.first_piece + k] = static_cast<std::uint32_t>(std::min(piece_size, f.size - std::uint64_t{k} * piece_size));
+  return v;
+}
+
 std::uint64_t piece_count_for(std::uint64_t size, std::uint64_t piece_size) {
   // Not (size + piece_size - 1) / piece_size: that wraps for sizes near 2^64 (found by fuzz_meta_parser).
   return piece_size == 0 ? 0 : size / piece_size + (size % piece_size != 0);

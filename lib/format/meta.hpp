@@ -66,6 +66,9 @@ struct Meta {
   // Offset of a piece within its file (the one file, or file_of_piece for a tree).
   std::uint64_t piece_offset(std::uint32_t index) const;
   std::uint32_t piece_length(std::uint32_t index) const;
+  // Every piece's length, in one pass over the files (piece_length for each index
+  // searches the file list: 20,000 files' pieces took a millisecond).
+  std::vector<std::uint32_t> piece_lengths() const;
   std::string info_hash_hex() const { return to_hex(info_hash); }
 };
 

@@ -98,10 +98,14 @@ wire::PeerAddress parse_peer_address(const std::string& text) {
 
 Session::Impl::Impl(SessionOptions o, SessionObserver& obs)
     : opt(std::move(o)), observer(obs), peer_id(tracker_client::random_peer_id()), up_limit(opt.max_upload_rate), down_limit(opt.max_download_rate),
-      reputation(opt.reputation_db), buffers(limits::kMaxPiecesInFlightBytes),
-      tls(std::make_unique<TlsContext>([this](const Digest& identity) { return find_psk(identity); })) {
+      reputation(opt.reputation_db), buffers(limits::kMaxPiecesInFlightBytes) {
   fd_limit = raise_fd_limit();  // one descriptor per served file, plus the sockets
   spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+TlsContext* Session::Impl::tls_context() {
+  if (!tls) tls = std::make_unique<TlsContext>([this](const Digest& identity) { return find_psk(identity); });
+  return tls.get();
 }
 
 Session::Impl::~Impl() {
@@ -244,7 +248,7 @@ asio::awaitable<void> Session::Impl::accept_loop() {
     }
     // The accepting side waits for the dialler's handshake: it names the torrent.
     // Plaintext or TLS (a private swarm's member): the first byte says which.
-    open_connection(PeerStream::incoming(std::move(socket), tls.get()), *this, std::nullopt)->start();
+    open_connection(PeerStream::incoming(std::move(socket), tls_context()), *this, std::nullopt)->start();
   }
 }
 

@@ -80,7 +80,11 @@ struct Session::Impl final : ConnectionHandler, RendezvousClient::Host {
   Reputation reputation;
   PieceBufferPool buffers;
   // Private swarms: TLS 1.3 with each torrent's PSK; the server side finds a torrent by PSK identity.
+  // Made on first use (tls_context(): a private dial, or the first incoming connection,
+  // which may be TLS): ~2 ms of OpenSSL set-up that a process that only dials public
+  // swarms never pays.
   std::unique_ptr<TlsContext> tls;
+  TlsContext* tls_context();
   std::uint64_t next_conn_id = 1;
   // Every open connection of the process (incoming before its handshake, and
   // those attached to torrents), for the per-process and per-address budgets.

@@ -24,7 +24,7 @@ bool SessionTorrentHost::lan_discovery() const { return s_.lan != nullptr; }
 std::size_t SessionTorrentHost::dial_budget() const { return s_.dial_budget(); }
 bool SessionTorrentHost::address_has_room(const std::string& ip) const { return s_.address_has_room(ip); }
 std::optional<tcp::endpoint> SessionTorrentHost::outgoing_endpoint() const { return s_.outgoing_endpoint(); }
-TlsContext* SessionTorrentHost::tls() { return s_.tls.get(); }
+TlsContext* SessionTorrentHost::tls() { return s_.tls_context(); }
 
 std::shared_ptr<PeerConnection> SessionTorrentHost::open_connection(PeerStream stream, ConnectionHandler& handler,
                                                                     std::optional<wire::Handshake> ours) {

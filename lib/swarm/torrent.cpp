@@ -19,17 +19,11 @@ constexpr auto kSourceCheckInterval = std::chrono::seconds(1);
 // Progress (observer.on_progress: the terminal line, --json, the node's page) and the
 // rates behind it, once a second: what a reader follows, and what the rates average over.
 constexpr auto kProgressInterval = std::chrono::seconds(1);
-
-std::vector<std::uint32_t> piece_lengths(const Meta& m) {
-  std::vector<std::uint32_t> v(m.piece_count());
-  for (std::uint32_t i = 0; i < m.piece_count(); ++i) v[i] = m.piece_length(i);
-  return v;
-}
 }  // namespace
 
 Torrent::Torrent(TorrentHost& host, std::shared_ptr<const Meta> meta, PieceStore store, TorrentOptions options)
     : host_(host), meta_(std::move(meta)), store_(std::move(store)), opt_(std::move(options)),
-      picker_(piece_lengths(*meta_), limits::kBlockSize, std::random_device{}()), dir_(opt_.parallel) {
+      picker_(meta_->piece_lengths(), limits::kBlockSize, std::random_device{}()), dir_(opt_.parallel) {
   for (std::uint32_t i = 0; i < meta_->piece_count(); ++i)
     if (store_.has(i)) picker_.mark_have(i);
   if (opt_.selection) picker_.restrict_to(*opt_.selection);

@@ -62,7 +62,7 @@ class TorrentHost {
   virtual std::size_t dial_budget() const = 0;       // dials the process may start now
   virtual bool address_has_room(const std::string& ip) const = 0;
   virtual std::optional<asio::ip::tcp::endpoint> outgoing_endpoint() const = 0;
-  virtual TlsContext* tls() = 0;                     // private swarms' TLS; null while none is added
+  virtual TlsContext* tls() = 0;                     // private swarms' TLS (made on first use)
   // Registers a new connection with the process's budgets; `handler` hears it.
   virtual std::shared_ptr<PeerConnection> open_connection(PeerStream stream, ConnectionHandler& handler,
                                                           std::optional<wire::Handshake> ours) = 0;

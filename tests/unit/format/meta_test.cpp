@@ -86,6 +86,9 @@ TEST_CASE("create and parse round trip", "[meta]") {
         CHECK(m.pieces[0] == sha256(std::string_view(content).substr(0, 16384)));
         CHECK(m.piece_length(m.piece_count() - 1) == (size % 16384 ? size % 16384 : 16384));
       }
+      auto lengths = m.piece_lengths();
+      REQUIRE(lengths.size() == m.piece_count());
+      for (std::uint32_t i = 0; i < m.piece_count(); ++i) CHECK(lengths[i] == m.piece_length(i));
       std::string text = meta_to_json(m);
       CHECK((text.find("\"file_sha256\"") != std::string::npos) == whole);
       Meta back = parse_meta(text, "x");

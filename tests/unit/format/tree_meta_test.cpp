@@ -97,6 +97,7 @@ TEST_CASE("a tree meta lists files sorted, exec bits, empty files and folders; l
   CHECK(m.piece_offset(2) == 16384);
   CHECK(m.piece_length(2) == 20000 - 16384);
   CHECK(m.piece_length(3) == 18);
+  CHECK(m.piece_lengths() == std::vector<std::uint32_t>{16384, 16384, 20000 - 16384, 18});
   // Every file starts on a piece boundary: piece 1 is a.txt's first 16 KiB alone.
   std::string a = read_small_file(root / "a.txt", 1 << 20);
   CHECK(m.pieces[1] == sha256(std::string_view(a).substr(0, 16384)));
