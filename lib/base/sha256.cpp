@@ -1,9 +1,12 @@
 // SHA-256 via OpenSSL's EVP interface (uses SHA-NI where the CPU has it).
 #include "base/sha256.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <atomic>
+#include <system_error>
 #include <stdexcept>
 #include <vector>
 
@@ -11,11 +14,18 @@ namespace p2p {
 
 namespace {
 
+std::atomic<bool> g_sha256_fetched{false};  // sha256_md() has run once
+
 // SHA-256 fetched from OpenSSL's provider once: EVP_sha256() is fetched again on
 // every EVP_DigestInit_ex (a lock and a lookup each time), which dominated hashing
 // many small inputs (a Merkle root over a million pieces).
+
 const EVP_MD* sha256_md() {
-  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  static EVP_MD* md = [] {
+    EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    g_sha256_fetched = true;
+    return fetched;
+  }();
   return md ? md : EVP_sha256();
 }
 
@@ -27,7 +37,21 @@ struct OneShot {
 
 }  // namespace
 
-void prefetch_sha256() { (void)sha256_md(); }
+Sha256Prefetch::Sha256Prefetch() {
+  if (g_sha256_fetched.load(std::memory_order_relaxed)) return;
+  try {
+    thread_ = std::thread([] {
+      (void)sha256_md();
+      OPENSSL_thread_stop();  // this thread's OpenSSL state, freed now rather than leaked at exit
+    });
+  } catch (const std::system_error&) {
+    // No thread to spare: the first hash fetches it instead.
+  }
+}
+
+Sha256Prefetch::~Sha256Prefetch() {
+  if (thread_.joinable()) thread_.join();
+}
 
 struct Sha256::Impl {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();

@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "base/hex.hpp"  // to_hex, from_hex: digests travel as hex
 
@@ -34,10 +35,21 @@ class Sha256 {
 Digest sha256(std::span<const std::uint8_t> data);
 Digest sha256(std::string_view data);
 
-// Fetches OpenSSL's SHA-256 implementation now: the first fetch in a process loads the
-// provider (~2 ms here), which otherwise falls on the first hash. Thread-safe; a process
-// that will hash soon calls it on another thread while it does something else.
-void prefetch_sha256();
+// Fetches OpenSSL's SHA-256 implementation on a thread of its own while its owner does
+// something else, and joins that thread when destroyed: the first fetch in a process loads
+// the provider (~2 ms here), which otherwise falls on the first hash. Starts nothing once
+// the implementation has been fetched. Joined, never detached: a process that exits (a
+// meta refused at once) must not do so while OpenSSL is being set up on another thread.
+class Sha256Prefetch {
+ public:
+  Sha256Prefetch();
+  ~Sha256Prefetch();
+  Sha256Prefetch(const Sha256Prefetch&) = delete;
+  Sha256Prefetch& operator=(const Sha256Prefetch&) = delete;
+
+ private:
+  std::thread thread_;
+};
 
 // Root of a binary hash tree over `leaves` (as BitTorrent v2, BEP 52, builds over
 // piece hashes): the leaf layer is padded with all-zero digests to a power of two,

@@ -499,8 +499,8 @@ Meta load_meta(const std::filesystem::path& path) {
   if (size > limits::kMaxMetaFileBytes)
     throw Error(ExitCode::input_file,
                 fmt::format("{} is {} bytes, more than the {} allowed", path.string(), size, limits::kMaxMetaFileBytes));
-  // The two digests at the end need OpenSSL's SHA-256, fetched meanwhile on the pool.
-  HashPool::shared().post(prefetch_sha256);
+  // The two digests at the end need OpenSSL's SHA-256: fetched meanwhile.
+  Sha256Prefetch prefetch;
   JsonByteSource source(file, size, limits::kMaxMetaTokenBytes);
   return parse_from(source, path.string(), /*parallel_digests=*/true);
 }

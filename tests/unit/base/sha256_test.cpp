@@ -2,6 +2,7 @@
 // from an independent implementation (Python hashlib).
 #include <catch2/catch.hpp>
 
+#include <thread>
 #include <vector>
 
 #include "base/sha256.hpp"
@@ -60,4 +61,17 @@ TEST_CASE("merkle root: every leaf count up to 70 matches the tree padded to a p
     leaves.push_back(sha256(std::to_string(n)));
     CHECK(merkle_root(leaves) == reference(leaves));
   }
+}
+
+TEST_CASE("Sha256Prefetch: fetched on its own thread, joined when destroyed; hashing agrees", "[sha256]") {
+  std::vector<std::thread> users;
+  for (int i = 0; i < 4; ++i)
+    users.emplace_back([] {
+      for (int k = 0; k < 20; ++k) {
+        Sha256Prefetch prefetch;  // started or not, destroyed with nothing left running
+        CHECK(to_hex(sha256(std::string_view("abc"))) ==
+              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+      }
+    });
+  for (auto& t : users) t.join();
 }
