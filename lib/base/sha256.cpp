@@ -19,7 +19,6 @@ std::atomic<bool> g_sha256_fetched{false};  // sha256_md() has run once
 // SHA-256 fetched from OpenSSL's provider once: EVP_sha256() is fetched again on
 // every EVP_DigestInit_ex (a lock and a lookup each time), which dominated hashing
 // many small inputs (a Merkle root over a million pieces).
-
 const EVP_MD* sha256_md() {
   static EVP_MD* md = [] {
     EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
