@@ -40,6 +40,8 @@ Digest sha256(std::string_view data);
 // the provider (~2 ms here), which otherwise falls on the first hash. Starts nothing once
 // the implementation has been fetched. Joined, never detached: a process that exits (a
 // meta refused at once) must not do so while OpenSSL is being set up on another thread.
+// Not a job on the hashing pool: its owner may itself run on a pool thread, where waiting
+// for a job queued behind it could wait for ever.
 class Sha256Prefetch {
  public:
   Sha256Prefetch();
