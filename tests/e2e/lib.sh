@@ -1,6 +1,15 @@
 # Shared helpers for end-to-end tests: start the real executables on loopback,
 # wait for their "listening HOST:PORT" line, and never leave a process behind.
 set -euo pipefail
+# A test that sets OWN_LOOPBACK=1 before sourcing this file runs in a network
+# namespace of its own whose only interface is lo (when it can make one): a
+# port it frees and binds again later, as a seeder that comes back does,
+# cannot be taken meanwhile by a test running beside it.
+if [ "${OWN_LOOPBACK:-}" = 1 ] && [ -z "${P2P_E2E_OWN_NETNS:-}" ] && command -v unshare >/dev/null &&
+   command -v ip >/dev/null && unshare --net true 2>/dev/null; then
+  export P2P_E2E_OWN_NETNS=1
+  exec unshare --net -- sh -c 'ip link set lo up && exec bash "$0" "$@"' "$0" "$@"
+fi
 BIN=${1:?usage: $0 BIN_DIR}
 BIN=$(cd "$BIN" && pwd)
 T=$(mktemp -d "${TMPDIR:-/tmp}/p2p-e2e.XXXXXX")
