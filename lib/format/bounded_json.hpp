@@ -31,6 +31,9 @@ class JsonBoundsCount {
   // A container opened (one level deeper): too_deep or too_many_values past a bound, else none.
   BoundedJsonProblem open() { return ++depth_ > bounds_.max_depth ? BoundedJsonProblem::too_deep : value(); }
   void close() { --depth_; }
+  // Room for `n` more values; and `n` values counted at once (a list read elsewhere).
+  bool has_room(std::uint64_t n) const { return n <= bounds_.max_values && values_ <= bounds_.max_values - n; }
+  void add(std::uint64_t n) { values_ += n; }
   int depth() const { return depth_; }  // containers open
 
  private:

@@ -16,6 +16,15 @@ JsonByteSource::JsonByteSource(std::string_view text, std::uint64_t max_token)
 JsonByteSource::JsonByteSource(const File& file, std::uint64_t size, std::uint64_t max_token)
     : file_(&file), size_(size), max_token_(max_token) {}
 
+JsonByteSource::JsonByteSource(const File& file, std::uint64_t begin, std::uint64_t end, std::uint64_t max_token)
+    : file_(&file), size_(end), offset_(begin), max_token_(max_token) {}
+
+std::uint64_t JsonByteSource::input_offset(std::uint64_t parser_position) const {
+  if (!spliced_ || parser_position <= spliced_->first) return parser_position;
+  std::uint64_t replaced = spliced_->second - spliced_->first, shown = splice_->replacement.size();
+  return parser_position + replaced - shown;
+}
+
 JsonByteSource::Iterator JsonByteSource::begin() {
   Iterator it;
   it.source_ = this;
@@ -27,6 +36,28 @@ void JsonByteSource::next(const char*& p, const char*& end) {
   p = end = nullptr;
   if (stopped_ || offset_ >= size_) return;
   std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(kSliceBytes, size_ - offset_));
+  if (splice_ && !spliced_) {
+    if (splice_start_ == kNoSplice) splice_start_ = splice_->start_before(offset_ + n);
+    if (splice_start_ == offset_) {  // reached: tried once
+      if (auto cut = splice_->take(); cut && cut->end > offset_ && cut->end <= size_ && cut->tail_run <= cut->end - offset_) {
+        // The parser sees the replacement; the bound on runs goes on as if it had seen
+        // the bytes (the stretch's last string ended tail_run bytes before its end).
+        spliced_.emplace(offset_, cut->end);
+        offset_ = cut->end;
+        in_string_ = escaped_ = false;
+        run_ = cut->tail_run;
+        run_start_ = cut->end - cut->tail_run;
+        p = splice_->replacement.data();
+        end = p + splice_->replacement.size();
+        return;
+      }
+      splice_.reset();
+    } else if (splice_start_ != kNoSplice && splice_start_ < offset_) {
+      splice_.reset();  // behind us: never
+    } else if (splice_start_ != kNoSplice) {
+      n = static_cast<std::size_t>(std::min<std::uint64_t>(n, splice_start_ - offset_));
+    }
+  }
   const char* data = nullptr;
   if (file_) {
     buffer_.resize(n);

@@ -7,6 +7,7 @@
 // then sees them end) and long_token() says where.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <iterator>
 #include <optional>
 #include <string>
@@ -22,6 +23,28 @@ class JsonByteSource {
   JsonByteSource(std::string_view text, std::uint64_t max_token);
   // Reads `size` bytes of `file` (which must outlive the source).
   JsonByteSource(const File& file, std::uint64_t size, std::uint64_t max_token);
+  // Reads the bytes [begin, end) of `file`.
+  JsonByteSource(const File& file, std::uint64_t begin, std::uint64_t end, std::uint64_t max_token);
+
+  // A stretch of the bytes the caller may hand the parser in another spelling (a list
+  // read ahead on another thread: format/piece_list_ahead.hpp). Before each slice,
+  // `start_before(limit)` says where the stretch starts if below `limit` (else
+  // kNoSplice); the slice ends there, and at that offset `take()` decides: a Cut, and
+  // the parser sees `replacement` instead of the bytes up to the cut's end; nothing,
+  // and it sees the bytes. One splice per source, tried once.
+  static constexpr std::uint64_t kNoSplice = ~std::uint64_t{0};
+  struct Cut {
+    std::uint64_t end = 0;       // one past the last byte replaced
+    std::uint64_t tail_run = 0;  // of those, the bytes after the last string (for the long-token bound)
+  };
+  struct Splice {
+    std::function<std::uint64_t(std::uint64_t limit)> start_before;
+    std::function<std::optional<Cut>()> take;
+    std::string_view replacement;  // outside any string; at most kSliceBytes
+  };
+  void splice(Splice s) { splice_ = std::move(s); }
+  // A position the parser counted (bytes it was handed) as an offset in the input.
+  std::uint64_t input_offset(std::uint64_t parser_position) const;
 
   struct LongToken {
     std::uint64_t at = 0;  // byte offset where the string or the stretch began
@@ -79,6 +102,9 @@ class JsonByteSource {
   std::uint64_t run_ = 0;        // bytes of the current string, or since the last one
   std::uint64_t run_start_ = 0;  // where it began
   std::optional<LongToken> long_token_;
+  std::optional<Splice> splice_;
+  std::uint64_t splice_start_ = kNoSplice;  // where the stretch starts, once known
+  std::optional<std::pair<std::uint64_t, std::uint64_t>> spliced_;  // a cut taken: [start, end)
 };
 
 }  // namespace p2p

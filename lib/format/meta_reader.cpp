@@ -8,6 +8,7 @@
 #include <bit>
 #include <fmt/core.h>
 #include <limits>
+#include <optional>
 #include <type_traits>
 #include <nlohmann/json.hpp>
 
@@ -19,6 +20,7 @@
 #include "format/bounded_json.hpp"
 #include "format/json_byte_source.hpp"
 #include "format/meta.hpp"
+#include "format/piece_list_ahead.hpp"
 #include "format/tree_listing.hpp"
 
 namespace p2p {
@@ -62,6 +64,9 @@ constexpr std::uint64_t kMinPieceJsonBytes = 67;
 constexpr std::uint64_t kMinEntryJsonBytes = 22;
 // From this many pieces the Merkle root and the info hash are computed in parallel.
 constexpr std::size_t kParallelDigestsFromPieces = 4096;
+// From this many bytes a meta file's pieces list is read on another thread meanwhile
+// (format/piece_list_ahead.hpp): below, the thread costs about what it saves.
+constexpr std::uint64_t kPiecesAheadFromBytes = 512 << 10;
 
 class MetaSax {
  public:
@@ -99,6 +104,9 @@ class MetaSax {
   }
 
   std::size_t error_at() const { return error_at_; }
+  // The parse stands just before the first "pieces" key's value, and `list` (that value,
+  // read ahead) fits the bounds: then its pieces are taken, as if parsed here.
+  bool adopt_pieces(PieceListAhead::List& list);
   // `parallel_digests`: a big meta's Merkle root and info hash side by side on the hashing pool.
   Meta finish(bool parallel_digests);
 
@@ -295,6 +303,15 @@ void MetaSax::list_element(const Scalar& v) {
   }
 }
 
+bool MetaSax::adopt_pieces(PieceListAhead::List& list) {
+  // The list is one value, an array opened where this parse will see "[]", and its elements.
+  if (depth() != 1 || field_ != Field::pieces || !pieces_.empty() || list.values == 0 || !count_.has_room(list.values))
+    return false;
+  count_.add(list.values - 1);
+  pieces_ = std::move(list.pieces);
+  return true;
+}
+
 void MetaSax::entry_field(const Scalar& v) {
   std::size_t i = files_.size();
   switch (entry_key_) {
@@ -468,8 +485,18 @@ Meta MetaSax::finish(bool parallel_digests) {
   return m;
 }
 
-Meta parse_from(JsonByteSource& source, std::string_view origin, bool parallel_digests) {
+// `ahead`: the pieces list being read on another thread, taken if the parse meets it.
+Meta parse_from(JsonByteSource& source, std::string_view origin, bool parallel_digests, PieceListAhead* ahead) {
   MetaSax sax(origin, source.size());
+  static_assert(PieceListAhead::kNone == JsonByteSource::kNoSplice);
+  if (ahead)
+    source.splice({[ahead](std::uint64_t limit) { return ahead->start_before(limit); },
+                   [ahead, &sax]() -> std::optional<JsonByteSource::Cut> {
+                     auto list = ahead->take();
+                     if (!list || !sax.adopt_pieces(*list)) return std::nullopt;
+                     return JsonByteSource::Cut{list->end, list->tail_run};
+                   },
+                   "[]"});
   bool ok = false;
   try {
     ok = json::sax_parse(source.begin(), source.end(), &sax, json::input_format_t::json, /*strict=*/true);
@@ -482,7 +509,7 @@ Meta parse_from(JsonByteSource& source, std::string_view origin, bool parallel_d
                                               t->at, limits::kMaxMetaTokenBytes)
                                 : fmt::format("more than {} bytes from byte {} without a string: no meta has that",
                                               limits::kMaxMetaTokenBytes, t->at));
-  if (!ok) reject(origin, fmt::format("not valid JSON (at byte {})", sax.error_at()));
+  if (!ok) reject(origin, fmt::format("not valid JSON (at byte {})", source.input_offset(sax.error_at())));
   return sax.finish(parallel_digests);
 }
 
@@ -490,7 +517,7 @@ Meta parse_from(JsonByteSource& source, std::string_view origin, bool parallel_d
 
 Meta parse_meta(std::string_view json_text, std::string_view origin) {
   JsonByteSource source(json_text, limits::kMaxMetaTokenBytes);
-  return parse_from(source, origin, /*parallel_digests=*/false);
+  return parse_from(source, origin, /*parallel_digests=*/false, nullptr);
 }
 
 Meta load_meta(const std::filesystem::path& path) {
@@ -502,7 +529,9 @@ Meta load_meta(const std::filesystem::path& path) {
   // The two digests at the end need OpenSSL's SHA-256: fetched meanwhile.
   Sha256Prefetch prefetch;
   JsonByteSource source(file, size, limits::kMaxMetaTokenBytes);
-  return parse_from(source, path.string(), /*parallel_digests=*/true);
+  std::optional<PieceListAhead> ahead;  // joined before `source` goes
+  if (size >= kPiecesAheadFromBytes) ahead.emplace(file, size);
+  return parse_from(source, path.string(), /*parallel_digests=*/true, ahead ? &*ahead : nullptr);
 }
 
 }  // namespace p2p
