@@ -13,6 +13,7 @@
 #include "base/error.hpp"
 #include "format/meta.hpp"
 #include "base/file_io.hpp"
+#include "base/hash_pool.hpp"
 #include "base/limits.hpp"
 #include "storage/piece_store.hpp"
 #include "storage/workdir_layout.hpp"
@@ -125,13 +126,14 @@ PreparedDownload prepare_download(std::shared_ptr<const Meta> meta, const std::v
   return job;
 }
 
-std::vector<std::string> tree_missing_files(const Meta& meta, const WorkdirLayout& layout) {
-  std::vector<std::string> missing;
+MissingFiles tree_missing_files(const std::shared_ptr<const Meta>& meta_ptr, const WorkdirLayout& layout) {
+  MissingFiles missing{meta_ptr, {}};
+  const Meta& meta = *meta_ptr;
   if (!meta.is_tree()) return missing;
   std::error_code ec;
   if (!fs::exists(layout.state_path(meta), ec)) {
     if (fs::is_directory(layout.final_path(meta), ec)) return missing;  // finished
-    for (const auto& f : meta.files) missing.push_back(f.path);
+    for (std::uint32_t i = 0; i < meta.files.size(); ++i) missing.files.push_back(i);
     return missing;
   }
   Bitfield verified(meta.piece_count());
@@ -141,13 +143,14 @@ std::vector<std::string> tree_missing_files(const Meta& meta, const WorkdirLayou
   } catch (const Error&) {
   }
   if (!parse_state(meta, text, layout.state_path(meta).string(), verified).empty()) verified = Bitfield(meta.piece_count());
-  for (const auto& f : meta.files) {
+  for (std::uint32_t i = 0; i < meta.files.size(); ++i) {
+    const MetaFile& f = meta.files[i];
     bool done = true;
     for (std::uint32_t p = f.first_piece; p < f.first_piece + f.piece_count; ++p) done = done && verified.test(p);
     std::error_code e2;
     // Verified and at its path (not a file in the way): there. Empty files: if present.
     if (f.piece_count == 0) done = fs::is_regular_file(layout.final_path(meta) / f.path, e2);
-    if (!done) missing.push_back(f.path);
+    if (!done) missing.files.push_back(i);
   }
   return missing;
 }
@@ -194,9 +197,13 @@ DownloadResult download(const DownloadOptions& o, ProgressReporter& reporter) {
   so.max_download_rate = o.max_download_rate;
   auto layout = WorkdirLayout::prepare(o.workdir);
   so.reputation_db = layout.reputation_db();
-  // A fresh workdir's reputation database (SQLite's first flushes) is made on another
-  // thread while the metas are read and checked; joined before the session opens it.
-  std::jthread making_reputation_db([path = so.reputation_db] { Reputation::create_if_missing(path); });
+  // Made on another thread while the metas are read and checked: the hashing pool's
+  // threads (a big meta's digests', the first verified piece's) and a fresh workdir's
+  // reputation database (SQLite's first flushes). Joined before the session starts.
+  std::jthread warming_up([path = so.reputation_db] {
+    (void)HashPool::shared();
+    Reputation::create_if_missing(path);
+  });
   bool lan = o.lan_discovery && o.listen_port && discovery_allowed(o.listen_host);
 
   DownloadResult result;
@@ -247,7 +254,7 @@ DownloadResult download(const DownloadOptions& o, ProgressReporter& reporter) {
   std::vector<std::size_t> in_session;
   for (std::size_t i = 0; i < jobs.size(); ++i)
     if (jobs[i] && (!jobs[i]->opened->already_complete || o.keep_seeding)) in_session.push_back(i);
-  making_reputation_db.join();
+  warming_up.join();
   if (!in_session.empty()) {
     auto page = make_node_page(o.http, layout, reporter, "download");
     Session session(so, observer_of(page, reporter));
@@ -279,7 +286,7 @@ DownloadResult download(const DownloadOptions& o, ProgressReporter& reporter) {
     const PreparedDownload& job = *jobs[i];
     if (job.opened->already_complete && !o.keep_seeding) r.torrent = complete_outcome(*job.meta);
     if (!r.torrent.complete && !job.meta->is_tree() && !r.error) r.path = layout.partial_path(*job.meta).string();
-    if (job.meta->is_tree() && !r.torrent.complete) r.missing = tree_missing_files(*job.meta, layout);
+    if (job.meta->is_tree() && !r.torrent.complete) r.missing = tree_missing_files(job.meta, layout);
     if (r.torrent.selection_complete)
       reporter.info(fmt::format("{} of {} files selected by --only are verified in {}; {} not fetched: run again "
                                 "without --only for the rest",

@@ -6,7 +6,7 @@
 //   auto meta = load_item_meta(item, options, reporter);     // meta file or tracker
 //   auto job = prepare_download(meta, item.only, layout, reporter);  // lock, resume
 //   session.add_torrent(job.meta, std::move(job.opened->store), options_with(job.selection));
-//   ... after it stops: tree_missing_files(*meta, layout) says what is not there yet.
+//   ... after it stops: tree_missing_files(meta, layout) says what is not there yet.
 #pragma once
 #include <filesystem>
 #include <optional>
@@ -91,14 +91,14 @@ PreparedDownload prepare_download(std::shared_ptr<const Meta> meta, const std::v
 
 // A tree's files not (yet) verified at their final paths, by the saved state (empty
 // once the tree is finished, or for a single file).
-std::vector<std::string> tree_missing_files(const Meta& meta, const WorkdirLayout& layout);
+MissingFiles tree_missing_files(const std::shared_ptr<const Meta>& meta, const WorkdirLayout& layout);
 
 struct ItemResult {
   std::string label;               // DownloadItem::label()
   TorrentOutcome torrent;
   std::string path;                // the final path (a tree's, finished or not), or the .partial
   std::optional<Error> error;      // why it failed, before the swarm or in it
-  std::vector<std::string> missing;  // a tree not finished: its files not there yet
+  MissingFiles missing;            // a tree not finished: its files not there yet
 };
 
 struct DownloadResult {

@@ -170,7 +170,7 @@ void ProgressReporter::on_progress(const TorrentStats& s) {
   }
 }
 
-void ProgressReporter::summary(const TorrentOutcome& o, const std::string& where, const std::vector<std::string>& missing) {
+void ProgressReporter::summary(const TorrentOutcome& o, const std::string& where, const MissingFiles& missing) {
   const auto& s = o.stats;
   double fetched_rate = s.elapsed > 0 ? static_cast<double>(s.downloaded_bytes) / s.elapsed : 0;
   if (mode_ == OutputMode::json) {
@@ -189,7 +189,7 @@ void ProgressReporter::summary(const TorrentOutcome& o, const std::string& where
                              {"pieces_total", s.pieces_total},
                              {"average_rate", static_cast<std::uint64_t>(fetched_rate)},
                              {"banned", o.banned},
-                             {"missing", missing}}
+                             {"missing", missing.names()}}
                             .dump()
                             .c_str());
     std::fflush(stdout);
@@ -217,7 +217,7 @@ void ProgressReporter::summary(const TorrentOutcome& o, const std::string& where
   if (!missing.empty()) {
     constexpr std::size_t kShown = 10;
     std::string names;
-    for (std::size_t i = 0; i < missing.size() && i < kShown; ++i) names += fmt::format("{}{}", i ? ", " : "", missing[i]);
+    for (std::size_t i = 0; i < missing.size() && i < kShown; ++i) names += fmt::format("{}{}", i ? ", " : "", missing.name(i));
     if (missing.size() > kShown) names += fmt::format(" and {} more", missing.size() - kShown);
     line(LogLevel::info, fmt::format("[{}] {}: {} of {} files not there yet: {}", who, where, missing.size(),
                                      o.stats.files_total, names));

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "app/missing_files.hpp"
 #include "base/log_level.hpp"
 #include "swarm/session.hpp"
 
@@ -27,7 +28,7 @@ class ProgressReporter : public SessionObserver {
   void on_file_complete(const std::string& torrent, const std::string& path, std::uint64_t size) override;
   // Final lines: summary of one torrent's finished (or interrupted) run; for a tree
   // not finished, `missing` names its files not there yet (all in JSON, a few on a line).
-  void summary(const TorrentOutcome& outcome, const std::string& where, const std::vector<std::string>& missing = {});
+  void summary(const TorrentOutcome& outcome, const std::string& where, const MissingFiles& missing = {});
   void error(const std::string& message, int exit_code);  // JSON event (stderr has the line already)
   void info(const std::string& text);
   // --http: where the page is and the control token, printed once to stdout

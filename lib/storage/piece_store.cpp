@@ -158,6 +158,11 @@ PieceStore PieceStore::open_partial_tree(const Meta& meta, const WorkdirLayout& 
   TreeFiles& tree = *store.tree_;
 
   Bitfield claimed(meta.piece_count());
+  if (!state_exists && tree.nothing_there()) {  // a fresh download: no file to look at, one by one
+    store.adopt_verified(Bitfield(meta.piece_count()), claimed, report);
+    store.count_files();
+    return store;
+  }
   if (state_exists) report.state_problem = load_state(meta, store.state_path(), claimed);
   if (!report.state_problem.empty()) claimed = Bitfield(meta.piece_count());
   // First the files at their final paths: each is hashed whole. One that does not

@@ -174,6 +174,12 @@ std::unique_ptr<TreeFiles> TreeFiles::open_download(const Meta& meta, const fs::
 
 std::string TreeFiles::describe(std::uint32_t file) const { return (root_path_ / meta_.files[file].path).string(); }
 
+bool TreeFiles::nothing_there() const {
+  std::lock_guard lock(mu_);
+  auto none = [](const std::vector<std::uint8_t>& v) { return std::find(v.begin(), v.end(), 1) == v.end(); };
+  return none(in_tree_) && none(in_data_) && none(in_way_);
+}
+
 bool TreeFiles::in_tree(std::uint32_t file) const {
   std::lock_guard lock(mu_);
   return in_tree_[file] != 0;

@@ -43,6 +43,9 @@ class TreeFiles {
   ~TreeFiles();
 
   const std::filesystem::path& root() const { return root_path_; }
+  // No file of the meta is anywhere yet: not in the tree, not in a data file, nothing
+  // in the way (a fresh download: resuming has nothing to look at).
+  bool nothing_there() const;
   bool in_tree(std::uint32_t file) const;
   // Something that is not this download's verified file sits at the file's path (a
   // file of the user's, or one changed since it was verified): it is never read as

@@ -56,7 +56,7 @@ TEST_CASE("an --only download puts its files at their final paths and names the 
   }
   CHECK(read_small_file(f.final_path() / "2024" / "a.jpg", 1 << 20) == read_small_file(f.src / "2024" / "a.jpg", 1 << 20));
   CHECK_FALSE(fs::exists(f.final_path() / "2024" / "b.jpg"));
-  CHECK(tree_missing_files(*f.meta, f.layout) == std::vector<std::string>{"2024/b.jpg", "notes.txt"});
+  CHECK(tree_missing_files(f.meta, f.layout).names() == std::vector<std::string>{"2024/b.jpg", "notes.txt"});
   // The folder is unfinished: not taken for a finished download by a rerun, nor shared.
   CHECK(f.layout.downloads_in_progress().count("album") == 1);
   auto again = prepare_download(f.meta, {}, f.layout, f.quiet);
@@ -91,7 +91,7 @@ TEST_CASE("a finished folder is verified, a folder of the user's is refused", "[
   {
     auto job = prepare_download(f.meta, {}, f.layout, f.quiet);
     CHECK(job.opened->already_complete);
-    CHECK(tree_missing_files(*f.meta, f.layout).empty());
+    CHECK(tree_missing_files(f.meta, f.layout).empty());
   }
   test::write_file(f.final_path() / "notes.txt", "changed");
   try {
