@@ -17,7 +17,7 @@ JsonByteSource::JsonByteSource(const File& file, std::uint64_t size, std::uint64
     : file_(&file), size_(size), max_token_(max_token) {}
 
 JsonByteSource::JsonByteSource(const File& file, std::uint64_t begin, std::uint64_t end, std::uint64_t max_token)
-    : file_(&file), size_(end), offset_(begin), max_token_(max_token) {}
+    : file_(&file), size_(end), pos_(begin), slice_end_(begin), usable_end_(begin), max_token_(max_token) {}
 
 std::uint64_t JsonByteSource::input_offset(std::uint64_t parser_position) const {
   if (!spliced_ || parser_position <= spliced_->first) return parser_position;
@@ -32,46 +32,64 @@ JsonByteSource::Iterator JsonByteSource::begin() {
   return it;
 }
 
+void JsonByteSource::read_slice() {
+  // Slices end at multiples of kSliceBytes, wherever reading started or resumed: how far
+  // the scan is ahead of the parser, and so which of a long token and a syntax error is
+  // met first, does not depend on a splice.
+  offset_ = pos_;
+  std::uint64_t aligned = (pos_ / kSliceBytes + 1) * kSliceBytes;
+  std::size_t n = static_cast<std::size_t>(std::min(aligned, size_) - pos_);
+  if (file_) {
+    buffer_.resize(n);
+    file_->read_at(pos_, std::span(reinterpret_cast<std::uint8_t*>(buffer_.data()), n));
+    data_ = buffer_.data();
+  } else {
+    data_ = text_.data() + pos_;
+  }
+  std::size_t usable = scan(data_, n);
+  slice_end_ = pos_ + n;
+  usable_end_ = pos_ + usable;
+  if (usable < n) stopped_ = true;
+}
+
 void JsonByteSource::next(const char*& p, const char*& end) {
   p = end = nullptr;
-  if (stopped_ || offset_ >= size_) return;
-  std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(kSliceBytes, size_ - offset_));
+  if (pos_ >= usable_end_) {  // the current slice is handed out: the next one
+    if (stopped_ || pos_ >= size_) return;
+    read_slice();
+    if (usable_end_ <= pos_) return;  // a long token right at its start
+  }
+  std::uint64_t stop = usable_end_;
   if (splice_ && !spliced_) {
-    if (splice_start_ == kNoSplice) splice_start_ = splice_->start_before(offset_ + n);
-    if (splice_start_ == offset_) {  // reached: tried once
-      if (auto cut = splice_->take(); cut && cut->end > offset_ && cut->end <= size_ && cut->tail_run <= cut->end - offset_) {
-        // The parser sees the replacement; the bound on runs goes on as if it had seen
-        // the bytes (the stretch's last string ended tail_run bytes before its end).
-        spliced_.emplace(offset_, cut->end);
-        offset_ = cut->end;
-        in_string_ = escaped_ = false;
-        run_ = cut->tail_run;
-        run_start_ = cut->end - cut->tail_run;
+    if (splice_start_ == kNoSplice) splice_start_ = splice_->start_before(usable_end_);
+    if (splice_start_ == pos_) {  // reached: tried once
+      splice_start_ = kNoSplice;
+      if (auto cut = splice_->take(); cut && cut->end > pos_ && cut->end <= size_ && cut->tail_run <= cut->end - pos_) {
+        spliced_.emplace(pos_, cut->end);
+        pos_ = cut->end;
+        if (pos_ >= slice_end_) {
+          // The next slice starts there, the bound on runs going on as if the parser had
+          // seen the bytes (the stretch's last string ended tail_run bytes before its end).
+          // Within this slice instead, its scan already is what those bytes left.
+          in_string_ = escaped_ = false;
+          run_ = cut->tail_run;
+          run_start_ = cut->end - cut->tail_run;
+          usable_end_ = slice_end_ = pos_;
+        }
         p = splice_->replacement.data();
         end = p + splice_->replacement.size();
         return;
       }
       splice_.reset();
-    } else if (splice_start_ != kNoSplice && splice_start_ < offset_) {
+    } else if (splice_start_ != kNoSplice && splice_start_ < pos_) {
       splice_.reset();  // behind us: never
-    } else if (splice_start_ != kNoSplice) {
-      n = static_cast<std::size_t>(std::min<std::uint64_t>(n, splice_start_ - offset_));
+    } else if (splice_start_ != kNoSplice && splice_start_ < stop) {
+      stop = splice_start_;  // the parser gets the bytes up to it; then the decision
     }
   }
-  const char* data = nullptr;
-  if (file_) {
-    buffer_.resize(n);
-    file_->read_at(offset_, std::span(reinterpret_cast<std::uint8_t*>(buffer_.data()), n));
-    data = buffer_.data();
-  } else {
-    data = text_.data() + offset_;
-  }
-  std::size_t usable = scan(data, n);
-  offset_ += n;
-  if (usable < n) stopped_ = true;
-  if (usable == 0) return;
-  p = data;
-  end = data + usable;
+  p = data_ + (pos_ - offset_);
+  end = data_ + (stop - offset_);
+  pos_ = stop;
 }
 
 std::size_t JsonByteSource::scan(const char* d, std::size_t n) {

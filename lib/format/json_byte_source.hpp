@@ -88,15 +88,21 @@ class JsonByteSource {
   std::uint64_t size() const { return size_; }  // bytes in all
 
  private:
-  // The next scanned slice into [p, end); p == end when there is none.
+  // The next scanned bytes into [p, end); p == end when there are none.
   void next(const char*& p, const char*& end);
+  // Reads and scans the slice from pos_ to the next multiple of the slice size.
+  void read_slice();
   // Scans a slice; returns how many of its bytes may go to the parser.
   std::size_t scan(const char* data, std::size_t n);
 
   std::string_view text_;  // memory: the whole input
   const File* file_ = nullptr;
-  std::uint64_t size_ = 0, offset_ = 0;  // bytes in all, and handed out so far
-  std::vector<char> buffer_;             // a file's current slice
+  std::uint64_t size_ = 0;    // where the bytes end
+  std::uint64_t pos_ = 0;     // the next byte for the parser
+  std::uint64_t offset_ = 0;  // where the current slice starts (its scan's positions count from it)
+  std::uint64_t slice_end_ = 0, usable_end_ = 0;  // where it ends; where its scanned bytes end
+  const char* data_ = nullptr;  // the current slice's bytes
+  std::vector<char> buffer_;    // a file's current slice
   std::uint64_t max_token_;
   bool in_string_ = false, escaped_ = false, stopped_ = false;
   std::uint64_t run_ = 0;        // bytes of the current string, or since the last one
