@@ -402,11 +402,10 @@ Meta MetaSax::finish(bool parallel_digests) {
     fail(fmt::format("piece_size {} is not a power of two between {} and {}", m.piece_size, limits::kMinPieceSize,
                      limits::kMaxPieceSize));
 
-  std::uint64_t expected = 0;
+  std::uint64_t expected = 0, total = 0;
   if (m.is_tree()) {
     need(Field::files);
     // Files are laid out in path order, each starting on a piece boundary.
-    std::uint64_t total = 0;
     for (auto& f : files_) {
       std::uint64_t n = piece_count_for(f.size, m.piece_size);
       if (f.size > std::numeric_limits<std::uint64_t>::max() - total || expected + n > limits::kMaxPieces)
@@ -416,9 +415,6 @@ Meta MetaSax::finish(bool parallel_digests) {
       total += f.size;
       expected += n;
     }
-    TreeCost cost;
-    if (auto problem = check_tree_listing(files_, dirs_, cost)) fail(*problem);
-    if (m.size != total) fail(fmt::format("size {} is not the sum of the file sizes, {}", m.size, total));
     m.files = std::move(files_);
     m.empty_dirs = std::move(dirs_);
   } else {
@@ -427,52 +423,67 @@ Meta MetaSax::finish(bool parallel_digests) {
                        kTreeMetaFormatVersion, m.version));
     expected = piece_count_for(m.size, m.piece_size);
   }
-  if (expected > limits::kMaxPieces)
-    fail(fmt::format("{} pieces is more than the {} allowed", expected, limits::kMaxPieces));
-  need(Field::pieces);
-  if (pieces_.size() != expected)
-    fail(fmt::format("size {} with piece_size {} needs {} pieces, but {} are listed", m.size, m.piece_size, expected,
-                     pieces_.size()));
+  // Everything read goes into the meta first; the checks below then give their verdicts
+  // in their one order, the first failing one refusing the meta.
   m.pieces = std::move(pieces_);
-  bool has_file_hash = seen_[static_cast<std::size_t>(Field::file_sha256)];
-  if (m.is_tree() && has_file_hash)
-    fail("a tree (format 3) has no \"file_sha256\": its identity is the piece hashes");
-  if (m.version == 1) need(Field::file_sha256);  // format 1 requires it, format 2 may have it
+  const bool has_file_hash = seen_[static_cast<std::size_t>(Field::file_sha256)];
   if (has_file_hash) {
     m.file_hash = file_sha256_;
     m.has_file_hash = true;
   }
-  if (m.version >= 2) {
-    need(Field::root);
-    m.root = root_;  // format 1: all-zero (absent)
-  }
+  if (m.version >= 2) m.root = root_;  // format 1: all-zero (absent)
   m.is_private = is_private_;
-  if (seen_[static_cast<std::size_t>(Field::swarm_key)]) {
-    if (!m.is_private) fail("\"swarm_key\" in a meta that is not \"private\"");
-    m.swarm_key = swarm_key_;
-  } else if (m.is_private) {
-    fail("a private meta needs its \"swarm_key\" (64 hex digits); ask whoever shared it for the full meta");
-  }
+  const bool has_swarm_key = seen_[static_cast<std::size_t>(Field::swarm_key)];
+  if (has_swarm_key) m.swarm_key = swarm_key_;
   m.trackers = std::move(trackers_);
   m.created = created_;
-  need(Field::info_hash);
 
-  // The two digests over everything read, side by side on the hashing pool when the meta
-  // is big enough to pay for the hand-off (a million pieces: 0.15 s each, one after the
-  // other before): the Merkle root of the pieces and the info hash of the canonical form.
+  // The three costly checks side by side on the hashing pool when the meta is big enough
+  // to pay for the hand-off: the folder listing's rules, the Merkle root of the pieces and
+  // the info hash of the canonical form (a million pieces: 0.15 s each for the digests).
+  // Alone (a tracker's worker validating a publish), one after the other, the digests last:
+  // a meta refused before them costs none.
+  std::optional<std::string> listing_problem;
   Digest computed_root{};
-  auto digests = [&](std::size_t which) {
+  auto costly = [&](std::size_t which) {
     if (which == 0) {
+      if (m.is_tree()) {
+        TreeCost cost;
+        listing_problem = check_tree_listing(m.files, m.empty_dirs, cost);
+      }
+    } else if (which == 1) {
       if (m.version >= 2) computed_root = merkle_root(m.pieces);
     } else {
       m.info_hash = info_hash_of(m);
     }
   };
+  // The verdicts of everything but the digests, in their one order.
+  auto check_all_but_digests = [&] {
+    if (listing_problem) fail(*listing_problem);
+    if (m.is_tree() && m.size != total) fail(fmt::format("size {} is not the sum of the file sizes, {}", m.size, total));
+    if (expected > limits::kMaxPieces)
+      fail(fmt::format("{} pieces is more than the {} allowed", expected, limits::kMaxPieces));
+    need(Field::pieces);
+    if (m.pieces.size() != expected)
+      fail(fmt::format("size {} with piece_size {} needs {} pieces, but {} are listed", m.size, m.piece_size, expected,
+                       m.pieces.size()));
+    if (m.is_tree() && has_file_hash)
+      fail("a tree (format 3) has no \"file_sha256\": its identity is the piece hashes");
+    if (m.version == 1) need(Field::file_sha256);  // format 1 requires it, format 2 may have it
+    if (m.version >= 2) need(Field::root);
+    if (has_swarm_key && !m.is_private) fail("\"swarm_key\" in a meta that is not \"private\"");
+    if (!has_swarm_key && m.is_private)
+      fail("a private meta needs its \"swarm_key\" (64 hex digits); ask whoever shared it for the full meta");
+    need(Field::info_hash);
+  };
   if (parallel_digests && m.pieces.size() >= kParallelDigestsFromPieces) {
-    HashPool::shared().parallel_for(2, digests);
+    HashPool::shared().parallel_for(3, costly);
+    check_all_but_digests();
   } else {
-    digests(0);
-    digests(1);
+    costly(0);
+    check_all_but_digests();
+    costly(1);
+    costly(2);
   }
   // Redundant with the pieces by design: a short, name-free identity of the content.
   // A root that disagrees with the pieces is a broken or forged meta.
