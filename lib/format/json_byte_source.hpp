@@ -27,11 +27,13 @@ class JsonByteSource {
   JsonByteSource(const File& file, std::uint64_t begin, std::uint64_t end, std::uint64_t max_token);
 
   // A stretch of the bytes the caller may hand the parser in another spelling (a list
-  // read ahead on another thread: format/piece_list_ahead.hpp). Before each slice,
-  // `start_before(limit)` says where the stretch starts if below `limit` (else
-  // kNoSplice); the slice ends there, and at that offset `take()` decides: a Cut, and
-  // the parser sees `replacement` instead of the bytes up to the cut's end; nothing,
-  // and it sees the bytes. One splice per source, tried once.
+  // read ahead on another thread: format/piece_list_ahead.hpp). Before the bytes of each
+  // slice go to the parser, `start_before(limit)` says where the stretch starts if below
+  // `limit` (else kNoSplice); the bytes handed out stop there, and at that offset `take()`
+  // decides: a Cut, and the parser sees `replacement` instead of the bytes up to the cut's
+  // end; nothing, and it sees the bytes. One splice per source, tried once. Slices are
+  // read and scanned as without a splice (ending at multiples of the slice size), so the
+  // bound on long tokens is met at the same bytes either way.
   static constexpr std::uint64_t kNoSplice = ~std::uint64_t{0};
   struct Cut {
     std::uint64_t end = 0;       // one past the last byte replaced
@@ -40,7 +42,7 @@ class JsonByteSource {
   struct Splice {
     std::function<std::uint64_t(std::uint64_t limit)> start_before;
     std::function<std::optional<Cut>()> take;
-    std::string_view replacement;  // outside any string; at most kSliceBytes
+    std::string_view replacement;  // outside any string
   };
   void splice(Splice s) { splice_ = std::move(s); }
   // A position the parser counted (bytes it was handed) as an offset in the input.
