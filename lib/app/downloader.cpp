@@ -201,7 +201,11 @@ DownloadResult download(const DownloadOptions& o, ProgressReporter& reporter) {
   // threads (a big meta's digests', the first verified piece's) and a fresh workdir's
   // reputation database (SQLite's first flushes). Joined before the session starts.
   std::jthread warming_up([path = so.reputation_db] {
-    (void)HashPool::shared();
+    try {
+      (void)HashPool::shared();
+    } catch (const std::exception&) {
+      // No threads to spare: its first real use tries again and says so.
+    }
     Reputation::create_if_missing(path);
   });
   bool lan = o.lan_discovery && o.listen_port && discovery_allowed(o.listen_host);
