@@ -304,10 +304,10 @@ void MetaSax::list_element(const Scalar& v) {
 }
 
 bool MetaSax::adopt_pieces(PieceListAhead::List& list) {
-  // The list is one value, an array opened where this parse will see "[]", and its elements.
-  if (depth() != 1 || field_ != Field::pieces || !pieces_.empty() || list.values == 0 || !count_.has_room(list.values))
+  // The list's JSON values: the array, opened where this parse will see "[]", and its elements.
+  if (depth() != 1 || field_ != Field::pieces || !pieces_.empty() || !count_.has_room(list.pieces.size() + 1))
     return false;
-  count_.add(list.values - 1);
+  count_.add(list.pieces.size());
   pieces_ = std::move(list.pieces);
   return true;
 }

@@ -42,7 +42,6 @@ class PieceSax {
     Digest d{};
     if (depth_ != 1 || out_.size() >= limits::kMaxPieces || !digest_from_hex(s, d)) return false;
     out_.push_back(d);
-    ++values_;
     // Now and then: a reader that gave up (an error before the list) stops this early.
     return (out_.size() & 4095) != 0 || !stop_.load(std::memory_order_relaxed);
   }
@@ -52,7 +51,6 @@ class PieceSax {
   bool start_array(std::size_t) {
     if (depth_ != 0) return false;
     ++depth_;
-    ++values_;
     return true;
   }
   bool end_array() {
@@ -60,13 +58,11 @@ class PieceSax {
     return true;
   }
   bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
-  std::uint64_t values() const { return values_; }
 
  private:
   std::vector<Digest>& out_;
   const std::atomic<bool>& stop_;
   int depth_ = 0;
-  std::uint64_t values_ = 0;
 };
 
 }  // namespace
@@ -232,7 +228,6 @@ void PieceListAhead::parse() {
   bool ok = nlohmann::json::sax_parse(source.begin(), source.end(), &sax, nlohmann::json::input_format_t::json,
                                       /*strict=*/true);
   if (!ok || source.long_token() || stop_) return;
-  list.values = sax.values();
   list_ = std::move(list);
 }
 

@@ -42,7 +42,6 @@ class PieceListAhead {
   struct List {
     std::uint64_t begin = 0, end = 0;  // the array's bytes: its '[' to one past its ']'
     std::uint64_t tail_run = 0;        // bytes after its last string, up to `end`
-    std::uint64_t values = 0;          // JSON values in it, the array itself included
     std::vector<Digest> pieces;
   };
   // Waits for the thread; the list if it was found, read whole and plainly written.
