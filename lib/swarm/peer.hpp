@@ -44,6 +44,7 @@ struct Peer {
   // Initial seeding: pieces revealed to it by `have` and not yet requested, with when; its
   // first request for one measures a round trip (at most a window of pieces).
   std::map<std::uint32_t, PeerConnection::Clock::time_point> revealed;
+  PeerConnection::Clock::time_point last_request{};  // its last request to us ({}: none yet)
   PeerExchange pex;
   // For the snapshot (session_snapshot.hpp): payload counters at the last progress
   // report and the rates since, smoothed.

@@ -158,6 +158,7 @@ class Torrent final : public ConnectionHandler {
   // Initial seeding (policy/initial_seeding.hpp): `have`s for what it shows each peer.
   void show(const std::vector<InitialSeeding::Reveal>& reveals);
   void rechoke(Clock::time_point now);
+  void take_back_unrequested(Clock::time_point now);
   void send_pex(Clock::time_point now);
   void check_timeouts(Clock::time_point now);
 

@@ -47,6 +47,8 @@ void Torrent::handle(Peer& p, const wire::Request& r, std::span<const std::uint8
     p.pipeline.round_trip(std::chrono::duration<double>(host_.now() - it->second).count());
     p.revealed.erase(it);
   }
+  p.last_request = host_.now();
+  if (initial_seeding_) show(initial_seeding_->requested(p.key));  // a paused window resumes
   if (p.am_choking) return;  // requests while choked are dropped, as in BitTorrent
   if (!p.conn->queue_upload(r))
     throw wire::ProtocolError(fmt::format("more than {} requests queued", limits::kMaxQueuedRequestsPerPeer));
@@ -223,6 +225,29 @@ void Torrent::send_pex(Clock::time_point now) {
   }
 }
 
+void Torrent::take_back_unrequested(Clock::time_point now) {
+  // Pieces shown to a peer that has asked us for nothing in kUnrequestedTimeout go to
+  // others: a peer that never requests must not hold the initial seeder's windows. (One that
+  // keeps requesting keeps its window: a piece it got elsewhere stays unrequested, and only
+  // the peer it came from hears its `have`.)
+  std::vector<std::string> idle;
+  for (auto& [id, p] : peers_) {
+    auto last_request = p.last_request == Clock::time_point{} ? p.conn->created() : p.last_request;
+    if (p.revealed.empty() || now - last_request < InitialSeeding::kUnrequestedTimeout) continue;
+    bool stale = false;
+    for (auto it = p.revealed.begin(); it != p.revealed.end();) {
+      if (now - it->second < InitialSeeding::kUnrequestedTimeout) {
+        ++it;
+        continue;
+      }
+      stale = true;
+      it = p.revealed.erase(it);  // timed once; a late request is still served
+    }
+    if (stale) idle.push_back(p.key);
+  }
+  for (const auto& key : idle) show(initial_seeding_->take_back(key));
+}
+
 void Torrent::check_timeouts(Clock::time_point now) {
   // By id, not over a copy of peers_ (a Peer holds bitfields and gossip state: copying them
   // all, several times a second in a big swarm, was a large share of the CPU).
@@ -241,6 +266,7 @@ void Torrent::check_timeouts(Clock::time_point now) {
     upload_meter_.sample(stats_.uploaded_bytes, now);
     initial_seeding_->set_upload_rate(upload_meter_.rate());
     initial_seeding_->set_round_trip(weights > 0 ? weighted_rtt / weights : 0);
+    take_back_unrequested(now);
   }
   for (auto id : ids) {
     auto found = peers_.find(id);

@@ -12,7 +12,9 @@
 //   idle-handshake N  the same, each completing a handshake (a distinct peer id) first; with
 //                --sources K spread over K source addresses from --from up; prints how many
 //                the peer still held open at the end ("still open M"); with --churn each one
-//                the peer closes is opened again (and handshaken) at once
+//                the peer closes is opened again (and handshaken) at once; with --bitfield
+//                each also sends an empty bitfield (a peer that lacks everything), then never
+//                requests what it is shown
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -95,6 +97,8 @@ int main(int argc, char** argv) {
   app.add_option("--sources", sources, "idle-handshake: source addresses to spread over, from --from up");
   bool churn = false;
   app.add_flag("--churn", churn, "idle-handshake: reopen every connection the peer closes");
+  bool bitfield = false;
+  app.add_flag("--bitfield", bitfield, "idle-handshake: send an empty bitfield after the handshake");
   CLI11_PARSE(app, argc, argv);
   Meta meta = load_meta(meta_path);
 
@@ -111,6 +115,10 @@ int main(int argc, char** argv) {
       char id[41];
       std::snprintf(id, sizeof id, "%040x", ++made);
       send_all(fd, wire::encode(wire::Handshake{wire::kProtocolVersion, meta.info_hash, id, 0}));
+      if (bitfield) {
+        std::string none(Bitfield::byte_length(meta.piece_count()), '\0');
+        send_all(fd, wire::encode(wire::BitfieldMsg{}, static_cast<std::uint32_t>(none.size())) + none);
+      }
       return fd;
     };
     std::vector<int> fds;

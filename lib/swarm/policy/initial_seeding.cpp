@@ -144,4 +144,35 @@ void InitialSeeding::top_up_one(const Key& k, PeerState& p, std::vector<Reveal>&
   }
 }
 
+std::vector<InitialSeeding::Reveal> InitialSeeding::take_back(const Key& k) {
+  auto it = peers_.find(k);
+  if (it == peers_.end() || it->second.paused) return {};
+  auto& p = it->second;
+  if (needy(p)) --needy_peers_;
+  p.paused = true;
+  // What it holds stays its own to pass on; what it was only shown goes back.
+  std::erase_if(p.window, [&](std::uint32_t piece) {
+    if (p.has.test(piece)) return false;
+    owner_[piece].clear();
+    if (holders_[piece] == 0) unplaced_.insert(piece);
+    return true;
+  });
+  std::set<Key> all;
+  for (auto& [key, q] : peers_) all.insert(key);
+  return top_up(all);
+}
+
+std::vector<InitialSeeding::Reveal> InitialSeeding::requested(const Key& k) {
+  auto it = peers_.find(k);
+  if (it == peers_.end() || !it->second.paused) return {};
+  it->second.paused = false;
+  if (needy(it->second)) ++needy_peers_;
+  return top_up({k});
+}
+
+bool InitialSeeding::paused(const Key& k) const {
+  auto it = peers_.find(k);
+  return it != peers_.end() && it->second.paused;
+}
+
 }  // namespace p2p

@@ -11,8 +11,14 @@
 // in proportion to how fast each peer forwards, and once every piece is in the swarm it only
 // shows pieces that no connected peer holds any more (their holder left before passing them on).
 //
+// A peer that leaves what it was shown unrequested (idle, stuck, or hoarding windows so
+// that nobody else is shown those pieces) has them taken back (take_back) and is shown
+// nothing more until it asks for something (requested): forty connections that sent an
+// empty bitfield and then nothing starved a real downloader of every piece before.
+//
 // Peers are keyed by peer key: several connections of one peer share one window.
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <set>
@@ -47,6 +53,11 @@ class InitialSeeding {
   // Every peer may hold at least this many unspread pieces, so that a request pipeline
   // never runs dry waiting for the next `have`.
   static constexpr std::uint32_t kMinWindowPieces = 2;
+  // A peer that has asked us for nothing this long while a piece shown to it is still
+  // unrequested has its window taken back (take_back; the torrent keeps the clock). An honest
+  // peer asks for what it is shown within a round trip or two; one whose own piece buffers
+  // stay full this long is paused too, and is shown pieces again at its next request.
+  static constexpr auto kUnrequestedTimeout = std::chrono::seconds(5);
 
   InitialSeeding(std::uint32_t piece_count, std::uint32_t piece_size, std::uint64_t budget = kDefaultBudget);
 
@@ -56,6 +67,12 @@ class InitialSeeding {
   std::vector<Reveal> disconnected(const Key& k);
   std::vector<Reveal> bitfield(const Key& k, const Bitfield& has);
   std::vector<Reveal> have(const Key& k, std::uint32_t piece);
+  // k left pieces it was shown unrequested too long: those it does not hold go back to be
+  // shown to others (returned), and k is shown nothing until requested(k).
+  std::vector<Reveal> take_back(const Key& k);
+  // k asked us for a piece: after a take_back, it is shown pieces again.
+  std::vector<Reveal> requested(const Key& k);
+  bool paused(const Key& k) const;
 
   // What k has been told we have: the bitfield for a further connection of k.
   Bitfield told(const Key& k) const;
@@ -74,6 +91,7 @@ class InitialSeeding {
   struct PeerState {
     int connections = 0;
     bool known = false;   // its bitfield arrived
+    bool paused = false;  // its window was taken back: shown nothing until it requests
     Bitfield has, told;
     std::vector<std::uint32_t> window;  // shown to it, not yet spread
   };
@@ -81,7 +99,7 @@ class InitialSeeding {
   std::vector<Reveal> top_up(const std::set<Key>& keys);
   void top_up_one(const Key& k, PeerState& p, std::vector<Reveal>& out);
   void count_holder(std::uint32_t piece, int delta);
-  bool needy(const PeerState& p) const { return p.known && !p.has.all(); }
+  bool needy(const PeerState& p) const { return p.known && !p.paused && !p.has.all(); }
 
   std::uint32_t piece_count_, piece_size_;
   std::uint64_t budget_;

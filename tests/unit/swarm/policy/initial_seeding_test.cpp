@@ -182,3 +182,48 @@ TEST_CASE("the budget grows with the seeder's upload rate", "[initial_seeding]")
   s.set_upload_rate(0);
   CHECK(s.window_limit() == 2);
 }
+
+TEST_CASE("a peer that leaves its window unrequested has it taken back until it asks again", "[initial_seeding]") {
+  auto s = seeder(4);
+  join(s, "idle");  // alone: the whole budget, pieces 0-3
+  join(s, "b");
+  REQUIRE(s.window_of("idle") == 4);
+  auto b_before = s.told("b");
+  // idle received piece 0 and never asked for the rest: 1-3 go back, and b (now alone
+  // among the needy: the whole budget) is shown the lowest of them; piece 0 stays idle's
+  // to pass on.
+  s.have("idle", 0);
+  auto shown = pieces_for(s.take_back("idle"), "b");
+  CHECK(s.paused("idle"));
+  CHECK(s.window_of("idle") == 1);
+  CHECK(s.window_limit() == 4);
+  CHECK(shown == std::vector<std::uint32_t>{1, 2});
+  CHECK(s.window_of("b") == 4);
+  for (auto p : shown) CHECK_FALSE(b_before.test(p));
+  // Paused, idle is shown nothing new, not even when pieces spread.
+  for (std::uint32_t p : {1u, 2u, 3u}) CHECK(pieces_for(s.have("b", p), "idle").empty());
+  CHECK(s.take_back("idle").empty());  // once
+  // It asks for something: it shares the budget again and is shown new pieces.
+  auto again = pieces_for(s.requested("idle"), "idle");
+  CHECK_FALSE(s.paused("idle"));
+  CHECK_FALSE(again.empty());
+  for (auto p : again) CHECK(s.times_shown(p) == 1);
+  CHECK(s.requested("idle").empty());  // not paused: nothing changes
+}
+
+TEST_CASE("windows taken back from idle peers reach the one that asks", "[initial_seeding]") {
+  // Enough idle peers to hold every piece between them, then a real downloader.
+  auto s = seeder(2);
+  for (int i = 0; i < 40; ++i) join(s, "idle" + std::to_string(i));
+  auto first = join(s, "real");
+  for (int i = 0; i < 40; ++i) s.take_back("idle" + std::to_string(i));
+  CHECK(s.window_of("real") >= 2);
+  CHECK(s.told("real").count() > first.size());
+  // It fetches what it is shown, round after round, and ends up shown every piece.
+  for (int round = 0; round < 100 && !s.told("real").all(); ++round) {
+    auto told = s.told("real");
+    for (std::uint32_t p = 0; p < kPieces; ++p)
+      if (told.test(p)) s.have("real", p);
+  }
+  CHECK(s.told("real").all());
+}
