@@ -19,10 +19,10 @@ grep -q "not overwriting" "$T/last.err" || fail "no clear message for a file in 
 "$BIN/p2p-download" "${DL[@]}" --workdir "$T/w2" 2>"$T/w2.err" &
 pid=$!
 PIDS+=($pid)
-# Once its .partial exists the download is under way (~1.5 s at the seeder's 2 MB/s); a fixed
-# sleep was too short under a sanitizer, where the workdir did not exist yet.
-for i in $(seq 1 400); do [ -e "$(partial_of "$M" "$T/w2")" ] && break; sleep 0.025; done
-[ -e "$(partial_of "$M" "$T/w2")" ] || fail "the download did not start within 10 s"
+# Once its folder exists the download is under way (~1.5 s at the seeder's 2 MB/s); a fixed
+# 0.5 s sleep was too short under a sanitizer, where the folder did not exist yet.
+for i in $(seq 1 400); do [ -d "$T/w2/.p2p" ] && break; sleep 0.025; done
+[ -d "$T/w2/.p2p" ] || fail "the download did not start within 10 s"
 echo "written meanwhile" >"$T/w2/f.bin"
 set +e
 wait $pid
