@@ -106,8 +106,7 @@ req POST "/api/downloads/$ALBUM/up"; expect 200 'moved album up' "move up"
 req POST "/api/downloads/$BIG/up"; expect 200 'first already' "moving the first up changes nothing"
 
 # --- kill -9 mid-download; the restarted node continues by itself ------------------------------
-# Killed before half of it (~5 s left at the source's 600 KB/s): still running when it is paused below.
-wait_for 30 "big.bin to be partly verified" bash -c "python3 -c 'import sys; sys.exit(0 if 0 < float(sys.argv[1]) < 0.5 else 1)' \$(curl -s $URL/api/files | python3 -c 'import json,sys; print([f for f in json.load(sys.stdin)[\"files\"] if f[\"info_hash\"]==\"$BIG\"][0][\"progress\"])')"
+wait_for 30 "big.bin to be partly verified" bash -c "python3 -c 'import sys; sys.exit(0 if 0 < float(sys.argv[1]) < 0.9 else 1)' \$(curl -s $URL/api/files | python3 -c 'import json,sys; print([f for f in json.load(sys.stdin)[\"files\"] if f[\"info_hash\"]==\"$BIG\"][0][\"progress\"])')"
 kill -9 "$NODE_PID"; wait "$NODE_PID" 2>/dev/null || true
 [ -f "$T/node/.p2p/downloads.json" ] || fail "no downloads.json kept"
 start_node
