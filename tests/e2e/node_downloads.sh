@@ -53,9 +53,13 @@ random_file "$T/src/album/sub/c.bin" 300000
 for f in big.bin small.bin album extra.bin; do "$BIN/p2p-create" -q -o "$T/metas/$f.p2pmeta" "$T/src/$f"; done
 ih() { json 'j["info_hash"]' <"$T/metas/$1.p2pmeta"; }
 BIG=$(ih big.bin) SMALL=$(ih small.bin) ALBUM=$(ih album) EXTRA=$(ih extra.bin)
-start src "$BIN/p2p-seed" --meta "$T/metas/big.bin.p2pmeta" --meta "$T/metas/small.bin.p2pmeta" \
-  --meta "$T/metas/album.p2pmeta" --workdir "$T/src" --port 0 --host 127.0.0.1 --tracker "$TR" --publish \
-  --max-upload-rate 600k
+start_src() {
+  start src "$BIN/p2p-seed" --meta "$T/metas/big.bin.p2pmeta" --meta "$T/metas/small.bin.p2pmeta" \
+    --meta "$T/metas/album.p2pmeta" --workdir "$T/src" --port 0 --host 127.0.0.1 --tracker "$TR" --publish \
+    --max-upload-rate 600k
+  SRC_PID=$LAST_PID
+}
+start_src
 
 start_node
 
@@ -109,6 +113,9 @@ req POST "/api/downloads/$BIG/up"; expect 200 'first already' "moving the first 
 wait_for 30 "big.bin to be partly verified" bash -c "python3 -c 'import sys; sys.exit(0 if 0 < float(sys.argv[1]) < 0.9 else 1)' \$(curl -s $URL/api/files | python3 -c 'import json,sys; print([f for f in json.load(sys.stdin)[\"files\"] if f[\"info_hash\"]==\"$BIG\"][0][\"progress\"])')"
 kill -9 "$NODE_PID"; wait "$NODE_PID" 2>/dev/null || true
 [ -f "$T/node/.p2p/downloads.json" ] || fail "no downloads.json kept"
+# The source stays away until big.bin has been paused: the restarted download is then sure to
+# be still running when it is paused (with the source there, its rest could arrive first).
+stop "$SRC_PID"
 start_node
 wait_for 15 "big.bin to run again after the restart" bash -c "[ \"\$(curl -s $URL/api/downloads | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"downloads\"][0][\"state\"])')\" = running ]"
 [ "$(names)" = "big.bin album small.bin" ] || fail "order after the restart: $(names)"
@@ -118,6 +125,7 @@ pass "kill -9 mid-download: the restarted node resumes it, the queue's order kep
 # --- pause frees the slot; remove; all complete ---------------------------------------------
 req POST "/api/files/$BIG/pause"; expect 200 'paused big.bin' "pause a running download (through /api/files)"
 [ "$(file_field "$BIG" phase)" = paused ] || fail "big.bin not paused"
+start_src
 wait_for 10 "album to start in the freed slot" bash -c "[ \"\$(curl -s $URL/api/downloads | python3 -c 'import json,sys; print([d[\"state\"] for d in json.load(sys.stdin)[\"downloads\"] if d[\"name\"]==\"album\"][0])')\" != queued ]"
 req POST "/api/downloads/$SMALL/remove"; expect 200 'removed small.bin' "remove a download"
 [ "$(state "$SMALL")" = absent ] && [ "$(file_field "$SMALL" phase)" = absent ] || fail "small.bin still listed"

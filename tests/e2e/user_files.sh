@@ -5,7 +5,7 @@ SIZE=$((3 * 1024 * 1024))
 random_file "$T/f.bin" $SIZE
 "$BIN/p2p-create" -q --piece-size 65536 "$T/f.bin"
 M="$T/f.bin.p2pmeta"
-start seed "$BIN/p2p-seed" --meta "$M" --source "$T/f.bin" --host 127.0.0.1 --port 0 --max-upload-rate 2M
+start seed "$BIN/p2p-seed" --meta "$M" --source "$T/f.bin" --host 127.0.0.1 --port 0 --max-upload-rate 1M
 SEED=$PORT
 DL=(--meta "$M" --peer 127.0.0.1:$SEED --no-listen -q --give-up-after 10)
 
@@ -19,7 +19,12 @@ grep -q "not overwriting" "$T/last.err" || fail "no clear message for a file in 
 "$BIN/p2p-download" "${DL[@]}" --workdir "$T/w2" 2>"$T/w2.err" &
 pid=$!
 PIDS+=($pid)
-sleep 0.5
+# Once its .partial exists the download has checked the final name and is under way (~3 s at
+# the seeder's 1 MB/s). The path is worked out once, before: the poll itself must be quick.
+# (A fixed sleep was too short under a sanitizer, where the workdir did not exist yet.)
+W2_PARTIAL=$(partial_of "$M" "$T/w2")
+for i in $(seq 1 400); do [ -e "$W2_PARTIAL" ] && break; sleep 0.025; done
+[ -e "$W2_PARTIAL" ] || fail "the download's $W2_PARTIAL did not appear within 10 s"
 echo "written meanwhile" >"$T/w2/f.bin"
 set +e
 wait $pid
