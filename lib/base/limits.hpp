@@ -122,7 +122,8 @@ inline constexpr std::uint64_t kMaxStateFileBytes = 64ull * 1024 * 1024;
 // whole session: bounds the downloader's memory whatever the file size. The budget is
 // kMaxPiecesInFlightBytes, or 1.5x the bandwidth-delay product its connections measure
 // where that is more (rate x round trip: what must be in flight to keep a long link busy),
-// at most kMaxPieceBufferCeiling (PieceBufferPool::budget_for). On loopback and LANs the
+// doubled each tick while a long link ramps up, at most kMaxPieceBufferCeiling
+// (swarm/policy/piece_buffer_budget.hpp). On loopback and LANs the
 // product is tiny and the budget stays at 8 MiB (peak RSS ~20 MiB for one file); 40 MiB/s
 // over 200 ms makes it 12 MiB; the ceiling allows ~0.8 GB/s at 100 ms.
 inline constexpr std::size_t kMaxPiecesInFlightBytes = 8ull * 1024 * 1024;

@@ -29,11 +29,6 @@ void PieceBufferPool::give_back(std::vector<std::uint8_t> buffer) {
   if (spare_bytes() + size <= budget_) spare_[size].push_back(std::move(buffer));
 }
 
-std::size_t PieceBufferPool::budget_for(double bandwidth_delay) {
-  double want = std::max(static_cast<double>(limits::kMaxPiecesInFlightBytes), 1.5 * bandwidth_delay);
-  return static_cast<std::size_t>(std::min(want, static_cast<double>(limits::kMaxPieceBufferCeiling)));
-}
-
 void PieceBufferPool::set_budget(std::size_t budget_bytes) {
   budget_ = budget_bytes;
   for (auto it = spare_.begin(); it != spare_.end() && spare_bytes() > budget_;) {

@@ -15,15 +15,10 @@ namespace p2p {
 class PieceBufferPool {
  public:
   explicit PieceBufferPool(std::size_t budget_bytes) : budget_(budget_bytes) {}
-  // The budget may change while buffers are out (it follows the links: limits.hpp,
-  // kMaxPiecesInFlightBytes); a smaller one only stops new takes and drops spares.
+  // The budget may change while buffers are out (it follows the links: the session sizes
+  // it with policy/piece_buffer_budget); a smaller one only stops new takes and drops spares.
   void set_budget(std::size_t budget_bytes);
   std::size_t budget() const { return budget_; }
-  // The budget for links that hold `bandwidth_delay` bytes in flight (rate x round trip,
-  // summed): kMaxPiecesInFlightBytes, or 1.5x the product where that is more (a window
-  // limited by the budget then still grows: it delivers more than it was sized on), at most
-  // kMaxPieceBufferCeiling.
-  static std::size_t budget_for(double bandwidth_delay);
 
   // Whether a buffer of `size` may be taken now. Two pieces always fit, so a piece
   // size above half the budget still keeps one piece arriving while one is hashed.

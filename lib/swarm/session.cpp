@@ -317,10 +317,13 @@ void Session::Impl::tick() {
   std::erase_if(retired, [](const auto& t) { return t->hashing() == 0; });
   auto now = Clock::now();
   for (std::size_t i = 0; i < torrents.size(); ++i) torrents[i]->tick(now);
-  // Piece buffers: what the links hold in flight, with room to grow (limits.hpp).
-  double in_flight = 0;
-  for (const auto& t : torrents) in_flight += t->bandwidth_delay();
-  buffers.set_budget(PieceBufferPool::budget_for(in_flight));
+  // Piece buffers: what the links hold in flight, with room to grow (policy/piece_buffer_budget.hpp).
+  double in_flight = 0, rate = 0;
+  for (const auto& t : torrents) {
+    in_flight += t->bandwidth_delay();
+    rate += t->delivery_rate();
+  }
+  buffers.set_budget(buffer_budget.update(in_flight, rate, buffers.in_use()));
   // Incoming connections still in the session's hands (no handshake yet, TLS or plaintext).
   std::vector<std::shared_ptr<PeerConnection>> late;
   for (auto& [id, c] : connections)

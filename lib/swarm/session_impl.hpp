@@ -17,6 +17,7 @@
 #include "swarm/lan_discovery.hpp"
 #include "swarm/peer_connection.hpp"
 #include "swarm/piece_buffer_pool.hpp"
+#include "swarm/policy/piece_buffer_budget.hpp"
 #include "swarm/rendezvous_client.hpp"
 #include "swarm/reputation.hpp"
 #include "swarm/session.hpp"
@@ -79,6 +80,7 @@ struct Session::Impl final : ConnectionHandler, RendezvousClient::Host {
   RateLimiter up_limit, down_limit;
   Reputation reputation;
   PieceBufferPool buffers;
+  PieceBufferBudget buffer_budget;  // sizes `buffers` every tick
   // Private swarms: TLS 1.3 with each torrent's PSK; the server side finds a torrent by PSK identity.
   // Made on first use (tls_context(): a private dial, or the first incoming connection,
   // which may be TLS): ~2 ms of OpenSSL set-up that a process that only dials public

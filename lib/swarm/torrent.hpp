@@ -63,6 +63,8 @@ class Torrent final : public ConnectionHandler {
   // Bytes its connections' links hold in flight (rate x round trip, summed): the session
   // sizes its piece-buffer budget on it.
   double bandwidth_delay() const;
+  // Bytes/s its connections deliver to us (their request pipelines' rates, summed).
+  double delivery_rate() const;
   bool announcing() const { return announcer_ != nullptr; }
   // The port we are reached at changed (a port mapping came or went): tell the trackers now.
   void announce_now() {

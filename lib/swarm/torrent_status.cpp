@@ -49,6 +49,12 @@ double Torrent::bandwidth_delay() const {
   return sum;
 }
 
+double Torrent::delivery_rate() const {
+  double sum = 0;
+  for (const auto& [id, p] : peers_) sum += p.pipeline.rate();
+  return sum;
+}
+
 PeerOrigin Torrent::origin_of(const Peer& p) const {
   if (p.conn->relayed()) return PeerOrigin::relay;
   if (!p.dialled()) return p.mapped_in ? PeerOrigin::mapped : PeerOrigin::incoming;

@@ -57,13 +57,6 @@ TEST_CASE("the budget can change while buffers are out", "[piece_buffer_pool]") 
   CHECK(pool.in_use() == 0);
 }
 
-TEST_CASE("the budget follows what the links hold in flight, between 8 MiB and the ceiling", "[piece_buffer_pool]") {
-  CHECK(PieceBufferPool::budget_for(0) == limits::kMaxPiecesInFlightBytes);
-  CHECK(PieceBufferPool::budget_for(1e6) == limits::kMaxPiecesInFlightBytes);   // a LAN: the base
-  CHECK(PieceBufferPool::budget_for(8.0 * 1048576) == 12u * 1048576);          // 40 MiB/s over 200 ms
-  CHECK(PieceBufferPool::budget_for(1e12) == limits::kMaxPieceBufferCeiling);
-}
-
 TEST_CASE("a short piece takes a whole slot of the budget but only its own length", "[piece_buffer_pool]") {
   PieceBufferPool pool(4 * 4096);
   auto shortp = pool.take(4096, 1000);  // a small file's piece in 4 KiB pieces

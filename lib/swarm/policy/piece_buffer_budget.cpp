@@ -1,0 +1,42 @@
+// PieceBufferBudget: the steady rule and the start-up (see the header).
+#include "swarm/policy/piece_buffer_budget.hpp"
+
+#include <algorithm>
+
+#include "base/limits.hpp"
+
+namespace p2p {
+
+std::size_t PieceBufferBudget::steady(double bandwidth_delay) {
+  double want = std::max(static_cast<double>(limits::kMaxPiecesInFlightBytes), kSteadyGain * bandwidth_delay);
+  return static_cast<std::size_t>(std::min(want, static_cast<double>(limits::kMaxPieceBufferCeiling)));
+}
+
+std::size_t PieceBufferBudget::update(double bandwidth_delay, double rate, std::size_t in_use) {
+  bandwidth_delay_ = (bandwidth_delay_ + bandwidth_delay) / 2;
+  std::size_t next = steady(bandwidth_delay_);
+  if (rate <= 0) {
+    // Nothing arrives: the next transfer starts up again.
+    ramping_ = true;
+    best_rate_ = 0;
+    flat_ticks_ = 0;
+  } else if (ramping_ && 3 * bandwidth_delay >= static_cast<double>(limits::kMaxPiecesInFlightBytes)) {
+    if (rate >= kRampGrowth * best_rate_) {
+      best_rate_ = rate;
+      flat_ticks_ = 0;
+      // The budget limits the links: it is mostly in use, and they carry at least half of it
+      // per round trip (a link held by a rate cap or the peer's upload carries less of a
+      // doubled budget: doubling again would only hold memory).
+      bool limited = 4 * in_use >= 3 * budget_ && 2 * bandwidth_delay >= static_cast<double>(budget_);
+      next = std::max(next, limited ? std::min(2 * budget_, limits::kMaxPieceBufferCeiling) : budget_);
+    } else if (++flat_ticks_ >= kFlatTicks) {
+      ramping_ = false;  // the pipe is full: the link, not the budget, is the limit
+    } else {
+      next = std::max(next, budget_);
+    }
+  }
+  budget_ = next;
+  return budget_;
+}
+
+}  // namespace p2p
