@@ -125,7 +125,7 @@ inline constexpr std::uint64_t kMaxStateFileBytes = 64ull * 1024 * 1024;
 // doubled each tick while a long link ramps up, at most kMaxPieceBufferCeiling
 // (swarm/policy/piece_buffer_budget.hpp). On loopback and LANs the
 // product is tiny and the budget stays at 8 MiB (peak RSS ~20 MiB for one file); 40 MiB/s
-// over 200 ms makes it 12 MiB; the ceiling allows ~0.8 GB/s at 100 ms.
+// over 200 ms makes it 12 MiB (16 while it starts up); the ceiling allows ~0.8 GB/s at 100 ms.
 inline constexpr std::size_t kMaxPiecesInFlightBytes = 8ull * 1024 * 1024;
 inline constexpr std::size_t kMaxPieceBufferCeiling = 128ull * 1024 * 1024;
 // Files of a tree held open at once by one torrent (an LRU): a 20,000-file tree

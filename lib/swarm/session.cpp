@@ -318,12 +318,13 @@ void Session::Impl::tick() {
   auto now = Clock::now();
   for (std::size_t i = 0; i < torrents.size(); ++i) torrents[i]->tick(now);
   // Piece buffers: what the links hold in flight, with room to grow (policy/piece_buffer_budget.hpp).
-  double in_flight = 0, rate = 0;
+  Torrent::LinkTotals links;
   for (const auto& t : torrents) {
-    in_flight += t->bandwidth_delay();
-    rate += t->delivery_rate();
+    auto l = t->link_totals();
+    links.bandwidth_delay += l.bandwidth_delay;
+    links.rate += l.rate;
   }
-  buffers.set_budget(buffer_budget.update(in_flight, rate, buffers.in_use()));
+  buffers.set_budget(buffer_budget.update(links.bandwidth_delay, links.rate, buffers.in_use()));
   // Incoming connections still in the session's hands (no handshake yet, TLS or plaintext).
   std::vector<std::shared_ptr<PeerConnection>> late;
   for (auto& [id, c] : connections)

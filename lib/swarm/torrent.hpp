@@ -60,11 +60,13 @@ class Torrent final : public ConnectionHandler {
   // Announces "stopped" to the trackers (bounded), at session end.
   asio::awaitable<void> stop_announcing();
   std::size_t hashing() const { return hashing_; }
-  // Bytes its connections' links hold in flight (rate x round trip, summed): the session
-  // sizes its piece-buffer budget on it.
-  double bandwidth_delay() const;
-  // Bytes/s its connections deliver to us (their request pipelines' rates, summed).
-  double delivery_rate() const;
+  // What its connections' links deliver to us, summed over them: the session sizes its
+  // piece-buffer budget on it (policy/piece_buffer_budget.hpp).
+  struct LinkTotals {
+    double bandwidth_delay = 0;  // bytes in flight (each link's rate x round trip)
+    double rate = 0;             // bytes/s (the request pipelines' rates)
+  };
+  LinkTotals link_totals() const;
   bool announcing() const { return announcer_ != nullptr; }
   // The port we are reached at changed (a port mapping came or went): tell the trackers now.
   void announce_now() {

@@ -43,15 +43,12 @@ void Torrent::fill_stats() {
   stats_.elapsed = std::chrono::duration<double>(host_.now() - started_).count();
 }
 
-double Torrent::bandwidth_delay() const {
-  double sum = 0;
-  for (const auto& [id, p] : peers_) sum += p.pipeline.bandwidth_delay();
-  return sum;
-}
-
-double Torrent::delivery_rate() const {
-  double sum = 0;
-  for (const auto& [id, p] : peers_) sum += p.pipeline.rate();
+Torrent::LinkTotals Torrent::link_totals() const {
+  LinkTotals sum;
+  for (const auto& [id, p] : peers_) {
+    sum.bandwidth_delay += p.pipeline.bandwidth_delay();
+    sum.rate += p.pipeline.rate();
+  }
   return sum;
 }
 

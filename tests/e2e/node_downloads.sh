@@ -53,8 +53,8 @@ random_file "$T/src/album/sub/c.bin" 300000
 for f in big.bin small.bin album extra.bin; do "$BIN/p2p-create" -q -o "$T/metas/$f.p2pmeta" "$T/src/$f"; done
 ih() { json 'j["info_hash"]' <"$T/metas/$1.p2pmeta"; }
 BIG=$(ih big.bin) SMALL=$(ih small.bin) ALBUM=$(ih album) EXTRA=$(ih extra.bin)
-start_src() {
-  start src "$BIN/p2p-seed" --meta "$T/metas/big.bin.p2pmeta" --meta "$T/metas/small.bin.p2pmeta" \
+start_src() {  # start_src [LOG NAME]
+  start "${1:-src}" "$BIN/p2p-seed" --meta "$T/metas/big.bin.p2pmeta" --meta "$T/metas/small.bin.p2pmeta" \
     --meta "$T/metas/album.p2pmeta" --workdir "$T/src" --port 0 --host 127.0.0.1 --tracker "$TR" --publish \
     --max-upload-rate 600k
   SRC_PID=$LAST_PID
@@ -125,7 +125,7 @@ pass "kill -9 mid-download: the restarted node resumes it, the queue's order kep
 # --- pause frees the slot; remove; all complete ---------------------------------------------
 req POST "/api/files/$BIG/pause"; expect 200 'paused big.bin' "pause a running download (through /api/files)"
 [ "$(file_field "$BIG" phase)" = paused ] || fail "big.bin not paused"
-start_src
+start_src src-again
 wait_for 10 "album to start in the freed slot" bash -c "[ \"\$(curl -s $URL/api/downloads | python3 -c 'import json,sys; print([d[\"state\"] for d in json.load(sys.stdin)[\"downloads\"] if d[\"name\"]==\"album\"][0])')\" != queued ]"
 req POST "/api/downloads/$SMALL/remove"; expect 200 'removed small.bin' "remove a download"
 [ "$(state "$SMALL")" = absent ] && [ "$(file_field "$SMALL" phase)" = absent ] || fail "small.bin still listed"
