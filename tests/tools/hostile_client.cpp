@@ -8,6 +8,7 @@
 //   flood        thousands of requests without reading the answers
 //   bad-have     a have for a piece past the end
 //   bad-bitfield a bitfield of the wrong size
+//   (each of these on one connection, or --repeat N of them one after another)
 //   idle N       opens N connections that never say anything; holds them for --hold seconds
 //   idle-handshake N  the same, each completing a handshake (a distinct peer id) first; with
 //                --sources K spread over K source addresses from --from up; prints how many
@@ -77,6 +78,51 @@ bool closed_within(int fd, double seconds) {
   }
   return false;
 }
+
+// One connection that makes `attack`: 0 if the peer closed it, 1 if it kept talking, 2 if
+// it could not be made.
+int attack_once(const Meta& meta, const std::string& attack, const std::string& host, int port,
+                const std::string& from, std::uint16_t claim_port) {
+  int fd = connect_to(host, port, from);
+  if (fd < 0) return 2;
+  wire::Handshake hs{wire::kProtocolVersion, meta.info_hash, std::string(40, 'e'), claim_port};
+  std::string out;
+  if (attack == "huge-prefix") {
+    out = std::string("\xff\xff\xff\xff", 4) + std::string(1024, 'x');
+  } else {
+    out = wire::encode(hs);
+    if (attack == "garbage") {
+      std::mt19937 rng(99);
+      std::string junk(4096, '\0');
+      for (auto& c : junk) c = static_cast<char>(rng());
+      out += junk;
+    } else if (attack == "bad-index") {
+      out += wire::encode(wire::Interested{}) + wire::encode(wire::Request{meta.piece_count() + 5, 0, 16384});
+    } else if (attack == "past-end") {
+      std::uint32_t last = meta.piece_count() - 1;
+      out += wire::encode(wire::Interested{}) + wire::encode(wire::Request{last, meta.piece_length(last) - 10, 16384});
+    } else if (attack == "flood") {
+      out += wire::encode(wire::Interested{});
+      send_all(fd, out);
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let it unchoke us
+      out.clear();
+      for (int i = 0; i < 5000; ++i) out += wire::encode(wire::Request{static_cast<std::uint32_t>(i % meta.piece_count()), 0, 16384});
+    } else if (attack == "bad-have") {
+      out += wire::encode(wire::Have{meta.piece_count()});
+    } else if (attack == "bad-bitfield") {
+      std::string bits(Bitfield::byte_length(meta.piece_count()) + 3, '\xff');
+      out += wire::encode(wire::BitfieldMsg{}, static_cast<std::uint32_t>(bits.size())) + bits;
+    } else {
+      ::close(fd);
+      std::fprintf(stderr, "unknown attack %s\n", attack.c_str());
+      return 2;
+    }
+  }
+  send_all(fd, out);
+  bool closed = closed_within(fd, 5);
+  ::close(fd);
+  return closed ? 0 : 1;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -97,6 +143,8 @@ int main(int argc, char** argv) {
   app.add_option("--sources", sources, "idle-handshake: source addresses to spread over, from --from up");
   bool churn = false;
   app.add_flag("--churn", churn, "idle-handshake: reopen every connection the peer closes");
+  int repeat = 1;
+  app.add_option("--repeat", repeat, "single-connection attacks: make this many, one after another");
   bool bitfield = false;
   app.add_flag("--bitfield", bitfield, "idle-handshake: send an empty bitfield after the handshake");
   CLI11_PARSE(app, argc, argv);
@@ -169,43 +217,18 @@ int main(int argc, char** argv) {
     return fds.empty() ? 2 : 0;
   }
 
-  int fd = connect_to(host, port, from);
-  if (fd < 0) return 2;
-  wire::Handshake hs{wire::kProtocolVersion, meta.info_hash, std::string(40, 'e'), claim_port};
-  std::string out;
-  if (attack == "huge-prefix") {
-    out = std::string("\xff\xff\xff\xff", 4) + std::string(1024, 'x');
-  } else {
-    out = wire::encode(hs);
-    if (attack == "garbage") {
-      std::mt19937 rng(99);
-      std::string junk(4096, '\0');
-      for (auto& c : junk) c = static_cast<char>(rng());
-      out += junk;
-    } else if (attack == "bad-index") {
-      out += wire::encode(wire::Interested{}) + wire::encode(wire::Request{meta.piece_count() + 5, 0, 16384});
-    } else if (attack == "past-end") {
-      std::uint32_t last = meta.piece_count() - 1;
-      out += wire::encode(wire::Interested{}) + wire::encode(wire::Request{last, meta.piece_length(last) - 10, 16384});
-    } else if (attack == "flood") {
-      out += wire::encode(wire::Interested{});
-      send_all(fd, out);
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let it unchoke us
-      out.clear();
-      for (int i = 0; i < 5000; ++i) out += wire::encode(wire::Request{static_cast<std::uint32_t>(i % meta.piece_count()), 0, 16384});
-    } else if (attack == "bad-have") {
-      out += wire::encode(wire::Have{meta.piece_count()});
-    } else if (attack == "bad-bitfield") {
-      std::string bits(Bitfield::byte_length(meta.piece_count()) + 3, '\xff');
-      out += wire::encode(wire::BitfieldMsg{}, static_cast<std::uint32_t>(bits.size())) + bits;
-    } else {
-      std::fprintf(stderr, "unknown attack %s\n", attack.c_str());
-      return 2;
-    }
+  // One attack, or --repeat of them, each on a connection of its own. Exit 1 if the peer kept
+  // any open, 2 if none could be made.
+  int closed = 0, kept = 0, refused = 0;
+  for (int i = 0; i < repeat; ++i) {
+    int r = attack_once(meta, attack, host, port, from, claim_port);
+    (r == 0 ? closed : r == 1 ? kept : refused)++;
   }
-  send_all(fd, out);
-  bool closed = closed_within(fd, 5);
-  ::close(fd);
-  std::printf("%s: %s\n", attack.c_str(), closed ? "peer closed the connection" : "peer kept the connection open");
-  return closed ? 0 : 1;
+  if (closed + kept == 0) return 2;
+  if (repeat == 1) {
+    std::printf("%s: %s\n", attack.c_str(), kept == 0 ? "peer closed the connection" : "peer kept the connection open");
+  } else {
+    std::printf("%s: %d connections closed by the peer, %d kept open, %d not made\n", attack.c_str(), closed, kept, refused);
+  }
+  return kept == 0 ? 0 : 1;
 }

@@ -206,7 +206,7 @@ TEST_CASE("FolderWalk counts each folder of a sorted list once", "[meta][reader]
   }
 }
 
-TEST_CASE("the work a tree asks for is bounded while it is read", "[meta][reader]") {
+TEST_CASE("the work a tree asks for is bounded while it is read", "[meta][reader][one_thread]") {
   // More folders than kMaxTreeFolders: empty folders, each a new one.
   {
     std::string text = R"({"version":3,"name":"t","piece_size":16384,"size":0,"files":[],"dirs":[)";

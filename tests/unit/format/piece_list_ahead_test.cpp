@@ -69,7 +69,7 @@ std::string replace_first(std::string text, std::string_view what, std::string_v
 
 }  // namespace
 
-TEST_CASE("PieceListAhead finds the pieces array and reads it whole", "[meta][pieces_ahead]") {
+TEST_CASE("PieceListAhead finds the pieces array and reads it whole", "[meta][pieces_ahead][one_thread]") {
   test::TempDir dir;
   std::string text = big_tree_meta(7000);
   write_file_atomically(dir / "m", text);
@@ -87,7 +87,7 @@ TEST_CASE("PieceListAhead finds the pieces array and reads it whole", "[meta][pi
   CHECK(list->pieces[6999] == sha256(std::to_string(6999)));
 }
 
-TEST_CASE("PieceListAhead leaves to the reader what is not plainly a list of digests", "[meta][pieces_ahead]") {
+TEST_CASE("PieceListAhead leaves to the reader what is not plainly a list of digests", "[meta][pieces_ahead][one_thread]") {
   test::TempDir dir;
   std::string text = big_tree_meta(7000);
   auto first_digest = text.find('"', text.find('[', text.find("\"pieces\":")) + 1);
@@ -103,7 +103,7 @@ TEST_CASE("PieceListAhead leaves to the reader what is not plainly a list of dig
   }
 }
 
-TEST_CASE("a big meta file read with its list ahead means what one pass over the text means", "[meta][pieces_ahead]") {
+TEST_CASE("a big meta file read with its list ahead means what one pass over the text means", "[meta][pieces_ahead][one_thread]") {
   test::TempDir dir;
   const std::string text = big_tree_meta(7000);
   REQUIRE(text.size() > (512u << 10));
@@ -174,7 +174,7 @@ TEST_CASE("a big meta file read with its list ahead means what one pass over the
   }
 }
 
-TEST_CASE("JsonByteSource hands the parser \"[]\" where the list read ahead stood", "[meta][pieces_ahead]") {
+TEST_CASE("JsonByteSource hands the parser \"[]\" where the list read ahead stood", "[meta][pieces_ahead][one_thread]") {
   test::TempDir dir;
   const std::string text = big_tree_meta(7000);
   write_file_atomically(dir / "m", text);

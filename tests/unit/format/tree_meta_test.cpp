@@ -211,7 +211,7 @@ TEST_CASE("tree sizes and piece counts must agree with the file list", "[meta][t
   CHECK_FALSE(tree_error_of(rehashed(bad)).empty());
 }
 
-TEST_CASE("the entry count is bounded; a million entries parse", "[meta][tree][.slow]") {
+TEST_CASE("the entry count is bounded; a million entries parse", "[meta][tree][.slow][one_thread]") {
   // Not run by default (a few seconds): the benchmark parses such a meta.
   json files = json::array();
   for (std::uint64_t i = 0; i < 1000000; ++i) files.push_back(empty_file(fmt::format("d{:03}/f{:07}", i / 10000, i)));
