@@ -87,13 +87,14 @@ for mode in $modes; do
       ;;
     tsan)
       scripts/setup-deps.sh
-      # Only what its tests run: the unit tests, three executables, two test peers.
-      sanitizer_build build-tsan thread unit_tests p2p-create p2p-seed p2p-download bad_peer count_valid_pieces
+      # Only what its tests run: the unit tests that run threads (thread_unit_tests,
+      # tests/CMakeLists.txt), three executables, two test peers.
+      sanitizer_build build-tsan thread thread_unit_tests p2p-create p2p-seed p2p-download bad_peer count_valid_pieces
       logs=$root/build-tsan/sanitizer-reports
       rm -rf "$logs" && mkdir -p "$logs"
       export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/tsan.supp:log_path=$logs/tsan"
       # Catch tags select the unit tests (ctest names them by title, not tag).
-      build-tsan/tests/unit_tests "[meta]~[one_thread],[piece_store],[session],[hash_pool]" || status=1
+      build-tsan/tests/thread_unit_tests "[meta]~[one_thread],[piece_store],[session],[hash_pool]" || status=1
       (cd build-tsan &&
         ctest --output-on-failure -j"$test_jobs" --timeout 900 -R '^e2e\.(transfer_sizes|resume_after_kill|bad_peers)$') || status=1
       unset TSAN_OPTIONS
