@@ -53,13 +53,14 @@ random_file "$T/src/album/sub/c.bin" 300000
 for f in big.bin small.bin album extra.bin; do "$BIN/p2p-create" -q -o "$T/metas/$f.p2pmeta" "$T/src/$f"; done
 ih() { json 'j["info_hash"]' <"$T/metas/$1.p2pmeta"; }
 BIG=$(ih big.bin) SMALL=$(ih small.bin) ALBUM=$(ih album) EXTRA=$(ih extra.bin)
-start_src() {  # start_src [LOG NAME]
-  start "${1:-src}" "$BIN/p2p-seed" --meta "$T/metas/big.bin.p2pmeta" --meta "$T/metas/small.bin.p2pmeta" \
+start_src() {  # start_src LOG_NAME RATE
+  start "$1" "$BIN/p2p-seed" --meta "$T/metas/big.bin.p2pmeta" --meta "$T/metas/small.bin.p2pmeta" \
     --meta "$T/metas/album.p2pmeta" --workdir "$T/src" --port 0 --host 127.0.0.1 --tracker "$TR" --publish \
-    --max-upload-rate 600k
+    --max-upload-rate "$2"
   SRC_PID=$LAST_PID
 }
-start_src
+# Slow at first: big.bin must still be arriving when the node is killed (20 s for 6 MiB).
+start_src src 300k
 
 start_node
 
@@ -110,12 +111,13 @@ req POST "/api/downloads/$ALBUM/up"; expect 200 'moved album up' "move up"
 req POST "/api/downloads/$BIG/up"; expect 200 'first already' "moving the first up changes nothing"
 
 # --- kill -9 mid-download; the restarted node continues by itself ------------------------------
-wait_for 30 "big.bin to be partly verified" bash -c "python3 -c 'import sys; sys.exit(0 if 0 < float(sys.argv[1]) < 0.9 else 1)' \$(curl -s $URL/api/files | python3 -c 'import json,sys; print([f for f in json.load(sys.stdin)[\"files\"] if f[\"info_hash\"]==\"$BIG\"][0][\"progress\"])')"
+wait_for 30 "big.bin to be partly verified" bash -c "python3 -c 'import sys; sys.exit(0 if 0 < float(sys.argv[1]) < 1 else 1)' \$(curl -s $URL/api/files | python3 -c 'import json,sys; print([f for f in json.load(sys.stdin)[\"files\"] if f[\"info_hash\"]==\"$BIG\"][0][\"progress\"])')"
+# The source goes first, and stays away until big.bin has been paused: the download is then
+# unfinished when the node is killed (with the source still there, a loaded host once let it
+# finish between the poll and the kill) and still running when it is paused after the restart.
+stop "$SRC_PID"
 kill -9 "$NODE_PID"; wait "$NODE_PID" 2>/dev/null || true
 [ -f "$T/node/.p2p/downloads.json" ] || fail "no downloads.json kept"
-# The source stays away until big.bin has been paused: the restarted download is then sure to
-# be still running when it is paused (with the source there, its rest could arrive first).
-stop "$SRC_PID"
 start_node
 wait_for 15 "big.bin to run again after the restart" bash -c "[ \"\$(curl -s $URL/api/downloads | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"downloads\"][0][\"state\"])')\" = running ]"
 [ "$(names)" = "big.bin album small.bin" ] || fail "order after the restart: $(names)"
@@ -125,7 +127,7 @@ pass "kill -9 mid-download: the restarted node resumes it, the queue's order kep
 # --- pause frees the slot; remove; all complete ---------------------------------------------
 req POST "/api/files/$BIG/pause"; expect 200 'paused big.bin' "pause a running download (through /api/files)"
 [ "$(file_field "$BIG" phase)" = paused ] || fail "big.bin not paused"
-start_src src-again
+start_src src-again 600k
 wait_for 10 "album to start in the freed slot" bash -c "[ \"\$(curl -s $URL/api/downloads | python3 -c 'import json,sys; print([d[\"state\"] for d in json.load(sys.stdin)[\"downloads\"] if d[\"name\"]==\"album\"][0])')\" != queued ]"
 req POST "/api/downloads/$SMALL/remove"; expect 200 'removed small.bin' "remove a download"
 [ "$(state "$SMALL")" = absent ] && [ "$(file_field "$SMALL" phase)" = absent ] || fail "small.bin still listed"

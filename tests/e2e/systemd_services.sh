@@ -171,14 +171,20 @@ EOF
 }
 
 mkdir "$T/ns"
+# The script is put together here, not in the subshell: a command substitution there is a
+# child of $NS_PID for a moment, which the wait below took for the namespace's PID 1 (seen
+# once on a loaded host: "setting up the namespace failed", and the real one left running).
+# --kill-child: if unshare is killed, so is the namespace (its PID 1, and with it the rest).
+init_script="$(declare -f ns_init); ns_init '$T/ns' '$deb'"
 (
   into_cgroups
-  exec unshare --fork --pid --mount --net --uts --ipc --cgroup --propagation private \
-    env MASK="$MASK" bash -c "$(declare -f ns_init); ns_init '$T/ns' '$deb'"
+  exec unshare --fork --kill-child --pid --mount --net --uts --ipc --cgroup --propagation private \
+    env MASK="$MASK" bash -c "$init_script"
 ) >"$T/systemd.log" 2>&1 &
 NS_PID=$!
-for i in $(seq 1 100); do
-  P1=$(cat "/proc/$NS_PID/task/$NS_PID/children" 2>/dev/null | awk '{print $1}')
+for i in $(seq 1 100); do  # PID 1 is unshare's child (the subshell has none before it execs unshare)
+  [ "$(cat "/proc/$NS_PID/comm" 2>/dev/null)" = unshare ] \
+    && P1=$(cat "/proc/$NS_PID/task/$NS_PID/children" 2>/dev/null | awk '{print $1}')
   [ -n "$P1" ] && break
   sleep 0.05
 done
