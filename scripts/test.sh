@@ -51,7 +51,9 @@ check_reports() {
 # The ASan+UBSan build uses clang: GCC 12 took 1,120 CPU-s for it, clang 14 830 (the largest
 # source 99 s against 49 s), and its test pass 336 s against 423-431 s here; the fuzz targets
 # (scripts/fuzz.sh) build with clang too. The TSan build stays GCC's (clang's took 307 CPU-s
-# against 240), as does the plain one, so both compilers check the code.
+# against 240), as does the plain one, so both compilers check the code. CC and CXX count
+# when a directory is first configured: a build-asan/ GCC made earlier stays GCC's (delete
+# it to switch; -DCMAKE_CXX_COMPILER on an existing cache would reset -DP2P_SANITIZE with it).
 sanitizer_build() {  # dir sanitizers compiler [targets...] (default: all); compiler: gcc or clang
   local dir=$1 sanitizers=$2 cc=gcc cxx=g++
   [ "$3" = clang ] && cc=clang cxx=clang++
