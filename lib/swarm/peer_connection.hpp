@@ -68,9 +68,12 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   void send(const wire::Message& m);                      // header-only message
   // A header-only message that may wait up to kCoalesceDelay for company (`have`s): it goes
   // out with the next frame sent, or when the delay is up, so a burst of them costs one
-  // write. In a big swarm one `have` per write per peer was most of the CPU.
+  // write. In a big swarm one `have` per write per peer was most of the CPU. 100 ms, not
+  // 20: N = 32 on 2 cores (bench/netns_swarm_bench.sh, every link capped, CPU-bound) sent
+  // 165k -> 119k messages and used 19.2 -> 17.4 CPU-s (medians of 3), all done 11.2 ->
+  // 10.4 s; N = 8, where a `have`'s delay matters more than its CPU, was unchanged.
   void send_soon(const wire::Message& m);
-  static constexpr auto kCoalesceDelay = std::chrono::milliseconds(20);
+  static constexpr auto kCoalesceDelay = std::chrono::milliseconds(100);
   void send_with_payload(const wire::Message& m, std::vector<std::uint8_t> payload);
   bool queue_upload(const wire::Request& r);              // false if over the per-peer limit
   void cancel_upload(const wire::Request& r);
