@@ -107,7 +107,7 @@ make_file() {
 
 RAW=$OUT-latest.dat
 mkdir -p "$(dirname "$OUT")"
-# part tool cap_bps rtt_ms rep n bytes wall first status rss_kb cpu load tstar steady_mib_s
+# part tool cap_bps rtt_ms rep n bytes wall first status rss_kb cpu load tstar steady_mib_s relay_cpu
 : >"$T/raw.tsv"
 CMDS=()
 
@@ -117,9 +117,12 @@ run() {
   local part=$1 tool=$2 n=$3 cap=$4 rtt=$5 rep=$6 ts=$7 dir i t0 status=ok done_n load wall first rss='' cpu v
   dir=$T/runs/$part-$tool-c$cap-r$rtt-$rep; mkdir -p "$dir"
   # one connection: where the relays' per-connection lines of this run will begin
-  local stat_logs=() lg
+  local stat_logs=() lg relay_pids=() relay_cpu0=0 relay_cpu=-
   if [ "$part" = one ]; then
     for lg in "${NSH_DELAY_LOG[d1>seed]}" "${NSH_DELAY_LOG[seed>d1]}"; do stat_logs+=("$lg:$(wc -l <"$lg")"); done
+    # The two relays live through every run: their CPU during this one is the difference.
+    relay_pids=("${NSH_DELAY_PID[d1>seed]}" "${NSH_DELAY_PID[seed>d1]}")
+    relay_cpu0=$(cpu_seconds "${relay_pids[@]}")
   fi
   load=$(cut -d' ' -f1 /proc/loadavg)
   log "$part $tool N=$n cap $((cap >> 20)) MiB/s RTT $rtt ms run $rep (load $load)"
@@ -163,6 +166,7 @@ PY
   local pids=()
   for ((i = 1; i <= n; i++)); do pids+=("${DL_PID[$i]}"); done
   cpu=$(cpu_seconds "$SEED_PID" "${pids[@]}")
+  [ ${#relay_pids[@]} -gt 0 ] && relay_cpu=$(python3 -c "print(f'{$(cpu_seconds "${relay_pids[@]}") - $relay_cpu0:.1f}')")
   seeder_uploaded "$tool" "$dir" >/dev/null
   nsh_stop 10 "${pids[@]}"
   [ -n "${OT_PID:-}" ] && { nsh_stop 5 "$OT_PID"; OT_PID=""; }
@@ -181,9 +185,9 @@ PY
   else
     for ((i = 1; i <= n; i++)); do cmp -s "$SRC" "$dir/d$i/$NAME" || v=bad_copy; done
   fi
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$part" "$tool" "$cap" "$rtt" "$rep" "$n" \
-    "$(stat -c %s "$SRC")" "$wall" "$first" "$v" "${rss:--}" "$cpu" "$load" "$ts" "$steady" >>"$T/raw.tsv"
-  log "   $wall s$([ "$wall" != "${wall#[0-9]}" ] && python3 -c "print(f' = {$(stat -c %s "$SRC") / 1048576 / $wall:.1f} MiB/s' + (f', {$wall / $ts:.2f}×T*' if $ts > 0 else ''))"), $v, CPU $cpu s${rss:+, RSS $rss KiB}$([ "$steady" != - ] && echo ", steady $steady MiB/s (relay)")"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$part" "$tool" "$cap" "$rtt" "$rep" "$n" \
+    "$(stat -c %s "$SRC")" "$wall" "$first" "$v" "${rss:--}" "$cpu" "$load" "$ts" "$steady" "$relay_cpu" >>"$T/raw.tsv"
+  log "   $wall s$([ "$wall" != "${wall#[0-9]}" ] && python3 -c "print(f' = {$(stat -c %s "$SRC") / 1048576 / $wall:.1f} MiB/s' + (f', {$wall / $ts:.2f}×T*' if $ts > 0 else ''))"), $v, CPU $cpu s${rss:+, RSS $rss KiB}$([ "$relay_cpu" != - ] && echo ", relays $relay_cpu CPU-s")$([ "$steady" != - ] && echo ", steady $steady MiB/s (relay)")"
   if [ "$v" != ok ]; then
     local keep=$OUT-failed-$part-$tool-c$cap-r$rtt-$rep
     rm -rf "$keep"; cp -r "$dir" "$keep" 2>/dev/null || true

@@ -11,13 +11,14 @@
 #      ramp-up left out); "-" if there is none or it carried less than FROM_MIB + 8 MiB.
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
 import sys
 
 TOOLS = [("p2p", "p2p-share"), ("aria", "aria2c"), ("lt", "libtorrent")]
-FIELDS = "part tool cap rtt rep n bytes wall first status rss cpu load tstar steady".split()
+FIELDS = "part tool cap rtt rep n bytes wall first status rss cpu load tstar steady relay_cpu".split()
 # issue 21's targets: capped at 200 ms >= 0.9 x RTT 0; uncapped at 100 ms >= 0.8 x; swarm <= 1.3 x T*
 TARGETS = {("capped", 200): 0.9, ("uncapped", 100): 0.8}
 SWARM_TARGET = 1.3
@@ -34,6 +35,8 @@ def load(path):
     rows = []
     for line in open(path):
         parts = line.rstrip("\n").split("\t")
+        if len(parts) == len(FIELDS) - 1:
+            parts.append("-")  # a row from before relay_cpu was recorded
         if len(parts) == len(FIELDS):
             rows.append(dict(zip(FIELDS, parts)))
     return rows
@@ -71,6 +74,7 @@ def cell(rows):
     size = int(rows[0]["bytes"])
     rss = [num(r["rss"]) for r in rows if num(r["rss"]) is not None]
     cpu = [num(r["cpu"]) for r in rows if num(r["cpu"]) is not None]
+    relay_cpu = [num(r["relay_cpu"]) for r in rows if num(r["relay_cpu"]) is not None]
     st = [num(r["steady"]) for r in rows if num(r["steady"]) is not None]
     return {
         "steady_mib_s": round(statistics.median(st), 1) if st else None,
@@ -80,6 +84,7 @@ def cell(rows):
         "mib_s": None if med == inf else round(size / 1048576 / med, 2),
         "peak_rss_kib": max(rss) if rss else None,
         "cpu_s": round(statistics.median(cpu), 2) if cpu else None,
+        "relay_cpu_s": round(statistics.median(relay_cpu), 2) if relay_cpu else None,
         "tstar_s": num(rows[0]["tstar"]),
         "why": sorted({r["status"] if r["status"] != "ok" else r["wall"] for r in rows if r["status"] != "ok" or num(r["wall"]) is None}),
     }
@@ -154,6 +159,16 @@ def main():
                         s += f" [{c['failed']} failed]"
                     cells.append(s)
                 md.append(f"| {name} | {capname} | " + " | ".join(cells) + " |")
+        busy = [x for x in result["one"] if x["cpu_s"] is not None and x["relay_cpu_s"] is not None and x["wall_s"]]
+        if busy:
+            md += ["", "CPU seconds of a run (medians), the tool's seeder and downloader + the two relays, and how busy "
+                   "that keeps the host's cores over the transfer (a share of cores × wall time: near 1, the host's CPU "
+                   "is the limit, for every tool alike):", "",
+                   "| tool | seeder upload | RTT | tool CPU-s | relays CPU-s | cores busy |", "| --- | --- | ---: | ---: | ---: | ---: |"]
+            for x in busy:
+                share = (x["cpu_s"] + x["relay_cpu_s"]) / ((os.cpu_count() or 1) * x["wall_s"])
+                md.append(f"| {dict(tools)[x['tool']]} | {(x['cap_bps'] >> 20) if x['cap_bps'] else 'uncapped'}"
+                          f"{' MiB/s' if x['cap_bps'] else ''} | {x['rtt_ms']} ms | {x['cpu_s']:.1f} | {x['relay_cpu_s']:.1f} | {share:.2f} |")
         rss = [(x["rtt_ms"], x["cap_bps"], x["peak_rss_kib"]) for x in result["one"] if x["tool"] == "p2p" and x["peak_rss_kib"]]
         if rss:
             md += ["", "p2p-download's peak RSS (VmHWM, largest of the runs): " +
