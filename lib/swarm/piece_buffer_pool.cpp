@@ -22,6 +22,11 @@ std::vector<std::uint8_t> PieceBufferPool::take(std::size_t slot, std::size_t le
   return buf;
 }
 
+std::vector<std::uint8_t> PieceBufferPool::take_reserved(std::size_t slot, std::size_t length) {
+  in_use_ -= slot;  // take() counts the buffer it hands out
+  return take(slot, length);
+}
+
 void PieceBufferPool::give_back(std::vector<std::uint8_t> buffer) {
   std::size_t size = buffer.capacity();
   in_use_ -= size;

@@ -3,6 +3,12 @@
 // the copy. Each buffer is a slot of its torrent's piece size (what the budget counts),
 // holding one piece: a short piece (a small file's, a file's last) touches only its
 // own length, so a tree of small files in 2 MiB pieces does not fault in 2 MiB each.
+//
+// A piece's slot is reserved when it is first requested and its buffer taken when its
+// first block arrives: what is still on the way (on a long link, the bandwidth-delay
+// product) counts against the budget, so everything asked for always fits, but holds no
+// memory. Buffers in use are then the pieces partly arrived or being hashed, a few even
+// when the budget is 100 MiB.
 // Pure bookkeeping; the io thread is its only user.
 #pragma once
 #include <cstddef>
@@ -33,6 +39,12 @@ class PieceBufferPool {
   // untouched until a longer piece needs them.
   std::vector<std::uint8_t> take(std::size_t slot, std::size_t length);
   std::vector<std::uint8_t> take(std::size_t size) { return take(size, size); }
+  // A slot of `slot` bytes counted against the budget, without a buffer yet (a piece
+  // requested, none of it here): take_reserved() turns it into one, or cancel_reservation()
+  // gives it up.
+  void reserve(std::size_t slot) { in_use_ += slot; }
+  void cancel_reservation(std::size_t slot) { in_use_ -= slot; }
+  std::vector<std::uint8_t> take_reserved(std::size_t slot, std::size_t length);
   // Returns a buffer from take(): its slot is its capacity.
   void give_back(std::vector<std::uint8_t> buffer);
   std::size_t in_use() const { return in_use_; }

@@ -120,6 +120,11 @@ void Torrent::stop(const std::string& why, std::optional<Error> failure) {
   state_ = failure ? State::failed : State::stopped;
   error_ = std::move(failure);
   for (auto& [id, p] : std::map(peers_)) p.conn->close(CloseReason::shutting_down, why);
+  // Pieces partly here are not resumed by a stopped torrent: their memory goes back to the
+  // session's budget (another torrent of a node may use it).
+  for (auto& [piece, f] : inflight_) release_buffer(f);
+  inflight_.clear();
+  receiving_.clear();
   if (announcer_ && error_) announcer_->cancel();
   if (error_) event(EventKind::torrent_stopped, why);
   report_finished();

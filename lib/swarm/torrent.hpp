@@ -169,6 +169,7 @@ class Torrent final : public ConnectionHandler {
   // ---- requesting (torrent_requests.cpp) -------------------------------------------------------
   void drop_requests(Peer& p);
   void release_abandoned_buffers();
+  void release_buffer(InFlight& piece);  // its buffer, or its reservation, back to the host's pool
   bool piece_started(std::uint32_t piece) const;
   void request_more(Peer& p);
   void request_more_all();

@@ -27,8 +27,7 @@ void Torrent::request_more(Peer& p) {
   std::size_t duplicates = p.outstanding.empty() ? 2 : 0;
   auto blocks = picker_.pick(p.has, depth - p.outstanding.size(), p.conn->id(), room, duplicates);
   for (const auto& b : blocks) {
-    if (!inflight_.count(b.piece))
-      inflight_[b.piece].data = host_.buffers().take(meta_->piece_size, meta_->piece_length(b.piece));
+    if (inflight_.try_emplace(b.piece).second) host_.buffers().reserve(meta_->piece_size);  // its buffer comes with its first block
     p.outstanding.push_back(b);
     p.conn->send(wire::Request{b.piece, b.begin, b.length});
   }
@@ -51,12 +50,19 @@ void Torrent::drop_requests(Peer& p) {
 void Torrent::release_abandoned_buffers() {
   for (auto it = inflight_.begin(); it != inflight_.end();) {
     if (!piece_started(it->first)) {
-      host_.buffers().give_back(std::move(it->second.data));
+      release_buffer(it->second);
       it = inflight_.erase(it);
     } else {
       ++it;
     }
   }
+}
+
+void Torrent::release_buffer(InFlight& piece) {
+  if (piece.data.capacity() == 0)
+    host_.buffers().cancel_reservation(meta_->piece_size);  // requested, nothing arrived
+  else
+    host_.buffers().give_back(std::move(piece.data));
 }
 
 bool Torrent::piece_started(std::uint32_t piece) const {
@@ -79,6 +85,8 @@ std::span<std::uint8_t> Torrent::block_destination(PeerConnection& c, const wire
   if (!picker_.wants_block(b) || receiving_.count({b.piece, b.begin})) return {};
   auto f = inflight_.find(msg.piece);
   if (f == inflight_.end()) return {};
+  if (f->second.data.capacity() == 0)  // its first block: the reserved slot becomes a buffer
+    f->second.data = host_.buffers().take_reserved(meta_->piece_size, meta_->piece_length(msg.piece));
   receiving_[{b.piece, b.begin}] = c.id();
   p->receiving = b;
   f->second.sources.insert(p->reputation_key);

@@ -10,8 +10,8 @@
 // trip, more than the rate it was sized on); on loopback and LANs the product is tiny and
 // the budget stays 8 MiB.
 //
-// Start-up: the steady rule alone grows slowly where it is the limit (a piece's buffer is
-// held from its first request to its hash, and a loaded path's round trip is longer than
+// Start-up: the steady rule alone grows slowly where it is the limit (a piece's slot counts
+// from its first request to its hash, and a loaded path's round trip is longer than
 // its smallest, so the budget holds ~1.5x what is in flight: ~5 % a tick), and from 8 MiB
 // at 100 ms to the ~60 MiB a fast link needs took it 2-3 s, half a 1 GiB transfer. So
 // while the links hold a third of the 8 MiB base in flight or more (never loopback or a
@@ -35,7 +35,8 @@ class PieceBufferBudget {
   static constexpr int kFlatTicks = 2;
 
   // One tick: `bandwidth_delay` and `rate` summed over the session's connections (bytes,
-  // bytes/s), `in_use` the bytes of piece buffers taken now. Returns the new budget.
+  // bytes/s), `in_use` the bytes of piece-buffer slots taken or reserved now (PieceBufferPool).
+  // Returns the new budget.
   std::size_t update(double bandwidth_delay, double rate, std::size_t in_use);
   std::size_t budget() const { return budget_; }
   bool ramping() const { return ramping_; }

@@ -71,8 +71,8 @@ class PiecePicker {
   std::uint32_t tie_window() const { return kTieWindow * std::max<std::uint32_t>(1, peers_); }
 
   // Up to max_blocks new requests for a peer that has `peer_has`; records them as requested by `who`.
-  // At most max_new_pieces pieces are started (each takes a piece buffer: the memory
-  // bound); 0 only continues pieces already in progress.
+  // At most max_new_pieces pieces are started (each reserves a piece buffer's slot: the
+  // memory bound); 0 only continues pieces already in progress.
   // endgame_duplicates: in endgame, how many already-requested blocks this peer may duplicate.
   std::vector<BlockRef> pick(const Bitfield& peer_has, std::size_t max_blocks, PeerKey who, std::size_t max_new_pieces = SIZE_MAX,
                              std::size_t endgame_duplicates = SIZE_MAX);

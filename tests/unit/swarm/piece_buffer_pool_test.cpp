@@ -75,3 +75,28 @@ TEST_CASE("a short piece takes a whole slot of the budget but only its own lengt
   pool.give_back(std::move(again));
   CHECK(pool.in_use() == 0);
 }
+
+TEST_CASE("a reserved slot counts against the budget before it holds memory", "[piece_buffer_pool]") {
+  PieceBufferPool pool(8 * 1024);
+  pool.reserve(4096);  // a piece requested: nothing of it here yet
+  pool.reserve(4096);
+  CHECK(pool.in_use() == 8192);
+  CHECK_FALSE(pool.room_for(4096));  // what was asked for always fits when it arrives
+  CHECK(pool.spare_bytes() == 0);
+  auto a = pool.take_reserved(4096, 4096);  // its first block arrived
+  CHECK(a.size() == 4096);
+  CHECK(pool.in_use() == 8192);  // the same slot, not a second one
+  pool.cancel_reservation(4096);  // the other piece was given up before any of it came
+  CHECK(pool.in_use() == 4096);
+  CHECK(pool.room_for(4096));
+  auto* data = a.data();
+  pool.give_back(std::move(a));
+  CHECK(pool.in_use() == 0);
+  pool.reserve(4096);
+  auto b = pool.take_reserved(4096, 1000);  // a short piece reuses the spare slot
+  CHECK(b.data() == data);
+  CHECK(b.size() == 1000);
+  CHECK(pool.in_use() == b.capacity());
+  pool.give_back(std::move(b));
+  CHECK(pool.in_use() == 0);
+}
