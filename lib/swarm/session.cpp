@@ -323,8 +323,9 @@ void Session::Impl::tick() {
     auto l = t->link_totals();
     links.bandwidth_delay += l.bandwidth_delay;
     links.rate += l.rate;
+    links.verifying += l.verifying;
   }
-  buffers.set_budget(buffer_budget.update(links.bandwidth_delay, links.rate, buffers.in_use()));
+  buffers.set_budget(buffer_budget.update(links.bandwidth_delay, links.rate, links.verifying));
   // Incoming connections still in the session's hands (no handshake yet, TLS or plaintext).
   std::vector<std::shared_ptr<PeerConnection>> late;
   for (auto& [id, c] : connections)

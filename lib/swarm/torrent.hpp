@@ -65,6 +65,7 @@ class Torrent final : public ConnectionHandler {
   struct LinkTotals {
     double bandwidth_delay = 0;  // bytes in flight (each link's rate x round trip)
     double rate = 0;             // bytes/s (the request pipelines' rates)
+    std::size_t verifying = 0;   // bytes of whole pieces waiting for their hash and write
   };
   LinkTotals link_totals() const;
   bool announcing() const { return announcer_ != nullptr; }
@@ -214,6 +215,7 @@ class Torrent final : public ConnectionHandler {
   std::map<std::uint32_t, InFlight> inflight_;
   std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint64_t> receiving_;  // (piece, begin) -> conn id
   std::size_t hashing_ = 0;
+  std::size_t verifying_bytes_ = 0;  // of the received pieces among them (hash_piece)
   // Received pieces to hash and write, handed to the session's pool in batches; the
   // replies (piece_checked) come back on the io thread, several per post.
   HashBatches checks_{host_.hashers(), [io = &host_.io()](std::function<void()> fn) { asio::post(*io, std::move(fn)); }};

@@ -49,6 +49,7 @@ Torrent::LinkTotals Torrent::link_totals() const {
     sum.bandwidth_delay += p.pipeline.bandwidth_delay();
     sum.rate += p.pipeline.rate();
   }
+  sum.verifying = verifying_bytes_;
   return sum;
 }
 

@@ -15,6 +15,7 @@ void Torrent::hash_piece(std::uint32_t piece) {
   auto node = inflight_.extract(piece);
   if (node.empty()) return;
   ++hashing_;
+  verifying_bytes_ += meta_->piece_length(piece);
   auto job = std::make_shared<InFlight>(std::move(node.mapped()));
   checks_.submit([this, piece, job]() -> HashBatches::Reply {
     std::span<const std::uint8_t> bytes(job->data.data(), meta_->piece_length(piece));
@@ -41,6 +42,7 @@ void Torrent::hash_piece(std::uint32_t piece) {
 
 void Torrent::piece_checked(std::uint32_t piece, InFlight job, bool ok, std::exception_ptr err) {
   --hashing_;
+  verifying_bytes_ -= meta_->piece_length(piece);
   auto now = host_.wall_now();
   if (ok) {
     for (const auto& key : job.sources) host_.reputation().record(key, Reputation::Event::delivered, "", now);
@@ -102,10 +104,14 @@ void Torrent::piece_checked(std::uint32_t piece, InFlight job, bool ok, std::exc
     // `have` only to peers that lack the piece, and to those it came from (an initial seeder
     // learns from it that the piece arrived). A peer that has it has no use for it, and in a
     // big swarm these tiny frames, one TCP segment each, were most of the CPU spent; those
-    // that remain are coalesced (send_soon).
-    for (auto& [id, p] : peers_)
-      if (p.conn->handshaken() && (!p.has.test(piece) || job.sources.count(p.reputation_key)))
-        p.conn->send_soon(wire::Have{piece});
+    // to peers that lack it are coalesced (send_soon). To its source it goes at once: an
+    // initial seeder shows the next piece when this one has spread, and while a long link
+    // starts up nothing else goes that way to carry it (100 ms more per window, each round).
+    for (auto& [id, p] : peers_) {
+      if (!p.conn->handshaken()) continue;
+      if (!p.has.test(piece)) p.conn->send_soon(wire::Have{piece});
+      else if (job.sources.count(p.reputation_key)) p.conn->send(wire::Have{piece});
+    }
     if (picker_.complete()) on_all_pieces();
     else if (opt_.selection && picker_.selection_complete()) on_selection_complete();
   }

@@ -11,9 +11,25 @@ InitialSeeding::InitialSeeding(std::uint32_t piece_count, std::uint32_t piece_si
   for (std::uint32_t i = 0; i < piece_count; ++i) unplaced_.insert(unplaced_.end(), i);
 }
 
+void InitialSeeding::set_upload_rate(double bytes_per_second) {
+  upload_rate_ = bytes_per_second;
+  if (bytes_per_second <= 0 || bytes_per_second < kIdleRate * best_rate_) {
+    // Idle (or nothing sent yet): the next download starts slow again.
+    slow_start_ = true;
+    best_rate_ = 0;
+    slow_start_bytes_ = 0;
+  } else if (bytes_per_second >= kSlowStartGrowth * best_rate_) {
+    best_rate_ = bytes_per_second;
+  } else {
+    slow_start_ = false;  // the rate stopped growing: the rate-based budget alone
+    slow_start_bytes_ = 0;
+  }
+}
+
 std::uint32_t InitialSeeding::window_limit() const {
   auto budget = std::max<std::uint64_t>(
-      budget_, static_cast<std::uint64_t>(upload_rate_ * (kBudgetSeconds + kRoundTripsInBudget * round_trip_)));
+      budget_ + slow_start_bytes_,
+      static_cast<std::uint64_t>(upload_rate_ * (kBudgetSeconds + kRoundTripsInBudget * round_trip_)));
   std::uint64_t pieces = budget / piece_size_ / std::max<std::uint32_t>(1, needy_peers_);
   return static_cast<std::uint32_t>(std::max<std::uint64_t>(kMinWindowPieces, pieces));
 }
@@ -122,6 +138,7 @@ void InitialSeeding::top_up_one(const Key& k, PeerState& p, std::vector<Reveal>&
   std::erase_if(p.window, [&](std::uint32_t piece) {
     if (!spread(piece, p)) return false;
     owner_[piece].clear();
+    if (slow_start_ && best_rate_ > 0) slow_start_bytes_ += piece_size_;
     return true;
   });
   if (!needy(p)) return;

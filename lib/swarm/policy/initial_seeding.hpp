@@ -53,6 +53,17 @@ class InitialSeeding {
   // Every peer may hold at least this many unspread pieces, so that a request pipeline
   // never runs dry waiting for the next `have`.
   static constexpr std::uint32_t kMinWindowPieces = 2;
+  // Slow start: the rate-based budget trails the rate it is sized on by a tick (250 ms),
+  // and on a long link each window's pieces take a round trip and more to spread, so it
+  // grew from 2 MiB slowly: 1 GiB to a lone peer at 100 ms had 4-8 MiB in flight for its
+  // first second. So, once an upload rate is measured, every piece that spreads adds its
+  // size to the budget (doubling it each time a window spreads, as TCP's slow start does)
+  // while the rate grows by kSlowStartGrowth or more a tick; the first tick it does not,
+  // the rate-based budget alone takes over. It starts again when the upload has fallen
+  // below kIdleRate of the best (a new download after an idle spell). On a capped swarm
+  // it is over within a tick or two: the rate stops growing at the cap.
+  static constexpr double kSlowStartGrowth = 1.25;
+  static constexpr double kIdleRate = 0.01;
   // A peer that has asked us for nothing this long while a piece shown to it is still
   // unrequested has its window taken back (take_back; the torrent keeps the clock). An honest
   // peer asks for what it is shown within a round trip or two; one whose own piece buffers
@@ -80,9 +91,11 @@ class InitialSeeding {
   std::uint32_t shown_pieces() const { return shown_pieces_; }
   std::uint32_t times_shown(std::uint32_t piece) const { return shown_[piece]; }
   std::size_t window_of(const Key& k) const;  // unspread pieces k holds or was shown
-  // The seeder's recent upload rate (bytes/s): the budget grows with it, so that one fast
-  // peer (a loopback copy) is not held to 2 MiB in flight.
-  void set_upload_rate(double bytes_per_second) { upload_rate_ = bytes_per_second; }
+  // The seeder's recent upload rate (bytes/s), once a tick: the budget grows with it, so
+  // that one fast peer (a loopback copy) is not held to 2 MiB in flight; it also ends and
+  // restarts the slow start.
+  void set_upload_rate(double bytes_per_second);
+  bool slow_start() const { return slow_start_; }
   // The round trip to the peers (seconds; their upload-weighted mean): the budget holds it.
   void set_round_trip(double seconds) { round_trip_ = seconds; }
   std::uint32_t window_limit() const;          // per peer, at the current number of peers
@@ -105,6 +118,9 @@ class InitialSeeding {
   std::uint64_t budget_;
   double upload_rate_ = 0;
   double round_trip_ = 0;
+  bool slow_start_ = true;
+  double best_rate_ = 0;               // the most measured in this slow start (0: none yet)
+  std::uint64_t slow_start_bytes_ = 0;  // spread in this slow start, added to the budget
   std::map<Key, PeerState> peers_;
   std::vector<std::uint32_t> holders_;  // known peers whose bitfield has the piece
   std::vector<Key> owner_;              // whose window holds the piece ("" = none)

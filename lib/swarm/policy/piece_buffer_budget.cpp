@@ -12,9 +12,12 @@ std::size_t PieceBufferBudget::steady(double bandwidth_delay) {
   return static_cast<std::size_t>(std::min(want, static_cast<double>(limits::kMaxPieceBufferCeiling)));
 }
 
-std::size_t PieceBufferBudget::update(double bandwidth_delay, double rate, std::size_t in_use) {
+std::size_t PieceBufferBudget::update(double bandwidth_delay, double rate, std::size_t verifying) {
   bandwidth_delay_ = (bandwidth_delay_ + bandwidth_delay) / 2;
-  std::size_t next = steady(bandwidth_delay_);
+  // Pieces waiting for the disk do not eat the window (see the header).
+  double waiting = std::min(static_cast<double>(verifying), kSteadyGain * bandwidth_delay_);
+  std::size_t next = static_cast<std::size_t>(
+      std::min(static_cast<double>(steady(bandwidth_delay_)) + waiting, static_cast<double>(limits::kMaxPieceBufferCeiling)));
   if (rate <= 0) {
     // Nothing arrives: the next transfer starts up again.
     ramping_ = true;
@@ -24,11 +27,7 @@ std::size_t PieceBufferBudget::update(double bandwidth_delay, double rate, std::
     if (rate >= kRampGrowth * best_rate_) {
       best_rate_ = rate;
       flat_ticks_ = 0;
-      // The budget limits the links: it is mostly in use, and they carry at least half of it
-      // per round trip (a link held by a rate cap or the peer's upload carries less of a
-      // doubled budget: doubling again would only hold memory).
-      bool limited = 4 * in_use >= 3 * budget_ && 2 * bandwidth_delay >= static_cast<double>(budget_);
-      next = std::max(next, limited ? std::min(2 * budget_, limits::kMaxPieceBufferCeiling) : budget_);
+      next = limits::kMaxPieceBufferCeiling;  // the connections' slow starts are the ramp
     } else if (++flat_ticks_ >= kFlatTicks) {
       ramping_ = false;  // the pipe is full: the link, not the budget, is the limit
     } else {

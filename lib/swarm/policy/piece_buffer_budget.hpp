@@ -1,7 +1,7 @@
 // How much memory the session's piece buffers may hold (PieceBufferPool's budget),
 // re-sized every housekeeping tick (250 ms) from what the connections measure. Pure (the
-// measurements are passed in). The shape is BBR's (Cardwell et al.): a start-up that
-// doubles while the delivery rate follows, then a margin over the bandwidth-delay product.
+// measurements are passed in). The shape is BBR's (Cardwell et al.): a start-up while the
+// delivery rate grows, then a margin over the bandwidth-delay product.
 //
 // Steady: kMaxPiecesInFlightBytes, or kSteadyGain x the bandwidth-delay product the links
 // measure (their rates x smallest round trips, summed; averaged over two ticks, so one
@@ -10,16 +10,24 @@
 // trip, more than the rate it was sized on); on loopback and LANs the product is tiny and
 // the budget stays 8 MiB.
 //
-// Start-up: the steady rule alone grows slowly where it is the limit (a piece's slot counts
-// from its first request to its hash, and a loaded path's round trip is longer than
-// its smallest, so the budget holds ~1.5x what is in flight: ~5 % a tick), and from 8 MiB
-// at 100 ms to the ~60 MiB a fast link needs took it 2-3 s, half a 1 GiB transfer. So
-// while the links hold a third of the 8 MiB base in flight or more (never loopback or a
-// LAN), the budget doubles every tick it limits them (mostly in use, and they carry at
-// least half of it per round trip: a link held by a rate cap or the peer's upload carries
-// less of a doubled budget) and the rate has grown by kRampGrowth over the best so far; a
-// tick without that growth holds it; kFlatTicks such ticks in a row end the start-up (the
-// pipe is full) and the steady rule takes over (spares above it are freed). It starts
+// Pieces that have arrived and wait for their hash and write are added on top, up to as
+// much again as the steady rule gives: on a long link they would otherwise eat the window
+// (1 GiB at 100 ms, uncapped: 10-30 pieces of 2 MiB waiting for the disk held a third to
+// half of a 65 MiB budget). On loopback and LANs the product is tiny, so this adds
+// nothing: there the disk, not the window, is the limit, and holding more in memory
+// would not make it faster.
+//
+// Start-up: while the links hold a third of the 8 MiB base in flight or more (never
+// loopback or a LAN) and their rate grows by kRampGrowth or more a tick, the budget is the
+// ceiling, and the connections' own slow starts (RequestPipeline: each doubles its window
+// every round trip) are the ramp. A slot reserved by a request holds no memory until its
+// piece's first block arrives (PieceBufferPool), so what is only asked for costs nothing;
+// memory is what has arrived and waits. Growing the budget itself by ticks lagged the
+// connections: doubling once a tick took 8 -> 128 MiB a second of a 3 s transfer at
+// 100 ms, and growing it only while it limited the links (mostly in use, carrying half of
+// it per round trip) stalled on samples taken while a window was briefly empty. A tick
+// without that growth holds the budget; kFlatTicks such ticks in a row end the start-up
+// (the pipe is full) and the steady rule takes over (spares above it are freed). It starts
 // again once nothing arrives (a new download after an idle spell).
 #pragma once
 #include <cstddef>
@@ -35,9 +43,9 @@ class PieceBufferBudget {
   static constexpr int kFlatTicks = 2;
 
   // One tick: `bandwidth_delay` and `rate` summed over the session's connections (bytes,
-  // bytes/s), `in_use` the bytes of piece-buffer slots taken or reserved now (PieceBufferPool).
-  // Returns the new budget.
-  std::size_t update(double bandwidth_delay, double rate, std::size_t in_use);
+  // bytes/s), `verifying` the bytes of piece buffers that hold whole pieces waiting for
+  // their hash and write. Returns the new budget.
+  std::size_t update(double bandwidth_delay, double rate, std::size_t verifying = 0);
   std::size_t budget() const { return budget_; }
   bool ramping() const { return ramping_; }
 

@@ -183,6 +183,29 @@ TEST_CASE("the budget grows with the seeder's upload rate", "[initial_seeding]")
   CHECK(s.window_limit() == 2);
 }
 
+TEST_CASE("in slow start each piece that spreads adds itself to the budget, until the rate stops growing",
+          "[initial_seeding]") {
+  auto s = seeder(4);
+  join(s, "a");
+  REQUIRE(s.window_of("a") == 4);
+  s.have("a", 0);  // no rate measured yet: the window stays
+  CHECK(s.window_limit() == 4);
+  const double slow = 1.0 * kPieceSize;  // far below what the budget holds
+  s.set_upload_rate(slow);
+  for (std::uint32_t p = 1; p < 4; ++p) s.have("a", p);  // a window spread: doubled
+  CHECK(s.slow_start());
+  CHECK(s.window_limit() == 7);
+  CHECK(s.window_of("a") == 7);
+  s.set_upload_rate(2 * slow);  // still growing: still in slow start
+  for (std::uint32_t p = 4; p < 11; ++p) s.have("a", p);
+  CHECK(s.window_limit() == 14);
+  s.set_upload_rate(2.2 * slow);  // grew less than 1.25x: over, back to the budget
+  CHECK_FALSE(s.slow_start());
+  CHECK(s.window_limit() == 4);
+  s.set_upload_rate(0.001 * slow);  // idle: the next download starts slow again
+  CHECK(s.slow_start());
+}
+
 TEST_CASE("a peer that leaves its window unrequested has it taken back until it asks again", "[initial_seeding]") {
   auto s = seeder(4);
   join(s, "idle");  // alone: the whole budget, pieces 0-3
