@@ -122,10 +122,11 @@ inline constexpr std::uint64_t kMaxStateFileBytes = 64ull * 1024 * 1024;
 // whole session: bounds the downloader's memory whatever the file size. The budget is
 // kMaxPiecesInFlightBytes, or 1.5x the bandwidth-delay product its connections measure
 // where that is more (rate x round trip: what must be in flight to keep a long link busy),
-// doubled each tick while a long link ramps up, at most kMaxPieceBufferCeiling
-// (swarm/policy/piece_buffer_budget.hpp). On loopback and LANs the
-// product is tiny and the budget stays at 8 MiB (peak RSS ~20 MiB for one file); 40 MiB/s
-// over 200 ms makes it 12 MiB (16 while it starts up); the ceiling allows ~0.8 GB/s at 100 ms.
+// plus pieces waiting for the disk on a long link, and the ceiling while a long link starts
+// up, at most kMaxPieceBufferCeiling (swarm/policy/piece_buffer_budget.hpp). A request only
+// reserves its piece's slot: memory is taken when the first block arrives. On loopback and
+// LANs the product is tiny and the budget stays at 8 MiB (peak RSS ~20 MiB for one file);
+// 40 MiB/s over 200 ms makes it 12 MiB; the ceiling allows ~0.8 GB/s at 100 ms.
 inline constexpr std::size_t kMaxPiecesInFlightBytes = 8ull * 1024 * 1024;
 inline constexpr std::size_t kMaxPieceBufferCeiling = 128ull * 1024 * 1024;
 // Files of a tree held open at once by one torrent (an LRU): a 20,000-file tree
