@@ -27,9 +27,9 @@ void InitialSeeding::set_upload_rate(double bytes_per_second) {
 }
 
 std::uint32_t InitialSeeding::window_limit() const {
-  auto budget = std::max<std::uint64_t>(
-      budget_ + slow_start_bytes_,
-      static_cast<std::uint64_t>(upload_rate_ * (kBudgetSeconds + kRoundTripsInBudget * round_trip_)));
+  double by_rate = upload_rate_ * (kBudgetSeconds + kRoundTripsInBudget * round_trip_);
+  double slow = std::min(static_cast<double>(slow_start_bytes_), kSlowStartMost * by_rate);
+  auto budget = static_cast<std::uint64_t>(std::max(static_cast<double>(budget_) + slow, by_rate));
   std::uint64_t pieces = budget / piece_size_ / std::max<std::uint32_t>(1, needy_peers_);
   return static_cast<std::uint32_t>(std::max<std::uint64_t>(kMinWindowPieces, pieces));
 }

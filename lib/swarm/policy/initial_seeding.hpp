@@ -61,9 +61,13 @@ class InitialSeeding {
   // while the rate grows by kSlowStartGrowth or more a tick; the first tick it does not,
   // the rate-based budget alone takes over. It starts again when the upload has fallen
   // below kIdleRate of the best (a new download after an idle spell). On a capped swarm
-  // it is over within a tick or two: the rate stops growing at the cap.
+  // it is over within a tick or two: the rate stops growing at the cap. What it adds is
+  // at most kSlowStartMost x the rate-based budget (a tick's lag is one doubling or two),
+  // so a swarm whose rate keeps growing for many ticks (peers joining one by one) is not
+  // shown much more than the rate rule would show it: the tail stays short.
   static constexpr double kSlowStartGrowth = 1.25;
   static constexpr double kIdleRate = 0.01;
+  static constexpr double kSlowStartMost = 2;
   // A peer that has asked us for nothing this long while a piece shown to it is still
   // unrequested has its window taken back (take_back; the torrent keeps the clock). An honest
   // peer asks for what it is shown within a round trip or two; one whose own piece buffers

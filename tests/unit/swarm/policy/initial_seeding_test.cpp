@@ -190,19 +190,24 @@ TEST_CASE("in slow start each piece that spreads adds itself to the budget, unti
   REQUIRE(s.window_of("a") == 4);
   s.have("a", 0);  // no rate measured yet: the window stays
   CHECK(s.window_limit() == 4);
-  const double slow = 1.0 * kPieceSize;  // far below what the budget holds
-  s.set_upload_rate(slow);
-  for (std::uint32_t p = 1; p < 4; ++p) s.have("a", p);  // a window spread: doubled
+  // 6 pieces a second: the rate rule alone shows 3 (half a second of it), under the
+  // budget's 4; the slow start may add up to twice that.
+  const double rate = 6.0 * kPieceSize;
+  s.set_upload_rate(rate);
+  CHECK(s.window_limit() == 4);
+  for (std::uint32_t p = 1; p < 4; ++p) s.have("a", p);  // a window spread: 4 + 3
   CHECK(s.slow_start());
   CHECK(s.window_limit() == 7);
   CHECK(s.window_of("a") == 7);
-  s.set_upload_rate(2 * slow);  // still growing: still in slow start
+  s.set_upload_rate(2 * rate);  // still growing: still in slow start
   for (std::uint32_t p = 4; p < 11; ++p) s.have("a", p);
-  CHECK(s.window_limit() == 14);
-  s.set_upload_rate(2.2 * slow);  // grew less than 1.25x: over, back to the budget
+  CHECK(s.window_limit() == 14);  // 4 + 10 (at most 2 x 6 = 12 may be added)
+  for (std::uint32_t p = 11; p < 16; ++p) s.have("a", p);
+  CHECK(s.window_limit() == 16);  // 4 + 12: the most the rate allows
+  s.set_upload_rate(2.2 * rate);  // grew less than 1.25x: over, the rate rule (6.6 pieces)
   CHECK_FALSE(s.slow_start());
-  CHECK(s.window_limit() == 4);
-  s.set_upload_rate(0.001 * slow);  // idle: the next download starts slow again
+  CHECK(s.window_limit() == 6);
+  s.set_upload_rate(0.001 * rate);  // idle: the next download starts slow again
   CHECK(s.slow_start());
 }
 
