@@ -11,6 +11,7 @@
 #include "base/error.hpp"
 #include "base/limits.hpp"
 #include "base/piece_hasher.hpp"
+#include "storage/state_saver.hpp"
 
 namespace p2p {
 
@@ -377,10 +378,21 @@ void PieceStore::save_state() const {
   // A tree's files move to their final paths as they complete, so their data is
   // flushed before the state that vouches for them (TreeFiles::sync: a few files one
   // by one, many with one syncfs).
+  if (!tree_) StateSaver::shared().wait(state_path());  // a background save first, or its error
   std::string json = state_json();
   if (json == last_saved_) return;  // e.g. a finished --only selection, saved again as the run ends
   if (tree_) tree_->sync();
   write_file_atomically(state_path(), json);
+  last_saved_ = std::move(json);
+}
+
+void PieceStore::save_state_in_background() const {
+  if (is_source_) return;
+  // A tree's files are synced first, and they are the io thread's: saved here.
+  if (tree_) return save_state();
+  std::string json = state_json();
+  if (json == last_saved_) return;
+  StateSaver::shared().save(state_path(), json);
   last_saved_ = std::move(json);
 }
 
@@ -403,6 +415,7 @@ fs::path PieceStore::finish() {
     return final_path();
   }
   file_.sync_data();
+  StateSaver::shared().wait(state_path());  // no state file written after it is removed below
   if (!rename_no_replace(partial_path(), final_path()))
     throw Error(ExitCode::file_exists,
                 fmt::format("{} appeared while downloading and was not overwritten; the verified download is kept "

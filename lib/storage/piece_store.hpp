@@ -87,6 +87,11 @@ class PieceStore {
   // Flushes the data, then atomically replaces the state file. No-op for a complete
   // source, and when the state is what this store saved last (nothing to flush then).
   void save_state() const;
+  // The same without waiting for the disk, for the periodic saves while pieces arrive: a
+  // single file's state is written by the StateSaver's thread (an fsync there waited
+  // up to 0.28 s for the journal, which stalled every connection of the io thread); a
+  // tree's at once, as by save_state(). Throws the error of an earlier background write.
+  void save_state_in_background() const;
   // Whole-file check passed: rename .partial to the final name, remove the state
   // file. Never replaces anything at the final name: Error(file_exists) if a file
   // (or link) appeared there meanwhile; the .partial and its state are kept.

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <utility>
 #include <vector>
 
 namespace p2p {
@@ -48,11 +49,16 @@ class PieceBufferPool {
   // Returns a buffer from take(): its slot is its capacity.
   void give_back(std::vector<std::uint8_t> buffer);
   std::size_t in_use() const { return in_use_; }
+  // A connection wanted more requests than the budget had room for (PieceBufferBudget's
+  // probe); take_held_back() says whether that happened since it was last called.
+  void note_held_back() { held_back_ = true; }
+  bool take_held_back() { return std::exchange(held_back_, false); }
   std::size_t spare_bytes() const;
 
  private:
   std::size_t budget_;
   std::size_t in_use_ = 0;
+  bool held_back_ = false;
   std::map<std::size_t, std::vector<std::vector<std::uint8_t>>> spare_;  // by size
 };
 

@@ -324,8 +324,10 @@ void Session::Impl::tick() {
     links.bandwidth_delay += l.bandwidth_delay;
     links.rate += l.rate;
     links.verifying += l.verifying;
+    links.round_trip = std::max(links.round_trip, l.round_trip);
   }
-  buffers.set_budget(buffer_budget.update(links.bandwidth_delay, links.rate, links.verifying));
+  buffers.set_budget(
+      buffer_budget.update(links.bandwidth_delay, links.rate, links.verifying, links.round_trip, buffers.take_held_back()));
   // Incoming connections still in the session's hands (no handshake yet, TLS or plaintext).
   std::vector<std::shared_ptr<PeerConnection>> late;
   for (auto& [id, c] : connections)

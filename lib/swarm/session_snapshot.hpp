@@ -74,6 +74,7 @@ struct PeerSnapshot {
   bool am_choking = true, peer_choking = true, am_interested = false, peer_interested = false;
   double reputation = 0;                       // Reputation score
   std::size_t requests = 0;                    // our requests outstanding to it
+  double round_trip = 0;                       // seconds, the smallest measured (0: not yet)
 };
 
 struct BanSnapshot {

@@ -141,7 +141,7 @@ TorrentOutcome Torrent::outcome() {
   bool finished_file = store_.is_source() || completed_at_ != Clock::time_point{};
   if (!finished_file) {
     try {
-      save_state();
+      store_.save_state();  // on disk before the run ends
     } catch (const Error& e) {
       if (!error_) error_ = e;
     }
@@ -201,7 +201,7 @@ void Torrent::check_source() {
 }
 
 void Torrent::save_state() {
-  store_.save_state();
+  store_.save_state_in_background();
   state_dirty_ = false;
   last_save_ = host_.now();
 }

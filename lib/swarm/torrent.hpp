@@ -66,6 +66,7 @@ class Torrent final : public ConnectionHandler {
     double bandwidth_delay = 0;  // bytes in flight (each link's rate x round trip)
     double rate = 0;             // bytes/s (the request pipelines' rates)
     std::size_t verifying = 0;   // bytes of whole pieces waiting for their hash and write
+    double round_trip = 0;       // seconds: the longest of the connections with requests out
   };
   LinkTotals link_totals() const;
   bool announcing() const { return announcer_ != nullptr; }

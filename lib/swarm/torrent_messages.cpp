@@ -177,6 +177,13 @@ void Torrent::show(const std::vector<InitialSeeding::Reveal>& reveals) {
       if (p.key == r.key && p.conn->handshaken()) {
         p.conn->send(wire::Have{r.piece});
         if (p.revealed.size() < limits::kMaxQueuedRequestsPerPeer) p.revealed.emplace(r.piece, now);
+        // Every interested peer gets a slot while seeding initially, and a peer shown a
+        // piece it lacks will be interested: unchoked now, its requests go out with its
+        // `interested` instead of a round trip later.
+        if (p.am_choking) {
+          p.am_choking = false;
+          p.conn->send(wire::Unchoke{});
+        }
       }
 }
 
@@ -187,7 +194,10 @@ void Torrent::rechoke(Clock::time_point now) {
     if (!p.conn->handshaken()) continue;
     auto& cp = by_key[p.key];
     cp.key = p.key;
-    cp.interested |= p.peer_interested;
+    // A peer shown pieces it has not asked for yet was unchoked with them (show) and is
+    // about to say it is interested: a rechoke in that round trip must not choke it (the
+    // blocks then on their way would arrive after its next requests).
+    cp.interested |= p.peer_interested || (initial_seeding_ && !p.revealed.empty());
     cp.rate_from += p.conn->sample_download_rate();
     if (meta_->piece_count() > 0)
       cp.have_fraction = std::max(cp.have_fraction, static_cast<double>(p.has.count()) / meta_->piece_count());

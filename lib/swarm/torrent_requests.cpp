@@ -10,6 +10,11 @@
 
 namespace p2p {
 
+namespace {
+// Names a block for RequestPipeline's round-trip sample.
+std::uint64_t block_key(const BlockRef& b) { return (std::uint64_t{b.piece} << 32) | b.begin; }
+}  // namespace
+
 void Torrent::request_more(Peer& p) {
   if (state_ != State::running || host_.stopping() || !p.conn->open() || !p.conn->handshaken() || p.peer_choking ||
       !p.am_interested)
@@ -31,9 +36,10 @@ void Torrent::request_more(Peer& p) {
     p.outstanding.push_back(b);
     p.conn->send(wire::Request{b.piece, b.begin, b.length});
   }
+  if (room == 0 && p.outstanding.size() < depth) host_.buffers().note_held_back();
   if (was_idle && !blocks.empty()) {
     p.conn->restart_block_clock();  // the stall clock starts now
-    p.pipeline.requested_when_idle(host_.now());
+    p.pipeline.requested_when_idle(host_.now(), block_key(blocks.front()));
   }
 }
 
@@ -101,7 +107,7 @@ void Torrent::on_block(PeerConnection& c, const BlockRef& b, bool stored) {
   if (!p) return;
   stats_.downloaded_bytes += b.length;
   host_.counters().recv_payload_bytes += b.length;
-  p->pipeline.block_arrived(host_.now(), b.length);
+  p->pipeline.block_arrived(host_.now(), b.length, block_key(b));
   if (auto it = std::find(p->outstanding.begin(), p->outstanding.end(), b); it != p->outstanding.end())
     p->outstanding.erase(it);
   if (!stored) {

@@ -48,6 +48,7 @@ Torrent::LinkTotals Torrent::link_totals() const {
   for (const auto& [id, p] : peers_) {
     sum.bandwidth_delay += p.pipeline.bandwidth_delay();
     sum.rate += p.pipeline.rate();
+    if (!p.outstanding.empty()) sum.round_trip = std::max(sum.round_trip, p.pipeline.round_trip());
   }
   sum.verifying = verifying_bytes_;
   return sum;
@@ -113,6 +114,7 @@ TorrentSnapshot Torrent::snapshot() const {
     ps.peer_interested = p.peer_interested;
     ps.reputation = host_.reputation().score(p.reputation_key);
     ps.requests = p.outstanding.size();
+    ps.round_trip = p.pipeline.round_trip();
     t.peers_unchoking_us += !p.peer_choking;
     t.peers_interested += p.peer_interested;
     t.peers.push_back(std::move(ps));

@@ -29,7 +29,8 @@ json peer_json(const PeerSnapshot& p) {
               {"am_interested", p.am_interested},
               {"peer_interested", p.peer_interested},
               {"reputation", p.reputation},
-              {"requests", p.requests}};
+              {"requests", p.requests},
+              {"round_trip_ms", p.round_trip * 1000}};
 }
 
 // Whether peers outside our network can dial us through a mapping on the gateway, and why not.

@@ -28,7 +28,10 @@ void InitialSeeding::set_upload_rate(double bytes_per_second) {
 
 std::uint32_t InitialSeeding::window_limit() const {
   double by_rate = upload_rate_ * (kBudgetSeconds + kRoundTripsInBudget * round_trip_);
-  double slow = std::min(static_cast<double>(slow_start_bytes_), kSlowStartMost * by_rate);
+  // Before the first rate sample only what has spread bounds it: a rate takes a tick or
+  // two to measure, and a long link's window doubles a few times meanwhile.
+  double slow = best_rate_ > 0 ? std::min(static_cast<double>(slow_start_bytes_), kSlowStartMost * by_rate)
+                               : static_cast<double>(slow_start_bytes_);
   auto budget = static_cast<std::uint64_t>(std::max(static_cast<double>(budget_) + slow, by_rate));
   std::uint64_t pieces = budget / piece_size_ / std::max<std::uint32_t>(1, needy_peers_);
   return static_cast<std::uint32_t>(std::max<std::uint64_t>(kMinWindowPieces, pieces));
@@ -138,7 +141,7 @@ void InitialSeeding::top_up_one(const Key& k, PeerState& p, std::vector<Reveal>&
   std::erase_if(p.window, [&](std::uint32_t piece) {
     if (!spread(piece, p)) return false;
     owner_[piece].clear();
-    if (slow_start_ && best_rate_ > 0) slow_start_bytes_ += piece_size_;
+    if (slow_start_) slow_start_bytes_ += piece_size_;
     return true;
   });
   if (!needy(p)) return;

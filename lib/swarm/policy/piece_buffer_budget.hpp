@@ -17,8 +17,9 @@
 // nothing: there the disk, not the window, is the limit, and holding more in memory
 // would not make it faster.
 //
-// Start-up: while the links hold a third of the 8 MiB base in flight or more (never
-// loopback or a LAN) and their rate grows by kRampGrowth or more a tick, the budget is the
+// Start-up: while the links hold a third of the 8 MiB base in flight or more, or one that
+// has requests out has a round trip of kLongRoundTrip or more (never loopback or a LAN),
+// and their rate grows by kRampGrowth or more a tick, the budget is the
 // ceiling, and the connections' own slow starts (RequestPipeline: each doubles its window
 // every round trip) are the ramp. A slot reserved by a request holds no memory until its
 // piece's first block arrives (PieceBufferPool), so what is only asked for costs nothing;
@@ -28,7 +29,17 @@
 // it per round trip) stalled on samples taken while a window was briefly empty. A tick
 // without that growth holds the budget; kFlatTicks such ticks in a row end the start-up
 // (the pipe is full) and the steady rule takes over (spares above it are freed). It starts
-// again once nothing arrives (a new download after an idle spell).
+// again once nothing arrives (a new download after an idle spell). The round trip starts
+// it before any rate is measured: a rate takes two ticks (half a second) to sample, and
+// at 100 ms a connection's slow start outgrew the 8 MiB base before that (1 GiB,
+// uncapped: 8 MiB in flight until 0.7 s).
+//
+// Probe: once over, it starts again whenever the steady budget held a long link's
+// requests back during a tick. A start-up can end early, on ticks when something else
+// held the rate (the seeder's initial-seeding window still opening): the steady rule
+// alone then may not grow out, since a piece's slot is held longer than a round trip
+// (request, the piece's own transfer, its hash), so 1.5x the product can be a fixed
+// point (1 GiB at 100 ms: 2 MiB pieces, 8-10 MiB of budget, 75 MiB/s for 14 s).
 #pragma once
 #include <cstddef>
 
@@ -41,11 +52,17 @@ class PieceBufferBudget {
   // without it end it (BBR: 1.25 and three round trips; a tick here is 1-25 round trips).
   static constexpr double kRampGrowth = 1.25;
   static constexpr int kFlatTicks = 2;
+  // A round trip this long is a long link whatever its rate (a LAN's is below 2 ms; the
+  // internet's 20-200 ms).
+  static constexpr double kLongRoundTrip = 0.01;
 
   // One tick: `bandwidth_delay` and `rate` summed over the session's connections (bytes,
   // bytes/s), `verifying` the bytes of piece buffers that hold whole pieces waiting for
-  // their hash and write. Returns the new budget.
-  std::size_t update(double bandwidth_delay, double rate, std::size_t verifying = 0);
+  // their hash and write, `round_trip` the longest of the connections with requests out
+  // (seconds; 0 if none is measured), `limited` whether the budget kept a connection
+  // from asking for all it wanted since the last tick. Returns the new budget.
+  std::size_t update(double bandwidth_delay, double rate, std::size_t verifying = 0, double round_trip = 0,
+                     bool limited = false);
   std::size_t budget() const { return budget_; }
   bool ramping() const { return ramping_; }
 

@@ -18,8 +18,8 @@
 // long link is filled in a few round trips instead of a few seconds of samples.
 //
 // The round trip is the smallest measured: a dialled connection's handshake exchange, and
-// the arrival of a block requested when nothing else was outstanding (nothing queued
-// ahead of it at the peer); a seeder measures it from a `have` it reveals to the first
+// the arrival of the first block requested when nothing else was outstanding (nothing
+// queued ahead of it at the peer; that block itself, not whichever arrives first); a seeder measures it from a `have` it reveals to the first
 // request for that piece (Torrent::show). Nothing bounds the window but the peer's request limit (its
 // handshake's max_requests) and the session's memory budget (PieceBufferPool).
 #pragma once
@@ -52,14 +52,22 @@ class RequestPipeline {
   void round_trip(double seconds) {
     if (seconds > 0 && (rtt_ <= 0 || seconds < rtt_)) rtt_ = seconds;
   }
-  // Requests went out while none was outstanding: the next block's arrival is one round
-  // trip (plus the block's own transfer) after `now`.
-  void requested_when_idle(Clock::time_point now) { idle_request_ = now; }
-  // A block of `len` bytes arrived. In slow start the window grows by it (doubling each
-  // round trip, as TCP's does), ahead of the rate samples that size it afterwards.
-  void block_arrived(Clock::time_point now, std::uint32_t len) {
+  // Requests went out while none was outstanding, the first for block `first` (any key
+  // that names a block: piece and offset): its arrival is one round trip (plus the
+  // block's own transfer) after `now`.
+  void requested_when_idle(Clock::time_point now, std::uint64_t first) {
+    idle_request_ = now;
+    idle_block_ = first;
+  }
+  // Block `block` of `len` bytes arrived. In slow start the window grows by it (doubling
+  // each round trip, as TCP's does), ahead of the rate samples that size it afterwards.
+  // Only the block asked for when idle measures a round trip: a block of a request that a
+  // choke dropped can still arrive just after new requests went out (it was on its way),
+  // and the smallest sample is kept for good (one such gave 9 ms on a 100 ms link, and the
+  // link ran at the 8 MiB budget's 75 MiB/s for the rest of a 1 GiB transfer).
+  void block_arrived(Clock::time_point now, std::uint32_t len, std::uint64_t block) {
     if (slow_start_) slow_start_bytes_ += len;
-    if (idle_request_ == Clock::time_point{}) return;
+    if (idle_request_ == Clock::time_point{} || block != idle_block_) return;
     round_trip(std::chrono::duration<double>(now - idle_request_).count());
     idle_request_ = {};
   }
@@ -86,6 +94,7 @@ class RequestPipeline {
   std::uint64_t slow_start_bytes_ = 0;   // what arrived during slow start
   double rtt_ = 0;
   Clock::time_point idle_request_{};
+  std::uint64_t idle_block_ = 0;
 };
 
 }  // namespace p2p

@@ -77,7 +77,8 @@ TEST_CASE("alone, a piece leaves the window as soon as the peer has it", "[initi
   join(s, "a");
   REQUIRE(s.window_of("a") == 2);
   auto shown = s.have("a", 0);
-  CHECK(pieces_for(shown, "a") == std::vector<std::uint32_t>{2});
+  // Piece 2 in its place, and 3 as well: in slow start the spread piece grew the window.
+  CHECK(pieces_for(shown, "a") == std::vector<std::uint32_t>{2, 3});
 }
 
 TEST_CASE("a slow forwarder gets fewer new pieces than a fast one", "[initial_seeding]") {
@@ -188,19 +189,19 @@ TEST_CASE("in slow start each piece that spreads adds itself to the budget, unti
   auto s = seeder(4);
   join(s, "a");
   REQUIRE(s.window_of("a") == 4);
-  s.have("a", 0);  // no rate measured yet: the window stays
-  CHECK(s.window_limit() == 4);
+  s.have("a", 0);  // no rate measured yet: what spreads counts all the same
+  CHECK(s.window_limit() == 5);
   // 6 pieces a second: the rate rule alone shows 3 (half a second of it), under the
   // budget's 4; the slow start may add up to twice that.
   const double rate = 6.0 * kPieceSize;
   s.set_upload_rate(rate);
-  CHECK(s.window_limit() == 4);
-  for (std::uint32_t p = 1; p < 4; ++p) s.have("a", p);  // a window spread: 4 + 3
+  CHECK(s.window_limit() == 5);
+  for (std::uint32_t p = 1; p < 4; ++p) s.have("a", p);  // a window spread: 4 + 4
   CHECK(s.slow_start());
-  CHECK(s.window_limit() == 7);
-  CHECK(s.window_of("a") == 7);
+  CHECK(s.window_limit() == 8);
+  CHECK(s.window_of("a") == 8);
   s.set_upload_rate(2 * rate);  // still growing: still in slow start
-  for (std::uint32_t p = 4; p < 11; ++p) s.have("a", p);
+  for (std::uint32_t p = 4; p < 10; ++p) s.have("a", p);
   CHECK(s.window_limit() == 14);  // 4 + 10 (at most 2 x 6 = 12 may be added)
   for (std::uint32_t p = 11; p < 16; ++p) s.have("a", p);
   CHECK(s.window_limit() == 16);  // 4 + 12: the most the rate allows
@@ -209,6 +210,25 @@ TEST_CASE("in slow start each piece that spreads adds itself to the budget, unti
   CHECK(s.window_limit() == 6);
   s.set_upload_rate(0.001 * rate);  // idle: the next download starts slow again
   CHECK(s.slow_start());
+}
+
+TEST_CASE("before a rate is measured, the slow start doubles a window each time it spreads",
+          "[initial_seeding]") {
+  // A long link's first half second: the seeder's rate takes a tick or two to sample, and
+  // its window must not sit at the minimum meanwhile.
+  auto s = seeder(2);
+  join(s, "a");
+  REQUIRE(s.window_of("a") == 2);
+  std::uint32_t next = 0;
+  for (std::uint32_t want : {4u, 8u, 16u}) {
+    auto spread = s.window_of("a");
+    for (std::uint32_t i = 0; i < spread; ++i) s.have("a", next++);
+    CHECK(s.window_limit() == want);
+    CHECK(s.window_of("a") == want);
+  }
+  // Then a rate: the rule and its bound hold again (1 piece a second: 2 + at most 1).
+  s.set_upload_rate(1.0 * kPieceSize);
+  CHECK(s.window_limit() == 3);
 }
 
 TEST_CASE("a peer that leaves its window unrequested has it taken back until it asks again", "[initial_seeding]") {

@@ -113,3 +113,45 @@ TEST_CASE("a start-up starts again after an idle spell", "[piece_buffer_budget]"
   PieceBufferBudget lan;
   CHECK(lan.update(0.06 * MiB, 60 * MiB) == limits::kMaxPiecesInFlightBytes);
 }
+
+TEST_CASE("a long round trip starts the start-up before any rate is measured", "[piece_buffer_budget]") {
+  PieceBufferBudget wan, lan;
+  // Requests out over 100 ms, nothing measured yet (a rate takes two ticks): the ceiling.
+  CHECK(wan.update(0, 0, 0, 0.1) == limits::kMaxPieceBufferCeiling);
+  CHECK(wan.ramping());
+  // The first rates: still the ceiling while they grow.
+  CHECK(wan.update(0.4 * MiB, 4 * MiB, 0, 0.1) == limits::kMaxPieceBufferCeiling);
+  CHECK(wan.update(2 * MiB, 20 * MiB, 0, 0.1) == limits::kMaxPieceBufferCeiling);
+  // A LAN's round trip (1 ms) never does.
+  CHECK(lan.update(0, 0, 0, 0.001) == limits::kMaxPiecesInFlightBytes);
+  CHECK(lan.update(0.06 * MiB, 60 * MiB, 0, 0.001, true) == limits::kMaxPiecesInFlightBytes);
+}
+
+TEST_CASE("a start-up that ended early starts again when the steady budget holds a long link back",
+          "[piece_buffer_budget]") {
+  PieceBufferBudget b;
+  const double rtt = 0.1;
+  // The start-up ends on flat ticks while something else (a seeder's window still
+  // opening) holds the link at 30 MiB/s.
+  b.update(0, 0, 0, rtt);
+  for (int i = 0; i < 4; ++i) b.update(30 * MiB * rtt, 30 * MiB, 0, rtt);
+  REQUIRE_FALSE(b.ramping());
+  REQUIRE(b.budget() == limits::kMaxPiecesInFlightBytes);
+  // Now only the budget holds it: a slot lives ~1.4 round trips (the piece's transfer and
+  // hash after it), so the link delivers budget / (1.4 rtt): with 1.5x the product that is
+  // a fixed point below the link's 400 MiB/s. Held back, the budget starts up again.
+  auto tick = [&](bool held_back) {
+    double rate = std::min(static_cast<double>(b.budget()) / (1.4 * rtt), 400 * MiB);
+    return b.update(rate * rtt, rate, 0, rtt, held_back);
+  };
+  CHECK(tick(true) == limits::kMaxPieceBufferCeiling);
+  CHECK(b.ramping());
+  for (int i = 0; i < 12; ++i) tick(b.budget() < 1.4 * rtt * 400 * MiB);
+  CHECK(static_cast<double>(b.budget()) >= 1.4 * rtt * 400 * MiB * 0.95);  // enough for the link
+  // Without being held back, a flat link keeps its steady budget (no probing).
+  PieceBufferBudget c;
+  c.update(0, 0, 0, rtt);
+  for (int i = 0; i < 6; ++i) c.update(30 * MiB * rtt, 30 * MiB, 0, rtt, false);
+  CHECK_FALSE(c.ramping());
+  CHECK(c.budget() == limits::kMaxPiecesInFlightBytes);
+}

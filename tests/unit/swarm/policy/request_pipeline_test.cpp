@@ -50,10 +50,12 @@ TEST_CASE("the smallest round trip is kept; an idle request's block measures one
   RequestPipeline p;
   CHECK(p.round_trip() == 0);
   auto t = Clock::now();
-  p.requested_when_idle(t);
-  p.block_arrived(t + milliseconds(120), 1);
+  p.requested_when_idle(t, 7);
+  p.block_arrived(t + milliseconds(9), 1, 3);  // another block (on its way before): no sample
+  CHECK(p.round_trip() == 0);
+  p.block_arrived(t + milliseconds(120), 1, 7);
   CHECK(p.round_trip() == Approx(0.12));
-  p.block_arrived(t + milliseconds(500), 1);  // not after an idle request: no sample
+  p.block_arrived(t + milliseconds(500), 1, 7);  // not after an idle request: no sample
   CHECK(p.round_trip() == Approx(0.12));
   p.round_trip(0.3);
   CHECK(p.round_trip() == Approx(0.12));
@@ -115,12 +117,12 @@ TEST_CASE("slow start: the window grows by every block until the rate stops grow
   const std::uint32_t block = 64 * 1024;
   auto t = Clock::now();
   CHECK(p.depth(block, kPeerMax) == 2);
-  for (int i = 0; i < 2; ++i) p.block_arrived(t, block);
+  for (int i = 0; i < 2; ++i) p.block_arrived(t, block, 0);
   CHECK(p.depth(block, kPeerMax) == 4);  // two arrived: two more asked for (doubling per round trip)
-  for (int i = 0; i < 4; ++i) p.block_arrived(t, block);
+  for (int i = 0; i < 4; ++i) p.block_arrived(t, block, 0);
   CHECK(p.depth(block, kPeerMax) == 8);
   std::uint64_t total = 0;
   steady(p, t, total, 1024.0 * 1024, 3);  // the rate stays at 1 MiB/s: slow start ends
-  p.block_arrived(t, block);
+  p.block_arrived(t, block, 0);
   CHECK(p.depth(block, kPeerMax) == 8);   // 1 MiB/s x 0.5 s: the rate sizes it again
 }
