@@ -19,8 +19,9 @@
 //
 // The round trip is the smallest measured: a dialled connection's handshake exchange, and
 // the arrival of the first block requested when nothing else was outstanding (nothing
-// queued ahead of it at the peer; that block itself, not whichever arrives first); a seeder measures it from a `have` it reveals to the first
-// request for that piece (Torrent::show). Nothing bounds the window but the peer's request limit (its
+// queued ahead of it at the peer; that block itself, not whichever arrives first); a
+// seeder measures it from a `have` it reveals to the first request for that piece
+// (Torrent::show). Nothing bounds the window but the peer's request limit (its
 // handshake's max_requests) and the session's memory budget (PieceBufferPool).
 #pragma once
 #include <algorithm>
