@@ -56,13 +56,14 @@ class InitialSeeding {
   // Slow start: the rate-based budget trails the rate it is sized on by a tick (250 ms),
   // and on a long link each window's pieces take a round trip and more to spread, so it
   // grew from 2 MiB slowly: 1 GiB to a lone peer at 100 ms had 4-8 MiB in flight for its
-  // first second. So, once an upload rate is measured, every piece that spreads adds its
-  // size to the budget (doubling it each time a window spreads, as TCP's slow start does)
-  // while the rate grows by kSlowStartGrowth or more a tick; the first tick it does not,
-  // the rate-based budget alone takes over. It starts again when the upload has fallen
-  // below kIdleRate of the best (a new download after an idle spell). On a capped swarm
-  // it is over within a tick or two: the rate stops growing at the cap. What it adds is
-  // at most kSlowStartMost x the rate-based budget (a tick's lag is one doubling or two),
+  // first second. So every piece that spreads adds its size to the budget (doubling it
+  // each time a window spreads, as TCP's slow start does), from the first one, before any
+  // rate is measured, and then while the rate grows by kSlowStartGrowth or more a tick;
+  // the first tick it does not, the rate-based budget alone takes over. It starts again
+  // when the upload has fallen below kIdleRate of the best (a new download after an idle
+  // spell). On a capped swarm it is over within a tick or two: the rate stops growing at
+  // the cap. Once a rate is measured, what it adds is at most kSlowStartMost x the
+  // rate-based budget (a tick's lag is one doubling or two),
   // so a swarm whose rate keeps growing for many ticks (peers joining one by one) is not
   // shown much more than the rate rule would show it: the tail stays short.
   static constexpr double kSlowStartGrowth = 1.25;

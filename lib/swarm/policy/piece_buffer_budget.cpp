@@ -27,7 +27,7 @@ std::size_t PieceBufferBudget::update(double bandwidth_delay, double rate, std::
     ramping_ = true;
     best_rate_ = 0;
     flat_ticks_ = 0;
-    if (round_trip >= kLongRoundTrip) next = limits::kMaxPieceBufferCeiling;
+    if (long_link) next = limits::kMaxPieceBufferCeiling;
   } else if (!ramping_ && long_link && limited) {
     // The steady budget holds a long link back: start up again from this rate.
     ramping_ = true;
