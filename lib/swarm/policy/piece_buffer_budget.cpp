@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "base/limits.hpp"
+#include "swarm/policy/long_link.hpp"
 
 namespace p2p {
 
@@ -20,7 +21,7 @@ std::size_t PieceBufferBudget::update(double bandwidth_delay, double rate, std::
   std::size_t next = static_cast<std::size_t>(
       std::min(static_cast<double>(steady(bandwidth_delay_)) + waiting, static_cast<double>(limits::kMaxPieceBufferCeiling)));
   bool long_link = 3 * bandwidth_delay >= static_cast<double>(limits::kMaxPiecesInFlightBytes) ||
-                   round_trip >= kLongRoundTrip;
+                   long_round_trip(round_trip);
   if (rate <= 0) {
     // Nothing measured yet (or nothing arrives): the next transfer starts up again, at
     // the ceiling at once if it asks over a long round trip.

@@ -18,7 +18,7 @@
 // would not make it faster.
 //
 // Start-up: while the links hold a third of the 8 MiB base in flight or more, or one that
-// has requests out has a round trip of kLongRoundTrip or more (never loopback or a LAN),
+// has requests out is a long link (long_link.hpp: never loopback or a LAN),
 // and their rate grows by kRampGrowth or more a tick, the budget is the
 // ceiling, and the connections' own slow starts (RequestPipeline: each doubles its window
 // every round trip) are the ramp. A slot reserved by a request holds no memory until its
@@ -52,9 +52,6 @@ class PieceBufferBudget {
   // without it end it (BBR: 1.25 and three round trips; a tick here is 1-25 round trips).
   static constexpr double kRampGrowth = 1.25;
   static constexpr int kFlatTicks = 2;
-  // A round trip this long is a long link whatever its rate (a LAN's is below 2 ms; the
-  // internet's 20-200 ms).
-  static constexpr double kLongRoundTrip = 0.01;
 
   // One tick: `bandwidth_delay` and `rate` summed over the session's connections (bytes,
   // bytes/s), `verifying` the bytes of piece buffers that hold whole pieces waiting for

@@ -26,6 +26,23 @@ TEST_CASE("a new connection starts with two blocks", "[request_pipeline]") {
   CHECK(p.depth(256 * 1024, kPeerMax) == RequestPipeline::kMinBlocks);
 }
 
+TEST_CASE("a connection known to cross a long link starts from 4 MiB; a LAN's from two blocks", "[request_pipeline]") {
+  RequestPipeline lan, wan, edge;
+  lan.round_trip(0.002);
+  wan.round_trip(0.1);
+  edge.round_trip(kLongRoundTrip);
+  CHECK(lan.depth(256 * 1024, kPeerMax) == RequestPipeline::kMinBlocks);
+  CHECK(wan.depth(256 * 1024, kPeerMax) == 16);   // 4 MiB of 256 KiB blocks
+  CHECK(edge.depth(256 * 1024, kPeerMax) == 16);
+  CHECK(wan.depth(16 * 1024, kPeerMax) == 256);   // bytes, not blocks
+  CHECK(wan.depth(8u << 20, kPeerMax) == RequestPipeline::kMinBlocks);  // two blocks are more
+  CHECK(wan.depth(256 * 1024, 8) == 7);           // still below the peer's request limit
+  // Slow start grows it by every block, as from two blocks.
+  auto t = Clock::now();
+  for (int i = 0; i < 4; ++i) wan.block_arrived(t, 256 * 1024, static_cast<std::uint64_t>(i));
+  CHECK(wan.depth(256 * 1024, kPeerMax) == 20);
+}
+
 TEST_CASE("without a round trip measured, depth is half a second of the rate", "[request_pipeline]") {
   RequestPipeline p;
   auto t = Clock::now();
