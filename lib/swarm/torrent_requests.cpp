@@ -134,8 +134,10 @@ void Torrent::on_block(PeerConnection& c, const BlockRef& b, bool stored) {
   request_more(*p);
 }
 
-ConnectionHandler::BlockSource Torrent::block_source(PeerConnection&, const wire::Request& r) {
+ConnectionHandler::BlockSource Torrent::block_source(PeerConnection& c, const wire::Request& r) {
   if (!store_.has(r.piece) || state_ == State::failed || state_ == State::stopped) return {};
+  if (initial_seeding_)
+    if (Peer* p = peer_of(c)) show(initial_seeding_->serving(p->key, r.piece));  // its slow start
   if (source_identity_) {
     // Never serve a source that changed since it was verified as if it were the meta's content.
     bool linked = true;

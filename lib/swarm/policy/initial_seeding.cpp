@@ -7,7 +7,7 @@ namespace p2p {
 
 InitialSeeding::InitialSeeding(std::uint32_t piece_count, std::uint32_t piece_size, std::uint64_t budget)
     : piece_count_(piece_count), piece_size_(std::max<std::uint32_t>(1, piece_size)), budget_(budget),
-      holders_(piece_count, 0), owner_(piece_count), shown_(piece_count, 0) {
+      holders_(piece_count, 0), owner_(piece_count), served_(piece_count, false), shown_(piece_count, 0) {
   for (std::uint32_t i = 0; i < piece_count; ++i) unplaced_.insert(unplaced_.end(), i);
 }
 
@@ -155,6 +155,7 @@ void InitialSeeding::top_up_one(const Key& k, PeerState& p, std::vector<Reveal>&
     }
     it = unplaced_.erase(it);
     owner_[piece] = k;
+    served_[piece] = false;
     p.window.push_back(piece);
     if (shown_[piece]++ == 0) ++shown_pieces_;
     if (!p.told.test(piece)) {  // shown before, lost, shown again: it already knows we have it
@@ -187,6 +188,13 @@ std::vector<InitialSeeding::Reveal> InitialSeeding::requested(const Key& k) {
   if (it == peers_.end() || !it->second.paused) return {};
   it->second.paused = false;
   if (needy(it->second)) ++needy_peers_;
+  return top_up({k});
+}
+
+std::vector<InitialSeeding::Reveal> InitialSeeding::serving(const Key& k, std::uint32_t piece) {
+  if (!slow_start_ || needy_peers_ != 1 || piece >= piece_count_ || served_[piece] || owner_[piece] != k) return {};
+  served_[piece] = true;
+  slow_start_bytes_ += piece_size_;
   return top_up({k});
 }
 

@@ -231,6 +231,51 @@ TEST_CASE("before a rate is measured, the slow start doubles a window each time 
   CHECK(s.window_limit() == 3);
 }
 
+TEST_CASE("in slow start each piece sent grows the window too: it doubles every round trip", "[initial_seeding]") {
+  // A lone peer on a long link: a piece shown is asked for, and sent, a round trip later,
+  // and spreads (the peer's `have`) a round trip after that.
+  auto s = seeder(2);
+  join(s, "a");
+  REQUIRE(s.window_of("a") == 2);
+  CHECK(s.serving("a", 40).empty());  // a piece not in its window: nothing grows
+  CHECK(s.serving("b", 0).empty());   // nor one sent to somebody else
+  CHECK(s.window_limit() == 2);
+  std::vector<std::uint32_t> shown_last{0, 1}, sent_last;
+  for (std::uint32_t want : {4u, 8u, 16u, 32u}) {
+    std::vector<std::uint32_t> shown_now;
+    for (auto p : shown_last) {
+      auto r = pieces_for(s.serving("a", p), "a");
+      shown_now.insert(shown_now.end(), r.begin(), r.end());
+      CHECK(s.serving("a", p).empty());  // its further blocks add nothing
+    }
+    for (auto p : sent_last) {
+      auto r = pieces_for(s.have("a", p), "a");
+      shown_now.insert(shown_now.end(), r.begin(), r.end());
+    }
+    CHECK(s.window_limit() == want);
+    CHECK(s.window_of("a") == want);
+    sent_last = shown_last;
+    shown_last = shown_now;
+  }
+  // Once a rate is measured, its bound holds again (1 piece a second: 2 + at most 1).
+  s.set_upload_rate(1.0 * kPieceSize);
+  CHECK(s.window_limit() == 3);
+  s.set_upload_rate(0.5 * kPieceSize);  // grew less than 1.25x: over; sends add nothing more
+  CHECK_FALSE(s.slow_start());
+  CHECK(s.serving("a", shown_last.front()).empty());
+}
+
+TEST_CASE("with several peers needing pieces, sends do not grow the window: only spreads do", "[initial_seeding]") {
+  auto s = seeder(4);
+  join(s, "a");
+  join(s, "b");
+  REQUIRE(s.window_limit() == 2);
+  auto told = s.told("a");
+  for (std::uint32_t p = 0; p < kPieces; ++p)
+    if (told.test(p)) CHECK(s.serving("a", p).empty());
+  CHECK(s.window_limit() == 2);
+}
+
 TEST_CASE("a peer that leaves its window unrequested has it taken back until it asks again", "[initial_seeding]") {
   auto s = seeder(4);
   join(s, "idle");  // alone: the whole budget, pieces 0-3
