@@ -23,7 +23,7 @@ void Torrent::request_more(Peer& p) {
   // what the peer said it queues (policy/request_pipeline.hpp).
   std::uint32_t peer_max = p.conn->theirs().max_requests;
   std::size_t depth = p.pipeline.depth(static_cast<std::uint32_t>(std::min<std::uint64_t>(limits::kBlockSize, meta_->piece_size)),
-                                       peer_max ? peer_max : limits::kLegacyMaxQueuedRequests);
+                                       peer_max ? peer_max : limits::kLegacyMaxQueuedRequests, peers_.size());
   if (p.outstanding.size() >= depth) return;
   std::size_t room = host_.buffers().fits(meta_->piece_size);  // new pieces the memory budget allows
   bool was_idle = p.outstanding.empty();
@@ -137,7 +137,7 @@ void Torrent::on_block(PeerConnection& c, const BlockRef& b, bool stored) {
 ConnectionHandler::BlockSource Torrent::block_source(PeerConnection& c, const wire::Request& r) {
   if (!store_.has(r.piece) || state_ == State::failed || state_ == State::stopped) return {};
   if (initial_seeding_)
-    if (Peer* p = peer_of(c)) show(initial_seeding_->serving(p->key, r.piece));  // its slow start
+    if (Peer* p = peer_of(c)) show(initial_seeding_->serving(p->key, r.piece, p->pipeline.round_trip()));  // its slow start
   if (source_identity_) {
     // Never serve a source that changed since it was verified as if it were the meta's content.
     bool linked = true;

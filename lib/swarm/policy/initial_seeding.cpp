@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "swarm/policy/long_link.hpp"
+
 namespace p2p {
 
 InitialSeeding::InitialSeeding(std::uint32_t piece_count, std::uint32_t piece_size, std::uint64_t budget)
@@ -191,8 +193,9 @@ std::vector<InitialSeeding::Reveal> InitialSeeding::requested(const Key& k) {
   return top_up({k});
 }
 
-std::vector<InitialSeeding::Reveal> InitialSeeding::serving(const Key& k, std::uint32_t piece) {
-  if (!slow_start_ || needy_peers_ != 1 || piece >= piece_count_ || served_[piece] || owner_[piece] != k) return {};
+std::vector<InitialSeeding::Reveal> InitialSeeding::serving(const Key& k, std::uint32_t piece, double round_trip) {
+  if (!slow_start_ || needy_peers_ != 1 || !long_round_trip(round_trip)) return {};
+  if (piece >= piece_count_ || served_[piece] || owner_[piece] != k) return {};
   served_[piece] = true;
   slow_start_bytes_ += piece_size_;
   return top_up({k});

@@ -68,7 +68,9 @@ class InitialSeeding {
   // first holder, and is passed on, later (N = 8 with 20-200 ms round trips: 9.40 -> 9.73 s
   // counting sends to every peer, medians of 4). Sends, not requests: a request costs a
   // peer nothing, and on a LAN counting requests showed 32 peers most of the file before
-  // the first rate was measured (1.02-1.08 seeder copies instead of 1.00). Measured, 1 GiB to a lone peer through a 50 ms-each-way relay on loopback: 2.97 ->
+  // the first rate was measured (1.02-1.08 seeder copies instead of 1.00). Only on a long
+  // link (long_link.hpp): on a LAN a spread takes a millisecond or two, and the first of
+  // 32 peers, alone while the others start, would be shown pieces it must pass to all. Measured, 1 GiB to a lone peer through a 50 ms-each-way relay on loopback: 2.97 ->
   // 2.66 s (medians of 5, interleaved). From the first piece, before any rate is measured, and then while the rate grows by kSlowStartGrowth or more a tick;
   // the first tick it does not, the rate-based budget alone takes over. It starts again
   // when the upload has fallen below kIdleRate of the best (a new download after an idle
@@ -99,10 +101,10 @@ class InitialSeeding {
   std::vector<Reveal> take_back(const Key& k);
   // k asked us for a piece: after a take_back, it is shown pieces again.
   std::vector<Reveal> requested(const Key& k);
-  // We start sending k a block of `piece` (our link took the one before): in slow start,
-  // while k is the only peer that needs pieces, the first for a piece of k's window adds
-  // the piece to the budget.
-  std::vector<Reveal> serving(const Key& k, std::uint32_t piece);
+  // We start sending k a block of `piece` (our link took the one before); `round_trip`:
+  // k's (seconds). In slow start, while k is the only peer that needs pieces and its round
+  // trip is long, the first for a piece of k's window adds the piece to the budget.
+  std::vector<Reveal> serving(const Key& k, std::uint32_t piece, double round_trip);
   bool paused(const Key& k) const;
 
   // What k has been told we have: the bitfield for a further connection of k.

@@ -26,7 +26,12 @@
 // not on a LAN too: there a doubling costs a millisecond, and a first window of 16
 // blocks to every peer of a loopback swarm let early peers take pieces the swarm's
 // spreading relies on (e2e.swarm_gossip failed once). Why not larger: requests to a peer
-// of unknown speed wait there, and 4 MiB is what 40 MiB/s keeps in flight at 100 ms.
+// of unknown speed wait there, and 4 MiB is what 40 MiB/s keeps in flight at 100 ms. Why
+// shared by the torrent's connections (4 MiB / connections, at least two blocks): with
+// several, their first windows add up, and a round trip can be long only because an
+// uploader's capped link queues (tbf's 100 ms queue in the netns swarm bench): 4 MiB to
+// each of 31 such peers parked pieces at slow uploaders, and N = 32 took 16.9-17.2 ->
+// 17.9-18.7 s (heterogeneous, 10.5-11.0 -> 10.9-11.6 s homogeneous).
 //
 // The round trip is the smallest measured: a dialled connection's handshake exchange, and
 // the arrival of the first block requested when nothing else was outstanding (nothing
@@ -91,10 +96,12 @@ class RequestPipeline {
   double bandwidth_delay() const { return rate() * rtt_; }  // bytes the link holds in flight
 
   // Requests to keep outstanding, for blocks of `block_len` bytes, to a peer that queues at
-  // most `peer_max_requests` (kept below it: more is a flood to it).
-  std::size_t depth(std::uint32_t block_len, std::size_t peer_max_requests) const {
+  // most `peer_max_requests` (kept below it: more is a flood to it). `connections`: how
+  // many the torrent has; they share a long link's first window.
+  std::size_t depth(std::uint32_t block_len, std::size_t peer_max_requests, std::size_t connections = 1) const {
     std::size_t block = std::max<std::uint32_t>(1, block_len);
-    double first = static_cast<double>(std::max(kMinBlocks * block, long_round_trip(rtt_) ? kLongLinkFirstWindow : 0));
+    std::size_t long_first = long_round_trip(rtt_) ? kLongLinkFirstWindow / std::max<std::size_t>(1, connections) : 0;
+    double first = static_cast<double>(std::max(kMinBlocks * block, long_first));
     double bytes = std::max(rate() * (rtt_ + kQueueSeconds),
                             slow_start_ ? first + static_cast<double>(slow_start_bytes_) : 0.0);
     std::size_t most = std::max(kMinBlocks, peer_max_requests - peer_max_requests / 8);

@@ -237,16 +237,17 @@ TEST_CASE("in slow start each piece sent grows the window too: it doubles every 
   auto s = seeder(2);
   join(s, "a");
   REQUIRE(s.window_of("a") == 2);
-  CHECK(s.serving("a", 40).empty());  // a piece not in its window: nothing grows
-  CHECK(s.serving("b", 0).empty());   // nor one sent to somebody else
+  CHECK(s.serving("a", 40, 0.1).empty());  // a piece not in its window: nothing grows
+  CHECK(s.serving("b", 0, 0.1).empty());   // nor one sent to somebody else
+  CHECK(s.serving("a", 0, 0.001).empty()); // nor on a LAN: spreads are quick there
   CHECK(s.window_limit() == 2);
   std::vector<std::uint32_t> shown_last{0, 1}, sent_last;
   for (std::uint32_t want : {4u, 8u, 16u, 32u}) {
     std::vector<std::uint32_t> shown_now;
     for (auto p : shown_last) {
-      auto r = pieces_for(s.serving("a", p), "a");
+      auto r = pieces_for(s.serving("a", p, 0.1), "a");
       shown_now.insert(shown_now.end(), r.begin(), r.end());
-      CHECK(s.serving("a", p).empty());  // its further blocks add nothing
+      CHECK(s.serving("a", p, 0.1).empty());  // its further blocks add nothing
     }
     for (auto p : sent_last) {
       auto r = pieces_for(s.have("a", p), "a");
@@ -262,7 +263,7 @@ TEST_CASE("in slow start each piece sent grows the window too: it doubles every 
   CHECK(s.window_limit() == 3);
   s.set_upload_rate(0.5 * kPieceSize);  // grew less than 1.25x: over; sends add nothing more
   CHECK_FALSE(s.slow_start());
-  CHECK(s.serving("a", shown_last.front()).empty());
+  CHECK(s.serving("a", shown_last.front(), 0.1).empty());
 }
 
 TEST_CASE("with several peers needing pieces, sends do not grow the window: only spreads do", "[initial_seeding]") {
@@ -272,7 +273,7 @@ TEST_CASE("with several peers needing pieces, sends do not grow the window: only
   REQUIRE(s.window_limit() == 2);
   auto told = s.told("a");
   for (std::uint32_t p = 0; p < kPieces; ++p)
-    if (told.test(p)) CHECK(s.serving("a", p).empty());
+    if (told.test(p)) CHECK(s.serving("a", p, 0.1).empty());
   CHECK(s.window_limit() == 2);
 }
 

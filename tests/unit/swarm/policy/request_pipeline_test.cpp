@@ -26,7 +26,7 @@ TEST_CASE("a new connection starts with two blocks", "[request_pipeline]") {
   CHECK(p.depth(256 * 1024, kPeerMax) == RequestPipeline::kMinBlocks);
 }
 
-TEST_CASE("a connection known to cross a long link starts from 4 MiB; a LAN's from two blocks", "[request_pipeline]") {
+TEST_CASE("a connection known to cross a long link starts from 4 MiB shared by the torrent's connections; a LAN's from two blocks", "[request_pipeline]") {
   RequestPipeline lan, wan, edge;
   lan.round_trip(0.002);
   wan.round_trip(0.1);
@@ -37,6 +37,8 @@ TEST_CASE("a connection known to cross a long link starts from 4 MiB; a LAN's fr
   CHECK(wan.depth(16 * 1024, kPeerMax) == 256);   // bytes, not blocks
   CHECK(wan.depth(8u << 20, kPeerMax) == RequestPipeline::kMinBlocks);  // two blocks are more
   CHECK(wan.depth(256 * 1024, 8) == 7);           // still below the peer's request limit
+  CHECK(wan.depth(256 * 1024, kPeerMax, 4) == 4);  // shared by a torrent's 4 connections: 1 MiB each
+  CHECK(wan.depth(256 * 1024, kPeerMax, 31) == RequestPipeline::kMinBlocks);  // never below two blocks
   // Slow start grows it by every block, as from two blocks.
   auto t = Clock::now();
   for (int i = 0; i < 4; ++i) wan.block_arrived(t, 256 * 1024, static_cast<std::uint64_t>(i));
