@@ -56,8 +56,8 @@ class InitialSeeding {
   // Slow start: the rate-based budget trails the rate it is sized on by a tick (250 ms),
   // and on a long link each window's pieces take a round trip and more to spread, so it
   // grew from 2 MiB slowly: 1 GiB to a lone peer at 100 ms had 4-8 MiB in flight for its
-  // first second. So every piece that spreads adds its size to the budget; and while only one
-  // peer needs pieces, so does each piece shown as we start sending it to that peer
+  // first second. So every piece that spreads adds its size to the budget; and while only
+  // one peer needs pieces, so does each piece shown as we start sending it to that peer
   // (serving). A piece shown is asked for a round trip later and spreads a round trip after
   // that, so counting spreads alone doubled the window every two round trips, behind the
   // requester's own window (RequestPipeline: doubling every one); counting both, each round
@@ -70,8 +70,10 @@ class InitialSeeding {
   // peer nothing, and on a LAN counting requests showed 32 peers most of the file before
   // the first rate was measured (1.02-1.08 seeder copies instead of 1.00). Only on a long
   // link (long_link.hpp): on a LAN a spread takes a millisecond or two, and the first of
-  // 32 peers, alone while the others start, would be shown pieces it must pass to all. Measured, 1 GiB to a lone peer through a 50 ms-each-way relay on loopback: 2.97 ->
-  // 2.66 s (medians of 5, interleaved). From the first piece, before any rate is measured, and then while the rate grows by kSlowStartGrowth or more a tick;
+  // 32 peers, alone while the others start, would be shown pieces it must pass to all.
+  // Measured, 1 GiB to a lone peer through a 50 ms-each-way relay on loopback: 2.97 ->
+  // 2.66 s (medians of 5, interleaved). The slow start counts from the first piece, before
+  // any rate is measured, and then while the rate grows by kSlowStartGrowth or more a tick;
   // the first tick it does not, the rate-based budget alone takes over. It starts again
   // when the upload has fallen below kIdleRate of the best (a new download after an idle
   // spell). On a capped swarm it is over within a tick or two: the rate stops growing at

@@ -30,8 +30,8 @@
 // shared by the torrent's connections (4 MiB / connections, at least two blocks): with
 // several, their first windows add up, and a round trip can be long only because an
 // uploader's capped link queues (tbf's 100 ms queue in the netns swarm bench): 4 MiB to
-// each of 31 such peers parked pieces at slow uploaders, and N = 32 took 16.9-17.2 ->
-// 17.9-18.7 s (heterogeneous, 10.5-11.0 -> 10.9-11.6 s homogeneous).
+// each of 31 such peers parked pieces at slow uploaders: N = 32 heterogeneous took
+// 16.4-17.2 -> 17.6-18.9 s, homogeneous 10.5-11.0 -> 10.9-11.8 s (interleaved rounds).
 //
 // The round trip is the smallest measured: a dialled connection's handshake exchange, and
 // the arrival of the first block requested when nothing else was outstanding (nothing
