@@ -205,6 +205,17 @@ cpu_seconds() {
   python3 -c "print(f'{$total / $tck:.1f}')"
 }
 
+# poll_pause SECONDS: a pause with no process started (`read -t` on a FIFO nobody writes):
+# the completion loops run while the measured peers need every cycle of the machine, and a
+# `sleep` is a fork and an exec each time.
+poll_pause() {
+  if [ -z "${POLL_FD:-}" ]; then
+    local f; f=$(mktemp -u "${TMPDIR:-/tmp}/p2p-poll.XXXXXX"); mkfifo "$f"
+    exec {POLL_FD}<>"$f"; rm -f "$f"   # held open read-write: `read` waits, never sees EOF
+  fi
+  read -r -t "$1" -u "$POLL_FD" _ || true
+}
+
 # start_seeder TOOL DIR: starts the tool's seeder (and for the anchors, opentracker first).
 start_seeder() {
   local tool=$1 dir=$2 i

@@ -55,7 +55,10 @@ netns_bench_setup netns-bench
 
 now() { echo "$EPOCHREALTIME"; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
-elapsed_since() { python3 -c "print(f'{$EPOCHREALTIME - $1:.2f}')"; }
+elapsed_since() {  # seconds since EPOCHREALTIME $1, with builtins (it runs while the clock does)
+  local d=$((${EPOCHREALTIME/./} - ${1/./}))
+  printf '%d.%02d\n' $((d / 1000000)) $((d % 1000000 / 10000))
+}
 
 # Binaries are copied so that a concurrent rebuild of build/bin cannot swap them mid-run.
 mkdir -p "$T/bin" "$T/data" "$T/runs"
@@ -135,14 +138,16 @@ run() {
   start_seeder "$tool" "$dir"
   DL_PID=()
   [ "$shape" = late ] && last=$((n - 1))
+  # The loop uses shell builtins only (times in microseconds; its durations are worked out
+  # before the clock starts): with 32 downloaders on two cores a python call per check made
+  # it lag by a second, and the two calls it kept after the start (python3 can be a pyenv
+  # shim: 0.35 CPU-s each) took CPU from the peers in their first second. Completion times
+  # are exact anyway: p2p-download's rename sets the file's ctime, which is read afterwards.
+  local t0_us now_us half_us deadline_us iter=0
+  read -r half_us deadline_us < <(python3 -c "print(int($ts * 500000), int(max(60, 6 * $ts)) * 1000000)")
   t0=$(now)
   for ((i = 1; i <= last; i++)); do start_leecher "$tool" "$dir" "$i"; done
-  # The loop uses shell builtins only (times in microseconds): with 32 downloaders on two
-  # cores a python call per check made it lag by a second. Completion times are exact anyway:
-  # p2p-download's rename sets the file's ctime, which is read afterwards.
-  local t0_us=${t0/./} now_us half_us deadline_us iter=0
-  half_us=$(python3 -c "print(int($ts * 500000))")
-  deadline_us=$((t0_us + $(python3 -c "print(int(max(60, 6 * $ts)) * 1000000)")))
+  t0_us=${t0/./}; deadline_us=$((t0_us + deadline_us))
   while :; do
     done_n=0
     for ((i = 1; i <= n; i++)); do
@@ -174,7 +179,7 @@ run() {
       done
     fi
     [ "$status" = ok ] || break
-    sleep 0.1
+    poll_pause 0.1
   done
   if [ "$tool" = p2p ]; then
     python3 - "$dir" "$n" "$NAME" <<'PY'

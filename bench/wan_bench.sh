@@ -128,10 +128,12 @@ run() {
   log "$part $tool N=$n cap $((cap >> 20)) MiB/s RTT $rtt ms run $rep (load $load)"
   start_seeder "$tool" "$dir"
   DL_PID=()
+  # No process of the bench's own is started while the clock runs (netns_swarm_bench.sh).
+  local t0_us deadline_us iter=0
+  deadline_us=$(python3 -c "print(int(max(120, 8 * $ts)) * 1000000)")
   t0=$EPOCHREALTIME
   for ((i = 1; i <= n; i++)); do start_leecher "$tool" "$dir" "$i"; done
-  local t0_us=${t0/./} deadline_us iter=0
-  deadline_us=$((t0_us + $(python3 -c "print(int(max(120, 8 * $ts)) * 1000000)")))
+  t0_us=${t0/./}; deadline_us=$((t0_us + deadline_us))
   while :; do
     done_n=0
     for ((i = 1; i <= n; i++)); do
@@ -145,7 +147,7 @@ run() {
       done
       [ "$status" = ok ] || break
     fi
-    sleep 0.05
+    poll_pause 0.05
   done
   # p2p-download renames NAME.partial to NAME once every piece and the whole-file hash check
   # out: the rename's ctime is its completion time.
