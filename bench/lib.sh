@@ -181,7 +181,8 @@ q() { local s; s=$(printf '%q ' "$@"); printf '%s' "${s% }"; }
 # SEED_ADDR, T (scratch: T/data holds the source for aria2c and libtorrent, T/ot opentracker's
 # whitelist), TORRENT + INFOHASH + TRACKER_ADDR (mktorrent's .torrent announcing to opentracker
 # on the tracker node), LT_PY (Debian's python with python3-libtorrent), ROOT; optional
-# P2P_DL_ARGS (extra p2p-download flags, experiments only). Every program runs with its defaults.
+# P2P_DL_ARGS and P2P_SEED_ARGS (extra p2p-download / p2p-seed flags, experiments only).
+# Every program runs with its defaults.
 
 # json_last LOG EVENT FIELD: FIELD of the last EVENT line in LOG (empty if none)
 json_last() {
@@ -221,7 +222,8 @@ start_seeder() {
   local tool=$1 dir=$2 i
   case $tool in
     p2p)
-      SEED_CMD=("$BIN/p2p-seed" --meta "$META" --source "$SRC" --port 6881 --workdir "$dir/seedwd" --json)
+      SEED_CMD=("$BIN/p2p-seed" --meta "$META" --source "$SRC" --port 6881 --workdir "$dir/seedwd" --json
+                ${P2P_SEED_ARGS:-})
       nsh_spawn seed "$dir/seed.log" "${SEED_CMD[@]}"; SEED_PID=$NSH_PID
       for ((i = 0; i < 200; i++)); do
         grep -q '"event":"listening"' "$dir/seed.log" 2>/dev/null && return 0

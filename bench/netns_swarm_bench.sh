@@ -21,8 +21,9 @@
 #      SHAPES ("hom het"), REPEATS (p2p-share runs per cell, 3), ANCHOR_REPEATS (aria2c and
 #      libtorrent runs per cell, 1; 0 = none), EXTRA (1: late/leave/seed-leaves shapes, default 1),
 #      P2P_BENCH_SKIP_BUILD=1 (use build/bin as is), KEEP_SCRATCH=1 (keep logs), OUT (results
-#      path prefix), P2P_DL_ARGS (extra p2p-download flags, for experiments only: the table is
-#      meant to be measured with defaults), P2P_PIECE_SIZE (bytes, likewise).
+#      path prefix), P2P_DL_ARGS and P2P_SEED_ARGS (extra p2p-download / p2p-seed flags, for
+#      experiments only: the table is meant to be measured with defaults), P2P_PIECE_SIZE
+#      (bytes, likewise).
 set -euo pipefail
 # No port mapping requests or LAN announces leave this run (docs: README "Across networks").
 export P2P_NO_DISCOVERY=1

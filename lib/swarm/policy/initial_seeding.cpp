@@ -105,6 +105,7 @@ std::vector<InitialSeeding::Reveal> InitialSeeding::bitfield(const Key& k, const
   p.known = true;
   for (std::uint32_t i = 0; i < piece_count_; ++i)
     if (p.has.test(i)) count_holder(i, +1);
+  end_pause_if_nothing_to_ask(p);
   needy_peers_ += needy(p) ? 1 : 0;
   needy_peers_ -= was_needy ? 1 : 0;
   // Window sizes and what is spread may have changed for everyone.
@@ -120,14 +121,24 @@ std::vector<InitialSeeding::Reveal> InitialSeeding::have(const Key& k, std::uint
   bool was_needy = needy(p);
   p.has.set(piece);
   count_holder(piece, +1);
+  end_pause_if_nothing_to_ask(p);
   std::set<Key> affected{k};
   if (!owner_[piece].empty()) affected.insert(owner_[piece]);
-  if (was_needy && !needy(p)) {
-    // One fewer peer shares the budget (and it no longer needs anything passed to it).
-    --needy_peers_;
+  if (was_needy != needy(p)) {
+    // The budget is shared by one peer fewer (it needs nothing more, passed on or shown),
+    // or one more (its pause ended).
+    if (needy(p)) ++needy_peers_;
+    else --needy_peers_;
     for (auto& [key, q] : peers_) affected.insert(key);
   }
   return top_up(affected);
+}
+
+void InitialSeeding::end_pause_if_nothing_to_ask(PeerState& p) {
+  if (!p.paused) return;
+  for (std::uint32_t i = 0; i < piece_count_; ++i)
+    if (p.told.test(i) && !p.has.test(i)) return;  // it can still ask for this one
+  p.paused = false;
 }
 
 std::vector<InitialSeeding::Reveal> InitialSeeding::top_up(const std::set<Key>& keys) {

@@ -305,6 +305,48 @@ TEST_CASE("a peer that leaves its window unrequested has it taken back until it 
   CHECK(s.requested("idle").empty());  // not paused: nothing changes
 }
 
+TEST_CASE("a paused peer that got everything it was shown elsewhere is shown pieces again", "[initial_seeding]") {
+  // A downloader of two initial seeders fetched what this one showed it from the other and
+  // was paused here: once it holds every piece it was told about, it has nothing it could
+  // ask us for, so waiting for its request would stall it for good.
+  auto s = seeder(4);
+  join(s, "d");
+  REQUIRE(s.window_of("d") == 4);  // pieces 0-3
+  s.take_back("d");
+  REQUIRE(s.paused("d"));
+  CHECK(s.have("d", 0).empty());  // still lacks 1-3 it was told about: paused
+  CHECK(s.have("d", 1).empty());
+  CHECK(s.have("d", 2).empty());
+  CHECK(s.paused("d"));
+  auto shown = pieces_for(s.have("d", 3), "d");  // the last: nothing left to ask for
+  CHECK_FALSE(s.paused("d"));
+  CHECK(shown == std::vector<std::uint32_t>{4, 5, 6, 7});
+  // The same through a bitfield (a further connection of it, say).
+  auto t = seeder(2);
+  join(t, "e");
+  t.take_back("e");
+  REQUIRE(t.paused("e"));
+  Bitfield most(kPieces);
+  most.set(0);
+  CHECK(pieces_for(t.bitfield("e", most), "e").empty());  // lacks piece 1
+  CHECK(t.paused("e"));
+  most.set(1);
+  CHECK(pieces_for(t.bitfield("e", most), "e") == std::vector<std::uint32_t>{2, 3});
+  CHECK_FALSE(t.paused("e"));
+}
+
+TEST_CASE("a paused hoarder that holds none of what it was shown stays paused", "[initial_seeding]") {
+  auto s = seeder(4);
+  join(s, "hoarder");
+  join(s, "b");
+  s.take_back("hoarder");
+  REQUIRE(s.paused("hoarder"));
+  // Pieces spread among others (b fetches its window): the hoarder is shown nothing.
+  for (std::uint32_t p = 0; p < kPieces; ++p)
+    if (s.told("b").test(p)) CHECK(pieces_for(s.have("b", p), "hoarder").empty());
+  CHECK(s.paused("hoarder"));
+}
+
 TEST_CASE("windows taken back from idle peers reach the one that asks", "[initial_seeding]") {
   // Enough idle peers to hold every piece between them, then a real downloader.
   auto s = seeder(2);
