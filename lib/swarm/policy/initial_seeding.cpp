@@ -103,8 +103,11 @@ std::vector<InitialSeeding::Reveal> InitialSeeding::bitfield(const Key& k, const
     if (p.has.test(i)) count_holder(i, -1);
   p.has = has;
   p.known = true;
-  for (std::uint32_t i = 0; i < piece_count_; ++i)
+  p.told_lacking = 0;
+  for (std::uint32_t i = 0; i < piece_count_; ++i) {
     if (p.has.test(i)) count_holder(i, +1);
+    else if (p.told.test(i)) ++p.told_lacking;
+  }
   end_pause_if_nothing_to_ask(p);
   needy_peers_ += needy(p) ? 1 : 0;
   needy_peers_ -= was_needy ? 1 : 0;
@@ -120,6 +123,7 @@ std::vector<InitialSeeding::Reveal> InitialSeeding::have(const Key& k, std::uint
   auto& p = it->second;
   bool was_needy = needy(p);
   p.has.set(piece);
+  if (p.told.test(piece)) --p.told_lacking;
   count_holder(piece, +1);
   end_pause_if_nothing_to_ask(p);
   std::set<Key> affected{k};
@@ -135,10 +139,7 @@ std::vector<InitialSeeding::Reveal> InitialSeeding::have(const Key& k, std::uint
 }
 
 void InitialSeeding::end_pause_if_nothing_to_ask(PeerState& p) {
-  if (!p.paused) return;
-  for (std::uint32_t i = 0; i < piece_count_; ++i)
-    if (p.told.test(i) && !p.has.test(i)) return;  // it can still ask for this one
-  p.paused = false;
+  if (p.paused && p.told_lacking == 0) p.paused = false;
 }
 
 std::vector<InitialSeeding::Reveal> InitialSeeding::top_up(const std::set<Key>& keys) {
@@ -173,6 +174,7 @@ void InitialSeeding::top_up_one(const Key& k, PeerState& p, std::vector<Reveal>&
     if (shown_[piece]++ == 0) ++shown_pieces_;
     if (!p.told.test(piece)) {  // shown before, lost, shown again: it already knows we have it
       p.told.set(piece);
+      ++p.told_lacking;  // never shown what it has (above)
       out.push_back(Reveal{k, piece});
     }
   }

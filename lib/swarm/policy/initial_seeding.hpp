@@ -137,6 +137,9 @@ class InitialSeeding {
     bool known = false;   // its bitfield arrived
     bool paused = false;  // its window was taken back: shown nothing until it requests
     Bitfield has, told;
+    // Pieces in told and not in has, kept up to date as both change: a paused peer's
+    // `have`s must not each cost a scan of the file's pieces.
+    std::uint32_t told_lacking = 0;
     std::vector<std::uint32_t> window;  // shown to it, not yet spread
   };
   bool spread(std::uint32_t piece, const PeerState& holder) const;
