@@ -53,6 +53,17 @@ NSH_RELAY=$BIN/delay_relay NSH_DELAY_STATS=1
 rc=0; nsh_delay dl seed "$RTT_MS" || rc=$?
 [ "$rc" = 0 ] || exit "$rc"
 
+# await_line FILE REGEX PID WHAT: waits up to 20 s for a line of FILE matching REGEX while PID runs.
+await_line() {
+  local file=$1 regex=$2 pid=$3 what=$4 i
+  for ((i = 0; i < 400; i++)); do
+    grep -qE "$regex" "$file" 2>/dev/null && return 0
+    nsh_running "$pid" || fail "$what exited: $(tail -n 3 "$file")"
+    sleep 0.05
+  done
+  fail "$what did not start within 20 s"
+}
+
 # attempt N: a fresh seeder and download; checks the copy, sets MIB_S (the relay's rate over the
 # second half) and NEED (what it must beat), and prints the figures.
 attempt() {
@@ -62,12 +73,7 @@ attempt() {
   nsh_spawn seed "$dir-seed.log" "$BIN/p2p-seed" --meta "$T/f.bin.p2pmeta" --source "$T/f.bin" --port 6881 \
     --workdir "$dir/seedwd" --json
   SEED_PID=$NSH_PID
-  for ((i = 0; i < 200; i++)); do
-    grep -q '"event":"listening"' "$dir-seed.log" 2>/dev/null && break
-    nsh_running "$SEED_PID" || fail "p2p-seed exited: $(tail -n 3 "$dir-seed.log")"
-    sleep 0.05
-  done
-  grep -q '"event":"listening"' "$dir-seed.log" || fail "p2p-seed did not start"
+  await_line "$dir-seed.log" '"event":"listening"' "$SEED_PID" p2p-seed
 
   # The round trips the downloader measures, every 20 ms from inside its namespace until its API
   # closes. Started (and its imports done) before the download: a transfer of about a second
@@ -88,12 +94,7 @@ while time.time() < until:
             if p.get("round_trip_ms", 0) > 0: print(p["round_trip_ms"], flush=True)
     time.sleep(0.02)' "$WAIT"
   POLL_PID=$NSH_PID
-  for ((i = 0; i < 400; i++)); do
-    grep -q '^polling$' "$dir-rtt.txt" 2>/dev/null && break
-    nsh_running "$POLL_PID" || fail "the API poller exited: $(tail -n 3 "$dir-rtt.txt")"
-    sleep 0.05
-  done
-  grep -q '^polling$' "$dir-rtt.txt" || fail "the API poller did not start within 20 s"
+  await_line "$dir-rtt.txt" '^polling$' "$POLL_PID" "the API poller"
 
   t0=$EPOCHREALTIME
   nsh_spawn dl "$dir-dl.log" "$BIN/p2p-download" --meta "$T/f.bin.p2pmeta" --peer "${NSH_ADDR[seed]}:6881" \
