@@ -2,6 +2,8 @@
 // coroutine that drains control messages first, then queued uploads.
 #include "swarm/peer_connection.hpp"
 
+#include <algorithm>
+
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -9,6 +11,9 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <fmt/core.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include "base/address.hpp"
 #include "base/limits.hpp"
@@ -36,6 +41,25 @@ PeerConnection::PeerConnection(PeerStream stream, ConnectionHandler& handler, st
   }
   socket.set_option(asio::ip::tcp::no_delay(true), ec);
   socket.native_non_blocking(true, ec);  // sendfile must never block the io thread
+  set_unsent_limit(kMinUnsent);
+}
+
+void PeerConnection::set_unsent_limit(int bytes) {
+  unsent_limit_ = bytes;
+  auto& socket = stream_.socket();
+  if (socket.is_open())
+    ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NOTSENT_LOWAT, &unsent_limit_, sizeof unsent_limit_);
+}
+
+void PeerConnection::tune_unsent_limit(Clock::time_point now) {
+  double dt = std::chrono::duration<double>(now - unsent_mark_time_).count();
+  if (dt < 0.2) return;
+  double rate = static_cast<double>(payload_sent_ - unsent_mark_bytes_) / dt;
+  unsent_mark_time_ = now;
+  unsent_mark_bytes_ = payload_sent_;
+  int want = static_cast<int>(std::clamp(rate * kUnsentSeconds, static_cast<double>(kMinUnsent),
+                                         static_cast<double>(kMaxUnsent)));
+  if (want >= 2 * unsent_limit_ || 2 * want <= unsent_limit_) set_unsent_limit(want);  // not a call per tick
 }
 
 double PeerConnection::sample_download_rate() {

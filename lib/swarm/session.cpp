@@ -328,6 +328,7 @@ void Session::Impl::tick() {
   }
   buffers.set_budget(
       buffer_budget.update(links.bandwidth_delay, links.rate, links.verifying, links.round_trip, buffers.take_held_back()));
+  for (auto& [id, c] : connections) c->tune_unsent_limit(now);
   // Incoming connections still in the session's hands (no handshake yet, TLS or plaintext).
   std::vector<std::shared_ptr<PeerConnection>> late;
   for (auto& [id, c] : connections)
