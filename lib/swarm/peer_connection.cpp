@@ -2,8 +2,6 @@
 // coroutine that drains control messages first, then queued uploads.
 #include "swarm/peer_connection.hpp"
 
-#include <algorithm>
-
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -18,6 +16,7 @@
 #include "base/address.hpp"
 #include "base/limits.hpp"
 #include "net/use_tuple.hpp"
+#include "swarm/policy/unsent_limit.hpp"
 
 namespace p2p {
 
@@ -41,7 +40,7 @@ PeerConnection::PeerConnection(PeerStream stream, ConnectionHandler& handler, st
   }
   socket.set_option(asio::ip::tcp::no_delay(true), ec);
   socket.native_non_blocking(true, ec);  // sendfile must never block the io thread
-  set_unsent_limit(kMinUnsent);
+  set_unsent_limit(UnsentLimit::kMin);
 }
 
 void PeerConnection::set_unsent_limit(int bytes) {
@@ -57,9 +56,7 @@ void PeerConnection::tune_unsent_limit(Clock::time_point now) {
   double rate = static_cast<double>(payload_sent_ - unsent_mark_bytes_) / dt;
   unsent_mark_time_ = now;
   unsent_mark_bytes_ = payload_sent_;
-  int want = static_cast<int>(std::clamp(rate * kUnsentSeconds, static_cast<double>(kMinUnsent),
-                                         static_cast<double>(kMaxUnsent)));
-  if (want >= 2 * unsent_limit_ || 2 * want <= unsent_limit_) set_unsent_limit(want);  // not a call per tick
+  if (auto limit = UnsentLimit::next(rate, unsent_limit_)) set_unsent_limit(*limit);
 }
 
 double PeerConnection::sample_download_rate() {

@@ -86,19 +86,9 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   }
   // Bytes/s of payload received since the previous call (the choker samples it every rechoke).
   double sample_download_rate();
-  // What the kernel may hold unsent (TCP_NOTSENT_LOWAT; what is in flight is not limited):
-  // kUnsentSeconds of what the connection sent since the last call, at least kMinUnsent, at
-  // most kMaxUnsent; set again only when that halves or doubles. The session calls it
-  // every tick. Without it the kernel autotunes the send buffer to megabytes, written at
-  // once: on a slow uplink (1 MiB/s) that is seconds of blocks queued ahead of whatever we
-  // send next, requests and `have`s included, and the kernel, not our writer, decides what
-  // goes first. N = 32 heterogeneous (bench/netns_swarm_bench.sh, half the peers at R/4),
-  // interleaved: 15.8-16.3 s with a fixed 32 KiB against 16.2-17.1 s without, 16.1-16.7 s
-  // with a fixed 1 MiB; a fixed 32 KiB cost 1 GiB over loopback 5-40 % (a wake-up per
-  // 32 KiB at 800 MB/s), hence the rate's share.
+  // What the kernel may hold unsent (TCP_NOTSENT_LOWAT), from what the connection sent since
+  // the last call (policy/unsent_limit.hpp). The session calls it every tick.
   void tune_unsent_limit(Clock::time_point now);
-  static constexpr double kUnsentSeconds = 0.02;
-  static constexpr int kMinUnsent = 32 * 1024, kMaxUnsent = 4 * 1024 * 1024;
 
   std::uint64_t id() const { return id_; }
   bool outgoing() const { return outgoing_; }
