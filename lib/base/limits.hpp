@@ -94,6 +94,8 @@ inline constexpr std::size_t kMaxQueuedRequestsPerPeer = 2048;
 // What a handshake without `max_requests` allows (peers before the field existed).
 inline constexpr std::size_t kLegacyMaxQueuedRequests = 256;
 inline constexpr std::size_t kMaxPexPeersPerMessage = 50;
+// Piece indexes in one `haves` frame: 1,024 of up to 10 digits fit the header limit.
+inline constexpr std::size_t kMaxHavesPerFrame = 1024;
 
 // --- Connections ------------------------------------------------------------
 inline constexpr std::size_t kMaxConnectionsPerProcess = 512;

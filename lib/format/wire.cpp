@@ -62,6 +62,23 @@ std::vector<PeerAddress> address_list(const json& j, const char* key) {
   return out;
 }
 
+// A non-empty array of at most kMaxHavesPerFrame piece indexes (checked against the
+// file's piece count by whoever knows it).
+std::vector<std::uint32_t> piece_list(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_array()) fail(fmt::format("field \"{}\" must be an array", key));
+  if (it->empty() || it->size() > limits::kMaxHavesPerFrame)
+    fail(fmt::format("\"{}\" lists {} pieces; 1..{} allowed", key, it->size(), limits::kMaxHavesPerFrame));
+  std::vector<std::uint32_t> out;
+  out.reserve(it->size());
+  for (const auto& e : *it) {
+    if (!e.is_number_unsigned() || e.get<std::uint64_t>() > UINT32_MAX)
+      fail(fmt::format("entries of \"{}\" must be integers in 0..{}", key, UINT32_MAX));
+    out.push_back(static_cast<std::uint32_t>(e.get<std::uint64_t>()));
+  }
+  return out;
+}
+
 std::uint32_t payload_limit(const Message& m) {
   if (std::holds_alternative<Piece>(m)) return limits::kMaxBlockSize;
   if (std::holds_alternative<BitfieldMsg>(m)) return static_cast<std::uint32_t>(limits::kMaxPieces / 8);
@@ -73,7 +90,8 @@ std::uint32_t payload_limit(const Message& m) {
 std::string_view type_name(const Message& m) {
   return std::visit(
       Overloaded{[](const Handshake&) { return "handshake"; }, [](const BitfieldMsg&) { return "bitfield"; },
-                 [](const Have&) { return "have"; }, [](const Request&) { return "request"; },
+                 [](const Have&) { return "have"; }, [](const Haves&) { return "haves"; },
+                 [](const Request&) { return "request"; },
                  [](const Cancel&) { return "cancel"; }, [](const Piece&) { return "piece"; },
                  [](const Choke&) { return "choke"; }, [](const Unchoke&) { return "unchoke"; },
                  [](const Interested&) { return "interested"; },
@@ -113,9 +131,11 @@ std::string encode(const Message& message, std::uint32_t payload_len) {
                    {"peer_id", h.peer_id},       {"listen_port", h.listen_port}};
             if (h.seed) j["seed"] = true;
             if (h.max_requests) j["max_requests"] = h.max_requests;
+            if (h.haves) j["haves"] = true;
             return j;
           },
           [](const Have& h) { return json{{"piece", h.piece}}; },
+          [](const Haves& h) { return json{{"pieces", h.pieces}}; },
           [](const Request& r) { return json{{"piece", r.piece}, {"begin", r.begin}, {"length", r.length}}; },
           [](const Cancel& r) { return json{{"piece", r.piece}, {"begin", r.begin}, {"length", r.length}}; },
           [](const Piece& p) { return json{{"piece", p.piece}, {"begin", p.begin}}; },
@@ -174,11 +194,17 @@ Header decode_header(std::string_view text) {
       hs.max_requests = u32(j, "max_requests");
       if (hs.max_requests == 0 || hs.max_requests > 1u << 20) fail("handshake max_requests is not in 1..1048576");
     }
+    if (auto it = j.find("haves"); it != j.end()) {
+      if (!it->is_boolean()) fail("handshake haves is not true or false");
+      hs.haves = it->get<bool>();
+    }
     h.message = std::move(hs);
   } else if (type == "bitfield") {
     h.message = BitfieldMsg{};
   } else if (type == "have") {
     h.message = Have{u32(j, "piece")};
+  } else if (type == "haves") {
+    h.message = Haves{piece_list(j, "pieces")};
   } else if (type == "request") {
     h.message = Request{u32(j, "piece"), u32(j, "begin"), u32(j, "length")};
   } else if (type == "cancel") {

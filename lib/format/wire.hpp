@@ -43,6 +43,9 @@ struct Handshake {
   // Requests the sender queues from one peer before it calls it a flood (optional on the
   // wire, "max_requests"; absent: limits::kLegacyMaxQueuedRequests). 0 = not said.
   std::uint32_t max_requests = 0;
+  // The sender reads `haves` frames (optional on the wire, "haves": true; absent: false),
+  // so `have`s to it may travel as one list per write instead of one frame per piece.
+  bool haves = false;
   bool operator==(const Handshake&) const = default;
 };
 struct BitfieldMsg {   // payload: the bitfield bytes
@@ -51,6 +54,12 @@ struct BitfieldMsg {   // payload: the bitfield bytes
 struct Have {
   std::uint32_t piece = 0;
   bool operator==(const Have&) const = default;
+};
+// Several `have`s in one frame: 1..limits::kMaxHavesPerFrame piece indexes. Only to a
+// peer whose handshake said `haves`.
+struct Haves {
+  std::vector<std::uint32_t> pieces;
+  bool operator==(const Haves&) const = default;
 };
 struct Request {
   std::uint32_t piece = 0, begin = 0, length = 0;
@@ -96,8 +105,8 @@ struct Pex {
   bool operator==(const Pex&) const = default;
 };
 
-using Message = std::variant<Handshake, BitfieldMsg, Have, Request, Cancel, Piece, Choke, Unchoke, Interested,
-                             NotInterested, KeepAlive, ErrorMsg, Pex>;
+using Message = std::variant<Handshake, BitfieldMsg, Have, Haves, Request, Cancel, Piece, Choke, Unchoke,
+                             Interested, NotInterested, KeepAlive, ErrorMsg, Pex>;
 
 std::string_view type_name(const Message& m);
 

@@ -2,6 +2,7 @@
 // coroutine that drains control messages first, then queued uploads.
 #include "swarm/peer_connection.hpp"
 
+#include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -97,10 +98,34 @@ void PeerConnection::wake_writer() {
 void PeerConnection::send_soon(const wire::Message& m) {
   if (!open_) return;
   control_.push_back(OutFrame{wire::encode(m), {}});
-  if (soon_since_ == Clock::time_point{}) {
-    soon_since_ = Clock::now();
-    wake_.cancel();  // the writer re-arms its wait for kCoalesceDelay from now
+  hold_until(Clock::now() + kCoalesceDelay);
+}
+
+void PeerConnection::hold_until(Clock::time_point due) {
+  if (soon_due_ == Clock::time_point{} || due < soon_due_) {
+    soon_due_ = due;
+    wake_.cancel();  // the writer re-arms its wait for the new time
   }
+}
+
+void PeerConnection::send_have(std::uint32_t piece, Clock::duration hold) {
+  if (!open_) return;
+  haves_.push_back(piece);
+  if (hold <= Clock::duration::zero()) wake_writer();
+  else hold_until(Clock::now() + hold);
+}
+
+void PeerConnection::frame_haves() {
+  if (haves_.empty()) return;
+  if (!theirs_.haves) {
+    for (std::uint32_t piece : haves_) control_.push_back(OutFrame{wire::encode(wire::Have{piece}), {}});
+  } else {
+    for (std::size_t i = 0; i < haves_.size(); i += limits::kMaxHavesPerFrame) {
+      auto end = haves_.begin() + static_cast<std::ptrdiff_t>(std::min(haves_.size(), i + limits::kMaxHavesPerFrame));
+      control_.push_back(OutFrame{wire::encode(wire::Haves{{haves_.begin() + static_cast<std::ptrdiff_t>(i), end}}), {}});
+    }
+  }
+  haves_.clear();
 }
 
 void PeerConnection::send(const wire::Message& m) {
@@ -170,6 +195,7 @@ asio::awaitable<void> PeerConnection::run() {
     // Tell them why before hanging up: give the writer a moment to flush it.
     control_.push_back(OutFrame{wire::encode(wire::ErrorMsg{"protocol_error", violation}), {}});
     uploads_.clear();
+    haves_.clear();
     wake_writer();
     asio::steady_timer t(stream_.get_executor(), std::chrono::milliseconds(100));
     co_await t.async_wait(kUseTuple);
@@ -272,6 +298,7 @@ asio::awaitable<void> PeerConnection::refuse(wire::ErrorCode code) {
                         : "handshake refused: " + name;
   control_.push_back(OutFrame{wire::encode(wire::ErrorMsg{name, why}), {}});
   uploads_.clear();
+  haves_.clear();
   wake_writer();
   // Give the writer a moment to deliver the refusal, then hang up.
   asio::steady_timer t(stream_.get_executor(), std::chrono::milliseconds(200));
@@ -286,10 +313,26 @@ asio::awaitable<std::string> PeerConnection::send_block(const wire::Request& r) 
   if (src.fd < 0) co_return std::string();
   co_await throttle(up_limit_, r.length);
   if (!open_) co_return std::string();
-  std::string head = wire::encode(wire::Piece{r.piece, r.begin}, r.length);
+  // Frames waiting to go (`have`s, requests) lead the block's header in one write.
+  std::string head = take_control_frames();
+  head += wire::encode(wire::Piece{r.piece, r.begin}, r.length);
   std::string failure = co_await stream_.send_file(head, src.fd, src.offset, r.length, payload_sent_);
   if (failure.empty()) last_sent_ = last_payload_ = Clock::now();
   co_return failure;
+}
+
+std::string PeerConnection::take_control_frames() {
+  frame_haves();
+  std::string out;
+  while (!control_.empty() && control_.front().payload.empty()) {
+    out += control_.front().header;
+    control_.pop_front();
+  }
+  if (control_.empty()) {
+    urgent_ = false;
+    soon_due_ = {};
+  }
+  return out;
 }
 
 asio::awaitable<void> PeerConnection::writer() {
@@ -297,12 +340,25 @@ asio::awaitable<void> PeerConnection::writer() {
   std::vector<asio::const_buffer> bufs;
   try {
     while (open_) {
-      if (!control_.empty() && !urgent_ && uploads_.empty() && Clock::now() < soon_since_ + kCoalesceDelay) {
-        wake_.expires_at(soon_since_ + kCoalesceDelay);  // only send_soon() frames: let more join them
+      bool control = !control_.empty() || !haves_.empty();
+      if (control && !urgent_ && uploads_.empty() && Clock::now() < soon_due_) {
+        wake_.expires_at(soon_due_);  // only frames that may wait: let more join them
         co_await wake_.async_wait(kUseTuple);
         continue;
       }
-      if (!control_.empty()) {
+      bool payload_frames = std::any_of(control_.begin(), control_.end(), [](const OutFrame& f) { return !f.payload.empty(); });
+      if (!uploads_.empty() && !payload_frames) {  // choking a peer clears its queue
+        wire::Request r = uploads_.front();
+        uploads_.pop_front();
+        std::string failure = co_await send_block(r);  // with the waiting frames ahead of it
+        if (!failure.empty()) {
+          close(CloseReason::send_failed, failure);
+          break;
+        }
+        continue;
+      }
+      if (control) {
+        frame_haves();
         bufs.clear();
         std::size_t frames = std::min(control_.size(), kMaxBatch);
         for (std::size_t i = 0; i < frames; ++i) {
@@ -314,19 +370,9 @@ asio::awaitable<void> PeerConnection::writer() {
         control_.erase(control_.begin(), control_.begin() + static_cast<std::ptrdiff_t>(frames));
         if (control_.empty()) {
           urgent_ = false;
-          soon_since_ = {};
+          soon_due_ = {};
         }
         last_sent_ = Clock::now();
-        continue;
-      }
-      if (!uploads_.empty()) {  // choking a peer clears its queue
-        wire::Request r = uploads_.front();
-        uploads_.pop_front();
-        std::string failure = co_await send_block(r);
-        if (!failure.empty()) {
-          close(CloseReason::send_failed, failure);
-          break;
-        }
         continue;
       }
       wake_.expires_at(asio::steady_timer::time_point::max());

@@ -74,6 +74,11 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   // 10.4 s; N = 8, where a `have`'s delay matters more than its CPU, was unchanged.
   void send_soon(const wire::Message& m);
   static constexpr auto kCoalesceDelay = std::chrono::milliseconds(100);
+  // `have` for `piece`: at once, or `soon` (as send_soon). Those pending when the writer
+  // runs leave together: one `haves` frame (up to kMaxHavesPerFrame pieces) to a peer
+  // whose handshake said it reads them, else one `have` frame each. N = 32 received
+  // 380k `have` frames in 119k writes: a JSON header to parse and a request round each.
+  void send_have(std::uint32_t piece, Clock::duration hold);
   void send_with_payload(const wire::Message& m, std::vector<std::uint8_t> payload);
   bool queue_upload(const wire::Request& r);              // false if over the per-peer limit
   void cancel_upload(const wire::Request& r);
@@ -164,8 +169,12 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   Clock::time_point rate_mark_time_ = Clock::now();
   std::uint64_t rate_mark_bytes_ = 0;
   std::deque<OutFrame> control_;
+  std::vector<std::uint32_t> haves_;   // send_have()'s pieces, not yet framed
+  void frame_haves();                  // haves_ -> frames at the back of control_
+  std::string take_control_frames();   // the leading frames without payload, as one string
   bool urgent_ = false;                // control_ holds a frame that must not wait
-  Clock::time_point soon_since_{};     // the oldest frame queued by send_soon(), {} if none
+  Clock::time_point soon_due_{};       // when frames that may wait must leave, {} if none
+  void hold_until(Clock::time_point due);
   std::deque<wire::Request> uploads_;
   // Read buffer: bytes [rpos_, rend_) are received but not yet parsed.
   std::vector<std::uint8_t> rbuf_;

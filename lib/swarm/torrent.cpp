@@ -50,7 +50,7 @@ Torrent::~Torrent() {
 wire::Handshake Torrent::our_handshake() const {
   return wire::Handshake{wire::kProtocolVersion, meta_->info_hash, host_.peer_id(), host_.listen_port(),
                          state_ == State::complete && opt_.keep_seeding,
-                         static_cast<std::uint32_t>(limits::kMaxQueuedRequestsPerPeer)};
+                         static_cast<std::uint32_t>(limits::kMaxQueuedRequestsPerPeer), /*haves=*/true};
 }
 
 void Torrent::event(EventKind kind, const std::string& text) { host_.observer().on_event(meta_->name, kind, text); }

@@ -28,16 +28,29 @@ void Torrent::handle(Peer& p, const wire::BitfieldMsg&, std::span<const std::uin
 }
 
 void Torrent::handle(Peer& p, const wire::Have& h, std::span<const std::uint8_t>) {
-  if (h.piece >= meta_->piece_count())
-    throw wire::ProtocolError(fmt::format("have for piece {} of {}", h.piece, meta_->piece_count()));
-  if (p.has.test(h.piece)) return;
-  p.has.set(h.piece);
-  picker_.peer_has(h.piece);
-  p.revealed.erase(h.piece);  // it got the piece elsewhere: no request of ours to time
-  if (initial_seeding_) show(initial_seeding_->have(p.key, h.piece));
-  if (!p.am_interested && picker_.wants(h.piece) && state_ == State::running) set_interest(p);
+  if (!note_have(p, h.piece)) return;
   request_more(p);
   close_if_both_complete(p);
+}
+
+void Torrent::handle(Peer& p, const wire::Haves& h, std::span<const std::uint8_t>) {
+  bool any = false;
+  for (std::uint32_t piece : h.pieces) any = note_have(p, piece) || any;
+  if (!any) return;
+  request_more(p);  // once for the list, not per piece
+  close_if_both_complete(p);
+}
+
+bool Torrent::note_have(Peer& p, std::uint32_t piece) {
+  if (piece >= meta_->piece_count())
+    throw wire::ProtocolError(fmt::format("have for piece {} of {}", piece, meta_->piece_count()));
+  if (p.has.test(piece)) return false;
+  p.has.set(piece);
+  picker_.peer_has(piece);
+  p.revealed.erase(piece);  // it got the piece elsewhere: no request of ours to time
+  if (initial_seeding_) show(initial_seeding_->have(p.key, piece));
+  if (!p.am_interested && picker_.wants(piece) && state_ == State::running) set_interest(p);
+  return true;
 }
 
 void Torrent::handle(Peer& p, const wire::Request& r, std::span<const std::uint8_t>) {
@@ -175,7 +188,7 @@ void Torrent::show(const std::vector<InitialSeeding::Reveal>& reveals) {
   for (const auto& r : reveals)
     for (auto& [id, p] : peers_)
       if (p.key == r.key && p.conn->handshaken()) {
-        p.conn->send(wire::Have{r.piece});
+        p.conn->send_have(r.piece, PeerConnection::Clock::duration::zero());
         if (p.revealed.size() < limits::kMaxQueuedRequestsPerPeer) p.revealed.emplace(r.piece, now);
         // Every interested peer gets a slot while seeding initially, and a peer shown a
         // piece it lacks will be interested: unchoked now, its requests go out with its

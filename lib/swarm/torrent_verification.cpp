@@ -11,6 +11,12 @@
 
 namespace p2p {
 
+PeerConnection::Clock::duration Torrent::have_hold(const Peer& p) const {
+  // An initial seeder (a seed by its handshake) waits for our `have`s to show more pieces.
+  bool waits_for_them = p.conn->theirs().seed;
+  return p.am_choking && !waits_for_them ? kChokedHaveDelay : PeerConnection::kCoalesceDelay;
+}
+
 void Torrent::hash_piece(std::uint32_t piece) {
   auto node = inflight_.extract(piece);
   if (node.empty()) return;
@@ -104,7 +110,7 @@ void Torrent::piece_checked(std::uint32_t piece, InFlight job, bool ok, std::exc
     // `have` only to peers that lack the piece, and to those it came from (an initial seeder
     // learns from it that the piece arrived). A peer that has it has no use for it, and in a
     // big swarm these tiny frames, one TCP segment each, were most of the CPU spent; those
-    // to peers that lack it are coalesced (send_soon). To its source it goes at once: an
+    // to peers that lack it are coalesced (have_hold). To its source it goes at once: an
     // initial seeder shows the next piece when this one has spread, and while a long link
     // starts up nothing else goes that way to carry it (100 ms more per window, each round).
     // And to an initial seeder that showed us the piece (a seed by its handshake that has
@@ -114,9 +120,9 @@ void Torrent::piece_checked(std::uint32_t piece, InFlight job, bool ok, std::exc
     // showing: 72 of 97 pieces, then nothing for minutes (e2e.tracker_download, loaded CI).
     for (auto& [id, p] : peers_) {
       if (!p.conn->handshaken()) continue;
-      if (!p.has.test(piece)) p.conn->send_soon(wire::Have{piece});
-      else if (job.sources.count(p.reputation_key)) p.conn->send(wire::Have{piece});
-      else if (p.conn->theirs().seed && !p.has.all()) p.conn->send_soon(wire::Have{piece});
+      if (!p.has.test(piece)) p.conn->send_have(piece, have_hold(p));
+      else if (job.sources.count(p.reputation_key)) p.conn->send_have(piece, PeerConnection::Clock::duration::zero());
+      else if (p.conn->theirs().seed && !p.has.all()) p.conn->send_have(piece, have_hold(p));
     }
     if (picker_.complete()) on_all_pieces();
     else if (opt_.selection && picker_.selection_complete()) on_selection_complete();

@@ -180,3 +180,49 @@ TEST_CASE("a handshake's max_requests: said, absent (0: the legacy 256), or refu
     CHECK_THROWS_AS(d.next(), ProtocolError);
   }
 }
+
+TEST_CASE("a handshake's haves: said, absent (false), or refused when not a boolean", "[wire]") {
+  Handshake hs;
+  hs.info_hash.fill(0x02);
+  hs.peer_id = std::string(40, 'e');
+  CHECK(encode(hs).find("haves") == std::string::npos);
+  hs.haves = true;
+  auto m = decode_one(encode(hs));
+  REQUIRE(std::holds_alternative<Handshake>(m));
+  CHECK(std::get<Handshake>(m).haves);
+  std::string base = "{\"type\":\"handshake\",\"protocol\":\"p2p-share\",\"version\":1,\"info_hash\":\"" +
+                     std::string(64, 'a') + "\",\"peer_id\":\"" + std::string(40, 'b') + "\",\"listen_port\":1";
+  CHECK_FALSE(std::get<Handshake>(decode_one(frame(base + "}"))).haves);
+  FrameDecoder d;
+  d.feed(bytes(frame(base + ",\"haves\":1}")));
+  CHECK_THROWS_AS(d.next(), ProtocolError);
+}
+
+TEST_CASE("haves: a list of piece indexes round-trips; empty, too long or non-integer lists are refused", "[wire]") {
+  Haves h{{0, 7, 4294967295u}};
+  auto m = decode_one(encode(h));
+  REQUIRE(std::holds_alternative<Haves>(m));
+  CHECK(std::get<Haves>(m) == h);
+  CHECK(type_name(m) == "haves");
+
+  Haves most;
+  for (std::uint32_t i = 0; i < limits::kMaxHavesPerFrame; ++i) most.pieces.push_back(4000000000u + i);
+  std::string longest = encode(most);
+  CHECK(longest.size() - kPrefixBytes <= limits::kMaxHeaderBytes);  // the largest list fits a header
+  CHECK(std::get<Haves>(decode_one(longest)).pieces.size() == limits::kMaxHavesPerFrame);
+
+  std::string too_many = "{\"type\":\"haves\",\"pieces\":[0";
+  for (std::size_t i = 1; i <= limits::kMaxHavesPerFrame; ++i) too_many += ",1";
+  too_many += "]}";
+  for (const std::string& bad : {std::string("{\"type\":\"haves\",\"pieces\":[]}"), std::string("{\"type\":\"haves\"}"),
+                                 std::string("{\"type\":\"haves\",\"pieces\":3}"),
+                                 std::string("{\"type\":\"haves\",\"pieces\":[1,-2]}"),
+                                 std::string("{\"type\":\"haves\",\"pieces\":[1.5]}"),
+                                 std::string("{\"type\":\"haves\",\"pieces\":[4294967296]}"),
+                                 std::string("{\"type\":\"haves\",\"pieces\":[1],\"len\":4}"), too_many}) {
+    INFO(bad.substr(0, 80));
+    FrameDecoder d;
+    d.feed(bytes(frame(bad)));
+    CHECK_THROWS_AS(d.next(), ProtocolError);
+  }
+}

@@ -204,3 +204,40 @@ TEST_CASE("a tree fetched in part (--only) ends as phase partial, its selected f
   CHECK(end.torrents[0].phase == TorrentPhase::partial);
   CHECK(torrent_phase_name(end.torrents[0].phase) == "partial");
 }
+
+TEST_CASE("`have`s leave as one `haves` frame to a peer whose handshake reads them, one `have` each to others", "[session]") {
+  test::TempDir dir;
+  auto a = make_file(dir, "a.bin", 256 * 1024, 5);  // 16 pieces: an initial seeder shows several at once
+  SeederThread seeder({a});
+  for (bool reads_haves : {true, false}) {
+    INFO("haves in our handshake: " << reads_haves);
+    int fd = dial(seeder.port());
+    wire::Handshake hs{wire::kProtocolVersion, a.meta->info_hash, std::string(40, 'd'), 0};
+    hs.haves = reads_haves;
+    std::string out = wire::encode(hs) + wire::encode(wire::BitfieldMsg{}, 2) + std::string(2, '\0');
+    REQUIRE(::send(fd, out.data(), out.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(out.size()));
+    // Frames until the first announcement: handshake, bitfield (empty), then what it shows us.
+    wire::FrameDecoder dec;
+    std::vector<std::uint8_t> buf(4096);
+    std::vector<std::uint32_t> shown;
+    std::size_t have_frames = 0, haves_frames = 0;
+    while (shown.empty()) {
+      ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+      REQUIRE(n > 0);
+      dec.feed(std::span(buf.data(), static_cast<std::size_t>(n)));
+      while (auto f = dec.next()) {
+        if (auto* h = std::get_if<wire::Have>(&f->message)) ++have_frames, shown.push_back(h->piece);
+        if (auto* h = std::get_if<wire::Haves>(&f->message)) ++haves_frames, shown.insert(shown.end(), h->pieces.begin(), h->pieces.end());
+      }
+    }
+    ::close(fd);
+    for (auto piece : shown) CHECK(piece < a.meta->piece_count());
+    if (reads_haves) {
+      CHECK(haves_frames >= 1);
+      CHECK(have_frames == 0);
+    } else {
+      CHECK(haves_frames == 0);
+      CHECK(have_frames == shown.size());
+    }
+  }
+}
