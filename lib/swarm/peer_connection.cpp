@@ -349,8 +349,9 @@ asio::awaitable<void> PeerConnection::writer() {
       // Waiting frames ride ahead of the next block (one write) unless one carries a payload,
       // or one must not wait and the upload limiter may hold the block back.
       bool payload_frames = std::any_of(control_.begin(), control_.end(), [](const OutFrame& f) { return !f.payload.empty(); });
+      // (urgent_ alone also means "uploads queued": wake_writer() sets it for them too.)
       bool limited = up_limit_ && !up_limit_->unlimited();
-      if (!uploads_.empty() && !payload_frames && !(urgent_ && limited)) {  // choking a peer clears its queue
+      if (!uploads_.empty() && !payload_frames && !(control && urgent_ && limited)) {  // choking a peer clears its queue
         wire::Request r = uploads_.front();
         uploads_.pop_front();
         std::string failure = co_await send_block(r);  // with the waiting frames ahead of it
