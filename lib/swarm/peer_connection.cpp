@@ -95,12 +95,6 @@ void PeerConnection::wake_writer() {
   wake_.cancel();
 }
 
-void PeerConnection::send_soon(const wire::Message& m) {
-  if (!open_) return;
-  control_.push_back(OutFrame{wire::encode(m), {}});
-  hold_until(Clock::now() + kCoalesceDelay);
-}
-
 void PeerConnection::hold_until(Clock::time_point due) {
   if (soon_due_ == Clock::time_point{} || due < soon_due_) {
     soon_due_ = due;

@@ -66,18 +66,16 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   void start();
   void set_handler(ConnectionHandler& handler) { handler_ = &handler; }
   void send(const wire::Message& m);                      // header-only message
-  // A header-only message that may wait up to kCoalesceDelay for company (`have`s): it goes
-  // out with the next frame sent, or when the delay is up, so a burst of them costs one
-  // write. In a big swarm one `have` per write per peer was most of the CPU. 100 ms, not
-  // 20: N = 32 on 2 cores (bench/netns_swarm_bench.sh, every link capped, CPU-bound) sent
+  // `have` for `piece`: at once (hold zero), or held up to `hold` for company: it goes out
+  // with the next frame sent, or when the hold is up, so a burst of them costs one write.
+  // Those pending when the writer runs leave together: one `haves` frame (up to
+  // kMaxHavesPerFrame pieces) to a peer whose handshake said it reads them, else one
+  // `have` frame each. N = 32 received 380k `have` frames in 119k writes: a JSON header
+  // to parse and a request round each. kCoalesceDelay, the usual hold, is 100 ms, not 20:
+  // N = 32 on 2 cores (bench/netns_swarm_bench.sh, every link capped, CPU-bound) sent
   // 165k -> 119k messages and used 19.2 -> 17.4 CPU-s (medians of 3), all done 11.2 ->
   // 10.4 s; N = 8, where a `have`'s delay matters more than its CPU, was unchanged.
-  void send_soon(const wire::Message& m);
   static constexpr auto kCoalesceDelay = std::chrono::milliseconds(100);
-  // `have` for `piece`: at once, or `soon` (as send_soon). Those pending when the writer
-  // runs leave together: one `haves` frame (up to kMaxHavesPerFrame pieces) to a peer
-  // whose handshake said it reads them, else one `have` frame each. N = 32 received
-  // 380k `have` frames in 119k writes: a JSON header to parse and a request round each.
   void send_have(std::uint32_t piece, Clock::duration hold);
   void send_with_payload(const wire::Message& m, std::vector<std::uint8_t> payload);
   bool queue_upload(const wire::Request& r);              // false if over the per-peer limit
@@ -173,7 +171,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   void frame_haves();                  // haves_ -> frames at the back of control_
   std::string take_control_frames();   // the leading frames without payload, as one string
   bool urgent_ = false;                // control_ holds a frame that must not wait
-  Clock::time_point soon_due_{};       // when frames that may wait must leave, {} if none
+  Clock::time_point soon_due_{};       // when held `have`s must leave, {} if none
   void hold_until(Clock::time_point due);
   std::deque<wire::Request> uploads_;
   // Read buffer: bytes [rpos_, rend_) are received but not yet parsed.

@@ -9,6 +9,11 @@ using namespace p2p::wire;
 
 namespace {
 std::vector<std::uint8_t> bytes(const std::string& s) { return {s.begin(), s.end()}; }
+// A valid handshake header without its closing brace, for tests that add an optional field.
+std::string handshake_fields() {
+  return "{\"type\":\"handshake\",\"protocol\":\"p2p-share\",\"version\":1,\"info_hash\":\"" + std::string(64, 'a') +
+         "\",\"peer_id\":\"" + std::string(40, 'b') + "\",\"listen_port\":1";
+}
 
 std::string frame(const std::string& json) {
   std::string out(4, '\0');
@@ -153,8 +158,7 @@ TEST_CASE("a seeder's handshake says so; absent means not a seeder; a non-boolea
   auto m = decode_one(encode(hs));
   REQUIRE(std::holds_alternative<Handshake>(m));
   CHECK(std::get<Handshake>(m).seed);
-  std::string base = "{\"type\":\"handshake\",\"protocol\":\"p2p-share\",\"version\":1,\"info_hash\":\"" +
-                     std::string(64, 'a') + "\",\"peer_id\":\"" + std::string(40, 'b') + "\",\"listen_port\":1";
+  std::string base = handshake_fields();
   CHECK_FALSE(std::get<Handshake>(decode_one(frame(base + "}"))).seed);
   FrameDecoder d;
   d.feed(bytes(frame(base + ",\"seed\":\"yes\"}")));
@@ -171,8 +175,7 @@ TEST_CASE("a handshake's max_requests: said, absent (0: the legacy 256), or refu
   auto m = decode_one(encode(hs));
   REQUIRE(std::holds_alternative<Handshake>(m));
   CHECK(std::get<Handshake>(m).max_requests == 2048);
-  std::string base = "{\"type\":\"handshake\",\"protocol\":\"p2p-share\",\"version\":1,\"info_hash\":\"" +
-                     std::string(64, 'a') + "\",\"peer_id\":\"" + std::string(40, 'b') + "\",\"listen_port\":1";
+  std::string base = handshake_fields();
   CHECK(std::get<Handshake>(decode_one(frame(base + "}"))).max_requests == 0);
   for (const char* bad : {"0", "1048577", "-1", "\"many\""}) {
     FrameDecoder d;
@@ -190,8 +193,7 @@ TEST_CASE("a handshake's haves: said, absent (false), or refused when not a bool
   auto m = decode_one(encode(hs));
   REQUIRE(std::holds_alternative<Handshake>(m));
   CHECK(std::get<Handshake>(m).haves);
-  std::string base = "{\"type\":\"handshake\",\"protocol\":\"p2p-share\",\"version\":1,\"info_hash\":\"" +
-                     std::string(64, 'a') + "\",\"peer_id\":\"" + std::string(40, 'b') + "\",\"listen_port\":1";
+  std::string base = handshake_fields();
   CHECK_FALSE(std::get<Handshake>(decode_one(frame(base + "}"))).haves);
   FrameDecoder d;
   d.feed(bytes(frame(base + ",\"haves\":1}")));
