@@ -20,6 +20,7 @@ std::string_view close_reason_name(CloseReason reason) {
     case CloseReason::banned: return "banned";
     case CloseReason::source_lost: return "source lost";
     case CloseReason::both_complete: return "both complete";
+    case CloseReason::crossed_dial: return "crossed dial (kept the peer's connection to us)";
     case CloseReason::internal_error: return "internal error";
   }
   return "closed";

@@ -21,6 +21,7 @@ enum class CloseReason {
   banned,              // we banned them
   source_lost,         // the file we serve from can no longer be read
   both_complete,       // we seed and so does the peer: nothing to exchange
+  crossed_dial,        // we and the peer dialled each other at once: our dial gives way to theirs
   internal_error,
 };
 

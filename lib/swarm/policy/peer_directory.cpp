@@ -120,6 +120,11 @@ void PeerDirectory::closed(const wire::PeerAddress& a, bool useful, const std::s
   }
 }
 
+void PeerDirectory::superseded(const wire::PeerAddress& a) {
+  auto& r = peers_[a];
+  if (r.open > 0) --r.open;
+}
+
 void PeerDirectory::refuse_forever(const wire::PeerAddress& a, const std::string& why) {
   auto& r = peers_[a];
   r.dead = true;

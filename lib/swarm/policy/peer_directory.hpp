@@ -62,6 +62,9 @@ class PeerDirectory {
   void connected(const wire::PeerAddress& a);
   // An established connection ended; `useful` if it delivered data.
   void closed(const wire::PeerAddress& a, bool useful, const std::string& why, Clock::time_point now);
+  // Our connection to it closed in favour of the one it opened to us (both dialled at
+  // once): no failure, and no redial while that one lasts (incoming()).
+  void superseded(const wire::PeerAddress& a);
   // The peer told us it will never serve this file (wrong file, version, or it is us).
   void refuse_forever(const wire::PeerAddress& a, const std::string& why);
   // An incoming connection from a peer listening at `a`: counts as connected, no need to dial.

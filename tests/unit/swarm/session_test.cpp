@@ -6,8 +6,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <poll.h>
+
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <cerrno>
+#include <chrono>
 #include <thread>
 
 #include "base/limits.hpp"
@@ -40,6 +44,56 @@ std::optional<wire::Message> first_frame(int fd) {
     if (n <= 0) return std::nullopt;
     dec.feed(std::span(buf.data(), static_cast<std::size_t>(n)));
     if (auto f = dec.next()) return f->message;
+  }
+}
+
+// A listening socket on 127.0.0.1 (its port in `port`).
+int listen_loopback(std::uint16_t& port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  REQUIRE(::listen(fd, 8) == 0);
+  socklen_t len = sizeof a;
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+  port = ntohs(a.sin_port);
+  return fd;
+}
+
+// The connection accepted on `listener` within `ms`, or -1.
+int accept_within(int listener, int ms) {
+  pollfd p{listener, POLLIN, 0};
+  if (::poll(&p, 1, ms) != 1) return -1;
+  return ::accept(listener, nullptr, nullptr);
+}
+
+// True if the peer closes `fd` within `ms` (whatever it sends meanwhile is read and dropped).
+bool closes_within(int fd, int ms) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  std::vector<std::uint8_t> buf(65536);
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now()).count();
+    if (left <= 0) return false;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left)) != 1) continue;
+    ssize_t n = ::recv(fd, buf.data(), buf.size(), MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) return true;
+  }
+}
+
+void send_all(int fd, const std::string& out) {
+  REQUIRE(::send(fd, out.data(), out.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(out.size()));
+}
+
+// The next frame from `fd` decoded with `dec`, or nullopt if the peer hung up first.
+std::optional<wire::Message> next_frame(int fd, wire::FrameDecoder& dec) {
+  std::vector<std::uint8_t> buf(4096);
+  for (;;) {
+    if (auto f = dec.next()) return f->message;
+    ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+    if (n <= 0) return std::nullopt;
+    dec.feed(std::span(buf.data(), static_cast<std::size_t>(n)));
   }
 }
 
@@ -239,5 +293,65 @@ TEST_CASE("`have`s leave as one `haves` frame to a peer whose handshake reads th
       CHECK(haves_frames == 0);
       CHECK(have_frames == shown.size());
     }
+  }
+}
+
+TEST_CASE("two peers that dialled each other at once keep one connection: the dial of the larger peer id goes",
+          "[session]") {
+  test::TempDir dir;
+  auto a = make_file(dir, "a.bin", 64 * 1024, 11);
+  SeederThread seeder({a});  // it dials the peers it hears of, as every node does
+  std::string bitfield = wire::encode(wire::BitfieldMsg{}, 1) + std::string(1, '\0');
+  // Our peer ids against the seeder's random one: all zeros is smaller, all f's larger.
+  struct Case {
+    std::string id;
+    bool answer_its_dial_first;  // its dial is up before ours to it, or after
+    bool its_dial_goes;
+  };
+  int round = 0;
+  for (const Case& c : {Case{std::string(40, '0'), true, true}, Case{std::string(40, '0'), false, true},
+                        Case{std::string(40, 'f'), true, false}, Case{std::string(40, 'f'), false, false}}) {
+    INFO("peer id " << c.id << ", its dial up first: " << c.answer_its_dial_first);
+    // A listening peer the seeder hears of by gossip from another connection.
+    std::uint16_t port = 0;
+    int listener = listen_loopback(port);
+    int gossip = dial(seeder.port());
+    wire::Handshake gossiper{wire::kProtocolVersion, a.meta->info_hash, std::string(39, 'a') + char('0' + round++), 0};
+    send_all(gossip, wire::encode(gossiper) + bitfield + wire::encode(wire::Pex{{{"127.0.0.1", port}}, {}}));
+    int its_dial = accept_within(listener, 5000);
+    REQUIRE(its_dial >= 0);
+    wire::FrameDecoder out_dec;
+    auto hello = next_frame(its_dial, out_dec);
+    REQUIRE(hello);
+    REQUIRE(std::holds_alternative<wire::Handshake>(*hello));
+
+    wire::Handshake ours{wire::kProtocolVersion, a.meta->info_hash, c.id, port};
+    int our_dial = -1;
+    wire::FrameDecoder in_dec;
+    auto dial_it = [&] {
+      our_dial = dial(seeder.port());
+      send_all(our_dial, wire::encode(ours) + bitfield);
+      auto answer = next_frame(our_dial, in_dec);  // adopted (or refused) once this comes
+      REQUIRE(answer);
+      REQUIRE(std::holds_alternative<wire::Handshake>(*answer));
+    };
+    if (c.answer_its_dial_first) {
+      send_all(its_dial, wire::encode(ours) + bitfield);
+      auto welcome = next_frame(its_dial, out_dec);  // its bitfield: our answer was accepted
+      REQUIRE(welcome);
+      REQUIRE(std::holds_alternative<wire::BitfieldMsg>(*welcome));
+      dial_it();
+    } else {
+      dial_it();
+      send_all(its_dial, wire::encode(ours) + bitfield);
+    }
+    if (c.its_dial_goes) {
+      CHECK(closes_within(its_dial, 5000));
+      CHECK_FALSE(closes_within(our_dial, 300));
+    } else {
+      CHECK_FALSE(closes_within(its_dial, 300));
+      CHECK_FALSE(closes_within(our_dial, 300));
+    }
+    for (int fd : {its_dial, our_dial, gossip, listener}) ::close(fd);
   }
 }
