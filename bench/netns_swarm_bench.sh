@@ -54,7 +54,6 @@ fi
 
 netns_bench_setup netns-bench
 
-now() { echo "$EPOCHREALTIME"; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
 elapsed_since() {  # seconds since EPOCHREALTIME $1, with builtins (it runs while the clock does)
   local d=$((${EPOCHREALTIME/./} - ${1/./}))
@@ -146,8 +145,7 @@ run() {
   # are exact anyway: p2p-download's rename sets the file's ctime, which is read afterwards.
   local t0_us now_us half_us deadline_us iter=0
   read -r half_us deadline_us < <(python3 -c "print(int($ts * 500000), int(max(60, 6 * $ts)) * 1000000)")
-  t0=$(now)
-  for ((i = 1; i <= last; i++)); do start_leecher "$tool" "$dir" "$i"; done
+  start_leechers_together "$tool" "$dir" "$last"   # sets t0
   t0_us=${t0/./}; deadline_us=$((t0_us + deadline_us))
   while :; do
     done_n=0

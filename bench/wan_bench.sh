@@ -131,8 +131,7 @@ run() {
   # No process of the bench's own is started while the clock runs (netns_swarm_bench.sh).
   local t0_us deadline_us iter=0
   deadline_us=$(python3 -c "print(int(max(120, 8 * $ts)) * 1000000)")
-  t0=$EPOCHREALTIME
-  for ((i = 1; i <= n; i++)); do start_leecher "$tool" "$dir" "$i"; done
+  start_leechers_together "$tool" "$dir" "$n"   # sets t0
   t0_us=${t0/./}; deadline_us=$((t0_us + deadline_us))
   while :; do
     done_n=0
