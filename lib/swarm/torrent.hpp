@@ -132,6 +132,7 @@ class Torrent final : public ConnectionHandler {
                  const std::string& advertiser, const std::string& advertiser_ip);
   Peer& attach(const std::shared_ptr<PeerConnection>& c, std::optional<wire::PeerAddress> dialled);
   void welcome(Peer& p);  // handshake accepted: send our bitfield, report it
+  void report_connected(const Peer& p);  // the peer_connected event: who, direction, how reached
   // Our dial that gives way when we and the peer with `their_id` dialled each other at
   // once and both connections are up (`c` is the newer one), or nullptr.
   Peer* crossed_dial(PeerConnection& c, const std::string& their_id);

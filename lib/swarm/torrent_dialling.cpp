@@ -203,6 +203,7 @@ HandshakeAnswer Torrent::on_handshake(PeerConnection& c, const wire::Handshake& 
     return answer;
   }
   if (Peer* mine = crossed_dial(c, h.peer_id)) {  // this one: theirs to us is up already
+    report_connected(*mine);  // it did connect: how we reached the peer stays on record
     mine->conn->close(CloseReason::crossed_dial);
     return answer;
   }
@@ -221,6 +222,10 @@ void Torrent::welcome(Peer& p) {
   }
   p.conn->send_with_payload(wire::BitfieldMsg{}, std::vector<std::uint8_t>(told.bytes().begin(), told.bytes().end()));
   refresh_parallel_interest();  // a second peer: extra connections to the first go idle
+  report_connected(p);
+}
+
+void Torrent::report_connected(const Peer& p) {
   // "(outgoing, tracker)", "(incoming, relay)": the direction, then how the peer was reached.
   PeerOrigin origin = origin_of(p);
   std::string_view how = origin == PeerOrigin::incoming ? std::string_view() : peer_origin_name(origin);

@@ -352,6 +352,8 @@ TEST_CASE("two peers that dialled each other at once keep one connection: the di
       CHECK_FALSE(closes_within(its_dial, 300));
       CHECK_FALSE(closes_within(our_dial, 300));
     }
+    // Its dial did connect: how it reached us is reported either way (read after the waits above).
+    CHECK(seeder.rec.all().find("127.0.0.1:" + std::to_string(port) + " (outgoing, gossip)") != std::string::npos);
     for (int fd : {its_dial, our_dial, gossip, listener}) ::close(fd);
   }
 }
