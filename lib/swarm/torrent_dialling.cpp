@@ -162,18 +162,21 @@ Peer* Torrent::crossed_dial(PeerConnection& c, const std::string& their_id) {
   // As BitTorrent clients do, one goes once both are up: the dial of the peer with the
   // larger id. Only that peer acts, so both ends drop the same connection; the other end
   // sees it close. Not the connections to a peer given on the command line (--parallel
-  // opens several on purpose) nor relayed ones.
-  if (host_.peer_id() <= their_id || c.relayed()) return nullptr;
+  // opens several on purpose) nor relayed ones. Both connections must name one address (the
+  // one we dialled; the incoming one's IP and listen port): a peer id alone is no proof, and
+  // someone else claiming a peer's id must not get our connection to that peer closed.
+  Peer* self = peer_of(c);
+  if (!self || host_.peer_id() <= their_id || c.relayed()) return nullptr;
   Peer* other = nullptr;
   for (auto& [id, o] : peers_)
-    if (o.conn.get() != &c && o.dialled() != c.outgoing() && o.conn->handshaken() && o.conn->open() &&
-        !o.conn->relayed() && o.conn->theirs().peer_id == their_id) {
+    if (o.conn.get() != &c && o.dialled() != c.outgoing() && o.key == self->key && o.conn->handshaken() &&
+        o.conn->open() && !o.conn->relayed() && o.conn->theirs().peer_id == their_id) {
       other = &o;
       break;
     }
   if (!other) return nullptr;
-  Peer* ours = c.outgoing() ? peer_of(c) : other;
-  if (!ours || !ours->listen_address || dir_.source(*ours->listen_address) == PeerDirectory::Source::command_line)
+  Peer* ours = c.outgoing() ? self : other;
+  if ( !ours->listen_address || dir_.source(*ours->listen_address) == PeerDirectory::Source::command_line)
     return nullptr;
   return ours;
 }

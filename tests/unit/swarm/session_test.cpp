@@ -307,11 +307,14 @@ TEST_CASE("two peers that dialled each other at once keep one connection: the di
     std::string id;
     bool answer_its_dial_first;  // its dial is up before ours to it, or after
     bool its_dial_goes;
+    bool ours_claims_another_port = false;  // same id, another address: not the peer it dialled
   };
   int round = 0;
   for (const Case& c : {Case{std::string(40, '0'), true, true}, Case{std::string(40, '0'), false, true},
-                        Case{std::string(40, 'f'), true, false}, Case{std::string(40, 'f'), false, false}}) {
-    INFO("peer id " << c.id << ", its dial up first: " << c.answer_its_dial_first);
+                        Case{std::string(40, 'f'), true, false}, Case{std::string(40, 'f'), false, false},
+                        Case{std::string(40, '0'), true, false, true}, Case{std::string(40, '0'), false, false, true}}) {
+    INFO("peer id " << c.id << ", its dial up first: " << c.answer_its_dial_first
+                    << ", ours from another address: " << c.ours_claims_another_port);
     // A listening peer the seeder hears of by gossip from another connection.
     std::uint16_t port = 0;
     int listener = listen_loopback(port);
@@ -330,7 +333,9 @@ TEST_CASE("two peers that dialled each other at once keep one connection: the di
     wire::FrameDecoder in_dec;
     auto dial_it = [&] {
       our_dial = dial(seeder.port());
-      send_all(our_dial, wire::encode(ours) + bitfield);
+      wire::Handshake hello_in = ours;
+      if (c.ours_claims_another_port) hello_in.listen_port = static_cast<std::uint16_t>(port + 1);
+      send_all(our_dial, wire::encode(hello_in) + bitfield);
       auto answer = next_frame(our_dial, in_dec);  // adopted (or refused) once this comes
       REQUIRE(answer);
       REQUIRE(std::holds_alternative<wire::Handshake>(*answer));
