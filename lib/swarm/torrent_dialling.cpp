@@ -176,7 +176,7 @@ Peer* Torrent::crossed_dial(PeerConnection& c, const std::string& their_id) {
     }
   if (!other) return nullptr;
   Peer* ours = c.outgoing() ? self : other;
-  if ( !ours->listen_address || dir_.source(*ours->listen_address) == PeerDirectory::Source::command_line)
+  if (!ours->listen_address || dir_.source(*ours->listen_address) == PeerDirectory::Source::command_line)
     return nullptr;
   return ours;
 }
