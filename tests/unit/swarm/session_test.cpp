@@ -30,21 +30,12 @@ using test::SeederThread;
 
 namespace {
 
-void send_handshake(int fd, const Digest& info_hash) {
-  std::string out = wire::encode(wire::Handshake{wire::kProtocolVersion, info_hash, std::string(40, 'c'), 0});
+void send_all(int fd, const std::string& out) {
   REQUIRE(::send(fd, out.data(), out.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(out.size()));
 }
 
-// The first frame the peer sends, or nullopt if it hung up first.
-std::optional<wire::Message> first_frame(int fd) {
-  wire::FrameDecoder dec;
-  std::vector<std::uint8_t> buf(4096);
-  for (;;) {
-    ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
-    if (n <= 0) return std::nullopt;
-    dec.feed(std::span(buf.data(), static_cast<std::size_t>(n)));
-    if (auto f = dec.next()) return f->message;
-  }
+void send_handshake(int fd, const Digest& info_hash) {
+  send_all(fd, wire::encode(wire::Handshake{wire::kProtocolVersion, info_hash, std::string(40, 'c'), 0}));
 }
 
 // A listening socket on 127.0.0.1 (its port in `port`).
@@ -82,10 +73,6 @@ bool closes_within(int fd, int ms) {
   }
 }
 
-void send_all(int fd, const std::string& out) {
-  REQUIRE(::send(fd, out.data(), out.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(out.size()));
-}
-
 // The next frame from `fd` decoded with `dec`, or nullopt if the peer hung up first.
 std::optional<wire::Message> next_frame(int fd, wire::FrameDecoder& dec) {
   std::vector<std::uint8_t> buf(4096);
@@ -95,6 +82,12 @@ std::optional<wire::Message> next_frame(int fd, wire::FrameDecoder& dec) {
     if (n <= 0) return std::nullopt;
     dec.feed(std::span(buf.data(), static_cast<std::size_t>(n)));
   }
+}
+
+// The first frame the peer sends, or nullopt if it hung up first.
+std::optional<wire::Message> first_frame(int fd) {
+  wire::FrameDecoder dec;
+  return next_frame(fd, dec);
 }
 
 }  // namespace
@@ -269,7 +262,7 @@ TEST_CASE("`have`s leave as one `haves` frame to a peer whose handshake reads th
     wire::Handshake hs{wire::kProtocolVersion, a.meta->info_hash, std::string(40, 'd'), 0};
     hs.haves = reads_haves;
     std::string out = wire::encode(hs) + wire::encode(wire::BitfieldMsg{}, 2) + std::string(2, '\0');
-    REQUIRE(::send(fd, out.data(), out.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(out.size()));
+    send_all(fd, out);
     // Frames until the first announcement: handshake, bitfield (empty), then what it shows us.
     wire::FrameDecoder dec;
     std::vector<std::uint8_t> buf(4096);
