@@ -113,8 +113,9 @@ inline constexpr auto kIdleTimeout = std::chrono::seconds(120);
 // outage must not end a long download. --give-up-after changes it.
 inline constexpr auto kDefaultGiveUpAfter = std::chrono::minutes(10);
 // New outgoing connections a torrent may start per 250 ms tick (peer exchange
-// cannot make us dial hundreds of addresses per second).
-inline constexpr std::size_t kMaxDialsPerTick = 8;
+// cannot make us dial hundreds of addresses per second). 32, not 8: 32 peers that
+// learn each other by gossip all at once met over a second instead of a tick.
+inline constexpr std::size_t kMaxDialsPerTick = 32;
 
 // --- Storage ----------------------------------------------------------------
 // Verified pieces are recorded at least this often (and always at exit).

@@ -181,6 +181,7 @@ class Torrent final : public ConnectionHandler {
   void show(const std::vector<InitialSeeding::Reveal>& reveals);
   void rechoke(Clock::time_point now);
   void take_back_unrequested(Clock::time_point now);
+  void end_initial_seeding(Clock::time_point now);
   void send_pex(Clock::time_point now);
   void check_timeouts(Clock::time_point now);
 

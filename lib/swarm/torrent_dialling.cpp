@@ -226,6 +226,9 @@ void Torrent::welcome(Peer& p) {
   p.conn->send_with_payload(wire::BitfieldMsg{}, std::vector<std::uint8_t>(told.bytes().begin(), told.bytes().end()));
   refresh_parallel_interest();  // a second peer: extra connections to the first go idle
   report_connected(p);
+  // Gossip now rather than at the next tick: a swarm starting together meets sooner (each
+  // peer's pex is still sent at most every PeerExchange::kMinInterval).
+  send_pex(host_.now());
 }
 
 void Torrent::report_connected(const Peer& p) {

@@ -271,17 +271,41 @@ void Torrent::take_back_unrequested(Clock::time_point now) {
   for (const auto& key : idle) show(initial_seeding_->take_back(key));
 }
 
+void Torrent::end_initial_seeding(Clock::time_point now) {
+  // Every piece is held by a peer: the swarm has its copy and could finish without us.
+  // Initial seeding would now leave our link idle until the last peer is done (N = 32, half
+  // the peers at a quarter of the rate: idle for the last 7 of 16 s). From here we seed like
+  // any seeder: each peer is told the pieces it was not shown (they leave together, as
+  // `haves` frames) and the choker's regular slots fetch them.
+  for (auto& [id, p] : peers_) {
+    if (!p.conn->handshaken()) continue;
+    Bitfield told = initial_seeding_->told(p.key);
+    for (std::uint32_t i = 0; i < meta_->piece_count(); ++i)
+      if (!told.test(i) && !p.has.test(i)) p.conn->send_have(i, PeerConnection::kCoalesceDelay);
+    p.revealed.clear();
+  }
+  initial_seeding_.reset();
+  event(EventKind::notice, "every piece is in the swarm: initial seeding ends; every piece is offered to every peer");
+  rechoke(now);
+}
+
 void Torrent::check_timeouts(Clock::time_point now) {
   // By id, not over a copy of peers_ (a Peer holds bitfields and gossip state: copying them
   // all, several times a second in a big swarm, was a large share of the CPU).
   std::vector<std::uint64_t> ids;
-  double weighted_rtt = 0, weights = 0;
+  double weighted_rtt = 0, weights = 0, weighted_path_rtt = 0, path_weights = 0;
   for (auto& [id, p] : peers_) {
     p.pipeline.sample(p.conn->payload_received(), now);
+    double w = p.upload_rate + 1;  // by what we upload to it; alike before rates are known
     if (p.pipeline.round_trip() > 0) {
-      double w = p.upload_rate + 1;  // by what we upload to it; alike before rates are known
       weighted_rtt += w * p.pipeline.round_trip();
       weights += w;
+    }
+    if (initial_seeding_) {
+      if (double path = p.conn->path_round_trip(); path > 0) {
+        weighted_path_rtt += w * path;
+        path_weights += w;
+      }
     }
     ids.push_back(id);
   }
@@ -289,7 +313,9 @@ void Torrent::check_timeouts(Clock::time_point now) {
     upload_meter_.sample(stats_.uploaded_bytes, now);
     initial_seeding_->set_upload_rate(upload_meter_.rate());
     initial_seeding_->set_round_trip(weights > 0 ? weighted_rtt / weights : 0);
+    initial_seeding_->set_path_round_trip(path_weights > 0 ? weighted_path_rtt / path_weights : 0);
     take_back_unrequested(now);
+    if (initial_seeding_->copy_out()) end_initial_seeding(now);
   }
   for (auto id : ids) {
     auto found = peers_.find(id);

@@ -2,6 +2,7 @@
 #include "swarm/policy/initial_seeding.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "swarm/policy/long_link.hpp"
 
@@ -60,7 +61,9 @@ bool InitialSeeding::spread(std::uint32_t piece, const PeerState& holder) const 
 }
 
 void InitialSeeding::count_holder(std::uint32_t piece, int delta) {
+  bool was_held = holders_[piece] > 0;
   holders_[piece] += delta;
+  if (was_held != (holders_[piece] > 0)) was_held ? --held_pieces_ : ++held_pieces_;
   if (holders_[piece] > 0) unplaced_.erase(piece);
   else if (owner_[piece].empty()) unplaced_.insert(piece);
 }
@@ -142,32 +145,66 @@ void InitialSeeding::end_pause_if_nothing_to_ask(PeerState& p) {
   if (p.paused && p.told_lacking == 0) p.paused = false;
 }
 
+std::size_t InitialSeeding::in_flight() const {
+  std::size_t n = 0;
+  for (const auto& [k, p] : peers_)
+    for (auto piece : p.window) n += p.has.test(piece) ? 0 : 1;
+  return n;
+}
+
+std::size_t InitialSeeding::in_flight_limit() const {
+  // A lone peer across a long link is left to its slow start (window_limit, serving): the
+  // cap is there to share our link, and there is nobody to share it with.
+  if (needy_peers_ == 0 || (needy_peers_ == 1 && long_round_trip(path_round_trip_))) return SIZE_MAX;
+  double by_round_trips = upload_rate_ * 2 * path_round_trip_ / piece_size_;
+  return std::max<std::size_t>(kMinInFlightPieces, static_cast<std::size_t>(std::ceil(by_round_trips)));
+}
+
 std::vector<InitialSeeding::Reveal> InitialSeeding::top_up(const std::set<Key>& keys) {
   std::vector<Reveal> out;
-  for (const auto& k : keys) {
+  std::size_t limit = in_flight_limit();
+  std::vector<std::pair<std::size_t, Key>> order;  // (unspread pieces, key): the emptiest window first
+  if (limit == SIZE_MAX) {
+    for (const auto& k : keys) order.emplace_back(0, k);
+  } else {
+    // Capped: a window freed anywhere may go to any peer, so every peer is considered.
+    for (auto& [k, p] : peers_) {
+      drop_spread(p);
+      order.emplace_back(p.window.size(), k);
+    }
+    std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  }
+  std::size_t flying = limit == SIZE_MAX ? 0 : in_flight();
+  std::size_t room = limit == SIZE_MAX ? SIZE_MAX : (flying >= limit ? 0 : limit - flying);
+  for (const auto& [size, k] : order) {
     auto it = peers_.find(k);
-    if (it != peers_.end()) top_up_one(k, it->second, out);
+    if (it != peers_.end()) top_up_one(k, it->second, room, out);
   }
   return out;
 }
 
-void InitialSeeding::top_up_one(const Key& k, PeerState& p, std::vector<Reveal>& out) {
+void InitialSeeding::drop_spread(PeerState& p) {
   std::erase_if(p.window, [&](std::uint32_t piece) {
     if (!spread(piece, p)) return false;
     owner_[piece].clear();
     if (slow_start_) slow_start_bytes_ += piece_size_;
     return true;
   });
+}
+
+void InitialSeeding::top_up_one(const Key& k, PeerState& p, std::size_t& room, std::vector<Reveal>& out) {
+  drop_spread(p);
   if (!needy(p)) return;
   std::uint32_t limit = window_limit();
   // Lowest index first: peers fill their files front to back, so the whole-file hash streams.
-  for (auto it = unplaced_.begin(); it != unplaced_.end() && p.window.size() < limit;) {
+  for (auto it = unplaced_.begin(); it != unplaced_.end() && p.window.size() < limit && room > 0;) {
     std::uint32_t piece = *it;
     if (p.has.test(piece)) {  // cannot be (it would have a holder), but never show a peer its own piece
       ++it;
       continue;
     }
     it = unplaced_.erase(it);
+    if (room != SIZE_MAX) --room;
     owner_[piece] = k;
     served_[piece] = false;
     p.window.push_back(piece);

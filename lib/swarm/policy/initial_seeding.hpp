@@ -8,8 +8,11 @@
 // another peer has it (it was passed on), or every other peer has it (nobody left to pass it
 // to). A peer that passes pieces on quickly frees its window quickly and so is shown new
 // pieces quickly; a slow uploader is shown fewer. So the seeder sends each piece about once,
-// in proportion to how fast each peer forwards, and once every piece is in the swarm it only
-// shows pieces that no connected peer holds any more (their holder left before passing them on).
+// in proportion to how fast each peer forwards. While several peers need pieces, only a few
+// shown pieces are on their way at once (in_flight_limit), so each reaches its holder, and
+// is passed on, sooner. A piece whose holder left before passing it on is shown again. Once
+// every piece is held by some peer (copy_out), the torrent ends initial seeding and offers
+// every piece to every peer: the swarm has its copy, and the seeder's link is spare capacity.
 //
 // A peer that leaves what it was shown unrequested (idle, stuck, or hoarding windows so
 // that nobody else is shown those pieces) has them taken back (take_back) and is shown
@@ -56,9 +59,19 @@ class InitialSeeding {
   // (each sample: (0.5 + 4 rtt) / (0.25 + 4 rtt) = 1.24x); with none it shrank there
   // (budget / time-to-spread below the rate: 0.2 of the link was used).
   static constexpr double kRoundTripsInBudget = 4;
-  // Every peer may hold at least this many unspread pieces, so that a request pipeline
-  // never runs dry waiting for the next `have`.
-  static constexpr std::uint32_t kMinWindowPieces = 2;
+  // Every peer may hold at least this many unspread pieces. One: N = 32 on capped links,
+  // two each put 64 pieces on the seeder's link at once, each arriving at its first holder
+  // a second after it was asked for, which is a second before anyone could pass it on
+  // (medians over interleaved runs, docs/DESIGN.md).
+  static constexpr std::uint32_t kMinWindowPieces = 1;
+  // The pieces shown and not yet arrived at their holder (on our link, or asked for) are
+  // at most this many, or our upload rate x 2 path round trips if that is more (except for
+  // a lone peer across a long link): our link is shared by fewer pieces at once, so each reaches a holder
+  // sooner and is passed on sooner; a window that frees goes to the peer with the fewest
+  // unspread pieces. (A piece in flight can be passed on by nobody: 32 peers with a piece
+  // each on a 4 MiB/s link is half a second of it.) The round trips keep a long link busy:
+  // a slot frees a round trip and a half before its next piece can start.
+  static constexpr std::uint32_t kMinInFlightPieces = 8;
   // Slow start: the rate-based budget trails the rate it is sized on by a tick (250 ms),
   // and on a long link each window's pieces take a round trip and more to spread, so it
   // grew from 2 MiB slowly: 1 GiB to a lone peer at 100 ms had 4-8 MiB in flight for its
@@ -115,6 +128,9 @@ class InitialSeeding {
   // trip is long, the first for a piece of k's window adds the piece to the budget.
   std::vector<Reveal> serving(const Key& k, std::uint32_t piece, double round_trip);
   bool paused(const Key& k) const;
+  // Every piece is held by some connected peer: one copy is out, and the swarm no longer
+  // needs the seeder to ration what it shows (the torrent then ends initial seeding).
+  bool copy_out() const { return held_pieces_ == piece_count_; }
 
   // What k has been told we have: the bitfield for a further connection of k.
   Bitfield told(const Key& k) const;
@@ -129,7 +145,14 @@ class InitialSeeding {
   bool slow_start() const { return slow_start_; }
   // The round trip to the peers (seconds; their upload-weighted mean): the budget holds it.
   void set_round_trip(double seconds) { round_trip_ = seconds; }
+  // The same for the paths alone (the kernel's smallest round trips, without the queues our
+  // sends build): what the pieces in flight must cover (in_flight_limit).
+  void set_path_round_trip(double seconds) { path_round_trip_ = seconds; }
   std::uint32_t window_limit() const;          // per peer, at the current number of peers
+  // Pieces shown and not yet held by the peer they were shown to, and the most there may be
+  // (SIZE_MAX: no cap).
+  std::size_t in_flight() const;
+  std::size_t in_flight_limit() const;
 
  private:
   struct PeerState {
@@ -145,7 +168,8 @@ class InitialSeeding {
   bool spread(std::uint32_t piece, const PeerState& holder) const;
   void end_pause_if_nothing_to_ask(PeerState& p);
   std::vector<Reveal> top_up(const std::set<Key>& keys);
-  void top_up_one(const Key& k, PeerState& p, std::vector<Reveal>& out);
+  void drop_spread(PeerState& p);
+  void top_up_one(const Key& k, PeerState& p, std::size_t& room, std::vector<Reveal>& out);
   void count_holder(std::uint32_t piece, int delta);
   bool needy(const PeerState& p) const { return p.known && !p.paused && !p.has.all(); }
 
@@ -153,6 +177,7 @@ class InitialSeeding {
   std::uint64_t budget_;
   double upload_rate_ = 0;
   double round_trip_ = 0;
+  double path_round_trip_ = 0;
   bool slow_start_ = true;
   double best_rate_ = 0;               // the most measured in this slow start (0: none yet)
   std::uint64_t slow_start_bytes_ = 0;  // spread in this slow start, added to the budget
@@ -163,6 +188,7 @@ class InitialSeeding {
   std::vector<std::uint32_t> shown_;
   std::uint32_t shown_pieces_ = 0;
   std::uint32_t needy_peers_ = 0;
+  std::uint32_t held_pieces_ = 0;       // pieces with holders_ > 0
   std::set<std::uint32_t> unplaced_;    // no known peer has it and it is in no window: to show next
 };
 
