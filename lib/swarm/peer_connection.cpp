@@ -16,7 +16,6 @@
 
 #include "base/address.hpp"
 #include "base/limits.hpp"
-#include "net/tcp_path_round_trip.hpp"
 #include "net/use_tuple.hpp"
 #include "swarm/policy/unsent_limit.hpp"
 
@@ -50,11 +49,6 @@ void PeerConnection::set_unsent_limit(int bytes) {
   auto& socket = stream_.socket();
   if (socket.is_open())
     ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NOTSENT_LOWAT, &unsent_limit_, sizeof unsent_limit_);
-}
-
-double PeerConnection::path_round_trip() const {
-  auto& socket = const_cast<PeerStream&>(stream_).socket();
-  return socket.is_open() ? tcp_path_round_trip(socket.native_handle()) : 0;
 }
 
 void PeerConnection::tune_unsent_limit(Clock::time_point now) {

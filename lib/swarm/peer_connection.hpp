@@ -125,9 +125,6 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   // Dialled connections: seconds from sending our handshake to their answer (one round
   // trip); 0 for accepted ones.
   double handshake_round_trip() const { return handshake_rtt_; }
-  // The smallest round trip the kernel has measured on this connection (TCP_INFO's
-  // tcpi_min_rtt, seconds; 0 if unknown): the path's, without the queues our own sends build.
-  double path_round_trip() const;
 
  private:
   asio::awaitable<void> run();

@@ -293,19 +293,14 @@ void Torrent::check_timeouts(Clock::time_point now) {
   // By id, not over a copy of peers_ (a Peer holds bitfields and gossip state: copying them
   // all, several times a second in a big swarm, was a large share of the CPU).
   std::vector<std::uint64_t> ids;
-  double weighted_rtt = 0, weights = 0, weighted_path_rtt = 0, path_weights = 0;
+  double weighted_rtt = 0, weights = 0, shortest_rtt = 0;
   for (auto& [id, p] : peers_) {
     p.pipeline.sample(p.conn->payload_received(), now);
-    double w = p.upload_rate + 1;  // by what we upload to it; alike before rates are known
-    if (p.pipeline.round_trip() > 0) {
-      weighted_rtt += w * p.pipeline.round_trip();
+    if (double rtt = p.pipeline.round_trip(); rtt > 0) {
+      double w = p.upload_rate + 1;  // by what we upload to it; alike before rates are known
+      weighted_rtt += w * rtt;
       weights += w;
-    }
-    if (initial_seeding_) {
-      if (double path = p.conn->path_round_trip(); path > 0) {
-        weighted_path_rtt += w * path;
-        path_weights += w;
-      }
+      if (shortest_rtt == 0 || rtt < shortest_rtt) shortest_rtt = rtt;
     }
     ids.push_back(id);
   }
@@ -313,7 +308,7 @@ void Torrent::check_timeouts(Clock::time_point now) {
     upload_meter_.sample(stats_.uploaded_bytes, now);
     initial_seeding_->set_upload_rate(upload_meter_.rate());
     initial_seeding_->set_round_trip(weights > 0 ? weighted_rtt / weights : 0);
-    initial_seeding_->set_path_round_trip(path_weights > 0 ? weighted_path_rtt / path_weights : 0);
+    initial_seeding_->set_shortest_round_trip(shortest_rtt);
     take_back_unrequested(now);
     if (initial_seeding_->copy_out()) end_initial_seeding(now);
   }

@@ -153,10 +153,11 @@ std::size_t InitialSeeding::in_flight() const {
 }
 
 std::size_t InitialSeeding::in_flight_limit() const {
-  // A lone peer across a long link is left to its slow start (window_limit, serving): the
-  // cap is there to share our link, and there is nobody to share it with.
-  if (needy_peers_ == 0 || (needy_peers_ == 1 && long_round_trip(path_round_trip_))) return SIZE_MAX;
-  double by_round_trips = upload_rate_ * 2 * path_round_trip_ / piece_size_;
+  // Not while every peer is far: there a piece's round trips, not its time on our link, set
+  // how long it is on its way, and the window budget holds them (kRoundTripsInBudget). N = 8
+  // with 20-200 ms round trips took 2.0x T* with the cap at 8, 1.17x without.
+  if (needy_peers_ == 0 || long_round_trip(shortest_round_trip_)) return SIZE_MAX;
+  double by_round_trips = upload_rate_ * 2 * shortest_round_trip_ / piece_size_;
   return std::max<std::size_t>(kMinInFlightPieces, static_cast<std::size_t>(std::ceil(by_round_trips)));
 }
 

@@ -64,13 +64,13 @@ class InitialSeeding {
   // a second after it was asked for, which is a second before anyone could pass it on
   // (medians over interleaved runs, docs/DESIGN.md).
   static constexpr std::uint32_t kMinWindowPieces = 1;
-  // The pieces shown and not yet arrived at their holder (on our link, or asked for) are
-  // at most this many, or our upload rate x 2 path round trips if that is more (except for
-  // a lone peer across a long link): our link is shared by fewer pieces at once, so each reaches a holder
-  // sooner and is passed on sooner; a window that frees goes to the peer with the fewest
-  // unspread pieces. (A piece in flight can be passed on by nobody: 32 peers with a piece
-  // each on a 4 MiB/s link is half a second of it.) The round trips keep a long link busy:
-  // a slot frees a round trip and a half before its next piece can start.
+  // While some peer is near (a round trip below long_link's 10 ms), the pieces shown and not
+  // yet arrived at their holder (on our link, or asked for) are at most this many, or our
+  // upload rate x 2 of that round trip if that is more (a slot frees a round trip and a half
+  // before its next piece can start): our link is shared by fewer pieces at once, so each reaches a holder sooner
+  // and is passed on sooner; a slot that frees goes to the peer with the fewest unspread
+  // pieces. (A piece on its way can be passed on by nobody: 32 peers with a piece each on a
+  // 4 MiB/s link is half a second of it.)
   static constexpr std::uint32_t kMinInFlightPieces = 8;
   // Slow start: the rate-based budget trails the rate it is sized on by a tick (250 ms),
   // and on a long link each window's pieces take a round trip and more to spread, so it
@@ -145,9 +145,10 @@ class InitialSeeding {
   bool slow_start() const { return slow_start_; }
   // The round trip to the peers (seconds; their upload-weighted mean): the budget holds it.
   void set_round_trip(double seconds) { round_trip_ = seconds; }
-  // The same for the paths alone (the kernel's smallest round trips, without the queues our
-  // sends build): what the pieces in flight must cover (in_flight_limit).
-  void set_path_round_trip(double seconds) { path_round_trip_ = seconds; }
+  // The shortest of the peers' round trips (seconds; each peer's smallest measured, 0: none
+  // yet): in_flight_limit caps only a swarm with a short one. Not the kernel's tcpi_min_rtt:
+  // a relay's delay (the wan bench's, a proxy's) is invisible to it.
+  void set_shortest_round_trip(double seconds) { shortest_round_trip_ = seconds; }
   std::uint32_t window_limit() const;          // per peer, at the current number of peers
   // Pieces shown and not yet held by the peer they were shown to, and the most there may be
   // (SIZE_MAX: no cap).
@@ -177,7 +178,7 @@ class InitialSeeding {
   std::uint64_t budget_;
   double upload_rate_ = 0;
   double round_trip_ = 0;
-  double path_round_trip_ = 0;
+  double shortest_round_trip_ = 0;
   bool slow_start_ = true;
   double best_rate_ = 0;               // the most measured in this slow start (0: none yet)
   std::uint64_t slow_start_bytes_ = 0;  // spread in this slow start, added to the budget

@@ -125,20 +125,22 @@ TEST_CASE("with several peers needing pieces, few are in flight at once; a freed
   REQUIRE(shown.size() == 1);
   CHECK(std::find(waiting.begin(), waiting.end(), shown[0].key) != waiting.end());
   CHECK(s.in_flight() == InitialSeeding::kMinInFlightPieces);
-  // The rate times two round trips raises the cap: 4 MiB/s x 2 x 100 ms = 819 KiB, 51.2 pieces.
-  s.set_upload_rate(4 << 20);
+  // The rate times two round trips raises the cap: 40 MiB/s x 2 x 5 ms = 410 KiB, 25.6 pieces.
+  s.set_upload_rate(40 << 20);
   s.set_round_trip(0.3);  // with the queues our sends build: not what the cap covers
   CHECK(s.in_flight_limit() == InitialSeeding::kMinInFlightPieces);
-  s.set_path_round_trip(0.1);
-  CHECK(s.in_flight_limit() == 52);
+  s.set_shortest_round_trip(0.005);
+  CHECK(s.in_flight_limit() == 26);
+  s.set_shortest_round_trip(0.1);  // a long link: no cap (the window budget holds its round trips)
+  CHECK(s.in_flight_limit() == SIZE_MAX);
 }
 
-TEST_CASE("a peer alone is held to the in-flight cap only on a short path", "[initial_seeding]") {
+TEST_CASE("a peer alone is held to the in-flight cap too, on a short path", "[initial_seeding]") {
   auto s = seeder(32);
   join(s, "a");  // the first of a swarm starting together must not take the seeder's link
   CHECK(s.in_flight_limit() == InitialSeeding::kMinInFlightPieces);
   CHECK(s.window_of("a") == InitialSeeding::kMinInFlightPieces);
-  s.set_path_round_trip(0.1);  // a long link: its own slow start, and nobody to share with
+  s.set_shortest_round_trip(0.1);  // a long link: its own slow start
   CHECK(s.in_flight_limit() == SIZE_MAX);
   auto more = s.have("a", 0);
   CHECK(s.window_of("a") >= 32);
@@ -278,7 +280,7 @@ TEST_CASE("before a rate is measured, the slow start doubles a window each time 
   // A long link's first half second: the seeder's rate takes a tick or two to sample, and
   // its window must not sit at the minimum meanwhile.
   auto s = seeder(2);
-  s.set_path_round_trip(0.1);  // long: a lone peer is not held to the in-flight cap
+  s.set_shortest_round_trip(0.1);  // long: a lone peer is not held to the in-flight cap
   join(s, "a");
   REQUIRE(s.window_of("a") == 2);
   std::uint32_t next = 0;
@@ -297,7 +299,7 @@ TEST_CASE("in slow start each piece sent grows the window too: it doubles every 
   // A lone peer on a long link: a piece shown is asked for, and sent, a round trip later,
   // and spreads (the peer's `have`) a round trip after that.
   auto s = seeder(2);
-  s.set_path_round_trip(0.1);
+  s.set_shortest_round_trip(0.1);
   join(s, "a");
   REQUIRE(s.window_of("a") == 2);
   CHECK(s.serving("a", 40, 0.1).empty());  // a piece not in its window: nothing grows
