@@ -59,6 +59,8 @@ void Torrent::handle(Peer& p, const wire::Request& r, std::span<const std::uint8
   if (auto it = p.revealed.find(r.piece); it != p.revealed.end()) {  // our `have`, then this: a round trip
     p.pipeline.round_trip(std::chrono::duration<double>(host_.now() - it->second).count());
     p.revealed.erase(it);
+    // At once, not at the next tick: a lone far peer's slow start is not held to the cap.
+    if (initial_seeding_) initial_seeding_->note_round_trip(p.pipeline.round_trip());
   }
   p.last_request = host_.now();
   if (initial_seeding_) show(initial_seeding_->requested(p.key));  // a paused window resumes

@@ -3,7 +3,7 @@
 # is shown) gets 40 connections from 40 addresses that complete a handshake, send an empty
 # bitfield (they lack everything) and then never request what they are shown: between them
 # they hold every piece of a 64-piece file. Before: the real downloader was shown nothing
-# and got 0 bytes in 25 s. Now a window left unrequested for 5 s is taken back
+# and got 0 bytes in 25 s. Now a window left unrequested for 2 s is taken back
 # (swarm/policy/initial_seeding.hpp) and shown to the peer that asks.
 source "$(dirname "$0")/lib.sh"
 SIZE=$((4 * 1024 * 1024))

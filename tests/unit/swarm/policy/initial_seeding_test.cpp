@@ -133,6 +133,10 @@ TEST_CASE("with several peers needing pieces, few are in flight at once; a freed
   CHECK(s.in_flight_limit() == 26);
   s.set_shortest_round_trip(0.1);  // a long link: no cap (the window budget holds its round trips)
   CHECK(s.in_flight_limit() == SIZE_MAX);
+  s.note_round_trip(0.2);  // a longer one changes nothing; a shorter one is the shortest at once
+  CHECK(s.in_flight_limit() == SIZE_MAX);
+  s.note_round_trip(0.005);
+  CHECK(s.in_flight_limit() == 26);
 }
 
 TEST_CASE("a peer alone is held to the in-flight cap too, on a short path", "[initial_seeding]") {
