@@ -8,9 +8,9 @@
 // another peer has it (it was passed on), or every other peer has it (nobody left to pass it
 // to). A peer that passes pieces on quickly frees its window quickly and so is shown new
 // pieces quickly; a slow uploader is shown fewer. So the seeder sends each piece about once,
-// in proportion to how fast each peer forwards. While several peers need pieces, only a few
-// shown pieces are on their way at once (in_flight_limit), so each reaches its holder, and
-// is passed on, sooner. A piece whose holder left before passing it on is shown again. Once
+// in proportion to how fast each peer forwards. While some peer is near, only a few shown
+// pieces are on their way at once (in_flight_limit), so each reaches its holder, and is
+// passed on, sooner. A piece whose holder left before passing it on is shown again. Once
 // every piece is held by some peer (copy_out), the torrent ends initial seeding and offers
 // every piece to every peer: the swarm has its copy, and the seeder's link is spare capacity.
 //
@@ -67,10 +67,10 @@ class InitialSeeding {
   // While some peer is near (a round trip below long_link's 10 ms), the pieces shown and not
   // yet arrived at their holder (on our link, or asked for) are at most this many, or our
   // upload rate x 2 of that round trip if that is more (a slot frees a round trip and a half
-  // before its next piece can start): our link is shared by fewer pieces at once, so each reaches a holder sooner
-  // and is passed on sooner; a slot that frees goes to the peer with the fewest unspread
-  // pieces. (A piece on its way can be passed on by nobody: 32 peers with a piece each on a
-  // 4 MiB/s link is half a second of it.)
+  // before its next piece can start): our link is shared by fewer pieces at once, so each
+  // reaches a holder sooner and is passed on sooner; a slot that frees goes to the peer with
+  // the fewest unspread pieces. (A piece on its way can be passed on by nobody: 32 peers with
+  // a piece each on a 4 MiB/s link is half a second of it.)
   static constexpr std::uint32_t kMinInFlightPieces = 8;
   // Slow start: the rate-based budget trails the rate it is sized on by a tick (250 ms),
   // and on a long link each window's pieces take a round trip and more to spread, so it
