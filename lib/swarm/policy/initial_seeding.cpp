@@ -146,9 +146,10 @@ void InitialSeeding::end_pause_if_nothing_to_ask(PeerState& p) {
 }
 
 std::size_t InitialSeeding::in_flight() const {
+  // Held by nobody: not by the peer it was shown to, and not spread (another peer has it).
   std::size_t n = 0;
   for (const auto& [k, p] : peers_)
-    for (auto piece : p.window) n += p.has.test(piece) ? 0 : 1;
+    for (auto piece : p.window) n += holders_[piece] == 0 ? 1 : 0;
   return n;
 }
 
@@ -164,19 +165,20 @@ std::size_t InitialSeeding::in_flight_limit() const {
 std::vector<InitialSeeding::Reveal> InitialSeeding::top_up(const std::set<Key>& keys) {
   std::vector<Reveal> out;
   std::size_t limit = in_flight_limit();
+  std::size_t flying = limit == SIZE_MAX ? 0 : in_flight();
+  std::size_t room = limit == SIZE_MAX ? SIZE_MAX : (flying >= limit ? 0 : limit - flying);
   std::vector<std::pair<std::size_t, Key>> order;  // (unspread pieces, key): the emptiest window first
-  if (limit == SIZE_MAX) {
+  if (room == SIZE_MAX || room == 0) {
+    // Uncapped, or no slot free (most `have`s while capped): only these peers can change.
     for (const auto& k : keys) order.emplace_back(0, k);
   } else {
-    // Capped: a window freed anywhere may go to any peer, so every peer is considered.
+    // A slot is free: it may go to any peer, the emptiest window first.
     for (auto& [k, p] : peers_) {
       drop_spread(p);
       order.emplace_back(p.window.size(), k);
     }
     std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   }
-  std::size_t flying = limit == SIZE_MAX ? 0 : in_flight();
-  std::size_t room = limit == SIZE_MAX ? SIZE_MAX : (flying >= limit ? 0 : limit - flying);
   for (const auto& [size, k] : order) {
     auto it = peers_.find(k);
     if (it != peers_.end()) top_up_one(k, it->second, room, out);
