@@ -28,9 +28,13 @@ expect_exit 6 "$BIN/p2p-seed" --meta "$M" --source "$T/f.bin" --host 127.0.0.1 -
 grep -q "$PORT" "$T/last.err" || fail "busy-port message does not name the port"
 
 # Unreachable peer: retries with back-off, gives up with exit 7 after --give-up-after.
-python3 - <<'PY' >"$T/freeport" 2>/dev/null || echo 1 >"$T/freeport"
-import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])
-PY
+# The port stays bound (never listening: connections are refused) while the download runs,
+# so no other test's process can take it meanwhile and answer.
+python3 -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1], flush=True); time.sleep(120)' >"$T/freeport" &
+PIDS+=($!)
+for _ in $(seq 1 100); do [ -s "$T/freeport" ] && break; sleep 0.1; done
+[ -s "$T/freeport" ] || fail "could not reserve a port for the unreachable peer"
 expect_exit 7 "$BIN/p2p-download" --meta "$M" --peer 127.0.0.1:$(cat "$T/freeport") --workdir "$T/dl_unreach" --quiet --give-up-after 3
 grep -q "refused" "$T/last.err" || fail "unreachable: $(cat "$T/last.err")"
 
