@@ -181,7 +181,9 @@ q() { local s; s=$(printf '%q ' "$@"); printf '%s' "${s% }"; }
 # SEED_ADDR, T (scratch: T/data holds the source for aria2c and libtorrent, T/ot opentracker's
 # whitelist), TORRENT + INFOHASH + TRACKER_ADDR (mktorrent's .torrent announcing to opentracker
 # on the tracker node), LT_PY (Debian's python with python3-libtorrent), ROOT; optional
-# P2P_DL_ARGS and P2P_SEED_ARGS (extra p2p-download / p2p-seed flags, experiments only).
+# P2P_DL_ARGS and P2P_SEED_ARGS (extra p2p-download / p2p-seed flags, experiments only),
+# P2P_UPLOAD_PCT with NODE_CAP (associative array, node name -> its upload cap in bytes/s):
+# each p2p-download gets --max-upload-rate at that percentage of its node's cap.
 # Every program runs with its defaults.
 
 # json_last LOG EVENT FIELD: FIELD of the last EVENT line in LOG (empty if none)
@@ -257,7 +259,12 @@ start_leecher() {
   mkdir -p "$dir/d$i"
   case $tool in
     p2p) DL_CMD=("$BIN/p2p-download" --meta "$META" --peer "$SEED_ADDR:6881" --workdir "$dir/d$i" --seed --json
-                 ${P2P_DL_ARGS:-}) ;;
+                 ${P2P_DL_ARGS:-})
+         # P2P_UPLOAD_PCT (a tuned figure, never the default one): --max-upload-rate at that
+         # percentage of the node's kernel cap, where the bench set one (NODE_CAP).
+         if [ -n "${P2P_UPLOAD_PCT:-}" ] && [ -n "${NODE_CAP[d$i]:-}" ]; then
+           DL_CMD+=(--max-upload-rate "$((NODE_CAP[d$i] * P2P_UPLOAD_PCT / 100))")
+         fi ;;
     aria) DL_CMD=(aria2c --enable-dht=false --bt-enable-lpd=false --seed-ratio=0.0 --dir="$dir/d$i"
                   --on-bt-download-complete="$T/aria-done.sh" "$TORRENT") ;;
     lt) DL_CMD=("$LT_PY" "$ROOT/bench/lt_swarm_node.py" "$TORRENT" "$dir/d$i" "$dir/done.$i") ;;

@@ -23,7 +23,8 @@
 #      P2P_BENCH_SKIP_BUILD=1 (use build/bin as is), KEEP_SCRATCH=1 (keep logs), OUT (results
 #      path prefix), P2P_DL_ARGS and P2P_SEED_ARGS (extra p2p-download / p2p-seed flags, for
 #      experiments only: the table is meant to be measured with defaults), P2P_PIECE_SIZE
-#      (bytes, likewise).
+#      (bytes, likewise), P2P_UPLOAD_PCT (a tuned figure: each p2p-download gets
+#      --max-upload-rate at that percentage of its node's kernel cap).
 set -euo pipefail
 # No port mapping requests or LAN announces leave this run (docs: README "Across networks").
 export P2P_NO_DISCOVERY=1
@@ -98,11 +99,14 @@ fi
 
 # caps N HET [SEED_RATE]: seeder (at R unless given) and d1..dN at R; with HET=1 the
 # even-numbered downloaders at R/4.
+declare -A NODE_CAP=()   # node -> its upload cap (bytes/s), for P2P_UPLOAD_PCT (bench/lib.sh)
 caps() {
   local n=$1 het=$2 i
   nsh_shape seed "${3:-$R}"
   for ((i = 1; i <= n; i++)); do
-    if [ "$het" = 1 ] && [ $((i % 2)) = 0 ]; then nsh_shape "d$i" $((R / 4)); else nsh_shape "d$i" "$R"; fi
+    NODE_CAP[d$i]=$R
+    [ "$het" = 1 ] && [ $((i % 2)) = 0 ] && NODE_CAP[d$i]=$((R / 4))
+    nsh_shape "d$i" "${NODE_CAP[d$i]}"
   done
 }
 # tstar N HET [SEED_RATE]: the minimum distribution time in seconds.
@@ -267,4 +271,5 @@ python3 "$ROOT/bench/netns_swarm_report.py" report "$RAW" "$OUT" \
   --F "$F" --R "$R" --piece "$PIECE" --repeats "$REPEATS" --anchor-repeats "$ANCHOR_REPEATS" \
   --host "$(nproc) cores, Linux $(uname -r); load average at start $LOAD_START, at end $LOAD_END" \
   --versions "$VERSIONS" --elapsed "$ELAPSED" --commands "$T/cmds.txt" \
-  --reproduce "sudo bash bench/netns_swarm_bench.sh  # F_MIB=$F_MIB R_MIB=$R_MIB NS=\"$NS\" SHAPES=\"$SHAPES\" REPEATS=$REPEATS ANCHOR_REPEATS=$ANCHOR_REPEATS EXTRA=$EXTRA"
+  --tuned "${P2P_UPLOAD_PCT:+P2P_UPLOAD_PCT=$P2P_UPLOAD_PCT}${P2P_DL_ARGS:+ P2P_DL_ARGS=\"$P2P_DL_ARGS\"}${P2P_SEED_ARGS:+ P2P_SEED_ARGS=\"$P2P_SEED_ARGS\"}${P2P_PIECE_SIZE:+ P2P_PIECE_SIZE=$P2P_PIECE_SIZE}" \
+  --reproduce "sudo bash bench/netns_swarm_bench.sh  # F_MIB=$F_MIB R_MIB=$R_MIB NS=\"$NS\" SHAPES=\"$SHAPES\" REPEATS=$REPEATS ANCHOR_REPEATS=$ANCHOR_REPEATS EXTRA=$EXTRA${P2P_UPLOAD_PCT:+ P2P_UPLOAD_PCT=$P2P_UPLOAD_PCT}${P2P_DL_ARGS:+ P2P_DL_ARGS=\"$P2P_DL_ARGS\"}${P2P_SEED_ARGS:+ P2P_SEED_ARGS=\"$P2P_SEED_ARGS\"}${P2P_PIECE_SIZE:+ P2P_PIECE_SIZE=$P2P_PIECE_SIZE}"

@@ -63,7 +63,8 @@ def report(a):
     fr = F / R
     pick = lambda tool, shape, n: [r for r in rows if r["tool"] == tool and r["shape"] == shape and int(r["n"]) == n]
     md = []
-    md.append(f"# Swarm in network namespaces — kernel-capped links, default flags\n")
+    flags = f"tuned ({a.tuned.strip()}), not the defaults" if a.tuned.strip() else "default flags"
+    md.append(f"# Swarm in network namespaces — kernel-capped links, {flags}\n")
     md.append(f"{a.host}; {a.versions}; runs took {a.elapsed} s.\n")
     md.append(
         f"Every process in its own network namespace (scripts/netns/harness.sh: a veth into one bridge), its upload\n"
@@ -193,6 +194,7 @@ def main():
         p.add_argument("--" + k.replace("_", "-"), type=int, required=True)
     for k in ("host", "versions", "elapsed", "commands", "reproduce"):
         p.add_argument("--" + k, required=True)
+    p.add_argument("--tuned", default="", help="the non-default settings of the run, if any")
     report(p.parse_args())
 
 
