@@ -262,7 +262,7 @@ start_leecher() {
                  ${P2P_DL_ARGS:-})
          # P2P_UPLOAD_PCT (a tuned figure, never the default one): --max-upload-rate at that
          # percentage of the node's kernel cap, where the bench set one (NODE_CAP).
-         if [ -n "${P2P_UPLOAD_PCT:-}" ] && [ -n "${NODE_CAP[d$i]:-}" ]; then
+         if [ -n "${P2P_UPLOAD_PCT:-}" ] && declare -p NODE_CAP &>/dev/null && [ -n "${NODE_CAP[d$i]:-}" ]; then
            DL_CMD+=(--max-upload-rate "$((NODE_CAP[d$i] * P2P_UPLOAD_PCT / 100))")
          fi ;;
     aria) DL_CMD=(aria2c --enable-dht=false --bt-enable-lpd=false --seed-ratio=0.0 --dir="$dir/d$i"
