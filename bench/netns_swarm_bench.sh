@@ -267,9 +267,13 @@ if [ "$ANCHOR_REPEATS" -gt 0 ]; then
   VERSIONS+="; $(mktorrent -h 2>&1 | head -1 | sed 's/ (c).*//')"
 fi
 printf '%s\n' "${CMDS[@]}" >"$T/cmds.txt"
+# The settings that make this run not the defaults' (empty for the table's own runs).
+TUNED="${P2P_UPLOAD_PCT:+P2P_UPLOAD_PCT=$P2P_UPLOAD_PCT}${P2P_DL_ARGS:+ P2P_DL_ARGS=\"$P2P_DL_ARGS\"}"
+TUNED="$TUNED${P2P_SEED_ARGS:+ P2P_SEED_ARGS=\"$P2P_SEED_ARGS\"}${P2P_PIECE_SIZE:+ P2P_PIECE_SIZE=$P2P_PIECE_SIZE}"
+TUNED=${TUNED# }
 python3 "$ROOT/bench/netns_swarm_report.py" report "$RAW" "$OUT" \
   --F "$F" --R "$R" --piece "$PIECE" --repeats "$REPEATS" --anchor-repeats "$ANCHOR_REPEATS" \
   --host "$(nproc) cores, Linux $(uname -r); load average at start $LOAD_START, at end $LOAD_END" \
   --versions "$VERSIONS" --elapsed "$ELAPSED" --commands "$T/cmds.txt" \
-  --tuned "${P2P_UPLOAD_PCT:+P2P_UPLOAD_PCT=$P2P_UPLOAD_PCT}${P2P_DL_ARGS:+ P2P_DL_ARGS=\"$P2P_DL_ARGS\"}${P2P_SEED_ARGS:+ P2P_SEED_ARGS=\"$P2P_SEED_ARGS\"}${P2P_PIECE_SIZE:+ P2P_PIECE_SIZE=$P2P_PIECE_SIZE}" \
-  --reproduce "sudo bash bench/netns_swarm_bench.sh  # F_MIB=$F_MIB R_MIB=$R_MIB NS=\"$NS\" SHAPES=\"$SHAPES\" REPEATS=$REPEATS ANCHOR_REPEATS=$ANCHOR_REPEATS EXTRA=$EXTRA${P2P_UPLOAD_PCT:+ P2P_UPLOAD_PCT=$P2P_UPLOAD_PCT}${P2P_DL_ARGS:+ P2P_DL_ARGS=\"$P2P_DL_ARGS\"}${P2P_SEED_ARGS:+ P2P_SEED_ARGS=\"$P2P_SEED_ARGS\"}${P2P_PIECE_SIZE:+ P2P_PIECE_SIZE=$P2P_PIECE_SIZE}"
+  --tuned "$TUNED" \
+  --reproduce "sudo bash bench/netns_swarm_bench.sh  # F_MIB=$F_MIB R_MIB=$R_MIB NS=\"$NS\" SHAPES=\"$SHAPES\" REPEATS=$REPEATS ANCHOR_REPEATS=$ANCHOR_REPEATS EXTRA=$EXTRA${TUNED:+ $TUNED}"
