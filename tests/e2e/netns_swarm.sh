@@ -13,6 +13,9 @@
 # Uses only the addresses scripts/netns/harness.sh assigns inside the namespaces it creates,
 # and checks at the end that no namespace of this run is left.
 set -euo pipefail
+# $EPOCHREALTIME's decimal point follows the locale (LC_ALL overrides LC_NUMERIC); the arithmetic
+# below and python's reading of it need a '.'.
+export LC_ALL=C
 BIN=$(cd "${1:?usage: $0 BIN_DIR}" && pwd)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 source "$ROOT/scripts/netns/harness.sh"
