@@ -133,6 +133,8 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   asio::awaitable<bool> read_exact(std::span<std::uint8_t> out);
   asio::awaitable<std::string> send_block(const wire::Request& r);
   asio::awaitable<void> throttle(RateLimiter* limiter, std::uint64_t bytes);
+  asio::awaitable<bool> wait_for_upload_tokens(std::uint64_t bytes);  // false: the connection failed
+  asio::awaitable<bool> write_control_frames();  // up to kMaxBatch of control_; false: the write failed
   asio::awaitable<void> refuse(wire::ErrorCode code);
   void wake_writer();
 
@@ -167,6 +169,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   Clock::time_point rate_mark_time_ = Clock::now();
   std::uint64_t rate_mark_bytes_ = 0;
   std::deque<OutFrame> control_;
+  std::vector<asio::const_buffer> control_bufs_;  // write_control_frames()'s gather list, reused
   std::vector<std::uint32_t> haves_;   // send_have()'s pieces, not yet framed
   void frame_haves();                  // haves_ -> frames at the back of control_
   std::string take_control_frames();   // the leading frames without payload, as one string
