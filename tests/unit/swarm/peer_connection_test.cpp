@@ -120,6 +120,20 @@ TEST_CASE("a request leaves while the upload limiter holds a block back", "[peer
   conn->set_rate_limiters(&limiter, nullptr);
   conn->start();
   std::thread loop([&] { io.run(); });
+  // However the test ends (a failed REQUIRE throws), the connection closes and the loop is joined.
+  struct Stop {
+    asio::io_context& io;
+    std::shared_ptr<PeerConnection>& conn;
+    asio::executor_work_guard<asio::io_context::executor_type>& work;
+    std::thread& loop;
+    int fd;
+    ~Stop() {
+      asio::post(io, [c = conn] { c->close(CloseReason::internal_error, "test over"); });
+      work.reset();
+      loop.join();
+      ::close(fd);
+    }
+  } stop{io, conn, work, loop, fd};
 
   auto [first, first_payload] = raw.read_frame();
   CHECK(std::holds_alternative<wire::Handshake>(first.message));
@@ -145,9 +159,4 @@ TEST_CASE("a request leaves while the upload limiter holds a block back", "[peer
   CHECK(piece->piece == 0);
   CHECK(third_payload == content);
   CHECK(block_after > 1.0);  // the limiter did hold it back
-
-  asio::post(io, [&] { conn->close(CloseReason::internal_error, "test over"); });
-  work.reset();
-  loop.join();
-  ::close(fd);
 }
